@@ -1,0 +1,134 @@
+//! The audit trait, its declaration, and what an audit is given.
+
+use crate::facts::Facts;
+use crate::finding::{Confidence, Finding, Persona, Severity};
+use crate::models::{Action, Dependabot, Workflow};
+use crate::source::FileKind;
+
+/// What fix an audit can offer, for the catalogue and the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    Safe,
+    Unsafe,
+    DisplayOnly,
+}
+
+impl FixAvailability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Safe => "safe",
+            FixAvailability::Unsafe => "unsafe",
+            FixAvailability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+/// Everything known about an audit without running it.
+#[derive(Debug)]
+pub struct AuditMeta {
+    pub id: &'static str,
+    pub summary: &'static str,
+    /// The user documentation: the audit's doc comment, verbatim.
+    pub docs: &'static str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub persona: Persona,
+    pub inputs: &'static [FileKind],
+    pub needs_network: bool,
+    pub fix: FixAvailability,
+}
+
+impl AuditMeta {
+    /// The doc comment with the one space `///` leaves at the start of each line removed.
+    pub fn documentation(&self) -> String {
+        let mut out = String::new();
+        for line in self.docs.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The body of a `## Heading` section of the documentation.
+    pub fn section(&self, heading: &str) -> Option<String> {
+        let docs = self.documentation();
+        let marker = format!("## {heading}\n");
+        let start = docs.find(&marker)? + marker.len();
+        let end = docs[start..].find("\n## ").map_or(docs.len(), |i| start + i + 1);
+        Some(docs[start..end].to_owned())
+    }
+}
+
+/// What an audit is given besides the document: its options and the facts resolved online.
+pub struct AuditContext<'a> {
+    /// This audit's table from the configuration (`[audits.<id>]`), without the generic keys.
+    pub options: &'a toml::Table,
+    pub facts: &'a Facts,
+}
+
+impl AuditContext<'_> {
+    pub fn empty() -> AuditContext<'static> {
+        static EMPTY_TABLE: std::sync::OnceLock<toml::Table> = std::sync::OnceLock::new();
+        static EMPTY_FACTS: std::sync::OnceLock<Facts> = std::sync::OnceLock::new();
+        AuditContext {
+            options: EMPTY_TABLE.get_or_init(toml::Table::new),
+            facts: EMPTY_FACTS.get_or_init(Facts::default),
+        }
+    }
+}
+
+/// An audit is a pure function of a document, its options and the facts: no I/O.
+pub trait Audit: Send + Sync {
+    fn meta(&self) -> &'static AuditMeta;
+
+    /// Checks this audit's options; the message says what is wrong and what is expected.
+    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+        match options.keys().next() {
+            None => Ok(()),
+            Some(key) => Err(format!("`{}` takes no option `{key}`", self.meta().id)),
+        }
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, _workflow: &Workflow<'_>, _out: &mut Vec<Finding>) {}
+
+    fn action(&self, _cx: &AuditContext<'_>, _action: &Action<'_>, _out: &mut Vec<Finding>) {}
+
+    fn dependabot(&self, _cx: &AuditContext<'_>, _config: &Dependabot<'_>, _out: &mut Vec<Finding>) {}
+}
+
+/// Declares an audit: its doc comment becomes its documentation, the fields its [`AuditMeta`].
+#[macro_export]
+macro_rules! declare_audit {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident {
+            id: $id:literal,
+            summary: $summary:literal,
+            severity: $severity:ident,
+            confidence: $confidence:ident,
+            persona: $persona:ident,
+            inputs: [$($input:ident),* $(,)?],
+            needs_network: $network:literal,
+            fix: $fix:ident $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        $vis struct $name;
+
+        impl $name {
+            pub const META: $crate::audit::AuditMeta = $crate::audit::AuditMeta {
+                id: $id,
+                summary: $summary,
+                docs: concat!($($doc, "\n"),*),
+                severity: $crate::finding::Severity::$severity,
+                confidence: $crate::finding::Confidence::$confidence,
+                persona: $crate::finding::Persona::$persona,
+                inputs: &[$($crate::source::FileKind::$input),*],
+                needs_network: $network,
+                fix: $crate::audit::FixAvailability::$fix,
+            };
+        }
+    };
+}

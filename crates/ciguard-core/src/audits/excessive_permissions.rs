@@ -1,0 +1,173 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Severity};
+use crate::models::Workflow;
+use crate::models::permissions::write_scopes;
+use crate::route::Route;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports workflows whose `GITHUB_TOKEN` may get more than its jobs need: no
+    /// `permissions:` at workflow level (so jobs without their own block get the repository's
+    /// default, which may be read-write), `write-all` or `read-all`, and write scopes granted at
+    /// workflow level, where every job receives them, instead of on the job that needs them.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Any step of a job can use its token: a compromised action, a poisoned cache or an
+    /// injected script gets whatever the token can do. Starting the workflow at
+    /// `permissions: {}` and letting each job ask for exactly what it uses keeps every job's
+    /// blast radius to its own needs.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions:
+    ///   contents: write
+    /// jobs:
+    ///   test:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: make test
+    ///   release:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: make release
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   test:
+    ///     runs-on: ubuntu-latest
+    ///     permissions:
+    ///       contents: read
+    ///     steps:
+    ///       - run: make test
+    ///   release:
+    ///     runs-on: ubuntu-latest
+    ///     permissions:
+    ///       contents: write
+    ///     steps:
+    ///       - run: make release
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Safe, where every job already declares its own `permissions:`: add `permissions: {}` at
+    /// workflow level, which changes no job's token.
+    pub struct ExcessivePermissions {
+        id: "excessive-permissions",
+        summary: "overly broad permissions for the GITHUB_TOKEN",
+        severity: Medium,
+        confidence: Medium,
+        persona: Regular,
+        inputs: [Workflow],
+        needs_network: false,
+        fix: Safe,
+    }
+}
+
+impl Audit for ExcessivePermissions {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        let file = wf.file;
+        let top = Route::root().key("permissions");
+        match wf.permissions() {
+            None => {
+                let jobs_without: Vec<_> = wf.jobs.iter().filter(|j| j.permissions().is_none()).collect();
+                for job in &jobs_without {
+                    out.push(Finding::new(
+                        &Self::META,
+                        format!("job `{}` runs with the repository's default token permissions, which may be read-write", job.id),
+                        Location::file(file, job.id_node.span(), job.route.clone(), "no `permissions:` here or at workflow level"),
+                    ));
+                }
+                if jobs_without.is_empty() && !wf.jobs.is_empty() {
+                    let mut finding = Finding::new(
+                        &Self::META,
+                        "workflow has no `permissions:`; start it at `permissions: {}` so new jobs get no access by default",
+                        Location::file(file, wf.on.span(), Route::root().key("on"), "add `permissions: {}` at workflow level"),
+                    )
+                    .severity(Severity::Low)
+                    .confidence(Confidence::High);
+                    if let Some(edit) = insert_empty_permissions(wf) {
+                        finding = finding.fix("add `permissions: {}` at workflow level", Applicability::Safe, vec![edit]);
+                    }
+                    out.push(finding);
+                }
+            }
+            Some(perms) => {
+                let multi = wf.jobs.len() > 1;
+                check_block(file, perms, &top, true, multi, out);
+            }
+        }
+        for job in &wf.jobs {
+            if let Some(perms) = job.permissions() {
+                check_block(file, perms, &job.route.key("permissions"), false, false, out);
+            }
+        }
+    }
+}
+
+fn check_block(
+    file: &std::sync::Arc<crate::source::SourceFile>,
+    perms: crate::yaml::Node<'_>,
+    route: &Route,
+    workflow_level: bool,
+    multi_job: bool,
+    out: &mut Vec<Finding>,
+) {
+    let meta = &ExcessivePermissions::META;
+    let here = if workflow_level { "at workflow level" } else { "on this job" };
+    match perms.as_str() {
+        Some("write-all") => out.push(
+            Finding::new(meta, format!("`write-all` grants every scope write access {here}"), Location::file(file, perms.span(), route.clone(), "write access to everything"))
+                .severity(Severity::High)
+                .confidence(Confidence::High),
+        ),
+        Some("read-all") => out.push(
+            Finding::new(meta, format!("`read-all` grants read access to every scope {here}"), Location::file(file, perms.span(), route.clone(), "read access to everything"))
+                .severity(Severity::Medium)
+                .confidence(Confidence::High),
+        ),
+        _ if workflow_level => {
+            for (scope, node) in write_scopes(perms) {
+                let severity = if multi_job { Severity::High } else { Severity::Medium };
+                out.push(
+                    Finding::new(
+                        meta,
+                        format!("`{scope}: write` at workflow level is granted to every job; grant it on the job that needs it"),
+                        Location::file(file, node.span(), route.key(scope), "granted to every job"),
+                    )
+                    .severity(severity)
+                    .confidence(Confidence::High),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `permissions: {}` inserted on its own line before `jobs:` (block style workflows only).
+fn insert_empty_permissions(wf: &Workflow<'_>) -> Option<Edit> {
+    if wf.root.is_flow() {
+        return None;
+    }
+    let (jobs_key, _) = wf.root.entry("jobs")?;
+    let at = jobs_key.span().start;
+    let line_start = wf.file.text[..at].rfind('\n').map_or(0, |i| i + 1);
+    if line_start != at {
+        return None;
+    }
+    let newline = if wf.file.text.contains("\r\n") { "\r\n" } else { "\n" };
+    Some(Edit::insert(at, format!("permissions: {{}}{newline}")))
+}

@@ -1,0 +1,226 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
+use crate::route::Route;
+use crate::source::SourceFile;
+use crate::yaml::Node;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `uses:` of actions and reusable workflows that are not pinned to a full commit SHA:
+    /// tags (`@v4`), branches (`@main`), short SHAs and missing refs. Local actions (`./path`)
+    /// are fine; `docker://` images are the concern of `unpinned-images`.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Tags and branches move. Whoever controls the action's repository, or compromises it, can
+    /// point `v4` at new code that then runs in your workflow with your secrets, as happened to
+    /// `tj-actions/changed-files` in 2025. A full 40-character SHA names one immutable commit;
+    /// GitHub's "require actions to be pinned to a full-length commit SHA" policy fails runs
+    /// that do not use one.
+    ///
+    /// ## Options
+    ///
+    /// `policies` maps patterns to a policy: `hash-pin` (a full SHA, the default for `*`),
+    /// `ref-pin` (any ref, but one must be given) or `any`. Patterns are `owner/*`,
+    /// `owner/repo`, `owner/repo/path` or `*`; the most specific match wins.
+    ///
+    /// ```toml
+    /// [audits.unpinned-uses]
+    /// policies = { "my-org/*" = "ref-pin", "*" = "hash-pin" }
+    /// ```
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   test:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions/checkout@v4
+    ///         with:
+    ///           persist-credentials: false
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   test:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+    ///         with:
+    ///           persist-credentials: false
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// `ciguard pin` resolves each ref to its commit and rewrites it as `@<sha> # <tag>`.
+    pub struct UnpinnedUses {
+        id: "unpinned-uses",
+        summary: "actions and reusable workflows not pinned to a commit SHA",
+        severity: High,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    HashPin,
+    RefPin,
+    Any,
+}
+
+impl Policy {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hash-pin" => Some(Policy::HashPin),
+            "ref-pin" => Some(Policy::RefPin),
+            "any" => Some(Policy::Any),
+            _ => None,
+        }
+    }
+}
+
+fn policies(options: &toml::Table) -> Vec<(String, Policy)> {
+    options
+        .get("policies")
+        .and_then(|p| p.as_table())
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), Policy::parse(v.as_str()?)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The policy of the most specific pattern matching `uses`; `hash-pin` when none does.
+fn policy_for(policies: &[(String, Policy)], uses: &RepositoryUses<'_>) -> Policy {
+    let name = uses.name().to_ascii_lowercase();
+    let owner = uses.owner.to_ascii_lowercase();
+    policies
+        .iter()
+        .filter(|(pattern, _)| {
+            pattern == "*"
+                || *pattern == name
+                || *pattern == uses.slug().to_ascii_lowercase()
+                || pattern
+                    .strip_suffix("/*")
+                    .is_some_and(|prefix| prefix == owner || name.starts_with(&format!("{prefix}/")))
+        })
+        .max_by_key(|(pattern, _)| if pattern == "*" { 0 } else { pattern.len() })
+        .map_or(Policy::HashPin, |(_, p)| *p)
+}
+
+impl Audit for UnpinnedUses {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+        for (key, value) in options {
+            if key != "policies" {
+                return Err(format!("`unpinned-uses` has no option `{key}`; it takes `policies`"));
+            }
+            let table = value.as_table().ok_or("`policies` must be a table of pattern = policy")?;
+            for (pattern, policy) in table {
+                if policy.as_str().and_then(Policy::parse).is_none() {
+                    return Err(format!(
+                        "policy for `{pattern}` must be \"hash-pin\", \"ref-pin\" or \"any\""
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        let policies = policies(cx.options);
+        for job in &wf.jobs {
+            if let Some((node, Some(Uses::Repository(uses)))) = job.reusable_uses() {
+                check(wf.file, node, job.route.key("uses"), &uses, &policies, out);
+            }
+            check_steps(wf.file, job.steps(), &policies, out);
+        }
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check_steps(action.file, action.steps(), &policies(cx.options), out);
+    }
+}
+
+fn check_steps(file: &std::sync::Arc<SourceFile>, steps: &[Step<'_>], policies: &[(String, Policy)], out: &mut Vec<Finding>) {
+    for step in steps {
+        if let (Some(node), Some(Uses::Repository(uses))) = (step.uses, step.uses_ref()) {
+            check(file, node, step.route.key("uses"), &uses, policies, out);
+        }
+    }
+}
+
+fn check(
+    file: &std::sync::Arc<SourceFile>,
+    node: Node<'_>,
+    route: Route,
+    uses: &RepositoryUses<'_>,
+    policies: &[(String, Policy)],
+    out: &mut Vec<Finding>,
+) {
+    let policy = policy_for(policies, uses);
+    let problem = match (uses.git_ref, policy) {
+        (_, Policy::Any) => return,
+        (None, _) => "has no ref at all",
+        (Some(_), Policy::RefPin) => return,
+        (Some(_), Policy::HashPin) if uses.is_sha_pinned() => return,
+        (Some(r), Policy::HashPin) if r.len() >= 7 && r.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            "is pinned to a short SHA, which can collide with a fork's commit"
+        }
+        (Some(r), Policy::HashPin) if r.contains("${{") => "is chosen by an expression",
+        (Some(_), Policy::HashPin) => "is pinned to a tag or branch, which can be moved",
+    };
+    let name = uses.name();
+    let message = match uses.git_ref {
+        Some(r) => format!("`{name}@{r}` {problem}"),
+        None => format!("`{name}` {problem}"),
+    };
+    out.push(Finding::new(
+        &UnpinnedUses::META,
+        message,
+        Location::file(file, node.span(), route, "not pinned to a commit SHA"),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uses(s: &str) -> RepositoryUses<'_> {
+        match Uses::parse(s) {
+            Some(Uses::Repository(r)) => r,
+            _ => panic!("{s}"),
+        }
+    }
+
+    #[test]
+    fn the_most_specific_pattern_wins() {
+        let p = vec![
+            ("*".to_owned(), Policy::Any),
+            ("actions/*".to_owned(), Policy::RefPin),
+            ("actions/checkout".to_owned(), Policy::HashPin),
+        ];
+        assert_eq!(policy_for(&p, &uses("actions/checkout@v4")), Policy::HashPin);
+        assert_eq!(policy_for(&p, &uses("actions/setup-go@v5")), Policy::RefPin);
+        assert_eq!(policy_for(&p, &uses("other/thing@v1")), Policy::Any);
+        assert_eq!(policy_for(&[], &uses("other/thing@v1")), Policy::HashPin);
+    }
+}

@@ -1,0 +1,260 @@
+//! Findings: what an audit reports, where, how sure it is, and how to fix it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::audit::AuditMeta;
+use crate::route::Route;
+use crate::source::{SourceFile, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Who a finding is for: `regular` users see only regular findings, `pedantic` adds style and
+/// hardening advice, `auditor` adds everything, including low-signal leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Persona {
+    Regular,
+    Pedantic,
+    Auditor,
+}
+
+macro_rules! str_enum {
+    ($ty:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),* }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s.to_ascii_lowercase().as_str() { $($text => Some($ty::$variant),)* _ => None }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+str_enum!(Severity { Informational = "informational", Low = "low", Medium = "medium", High = "high" });
+str_enum!(Confidence { Low = "low", Medium = "medium", High = "high" });
+str_enum!(Persona { Regular = "regular", Pedantic = "pedantic", Auditor = "auditor" });
+str_enum!(Applicability { Safe = "safe", Unsafe = "unsafe", DisplayOnly = "display-only" });
+
+/// Where a finding points: a span in a file, or a setting that has no file.
+#[derive(Debug, Clone)]
+pub enum Location {
+    File {
+        file: Arc<SourceFile>,
+        span: Span,
+        route: Route,
+        label: String,
+    },
+    Setting {
+        /// What the setting is, e.g. `owner/repo: ruleset "main" → bypass_actors[0]`.
+        subject: String,
+        /// The page where it is changed.
+        url: Option<String>,
+        label: String,
+    },
+}
+
+impl Location {
+    pub fn file(file: &Arc<SourceFile>, span: Span, route: Route, label: impl Into<String>) -> Self {
+        Location::File {
+            file: Arc::clone(file),
+            span,
+            route,
+            label: label.into(),
+        }
+    }
+
+    pub fn setting(subject: impl Into<String>, url: Option<String>, label: impl Into<String>) -> Self {
+        Location::Setting {
+            subject: subject.into(),
+            url,
+            label: label.into(),
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        match self {
+            Location::File { label, .. } | Location::Setting { label, .. } => label,
+        }
+    }
+
+    pub fn source(&self) -> Option<&Arc<SourceFile>> {
+        match self {
+            Location::File { file, .. } => Some(file),
+            Location::Setting { .. } => None,
+        }
+    }
+
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Location::File { span, .. } => Some(*span),
+            Location::Setting { .. } => None,
+        }
+    }
+
+    /// `path` for files, the subject for settings.
+    pub fn path(&self) -> &str {
+        match self {
+            Location::File { file, .. } => &file.path,
+            Location::Setting { subject, .. } => subject,
+        }
+    }
+
+    pub fn route_string(&self) -> String {
+        match self {
+            Location::File { route, .. } => route.to_string(),
+            Location::Setting { subject, .. } => subject.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Changes nothing the workflow relies on; applied by `--fix`.
+    Safe,
+    /// Correct in most cases but may change behaviour; applied by `--fix=unsafe`.
+    Unsafe,
+    /// A suggestion to read, never applied.
+    DisplayOnly,
+}
+
+/// One byte splice in the finding's primary file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub replacement: String,
+}
+
+impl Edit {
+    pub fn replace(span: Span, replacement: impl Into<String>) -> Self {
+        Self {
+            start: span.start,
+            end: span.end,
+            replacement: replacement.into(),
+        }
+    }
+
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Self {
+            start: at,
+            end: at,
+            replacement: text.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub audit: &'static str,
+    pub message: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub persona: Persona,
+    pub primary: Location,
+    pub related: Vec<Location>,
+    pub fixes: Vec<Fix>,
+    /// For findings inside a dependency: the chain of `uses` that leads to it.
+    pub chain: Vec<String>,
+}
+
+impl Finding {
+    /// A finding with the audit's default severity, confidence and persona.
+    pub fn new(meta: &AuditMeta, message: impl Into<String>, primary: Location) -> Self {
+        Self {
+            audit: meta.id,
+            message: message.into(),
+            severity: meta.severity,
+            confidence: meta.confidence,
+            persona: meta.persona,
+            primary,
+            related: Vec::new(),
+            fixes: Vec::new(),
+            chain: Vec::new(),
+        }
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn confidence(mut self, confidence: Confidence) -> Self {
+        self.confidence = confidence;
+        self
+    }
+
+    pub fn persona(mut self, persona: Persona) -> Self {
+        self.persona = persona;
+        self
+    }
+
+    pub fn related(mut self, location: Location) -> Self {
+        self.related.push(location);
+        self
+    }
+
+    pub fn fix(mut self, title: impl Into<String>, applicability: Applicability, edits: Vec<Edit>) -> Self {
+        self.fixes.push(Fix {
+            title: title.into(),
+            applicability,
+            edits,
+        });
+        self
+    }
+
+    /// A stable identity for baselines and SARIF fingerprints: audit, file, route, and the text
+    /// of the primary span — never line numbers, so unrelated edits do not change it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.audit.as_bytes());
+        h.update([0]);
+        h.update(self.primary.path().as_bytes());
+        h.update([0]);
+        h.update(self.primary.route_string().as_bytes());
+        h.update([0]);
+        if let Location::File { file, span, .. } = &self.primary {
+            h.update(file.slice(*span).as_bytes());
+        }
+        h.update([0]);
+        h.update(self.message.as_bytes());
+        let digest = h.finalize();
+        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+}

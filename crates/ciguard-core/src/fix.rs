@@ -1,0 +1,159 @@
+//! Applying fixes: byte splices, each verified by re-parsing and re-auditing before it is kept,
+//! written atomically. Applying the result's fixes again changes nothing.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::finding::{Applicability, Edit, Finding};
+use crate::source::SourceFile;
+
+/// What applying fixes to one file did.
+#[derive(Debug, Default)]
+pub struct FixOutcome {
+    pub text: String,
+    /// `audit: title` of each fix kept.
+    pub applied: Vec<String>,
+    /// `audit: title: reason` of each fix refused.
+    pub rejected: Vec<String>,
+}
+
+impl FixOutcome {
+    pub fn changed(&self, original: &str) -> bool {
+        self.text != original
+    }
+}
+
+/// Splices `edits` into `text`; they must lie on char boundaries and not overlap.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in sorted {
+        if edit.start < at || edit.end < edit.start || edit.end > text.len() {
+            return Err("edits overlap or fall outside the file".into());
+        }
+        if !text.is_char_boundary(edit.start) || !text.is_char_boundary(edit.end) {
+            return Err("an edit splits a character".into());
+        }
+        out.push_str(&text[at..edit.start]);
+        out.push_str(&edit.replacement);
+        at = edit.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// Identifies a finding across edits, where its span may have moved.
+fn key(f: &Finding) -> (String, String, String) {
+    (f.audit.to_owned(), f.primary.route_string(), f.message.clone())
+}
+
+/// Applies, one at a time, every fix whose applicability is in `allowed`. After each, the text is
+/// re-parsed and re-audited with `reaudit` (which returns whether the file could be audited, and
+/// its findings): a fix that breaks the file or leaves its finding in place is refused.
+pub fn apply_fixes(
+    file: &Arc<SourceFile>,
+    findings: &[Finding],
+    allowed: &[Applicability],
+    reaudit: &dyn Fn(&Arc<SourceFile>) -> (bool, Vec<Finding>),
+) -> FixOutcome {
+    let mut outcome = FixOutcome {
+        text: file.text.clone(),
+        ..Default::default()
+    };
+    let mut current = Arc::clone(file);
+    let mut pending: Vec<Finding> = findings.to_vec();
+    let mut refused: HashSet<(String, String, String, String)> = HashSet::new();
+    // Each round keeps at most one fix, so the bound is the number of fixes offered plus slack.
+    for _ in 0..(findings.len() * 2 + 8) {
+        let candidate = pending.iter().find_map(|f| {
+            f.fixes.iter().find_map(|fix| {
+                let id = (f.audit.to_owned(), f.primary.route_string(), f.message.clone(), fix.title.clone());
+                (allowed.contains(&fix.applicability) && !refused.contains(&id)).then(|| (f.clone(), fix.clone(), id))
+            })
+        });
+        let Some((finding, fix, id)) = candidate else { break };
+        let label = format!("{}: {}", finding.audit, fix.title);
+        let text = match apply_edits(&current.text, &fix.edits) {
+            Ok(text) => text,
+            Err(reason) => {
+                outcome.rejected.push(format!("{label}: {reason}"));
+                refused.insert(id);
+                continue;
+            }
+        };
+        let next = Arc::new(SourceFile::new(current.path.clone(), current.kind, text));
+        let (audited, after) = reaudit(&next);
+        if !audited {
+            outcome.rejected.push(format!("{label}: the fixed file would not parse as a valid {}", current.kind));
+            refused.insert(id);
+            continue;
+        }
+        if after.iter().any(|f| key(f) == key(&finding)) {
+            outcome.rejected.push(format!("{label}: the finding would remain after the fix"));
+            refused.insert(id);
+            continue;
+        }
+        outcome.applied.push(label);
+        current = next;
+        pending = after;
+    }
+    outcome.text = current.text.clone();
+    outcome
+}
+
+/// A unified diff of one file, with `a/` and `b/` prefixes.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+/// Replaces `path` with `text` atomically: a temporary file in the same folder, flushed to disk,
+/// given the original's permissions, then renamed over it.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.ciguard-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_splice_in_order_and_refuse_overlaps() {
+        let e = [Edit::replace(crate::Span::new(4, 5), "X"), Edit::insert(0, ">")];
+        assert_eq!(apply_edits("abcdef", &e).unwrap(), ">abcdXf");
+        let overlap = [Edit::replace(crate::Span::new(1, 3), "x"), Edit::replace(crate::Span::new(2, 4), "y")];
+        assert!(apply_edits("abcdef", &overlap).is_err());
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.yml");
+        std::fs::write(&p, "old").unwrap();
+        write_atomic(&p, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

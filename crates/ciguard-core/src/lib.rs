@@ -1,0 +1,22 @@
+//! ciguard's core: span-exact parsing of workflows, actions and Dependabot files, the audits, the
+//! findings they report, suppression, outputs and fixes. No network access happens here.
+
+pub mod audit;
+pub mod audits;
+pub mod diagnostic;
+pub mod engine;
+pub mod facts;
+pub mod finding;
+pub mod fix;
+pub mod models;
+pub mod report;
+pub mod route;
+pub mod source;
+pub mod yaml;
+
+pub use audit::{Audit, AuditContext, AuditMeta};
+pub use diagnostic::{Diagnostic, Level};
+pub use finding::{Applicability, Confidence, Edit, Finding, Fix, Location, Persona, Severity};
+pub use report::Report;
+pub use route::Route;
+pub use source::{FileKind, SourceFile, Span};

@@ -1,0 +1,17 @@
+//! Typed views of workflows, actions and Dependabot configurations over a YAML [`Document`],
+//! built with shape checks so that audits can trust what they read.
+
+mod action;
+mod dependabot;
+pub mod permissions;
+mod step;
+pub mod uses;
+mod workflow;
+
+pub use action::{Action, ActionRuns};
+pub use dependabot::{Dependabot, Update};
+pub use step::Step;
+pub use uses::{DockerImage, RepositoryUses, Uses};
+pub use workflow::{Job, JobKind, Trigger, Workflow};
+
+pub(crate) use step::is_expression;

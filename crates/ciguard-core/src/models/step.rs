@@ -1,0 +1,132 @@
+//! Steps, shared by workflow jobs and composite actions.
+
+use crate::diagnostic::Checker;
+use crate::models::uses::Uses;
+use crate::route::Route;
+use crate::yaml::Node;
+
+/// One entry of `steps:`.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    pub index: usize,
+    pub node: Node<'a>,
+    pub route: Route,
+    pub uses: Option<Node<'a>>,
+    pub run: Option<Node<'a>>,
+    pub with: Option<Node<'a>>,
+    pub env: Option<Node<'a>>,
+}
+
+impl<'a> Step<'a> {
+    /// The parsed `uses:` value, when there is one and it parses.
+    pub fn uses_ref(&self) -> Option<Uses<'a>> {
+        self.uses.and_then(|u| u.as_str()).and_then(Uses::parse)
+    }
+
+    pub fn uses_str(&self) -> Option<&'a str> {
+        self.uses.and_then(|u| u.as_str())
+    }
+
+    pub fn run_str(&self) -> Option<&'a str> {
+        self.run.and_then(|r| r.as_str())
+    }
+
+    /// A `with:` input as text.
+    pub fn input(&self, name: &str) -> Option<&'a str> {
+        self.with.and_then(|w| w.get_str(name))
+    }
+
+    pub fn input_node(&self, name: &str) -> Option<Node<'a>> {
+        self.with.and_then(|w| w.get(name))
+    }
+
+    pub fn get(&self, key: &str) -> Option<Node<'a>> {
+        self.node.get(key)
+    }
+
+    pub fn name(&self) -> Option<&'a str> {
+        self.node.get_str("name")
+    }
+
+    /// `owner/repo[/path]` of the action used, lowercased, without the ref.
+    pub fn action_name(&self) -> Option<String> {
+        match self.uses_ref()? {
+            Uses::Repository(r) => Some(r.name().to_ascii_lowercase()),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn parse_steps<'a>(checker: &mut Checker<'_>, node: Node<'a>, route: &Route) -> Vec<Step<'a>> {
+    if !node.is_sequence() {
+        checker.error(
+            node.span(),
+            format!("`{route}` must be a list of steps"),
+            "write each step as a `- ` item with `uses:` or `run:`",
+        );
+        return Vec::new();
+    }
+    let mut steps = Vec::new();
+    for (index, item) in node.items().enumerate() {
+        let route = route.index(index);
+        if !item.is_mapping() {
+            checker.error(
+                item.span(),
+                format!("step `{route}` must be a mapping"),
+                "give the step `uses:` or `run:` keys",
+            );
+            continue;
+        }
+        let uses = item.get("uses");
+        let run = item.get("run");
+        match (uses, run) {
+            (None, None) => checker.error(
+                item.span(),
+                format!("step `{route}` has neither `uses:` nor `run:`"),
+                "every step needs exactly one of `uses:` or `run:`",
+            ),
+            (Some(u), Some(_)) => checker.error(
+                u.span(),
+                format!("step `{route}` has both `uses:` and `run:`"),
+                "split it into two steps",
+            ),
+            _ => {}
+        }
+        if let Some(u) = uses
+            && !u.is_scalar()
+        {
+            checker.error(u.span(), format!("`{route}.uses` must be a string"), "write `owner/repo@ref`, `./path` or `docker://image`");
+        }
+        if let Some(r) = run
+            && !r.is_scalar()
+        {
+            checker.error(r.span(), format!("`{route}.run` must be a string"), "write the script as a string, e.g. with `run: |`");
+        }
+        for key in ["with", "env"] {
+            if let Some(v) = item.get(key)
+                && !v.is_mapping()
+                && !is_expression(v)
+            {
+                checker.error(v.span(), format!("`{route}.{key}` must be a mapping"), format!("write `{key}:` as `name: value` pairs"));
+            }
+        }
+        steps.push(Step {
+            index,
+            node: item,
+            route,
+            uses,
+            run,
+            with: item.get("with").filter(|w| w.is_mapping()),
+            env: item.get("env").filter(|e| e.is_mapping()),
+        });
+    }
+    steps
+}
+
+/// A scalar that is a whole `${{ }}` expression, allowed where a mapping or list is expected.
+pub(crate) fn is_expression(node: Node<'_>) -> bool {
+    node.as_str().is_some_and(|s| {
+        let s = s.trim();
+        s.starts_with("${{") && s.ends_with("}}")
+    })
+}

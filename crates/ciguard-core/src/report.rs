@@ -1,0 +1,31 @@
+//! The result of a run, as handed to the output formats.
+
+use crate::diagnostic::Diagnostic;
+use crate::finding::Finding;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Findings that survived suppression and filters, sorted by file, position and audit.
+    pub findings: Vec<Finding>,
+    /// Problems with the inputs (unreadable or invalid files).
+    pub diagnostics: Vec<Diagnostic>,
+    pub files_audited: usize,
+    /// Findings hidden by inline ignores, configuration, the baseline, persona or floors.
+    pub suppressed: usize,
+    /// Things the user should know about the run, e.g. audits skipped because they need the network.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Orders findings by file, position, audit and message, so output is stable.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (a.primary.path(), a.primary.span().map(|s| s.start), a.audit, &a.message).cmp(&(
+                b.primary.path(),
+                b.primary.span().map(|s| s.start),
+                b.audit,
+                &b.message,
+            ))
+        });
+    }
+}

@@ -1,0 +1,85 @@
+//! Every audit's documentation is executable: the `## Example` must trigger the audit, and the
+//! `Use instead:` snippet must be clean under every audit.
+
+use std::sync::Arc;
+
+use ciguard_core::audit::AuditContext;
+use ciguard_core::engine::audit_file;
+use ciguard_core::yaml::Limits;
+use ciguard_core::{FileKind, SourceFile, audits};
+
+/// The ```yaml blocks of a markdown section.
+fn yaml_blocks(section: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in section.lines() {
+        match (&mut current, line.trim()) {
+            (None, "```yaml") => current = Some(String::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(text), _) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+fn kind_for(yaml: &str, inputs: &[FileKind]) -> FileKind {
+    if yaml.contains("\nruns:") || yaml.starts_with("runs:") {
+        FileKind::Action
+    } else if yaml.contains("updates:") && inputs.contains(&FileKind::Dependabot) {
+        FileKind::Dependabot
+    } else {
+        FileKind::Workflow
+    }
+}
+
+#[test]
+fn examples_trigger_and_corrections_are_clean() {
+    let mut failures = Vec::new();
+    for audit in audits::all() {
+        let meta = audit.meta();
+        let docs = meta.documentation();
+        for heading in ["What it does", "Why is this bad?", "Example", "Fix"] {
+            if !docs.contains(&format!("## {heading}\n")) {
+                failures.push(format!("{}: documentation has no `## {heading}`", meta.id));
+            }
+        }
+        if meta.needs_network {
+            continue;
+        }
+        let example = meta.section("Example").unwrap_or_default();
+        let (bad, good) = match example.split_once("Use instead:") {
+            Some((b, g)) => (yaml_blocks(b), yaml_blocks(g)),
+            None => {
+                failures.push(format!("{}: `## Example` has no `Use instead:`", meta.id));
+                continue;
+            }
+        };
+        if bad.is_empty() || good.is_empty() {
+            failures.push(format!("{}: example or correction has no ```yaml block", meta.id));
+        }
+        for text in bad {
+            let file = Arc::new(SourceFile::new("example.yml", kind_for(&text, meta.inputs), text));
+            let report = audit_file(&file, &Limits::default(), &[*audit], &|_| AuditContext::empty());
+            if !report.findings.iter().any(|f| f.audit == meta.id) {
+                failures.push(format!("{}: `## Example` does not trigger it ({:?})", meta.id, report.diagnostics));
+            }
+        }
+        for text in good {
+            let file = Arc::new(SourceFile::new("example.yml", kind_for(&text, meta.inputs), text));
+            let report = audit_file(&file, &Limits::default(), audits::all(), &|_| AuditContext::empty());
+            if !report.audited || !report.findings.is_empty() {
+                failures.push(format!(
+                    "{}: `Use instead:` is not clean: {:?} {:?}",
+                    meta.id,
+                    report.findings.iter().map(|f| format!("{}: {}", f.audit, f.message)).collect::<Vec<_>>(),
+                    report.diagnostics
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,18 @@
+//! The `ciguard` command line. Each subcommand lives in its own file under `commands/`.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = commands::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(commands::EXIT_TOOL_FAILURE)
+        }
+    }
+}
