@@ -176,6 +176,13 @@ pub fn as_snapshot(rec: &Value, owner: &str, repo: &str, default_branch: &str) -
         Answer::json(200, actions),
     );
     put(
+        format!("{base}/actions/permissions/selected-actions"),
+        Answer::json(
+            200,
+            rec.get("selected_actions").cloned().unwrap_or(Value::Null),
+        ),
+    );
+    put(
         format!("{base}/actions/permissions/workflow"),
         Answer::json(
             200,
@@ -267,4 +274,213 @@ pub fn comparable(ruleset: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// One write `--apply` performs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub method: &'static str,
+    /// API path, relative (`repos/o/r/rulesets`).
+    pub path: String,
+    pub body: Value,
+    /// What it changes, as a unified diff of the current and the recommended JSON.
+    pub diff: String,
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// What must change in the repository to match `rec`: current settings are read from `src`
+/// (unreadable ones count as absent, so their change is shown in full).
+pub fn plan(
+    src: &dyn crate::snapshot::Source,
+    rec: &Value,
+    owner: &str,
+    repo: &str,
+) -> Vec<Change> {
+    let base = format!("repos/{}/{}", encode_segment(owner), encode_segment(repo));
+    let get = |path: &str| src.get(path).ok().filter(Answer::is_ok).map(|a| a.body);
+    let mut changes = Vec::new();
+    let mut change = |method: &'static str,
+                      path: String,
+                      label: &str,
+                      current: Option<Value>,
+                      body: Value,
+                      shown: Value| {
+        let old = current.as_ref().map(pretty).unwrap_or_default();
+        let new = pretty(&shown);
+        if old != new {
+            let diff = ciguard_core::fix::unified_diff(label, &old, &new);
+            changes.push(Change {
+                method,
+                path,
+                body,
+                diff,
+            });
+        }
+    };
+
+    let existing: Vec<Value> = get(&format!("{base}/rulesets?includes_parents=false"))
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.get("source_type").and_then(Value::as_str) != Some("Organization"))
+        .filter_map(|s| s.get("id").and_then(Value::as_i64))
+        .filter_map(|id| get(&format!("{base}/rulesets/{id}")))
+        .collect();
+    for rs in rec
+        .get("rulesets")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let name = rs.get("name").and_then(Value::as_str).unwrap_or("");
+        let label = format!("ruleset \"{name}\"");
+        match existing
+            .iter()
+            .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        {
+            Some(e) => {
+                let id = e.get("id").and_then(Value::as_i64).unwrap_or_default();
+                change(
+                    "PUT",
+                    format!("{base}/rulesets/{id}"),
+                    &label,
+                    Some(comparable(e)),
+                    rs.clone(),
+                    comparable(&rs),
+                );
+            }
+            None => change(
+                "POST",
+                format!("{base}/rulesets"),
+                &label,
+                None,
+                rs.clone(),
+                comparable(&rs),
+            ),
+        }
+    }
+
+    let env = rec.get("environment").cloned().unwrap_or(Value::Null);
+    let env_name = env
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("release")
+        .to_owned();
+    let env_base = format!("{base}/environments/{}", encode_segment(&env_name));
+    let current_env = get(&format!("{base}/environments")).and_then(|v| {
+        v.get("environments")?
+            .as_array()?
+            .iter()
+            .find(|e| e.get("name").and_then(Value::as_str) == Some(&env_name))
+            .cloned()
+    });
+    let env_view = |e: &Value| {
+        let rule = e
+            .get("protection_rules")
+            .and_then(Value::as_array)
+            .and_then(|r| {
+                r.iter()
+                    .find(|r| r.get("type").and_then(Value::as_str) == Some("required_reviewers"))
+                    .cloned()
+            });
+        json!({
+            "can_admins_bypass": e.get("can_admins_bypass"),
+            "prevent_self_review": rule.as_ref().and_then(|r| r.get("prevent_self_review")).cloned().unwrap_or(json!(false)),
+            "reviewers": rule.as_ref().and_then(|r| r.get("reviewers")).and_then(Value::as_array).map_or(0, Vec::len),
+            "deployment_branch_policy": e.get("deployment_branch_policy"),
+        })
+    };
+    let mut body = env.clone();
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("name");
+    }
+    let wanted_env = json!({
+        "can_admins_bypass": env.get("can_admins_bypass"),
+        "prevent_self_review": env.get("prevent_self_review"),
+        "reviewers": env.get("reviewers").and_then(Value::as_array).map_or(0, Vec::len),
+        "deployment_branch_policy": env.get("deployment_branch_policy"),
+    });
+    change(
+        "PUT",
+        env_base.clone(),
+        &format!("environment \"{env_name}\""),
+        current_env.as_ref().map(env_view),
+        body,
+        wanted_env,
+    );
+
+    let current_policies: Vec<Value> = get(&format!("{env_base}/deployment-branch-policies"))
+        .and_then(|v| v.get("branch_policies").and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| json!({ "name": p.get("name"), "type": p.get("type") }))
+        .collect();
+    for p in rec
+        .get("deployment_branch_policies")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        if !current_policies.contains(&p) {
+            let label = format!("environment \"{env_name}\" deployment branch policy");
+            change(
+                "POST",
+                format!("{env_base}/deployment-branch-policies"),
+                &label,
+                None,
+                p.clone(),
+                p,
+            );
+        }
+    }
+
+    for (key, path, label) in [
+        (
+            "actions_permissions",
+            format!("{base}/actions/permissions"),
+            "actions permissions",
+        ),
+        (
+            "selected_actions",
+            format!("{base}/actions/permissions/selected-actions"),
+            "allowed actions",
+        ),
+        (
+            "workflow_permissions",
+            format!("{base}/actions/permissions/workflow"),
+            "workflow permissions",
+        ),
+    ] {
+        let wanted = rec.get(key).cloned().unwrap_or(Value::Null);
+        let current = get(&path).map(|cur| {
+            let keys: Vec<String> = wanted
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            Value::Object(
+                keys.iter()
+                    .map(|k| (k.clone(), cur.get(k).cloned().unwrap_or(Value::Null)))
+                    .collect(),
+            )
+        });
+        change("PUT", path, label, current, wanted.clone(), wanted);
+    }
+    if rec.get("immutable_releases").and_then(Value::as_bool) == Some(true) {
+        let path = format!("{base}/immutable-releases");
+        let current = get(&path).map(|v| json!({ "enabled": v.get("enabled") }));
+        change(
+            "PUT",
+            path,
+            "immutable releases",
+            current,
+            Value::Null,
+            json!({ "enabled": true }),
+        );
+    }
+    changes
 }

@@ -428,3 +428,45 @@ fn every_check_is_documented() {
         assert!(meta.id.starts_with("settings-"));
     }
 }
+
+#[test]
+fn plan_lists_only_what_differs() {
+    use ciguard_settings::recommend::plan;
+    let options = Options::default();
+    let rec = recommend(&options, "release", "main", &[("Team".into(), 7)]);
+    // Applied already: nothing to do.
+    let src = as_snapshot(&rec, "octocat", "widget", "main");
+    assert_eq!(plan(&src, &rec, "octocat", "widget"), []);
+    // At defaults: every ruleset, the environment, its policies and the settings are written.
+    let dir = tempfile::tempdir().unwrap();
+    common::defaults().write(dir.path());
+    let changes = plan(&DirSource::new(dir.path()), &rec, OWNER, REPO);
+    let summary: Vec<_> = changes
+        .iter()
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            format!("POST {BASE}/rulesets"),
+            format!("POST {BASE}/rulesets"),
+            format!("POST {BASE}/rulesets"),
+            format!("PUT {BASE}/environments/release"),
+            format!("POST {BASE}/environments/release/deployment-branch-policies"),
+            format!("POST {BASE}/environments/release/deployment-branch-policies"),
+            format!("PUT {BASE}/actions/permissions"),
+            format!("PUT {BASE}/actions/permissions/selected-actions"),
+            format!("PUT {BASE}/actions/permissions/workflow"),
+            format!("PUT {BASE}/immutable-releases"),
+        ]
+    );
+    let workflow = &changes[8].diff;
+    assert!(
+        workflow.contains("-  \"default_workflow_permissions\": \"write\""),
+        "{workflow}"
+    );
+    assert!(
+        workflow.contains("+  \"default_workflow_permissions\": \"read\""),
+        "{workflow}"
+    );
+}
