@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod audit;
 pub mod exit;
 pub mod render;
+pub mod settings;
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
 pub const EXIT_TOOL_FAILURE: u8 = 1;
@@ -26,10 +27,13 @@ pub struct Cli {
 pub enum Command {
     /// Audit workflows, actions and Dependabot configurations.
     Audit(audit::AuditArgs),
+    /// Audit repository and organization settings against a hardened baseline.
+    Settings(settings::SettingsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
+        Command::Settings(args) => settings::run(args),
     }
 }
