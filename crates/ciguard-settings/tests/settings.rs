@@ -470,3 +470,14 @@ fn plan_lists_only_what_differs() {
         "{workflow}"
     );
 }
+
+/// Writes the fixtures to $CIGUARD_SETTINGS_FIXTURES_OUT for manual runs (no-op otherwise).
+#[test]
+fn write_fixtures_for_manual_runs() {
+    if let Some(dir) = std::env::var_os("CIGUARD_SETTINGS_FIXTURES_OUT") {
+        let dir = std::path::PathBuf::from(dir);
+        common::hardened().write(&dir.join("hardened"));
+        common::defaults().write(&dir.join("defaults"));
+        common::metadata_only().write(&dir.join("metadata-only"));
+    }
+}

@@ -77,7 +77,7 @@ impl Check for SettingsReleaseTags {
             let full_ref = format!("refs/tags/{}", sample(pattern, "1.0.0"));
             let active = relevant(repo, rulesets, "tag", &full_ref);
             let needs: [(&str, &dyn Fn(&Ruleset) -> bool); 3] = [
-                ("update", &|rs| rs.rule("update").is_some()),
+                ("updates", &|rs| rs.rule("update").is_some()),
                 ("deletion", &|rs| rs.rule("deletion").is_some()),
                 (
                     "creation without a deployment to the release environment",
