@@ -4,6 +4,7 @@
 pub mod actions_lock;
 pub mod audit;
 pub mod audits;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod facts;
@@ -14,6 +15,7 @@ pub mod pin;
 pub mod report;
 pub mod route;
 pub mod source;
+pub mod suppress;
 pub mod yaml;
 
 pub use audit::{Audit, AuditContext, AuditMeta};
