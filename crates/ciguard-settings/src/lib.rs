@@ -8,6 +8,7 @@
 
 pub mod checks;
 pub mod gather;
+pub mod live;
 pub mod options;
 pub mod recommend;
 pub mod snapshot;

@@ -478,7 +478,7 @@ pub fn plan(
             path,
             "immutable releases",
             current,
-            Value::Null,
+            json!({}),
             json!({ "enabled": true }),
         );
     }

@@ -157,3 +157,68 @@ fn bad_targets_are_usage_errors_not_panics() {
         assert!(text(&out.stderr).contains("error:"), "{t}");
     }
 }
+
+#[test]
+fn live_audit_against_a_fake_server() {
+    let server = common::serve(common::defaults());
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args([
+            "settings",
+            "octo-org/hello-world",
+            "--github-api-url",
+            &server.url,
+            "--config",
+            "/dev/null",
+        ])
+        .env("GH_TOKEN", "secret-token-value")
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(14), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("high[settings-secrets]: publishing secret PYPI_API_TOKEN"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("0 passed, 9 failed, 0 unknown"), "{stderr}");
+    assert!(!stdout.contains("secret-token-value") && !stderr.contains("secret-token-value"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args([
+            "settings",
+            "export",
+            "octo-org/hello-world",
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--github-api-url",
+            &server.url,
+            "--config",
+            "/dev/null",
+        ])
+        .env("GH_TOKEN", "secret-token-value")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        dir.path()
+            .join("repos/octo-org/hello-world/actions/permissions/workflow.json")
+            .is_file()
+    );
+    assert_eq!(
+        std::fs::read_to_string(
+            dir.path()
+                .join("repos/octo-org/hello-world/immutable-releases.status")
+        )
+        .unwrap(),
+        "404\n"
+    );
+    let offline = ciguard(&[
+        "settings",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--config",
+        "/dev/null",
+    ]);
+    assert_eq!(text(&offline.stdout), stdout);
+}

@@ -278,3 +278,93 @@ pub fn metadata_only() -> Api {
     );
     api
 }
+
+/// A fake GitHub on 127.0.0.1 that answers GETs from an [`Api`] (with its status and
+/// `x-accepted-github-permissions`) and records writes.
+pub struct FakeServer {
+    pub url: String,
+    pub writes: std::sync::Arc<std::sync::Mutex<Vec<(String, String, Value)>>>,
+    pub gets: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub fn serve(api: Api) -> FakeServer {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let table: std::collections::HashMap<std::path::PathBuf, (u16, Option<String>, Value)> = api
+        .0
+        .iter()
+        .map(|(k, v)| (ciguard_settings::snapshot::file_stem(k).unwrap(), v.clone()))
+        .collect();
+    let table = Arc::new(table);
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let gets = Arc::new(Mutex::new(Vec::new()));
+    let (w, g) = (Arc::clone(&writes), Arc::clone(&gets));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (table, w, g) = (Arc::clone(&table), Arc::clone(&w), Arc::clone(&g));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                let mut parts = line.split_whitespace();
+                let (method, target) = (
+                    parts.next().unwrap_or("").to_owned(),
+                    parts.next().unwrap_or("/").to_owned(),
+                );
+                let mut length = 0;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let path = target.trim_start_matches('/').to_owned();
+                let (status, perm, reply) = if method == "GET" {
+                    g.lock().unwrap().push(path.clone());
+                    match ciguard_settings::snapshot::file_stem(&path)
+                        .ok()
+                        .and_then(|s| table.get(&s).cloned())
+                    {
+                        Some(found) => found,
+                        None => (
+                            404,
+                            None,
+                            json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
+                        ),
+                    }
+                } else {
+                    w.lock().unwrap().push((
+                        method.clone(),
+                        path,
+                        serde_json::from_slice(&body).unwrap_or(Value::Null),
+                    ));
+                    (if method == "POST" { 201 } else { 200 }, None, json!({}))
+                };
+                let text = serde_json::to_string(&reply).unwrap();
+                let mut head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    text.len()
+                );
+                if let Some(p) = perm {
+                    head.push_str(&format!("x-accepted-github-permissions: {p}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(text.as_bytes());
+            });
+        }
+    });
+    FakeServer { url, writes, gets }
+}

@@ -163,10 +163,28 @@ fn source(read: &ReadArgs) -> anyhow::Result<Box<dyn Source>> {
     }
 }
 
-fn live_source(_read: &ReadArgs) -> anyhow::Result<Box<dyn Source>> {
-    bail!(
-        "reading settings from the GitHub API is not available in this build; use `--from DIR` with a snapshot"
-    )
+/// The GitHub client: no disk cache, since settings answers (secret names, bypass lists) are
+/// sensitive and change; ETag revalidation would save little.
+fn client(read: &ReadArgs) -> ciguard_github::Client {
+    let config = ciguard_github::ClientConfig::from_flags(
+        read.github_api_url.as_deref(),
+        read.gh_token.as_deref(),
+        None,
+        true,
+        false,
+    );
+    if config.token.is_none() {
+        eprintln!(
+            "note: no token (--gh-token, GH_TOKEN or GITHUB_TOKEN); most settings need one and will be unknown"
+        );
+    }
+    ciguard_github::Client::new(config)
+}
+
+fn live_source(read: &ReadArgs) -> anyhow::Result<Box<dyn Source>> {
+    Ok(Box::new(ciguard_settings::live::LiveSource::new(client(
+        read,
+    ))))
 }
 
 /// Progress on stderr, only when it is a terminal.
@@ -434,6 +452,8 @@ fn run_recommend(
     Ok(ExitCode::SUCCESS)
 }
 
-fn apply_changes(_read: &ReadArgs, _changes: &[recommend::Change]) -> anyhow::Result<()> {
-    bail!("applying needs the GitHub API client, which is not available in this build")
+fn apply_changes(read: &ReadArgs, changes: &[recommend::Change]) -> anyhow::Result<()> {
+    let n = ciguard_settings::live::apply(&client(read), changes).map_err(anyhow::Error::msg)?;
+    eprintln!("applied {n} changes");
+    Ok(())
 }
