@@ -52,6 +52,9 @@ declare_audit! {
     }
 }
 
+/// Whether a ruleset meets one requirement.
+type Meets<'a> = dyn Fn(&Ruleset) -> bool + 'a;
+
 fn deploys_to(rs: &Ruleset, env: &str) -> bool {
     rs.rule("required_deployments")
         .and_then(|r| r.parameters.get("required_deployment_environments"))
@@ -76,7 +79,7 @@ impl Check for SettingsReleaseTags {
         for pattern in &cx.options.release_tags {
             let full_ref = format!("refs/tags/{}", sample(pattern, "1.0.0"));
             let active = relevant(repo, rulesets, "tag", &full_ref);
-            let needs: [(&str, &dyn Fn(&Ruleset) -> bool); 3] = [
+            let needs: [(&str, &Meets<'_>); 3] = [
                 ("updates", &|rs| rs.rule("update").is_some()),
                 ("deletion", &|rs| rs.rule("deletion").is_some()),
                 (

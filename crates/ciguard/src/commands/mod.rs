@@ -28,12 +28,12 @@ pub enum Command {
     /// Audit workflows, actions and Dependabot configurations.
     Audit(audit::AuditArgs),
     /// Audit repository and organization settings against a hardened baseline.
-    Settings(settings::SettingsArgs),
+    Settings(Box<settings::SettingsArgs>),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
-        Command::Settings(args) => settings::run(args),
+        Command::Settings(args) => settings::run(*args),
     }
 }

@@ -199,11 +199,7 @@ fn progress() -> impl FnMut(usize, usize, &str) {
             let _ = write!(err, "\r\x1b[2K");
         } else {
             let width = 30;
-            let filled = if total == 0 {
-                width
-            } else {
-                done * width / total
-            };
+            let filled = (done * width).checked_div(total).unwrap_or(width);
             let _ = write!(
                 err,
                 "\r\x1b[2K[{}{}] {done}/{total} {repo}",
