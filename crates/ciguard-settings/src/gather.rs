@@ -273,7 +273,14 @@ pub fn repo(src: &dyn Source, owner: &str, name: &str) -> Result<Repo, Unknown> 
     let default_branch = meta
         .get("default_branch")
         .and_then(Value::as_str)
-        .unwrap_or("main")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| {
+            Unknown::new(
+                format!("{base} → default_branch"),
+                None,
+                Some(METADATA_READ),
+            )
+        })?
         .to_owned();
     let admin = meta.pointer("/permissions/admin").and_then(Value::as_bool);
     let owner_is_org = meta.pointer("/owner/type").and_then(Value::as_str) == Some("Organization");

@@ -481,3 +481,43 @@ fn write_fixtures_for_manual_runs() {
         common::metadata_only().write(&dir.join("metadata-only"));
     }
 }
+
+#[test]
+fn junk_answers_never_panic_nor_pass_what_they_replace() {
+    let hardened = common::hardened();
+    for path in hardened.0.keys() {
+        for junk in [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!("x"),
+            json!(1),
+            json!([{ "id": "x" }]),
+            json!({ "environments": [{ "name": 3 }] }),
+        ] {
+            let mut api = hardened.clone();
+            api.ok(path, junk.clone());
+            let report = run(&api);
+            let c = report.counts();
+            // Without the repository's own answer its owner is unknown, so the organization is not read.
+            let expected = if path == BASE {
+                checks::all().len() - 1
+            } else {
+                checks::all().len()
+            };
+            assert_eq!(c.passed + c.failed + c.unknown, expected, "{path} = {junk}");
+            if path == BASE {
+                assert_eq!(c.unknown, expected, "{path} = {junk}");
+            }
+        }
+    }
+    // A snapshot of nothing: every check is unknown.
+    let dir = tempfile::tempdir().unwrap();
+    let report = audit(
+        &DirSource::new(dir.path()),
+        &Options::default(),
+        &[Target::parse("a/b").unwrap()],
+        &mut |_, _, _| {},
+    );
+    assert_eq!(report.counts().unknown, checks::all().len() - 1);
+}
