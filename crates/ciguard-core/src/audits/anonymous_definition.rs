@@ -65,13 +65,26 @@ impl Audit for AnonymousDefinition {
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if wf.get("name").is_none() {
             let on_key = wf.root.entry("on").map_or(wf.on.span(), |(k, _)| k.span());
-            out.push(Finding::new(&Self::META, "workflow has no name", Location::file(wf.file, on_key, Route::root(), "workflow without a `name:`")));
+            out.push(Finding::new(
+                &Self::META,
+                "workflow has no name",
+                Location::file(wf.file, on_key, Route::root(), "workflow without a `name:`"),
+            ));
         }
         for job in &wf.jobs {
             if matches!(job.kind, JobKind::Normal { .. }) && job.get("name").is_none() {
                 out.push(
-                    Finding::new(&Self::META, format!("job `{}` has no name", job.id), Location::file(wf.file, job.id_node.span(), job.route.clone(), "job without a `name:`"))
-                        .severity(Severity::Informational),
+                    Finding::new(
+                        &Self::META,
+                        format!("job `{}` has no name", job.id),
+                        Location::file(
+                            wf.file,
+                            job.id_node.span(),
+                            job.route.clone(),
+                            "job without a `name:`",
+                        ),
+                    )
+                    .severity(Severity::Informational),
                 );
             }
         }

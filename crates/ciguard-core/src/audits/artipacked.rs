@@ -86,13 +86,22 @@ fn is(step: &Step<'_>, name: &str) -> bool {
 
 /// The checkout's major version from its ref or the `# vX` comment of a SHA pin.
 fn major_version(file: &File, step: &Step<'_>) -> Option<u32> {
-    let Some(Uses::Repository(r)) = step.uses_ref() else { return None };
+    let Some(Uses::Repository(r)) = step.uses_ref() else {
+        return None;
+    };
     let from = |s: &str| -> Option<u32> {
-        let digits: String = s.trim().trim_start_matches(['v', 'V']).chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = s
+            .trim()
+            .trim_start_matches(['v', 'V'])
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         digits.parse().ok()
     };
     match r.git_ref {
-        Some(_) if r.is_sha_pinned() => file.trailing_comment(step.uses?.span()).and_then(|c| c.split_whitespace().find_map(from)),
+        Some(_) if r.is_sha_pinned() => file
+            .trailing_comment(step.uses?.span())
+            .and_then(|c| c.split_whitespace().find_map(from)),
         Some(g) => from(g),
         None => None,
     }
@@ -101,7 +110,10 @@ fn major_version(file: &File, step: &Step<'_>) -> Option<u32> {
 fn leaks_workspace(step: &Step<'_>) -> bool {
     is(step, "actions/upload-artifact")
         && step.input("path").is_some_and(|p| {
-            p.lines().map(str::trim).any(|l| matches!(l, "." | "./" | ".." | "../") || (l.contains("${{") && l.contains("github.workspace")))
+            p.lines().map(str::trim).any(|l| {
+                matches!(l, "." | "./" | ".." | "../")
+                    || (l.contains("${{") && l.contains("github.workspace"))
+            })
         })
 }
 
@@ -120,25 +132,50 @@ fn check_steps(file: &File, steps: &[Step<'_>], out: &mut Vec<Finding>) {
             },
         };
         let in_git_config = major_version(file, step).is_none_or(|v| v < 6);
-        let upload = steps[i + 1..].iter().find(|s| leaks_workspace(s)).filter(|_| in_git_config);
+        let upload = steps[i + 1..]
+            .iter()
+            .find(|s| leaks_workspace(s))
+            .filter(|_| in_git_config);
         let message = if upload.is_some() {
             "checkout persists credentials into `.git/config` and a later step uploads the workspace"
         } else {
             "checkout persists credentials on disk for every later step to read"
         };
-        let mut f = Finding::new(&Artipacked::META, message, Location::file(file, step.node.span(), step.route.clone(), "does not set `persist-credentials: false`"));
+        let mut f = Finding::new(
+            &Artipacked::META,
+            message,
+            Location::file(
+                file,
+                step.node.span(),
+                step.route.clone(),
+                "does not set `persist-credentials: false`",
+            ),
+        );
         if let Some(up) = upload {
             f = f
                 .severity(Severity::High)
                 .confidence(Confidence::High)
-                .related(Location::file(file, up.node.span(), up.route.clone(), "uploads the workspace with the credentials"));
+                .related(Location::file(
+                    file,
+                    up.node.span(),
+                    up.route.clone(),
+                    "uploads the workspace with the credentials",
+                ));
         }
         if explicit_true {
             f = f.persona(Persona::Auditor);
         }
         if let Some(edit) = fix_edit(file, step) {
-            let applicability = if setting.is_some() { Applicability::Unsafe } else { Applicability::Safe };
-            f = f.fix("set `persist-credentials: false`", applicability, vec![edit]);
+            let applicability = if setting.is_some() {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            };
+            f = f.fix(
+                "set `persist-credentials: false`",
+                applicability,
+                vec![edit],
+            );
         }
         out.push(f);
     }
@@ -153,7 +190,10 @@ fn fix_edit(file: &File, step: &Step<'_>) -> Option<Edit> {
     let text = &file.text;
     match step.get("with") {
         Some(with) if with.is_flow() => {
-            let inner = file.slice(with.span()).trim_start_matches('{').trim_end_matches('}');
+            let inner = file
+                .slice(with.span())
+                .trim_start_matches('{')
+                .trim_end_matches('}');
             if inner.trim().is_empty() {
                 return Some(Edit::replace(with.span(), format!("{{ {ENTRY} }}")));
             }
@@ -167,12 +207,19 @@ fn fix_edit(file: &File, step: &Step<'_>) -> Option<Edit> {
             Some(insert_line_after(text, end, &format!("{indent}{ENTRY}")))
         }
         Some(_) => None,
-        None if step.node.is_flow() => Some(Edit::insert(step.uses?.span().end, format!(", with: {{ {ENTRY} }}"))),
+        None if step.node.is_flow() => Some(Edit::insert(
+            step.uses?.span().end,
+            format!(", with: {{ {ENTRY} }}"),
+        )),
         None => {
             let (uses_key, uses_value) = step.node.entry("uses")?;
             let col = column_of(file, uses_key.span().start);
             let indent = " ".repeat(col);
-            Some(insert_line_after(text, uses_value.span().end, &format!("{indent}with:\n{indent}  {ENTRY}")))
+            Some(insert_line_after(
+                text,
+                uses_value.span().end,
+                &format!("{indent}with:\n{indent}  {ENTRY}"),
+            ))
         }
     }
 }
@@ -183,7 +230,11 @@ fn insert_line_after(text: &str, end: usize, line: &str) -> Edit {
         return Edit::insert(end, format!("{line}\n"));
     }
     let eol = text[end..].find('\n').map_or(text.len(), |i| end + i);
-    let eol = if eol > 0 && text.as_bytes()[eol - 1] == b'\r' { eol - 1 } else { eol };
+    let eol = if eol > 0 && text.as_bytes()[eol - 1] == b'\r' {
+        eol - 1
+    } else {
+        eol
+    };
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     Edit::insert(eol, format!("{newline}{line}"))
 }

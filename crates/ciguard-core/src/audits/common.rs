@@ -31,7 +31,12 @@ impl<'a> UsesSite<'_, 'a> {
 fn step_sites<'s, 'a>(steps: &'s [Step<'a>], out: &mut Vec<UsesSite<'s, 'a>>) {
     for step in steps {
         if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
-            out.push(UsesSite { node, route: step.route.key("uses"), uses, _steps: std::marker::PhantomData });
+            out.push(UsesSite {
+                node,
+                route: step.route.key("uses"),
+                uses,
+                _steps: std::marker::PhantomData,
+            });
         }
     }
 }
@@ -41,7 +46,12 @@ pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> Vec<UsesSite<'s, 'a
     let mut out = Vec::new();
     for job in &wf.jobs {
         if let Some((node, Some(uses))) = job.reusable_uses() {
-            out.push(UsesSite { node, route: job.route.key("uses"), uses, _steps: std::marker::PhantomData });
+            out.push(UsesSite {
+                node,
+                route: job.route.key("uses"),
+                uses,
+                _steps: std::marker::PhantomData,
+            });
         }
         step_sites(job.steps(), &mut out);
     }
@@ -70,19 +80,32 @@ impl RepoPattern {
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim().to_ascii_lowercase();
         if s == "*" {
-            return Some(Self { owner: "*".into(), repo: None, path: None });
+            return Some(Self {
+                owner: "*".into(),
+                repo: None,
+                path: None,
+            });
         }
         let mut parts = s.splitn(3, '/');
-        let owner = parts.next().filter(|o| !o.is_empty() && !o.contains(['*', '@']))?;
+        let owner = parts
+            .next()
+            .filter(|o| !o.is_empty() && !o.contains(['*', '@']))?;
         let repo = parts.next().filter(|r| !r.is_empty() && !r.contains('@'))?;
-        let path = parts.next().map(|p| p.trim_end_matches('/').to_owned()).filter(|p| !p.is_empty());
+        let path = parts
+            .next()
+            .map(|p| p.trim_end_matches('/').to_owned())
+            .filter(|p| !p.is_empty());
         let repo = match repo {
             "*" if path.is_none() => None,
             "*" => return None,
             r if r.contains('*') => return None,
             r => Some(r.to_owned()),
         };
-        Some(Self { owner: owner.to_owned(), repo, path })
+        Some(Self {
+            owner: owner.to_owned(),
+            repo,
+            path,
+        })
     }
 
     pub fn matches(&self, uses: &RepositoryUses<'_>) -> bool {
@@ -113,9 +136,14 @@ pub(crate) fn expressions_in<'f>(file: &'f SourceFile, node: Node<'_>) -> Vec<(S
     let mut from = 0;
     while let Some(open) = text[from..].find("${{") {
         let start = from + open;
-        let Some(close) = text[start + 3..].find("}}") else { break };
+        let Some(close) = text[start + 3..].find("}}") else {
+            break;
+        };
         let end = start + 3 + close + 2;
-        out.push((Span::new(span.start + start, span.start + end), &text[start + 3..end - 2]));
+        out.push((
+            Span::new(span.start + start, span.start + end),
+            &text[start + 3..end - 2],
+        ));
         from = end;
     }
     out
@@ -148,14 +176,18 @@ pub(crate) fn secret_refs(expr: &str) -> Vec<(usize, &str, Option<&str>)> {
     while let Some(i) = lower[from..].find("secrets") {
         let at = from + i;
         from = at + 7;
-        let before_ok = at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b'-' | b'.'));
+        let before_ok = at == 0
+            || !(bytes[at - 1].is_ascii_alphanumeric()
+                || matches!(bytes[at - 1], b'_' | b'-' | b'.'));
         let after = &expr[at + 7..];
-        let after_ok = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let after_ok =
+            !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !before_ok || !after_ok || in_string_literal(expr, at) {
             continue;
         }
         let name_of = |rest: &str| -> usize {
-            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(rest.len())
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len())
         };
         if let Some(rest) = after.strip_prefix('.') {
             let n = name_of(rest);
@@ -202,7 +234,17 @@ pub(crate) fn has_meaningful_comment(file: &SourceFile, span: Span) -> bool {
     // Directives to tools (`zizmor: ignore[...]`, `ciguard: ignore`, test markers) explain nothing.
     let directive = |c: &str| {
         let c = c.trim_start().to_ascii_lowercase();
-        ["zizmor:", "ciguard:", "expect:", "yamllint", "noqa", "pragma", "renovate:"].iter().any(|d| c.starts_with(d))
+        [
+            "zizmor:",
+            "ciguard:",
+            "expect:",
+            "yamllint",
+            "noqa",
+            "pragma",
+            "renovate:",
+        ]
+        .iter()
+        .any(|d| c.starts_with(d))
     };
     let meaningful = |c: &str| c.chars().any(|ch| ch.is_alphanumeric()) && !directive(c);
     if file.trailing_comment(span).is_some_and(meaningful) {
@@ -228,9 +270,19 @@ pub(crate) fn column_of(file: &SourceFile, offset: usize) -> usize {
 }
 
 /// The shell a `run:` step uses, from the step, its job's or the workflow's `defaults.run.shell`.
-pub(crate) fn step_shell<'a>(step: &Step<'a>, job: Option<Node<'a>>, workflow: Option<Node<'a>>) -> Option<Node<'a>> {
-    let from_defaults = |n: Node<'a>| n.get("defaults").and_then(|d| d.get("run")).and_then(|r| r.get("shell"));
-    step.get("shell").or_else(|| job.and_then(from_defaults)).or_else(|| workflow.and_then(from_defaults))
+pub(crate) fn step_shell<'a>(
+    step: &Step<'a>,
+    job: Option<Node<'a>>,
+    workflow: Option<Node<'a>>,
+) -> Option<Node<'a>> {
+    let from_defaults = |n: Node<'a>| {
+        n.get("defaults")
+            .and_then(|d| d.get("run"))
+            .and_then(|r| r.get("shell"))
+    };
+    step.get("shell")
+        .or_else(|| job.and_then(from_defaults))
+        .or_else(|| workflow.and_then(from_defaults))
 }
 
 /// Shorthand for the file of a finding.
@@ -255,7 +307,11 @@ mod tests {
         let p = RepoPattern::parse("github/codeql-action/init").unwrap();
         assert!(p.matches(&repo("github/codeql-action/init@v3")));
         assert!(!p.matches(&repo("github/codeql-action/analyze@v3")));
-        assert!(RepoPattern::parse("github/codeql-action").unwrap().matches(&repo("github/codeql-action/init@v3")));
+        assert!(
+            RepoPattern::parse("github/codeql-action")
+                .unwrap()
+                .matches(&repo("github/codeql-action/init@v3"))
+        );
         assert!(RepoPattern::parse("*").unwrap().matches(&repo("a/b@c")));
         assert_eq!(RepoPattern::parse("no-slash"), None);
         assert_eq!(RepoPattern::parse("*/repo"), None);
@@ -263,8 +319,17 @@ mod tests {
 
     #[test]
     fn finds_secret_references() {
-        let refs = secret_refs(" secrets.A || secrets['B-c'] || toJSON(secrets) || inputs.secrets.x || 'secrets.no' ");
+        let refs = secret_refs(
+            " secrets.A || secrets['B-c'] || toJSON(secrets) || inputs.secrets.x || 'secrets.no' ",
+        );
         let names: Vec<_> = refs.iter().map(|(_, raw, name)| (*raw, *name)).collect();
-        assert_eq!(names, vec![("secrets.A", Some("A")), ("secrets['B-c']", Some("B-c")), ("secrets", None)]);
+        assert_eq!(
+            names,
+            vec![
+                ("secrets.A", Some("A")),
+                ("secrets['B-c']", Some("B-c")),
+                ("secrets", None)
+            ]
+        );
     }
 }

@@ -69,7 +69,16 @@ impl Audit for ConcurrencyLimits {
         let bare = "concurrency group has no `cancel-in-progress`";
         if let Some((key, value)) = wf.root.entry("concurrency") {
             if value.is_scalar() {
-                out.push(Finding::new(&Self::META, format!("workflow {bare}"), Location::file(wf.file, key.span().cover(value.span()), Route::root().key("concurrency"), "no `cancel-in-progress`")));
+                out.push(Finding::new(
+                    &Self::META,
+                    format!("workflow {bare}"),
+                    Location::file(
+                        wf.file,
+                        key.span().cover(value.span()),
+                        Route::root().key("concurrency"),
+                        "no `cancel-in-progress`",
+                    ),
+                ));
             }
             return;
         }
@@ -82,7 +91,12 @@ impl Audit for ConcurrencyLimits {
                 Some((key, value)) if value.is_scalar() => out.push(Finding::new(
                     &Self::META,
                     format!("job `{}` {bare}", job.id),
-                    Location::file(wf.file, key.span().cover(value.span()), job.route.key("concurrency"), "no `cancel-in-progress`"),
+                    Location::file(
+                        wf.file,
+                        key.span().cover(value.span()),
+                        job.route.key("concurrency"),
+                        "no `cancel-in-progress`",
+                    ),
                 )),
                 Some(_) => {}
                 None => missing = true,
@@ -90,7 +104,16 @@ impl Audit for ConcurrencyLimits {
         }
         if missing {
             let on_key = wf.root.entry("on").map_or(wf.on.span(), |(k, _)| k.span());
-            out.push(Finding::new(&Self::META, "workflow has no concurrency limits", Location::file(wf.file, on_key, Route::root(), "no `concurrency:` for the workflow or all its jobs")));
+            out.push(Finding::new(
+                &Self::META,
+                "workflow has no concurrency limits",
+                Location::file(
+                    wf.file,
+                    on_key,
+                    Route::root(),
+                    "no `concurrency:` for the workflow or all its jobs",
+                ),
+            ));
         }
     }
 }

@@ -75,7 +75,9 @@ enum Policy {
 }
 
 fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, String> {
-    let list = value.as_array().ok_or("`allow`/`deny` must be a list of patterns")?;
+    let list = value
+        .as_array()
+        .ok_or("`allow`/`deny` must be a list of patterns")?;
     list.iter()
         .map(|v| {
             let s = v.as_str().ok_or("patterns must be strings")?;
@@ -99,8 +101,13 @@ impl Audit for ForbiddenUses {
     }
 
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
-        if let Some(key) = options.keys().find(|k| !matches!(k.as_str(), "allow" | "deny")) {
-            return Err(format!("`forbidden-uses` has no option `{key}`; it takes `allow` or `deny`"));
+        if let Some(key) = options
+            .keys()
+            .find(|k| !matches!(k.as_str(), "allow" | "deny"))
+        {
+            return Err(format!(
+                "`forbidden-uses` has no option `{key}`; it takes `allow` or `deny`"
+            ));
         }
         policy(options).map(|_| ())
     }
@@ -122,10 +129,21 @@ fn check(file: &File, policy: &Policy, sites: &[UsesSite<'_, '_>], out: &mut Vec
     for site in sites {
         let Some(repo) = site.repo() else { continue };
         let why = match policy {
-            Policy::Allow(allow) if !allow.iter().any(|p| p.matches(repo)) => "is not on the allow list",
+            Policy::Allow(allow) if !allow.iter().any(|p| p.matches(repo)) => {
+                "is not on the allow list"
+            }
             Policy::Deny(deny) if deny.iter().any(|p| p.matches(repo)) => "is on the deny list",
             _ => continue,
         };
-        out.push(Finding::new(&ForbiddenUses::META, format!("`{}` {why}", repo.name()), Location::file(file, site.node.span(), site.route.clone(), "use of this action is forbidden")));
+        out.push(Finding::new(
+            &ForbiddenUses::META,
+            format!("`{}` {why}", repo.name()),
+            Location::file(
+                file,
+                site.node.span(),
+                site.route.clone(),
+                "use of this action is forbidden",
+            ),
+        ));
     }
 }

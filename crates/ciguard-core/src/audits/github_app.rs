@@ -79,18 +79,38 @@ impl Audit for GithubApp {
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        action.steps().iter().for_each(|s| check(action.file, s, out));
+        action
+            .steps()
+            .iter()
+            .for_each(|s| check(action.file, s, out));
     }
 }
 
 fn check(file: &File, step: &Step<'_>, out: &mut Vec<Finding>) {
-    let (Some(uses), Some(Uses::Repository(r))) = (step.uses, step.uses_ref()) else { return };
-    if !r.slug().eq_ignore_ascii_case("actions/create-github-app-token") || r.path.is_some() {
+    let (Some(uses), Some(Uses::Repository(r))) = (step.uses, step.uses_ref()) else {
+        return;
+    };
+    if !r
+        .slug()
+        .eq_ignore_ascii_case("actions/create-github-app-token")
+        || r.path.is_some()
+    {
         return;
     }
-    let uses_loc = || Location::file(file, uses.span(), step.route.key("uses"), "app token requested here");
+    let uses_loc = || {
+        Location::file(
+            file,
+            uses.span(),
+            step.route.key("uses"),
+            "app token requested here",
+        )
+    };
     let Some(with) = step.with else {
-        out.push(Finding::new(&GithubApp::META, "app token inherits every permission of the installation", uses_loc()));
+        out.push(Finding::new(
+            &GithubApp::META,
+            "app token inherits every permission of the installation",
+            uses_loc(),
+        ));
         return;
     };
     let entry = |key: &str| with.entry(key).map(|(k, v)| (k.span().cover(v.span()), v));
@@ -102,21 +122,45 @@ fn check(file: &File, step: &Step<'_>, out: &mut Vec<Finding>) {
         };
         if let Some(c) = confidence {
             out.push(
-                Finding::new(&GithubApp::META, "app token is not revoked when the job ends", Location::file(file, span, step.route.key("with").key("skip-token-revoke"), "token revocation disabled here"))
-                    .confidence(c)
-                    .related(uses_loc()),
+                Finding::new(
+                    &GithubApp::META,
+                    "app token is not revoked when the job ends",
+                    Location::file(
+                        file,
+                        span,
+                        step.route.key("with").key("skip-token-revoke"),
+                        "token revocation disabled here",
+                    ),
+                )
+                .confidence(c)
+                .related(uses_loc()),
             );
         }
     }
     let has = |key: &str| with.get(key).is_some();
     if let Some((span, _)) = entry("owner").filter(|_| !has("repositories") && !has("repository")) {
         out.push(
-            Finding::new(&GithubApp::META, "app token can reach every repository of the owner's installation", Location::file(file, span, step.route.key("with").key("owner"), "no `repositories:` to narrow it"))
-                .related(uses_loc()),
+            Finding::new(
+                &GithubApp::META,
+                "app token can reach every repository of the owner's installation",
+                Location::file(
+                    file,
+                    span,
+                    step.route.key("with").key("owner"),
+                    "no `repositories:` to narrow it",
+                ),
+            )
+            .related(uses_loc()),
         );
     }
-    let scoped = with.entries().any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("permission-")));
+    let scoped = with
+        .entries()
+        .any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("permission-")));
     if !scoped && !is_expression_str(file.slice(with.span())) {
-        out.push(Finding::new(&GithubApp::META, "app token inherits every permission of the installation", uses_loc()));
+        out.push(Finding::new(
+            &GithubApp::META,
+            "app token inherits every permission of the installation",
+            uses_loc(),
+        ));
     }
 }

@@ -80,16 +80,26 @@ impl Audit for HardcodedContainerCredentials {
             }
             for (name, service) in job.get("services").into_iter().flat_map(|s| s.entries()) {
                 let name = name.as_str().unwrap_or("?");
-                check(wf, service, job.route.key("services").key(name), &format!("service `{name}`"), out);
+                check(
+                    wf,
+                    service,
+                    job.route.key("services").key(name),
+                    &format!("service `{name}`"),
+                    out,
+                );
             }
         }
     }
 }
 
 fn check(wf: &Workflow<'_>, container: Node<'_>, route: Route, what: &str, out: &mut Vec<Finding>) {
-    let Some(credentials) = container.get("credentials") else { return };
+    let Some(credentials) = container.get("credentials") else {
+        return;
+    };
     for field in ["username", "password"] {
-        let Some(value) = credentials.get(field) else { continue };
+        let Some(value) = credentials.get(field) else {
+            continue;
+        };
         let Some(text) = value.as_str() else { continue };
         if text.is_empty() || is_expression_str(text) {
             continue;
@@ -97,7 +107,12 @@ fn check(wf: &Workflow<'_>, container: Node<'_>, route: Route, what: &str, out: 
         out.push(Finding::new(
             &HardcodedContainerCredentials::META,
             format!("{what} registry {field} is hardcoded"),
-            Location::file(wf.file, value.span(), route.key("credentials").key(field), format!("hardcoded {field}")),
+            Location::file(
+                wf.file,
+                value.span(),
+                route.key("credentials").key(field),
+                format!("hardcoded {field}"),
+            ),
         ));
     }
 }

@@ -85,11 +85,22 @@ impl Audit for Misfeature {
 /// The program a `shell:` names: its first word, without directory or `.exe`, lowercased.
 fn shell_program(shell: &str) -> String {
     let first = shell.split_whitespace().next().unwrap_or_default();
-    let base = first.rsplit(['/', '\\']).next().unwrap_or(first).to_ascii_lowercase();
-    base.strip_suffix(".exe").map_or(base.clone(), str::to_owned)
+    let base = first
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(first)
+        .to_ascii_lowercase();
+    base.strip_suffix(".exe")
+        .map_or(base.clone(), str::to_owned)
 }
 
-fn check(file: &File, step: &Step<'_>, job: Option<Node<'_>>, root: Option<Node<'_>>, out: &mut Vec<Finding>) {
+fn check(
+    file: &File,
+    step: &Step<'_>,
+    job: Option<Node<'_>>,
+    root: Option<Node<'_>>,
+    out: &mut Vec<Finding>,
+) {
     if let Some(Uses::Repository(r)) = step.uses_ref()
         && r.slug().eq_ignore_ascii_case("actions/setup-python")
         && let Some((key, value)) = step.with.and_then(|w| w.entry("pip-install"))
@@ -97,20 +108,45 @@ fn check(file: &File, step: &Step<'_>, job: Option<Node<'_>>, root: Option<Node<
         out.push(Finding::new(
             &Misfeature::META,
             "`pip-install` of actions/setup-python installs packages into the global environment",
-            Location::file(file, key.span().cover(value.span()), step.route.key("with").key("pip-install"), "installs packages in a brittle way"),
+            Location::file(
+                file,
+                key.span().cover(value.span()),
+                step.route.key("with").key("pip-install"),
+                "installs packages in a brittle way",
+            ),
         ));
     }
     if step.run.is_none() {
         return;
     }
-    let Some(shell) = step_shell(step, job, root) else { return };
+    let Some(shell) = step_shell(step, job, root) else {
+        return;
+    };
     let Some(text) = shell.as_str() else { return };
     let program = shell_program(text);
     let (message, persona) = match program.as_str() {
         "bash" | "sh" | "pwsh" | "powershell" | "python" => return,
         _ if text.contains("${{") => return,
-        "cmd" => ("step runs in Windows `cmd`, which cannot be analysed".to_owned(), Persona::Regular),
-        other => (format!("step runs in `{other}`, a shell GitHub Actions does not know"), Persona::Pedantic),
+        "cmd" => (
+            "step runs in Windows `cmd`, which cannot be analysed".to_owned(),
+            Persona::Regular,
+        ),
+        other => (
+            format!("step runs in `{other}`, a shell GitHub Actions does not know"),
+            Persona::Pedantic,
+        ),
     };
-    out.push(Finding::new(&Misfeature::META, message, Location::file(file, shell.span(), step.route.key("shell"), "shell chosen here")).persona(persona));
+    out.push(
+        Finding::new(
+            &Misfeature::META,
+            message,
+            Location::file(
+                file,
+                shell.span(),
+                step.route.key("shell"),
+                "shell chosen here",
+            ),
+        )
+        .persona(persona),
+    );
 }

@@ -2,11 +2,13 @@
 
 use crate::audit::Audit;
 
-mod dangerous_triggers;
 mod anonymous_definition;
 mod archived_uses;
 mod artipacked;
+pub(crate) mod common;
 mod concurrency_limits;
+mod dangerous_triggers;
+mod excessive_permissions;
 mod forbidden_uses;
 mod github_app;
 mod hardcoded_container_credentials;
@@ -18,16 +20,16 @@ mod self_repository;
 mod superfluous_actions;
 mod typosquat_uses;
 mod undocumented_permissions;
-pub(crate) mod common;
-mod excessive_permissions;
 mod unpinned_images;
 mod unpinned_uses;
+mod unused_ignore;
 
-pub use dangerous_triggers::DangerousTriggers;
 pub use anonymous_definition::AnonymousDefinition;
 pub use archived_uses::ArchivedUses;
 pub use artipacked::Artipacked;
 pub use concurrency_limits::ConcurrencyLimits;
+pub use dangerous_triggers::DangerousTriggers;
+pub use excessive_permissions::ExcessivePermissions;
 pub use forbidden_uses::ForbiddenUses;
 pub use github_app::GithubApp;
 pub use hardcoded_container_credentials::HardcodedContainerCredentials;
@@ -39,9 +41,9 @@ pub use self_repository::SelfRepository;
 pub use superfluous_actions::SuperfluousActions;
 pub use typosquat_uses::TyposquatUses;
 pub use undocumented_permissions::UndocumentedPermissions;
-pub use excessive_permissions::ExcessivePermissions;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_uses::UnpinnedUses;
+pub use unused_ignore::UnusedIgnore;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -65,6 +67,7 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &SuperfluousActions,
         &TyposquatUses,
         &UndocumentedPermissions,
+        &UnusedIgnore,
     ]
 }
 

@@ -61,15 +61,33 @@ impl Audit for SecretsInherit {
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
-            let Some((uses, _)) = job.reusable_uses() else { continue };
-            let Some((key, value)) = job.node.entry("secrets") else { continue };
+            let Some((uses, _)) = job.reusable_uses() else {
+                continue;
+            };
+            let Some((key, value)) = job.node.entry("secrets") else {
+                continue;
+            };
             if value.as_str() != Some("inherit") {
                 continue;
             }
             let called = uses.as_str().unwrap_or("the called workflow");
             out.push(
-                Finding::new(&Self::META, format!("`{called}` inherits every secret of the caller"), Location::file(wf.file, uses.span(), job.route.key("uses"), "this reusable workflow"))
-                    .related(Location::file(wf.file, key.span().cover(value.span()), job.route.key("secrets"), "inherits all the caller's secrets")),
+                Finding::new(
+                    &Self::META,
+                    format!("`{called}` inherits every secret of the caller"),
+                    Location::file(
+                        wf.file,
+                        uses.span(),
+                        job.route.key("uses"),
+                        "this reusable workflow",
+                    ),
+                )
+                .related(Location::file(
+                    wf.file,
+                    key.span().cover(value.span()),
+                    job.route.key("secrets"),
+                    "inherits all the caller's secrets",
+                )),
             );
         }
     }

@@ -85,11 +85,20 @@ impl Audit for SecretsOutsideEnv {
                             continue;
                         }
                         let start = span.start + 3 + at;
-                        let what = name.map_or_else(|| "every secret".to_owned(), |n| format!("secret `{n}`"));
+                        let what = name
+                            .map_or_else(|| "every secret".to_owned(), |n| format!("secret `{n}`"));
                         out.push(Finding::new(
                             &Self::META,
-                            format!("{what} used by job `{}`, which has no deployment environment", job.id),
-                            Location::file(wf.file, Span::new(start, start + raw.len()), job.route.clone(), "secret used outside of a dedicated environment"),
+                            format!(
+                                "{what} used by job `{}`, which has no deployment environment",
+                                job.id
+                            ),
+                            Location::file(
+                                wf.file,
+                                Span::new(start, start + raw.len()),
+                                job.route.clone(),
+                                "secret used outside of a dedicated environment",
+                            ),
                         ));
                     }
                 }

@@ -67,12 +67,25 @@ impl Audit for SelfHostedRunner {
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
-            let Some((key, runs_on)) = job.node.entry("runs-on") else { continue };
-            let Some((message, confidence)) = classify(job, runs_on) else { continue };
+            let Some((key, runs_on)) = job.node.entry("runs-on") else {
+                continue;
+            };
+            let Some((message, confidence)) = classify(job, runs_on) else {
+                continue;
+            };
             let span = key.span().cover(runs_on.span());
             out.push(
-                Finding::new(&Self::META, format!("job `{}` {message}", job.id), Location::file(wf.file, span, job.route.key("runs-on"), "runner chosen here"))
-                    .confidence(confidence),
+                Finding::new(
+                    &Self::META,
+                    format!("job `{}` {message}", job.id),
+                    Location::file(
+                        wf.file,
+                        span,
+                        job.route.key("runs-on"),
+                        "runner chosen here",
+                    ),
+                )
+                .confidence(confidence),
             );
         }
     }
@@ -81,14 +94,20 @@ impl Audit for SelfHostedRunner {
 fn classify(job: &Job<'_>, runs_on: Node<'_>) -> Option<(&'static str, Confidence)> {
     let labels: Vec<Node<'_>> = if runs_on.is_mapping() {
         if runs_on.get("group").is_some() {
-            return Some(("runs on a runner group, which holds self-hosted runners", Confidence::Low));
+            return Some((
+                "runs on a runner group, which holds self-hosted runners",
+                Confidence::Low,
+            ));
         }
         runs_on.get("labels").map(scalars_under).unwrap_or_default()
     } else {
         scalars_under(runs_on)
     };
     let texts: Vec<&str> = labels.iter().filter_map(|n| n.as_str()).collect();
-    if texts.iter().any(|l| l.trim().eq_ignore_ascii_case("self-hosted")) {
+    if texts
+        .iter()
+        .any(|l| l.trim().eq_ignore_ascii_case("self-hosted"))
+    {
         return Some(("runs on a self-hosted runner", Confidence::High));
     }
     let expression = texts.iter().find(|l| is_expression_str(l))?;
@@ -96,10 +115,21 @@ fn classify(job: &Job<'_>, runs_on: Node<'_>) -> Option<(&'static str, Confidenc
         && job
             .get("strategy")
             .and_then(|s| s.get("matrix"))
-            .is_some_and(|m| scalars_under(m).iter().filter_map(|n| n.as_str()).any(|v| v.contains("self-hosted")));
+            .is_some_and(|m| {
+                scalars_under(m)
+                    .iter()
+                    .filter_map(|n| n.as_str())
+                    .any(|v| v.contains("self-hosted"))
+            });
     if matrix_self_hosted {
-        Some(("runs on a self-hosted runner listed in its matrix", Confidence::High))
+        Some((
+            "runs on a self-hosted runner listed in its matrix",
+            Confidence::High,
+        ))
     } else {
-        Some(("runs on a runner chosen by an expression, which may be self-hosted", Confidence::Low))
+        Some((
+            "runs on a runner chosen by an expression, which may be self-hosted",
+            Confidence::Low,
+        ))
     }
 }

@@ -77,16 +77,31 @@ impl Audit for SelfRepository {
 
 fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
     for site in sites {
-        let Uses::Local(path) = site.uses else { continue };
+        let Uses::Local(path) = site.uses else {
+            continue;
+        };
         if !path.starts_with("./") && path != "." {
             continue;
         }
-        let mut f = Finding::new(&SelfRepository::META, format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"), Location::file(file, site.node.span(), site.route.clone(), "use `$/...` instead of `./...`"));
+        let mut f = Finding::new(
+            &SelfRepository::META,
+            format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
+            Location::file(
+                file,
+                site.node.span(),
+                site.route.clone(),
+                "use `$/...` instead of `./...`",
+            ),
+        );
         // Rewrite the `.` of `./` in the source, wherever quoting puts it.
         let raw = file.slice(site.node.span());
         if let Some(dot) = raw.find('.') {
             let at = site.node.span().start + dot;
-            let edit = if path == "." { Edit::replace(Span::new(at, at + 1), "$/") } else { Edit::replace(Span::new(at, at + 1), "$") };
+            let edit = if path == "." {
+                Edit::replace(Span::new(at, at + 1), "$/")
+            } else {
+                Edit::replace(Span::new(at, at + 1), "$")
+            };
             f = f.fix("rewrite `./` to `$/`", Applicability::Safe, vec![edit]);
         }
         out.push(f);

@@ -68,14 +68,34 @@ const SUPERFLUOUS: &[(&str, &str, bool)] = &[
     ("ncipollo/release-action", "`gh release create`", false),
     ("softprops/action-gh-release", "`gh release create`", false),
     ("elgohr/github-release-action", "`gh release create`", false),
-    ("svenstaro/upload-release-action", "`gh release create` and `gh release upload`", false),
+    (
+        "svenstaro/upload-release-action",
+        "`gh release create` and `gh release upload`",
+        false,
+    ),
     ("dacbd/create-issue-action", "`gh issue create`", false),
-    ("actions-ecosystem/action-add-labels", "`gh issue edit --add-label` or `gh pr edit --add-label`", false),
-    ("actions-ecosystem/action-remove-labels", "`gh issue edit --remove-label` or `gh pr edit --remove-label`", false),
-    ("addnab/docker-run-action", "`docker run`, or a container step", false),
+    (
+        "actions-ecosystem/action-add-labels",
+        "`gh issue edit --add-label` or `gh pr edit --add-label`",
+        false,
+    ),
+    (
+        "actions-ecosystem/action-remove-labels",
+        "`gh issue edit --remove-label` or `gh pr edit --remove-label`",
+        false,
+    ),
+    (
+        "addnab/docker-run-action",
+        "`docker run`, or a container step",
+        false,
+    ),
     ("sergeysova/jq-action", "`jq`", false),
     ("peter-evans/create-pull-request", "`gh pr create`", true),
-    ("peter-evans/create-or-update-comment", "`gh pr comment` or `gh issue comment`", true),
+    (
+        "peter-evans/create-or-update-comment",
+        "`gh pr comment` or `gh issue comment`",
+        true,
+    ),
     ("dtolnay/rust-toolchain", "`rustup`", true),
 ];
 
@@ -97,8 +117,20 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
     for site in sites {
         let Some(repo) = site.repo() else { continue };
         let slug = repo.slug().to_ascii_lowercase();
-        let Some((_, instead, pedantic)) = SUPERFLUOUS.iter().find(|(name, _, _)| *name == slug) else { continue };
-        let mut f = Finding::new(&SuperfluousActions::META, format!("`{slug}` does what {instead} in a `run:` step does"), Location::file(file, site.node.span(), site.route.clone(), format!("use {instead} instead")));
+        let Some((_, instead, pedantic)) = SUPERFLUOUS.iter().find(|(name, _, _)| *name == slug)
+        else {
+            continue;
+        };
+        let mut f = Finding::new(
+            &SuperfluousActions::META,
+            format!("`{slug}` does what {instead} in a `run:` step does"),
+            Location::file(
+                file,
+                site.node.span(),
+                site.route.clone(),
+                format!("use {instead} instead"),
+            ),
+        );
         if *pedantic {
             f = f.persona(Persona::Pedantic).confidence(Confidence::Medium);
         }

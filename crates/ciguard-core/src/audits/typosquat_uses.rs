@@ -60,36 +60,112 @@ declare_audit! {
 
 /// Popular actions, lowercase `owner/repo`.
 const POPULAR: &[&str] = &[
-    "actions/checkout", "actions/upload-artifact", "actions/download-artifact", "actions/cache",
-    "actions/setup-node", "actions/setup-python", "actions/setup-go", "actions/setup-java",
-    "actions/setup-dotnet", "actions/github-script", "actions/stale", "actions/labeler",
-    "actions/create-github-app-token", "actions/attest-build-provenance", "actions/attest",
-    "actions/deploy-pages", "actions/upload-pages-artifact", "actions/configure-pages",
-    "actions/dependency-review-action", "actions/first-interaction", "github/codeql-action",
-    "github/super-linter", "docker/setup-buildx-action", "docker/login-action", "docker/build-push-action",
-    "docker/setup-qemu-action", "docker/metadata-action", "docker/bake-action", "astral-sh/setup-uv",
-    "swatinem/rust-cache", "dtolnay/rust-toolchain", "taiki-e/install-action", "step-security/harden-runner",
-    "pnpm/action-setup", "shivammathur/setup-php", "codecov/codecov-action", "softprops/action-gh-release",
-    "golangci/golangci-lint-action", "peter-evans/create-pull-request", "peter-evans/create-or-update-comment",
-    "peter-evans/find-comment", "peter-evans/repository-dispatch", "ossf/scorecard-action",
-    "pypa/gh-action-pypi-publish", "azure/login", "aws-actions/configure-aws-credentials",
-    "aws-actions/amazon-ecr-login", "ruby/setup-ruby", "goreleaser/goreleaser-action", "gradle/actions",
-    "google-github-actions/auth", "google-github-actions/setup-gcloud", "sigstore/cosign-installer",
-    "dorny/paths-filter", "crate-ci/typos", "stefanzweifel/git-auto-commit-action", "re-actors/alls-green",
-    "msys2/setup-msys2", "peaceiris/actions-gh-pages", "microsoft/setup-msbuild", "jdx/mise-action",
-    "changesets/action", "slackapi/slack-github-action", "dependabot/fetch-metadata", "tj-actions/changed-files",
-    "jlumbroso/free-disk-space", "googleapis/release-please-action", "anchore/sbom-action",
-    "anchore/scan-action", "aquasecurity/trivy-action", "denoland/setup-deno", "oven-sh/setup-bun",
-    "hashicorp/setup-terraform", "azure/setup-helm", "azure/setup-kubectl", "helm/kind-action",
-    "conda-incubator/setup-miniconda", "mlugg/setup-zig", "nick-fields/retry", "pyo3/maturin-action",
-    "zizmorcore/zizmor-action", "slsa-framework/slsa-github-generator", "appleboy/ssh-action",
-    "cloudflare/wrangler-action", "jakejarvis/s3-sync-action", "actions-rs/toolchain", "reviewdog/reviewdog",
-    "release-drafter/release-drafter", "amannn/action-semantic-pull-request", "mikepenz/release-changelog-builder-action",
-    "cachix/install-nix-action", "extractions/setup-just", "subosito/flutter-action", "gradle/wrapper-validation-action",
+    "actions/checkout",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+    "actions/cache",
+    "actions/setup-node",
+    "actions/setup-python",
+    "actions/setup-go",
+    "actions/setup-java",
+    "actions/setup-dotnet",
+    "actions/github-script",
+    "actions/stale",
+    "actions/labeler",
+    "actions/create-github-app-token",
+    "actions/attest-build-provenance",
+    "actions/attest",
+    "actions/deploy-pages",
+    "actions/upload-pages-artifact",
+    "actions/configure-pages",
+    "actions/dependency-review-action",
+    "actions/first-interaction",
+    "github/codeql-action",
+    "github/super-linter",
+    "docker/setup-buildx-action",
+    "docker/login-action",
+    "docker/build-push-action",
+    "docker/setup-qemu-action",
+    "docker/metadata-action",
+    "docker/bake-action",
+    "astral-sh/setup-uv",
+    "swatinem/rust-cache",
+    "dtolnay/rust-toolchain",
+    "taiki-e/install-action",
+    "step-security/harden-runner",
+    "pnpm/action-setup",
+    "shivammathur/setup-php",
+    "codecov/codecov-action",
+    "softprops/action-gh-release",
+    "golangci/golangci-lint-action",
+    "peter-evans/create-pull-request",
+    "peter-evans/create-or-update-comment",
+    "peter-evans/find-comment",
+    "peter-evans/repository-dispatch",
+    "ossf/scorecard-action",
+    "pypa/gh-action-pypi-publish",
+    "azure/login",
+    "aws-actions/configure-aws-credentials",
+    "aws-actions/amazon-ecr-login",
+    "ruby/setup-ruby",
+    "goreleaser/goreleaser-action",
+    "gradle/actions",
+    "google-github-actions/auth",
+    "google-github-actions/setup-gcloud",
+    "sigstore/cosign-installer",
+    "dorny/paths-filter",
+    "crate-ci/typos",
+    "stefanzweifel/git-auto-commit-action",
+    "re-actors/alls-green",
+    "msys2/setup-msys2",
+    "peaceiris/actions-gh-pages",
+    "microsoft/setup-msbuild",
+    "jdx/mise-action",
+    "changesets/action",
+    "slackapi/slack-github-action",
+    "dependabot/fetch-metadata",
+    "tj-actions/changed-files",
+    "jlumbroso/free-disk-space",
+    "googleapis/release-please-action",
+    "anchore/sbom-action",
+    "anchore/scan-action",
+    "aquasecurity/trivy-action",
+    "denoland/setup-deno",
+    "oven-sh/setup-bun",
+    "hashicorp/setup-terraform",
+    "azure/setup-helm",
+    "azure/setup-kubectl",
+    "helm/kind-action",
+    "conda-incubator/setup-miniconda",
+    "mlugg/setup-zig",
+    "nick-fields/retry",
+    "pyo3/maturin-action",
+    "zizmorcore/zizmor-action",
+    "slsa-framework/slsa-github-generator",
+    "appleboy/ssh-action",
+    "cloudflare/wrangler-action",
+    "jakejarvis/s3-sync-action",
+    "actions-rs/toolchain",
+    "reviewdog/reviewdog",
+    "release-drafter/release-drafter",
+    "amannn/action-semantic-pull-request",
+    "mikepenz/release-changelog-builder-action",
+    "cachix/install-nix-action",
+    "extractions/setup-just",
+    "subosito/flutter-action",
+    "gradle/wrapper-validation-action",
 ];
 
 /// Characters often typed or read for one another; both sides map to the first.
-const LOOKALIKES: &[(&str, &str)] = &[("0", "o"), ("1", "l"), ("i", "l"), ("rn", "m"), ("vv", "w"), ("_", "-"), (".", "-")];
+const LOOKALIKES: &[(&str, &str)] = &[
+    ("0", "o"),
+    ("1", "l"),
+    ("i", "l"),
+    ("rn", "m"),
+    ("vv", "w"),
+    ("_", "-"),
+    (".", "-"),
+];
 
 fn normalize(s: &str) -> String {
     let mut out = s.to_ascii_lowercase();
@@ -107,8 +183,16 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[prefix..], &b[prefix..]);
-    let suffix = ra.iter().rev().zip(rb.iter().rev()).take_while(|(x, y)| x == y).count();
-    let (ma, mb) = (&ra[..ra.len() - suffix.min(ra.len())], &rb[..rb.len() - suffix.min(rb.len())]);
+    let suffix = ra
+        .iter()
+        .rev()
+        .zip(rb.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (
+        &ra[..ra.len() - suffix.min(ra.len())],
+        &rb[..rb.len() - suffix.min(rb.len())],
+    );
     match (ma.len(), mb.len()) {
         (0, 0) | (1, 0) | (0, 1) | (1, 1) => true,
         (2, 2) => ma[0] == mb[1] && ma[1] == mb[0],
@@ -124,7 +208,8 @@ fn imitated(slug: &str, owner: &str) -> Option<&'static str> {
     let normalized = normalize(slug);
     POPULAR.iter().copied().find(|popular| {
         let popular_owner = popular.split('/').next().unwrap_or_default();
-        popular_owner != owner && (within_one_edit(slug, popular) || normalize(popular) == normalized)
+        popular_owner != owner
+            && (within_one_edit(slug, popular) || normalize(popular) == normalized)
     })
 }
 
@@ -146,8 +231,19 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
     for site in sites {
         let Some(repo) = site.repo() else { continue };
         let slug = repo.slug().to_ascii_lowercase();
-        let Some(popular) = imitated(&slug, &repo.owner.to_ascii_lowercase()) else { continue };
-        out.push(Finding::new(&TyposquatUses::META, format!("`{slug}` looks like a typo of the popular `{popular}`"), Location::file(file, site.node.span(), site.route.clone(), format!("resembles `{popular}`"))));
+        let Some(popular) = imitated(&slug, &repo.owner.to_ascii_lowercase()) else {
+            continue;
+        };
+        out.push(Finding::new(
+            &TyposquatUses::META,
+            format!("`{slug}` looks like a typo of the popular `{popular}`"),
+            Location::file(
+                file,
+                site.node.span(),
+                site.route.clone(),
+                format!("resembles `{popular}`"),
+            ),
+        ));
     }
 }
 
@@ -157,12 +253,28 @@ mod tests {
 
     #[test]
     fn near_misses_are_caught_and_real_names_are_not() {
-        assert_eq!(imitated("actoins/checkout", "actoins"), Some("actions/checkout"));
-        assert_eq!(imitated("action/checkout", "action"), Some("actions/checkout"));
-        assert_eq!(imitated("docker/setup-buildx-actlon", "docker"), None, "same owner");
-        assert_eq!(imitated("dockerr/login-action", "dockerr"), Some("docker/login-action"));
+        assert_eq!(
+            imitated("actoins/checkout", "actoins"),
+            Some("actions/checkout")
+        );
+        assert_eq!(
+            imitated("action/checkout", "action"),
+            Some("actions/checkout")
+        );
+        assert_eq!(
+            imitated("docker/setup-buildx-actlon", "docker"),
+            None,
+            "same owner"
+        );
+        assert_eq!(
+            imitated("dockerr/login-action", "dockerr"),
+            Some("docker/login-action")
+        );
         assert_eq!(imitated("astral-sh/setup-uv", "astral-sh"), None);
-        assert_eq!(imitated("swatinern/rust-cache", "swatinern"), Some("swatinem/rust-cache"));
+        assert_eq!(
+            imitated("swatinern/rust-cache", "swatinern"),
+            Some("swatinem/rust-cache")
+        );
         assert_eq!(imitated("codecov/codecov-action", "codecov"), None);
     }
 }

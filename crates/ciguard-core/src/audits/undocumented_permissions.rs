@@ -75,7 +75,13 @@ impl Audit for UndocumentedPermissions {
         }
         for job in &wf.jobs {
             if let Some(p) = job.permissions() {
-                check(wf, p, job.route.key("permissions"), &format!("job `{}`", job.id), out);
+                check(
+                    wf,
+                    p,
+                    job.route.key("permissions"),
+                    &format!("job `{}`", job.id),
+                    out,
+                );
             }
         }
     }
@@ -95,14 +101,38 @@ fn check(wf: &Workflow<'_>, perms: Node<'_>, route: Route, owner: &str, out: &mu
     let mut undocumented = entries
         .iter()
         .filter(|(scope, level)| !has_meaningful_comment(wf.file, scope.span().cover(level.span())))
-        .map(|(scope, level)| (scope.as_str().unwrap_or("?"), scope.span().cover(level.span())));
-    let Some((first, span)) = undocumented.next() else { return };
+        .map(|(scope, level)| {
+            (
+                scope.as_str().unwrap_or("?"),
+                scope.span().cover(level.span()),
+            )
+        });
+    let Some((first, span)) = undocumented.next() else {
+        return;
+    };
     let mut names = vec![first];
-    let mut finding = Finding::new(&UndocumentedPermissions::META, String::new(), Location::file(wf.file, span, route.key(first), "needs an explaining comment"));
+    let mut finding = Finding::new(
+        &UndocumentedPermissions::META,
+        String::new(),
+        Location::file(
+            wf.file,
+            span,
+            route.key(first),
+            "needs an explaining comment",
+        ),
+    );
     for (name, span) in undocumented {
         names.push(name);
-        finding = finding.related(Location::file(wf.file, span, route.key(name), "needs an explaining comment"));
+        finding = finding.related(Location::file(
+            wf.file,
+            span,
+            route.key(name),
+            "needs an explaining comment",
+        ));
     }
-    finding.message = format!("{owner} permissions without a comment saying why: {}", names.join(", "));
+    finding.message = format!(
+        "{owner} permissions without a comment saying why: {}",
+        names.join(", ")
+    );
     out.push(finding);
 }
