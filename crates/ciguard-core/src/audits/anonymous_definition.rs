@@ -64,11 +64,20 @@ impl Audit for AnonymousDefinition {
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if wf.get("name").is_none() {
-            let on_key = wf.root.entry("on").map_or(wf.on.span(), |(k, _)| k.span());
+            let first_key = wf
+                .root
+                .entries()
+                .next()
+                .map_or(wf.on.span(), |(k, _)| k.span());
             out.push(Finding::new(
                 &Self::META,
                 "workflow has no name",
-                Location::file(wf.file, on_key, Route::root(), "workflow without a `name:`"),
+                Location::file(
+                    wf.file,
+                    first_key,
+                    Route::root(),
+                    "workflow without a `name:`",
+                ),
             ));
         }
         for job in &wf.jobs {

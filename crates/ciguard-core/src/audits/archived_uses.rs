@@ -61,127 +61,13 @@ declare_audit! {
     }
 }
 
-/// Archived action repositories, lowercase `owner/repo`, sorted (a binary search needs it).
-/// Facts gathered from GitHub; the same list zizmor ships.
-const ARCHIVED: &[&str] = &[
-    "8398a7/action-slack",
-    "actions-rs/audit-check",
-    "actions-rs/cargo",
-    "actions-rs/clippy-check",
-    "actions-rs/components-nightly",
-    "actions-rs/grcov",
-    "actions-rs/install",
-    "actions-rs/tarpaulin",
-    "actions-rs/toolchain",
-    "actions/create-release",
-    "actions/setup-elixir",
-    "actions/setup-haskell",
-    "actions/setup-ruby",
-    "actions/upload-release-asset",
-    "actionstoolbox/gem-build-and-release-action",
-    "allanchain/poetry-cache-action",
-    "andrewmcodes-archive/rubocop-linter-action",
-    "artichoke/setup-rust",
-    "aslafy-z/conventional-pr-title-action",
-    "azure/appconfiguration-sync",
-    "azure/appservice-actions",
-    "azure/azure-resource-login-action",
-    "azure/container-actions",
-    "azure/container-scan",
-    "azure/data-factory-deploy-action",
-    "azure/data-factory-export-action",
-    "azure/data-factory-validate-action",
-    "azure/get-keyvault-secrets",
-    "azure/k8s-actions",
-    "azure/manage-azure-policy",
-    "azure/publish-security-assessments",
-    "azure/run-sqlpackage-action",
-    "azure/spring-cloud-deploy",
-    "azure/webapps-container-deploy",
-    "cedrickring/golang-action",
-    "cirrus-actions/rebase",
-    "contributor-assistant/github-action",
-    "cpcloud/flake-update-action",
-    "crazy-max/ghaction-docker-buildx",
-    "crazy-max/ghaction-hugo",
-    "decathlon/pull-request-labeler-action",
-    "delaguardo/setup-graalvm",
-    "dulvui/godot-android-export",
-    "elstudio/actions-settings",
-    "expo/expo-preview-action",
-    "fabasoad/setup-zizmor-action",
-    "facebook/pysa-action",
-    "fregante/release-with-changelog",
-    "google/mirror-branch-action",
-    "google/skywater-pdk-actions",
-    "gradle/gradle-build-action",
-    "grafana/k6-action",
-    "hashicorp/terraform-cdk-action",
-    "helaili/github-graphql-action",
-    "helaili/jekyll-action",
-    "ilshidur/action-slack",
-    "irgolic/autopr",
-    "jakejarvis/backblaze-b2-action",
-    "jakejarvis/cloudflare-purge-action",
-    "jakejarvis/firebase-deploy-action",
-    "jakejarvis/hugo-build-action",
-    "jakejarvis/lighthouse-action",
-    "jakejarvis/s3-sync-action",
-    "jimmygchen/runner-fallback-action",
-    "justinribeiro/lighthouse-action",
-    "kanadgupta/glitch-sync",
-    "kxxt/chatgpt-action",
-    "lapras-inc/resume-sync-action",
-    "liskin/gh-pipx",
-    "machine-learning-apps/wandb-action",
-    "mansagroup/gcs-cache-action",
-    "marvinpinto/action-automatic-releases",
-    "marvinpinto/actions",
-    "maxheld83/ghpages",
-    "meilcli/danger-action",
-    "meilcli/gradle-update-check-action",
-    "meilcli/npm-update-check-action",
-    "meilcli/nuget-update-check-action",
-    "micnncim/action-lgtm-reaction",
-    "mikepenz/gradle-dependency-submission",
-    "niklasmerz/github-deployment-action",
-    "orf/cargo-bloat-action",
-    "paambaati/codeclimate-action",
-    "philips-software/docker-ci-scripts",
-    "primer/figma-action",
-    "reasonsoftware/action-pylint",
-    "repo-sync/pull-request",
-    "repo-sync/repo-sync",
-    "sagebind/docker-swarm-deploy-action",
-    "scottbrenner/generate-changelog-action",
-    "secrethub/actions",
-    "semgrep/semgrep-action",
-    "shaunlwm/action-release-debugapk",
-    "soichisumi/issue-copy-action",
-    "sonarsource/sonarcloud-github-action",
-    "stefafafan/psi-action",
-    "stefanprodan/kube-tools",
-    "suzuki-shunsuke/github-action-format",
-    "suzuki-shunsuke/github-action-tflint",
-    "suzuki-shunsuke/github-action-tfsec",
-    "suzuki-shunsuke/required-status-check-action",
-    "suzuki-shunsuke/trivy-config-action",
-    "suzuki-shunsuke/validate-pr-review-action",
-    "svenstaro/upx-action",
-    "swiftdocorg/github-wiki-publish-action",
-    "tachiyomiorg/issue-moderator-action",
-    "technote-space/auto-cancel-redundant-workflow",
-    "technote-space/get-diff-action",
-    "tencentcloudbase/cloudbase-action",
-    "tibdex/github-app-token",
-    "trmcnvn/chrome-addon",
-    "verygoodopensource/very_good_coverage",
-    "whelk-io/maven-settings-xml-action",
-    "yeslayla/build-godot-action",
-    "youyo/aws-cdk-github-actions",
-    "yumemi-inc/clean-cache-action",
-    "z0al/dependent-issues",
-];
+/// Archived action repositories, lowercase `owner/repo`, one a line: facts gathered from
+/// GitHub (the same list zizmor ships).
+const ARCHIVED: &str = include_str!("data/archived-repos.txt");
+
+fn is_listed(slug: &str) -> bool {
+    ARCHIVED.lines().any(|l| l == slug)
+}
 
 impl Audit for ArchivedUses {
     fn meta(&self) -> &'static AuditMeta {
@@ -201,7 +87,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
     for site in sites {
         let Some(repo) = site.repo() else { continue };
         let slug = repo.slug().to_ascii_lowercase();
-        let known = ARCHIVED.binary_search(&slug.as_str()).is_ok();
+        let known = is_listed(&slug);
         if known || facts.repo(&slug).is_some_and(|r| r.archived) {
             out.push(Finding::new(
                 &ArchivedUses::META,
@@ -220,8 +106,14 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_list_is_sorted_and_lowercase() {
-        assert!(super::ARCHIVED.windows(2).all(|w| w[0] < w[1]));
-        assert!(super::ARCHIVED.iter().all(|s| *s == s.to_ascii_lowercase()));
+    fn the_list_is_sorted_lowercase_and_searchable() {
+        let lines: Vec<&str> = super::ARCHIVED.lines().collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            lines
+                .iter()
+                .all(|s| *s == s.to_ascii_lowercase() && s.contains('/'))
+        );
+        assert!(super::is_listed("actions/create-release"));
     }
 }

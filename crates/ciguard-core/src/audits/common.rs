@@ -28,8 +28,25 @@ impl<'a> UsesSite<'_, 'a> {
     }
 }
 
+/// A job or step switched off with `if: false` (or `${{ false }}`): it never runs.
+pub(crate) fn is_disabled(node: Node<'_>) -> bool {
+    node.get("if").is_some_and(|c| {
+        let c = c.as_str().unwrap_or_default().trim();
+        let c = c
+            .strip_prefix("${{")
+            .and_then(|c| c.strip_suffix("}}"))
+            .unwrap_or(c);
+        c.trim() == "false" && !c.is_empty()
+    })
+}
+
+/// The steps that can run (not `if: false`).
+pub(crate) fn live_steps<'s, 'a>(steps: &'s [Step<'a>]) -> impl Iterator<Item = &'s Step<'a>> {
+    steps.iter().filter(|s| !is_disabled(s.node))
+}
+
 fn step_sites<'s, 'a>(steps: &'s [Step<'a>], out: &mut Vec<UsesSite<'s, 'a>>) {
-    for step in steps {
+    for step in live_steps(steps) {
         if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
             out.push(UsesSite {
                 node,
@@ -41,10 +58,11 @@ fn step_sites<'s, 'a>(steps: &'s [Step<'a>], out: &mut Vec<UsesSite<'s, 'a>>) {
     }
 }
 
-/// Every `uses:` of a workflow: reusable-workflow jobs and steps, in file order per job.
+/// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
+/// per job; jobs and steps with `if: false` are left out.
 pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> Vec<UsesSite<'s, 'a>> {
     let mut out = Vec::new();
-    for job in &wf.jobs {
+    for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
         if let Some((node, Some(uses))) = job.reusable_uses() {
             out.push(UsesSite {
                 node,

@@ -10,7 +10,8 @@ declare_audit! {
     /// Reports workflows where a run can pile up behind or beside older runs: no `concurrency:`
     /// at workflow level while some job has none either, or a `concurrency:` written as a bare
     /// group name (no `cancel-in-progress`). An explicit `cancel-in-progress: false` is taken as
-    /// intended.
+    /// intended. Workflows triggered only by `workflow_call` run under their caller's limits
+    /// and are skipped.
     ///
     /// ## Why is this bad?
     ///
@@ -66,6 +67,10 @@ impl Audit for ConcurrencyLimits {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        // A workflow only ever called by others runs under its caller's concurrency.
+        if wf.triggers.iter().all(|t| t.event == "workflow_call") {
+            return;
+        }
         let bare = "concurrency group has no `cancel-in-progress`";
         if let Some((key, value)) = wf.root.entry("concurrency") {
             if value.is_scalar() {

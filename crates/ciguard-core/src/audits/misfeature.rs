@@ -1,5 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, step_shell};
+use crate::audits::common::{File, is_disabled, live_steps, step_shell};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
 use crate::models::{Action, Step, Uses, Workflow};
@@ -68,8 +68,8 @@ impl Audit for Misfeature {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            for step in job.steps() {
+        for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
+            for step in live_steps(job.steps()) {
                 check(wf.file, step, Some(job.node), Some(wf.root), out);
             }
         }
@@ -83,15 +83,15 @@ impl Audit for Misfeature {
 }
 
 /// The program a `shell:` names: its first word, without directory or `.exe`, lowercased.
+/// The program a `shell:` names: its first word without a `/` directory, lowercased. A
+/// Windows path (`C:\cygwin\bin\bash.exe`) names a Cygwin or MSYS shell, not the runner's.
 fn shell_program(shell: &str) -> String {
     let first = shell.split_whitespace().next().unwrap_or_default();
-    let base = first
-        .rsplit(['/', '\\'])
+    first
+        .rsplit('/')
         .next()
         .unwrap_or(first)
-        .to_ascii_lowercase();
-    base.strip_suffix(".exe")
-        .map_or(base.clone(), str::to_owned)
+        .to_ascii_lowercase()
 }
 
 fn check(
@@ -127,7 +127,7 @@ fn check(
     let (message, persona) = match program.as_str() {
         "bash" | "sh" | "pwsh" | "powershell" | "python" => return,
         _ if text.contains("${{") => return,
-        "cmd" => (
+        "cmd" | "cmd.exe" => (
             "step runs in Windows `cmd`, which cannot be analysed".to_owned(),
             Persona::Regular,
         ),

@@ -2,6 +2,7 @@ use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::Workflow;
+use crate::source::Span;
 
 declare_audit! {
     /// ## What it does
@@ -77,7 +78,9 @@ impl Audit for SecretsInherit {
                     format!("`{called}` inherits every secret of the caller"),
                     Location::file(
                         wf.file,
-                        uses.span(),
+                        // From `uses:` to `secrets: inherit`, so an ignore comment on either
+                        // line applies.
+                        Span::new(uses.span().start, uses.span().end.max(value.span().end)),
                         job.route.key("uses"),
                         "this reusable workflow",
                     ),
@@ -90,5 +93,41 @@ impl Audit for SecretsInherit {
                 )),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::audit::AuditContext;
+    use crate::engine::audit_file;
+    use crate::source::{FileKind, SourceFile};
+    use crate::suppress::apply_inline_ignores;
+    use crate::yaml::Limits;
+
+    #[test]
+    fn an_ignore_on_the_secrets_line_suppresses_it() {
+        let text = "on: push\njobs:\n  call:\n    uses: ./.github/workflows/r.yml\n    with:\n      a: b\n    secrets: inherit # zizmor: ignore[secrets-inherit]\n";
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let mut findings = audit_file(
+            &file,
+            &Limits::default(),
+            &[&super::SecretsInherit],
+            &|_| AuditContext::empty(),
+        )
+        .findings;
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            file.line_col(findings[0].primary.span().unwrap_or_default().start)
+                .line,
+            4
+        );
+        let (suppressed, _) = apply_inline_ignores(&file, &mut findings, &["secrets-inherit"]);
+        assert_eq!((suppressed, findings.len()), (1, 0));
     }
 }

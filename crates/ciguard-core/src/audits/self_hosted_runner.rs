@@ -9,8 +9,8 @@ declare_audit! {
     /// ## What it does
     ///
     /// Reports jobs that run on self-hosted runners: a `self-hosted` label in `runs-on:`, a
-    /// runner `group:`, or an expression that may expand to one (high confidence when the job's
-    /// matrix lists `self-hosted`). It is a lead for auditors: ciguard cannot see whether the
+    /// runner `group:`, an expression label in a list of labels, or a `runs-on:` expression
+    /// whose matrix lists `self-hosted`. It is a lead for auditors: ciguard cannot see whether the
     /// runners are ephemeral and isolated.
     ///
     /// ## Why is this bad?
@@ -121,6 +121,11 @@ fn classify(job: &Job<'_>, runs_on: Node<'_>) -> Option<(&'static str, Confidenc
                     .filter_map(|n| n.as_str())
                     .any(|v| v.contains("self-hosted"))
             });
+    if !matrix_self_hosted && runs_on.is_scalar() {
+        // A whole `runs-on: ${{ ... }}` is usually a list of hosted images (`matrix.os`);
+        // without a `self-hosted` in the matrix it is too weak a lead to report.
+        return None;
+    }
     if matrix_self_hosted {
         Some((
             "runs on a self-hosted runner listed in its matrix",

@@ -10,7 +10,8 @@ declare_audit! {
     /// Reports actions whose work the runner already does with tools it ships (`gh`, `jq`,
     /// `docker`, `rustup`): release creation and upload, issue and label edits, `docker run`,
     /// `jq`. Actions that do more than the plain command (creating pull requests, editing
-    /// comments, `dtolnay/rust-toolchain`) are reported to the pedantic persona only.
+    /// comments, committing with `git-auto-commit-action`, `dtolnay/rust-toolchain`) are
+    /// reported to the pedantic persona only.
     ///
     /// ## Why is this bad?
     ///
@@ -63,40 +64,54 @@ declare_audit! {
     }
 }
 
-/// `owner/repo`, what to use instead, and whether only the pedantic persona sees it.
-const SUPERFLUOUS: &[(&str, &str, bool)] = &[
-    ("ncipollo/release-action", "`gh release create`", false),
-    ("softprops/action-gh-release", "`gh release create`", false),
-    ("elgohr/github-release-action", "`gh release create`", false),
+/// `owner/repo`, what to use instead, and `Some(confidence)` when only the pedantic persona
+/// sees it (the action does a little more than the command).
+const SUPERFLUOUS: &[(&str, &str, Option<Confidence>)] = &[
+    ("ncipollo/release-action", "`gh release create`", None),
+    ("softprops/action-gh-release", "`gh release create`", None),
+    ("elgohr/github-release-action", "`gh release create`", None),
     (
         "svenstaro/upload-release-action",
         "`gh release create` and `gh release upload`",
-        false,
+        None,
     ),
-    ("dacbd/create-issue-action", "`gh issue create`", false),
+    ("dacbd/create-issue-action", "`gh issue create`", None),
     (
         "actions-ecosystem/action-add-labels",
         "`gh issue edit --add-label` or `gh pr edit --add-label`",
-        false,
+        None,
     ),
     (
         "actions-ecosystem/action-remove-labels",
         "`gh issue edit --remove-label` or `gh pr edit --remove-label`",
-        false,
+        None,
     ),
     (
         "addnab/docker-run-action",
         "`docker run`, or a container step",
-        false,
+        None,
     ),
-    ("sergeysova/jq-action", "`jq`", false),
-    ("peter-evans/create-pull-request", "`gh pr create`", true),
+    ("sergeysova/jq-action", "`jq`", None),
+    (
+        "peter-evans/create-pull-request",
+        "`gh pr create`",
+        Some(Confidence::Low),
+    ),
     (
         "peter-evans/create-or-update-comment",
         "`gh pr comment` or `gh issue comment`",
-        true,
+        Some(Confidence::Low),
     ),
-    ("dtolnay/rust-toolchain", "`rustup`", true),
+    (
+        "dtolnay/rust-toolchain",
+        "`rustup`",
+        Some(Confidence::Medium),
+    ),
+    (
+        "stefanzweifel/git-auto-commit-action",
+        "`git commit` and `git push`",
+        Some(Confidence::Low),
+    ),
 ];
 
 impl Audit for SuperfluousActions {
@@ -131,8 +146,8 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
                 format!("use {instead} instead"),
             ),
         );
-        if *pedantic {
-            f = f.persona(Persona::Pedantic).confidence(Confidence::Medium);
+        if let Some(confidence) = pedantic {
+            f = f.persona(Persona::Pedantic).confidence(*confidence);
         }
         out.push(f);
     }

@@ -58,103 +58,12 @@ declare_audit! {
     }
 }
 
-/// Popular actions, lowercase `owner/repo`.
-const POPULAR: &[&str] = &[
-    "actions/checkout",
-    "actions/upload-artifact",
-    "actions/download-artifact",
-    "actions/cache",
-    "actions/setup-node",
-    "actions/setup-python",
-    "actions/setup-go",
-    "actions/setup-java",
-    "actions/setup-dotnet",
-    "actions/github-script",
-    "actions/stale",
-    "actions/labeler",
-    "actions/create-github-app-token",
-    "actions/attest-build-provenance",
-    "actions/attest",
-    "actions/deploy-pages",
-    "actions/upload-pages-artifact",
-    "actions/configure-pages",
-    "actions/dependency-review-action",
-    "actions/first-interaction",
-    "github/codeql-action",
-    "github/super-linter",
-    "docker/setup-buildx-action",
-    "docker/login-action",
-    "docker/build-push-action",
-    "docker/setup-qemu-action",
-    "docker/metadata-action",
-    "docker/bake-action",
-    "astral-sh/setup-uv",
-    "swatinem/rust-cache",
-    "dtolnay/rust-toolchain",
-    "taiki-e/install-action",
-    "step-security/harden-runner",
-    "pnpm/action-setup",
-    "shivammathur/setup-php",
-    "codecov/codecov-action",
-    "softprops/action-gh-release",
-    "golangci/golangci-lint-action",
-    "peter-evans/create-pull-request",
-    "peter-evans/create-or-update-comment",
-    "peter-evans/find-comment",
-    "peter-evans/repository-dispatch",
-    "ossf/scorecard-action",
-    "pypa/gh-action-pypi-publish",
-    "azure/login",
-    "aws-actions/configure-aws-credentials",
-    "aws-actions/amazon-ecr-login",
-    "ruby/setup-ruby",
-    "goreleaser/goreleaser-action",
-    "gradle/actions",
-    "google-github-actions/auth",
-    "google-github-actions/setup-gcloud",
-    "sigstore/cosign-installer",
-    "dorny/paths-filter",
-    "crate-ci/typos",
-    "stefanzweifel/git-auto-commit-action",
-    "re-actors/alls-green",
-    "msys2/setup-msys2",
-    "peaceiris/actions-gh-pages",
-    "microsoft/setup-msbuild",
-    "jdx/mise-action",
-    "changesets/action",
-    "slackapi/slack-github-action",
-    "dependabot/fetch-metadata",
-    "tj-actions/changed-files",
-    "jlumbroso/free-disk-space",
-    "googleapis/release-please-action",
-    "anchore/sbom-action",
-    "anchore/scan-action",
-    "aquasecurity/trivy-action",
-    "denoland/setup-deno",
-    "oven-sh/setup-bun",
-    "hashicorp/setup-terraform",
-    "azure/setup-helm",
-    "azure/setup-kubectl",
-    "helm/kind-action",
-    "conda-incubator/setup-miniconda",
-    "mlugg/setup-zig",
-    "nick-fields/retry",
-    "pyo3/maturin-action",
-    "zizmorcore/zizmor-action",
-    "slsa-framework/slsa-github-generator",
-    "appleboy/ssh-action",
-    "cloudflare/wrangler-action",
-    "jakejarvis/s3-sync-action",
-    "actions-rs/toolchain",
-    "reviewdog/reviewdog",
-    "release-drafter/release-drafter",
-    "amannn/action-semantic-pull-request",
-    "mikepenz/release-changelog-builder-action",
-    "cachix/install-nix-action",
-    "extractions/setup-just",
-    "subosito/flutter-action",
-    "gradle/wrapper-validation-action",
-];
+/// Popular actions, lowercase `owner/repo`, one a line.
+const POPULAR: &str = include_str!("data/popular-actions.txt");
+
+fn popular() -> impl Iterator<Item = &'static str> {
+    POPULAR.lines().filter(|l| !l.is_empty())
+}
 
 /// Characters often typed or read for one another; both sides map to the first.
 const LOOKALIKES: &[(&str, &str)] = &[
@@ -202,11 +111,11 @@ fn within_one_edit(a: &str, b: &str) -> bool {
 
 /// The popular action `slug` imitates, if any.
 fn imitated(slug: &str, owner: &str) -> Option<&'static str> {
-    if POPULAR.contains(&slug) || slug.len() < 8 {
+    if popular().any(|p| p == slug) || slug.len() < 8 {
         return None;
     }
     let normalized = normalize(slug);
-    POPULAR.iter().copied().find(|popular| {
+    popular().find(|popular| {
         let popular_owner = popular.split('/').next().unwrap_or_default();
         popular_owner != owner
             && (within_one_edit(slug, popular) || normalize(popular) == normalized)

@@ -11,7 +11,7 @@ declare_audit! {
     ///
     /// Reports `permissions:` mappings (of the workflow or of a job) in which a scope has no
     /// comment saying why it is needed, either at the end of its line or on the lines just
-    /// above it. Empty mappings and a lone `contents: read` need no explanation.
+    /// above it. `contents: read` (what checking out needs) explains itself.
     ///
     /// ## Why is this bad?
     ///
@@ -100,6 +100,9 @@ fn check(wf: &Workflow<'_>, perms: Node<'_>, route: Route, owner: &str, out: &mu
     }
     let mut undocumented = entries
         .iter()
+        .filter(|(scope, level)| {
+            !(scope.as_str() == Some("contents") && level.as_str() == Some("read"))
+        })
         .filter(|(scope, level)| !has_meaningful_comment(wf.file, scope.span().cover(level.span())))
         .map(|(scope, level)| {
             (
