@@ -1,4 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::is_disabled;
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Severity};
 use crate::models::{JobKind, Workflow};
@@ -7,8 +8,8 @@ use crate::route::Route;
 declare_audit! {
     /// ## What it does
     ///
-    /// Reports workflows without a `name:`, and jobs (other than reusable-workflow calls)
-    /// without a `name:`.
+    /// Reports workflows without a `name:`, and jobs (other than reusable-workflow calls and
+    /// jobs switched off with `if: false`) without a `name:`.
     ///
     /// ## Why is this bad?
     ///
@@ -81,7 +82,10 @@ impl Audit for AnonymousDefinition {
             ));
         }
         for job in &wf.jobs {
-            if matches!(job.kind, JobKind::Normal { .. }) && job.get("name").is_none() {
+            if matches!(job.kind, JobKind::Normal { .. })
+                && job.get("name").is_none()
+                && !is_disabled(job.node)
+            {
                 out.push(
                     Finding::new(
                         &Self::META,

@@ -237,3 +237,63 @@ fn insert_line_after(text: &str, end: usize, line: &str) -> Edit {
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     Edit::insert(eol, format!("{newline}{line}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::audit::AuditContext;
+    use crate::engine::audit_file;
+    use crate::finding::{Persona, Severity};
+    use crate::source::{FileKind, SourceFile};
+    use crate::yaml::Limits;
+
+    fn findings(checkout: &str, with: &str) -> Vec<crate::finding::Finding> {
+        let text = format!(
+            "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: {checkout}\n{with}      - uses: actions/upload-artifact@v4\n        with:\n          path: ${{{{ github.workspace }}}}\n"
+        );
+        let file = Arc::new(SourceFile::new("w.yml", FileKind::Workflow, text));
+        audit_file(&file, &Limits::default(), &[&super::Artipacked], &|_| {
+            AuditContext::empty()
+        })
+        .findings
+    }
+
+    #[test]
+    fn an_upload_of_the_workspace_is_high_only_before_v6() {
+        let old = findings("actions/checkout@v4", "");
+        assert_eq!(
+            (old.len(), old[0].severity, old[0].related.len()),
+            (1, Severity::High, 1)
+        );
+        let pinned_old = findings(
+            "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
+            "",
+        );
+        assert_eq!(pinned_old[0].severity, Severity::High);
+        // v6 keeps the token out of `.git/config`, so the artifact does not carry it.
+        let new = findings("actions/checkout@v6", "");
+        assert_eq!((new.len(), new[0].severity), (1, Severity::Medium));
+        let pinned_new = findings(
+            "actions/checkout@1af3b93b6815bc44a9784bd300feb67ff0d1eeb3 # v6.0.0",
+            "",
+        );
+        assert_eq!(pinned_new[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn explicit_true_is_for_auditors() {
+        let f = findings(
+            "actions/checkout@v4",
+            "        with:\n          persist-credentials: true\n",
+        );
+        assert_eq!(f[0].persona, Persona::Auditor);
+        assert!(
+            findings(
+                "actions/checkout@v4",
+                "        with:\n          persist-credentials: false\n"
+            )
+            .is_empty()
+        );
+    }
+}
