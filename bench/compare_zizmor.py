@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Compare ciguard's findings with zizmor 1.32's anchors on the dev corpus, by file and line.
 
-Usage: bench/compare_zizmor.py [--ciguard PATH] [--corpus DIR] [--anchors DIR] [--show N] AUDIT...
+Usage: bench/compare_zizmor.py [--ciguard PATH] [--corpus DIR] [--anchors DIR] [--show N]
+       [--persona regular|auditor] AUDIT...
 
 Runs `ciguard audit --persona auditor --no-config` once per corpus repository (as the anchors
 were made), then for each audit prints: zizmor's (file, line) count, ours, how many of zizmor's
-we reproduce, and up to N examples of each kind of difference. Both sides use the auditor
-persona (every finding), so the anchors are dev-auditor.tsv.
+we reproduce, and up to N examples of each kind of difference. Both sides use the same
+persona: `--persona auditor` (the default: every finding, dev-auditor.tsv) or `regular`
+(dev-regular.tsv).
 """
 
 import argparse
@@ -34,13 +36,13 @@ def anchors(path, wanted):
     return out
 
 
-def ours(ciguard, corpus, wanted):
+def ours(ciguard, corpus, wanted, persona):
     out = collections.defaultdict(set)
     for repo in sorted(os.listdir(corpus)):
         d = os.path.join(corpus, repo)
         if not os.path.isdir(d):
             continue
-        p = subprocess.run([ciguard, "audit", "--no-config", "--persona", "auditor", "--color", "never", repo],
+        p = subprocess.run([ciguard, "audit", "--no-config", "--persona", persona, "--color", "never", repo],
                            cwd=corpus, capture_output=True, text=True)
         for line in p.stdout.splitlines():
             m = LINE.match(line)
@@ -56,11 +58,13 @@ def main():
     ap.add_argument("--corpus", default="/work/shared/corpus")
     ap.add_argument("--anchors", default="/work/shared/anchors/zizmor-1.32.0")
     ap.add_argument("--show", type=int, default=3)
+    ap.add_argument("--persona", choices=["regular", "auditor"], default="auditor")
     ap.add_argument("audits", nargs="+")
     a = ap.parse_args()
     wanted = set(a.audits)
-    auditor = anchors(os.path.join(a.anchors, "dev-auditor.tsv"), wanted)
-    got = ours(a.ciguard, a.corpus, wanted)
+    tsv = "dev-auditor.tsv" if a.persona == "auditor" else "dev-regular.tsv"
+    auditor = anchors(os.path.join(a.anchors, tsv), wanted)
+    got = ours(a.ciguard, a.corpus, wanted, a.persona)
     print(f"{'audit':32} {'zizmor':>7} {'ours':>7} {'reproduced':>11} {'extra':>6}")
     for audit in a.audits:
         theirs = auditor[audit]
