@@ -11,6 +11,7 @@ pub mod fix;
 pub mod models;
 pub mod report;
 pub mod route;
+pub mod shell;
 pub mod source;
 pub mod yaml;
 
