@@ -6,11 +6,23 @@ mod dangerous_triggers;
 mod excessive_permissions;
 mod unpinned_images;
 mod unpinned_uses;
+mod adhoc_packages;
+mod github_env;
+mod insecure_commands;
+mod mutable_downloads;
+mod release_mutation;
+mod unpinned_tools;
 
 pub use dangerous_triggers::DangerousTriggers;
 pub use excessive_permissions::ExcessivePermissions;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_uses::UnpinnedUses;
+pub use adhoc_packages::AdhocPackages;
+pub use github_env::GithubEnv;
+pub use insecure_commands::InsecureCommands;
+pub use mutable_downloads::MutableDownloads;
+pub use release_mutation::ReleaseMutation;
+pub use unpinned_tools::UnpinnedTools;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -19,6 +31,12 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &ExcessivePermissions,
         &UnpinnedImages,
         &UnpinnedUses,
+        &AdhocPackages,
+        &GithubEnv,
+        &InsecureCommands,
+        &MutableDownloads,
+        &ReleaseMutation,
+        &UnpinnedTools,
     ]
 }
 

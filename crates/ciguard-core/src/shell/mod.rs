@@ -7,6 +7,7 @@
 //! [`map`] turns them into spans of the workflow file.
 
 pub mod map;
+pub mod supply;
 
 use crate::source::Span;
 
@@ -766,7 +767,7 @@ impl Parser<'_, '_> {
     /// Reads an expansion starting at `i` (`$`, `` ` `` or `%`) into `w`; returns where it ends.
     fn dollar(&mut self, cur: &mut Builder, w: &mut Word, i: usize, end: usize) -> usize {
         let c = self.s[i];
-        let raw_end = |p: &Self, j: usize| j.min(end).max(i + 1);
+        let raw_end = |j: usize| j.min(end).max(i + 1);
         let j = if c == b'`' {
             let close = self.text.get(i + 1..end).and_then(|t| t.find('`')).map_or(end, |n| i + 1 + n);
             cur.subs.push((i + 1, close));
@@ -815,7 +816,7 @@ impl Parser<'_, '_> {
             }
             k
         };
-        let j = raw_end(self, j);
+        let j = raw_end(j);
         w.value.push_str(self.text.get(i..j).unwrap_or_default());
         j
     }
