@@ -67,7 +67,8 @@ declare_audit! {
 }
 
 const NPM_INSTALL: &[&str] = &[
-    "install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",
+    "install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall",
+    "add",
 ];
 
 impl Audit for AdhocPackages {
@@ -93,14 +94,26 @@ fn check(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, out: &mut 
         return;
     }
     for cmd in &rs.script.commands {
-        let Some(what) = adhoc_install(cmd) else { continue };
+        let Some(what) = adhoc_install(cmd) else {
+            continue;
+        };
         out.push(
             Finding::new(
                 &AdhocPackages::META,
                 format!("`{what}` installs a package outside of a lockfile"),
-                Location::file(file, rs.span(file, cmd.span), step.route.key("run"), "installs a package outside of a lockfile"),
+                Location::file(
+                    file,
+                    rs.span(file, cmd.span),
+                    step.route.key("run"),
+                    "installs a package outside of a lockfile",
+                ),
             )
-            .related(Location::file(file, run_key_span(step), step.route.key("run"), "in this step")),
+            .related(Location::file(
+                file,
+                run_key_span(step),
+                step.route.key("run"),
+                "in this step",
+            )),
         );
     }
 }
@@ -108,17 +121,31 @@ fn check(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, out: &mut 
 /// `npm install` style description of an ad-hoc install, if `cmd` is one.
 pub(crate) fn adhoc_install(cmd: &Command) -> Option<String> {
     let prog = cmd.program()?;
-    let args: Vec<&str> = cmd.args().iter().map(|w| w.value.as_str()).collect();
+    // Words that are only an expansion (`$PKG`, `${{ matrix.flags }}`) may be flags or nothing.
+    let args: Vec<&str> = cmd
+        .args()
+        .iter()
+        .filter(|w| !(w.value.starts_with('$') && !w.value.contains('@')))
+        .map(|w| w.value.as_str())
+        .collect();
     let mut positional = args.iter().copied().filter(|a| !a.starts_with('-'));
     let has_operand_after = |sub: &str| {
-        args.iter().skip_while(|a| **a != sub).skip(1).any(|a| !a.starts_with('-'))
+        args.iter()
+            .skip_while(|a| **a != sub)
+            .skip(1)
+            .any(|a| !a.starts_with('-'))
     };
     let sub = positional.next();
     let hit = match prog {
         "npm" => match sub {
             Some(s) if NPM_INSTALL.contains(&s) => has_operand_after(s),
             Some(s @ ("exec" | "x")) => {
-                has_operand_after(s) || args.iter().any(|a| matches!(*a, "-p" | "--package") || a.starts_with("--package=") || a.starts_with("-p="))
+                has_operand_after(s)
+                    || args.iter().any(|a| {
+                        matches!(*a, "-p" | "--package")
+                            || a.starts_with("--package=")
+                            || a.starts_with("-p=")
+                    })
             }
             _ => false,
         },

@@ -40,7 +40,7 @@ declare_audit! {
     /// Use instead:
     ///
     /// ```yaml
-    /// on: pull_request_target
+    /// on: pull_request
     /// permissions: {}
     /// jobs:
     ///   label:
@@ -70,8 +70,17 @@ declare_audit! {
 
 /// Contexts an outsider writes, as they appear inside `${{ }}`.
 const ATTACKER_CONTEXTS: &[&str] = &[
-    "github.head_ref", ".title", ".body", "head.ref", "head.label", "head_branch", "head_commit.message",
-    ".commits", "display_title", "head.repo.", "pages.",
+    "github.head_ref",
+    ".title",
+    ".body",
+    "head.ref",
+    "head.label",
+    "head_branch",
+    "head_commit.message",
+    ".commits",
+    "display_title",
+    "head.repo.",
+    "pages.",
 ];
 
 impl Audit for GithubEnv {
@@ -80,7 +89,10 @@ impl Audit for GithubEnv {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        let Some(trigger) = ["pull_request_target", "workflow_run"].into_iter().find(|t| wf.has_trigger(t)) else {
+        let Some(trigger) = ["pull_request_target", "workflow_run"]
+            .into_iter()
+            .find(|t| wf.has_trigger(t))
+        else {
             return;
         };
         let context = format!("in a workflow triggered by `{trigger}`");
@@ -91,12 +103,24 @@ impl Audit for GithubEnv {
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
         for (step, rs) in action_scripts(action) {
-            check(action.file, step, &rs, "in a composite action, which privileged workflows may call", out);
+            check(
+                action.file,
+                step,
+                &rs,
+                "in a composite action, which privileged workflows may call",
+                out,
+            );
         }
     }
 }
 
-fn check(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, context: &str, out: &mut Vec<Finding>) {
+fn check(
+    file: &Arc<SourceFile>,
+    step: &Step<'_>,
+    rs: &RunScript<'_>,
+    context: &str,
+    out: &mut Vec<Finding>,
+) {
     for write in rs.script.env_writes() {
         if !matches!(write.file, EnvFile::Env | EnvFile::Path) || writes_fixed_text(rs, &write) {
             continue;
@@ -114,9 +138,22 @@ fn check(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, context: &
         let mut finding = Finding::new(
             &GithubEnv::META,
             format!("`{name}` writes to {} {context}", write.file.name()),
-            Location::file(file, rs.span(file, range), step.route.key("run"), format!("write to {} may set variables for later steps", write.file.name())),
+            Location::file(
+                file,
+                rs.span(file, range),
+                step.route.key("run"),
+                format!(
+                    "write to {} may set variables for later steps",
+                    write.file.name()
+                ),
+            ),
         )
-        .related(Location::file(file, run_key_span(step), step.route.key("run"), "in this step"));
+        .related(Location::file(
+            file,
+            run_key_span(step),
+            step.route.key("run"),
+            "in this step",
+        ));
         if attacker {
             finding = finding.confidence(Confidence::High);
         }

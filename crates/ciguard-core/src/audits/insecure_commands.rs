@@ -93,14 +93,18 @@ fn steps(file: &Arc<SourceFile>, steps: &[Step<'_>], out: &mut Vec<Finding>) {
 
 /// C#'s notion of true, which the runner uses: `true` in any case, or a non-zero number.
 fn truthy(value: Node<'_>) -> bool {
-    let Some(s) = value.as_str() else { return false };
+    let Some(s) = value.as_str() else {
+        return false;
+    };
     let s = s.trim();
     s.eq_ignore_ascii_case("true") || s.parse::<f64>().is_ok_and(|n| n != 0.0)
 }
 
 /// Checks the `env:` of `owner` (the workflow, a job or a step).
 fn check(file: &Arc<SourceFile>, owner: Node<'_>, route: &Route, out: &mut Vec<Finding>) {
-    let Some((env_key, env)) = owner.entry("env") else { return };
+    let Some((env_key, env)) = owner.entry("env") else {
+        return;
+    };
     let route = route.key("env");
     if is_expression(env) {
         out.push(
@@ -114,7 +118,9 @@ fn check(file: &Arc<SourceFile>, owner: Node<'_>, route: &Route, out: &mut Vec<F
         );
         return;
     }
-    let Some((key, value)) = env.entry(VAR) else { return };
+    let Some((key, value)) = env.entry(VAR) else {
+        return;
+    };
     if !truthy(value) {
         return;
     }
@@ -127,10 +133,23 @@ fn check(file: &Arc<SourceFile>, owner: Node<'_>, route: &Route, out: &mut Vec<F
     out.push(
         Finding::new(
             &InsecureCommands::META,
-            format!("`{VAR}: {}` re-enables the `set-env` and `add-path` workflow commands", value.as_str().unwrap_or_default()),
-            Location::file(file, key.span(), route.key(VAR), "insecure commands enabled here"),
+            format!(
+                "`{VAR}: {}` re-enables the `set-env` and `add-path` workflow commands",
+                value.as_str().unwrap_or_default()
+            ),
+            Location::file(
+                file,
+                key.span(),
+                route.key(VAR),
+                "insecure commands enabled here",
+            ),
         )
-        .related(Location::file(file, env_key.span(), route, "in this environment"))
+        .related(Location::file(
+            file,
+            env_key.span(),
+            route,
+            "in this environment",
+        ))
         .fix(format!("remove `{VAR}`"), Applicability::Safe, vec![edit]),
     );
 }
@@ -163,7 +182,9 @@ fn removal(file: &SourceFile, span: Span, flow: bool) -> Edit {
         return Edit::replace(span, "");
     }
     let line_start = text[..span.start].rfind('\n').map_or(0, |n| n + 1);
-    let line_end = text[span.end..].find('\n').map_or(text.len(), |n| span.end + n + 1);
+    let line_end = text[span.end..]
+        .find('\n')
+        .map_or(text.len(), |n| span.end + n + 1);
     let before = &text[line_start..span.start];
     let after = text[span.end..line_end].trim();
     if before.trim().is_empty() && (after.is_empty() || after.starts_with('#')) {

@@ -2,27 +2,27 @@
 
 use crate::audit::Audit;
 
+mod adhoc_packages;
 mod dangerous_triggers;
 mod excessive_permissions;
-mod unpinned_images;
-mod unpinned_uses;
-mod adhoc_packages;
 mod github_env;
 mod insecure_commands;
 mod mutable_downloads;
 mod release_mutation;
+mod unpinned_images;
 mod unpinned_tools;
+mod unpinned_uses;
 
+pub use adhoc_packages::AdhocPackages;
 pub use dangerous_triggers::DangerousTriggers;
 pub use excessive_permissions::ExcessivePermissions;
-pub use unpinned_images::UnpinnedImages;
-pub use unpinned_uses::UnpinnedUses;
-pub use adhoc_packages::AdhocPackages;
 pub use github_env::GithubEnv;
 pub use insecure_commands::InsecureCommands;
 pub use mutable_downloads::MutableDownloads;
 pub use release_mutation::ReleaseMutation;
+pub use unpinned_images::UnpinnedImages;
 pub use unpinned_tools::UnpinnedTools;
+pub use unpinned_uses::UnpinnedUses;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {

@@ -7,7 +7,9 @@ use crate::finding::{Confidence, Finding, Location, Severity};
 use crate::models::{Action, Step, Workflow};
 use crate::route::Route;
 use crate::shell::map::{RunScript, action_scripts, workflow_scripts};
-use crate::shell::supply::{extracts_stdin, moving_url, saved_file, unpinned_install, urls, uses_file, verifies};
+use crate::shell::supply::{
+    extracts_stdin, moving_url, saved_file, unpinned_install, urls, uses_file, verifies,
+};
 use crate::source::SourceFile;
 
 declare_audit! {
@@ -104,9 +106,13 @@ impl Audit for MutableDownloads {
         for step in action.steps() {
             check_inputs(action.file, step, out);
         }
-        let Some(inputs) = action.get("inputs") else { return };
+        let Some(inputs) = action.get("inputs") else {
+            return;
+        };
         for (name, input) in inputs.entries() {
-            let Some(default) = input.get("default").filter(|d| is_latest(d.as_str())) else { continue };
+            let Some(default) = input.get("default").filter(|d| is_latest(d.as_str())) else {
+                continue;
+            };
             let name = name.as_str().unwrap_or_default();
             out.push(Finding::new(
                 &Self::META,
@@ -123,9 +129,13 @@ fn is_latest(v: Option<&str>) -> bool {
 
 /// `with:` inputs set to `latest` (tool actions are left to `unpinned-tools`).
 fn check_inputs(file: &Arc<SourceFile>, step: &Step<'_>, out: &mut Vec<Finding>) {
-    let (Some(with), Some(uses)) = (step.with, step.uses) else { return };
+    let (Some(with), Some(uses)) = (step.with, step.uses) else {
+        return;
+    };
     let tool_input = tool_action(step).map(|(input, _)| input);
-    let action = step.action_name().unwrap_or_else(|| step.uses_str().unwrap_or_default().to_owned());
+    let action = step
+        .action_name()
+        .unwrap_or_else(|| step.uses_str().unwrap_or_default().to_owned());
     for (key, value) in with.entries() {
         let key = key.as_str().unwrap_or_default();
         if !is_latest(value.as_str()) || tool_input == Some(key) {
@@ -134,15 +144,32 @@ fn check_inputs(file: &Arc<SourceFile>, step: &Step<'_>, out: &mut Vec<Finding>)
         out.push(
             Finding::new(
                 &MutableDownloads::META,
-                format!("`{action}` is given `{key}: latest`, which installs whatever was released last"),
-                Location::file(file, value.span(), step.route.key("with").key(key), "a moving version"),
+                format!(
+                    "`{action}` is given `{key}: latest`, which installs whatever was released last"
+                ),
+                Location::file(
+                    file,
+                    value.span(),
+                    step.route.key("with").key(key),
+                    "a moving version",
+                ),
             )
-            .related(Location::file(file, uses.span(), step.route.key("uses"), "this action fetches it")),
+            .related(Location::file(
+                file,
+                uses.span(),
+                step.route.key("uses"),
+                "this action fetches it",
+            )),
         );
     }
 }
 
-fn check_script(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, out: &mut Vec<Finding>) {
+fn check_script(
+    file: &Arc<SourceFile>,
+    step: &Step<'_>,
+    rs: &RunScript<'_>,
+    out: &mut Vec<Finding>,
+) {
     let script = &rs.script;
     let route = step.route.key("run");
     let at = |range| rs.span(file, range);
@@ -154,8 +181,14 @@ fn check_script(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, out
         out.push(
             Finding::new(
                 &MutableDownloads::META,
-                format!("a download is run by `{}` as it arrives, with no checksum", exec.program().unwrap_or("sh")),
-                loc(fetch.span.cover(exec.span), "downloaded code runs unverified"),
+                format!(
+                    "a download is run by `{}` as it arrives, with no checksum",
+                    exec.program().unwrap_or("sh")
+                ),
+                loc(
+                    fetch.span.cover(exec.span),
+                    "downloaded code runs unverified",
+                ),
             )
             .severity(Severity::High)
             .related(loc(fetch.span, "downloaded here"))
@@ -165,31 +198,63 @@ fn check_script(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, out
     let verified = verifies(script);
     for (i, cmd) in script.commands.iter().enumerate() {
         if let Some(problem) = unpinned_install(cmd) {
-            out.push(Finding::new(&MutableDownloads::META, problem, loc(cmd.span, "installs a moving version")).confidence(Confidence::Medium));
+            out.push(
+                Finding::new(
+                    &MutableDownloads::META,
+                    problem,
+                    loc(cmd.span, "installs a moving version"),
+                )
+                .confidence(Confidence::Medium),
+            );
             continue;
         }
         if reported[i] || !(script.is_fetch(i) || is_gh_download(cmd)) {
             continue;
         }
-        let moving = urls(cmd).find_map(moving_url).or_else(|| gh_latest(cmd).then_some("the latest release"));
+        let moving = urls(cmd)
+            .find_map(moving_url)
+            .or_else(|| gh_latest(cmd).then_some("the latest release"));
         // Extracted straight from the pipe: nothing can check it.
-        let piped_to = (0..script.commands.len()).find(|&j| script.upstream(j).any(|u| u == i) && extracts_stdin(&script.commands[j]));
+        let piped_to = (0..script.commands.len())
+            .find(|&j| script.upstream(j).any(|u| u == i) && extracts_stdin(&script.commands[j]));
         let used = saved_file(cmd).and_then(|f| {
-            script.commands.iter().enumerate().skip(i + 1).find_map(|(j, c)| uses_file(c, &f).map(|how| (j, how)))
+            script
+                .commands
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find_map(|(j, c)| uses_file(c, &f).map(|how| (j, how)))
         });
-        let chain = piped_to.map(|j| (j, "extracts it")).or(used).filter(|_| !verified || piped_to.is_some());
+        let chain = piped_to
+            .map(|j| (j, "extracts it"))
+            .or(used)
+            .filter(|_| !verified || piped_to.is_some());
         let message = match (moving, chain) {
-            (Some(why), Some((_, how))) => format!("a download from {why} is used with no checksum: `{}` {how}", script.commands[chain_index(chain)].program().unwrap_or("it")),
+            (Some(why), Some((_, how))) => format!(
+                "a download from {why} is used with no checksum: `{}` {how}",
+                script.commands[chain_index(chain)]
+                    .program()
+                    .unwrap_or("it")
+            ),
             (Some(why), None) => format!("downloads from {why}, which changes over time"),
-            (None, Some((j, how))) => format!("a downloaded file is used with no checksum: `{}` {how}", script.commands[j].program().unwrap_or("it")),
+            (None, Some((j, how))) => format!(
+                "a downloaded file is used with no checksum: `{}` {how}",
+                script.commands[j].program().unwrap_or("it")
+            ),
             (None, None) => continue,
         };
-        let mut finding = Finding::new(&MutableDownloads::META, message, loc(cmd.span, "downloaded here"));
+        let mut finding = Finding::new(
+            &MutableDownloads::META,
+            message,
+            loc(cmd.span, "downloaded here"),
+        );
         if moving.is_some() && chain.is_some() {
             finding = finding.severity(Severity::High);
         }
         if let Some((j, how)) = chain {
-            finding = finding.related(loc(cmd.span, "downloaded here")).related(loc(script.commands[j].span, how));
+            finding = finding
+                .related(loc(cmd.span, "downloaded here"))
+                .related(loc(script.commands[j].span, how));
         }
         out.push(finding);
     }
@@ -200,7 +265,13 @@ fn chain_index(chain: Option<(usize, &str)>) -> usize {
 }
 
 fn is_gh_download(cmd: &crate::shell::Command) -> bool {
-    cmd.program() == Some("gh") && cmd.args().iter().map(|w| w.value.as_str()).take(2).eq(["release", "download"])
+    cmd.program() == Some("gh")
+        && cmd
+            .args()
+            .iter()
+            .map(|w| w.value.as_str())
+            .take(2)
+            .eq(["release", "download"])
 }
 
 /// `gh release download` with no tag downloads the latest release.
@@ -211,7 +282,20 @@ fn gh_latest(cmd: &crate::shell::Command) -> bool {
     let mut args = cmd.args().iter().skip(2).map(|w| w.value.as_str());
     while let Some(a) = args.next() {
         if a.starts_with('-') {
-            if !a.contains('=') && matches!(a, "-p" | "--pattern" | "-D" | "--dir" | "-O" | "--output" | "-R" | "--repo" | "-A" | "--archive") {
+            if !a.contains('=')
+                && matches!(
+                    a,
+                    "-p" | "--pattern"
+                        | "-D"
+                        | "--dir"
+                        | "-O"
+                        | "--output"
+                        | "-R"
+                        | "--repo"
+                        | "-A"
+                        | "--archive"
+                )
+            {
                 args.next();
             }
             continue;

@@ -83,12 +83,22 @@ declare_audit! {
 
 /// Actions that upload assets to an existing release.
 const UPLOADERS: &[&str] = &[
-    "svenstaro/upload-release-action", "actions/upload-release-asset", "shogo82148/actions-upload-release-asset",
-    "abutler/upload-release-assets", "xresloader/upload-to-github-release", "skx/github-action-publish-binaries",
-    "jasonetco/upload-to-release", "alexellis/upload-assets", "csexton/release-asset-action", "wangyoucao577/go-release-action",
+    "svenstaro/upload-release-action",
+    "actions/upload-release-asset",
+    "shogo82148/actions-upload-release-asset",
+    "abutler/upload-release-assets",
+    "xresloader/upload-to-github-release",
+    "skx/github-action-publish-binaries",
+    "jasonetco/upload-to-release",
+    "alexellis/upload-assets",
+    "csexton/release-asset-action",
+    "wangyoucao577/go-release-action",
 ];
 /// Actions that create a release and then upload files to it: (action, files input).
-const CREATORS: &[(&str, &str)] = &[("softprops/action-gh-release", "files"), ("ncipollo/release-action", "artifacts")];
+const CREATORS: &[(&str, &str)] = &[
+    ("softprops/action-gh-release", "files"),
+    ("ncipollo/release-action", "artifacts"),
+];
 
 impl Audit for ReleaseMutation {
     fn meta(&self) -> &'static AuditMeta {
@@ -101,7 +111,9 @@ impl Audit for ReleaseMutation {
                 && t.config.and_then(|c| c.get("types")).is_none_or(|types| {
                     let mut names: Vec<&str> = types.items().filter_map(|i| i.as_str()).collect();
                     names.extend(types.as_str());
-                    names.iter().any(|n| matches!(*n, "published" | "created" | "released" | "edited"))
+                    names
+                        .iter()
+                        .any(|n| matches!(*n, "published" | "created" | "released" | "edited"))
                 })
         });
         let scripts = workflow_scripts(wf);
@@ -129,14 +141,27 @@ impl Audit for ReleaseMutation {
     }
 }
 
-fn check_script(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, published: bool, created: &mut bool, out: &mut Vec<Finding>) {
+fn check_script(
+    file: &Arc<SourceFile>,
+    step: &Step<'_>,
+    rs: &RunScript<'_>,
+    published: bool,
+    created: &mut bool,
+    out: &mut Vec<Finding>,
+) {
     for cmd in &rs.script.commands {
         let args: Vec<&str> = cmd.args().iter().map(|w| w.value.as_str()).collect();
         if cmd.program() != Some("gh") || args.first() != Some(&"release") {
             continue;
         }
         match args.get(1).copied() {
-            Some("create") if !args.iter().any(|a| matches!(*a, "--draft" | "-d" | "--draft=true")) => *created = true,
+            Some("create")
+                if !args
+                    .iter()
+                    .any(|a| matches!(*a, "--draft" | "-d" | "--draft=true")) =>
+            {
+                *created = true
+            }
             Some("upload") => {
                 let clobber = args.contains(&"--clobber");
                 let why = if clobber {
@@ -151,7 +176,12 @@ fn check_script(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, pub
                 let mut f = Finding::new(
                     &ReleaseMutation::META,
                     format!("`gh release upload` {why}"),
-                    Location::file(file, rs.span(file, cmd.span), step.route.key("run"), "mutates a published release"),
+                    Location::file(
+                        file,
+                        rs.span(file, cmd.span),
+                        step.route.key("run"),
+                        "mutates a published release",
+                    ),
                 );
                 if clobber {
                     f = f.severity(Severity::High);
@@ -164,11 +194,19 @@ fn check_script(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, pub
 }
 
 fn check_uses(file: &Arc<SourceFile>, step: &Step<'_>, published: bool, out: &mut Vec<Finding>) {
-    let (Some(name), Some(uses)) = (step.action_name(), step.uses) else { return };
+    let (Some(name), Some(uses)) = (step.action_name(), step.uses) else {
+        return;
+    };
     let draft = step.input("draft").is_some_and(|d| d.trim() == "true");
     let why = if UPLOADERS.contains(&name.as_str()) {
-        let overwrite = ["overwrite", "allow_override", "overwrite_assets"].iter().any(|k| step.input(k).is_some_and(|v| v.trim() == "true"));
-        if overwrite { "replaces assets of an existing release" } else { "uploads assets to an existing release" }
+        let overwrite = ["overwrite", "allow_override", "overwrite_assets"]
+            .iter()
+            .any(|k| step.input(k).is_some_and(|v| v.trim() == "true"));
+        if overwrite {
+            "replaces assets of an existing release"
+        } else {
+            "uploads assets to an existing release"
+        }
     } else if let Some((_, files)) = CREATORS.iter().find(|(a, _)| *a == name) {
         if draft || step.input(files).is_none_or(|f| f.trim().is_empty()) {
             return;
@@ -180,7 +218,12 @@ fn check_uses(file: &Arc<SourceFile>, step: &Step<'_>, published: bool, out: &mu
     let mut f = Finding::new(
         &ReleaseMutation::META,
         format!("`{name}` {why}"),
-        Location::file(file, uses.span(), step.route.key("uses"), "mutates a published release"),
+        Location::file(
+            file,
+            uses.span(),
+            step.route.key("uses"),
+            "mutates a published release",
+        ),
     );
     if !published && UPLOADERS.contains(&name.as_str()) {
         f = f.confidence(Confidence::Medium);

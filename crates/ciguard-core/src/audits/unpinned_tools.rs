@@ -74,14 +74,21 @@ pub(crate) const TOOL_ACTIONS: &[(&str, &str, &[&str])] = &[
     ("1password/load-secrets-action", "version", &["latest"]),
     ("extractions/setup-just", "just-version", &["*", "latest"]),
     ("extractions/setup-crate", "version", &["*", "latest"]),
-    ("hashicorp/setup-terraform", "terraform_version", &["latest"]),
+    (
+        "hashicorp/setup-terraform",
+        "terraform_version",
+        &["latest"],
+    ),
     ("azure/setup-helm", "version", &["latest"]),
 ];
 
 /// The tool-installing action a step uses, with its version input and floating values.
 pub(crate) fn tool_action(step: &Step<'_>) -> Option<(&'static str, &'static [&'static str])> {
     let name = step.action_name()?;
-    TOOL_ACTIONS.iter().find(|(a, _, _)| name == *a).map(|(_, input, floating)| (*input, *floating))
+    TOOL_ACTIONS
+        .iter()
+        .find(|(a, _, _)| name == *a)
+        .map(|(_, input, floating)| (*input, *floating))
 }
 
 impl Audit for UnpinnedTools {
@@ -103,14 +110,26 @@ impl Audit for UnpinnedTools {
 }
 
 fn check(file: &Arc<SourceFile>, step: &Step<'_>, out: &mut Vec<Finding>) {
-    let (Some((input, floating)), Some(uses)) = (tool_action(step), step.uses) else { return };
+    let (Some((input, floating)), Some(uses)) = (tool_action(step), step.uses) else {
+        return;
+    };
     let name = step.action_name().unwrap_or_default();
-    let uses_loc = Location::file(file, uses.span(), step.route.key("uses"), "this action installs a tool");
+    let uses_loc = Location::file(
+        file,
+        uses.span(),
+        step.route.key("uses"),
+        "this action installs a tool",
+    );
     let Some(value) = step.input_node(input) else {
         out.push(Finding::new(
             &UnpinnedTools::META,
             format!("`{name}` installs an unpinned tool: `{input}` is not set, so it floats"),
-            Location::file(file, uses.span(), step.route.key("uses"), format!("omitting `{input}` selects an unpinned tool version")),
+            Location::file(
+                file,
+                uses.span(),
+                step.route.key("uses"),
+                format!("omitting `{input}` selects an unpinned tool version"),
+            ),
         ));
         return;
     };
@@ -120,7 +139,9 @@ fn check(file: &Arc<SourceFile>, step: &Step<'_>, out: &mut Vec<Finding>) {
         out.push(
             Finding::new(
                 &UnpinnedTools::META,
-                format!("`{name}` installs a tool whose version `{input}` is chosen by an expression"),
+                format!(
+                    "`{name}` installs a tool whose version `{input}` is chosen by an expression"
+                ),
                 Location::file(file, value.span(), route, "tool version may be unpinned"),
             )
             .related(uses_loc)
@@ -131,7 +152,12 @@ fn check(file: &Arc<SourceFile>, step: &Step<'_>, out: &mut Vec<Finding>) {
             Finding::new(
                 &UnpinnedTools::META,
                 format!("`{name}` installs an unpinned tool: `{input}: {text}` floats"),
-                Location::file(file, value.span(), route, "selects an unpinned tool version"),
+                Location::file(
+                    file,
+                    value.span(),
+                    route,
+                    "selects an unpinned tool version",
+                ),
             )
             .related(uses_loc),
         );

@@ -22,7 +22,12 @@ impl<'a> RunScript<'a> {
         Some(Self::new(file, node, text, dialect))
     }
 
-    pub fn new(file: &SourceFile, node: Node<'a>, text: &'a str, dialect: Dialect) -> RunScript<'a> {
+    pub fn new(
+        file: &SourceFile,
+        node: Node<'a>,
+        text: &'a str,
+        dialect: Dialect,
+    ) -> RunScript<'a> {
         RunScript {
             text,
             script: Script::parse(text, dialect),
@@ -33,7 +38,8 @@ impl<'a> RunScript<'a> {
 
     /// The file span of a script range; the whole scalar when the mapping is not exact.
     pub fn span(&self, file: &SourceFile, range: Span) -> Span {
-        self.try_span(file, range).unwrap_or_else(|| self.node.span())
+        self.try_span(file, range)
+            .unwrap_or_else(|| self.node.span())
     }
 
     /// The file span of a script range, when it can be mapped exactly.
@@ -54,7 +60,11 @@ impl<'a> RunScript<'a> {
         }
         // Inexact styles: find the script line's text once in the scalar's source.
         let line_start = self.text.get(..at)?.rfind('\n').map_or(0, |n| n + 1);
-        let line_end = self.text.get(at..)?.find('\n').map_or(self.text.len(), |n| at + n);
+        let line_end = self
+            .text
+            .get(at..)?
+            .find('\n')
+            .map_or(self.text.len(), |n| at + n);
         let line = self.text.get(line_start..line_end)?.trim_end();
         let trimmed = line.trim_start();
         if trimmed.len() < 3 {
@@ -97,7 +107,11 @@ fn line_map(file: &SourceFile, node: Node<'_>, text: &str) -> Option<Vec<(usize,
                 if file_at > file.text.len() {
                     break;
                 }
-                let file_line_end = file.text.get(file_at..)?.find('\n').map_or(file.text.len(), |n| file_at + n);
+                let file_line_end = file
+                    .text
+                    .get(file_at..)?
+                    .find('\n')
+                    .map_or(file.text.len(), |n| file_at + n);
                 let file_line = file.text.get(file_at..file_line_end)?;
                 let file_line = file_line.strip_suffix('\r').unwrap_or(file_line);
                 if content.is_empty() {
@@ -135,7 +149,13 @@ pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Nod
             .and_then(|r| r.get_str("shell"))
             .map(str::to_owned)
     };
-    if let Some(shell) = step.node.get_str("shell").map(str::to_owned).or_else(|| defaults(job)).or_else(|| defaults(workflow)) {
+    if let Some(shell) = step
+        .node
+        .get_str("shell")
+        .map(str::to_owned)
+        .or_else(|| defaults(job))
+        .or_else(|| defaults(workflow))
+    {
         if shell.contains("${{") {
             return Dialect::Posix;
         }
@@ -146,9 +166,15 @@ pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Nod
         if let Some(s) = r.as_str() {
             labels.push(s);
         }
-        labels.iter().any(|l| l.to_ascii_lowercase().starts_with("windows"))
+        labels
+            .iter()
+            .any(|l| l.to_ascii_lowercase().starts_with("windows"))
     });
-    if windows { Dialect::PowerShell } else { Dialect::Posix }
+    if windows {
+        Dialect::PowerShell
+    } else {
+        Dialect::Posix
+    }
 }
 
 /// Every `run:` script of a workflow, with its job and step, read in the step's dialect.
@@ -168,7 +194,9 @@ pub fn workflow_scripts<'w, 'a>(
 }
 
 /// Every `run:` script of a composite action, read in the step's `shell:`.
-pub fn action_scripts<'w, 'a>(action: &'w crate::models::Action<'a>) -> Vec<(&'w Step<'a>, RunScript<'a>)> {
+pub fn action_scripts<'w, 'a>(
+    action: &'w crate::models::Action<'a>,
+) -> Vec<(&'w Step<'a>, RunScript<'a>)> {
     action
         .steps()
         .iter()
@@ -181,5 +209,7 @@ pub fn action_scripts<'w, 'a>(action: &'w crate::models::Action<'a>) -> Vec<(&'w
 
 /// The span of a step's `run` key, for "in this step" related locations.
 pub fn run_key_span(step: &Step<'_>) -> Span {
-    step.node.entry("run").map_or(step.node.span(), |(k, _)| k.span())
+    step.node
+        .entry("run")
+        .map_or(step.node.span(), |(k, _)| k.span())
 }

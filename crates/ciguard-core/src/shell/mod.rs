@@ -33,7 +33,11 @@ impl Dialect {
     /// The dialect of a `shell:` value such as `bash`, `/bin/bash -e {0}` or `pwsh`.
     pub fn from_shell(shell: &str) -> Dialect {
         let first = shell.split_whitespace().next().unwrap_or_default();
-        let name = first.rsplit(['/', '\\']).next().unwrap_or(first).to_ascii_lowercase();
+        let name = first
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(first)
+            .to_ascii_lowercase();
         let name = name.strip_suffix(".exe").unwrap_or(&name);
         match name {
             "bash" | "sh" | "zsh" | "dash" | "ksh" | "ash" | "busybox" => Dialect::Posix,
@@ -75,7 +79,11 @@ impl Word {
             .or_else(|| v.strip_prefix("${").and_then(|s| s.strip_suffix('}')))
             .or_else(|| {
                 let s = v.strip_prefix('$')?;
-                Some(s.get(..4).filter(|p| p.eq_ignore_ascii_case("env:")).map_or(s, |_| &s[4..]))
+                Some(
+                    s.get(..4)
+                        .filter(|p| p.eq_ignore_ascii_case("env:"))
+                        .map_or(s, |_| &s[4..]),
+                )
             })
             .or_else(|| v.strip_prefix('%').and_then(|s| s.strip_suffix('%')))?;
         EnvFile::from_name(name)
@@ -162,7 +170,9 @@ pub struct Command {
 }
 
 /// Prefixes that run the rest of the command line as another program.
-const WRAPPERS: &[&str] = &["sudo", "env", "command", "exec", "nohup", "time", "doas", "nice", "stdbuf"];
+const WRAPPERS: &[&str] = &[
+    "sudo", "env", "command", "exec", "nohup", "time", "doas", "nice", "stdbuf",
+];
 
 impl Command {
     /// Index of the word naming the program, after `VAR=value` assignments and wrappers such as
@@ -214,7 +224,8 @@ impl Command {
         self.args().iter().any(|w| {
             let v = w.value.as_str();
             v == flag
-                || (flag.starts_with("--") && v.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+                || (flag.starts_with("--")
+                    && v.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
                 || (flag.len() == 2
                     && !flag.starts_with("--")
                     && v.starts_with('-')
@@ -263,11 +274,32 @@ pub struct RemoteExec {
 }
 
 /// Programs that download over the network.
-const FETCHERS: &[&str] = &["curl", "wget", "iwr", "invoke-webrequest", "irm", "invoke-restmethod"];
+const FETCHERS: &[&str] = &[
+    "curl",
+    "wget",
+    "iwr",
+    "invoke-webrequest",
+    "irm",
+    "invoke-restmethod",
+];
 /// Programs that run a script read from standard input or an argument.
 const INTERPRETERS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "ksh", "ash", "python", "python3", "python2", "perl", "ruby", "node",
-    "pwsh", "powershell", "iex", "invoke-expression",
+    "sh",
+    "bash",
+    "zsh",
+    "dash",
+    "ksh",
+    "ash",
+    "python",
+    "python3",
+    "python2",
+    "perl",
+    "ruby",
+    "node",
+    "pwsh",
+    "powershell",
+    "iex",
+    "invoke-expression",
 ];
 
 /// A parsed script.
@@ -298,7 +330,11 @@ impl Script {
         let mut cur = self.commands.get(idx).and_then(|c| c.pipe_from);
         std::iter::from_fn(move || {
             let at = cur?;
-            cur = self.commands.get(at).and_then(|c| c.pipe_from).filter(|n| *n < at);
+            cur = self
+                .commands
+                .get(at)
+                .and_then(|c| c.pipe_from)
+                .filter(|n| *n < at);
             Some(at)
         })
     }
@@ -331,13 +367,20 @@ impl Script {
                 if let Some(t) = &r.target
                     && let Some(file) = t.env_file()
                 {
-                    out.push(EnvWrite { file, writer: i, sink: i, target: t.span });
+                    out.push(EnvWrite {
+                        file,
+                        writer: i,
+                        sink: i,
+                        target: t.span,
+                    });
                 }
             }
             let prog = cmd.program().map(str::to_ascii_lowercase);
             let is_sink = match prog.as_deref() {
                 Some("tee") => true,
-                Some("out-file" | "add-content" | "set-content" | "tee-object" | "ac" | "sc") => true,
+                Some("out-file" | "add-content" | "set-content" | "tee-object" | "ac" | "sc") => {
+                    true
+                }
                 _ => false,
             };
             if !is_sink {
@@ -346,7 +389,12 @@ impl Script {
             if let Some(t) = cmd.args().iter().find(|w| w.env_file().is_some()) {
                 let file = t.env_file().unwrap_or(EnvFile::Env);
                 let writer = cmd.pipe_from.unwrap_or(i);
-                out.push(EnvWrite { file, writer, sink: i, target: t.span });
+                out.push(EnvWrite {
+                    file,
+                    writer,
+                    sink: i,
+                    target: t.span,
+                });
             }
         }
         out
@@ -357,7 +405,9 @@ impl Script {
     pub fn remote_execs(&self) -> Vec<RemoteExec> {
         let mut out = Vec::new();
         for (i, cmd) in self.commands.iter().enumerate() {
-            let Some(prog) = cmd.program().map(str::to_ascii_lowercase) else { continue };
+            let Some(prog) = cmd.program().map(str::to_ascii_lowercase) else {
+                continue;
+            };
             let prog = prog.strip_suffix(".exe").unwrap_or(&prog);
             if !INTERPRETERS.contains(&prog) {
                 continue;
@@ -440,7 +490,14 @@ impl Parser<'_, '_> {
             match c {
                 b' ' | b'\t' | b'\r' => i += 1,
                 b'\n' => {
-                    self.finish(&mut cur, Sep::Newline, &mut pipe_prev, depth, parent, &mut pending);
+                    self.finish(
+                        &mut cur,
+                        Sep::Newline,
+                        &mut pipe_prev,
+                        depth,
+                        parent,
+                        &mut pending,
+                    );
                     i += 1;
                     for (cmd, r, delim) in pending.drain(..) {
                         let body_start = i;
@@ -456,13 +513,20 @@ impl Parser<'_, '_> {
                             body_end = line_end;
                             i = next;
                         }
-                        if let Some(redirect) = self.out.get_mut(cmd).and_then(|c| c.redirects.get_mut(r)) {
-                            redirect.heredoc = Some(Span::new(body_start, body_end.max(body_start)));
+                        if let Some(redirect) =
+                            self.out.get_mut(cmd).and_then(|c| c.redirects.get_mut(r))
+                        {
+                            redirect.heredoc =
+                                Some(Span::new(body_start, body_end.max(body_start)));
                         }
                     }
                 }
                 b'\\' if self.dialect == Dialect::Posix && self.at(i + 1) == b'\n' => i += 2,
-                b'`' if self.dialect == Dialect::PowerShell && matches!(self.at(i + 1), b'\n' | b'\r') => i += 2,
+                b'`' if self.dialect == Dialect::PowerShell
+                    && matches!(self.at(i + 1), b'\n' | b'\r') =>
+                {
+                    i += 2
+                }
                 b'#' if self.dialect != Dialect::Cmd => {
                     if self.dialect == Dialect::PowerShell && i > 0 && self.s[i - 1] == b'<' {
                         // `<# ... #>` block comment.
@@ -475,11 +539,25 @@ impl Parser<'_, '_> {
                     i = self.text[i..end].find("#>").map_or(end, |n| i + n + 2);
                 }
                 b';' => {
-                    self.finish(&mut cur, Sep::Semi, &mut pipe_prev, depth, parent, &mut pending);
+                    self.finish(
+                        &mut cur,
+                        Sep::Semi,
+                        &mut pipe_prev,
+                        depth,
+                        parent,
+                        &mut pending,
+                    );
                     i += if self.at(i + 1) == b';' { 2 } else { 1 };
                 }
                 b'&' if self.at(i + 1) == b'&' => {
-                    self.finish(&mut cur, Sep::And, &mut pipe_prev, depth, parent, &mut pending);
+                    self.finish(
+                        &mut cur,
+                        Sep::And,
+                        &mut pipe_prev,
+                        depth,
+                        parent,
+                        &mut pending,
+                    );
                     i += 2;
                 }
                 b'&' if self.dialect == Dialect::Posix && self.at(i + 1) == b'>' => {
@@ -488,16 +566,37 @@ impl Parser<'_, '_> {
                 b'&' => {
                     // PowerShell's call operator `& cmd` is not a separator.
                     if !(self.dialect == Dialect::PowerShell && word_start) {
-                        self.finish(&mut cur, Sep::Background, &mut pipe_prev, depth, parent, &mut pending);
+                        self.finish(
+                            &mut cur,
+                            Sep::Background,
+                            &mut pipe_prev,
+                            depth,
+                            parent,
+                            &mut pending,
+                        );
                     }
                     i += 1;
                 }
                 b'|' if self.at(i + 1) == b'|' => {
-                    self.finish(&mut cur, Sep::Or, &mut pipe_prev, depth, parent, &mut pending);
+                    self.finish(
+                        &mut cur,
+                        Sep::Or,
+                        &mut pipe_prev,
+                        depth,
+                        parent,
+                        &mut pending,
+                    );
                     i += 2;
                 }
                 b'|' => {
-                    self.finish(&mut cur, Sep::Pipe, &mut pipe_prev, depth, parent, &mut pending);
+                    self.finish(
+                        &mut cur,
+                        Sep::Pipe,
+                        &mut pipe_prev,
+                        depth,
+                        parent,
+                        &mut pending,
+                    );
                     i += if self.at(i + 1) == b'&' { 2 } else { 1 };
                 }
                 b'<' | b'>' if self.at(i + 1) == b'(' && self.dialect == Dialect::Posix => {
@@ -508,7 +607,14 @@ impl Parser<'_, '_> {
                 }
                 b'<' | b'>' => i = self.redirect(&mut cur, i, i, end, depth),
                 b'(' | b')' | b'{' | b'}' if self.is_separator(c) => {
-                    self.finish(&mut cur, Sep::Group, &mut pipe_prev, depth, parent, &mut pending);
+                    self.finish(
+                        &mut cur,
+                        Sep::Group,
+                        &mut pipe_prev,
+                        depth,
+                        parent,
+                        &mut pending,
+                    );
                     i += 1;
                 }
                 b'0'..=b'9' if word_start || self.last_is_space(i) => {
@@ -542,7 +648,9 @@ impl Parser<'_, '_> {
                                 // Skip the loop header up to its separator.
                                 i = self.text[i..end].find([';', '\n']).map_or(end, |n| i + n);
                             }
-                            "rem" | "REM" | "::" => i = self.text[i..end].find('\n').map_or(end, |n| i + n),
+                            "rem" | "REM" | "::" => {
+                                i = self.text[i..end].find('\n').map_or(end, |n| i + n)
+                            }
                             _ => {}
                         }
                         continue;
@@ -551,7 +659,14 @@ impl Parser<'_, '_> {
                 }
             }
         }
-        self.finish(&mut cur, Sep::End, &mut pipe_prev, depth, parent, &mut pending);
+        self.finish(
+            &mut cur,
+            Sep::End,
+            &mut pipe_prev,
+            depth,
+            parent,
+            &mut pending,
+        );
     }
 
     fn last_is_space(&self, i: usize) -> bool {
@@ -562,11 +677,40 @@ impl Parser<'_, '_> {
         match self.dialect {
             Dialect::Posix => matches!(
                 v,
-                "if" | "then" | "else" | "elif" | "fi" | "do" | "done" | "while" | "until" | "for"
-                    | "select" | "case" | "esac" | "!" | "{" | "}" | "time" | "function" | "[[" | "in"
+                "if" | "then"
+                    | "else"
+                    | "elif"
+                    | "fi"
+                    | "do"
+                    | "done"
+                    | "while"
+                    | "until"
+                    | "for"
+                    | "select"
+                    | "case"
+                    | "esac"
+                    | "!"
+                    | "{"
+                    | "}"
+                    | "time"
+                    | "function"
+                    | "[["
+                    | "in"
             ),
             Dialect::PowerShell => {
-                matches!(v.to_ascii_lowercase().as_str(), "if" | "else" | "elseif" | "foreach" | "for" | "while" | "do" | "try" | "catch" | "finally" | "&")
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "if" | "else"
+                        | "elseif"
+                        | "foreach"
+                        | "for"
+                        | "while"
+                        | "do"
+                        | "try"
+                        | "catch"
+                        | "finally"
+                        | "&"
+                )
             }
             Dialect::Cmd => matches!(v, "rem" | "REM" | "::" | "@echo"),
             Dialect::Other => false,
@@ -591,8 +735,22 @@ impl Parser<'_, '_> {
             }
             return None;
         }
-        let start = b.words.first().map(|w| w.span.start).into_iter().chain(b.redirects.first().map(|r| r.span.start)).min().unwrap_or(0);
-        let end = b.words.last().map(|w| w.span.end).into_iter().chain(b.redirects.last().map(|r| r.span.end)).max().unwrap_or(start);
+        let start = b
+            .words
+            .first()
+            .map(|w| w.span.start)
+            .into_iter()
+            .chain(b.redirects.first().map(|r| r.span.start))
+            .min()
+            .unwrap_or(0);
+        let end = b
+            .words
+            .last()
+            .map(|w| w.span.end)
+            .into_iter()
+            .chain(b.redirects.last().map(|r| r.span.end))
+            .max()
+            .unwrap_or(start);
         let idx = self.out.len();
         self.out.push(Command {
             words: b.words,
@@ -618,13 +776,23 @@ impl Parser<'_, '_> {
     }
 
     /// Reads a redirect starting at `start` (its file descriptor, if any, ends at `op_at`).
-    fn redirect(&mut self, cur: &mut Builder, start: usize, op_at: usize, end: usize, depth: usize) -> usize {
+    fn redirect(
+        &mut self,
+        cur: &mut Builder,
+        start: usize,
+        op_at: usize,
+        end: usize,
+        depth: usize,
+    ) -> usize {
         let mut j = op_at;
         let mut op = String::new();
         while j < end && op.len() < 3 && matches!(self.s[j], b'<' | b'>' | b'&' | b'|' | b'-') {
             let c = self.s[j] as char;
             // `|` only in `>|`, `-` only in `<<-`, `&` only right after the operator start.
-            if (c == '|' && op != ">") || (c == '-' && op != "<<") || (c == '&' && op.len() > 1 && !op.ends_with('>')) {
+            if (c == '|' && op != ">")
+                || (c == '-' && op != "<<")
+                || (c == '&' && op.len() > 1 && !op.ends_with('>'))
+            {
                 break;
             }
             op.push(c);
@@ -658,14 +826,25 @@ impl Parser<'_, '_> {
     /// Reads one word starting at `start`.
     fn word(&mut self, cur: &mut Builder, start: usize, end: usize, depth: usize) -> Word {
         let esc = self.escape();
-        let mut w = Word { span: Span::new(start, start), value: String::new(), quoted: false, expands: false, github_expr: false };
+        let mut w = Word {
+            span: Span::new(start, start),
+            value: String::new(),
+            quoted: false,
+            expands: false,
+            github_expr: false,
+        };
         let mut i = start;
         while i < end {
             let c = self.s[i];
             if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
                 break;
             }
-            if i > start && self.is_separator(c) && !(c == b'(' && self.dialect == Dialect::Posix && matches!(self.s[i - 1], b'<' | b'>')) {
+            if i > start
+                && self.is_separator(c)
+                && !(c == b'('
+                    && self.dialect == Dialect::Posix
+                    && matches!(self.s[i - 1], b'<' | b'>'))
+            {
                 break;
             }
             if i == start && matches!(c, b'<' | b'>') && self.at(i + 1) == b'(' {
@@ -673,7 +852,8 @@ impl Parser<'_, '_> {
                 let close = self.matching(i + 1, end, b'(', b')');
                 cur.subs.push((i + 2, close.min(end)));
                 w.expands = true;
-                w.value.push_str(self.text.get(i..(close + 1).min(end)).unwrap_or_default());
+                w.value
+                    .push_str(self.text.get(i..(close + 1).min(end)).unwrap_or_default());
                 i = (close + 1).min(end);
                 continue;
             }
@@ -696,6 +876,8 @@ impl Parser<'_, '_> {
                     loop {
                         match self.text[j.min(end)..end].find('\'') {
                             Some(n) => {
+                                // GitHub expands `${{ }}` before the shell sees any quotes.
+                                w.github_expr |= self.text[j..j + n].contains("${{");
                                 w.value.push_str(&self.text[j..j + n]);
                                 j += n + 1;
                                 // PowerShell doubles a quote to escape it.
@@ -707,7 +889,8 @@ impl Parser<'_, '_> {
                                 break;
                             }
                             None => {
-                                w.value.push_str(self.text.get(j.min(end)..end).unwrap_or_default());
+                                w.value
+                                    .push_str(self.text.get(j.min(end)..end).unwrap_or_default());
                                 j = end;
                                 break;
                             }
@@ -722,10 +905,13 @@ impl Parser<'_, '_> {
                         let d = self.s[i];
                         if d == esc && self.dialect != Dialect::Cmd {
                             let n = self.at(i + 1);
-                            let escapable = self.dialect == Dialect::PowerShell || matches!(n, b'$' | b'`' | b'"' | b'\\' | b'\n');
+                            let escapable = self.dialect == Dialect::PowerShell
+                                || matches!(n, b'$' | b'`' | b'"' | b'\\' | b'\n');
                             if escapable && i + 1 < end {
                                 if n != b'\n' {
-                                    if let Some(ch) = self.text.get(i + 1..).and_then(|t| t.chars().next()) {
+                                    if let Some(ch) =
+                                        self.text.get(i + 1..).and_then(|t| t.chars().next())
+                                    {
                                         w.value.push(ch);
                                         i += 1 + ch.len_utf8();
                                         continue;
@@ -736,7 +922,10 @@ impl Parser<'_, '_> {
                             }
                             w.value.push('\\');
                             i += 1;
-                        } else if d == b'$' || (d == b'`' && self.dialect == Dialect::Posix) || (d == b'%' && self.dialect == Dialect::Cmd) {
+                        } else if d == b'$'
+                            || (d == b'`' && self.dialect == Dialect::Posix)
+                            || (d == b'%' && self.dialect == Dialect::Cmd)
+                        {
                             i = self.dollar(cur, &mut w, i, end);
                         } else if let Some(ch) = self.text.get(i..).and_then(|t| t.chars().next()) {
                             w.value.push(ch);
@@ -769,12 +958,20 @@ impl Parser<'_, '_> {
         let c = self.s[i];
         let raw_end = |j: usize| j.min(end).max(i + 1);
         let j = if c == b'`' {
-            let close = self.text.get(i + 1..end).and_then(|t| t.find('`')).map_or(end, |n| i + 1 + n);
+            let close = self
+                .text
+                .get(i + 1..end)
+                .and_then(|t| t.find('`'))
+                .map_or(end, |n| i + 1 + n);
             cur.subs.push((i + 1, close));
             w.expands = true;
             close + 1
         } else if c == b'%' {
-            match self.text.get(i + 1..end).and_then(|t| t.find(['%', ' ', '\n', '"'])) {
+            match self
+                .text
+                .get(i + 1..end)
+                .and_then(|t| t.find(['%', ' ', '\n', '"']))
+            {
                 Some(n) if self.s[i + 1 + n] == b'%' && n > 0 => {
                     w.expands = true;
                     i + n + 2
@@ -784,7 +981,10 @@ impl Parser<'_, '_> {
         } else if self.at(i + 1) == b'{' && self.at(i + 2) == b'{' {
             // A GitHub expression: opaque to the shell, may contain spaces.
             w.github_expr = true;
-            self.text.get(i..end).and_then(|t| t.find("}}")).map_or(end, |n| i + n + 2)
+            self.text
+                .get(i..end)
+                .and_then(|t| t.find("}}"))
+                .map_or(end, |n| i + n + 2)
         } else if self.at(i + 1) == b'(' {
             w.expands = true;
             let close = self.matching(i + 1, end, b'(', b')');
@@ -798,16 +998,28 @@ impl Parser<'_, '_> {
         } else if self.at(i + 1) == b'\'' && self.dialect == Dialect::Posix {
             // ANSI-C quoting `$'...'`: a literal.
             w.quoted = true;
-            let close = self.text.get(i + 2..end).and_then(|t| t.find('\'')).map_or(end, |n| i + 2 + n);
-            w.value.push_str(self.text.get(i + 2..close).unwrap_or_default());
+            let close = self
+                .text
+                .get(i + 2..end)
+                .and_then(|t| t.find('\''))
+                .map_or(end, |n| i + 2 + n);
+            w.value
+                .push_str(self.text.get(i + 2..close).unwrap_or_default());
             return (close + 1).min(end).max(i + 1);
         } else {
             let mut k = i + 1;
             let ps = self.dialect == Dialect::PowerShell;
-            if matches!(self.at(k), b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-' | b'0'..=b'9') {
+            if matches!(
+                self.at(k),
+                b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-' | b'0'..=b'9'
+            ) {
                 k += 1;
             } else {
-                while k < end && (self.s[k].is_ascii_alphanumeric() || self.s[k] == b'_' || (ps && self.s[k] == b':')) {
+                while k < end
+                    && (self.s[k].is_ascii_alphanumeric()
+                        || self.s[k] == b'_'
+                        || (ps && self.s[k] == b':'))
+                {
                     k += 1;
                 }
             }
@@ -829,7 +1041,11 @@ impl Parser<'_, '_> {
             match self.s[i] {
                 b'\\' if self.dialect == Dialect::Posix => i += 1,
                 b'\'' => {
-                    i = self.text.get(i + 1..end).and_then(|t| t.find('\'')).map_or(end, |n| i + 1 + n);
+                    i = self
+                        .text
+                        .get(i + 1..end)
+                        .and_then(|t| t.find('\''))
+                        .map_or(end, |n| i + 1 + n);
                 }
                 b'"' => {
                     let mut k = i + 1;

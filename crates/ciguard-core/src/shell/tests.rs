@@ -5,7 +5,11 @@ fn sh(text: &str) -> Script {
 }
 
 fn words(s: &Script, i: usize) -> Vec<&str> {
-    s.commands[i].words.iter().map(|w| w.value.as_str()).collect()
+    s.commands[i]
+        .words
+        .iter()
+        .map(|w| w.value.as_str())
+        .collect()
 }
 
 #[test]
@@ -34,13 +38,17 @@ fn quotes_escapes_and_continuations() {
 #[test]
 fn github_expressions_are_one_word() {
     let s = sh("echo ${{ github.event.issue.title }} done");
-    assert_eq!(words(&s, 0), ["echo", "${{ github.event.issue.title }}", "done"]);
+    assert_eq!(
+        words(&s, 0),
+        ["echo", "${{ github.event.issue.title }}", "done"]
+    );
     assert!(s.commands[0].words[1].github_expr);
 }
 
 #[test]
 fn redirects_to_env_files() {
-    let s = sh("echo \"X=$Y\" >> \"$GITHUB_ENV\"\necho a >>${GITHUB_PATH}\necho b 2>&1 > out.txt\n");
+    let s =
+        sh("echo \"X=$Y\" >> \"$GITHUB_ENV\"\necho a >>${GITHUB_PATH}\necho b 2>&1 > out.txt\n");
     let writes = s.env_writes();
     assert_eq!(writes.len(), 2);
     assert_eq!(writes[0].file, EnvFile::Env);
@@ -80,7 +88,11 @@ fn remote_script_execution() {
         let s = sh(text);
         assert_eq!(s.remote_execs().len(), 1, "{text}: {:?}", s.commands);
     }
-    for text in ["curl -o x.sh https://x.sh && bash ./x.sh --help", "echo hi | bash", "curl x | jq ."] {
+    for text in [
+        "curl -o x.sh https://x.sh && bash ./x.sh --help",
+        "echo hi | bash",
+        "curl x | jq .",
+    ] {
         assert!(sh(text).remote_execs().is_empty(), "{text}");
     }
 }
@@ -88,16 +100,26 @@ fn remote_script_execution() {
 #[test]
 fn substitutions_are_parsed_with_their_parent() {
     let s = sh("VERSION=$(curl -s https://api | jq -r .tag) make");
-    let curl = s.commands.iter().position(|c| c.program() == Some("curl")).unwrap();
+    let curl = s
+        .commands
+        .iter()
+        .position(|c| c.program() == Some("curl"))
+        .unwrap();
     assert_eq!(s.commands[curl].parent, Some(0));
     assert_eq!(s.commands[0].program(), Some("make"));
-    let jq = s.commands.iter().position(|c| c.program() == Some("jq")).unwrap();
+    let jq = s
+        .commands
+        .iter()
+        .position(|c| c.program() == Some("jq"))
+        .unwrap();
     assert_eq!(s.commands[jq].pipe_from, Some(curl));
 }
 
 #[test]
 fn keywords_heredocs_and_comments() {
-    let s = sh("if [ -n \"$X\" ]; then\n  cat <<EOF >> $GITHUB_ENV\nA=$X\nrm -rf /\nEOF\nfi\n# curl x | sh\nfor f in a b; do echo $f; done\n");
+    let s = sh(
+        "if [ -n \"$X\" ]; then\n  cat <<EOF >> $GITHUB_ENV\nA=$X\nrm -rf /\nEOF\nfi\n# curl x | sh\nfor f in a b; do echo $f; done\n",
+    );
     let names: Vec<_> = s.commands.iter().filter_map(|c| c.program()).collect();
     assert_eq!(names, ["[", "cat", "echo"]);
     let body = s.commands[1].redirects[0].heredoc.unwrap();
@@ -118,8 +140,27 @@ fn wrappers_and_flags() {
 #[test]
 fn never_panics_on_hostile_input() {
     let inputs = [
-        "", "$", "$(", "$((", "${", "`", "\"", "'", "\\", "<<", "<<EOF", "2>", "&>", "$'", "${{",
-        "é$(é", "a | | b", ")))(((", "<(", "echo \"$(echo \"$(echo \"$(", "x\r\ny",
+        "",
+        "$",
+        "$(",
+        "$((",
+        "${",
+        "`",
+        "\"",
+        "'",
+        "\\",
+        "<<",
+        "<<EOF",
+        "2>",
+        "&>",
+        "$'",
+        "${{",
+        "é$(é",
+        "a | | b",
+        ")))(((",
+        "<(",
+        "echo \"$(echo \"$(echo \"$(",
+        "x\r\ny",
     ];
     for dialect in [Dialect::Posix, Dialect::PowerShell, Dialect::Cmd] {
         for text in inputs {
@@ -127,7 +168,11 @@ fn never_panics_on_hostile_input() {
             let _ = (s.env_writes(), s.remote_execs());
             for c in &s.commands {
                 for w in &c.words {
-                    assert!(w.span.end <= text.len() && text.is_char_boundary(w.span.start) && text.is_char_boundary(w.span.end));
+                    assert!(
+                        w.span.end <= text.len()
+                            && text.is_char_boundary(w.span.start)
+                            && text.is_char_boundary(w.span.end)
+                    );
                 }
             }
         }
@@ -163,7 +208,11 @@ fn script_offsets_map_to_file_spans() {
                 // Folded lines are joined: the mapping falls back to the whole scalar.
                 assert_eq!(span, node.span());
             } else {
-                assert_eq!(file.slice(span), &rs.text[cmd.span.start..cmd.span.end], "{key}");
+                assert_eq!(
+                    file.slice(span),
+                    &rs.text[cmd.span.start..cmd.span.end],
+                    "{key}"
+                );
             }
         }
     }
