@@ -232,9 +232,12 @@ impl<'a> Node<'a> {
             NodeKind::Mapping(entries) => entries,
             _ => &[],
         };
-        slice
-            .iter()
-            .map(move |(k, v)| (Node { doc, id: *k }, Node { doc, id: *v }.resolve()))
+        slice.iter().map(move |(k, v)| {
+            (
+                Node { doc, id: *k },
+                Node { doc, id: *v }.resolve(),
+            )
+        })
     }
 
     /// Items of a sequence.
@@ -356,7 +359,9 @@ impl<'s> Builder<'s> {
     fn byte(&self, char_index: usize) -> usize {
         match &self.char_offsets {
             None => char_index.min(self.text.len()),
-            Some(v) => v.get(char_index).map_or(self.text.len(), |b| *b as usize),
+            Some(v) => v
+                .get(char_index)
+                .map_or(self.text.len(), |b| *b as usize),
         }
     }
 
@@ -415,11 +420,8 @@ impl<'s> Builder<'s> {
                     };
                     let size = self.expanded[target.0 as usize];
                     if size == 0 {
-                        return Err(YamlError::new(
-                            "alias refers to a node that contains it",
-                            span,
-                        )
-                        .help("a recursive alias has no finite value; remove it"));
+                        return Err(YamlError::new("alias refers to a node that contains it", span)
+                            .help("a recursive alias has no finite value; remove it"));
                     }
                     let span = Span::new(span.start, span.end.max(span.start + 1));
                     let id = self.push(NodeKind::Alias(target), span, false, size)?;
@@ -466,10 +468,8 @@ impl<'s> Builder<'s> {
                     let (id, kind, children): (NodeId, NodeKind, Vec<NodeId>) = match frame {
                         Frame::Seq { id, items } => (id, NodeKind::Sequence(items.clone()), items),
                         Frame::Map { id, entries, .. } => {
-                            let children = entries
-                                .iter()
-                                .flat_map(|(k, v)| [*k, *v])
-                                .collect::<Vec<_>>();
+                            let children =
+                                entries.iter().flat_map(|(k, v)| [*k, *v]).collect::<Vec<_>>();
                             (id, NodeKind::Mapping(entries), children)
                         }
                     };
@@ -556,10 +556,8 @@ impl<'s> Builder<'s> {
                 None => {
                     let data = &nodes[id.0 as usize];
                     let NodeKind::Scalar { value, style } = &data.kind else {
-                        return Err(
-                            YamlError::new("mapping key is not a plain value", data.span)
-                                .help("GitHub only accepts scalar keys; use a string here"),
-                        );
+                        return Err(YamlError::new("mapping key is not a plain value", data.span)
+                            .help("GitHub only accepts scalar keys; use a string here"));
                     };
                     if value == "<<" && *style == Style::Plain {
                         return Err(merge_key_error(data.span));
@@ -567,10 +565,7 @@ impl<'s> Builder<'s> {
                     if let Some(first) = seen.get(value.as_str()) {
                         let first = *first;
                         return Err(YamlError::new(
-                            format!(
-                                "duplicate key `{value}` (first defined at byte {})",
-                                first.start
-                            ),
+                            format!("duplicate key `{value}` (first defined at byte {})", first.start),
                             data.span,
                         )
                         .help("GitHub rejects duplicate keys; remove or rename one of them"));
@@ -627,11 +622,8 @@ impl<'s> Builder<'s> {
 }
 
 fn merge_key_error(span: Span) -> YamlError {
-    YamlError::new(
-        "merge keys (`<<`) are not supported by GitHub Actions",
-        span,
-    )
-    .help("write the keys out in full instead of merging an anchor")
+    YamlError::new("merge keys (`<<`) are not supported by GitHub Actions", span)
+        .help("write the keys out in full instead of merging an anchor")
 }
 
 #[cfg(test)]
@@ -654,10 +646,7 @@ mod tests {
         assert_eq!(file.slice(root.get("a").unwrap().span()), "\"x\\\"y\"");
         assert_eq!(root.get_str("a"), Some("x\"y"));
         assert_eq!(file.slice(root.get("b").unwrap().span()), "'it''s'");
-        assert_eq!(
-            file.slice(root.get("c").unwrap().span()),
-            "|  # keep\n  line"
-        );
+        assert_eq!(file.slice(root.get("c").unwrap().span()), "|  # keep\n  line");
         assert_eq!(file.slice(root.get("d").unwrap().span()), "plain");
     }
 
@@ -685,10 +674,7 @@ mod tests {
     fn aliases_resolve_without_expansion() {
         let (_, doc) = parse("a: &x {k: v}\nb: *x\n");
         let doc = doc.unwrap();
-        assert_eq!(
-            doc.root().unwrap().get("b").unwrap().get_str("k"),
-            Some("v")
-        );
+        assert_eq!(doc.root().unwrap().get("b").unwrap().get_str("k"), Some("v"));
     }
 
     #[test]
@@ -707,15 +693,9 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let err = parse(&"[".repeat(100_000)).1.unwrap_err();
-        assert!(
-            err.message.contains("invalid YAML") || err.message.contains("nesting"),
-            "{err}"
-        );
+        assert!(err.message.contains("invalid YAML") || err.message.contains("nesting"), "{err}");
         let err = parse(&"- ".repeat(50_000)).1.unwrap_err();
-        assert!(
-            err.message.contains("nesting") || err.message.contains("invalid YAML"),
-            "{err}"
-        );
+        assert!(err.message.contains("nesting") || err.message.contains("invalid YAML"), "{err}");
     }
 
     #[test]
@@ -739,10 +719,7 @@ mod tests {
         let (file, doc) = parse(text);
         let doc = doc.unwrap();
         let jobs = doc.root().unwrap().get("jobs").unwrap();
-        assert_eq!(
-            file.slice(jobs.span()),
-            "a:\n    runs-on: x\n  b: {runs-on: y}"
-        );
+        assert_eq!(file.slice(jobs.span()), "a:\n    runs-on: x\n  b: {runs-on: y}");
         assert!(jobs.get("b").unwrap().is_flow());
     }
 }

@@ -125,7 +125,7 @@ pub(crate) fn adhoc_install(cmd: &Command) -> Option<String> {
     let args: Vec<&str> = cmd
         .args()
         .iter()
-        .filter(|w| !(w.value.starts_with('$') && !w.value.contains('@')))
+        .filter(|w| !w.value.starts_with('$') || w.value.contains('@'))
         .map(|w| w.value.as_str())
         .collect();
     let mut positional = args.iter().copied().filter(|a| !a.starts_with('-'));

@@ -84,22 +84,12 @@ impl Audit for DangerousTriggers {
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for trigger in &wf.triggers {
             let why = match trigger.event {
-                "pull_request_target" => {
-                    "runs with the base repository's secrets and write token, even for pull requests from forks"
-                }
-                "workflow_run" => {
-                    "runs with the base repository's secrets and write token after a workflow that a fork's pull request can start"
-                }
+                "pull_request_target" => "runs with the base repository's secrets and write token, even for pull requests from forks",
+                "workflow_run" => "runs with the base repository's secrets and write token after a workflow that a fork's pull request can start",
                 _ => continue,
             };
-            let location = Location::file(
-                wf.file,
-                trigger.name_node.span(),
-                trigger_route(trigger.event),
-                "triggered here",
-            );
-            let mut finding =
-                Finding::new(&Self::META, format!("`{}` {why}", trigger.event), location);
+            let location = Location::file(wf.file, trigger.name_node.span(), trigger_route(trigger.event), "triggered here");
+            let mut finding = Finding::new(&Self::META, format!("`{}` {why}", trigger.event), location);
             let runs_untrusted: Vec<_> = wf
                 .steps()
                 .filter(|(_, step)| checks_out_untrusted(step))
@@ -108,9 +98,7 @@ impl Audit for DangerousTriggers {
                 out.push(finding);
                 continue;
             }
-            finding = finding
-                .severity(Severity::High)
-                .confidence(Confidence::High);
+            finding = finding.severity(Severity::High).confidence(Confidence::High);
             for (_, step) in runs_untrusted {
                 finding = finding.related(Location::file(
                     wf.file,

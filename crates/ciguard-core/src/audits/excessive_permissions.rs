@@ -83,11 +83,7 @@ impl Audit for ExcessivePermissions {
         let top = Route::root().key("permissions");
         match wf.permissions() {
             None => {
-                let jobs_without: Vec<_> = wf
-                    .jobs
-                    .iter()
-                    .filter(|j| j.permissions().is_none())
-                    .collect();
+                let jobs_without: Vec<_> = wf.jobs.iter().filter(|j| j.permissions().is_none()).collect();
                 for job in &jobs_without {
                     out.push(Finding::new(
                         &Self::META,
@@ -104,11 +100,7 @@ impl Audit for ExcessivePermissions {
                     .severity(Severity::Low)
                     .confidence(Confidence::High);
                     if let Some(edit) = insert_empty_permissions(wf) {
-                        finding = finding.fix(
-                            "add `permissions: {}` at workflow level",
-                            Applicability::Safe,
-                            vec![edit],
-                        );
+                        finding = finding.fix("add `permissions: {}` at workflow level", Applicability::Safe, vec![edit]);
                     }
                     out.push(finding);
                 }
@@ -120,14 +112,7 @@ impl Audit for ExcessivePermissions {
         }
         for job in &wf.jobs {
             if let Some(perms) = job.permissions() {
-                check_block(
-                    file,
-                    perms,
-                    &job.route.key("permissions"),
-                    false,
-                    false,
-                    out,
-                );
+                check_block(file, perms, &job.route.key("permissions"), false, false, out);
             }
         }
     }
@@ -142,47 +127,21 @@ fn check_block(
     out: &mut Vec<Finding>,
 ) {
     let meta = &ExcessivePermissions::META;
-    let here = if workflow_level {
-        "at workflow level"
-    } else {
-        "on this job"
-    };
+    let here = if workflow_level { "at workflow level" } else { "on this job" };
     match perms.as_str() {
         Some("write-all") => out.push(
-            Finding::new(
-                meta,
-                format!("`write-all` grants every scope write access {here}"),
-                Location::file(
-                    file,
-                    perms.span(),
-                    route.clone(),
-                    "write access to everything",
-                ),
-            )
-            .severity(Severity::High)
-            .confidence(Confidence::High),
+            Finding::new(meta, format!("`write-all` grants every scope write access {here}"), Location::file(file, perms.span(), route.clone(), "write access to everything"))
+                .severity(Severity::High)
+                .confidence(Confidence::High),
         ),
         Some("read-all") => out.push(
-            Finding::new(
-                meta,
-                format!("`read-all` grants read access to every scope {here}"),
-                Location::file(
-                    file,
-                    perms.span(),
-                    route.clone(),
-                    "read access to everything",
-                ),
-            )
-            .severity(Severity::Medium)
-            .confidence(Confidence::High),
+            Finding::new(meta, format!("`read-all` grants read access to every scope {here}"), Location::file(file, perms.span(), route.clone(), "read access to everything"))
+                .severity(Severity::Medium)
+                .confidence(Confidence::High),
         ),
         _ if workflow_level => {
             for (scope, node) in write_scopes(perms) {
-                let severity = if multi_job {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                };
+                let severity = if multi_job { Severity::High } else { Severity::Medium };
                 out.push(
                     Finding::new(
                         meta,
@@ -209,10 +168,6 @@ fn insert_empty_permissions(wf: &Workflow<'_>) -> Option<Edit> {
     if line_start != at {
         return None;
     }
-    let newline = if wf.file.text.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
+    let newline = if wf.file.text.contains("\r\n") { "\r\n" } else { "\n" };
     Some(Edit::insert(at, format!("permissions: {{}}{newline}")))
 }

@@ -376,13 +376,12 @@ impl Script {
                 }
             }
             let prog = cmd.program().map(str::to_ascii_lowercase);
-            let is_sink = match prog.as_deref() {
-                Some("tee") => true,
-                Some("out-file" | "add-content" | "set-content" | "tee-object" | "ac" | "sc") => {
-                    true
-                }
-                _ => false,
-            };
+            let is_sink = matches!(
+                prog.as_deref(),
+                Some(
+                    "tee" | "out-file" | "add-content" | "set-content" | "tee-object" | "ac" | "sc"
+                )
+            );
             if !is_sink {
                 continue;
             }
@@ -908,14 +907,13 @@ impl Parser<'_, '_> {
                             let escapable = self.dialect == Dialect::PowerShell
                                 || matches!(n, b'$' | b'`' | b'"' | b'\\' | b'\n');
                             if escapable && i + 1 < end {
-                                if n != b'\n' {
-                                    if let Some(ch) =
+                                if n != b'\n'
+                                    && let Some(ch) =
                                         self.text.get(i + 1..).and_then(|t| t.chars().next())
-                                    {
-                                        w.value.push(ch);
-                                        i += 1 + ch.len_utf8();
-                                        continue;
-                                    }
+                                {
+                                    w.value.push(ch);
+                                    i += 1 + ch.len_utf8();
+                                    continue;
                                 }
                                 i += 2;
                                 continue;

@@ -148,13 +148,16 @@ pub fn unpinned_install(cmd: &Command) -> Option<String> {
                 .into_iter()
                 .filter(|c| !c.contains('@') && !opaque(c))
                 .collect();
-            if (!versioned && !unversioned.is_empty()) || (has_git && !versioned) {
+            if !versioned && (!unversioned.is_empty() || has_git) {
                 let name = unversioned.first().copied().unwrap_or("--git");
                 return Some(format!("`cargo {} {name}` has no `--version`", args[0]));
             }
-            (args[0] == "install" && !args.contains(&"--locked") && !args.contains(&"--path")).then(|| {
-                format!("`cargo install` without `--locked` resolves the crate's dependencies afresh")
-            })
+            (args[0] == "install" && !args.contains(&"--locked") && !args.contains(&"--path")).then(
+                || {
+                    "`cargo install` without `--locked` resolves the crate's dependencies afresh"
+                        .to_owned()
+                },
+            )
         }
         "gem" if args.iter().find(|a| !a.starts_with('-')) == Some(&"install") => {
             if args
@@ -449,7 +452,7 @@ pub fn verifies(script: &Script) -> bool {
             "sha256sum" | "sha512sum" | "sha384sum" | "shasum" | "b2sum" | "get-filehash"
             | "certutil" | "minisign" | "gpgv" | "slsa-verifier" | "signify" => true,
             "openssl" => args.first() == Some(&"dgst"),
-            "gpg" | "gpg2" => args.iter().any(|a| *a == "--verify"),
+            "gpg" | "gpg2" => args.contains(&"--verify"),
             "cosign" => args.first().is_some_and(|a| a.starts_with("verify")),
             "gh" => args.starts_with(&["attestation", "verify"]),
             _ => false,

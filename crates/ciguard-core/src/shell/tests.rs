@@ -123,7 +123,7 @@ fn keywords_heredocs_and_comments() {
     let names: Vec<_> = s.commands.iter().filter_map(|c| c.program()).collect();
     assert_eq!(names, ["[", "cat", "echo"]);
     let body = s.commands[1].redirects[0].heredoc.unwrap();
-    assert!(body.len() > 0);
+    assert!(!body.is_empty());
     assert_eq!(s.env_writes().len(), 1);
 }
 
