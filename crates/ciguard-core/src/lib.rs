@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod audits;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod facts;
@@ -13,6 +14,7 @@ pub mod report;
 pub mod route;
 pub mod shell;
 pub mod source;
+pub mod suppress;
 pub mod yaml;
 
 pub use audit::{Audit, AuditContext, AuditMeta};

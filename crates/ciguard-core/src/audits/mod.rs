@@ -12,6 +12,7 @@ mod release_mutation;
 mod unpinned_images;
 mod unpinned_tools;
 mod unpinned_uses;
+mod unused_ignore;
 
 pub use adhoc_packages::AdhocPackages;
 pub use dangerous_triggers::DangerousTriggers;
@@ -23,6 +24,7 @@ pub use release_mutation::ReleaseMutation;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_tools::UnpinnedTools;
 pub use unpinned_uses::UnpinnedUses;
+pub use unused_ignore::UnusedIgnore;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -31,6 +33,7 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &ExcessivePermissions,
         &UnpinnedImages,
         &UnpinnedUses,
+        &UnusedIgnore,
         &AdhocPackages,
         &GithubEnv,
         &InsecureCommands,
