@@ -14,33 +14,27 @@ cargo run -q --release -p ciguard-core --example audit_tsv -- "$corpus" \
 python3 - "$out" "$anchors" <<'PY'
 import sys, collections
 ours_path, anchors = sys.argv[1], sys.argv[2]
-ours = collections.defaultdict(set)      # (audit) -> {(path, line)} primary + related
-primary = collections.defaultdict(set)
-counts = collections.Counter()
+findings = collections.defaultdict(list)   # audit -> [(path, {lines}, persona)]
 for line in open(ours_path):
     p = line.rstrip("\n").split("\t")
-    path, ln, audit, persona, related = p[0], int(p[1]), p[3], p[6], p[7]
-    counts[(audit, persona)] += 1
-    primary[audit].add((path, ln))
-    ours[audit].add((path, ln))
-    for r in filter(None, related.split(",")):
-        ours[audit].add((path, int(r)))
+    lines = {int(p[1])} | {int(r) for r in p[7].split(",") if r}
+    findings[p[3]].append((p[0], lines, p[6]))
 for audit in ["github-env", "insecure-commands", "adhoc-packages", "unpinned-tools"]:
     for persona, fname in [("regular", "dev-regular.tsv"), ("auditor", "dev-auditor.tsv")]:
         theirs = set()
         for line in open(f"{anchors}/{fname}"):
             p = line.rstrip("\n").split("\t")
-            if len(p) > 3 and p[3] == audit:
+            if len(p) > 3 and p[3] == audit and not (len(p) > 6 and p[6]):  # skip zizmor-ignored
                 theirs.add((p[0], int(p[1])))
-        if not theirs:
-            continue
-        hit = {t for t in theirs if t in ours[audit]}
-        extra = {o for o in primary[audit] if o not in theirs}
-        print(f"{audit:18} vs zizmor {persona:8}: zizmor {len(theirs):3} lines, reproduced {len(hit):3} ({100*len(hit)/len(theirs):.1f}%), ciguard-only primary lines {len(extra)}")
+        mine = [f for f in findings[audit] if persona == "auditor" or f[2] != "auditor"]
+        covered = {(path, l) for path, ls, _ in mine for l in ls}
+        hit = theirs & covered
+        only = [f for f in mine if not any((f[0], l) in theirs for l in f[1])]
+        pct = 100 * len(hit) / len(theirs) if theirs else 100.0
+        print(f"{audit:18} {persona:8}: zizmor {len(theirs):3} lines, reproduced {len(hit):3} ({pct:5.1f}%); ciguard {len(mine):3} findings, {len(only):3} where zizmor has none")
         for m in sorted(theirs - hit):
             print(f"    missed: {m[0]}:{m[1]}")
 for audit in ["mutable-downloads", "release-mutation"]:
-    print(f"{audit:18} (no zizmor equivalent): {sum(v for (a, _), v in counts.items() if a == audit)} findings, {len(primary[audit])} lines")
-print("ciguard findings by audit/persona:", dict(sorted(counts.items())))
+    print(f"{audit:18} (no zizmor equivalent): {len(findings[audit])} findings in {len({f[0] for f in findings[audit]})} files")
 PY
 echo "raw ciguard findings: $out"
