@@ -211,7 +211,11 @@ fn check_uses(file: &Arc<SourceFile>, step: &Step<'_>, published: bool, out: &mu
         if draft || step.input(files).is_none_or(|f| f.trim().is_empty()) {
             return;
         }
-        "publishes the release first and uploads its files after, without `draft: true`"
+        if published {
+            "adds files to the release whose publication started the workflow"
+        } else {
+            "publishes the release first and uploads its files after, without `draft: true`"
+        }
     } else {
         return;
     };
@@ -227,6 +231,10 @@ fn check_uses(file: &Arc<SourceFile>, step: &Step<'_>, published: bool, out: &mu
     );
     if !published && UPLOADERS.contains(&name.as_str()) {
         f = f.confidence(Confidence::Medium);
+    }
+    if step.input("draft").is_some_and(|d| d.contains("${{")) {
+        // Draft or not is decided when the workflow runs.
+        f = f.confidence(Confidence::Low);
     }
     out.push(f);
 }

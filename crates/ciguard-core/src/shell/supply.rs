@@ -45,10 +45,14 @@ pub fn moving_url(url: &str) -> Option<&'static str> {
             }
         }
     }
-    if path
+    let metadata = [".txt", ".json", ".xml", ".yml", ".yaml"]
         .iter()
-        .skip(1)
-        .any(|seg| *seg == "latest" || seg.contains("-latest.") || seg.contains("_latest."))
+        .any(|e| l.ends_with(e));
+    if !metadata
+        && path
+            .iter()
+            .skip(1)
+            .any(|seg| *seg == "latest" || seg.contains("-latest.") || seg.contains("_latest."))
     {
         return Some("a `latest` path");
     }
@@ -71,7 +75,13 @@ pub fn unpinned_install(cmd: &Command) -> Option<String> {
     match prog {
         "go" if matches!(args.first(), Some(&("install" | "run"))) => {
             let pkg = args.iter().skip(1).find(|a| !a.starts_with('-'))?;
-            if pkg.starts_with(['.', '/']) || opaque(pkg) || !pkg.contains('.') {
+            // Module paths start with a domain; `hack/tool.go` and `./cmd/x` are local.
+            let domain = pkg.split('/').next().unwrap_or_default();
+            if pkg.starts_with(['.', '/'])
+                || opaque(pkg)
+                || !domain.contains('.')
+                || pkg.ends_with(".go")
+            {
                 return None;
             }
             match pkg.rsplit_once('@') {
@@ -473,5 +483,77 @@ pub fn extracts_stdin(cmd: &Command) -> bool {
         }
         Some("unzip" | "bsdtar" | "funzip") => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::Dialect;
+
+    fn first(text: &str) -> Command {
+        Script::parse(text, Dialect::Posix).commands.remove(0)
+    }
+
+    #[test]
+    fn moving_urls() {
+        assert!(moving_url("https://github.com/o/r/releases/latest/download/x.tgz").is_some());
+        assert!(moving_url("https://raw.githubusercontent.com/o/r/master/get.py").is_some());
+        assert!(moving_url("https://github.com/o/r/archive/refs/heads/main.zip").is_some());
+        assert!(moving_url("https://raw.githubusercontent.com/o/r/0123456789abcdef0123456789abcdef01234567/get.py").is_none());
+        assert!(moving_url("https://github.com/o/r/releases/download/v1.2.3/x.tgz").is_none());
+        assert!(moving_url("https://api.github.com/repos/o/r/releases/latest").is_none());
+        assert!(moving_url("https://dl.deno.land/release-latest.txt").is_none());
+    }
+
+    #[test]
+    fn unpinned_installs() {
+        for bad in [
+            "go install golang.org/x/vuln/cmd/govulncheck@latest",
+            "pip install tox",
+            "python -m pip install -U build",
+            "cargo install cargo-nextest",
+            "cargo install cargo-audit --version 0.21.0",
+            "uvx zizmor",
+            "gem install ronn",
+            "npm install -g @github/copilot",
+            "npx --yes @taplo/cli fmt",
+        ] {
+            assert!(unpinned_install(&first(bad)).is_some(), "{bad}");
+        }
+        for good in [
+            "go install golang.org/x/vuln/cmd/govulncheck@v1.1.3",
+            "go run hack/tool.go",
+            "pip install -r requirements.txt",
+            "pip install --upgrade pip",
+            "pip install ruff==0.6.9 .",
+            "cargo install cargo-deny --version 0.16.1 --locked",
+            "cargo install --path .",
+            "uvx ruff@0.6.9 check",
+            "gem install bundler -v 2.5.0",
+            "npm install -g yarn@1.22.22",
+            "npm install",
+            "npx eslint .",
+        ] {
+            assert_eq!(unpinned_install(&first(good)), None, "{good}");
+        }
+    }
+
+    #[test]
+    fn downloads_and_their_use() {
+        let s = Script::parse(
+            "curl -fsSLO https://x/tool.tgz\ntar xzf tool.tgz\n",
+            Dialect::Posix,
+        );
+        assert_eq!(saved_file(&s.commands[0]).as_deref(), Some("tool.tgz"));
+        assert_eq!(uses_file(&s.commands[1], "tool.tgz"), Some("extracts it"));
+        assert!(!verifies(&s));
+        let s = Script::parse(
+            "wget -qO bin/t https://x/t\necho \"$SUM  bin/t\" | sha256sum -c -\n./bin/t\n",
+            Dialect::Posix,
+        );
+        assert_eq!(saved_file(&s.commands[0]).as_deref(), Some("bin/t"));
+        assert_eq!(uses_file(&s.commands[3], "bin/t"), Some("runs it"));
+        assert!(verifies(&s));
     }
 }
