@@ -12,6 +12,7 @@ pub mod fix;
 pub mod models;
 pub mod report;
 pub mod route;
+pub mod shell;
 pub mod source;
 pub mod suppress;
 pub mod yaml;

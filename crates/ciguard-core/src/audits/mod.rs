@@ -2,17 +2,21 @@
 
 use crate::audit::Audit;
 
+mod adhoc_packages;
 mod anonymous_definition;
 mod archived_uses;
 mod artipacked;
-pub(crate) mod common;
 mod concurrency_limits;
 mod dangerous_triggers;
 mod excessive_permissions;
 mod forbidden_uses;
 mod github_app;
+mod github_env;
 mod hardcoded_container_credentials;
+mod insecure_commands;
 mod misfeature;
+mod mutable_downloads;
+mod release_mutation;
 mod secrets_inherit;
 mod secrets_outside_env;
 mod self_hosted_runner;
@@ -20,10 +24,13 @@ mod self_repository;
 mod superfluous_actions;
 mod typosquat_uses;
 mod undocumented_permissions;
+pub(crate) mod common;
 mod unpinned_images;
+mod unpinned_tools;
 mod unpinned_uses;
 mod unused_ignore;
 
+pub use adhoc_packages::AdhocPackages;
 pub use anonymous_definition::AnonymousDefinition;
 pub use archived_uses::ArchivedUses;
 pub use artipacked::Artipacked;
@@ -32,8 +39,12 @@ pub use dangerous_triggers::DangerousTriggers;
 pub use excessive_permissions::ExcessivePermissions;
 pub use forbidden_uses::ForbiddenUses;
 pub use github_app::GithubApp;
+pub use github_env::GithubEnv;
 pub use hardcoded_container_credentials::HardcodedContainerCredentials;
+pub use insecure_commands::InsecureCommands;
 pub use misfeature::Misfeature;
+pub use mutable_downloads::MutableDownloads;
+pub use release_mutation::ReleaseMutation;
 pub use secrets_inherit::SecretsInherit;
 pub use secrets_outside_env::SecretsOutsideEnv;
 pub use self_hosted_runner::SelfHostedRunner;
@@ -42,6 +53,7 @@ pub use superfluous_actions::SuperfluousActions;
 pub use typosquat_uses::TyposquatUses;
 pub use undocumented_permissions::UndocumentedPermissions;
 pub use unpinned_images::UnpinnedImages;
+pub use unpinned_tools::UnpinnedTools;
 pub use unpinned_uses::UnpinnedUses;
 pub use unused_ignore::UnusedIgnore;
 
@@ -68,6 +80,12 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &TyposquatUses,
         &UndocumentedPermissions,
         &UnusedIgnore,
+        &AdhocPackages,
+        &GithubEnv,
+        &InsecureCommands,
+        &MutableDownloads,
+        &ReleaseMutation,
+        &UnpinnedTools,
     ]
 }
 
