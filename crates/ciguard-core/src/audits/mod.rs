@@ -4,12 +4,14 @@ use crate::audit::Audit;
 
 mod dangerous_triggers;
 mod excessive_permissions;
+mod template_injection;
 mod unpinned_images;
 mod unpinned_uses;
 mod unused_ignore;
 
 pub use dangerous_triggers::DangerousTriggers;
 pub use excessive_permissions::ExcessivePermissions;
+pub use template_injection::TemplateInjection;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_uses::UnpinnedUses;
 pub use unused_ignore::UnusedIgnore;
@@ -19,6 +21,7 @@ pub fn all() -> &'static [&'static dyn Audit] {
     &[
         &DangerousTriggers,
         &ExcessivePermissions,
+        &TemplateInjection,
         &UnpinnedImages,
         &UnpinnedUses,
         &UnusedIgnore,

@@ -8,6 +8,8 @@
 //! never a panic, and nesting is bounded.
 
 pub mod contexts;
+pub mod env_fix;
+pub mod scope;
 
 use std::fmt;
 
@@ -226,6 +228,46 @@ impl Expr {
                 i.collect_contexts(out);
             }
             base.visit_indexes(out);
+        }
+    }
+
+    /// The context accesses whose value can reach this expression's result: not those only
+    /// compared or tested (`a == 'x'`, `contains(a, 'x')`), whose result is a boolean.
+    pub fn value_contexts(&self) -> Vec<(ContextPath, Span)> {
+        let mut out = Vec::new();
+        self.collect_values(&mut out);
+        out
+    }
+
+    fn collect_values(&self, out: &mut Vec<(ContextPath, Span)>) {
+        if let Some(path) = self.context_path() {
+            out.push((path, self.span));
+            return;
+        }
+        match &self.kind {
+            ExprKind::Access { base, .. } => base.collect_values(out),
+            ExprKind::Group(e) => e.collect_values(out),
+            ExprKind::Binary { op: BinOp::And | BinOp::Or, lhs, rhs } => {
+                lhs.collect_values(out);
+                rhs.collect_values(out);
+            }
+            ExprKind::Call { name, args } => match name.to_ascii_lowercase().as_str() {
+                "format" | "tojson" | "fromjson" => args.iter().for_each(|a| a.collect_values(out)),
+                "join" => {
+                    if let Some(a) = args.first() {
+                        a.collect_values(out);
+                    }
+                }
+                "case" => {
+                    for (i, a) in args.iter().enumerate() {
+                        if i % 2 == 1 || i + 1 == args.len() {
+                            a.collect_values(out);
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
         }
     }
 
