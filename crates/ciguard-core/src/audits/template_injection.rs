@@ -104,16 +104,34 @@ impl Audit for TemplateInjection {
     }
 }
 
-fn check_step(file: &std::sync::Arc<SourceFile>, step: &Step<'_>, scope: &Scope<'_>, bash: bool, out: &mut Vec<Finding>) {
+fn check_step(
+    file: &std::sync::Arc<SourceFile>,
+    step: &Step<'_>,
+    scope: &Scope<'_>,
+    bash: bool,
+    out: &mut Vec<Finding>,
+) {
     if let (Some(run), Some((run_key, _))) = (step.run, step.node.entry("run")) {
         let fix_target = bash.then_some(run_key);
-        check_code(file, step, run, step.route.key("run"), fix_target, scope, out);
+        check_code(
+            file,
+            step,
+            run,
+            step.route.key("run"),
+            fix_target,
+            scope,
+            out,
+        );
     }
-    let Some(action) = step.action_name() else { return };
+    let Some(action) = step.action_name() else {
+        return;
+    };
     for (name, input) in SCRIPT_INPUTS {
         if action == *name
             && let Some(with) = step.with
-            && let Some((key, node)) = with.entries().find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(input)))
+            && let Some((key, node)) = with
+                .entries()
+                .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(input)))
         {
             let route = step.route.key("with").key(key.as_str().unwrap_or(input));
             check_code(file, step, node, route, None, scope, out);
@@ -137,22 +155,52 @@ fn check_code(
             let trust = scope.trust(&path);
             let (severity, confidence, persona, why) = match trust {
                 Trust::Safe => continue,
-                Trust::Attacker => (Severity::High, Confidence::High, Persona::Regular, "text an outsider controls"),
-                Trust::Input => (Severity::Medium, Confidence::Medium, Persona::Regular, "a workflow input, chosen by whoever dispatches or calls it,"),
-                Trust::Unknown => (Severity::Low, Confidence::Low, Persona::Pedantic, "a value computed at run time"),
+                Trust::Attacker => (
+                    Severity::High,
+                    Confidence::High,
+                    Persona::Regular,
+                    "text an outsider controls",
+                ),
+                Trust::Input => (
+                    Severity::Medium,
+                    Confidence::Medium,
+                    Persona::Regular,
+                    "a workflow input, chosen by whoever dispatches or calls it,",
+                ),
+                Trust::Unknown => (
+                    Severity::Low,
+                    Confidence::Low,
+                    Persona::Pedantic,
+                    "a value computed at run time",
+                ),
             };
             let at = value_span_to_file(file, code, exp.to_outer(span));
             let shown = exp.body.get(span.start..span.end).unwrap_or_default();
             let message = format!("`{shown}` may expand {why} into code");
-            let mut finding = Finding::new(&TemplateInjection::META, message, Location::file(file, at, route.clone(), "expanded into the script here"))
-                .severity(severity)
-                .confidence(confidence)
-                .persona(persona);
+            let mut finding = Finding::new(
+                &TemplateInjection::META,
+                message,
+                Location::file(file, at, route.clone(), "expanded into the script here"),
+            )
+            .severity(severity)
+            .confidence(confidence)
+            .persona(persona);
             if trust <= Trust::Input
                 && let Some(key) = fix_key
-                && let Some(edits) = move_to_env(file, step.node, key, code, &text[exp.span.start..exp.span.end], &path)
+                && let Some(edits) = move_to_env(
+                    file,
+                    step.node,
+                    key,
+                    code,
+                    &text[exp.span.start..exp.span.end],
+                    &path,
+                )
             {
-                finding = finding.fix("move the expansion into an `env:` variable", Applicability::Unsafe, edits);
+                finding = finding.fix(
+                    "move the expansion into an `env:` variable",
+                    Applicability::Unsafe,
+                    edits,
+                );
             }
             out.push(finding);
         }
@@ -162,7 +210,8 @@ fn check_code(
 /// Whether the step's script runs in bash or sh, where `${NAME}` reads a variable.
 fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> bool {
     fn default_shell(n: Option<Node<'_>>) -> Option<&str> {
-        n.and_then(|d| d.get("run")).and_then(|r| r.get_str("shell"))
+        n.and_then(|d| d.get("run"))
+            .and_then(|r| r.get_str("shell"))
     }
     let shell = step
         .node
@@ -173,8 +222,19 @@ fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> 
         let first = shell.split_whitespace().next().unwrap_or_default();
         return matches!(first, "bash" | "sh");
     }
-    let Some((_, job)) = workflow else { return false };
-    let Some(runs_on) = job.get("runs-on") else { return false };
-    let labels: Vec<&str> = if runs_on.is_sequence() { runs_on.items().filter_map(|n| n.as_str()).collect() } else { runs_on.as_str().into_iter().collect() };
-    !labels.is_empty() && labels.iter().all(|l| !l.contains("${{") && !l.to_ascii_lowercase().contains("windows"))
+    let Some((_, job)) = workflow else {
+        return false;
+    };
+    let Some(runs_on) = job.get("runs-on") else {
+        return false;
+    };
+    let labels: Vec<&str> = if runs_on.is_sequence() {
+        runs_on.items().filter_map(|n| n.as_str()).collect()
+    } else {
+        runs_on.as_str().into_iter().collect()
+    };
+    !labels.is_empty()
+        && labels
+            .iter()
+            .all(|l| !l.contains("${{") && !l.to_ascii_lowercase().contains("windows"))
 }

@@ -63,9 +63,19 @@ fn yaml_value(text: &str) -> Option<String> {
 
 /// The edits that move every `exp_text` (a whole `${{ ... }}`) of the bash script `run` into an
 /// environment variable of `step`, or `None` when that cannot be done exactly.
-pub fn move_to_env(file: &SourceFile, step: Node<'_>, run_key: Node<'_>, run: Node<'_>, exp_text: &str, path: &ContextPath) -> Option<Vec<Edit>> {
+pub fn move_to_env(
+    file: &SourceFile,
+    step: Node<'_>,
+    run_key: Node<'_>,
+    run: Node<'_>,
+    exp_text: &str,
+    path: &ContextPath,
+) -> Option<Vec<Edit>> {
     let script = run.as_str()?;
-    if ["<<'", "<<\"", "<<\\", "<<-'", "<<-\"", "<< '", "<< \""].iter().any(|h| script.contains(h)) {
+    if ["<<'", "<<\"", "<<\\", "<<-'", "<<-\"", "<< '", "<< \""]
+        .iter()
+        .any(|h| script.contains(h))
+    {
         return None;
     }
     let value = yaml_value(exp_text)?;
@@ -78,7 +88,10 @@ pub fn move_to_env(file: &SourceFile, step: Node<'_>, run_key: Node<'_>, run: No
             return None;
         }
         for n in 2..10 {
-            match env.entries().find(|(k, _)| k.as_str() == Some(name.as_str())) {
+            match env
+                .entries()
+                .find(|(k, _)| k.as_str() == Some(name.as_str()))
+            {
                 None => break,
                 Some((_, v)) if v.as_str() == Some(exp_text) => {
                     reuse = true;
@@ -112,11 +125,17 @@ pub fn move_to_env(file: &SourceFile, step: Node<'_>, run_key: Node<'_>, run: No
             Some((_, env)) => {
                 let first = env.entries().next()?.0;
                 let indent = " ".repeat(column(file, first.span().start));
-                edits.push(Edit::insert(env.span().end, format!("\n{indent}{name}: {value}")));
+                edits.push(Edit::insert(
+                    env.span().end,
+                    format!("\n{indent}{name}: {value}"),
+                ));
             }
             None => {
                 let indent = " ".repeat(column(file, run_key.span().start));
-                edits.push(Edit::insert(run_key.span().start, format!("env:\n{indent}  {name}: {value}\n{indent}")));
+                edits.push(Edit::insert(
+                    run_key.span().start,
+                    format!("env:\n{indent}  {name}: {value}\n{indent}"),
+                ));
             }
         }
     }
@@ -141,7 +160,10 @@ mod tests {
     #[test]
     fn values_are_quoted_when_needed() {
         assert_eq!(yaml_value("${{ a.b }}").unwrap(), "${{ a.b }}");
-        assert_eq!(yaml_value("${{ format('a: {0}', b) }}").unwrap(), "'${{ format(''a: {0}'', b) }}'");
+        assert_eq!(
+            yaml_value("${{ format('a: {0}', b) }}").unwrap(),
+            "'${{ format(''a: {0}'', b) }}'"
+        );
         assert!(yaml_value("${{ a\n }}").is_none());
     }
 }

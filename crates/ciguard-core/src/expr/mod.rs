@@ -10,6 +10,7 @@
 pub mod contexts;
 pub mod env_fix;
 pub mod scope;
+pub mod sites;
 
 use std::fmt;
 
@@ -247,7 +248,11 @@ impl Expr {
         match &self.kind {
             ExprKind::Access { base, .. } => base.collect_values(out),
             ExprKind::Group(e) => e.collect_values(out),
-            ExprKind::Binary { op: BinOp::And | BinOp::Or, lhs, rhs } => {
+            ExprKind::Binary {
+                op: BinOp::And | BinOp::Or,
+                lhs,
+                rhs,
+            } => {
                 lhs.collect_values(out);
                 rhs.collect_values(out);
             }

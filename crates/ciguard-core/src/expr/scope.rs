@@ -71,7 +71,10 @@ impl<'a> Scope<'a> {
                 // `env: ${{ fromJSON(...) }}`: anything.
                 return Trust::Unknown;
             }
-            let Some((_, value)) = env.entries().find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name))) else {
+            let Some((_, value)) = env
+                .entries()
+                .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+            else {
                 continue;
             };
             let Some(text) = value.as_str() else {
@@ -91,11 +94,17 @@ impl<'a> Scope<'a> {
         };
         let mut declared = false;
         for inputs in &self.inputs {
-            let Some((_, decl)) = inputs.entries().find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name))) else {
+            let Some((_, decl)) = inputs
+                .entries()
+                .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+            else {
                 continue;
             };
             declared = true;
-            if !matches!(decl.get_str("type"), Some("boolean" | "number" | "choice" | "environment")) {
+            if !matches!(
+                decl.get_str("type"),
+                Some("boolean" | "number" | "choice" | "environment")
+            ) {
                 return Trust::Input;
             }
         }
@@ -146,9 +155,16 @@ pub fn env_name_for(path: &ContextPath) -> String {
     let mut out: String = tail
         .join("_")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || out.starts_with("GITHUB_") {
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || out.starts_with("GITHUB_")
+    {
         out.insert_str(0, "EXPR_");
     }
     out
