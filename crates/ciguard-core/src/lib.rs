@@ -6,6 +6,7 @@ pub mod audits;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;
+pub mod expr;
 pub mod facts;
 pub mod finding;
 pub mod fix;
