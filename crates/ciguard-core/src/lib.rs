@@ -4,11 +4,13 @@
 pub mod audit;
 pub mod audits;
 pub mod diagnostic;
+pub mod docs;
 pub mod engine;
 pub mod facts;
 pub mod finding;
 pub mod fix;
 pub mod models;
+pub mod output;
 pub mod report;
 pub mod route;
 pub mod source;
