@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod audits;
+pub mod config;
 pub mod diagnostic;
 pub mod docs;
 pub mod engine;
@@ -14,6 +15,7 @@ pub mod output;
 pub mod report;
 pub mod route;
 pub mod source;
+pub mod suppress;
 pub mod yaml;
 
 pub use audit::{Audit, AuditContext, AuditMeta};
