@@ -127,7 +127,9 @@ pub fn finding(
     url: Option<String>,
     label: &str,
 ) -> Finding {
-    Finding::new(meta, msg, Location::setting(subject, url, label))
+    // The subject already names the setting; the label is kept for formats that show one.
+    let _ = label;
+    Finding::new(meta, msg, Location::setting(subject, url, ""))
 }
 
 /// Whether a fnmatch-style ruleset pattern (`refs/heads/release/*`, `**`) matches a ref.

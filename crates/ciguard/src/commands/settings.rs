@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
+use ciguard_core::Report;
 use ciguard_core::config::Config;
-use ciguard_core::{Location, Report};
 use ciguard_settings::recommend::{self, Reviewer};
 use ciguard_settings::{DirSource, Options, Recorder, Source, Target};
 
 use crate::commands::exit;
-use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+use crate::commands::render::{ColorChoice, OutputFormat};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -297,42 +297,34 @@ fn audit(
     }))
 }
 
-/// Writes the findings (stdout) and the notes: unknowns and the pass/fail/unknown summary (stderr).
+/// Writes the report through the shared output formats. Plain and JSON carry the notes (the
+/// unknowns and the pass/fail/unknown summary); for SARIF and GitHub they go to stderr.
 fn render(format: OutputFormat, color: ColorChoice, report: &Report) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    let result = if format == OutputFormat::Plain {
-        render_plain(report, &mut stdout)
-    } else {
-        render_report(format, color, report, &mut stdout)
+    use ciguard_core::output::{Format, RenderOptions};
+    let fmt = match format {
+        OutputFormat::Plain => Format::Plain,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Github => Format::Github,
     };
-    match result {
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {}
+    let mut stdout = std::io::stdout().lock();
+    match ciguard_core::output::render(
+        fmt,
+        report,
+        &RenderOptions {
+            color: color.enabled(),
+        },
+        &mut stdout,
+    ) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other?,
     }
-    let mut stderr = std::io::stderr().lock();
-    for note in &report.notes {
-        let _ = writeln!(stderr, "{note}");
-    }
-    Ok(())
-}
-
-/// Plain text for settings findings: what, where, and the page where it is changed.
-fn render_plain(report: &Report, out: &mut dyn Write) -> anyhow::Result<()> {
-    for f in &report.findings {
-        writeln!(out, "{}[{}]: {}", f.severity, f.audit, f.message)?;
-        if let Location::Setting { subject, url, .. } = &f.primary {
-            writeln!(out, "  --> {subject}")?;
-            if let Some(url) = url {
-                writeln!(out, "      {url}")?;
-            }
-        }
-        for r in &f.related {
-            writeln!(out, "  also: {} ({})", r.path(), r.label())?;
+    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
+        let mut stderr = std::io::stderr().lock();
+        for note in &report.notes {
+            let _ = writeln!(stderr, "note: {note}");
         }
     }
-    writeln!(out, "{} findings", report.findings.len())?;
     Ok(())
 }
 
