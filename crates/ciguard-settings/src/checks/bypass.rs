@@ -61,7 +61,7 @@ impl Check for SettingsBypass {
         };
         for rs in rulesets.iter().filter(|rs| rs.is_active()) {
             let Some(actors) = &rs.bypass_actors else {
-                out.unknown(&bypass_unknown(repo, rs));
+                out.unknown(&bypass_unknown(rs));
                 continue;
             };
             for (i, a) in actors.iter().enumerate() {

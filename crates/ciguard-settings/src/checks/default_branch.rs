@@ -103,7 +103,7 @@ impl Check for SettingsDefaultBranch {
                 .filter(|rs| rs.bypass_actors.is_none() && ruleset_meets(rs, need))
                 .collect();
             if !unsure_rulesets.is_empty() {
-                unsure.extend(unsure_rulesets.iter().map(|rs| bypass_unknown(repo, rs)));
+                unsure.extend(unsure_rulesets.iter().map(|rs| bypass_unknown(rs)));
             } else if let Err(u) = &repo.classic {
                 unsure.push(u.clone());
             } else if let Err(u) = &repo.rulesets {

@@ -86,7 +86,7 @@ impl Check for SettingsForbiddenBranches {
                 continue;
             }
             if let Some(rs) = blocking.first() {
-                out.unknown(&bypass_unknown(repo, rs));
+                out.unknown(&bypass_unknown(rs));
                 continue;
             }
             out.findings.push(finding(

@@ -204,18 +204,14 @@ pub fn relevant<'r>(
 }
 
 /// The unknown a ruleset without `bypass_actors` stands for.
-pub fn bypass_unknown(repo: &Repo, rs: &Ruleset) -> Unknown {
+pub fn bypass_unknown(rs: &Ruleset) -> Unknown {
     let perm = if rs.source_type == "Organization" {
         "\"Administration\" organization permissions (read)"
     } else {
         "\"Administration\" repository permissions (read)"
     };
     Unknown::new(
-        format!(
-            "{}: ruleset \"{}\" → bypass_actors",
-            repo.full_name(),
-            rs.name
-        ),
+        format!("ruleset \"{}\" → bypass_actors", rs.name),
         None,
         Some(perm),
     )

@@ -96,7 +96,7 @@ impl Check for SettingsReleaseTags {
                     continue;
                 }
                 match active.iter().find(|rs| meets(rs)) {
-                    Some(rs) => out.unknown(&bypass_unknown(repo, rs)),
+                    Some(rs) => out.unknown(&bypass_unknown(rs)),
                     None => missing.push(what.to_owned()),
                 }
             }
