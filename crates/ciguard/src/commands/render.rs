@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use ciguard_core::Report;
+use ciguard_core::output::{Format, RenderOptions, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -33,41 +34,35 @@ impl ColorChoice {
     }
 }
 
-/// Writes the report; a closed pipe (`| head`) is not an error.
+impl OutputFormat {
+    pub fn format(self) -> Format {
+        match self {
+            OutputFormat::Plain => Format::Plain,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Github => Format::Github,
+        }
+    }
+}
+
+/// Writes the report; a closed pipe (`| head`) is not an error. Plain and JSON carry the
+/// report's notes; for SARIF and GitHub annotations they go to stderr.
 pub fn render_report(
     format: OutputFormat,
     color: ColorChoice,
     report: &Report,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let _ = (format, color.enabled());
-    let result = (|| -> std::io::Result<()> {
-        for f in &report.findings {
-            let lc = match (&f.primary.source(), f.primary.span()) {
-                (Some(file), Some(span)) => {
-                    let lc = file.line_col(span.start);
-                    format!("{}:{}", lc.line, lc.column)
-                }
-                _ => String::new(),
-            };
-            writeln!(
-                out,
-                "{}:{lc}: {}[{}]: {}",
-                f.primary.path(),
-                f.severity,
-                f.audit,
-                f.message
-            )?;
+    let opts = RenderOptions {
+        color: color.enabled(),
+    };
+    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
+        let mut stderr = std::io::stderr().lock();
+        for note in &report.notes {
+            let _ = writeln!(stderr, "note: {note}");
         }
-        writeln!(
-            out,
-            "{} findings, {} suppressed, {} files audited",
-            report.findings.len(),
-            report.suppressed,
-            report.files_audited
-        )
-    })();
-    match result {
+    }
+    match render(format.format(), report, &opts, out) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }

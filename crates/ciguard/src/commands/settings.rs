@@ -12,7 +12,7 @@ use ciguard_settings::recommend::{self, Reviewer};
 use ciguard_settings::{DirSource, Options, Recorder, Source, Target};
 
 use crate::commands::exit;
-use crate::commands::render::{ColorChoice, OutputFormat};
+use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -297,35 +297,8 @@ fn audit(
     }))
 }
 
-/// Writes the report through the shared output formats. Plain and JSON carry the notes (the
-/// unknowns and the pass/fail/unknown summary); for SARIF and GitHub they go to stderr.
 fn render(format: OutputFormat, color: ColorChoice, report: &Report) -> anyhow::Result<()> {
-    use ciguard_core::output::{Format, RenderOptions};
-    let fmt = match format {
-        OutputFormat::Plain => Format::Plain,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Sarif => Format::Sarif,
-        OutputFormat::Github => Format::Github,
-    };
-    let mut stdout = std::io::stdout().lock();
-    match ciguard_core::output::render(
-        fmt,
-        report,
-        &RenderOptions {
-            color: color.enabled(),
-        },
-        &mut stdout,
-    ) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other?,
-    }
-    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
-        let mut stderr = std::io::stderr().lock();
-        for note in &report.notes {
-            let _ = writeln!(stderr, "note: {note}");
-        }
-    }
-    Ok(())
+    render_report(format, color, report, &mut std::io::stdout().lock())
 }
 
 fn export(
