@@ -76,6 +76,8 @@ pub fn audit_file<'c>(
                 }
             }
         }
+        // Lockfiles and package-manager configurations are audited by `ciguard-deps`.
+        FileKind::Dependencies => {}
     }
     report
 }
