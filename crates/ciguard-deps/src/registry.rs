@@ -134,7 +134,7 @@ impl Default for ClientOptions {
             urls: RegistryUrls::default(),
             cache_dir: default_cache_dir(),
             offline: false,
-            threads: 16,
+            threads: 8,
             timeout: Duration::from_secs(30),
         }
     }
@@ -192,6 +192,12 @@ impl RegistryClient {
                 env!("CARGO_PKG_VERSION"),
                 " (supply-chain audit)"
             ))
+            // The system's trust store, so mirrors and proxies with private CAs work.
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .build()
             .into();
         Self {
@@ -335,7 +341,16 @@ impl RegistryClient {
                 .map(|_| Lookup::Failed(reason.clone()))
                 .collect();
         }
-        match self.fetch(eco, name) {
+        let mut result = self.fetch(eco, name);
+        // Connection errors are often passing (DNS, resets): two more tries before giving up.
+        for pause in [300, 1000] {
+            if !matches!(result, Err((_, true))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(pause));
+            result = self.fetch(eco, name);
+        }
+        match result {
             Ok(Fetched::Versions(mut fresh)) => {
                 if let Some(old) = cached {
                     for (v, r) in old {
@@ -374,16 +389,27 @@ impl RegistryClient {
             .header("Accept", "application/json")
             .call()
             .map_err(|e| {
-                (
-                    format!("cannot reach {} at {url}: {e}", eco.registry_name()),
-                    matches!(
-                        e,
-                        ureq::Error::Io(_)
-                            | ureq::Error::Timeout(_)
-                            | ureq::Error::HostNotFound
-                            | ureq::Error::ConnectionFailed
-                    ),
-                )
+                let unreachable = matches!(
+                    e,
+                    ureq::Error::Io(_)
+                        | ureq::Error::Timeout(_)
+                        | ureq::Error::HostNotFound
+                        | ureq::Error::ConnectionFailed
+                        | ureq::Error::Tls(_)
+                );
+                if unreachable {
+                    // Said once per registry, not once per package.
+                    let base = self.options.urls.get(eco);
+                    (
+                        format!("cannot reach {} at {base}: {e}", eco.registry_name()),
+                        true,
+                    )
+                } else {
+                    (
+                        format!("request to {} failed for {url}: {e}", eco.registry_name()),
+                        false,
+                    )
+                }
             })?;
         let status = response.status().as_u16();
         if status == 404 || status == 410 {

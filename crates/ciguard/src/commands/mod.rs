@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod deps;
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
 pub const EXIT_TOOL_FAILURE: u8 = 1;
@@ -20,10 +21,14 @@ pub struct Cli {
 pub enum Command {
     /// Audit workflows, actions and Dependabot configurations.
     Audit(audit::AuditArgs),
+    /// Check lockfiles against registries (cooldowns, yanked versions), mutable dependency
+    /// sources, and the cooldown settings of update bots and package managers.
+    Deps(deps::DepsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
+        Command::Deps(args) => deps::run(args),
     }
 }

@@ -1,0 +1,142 @@
+//! `ciguard deps`: lockfiles against their registries (cooldowns, yanked versions), mutable
+//! dependency sources, and cooldown settings of update bots and package managers.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ciguard_core::{Level, Report};
+use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoFiles};
+
+#[derive(Debug, clap::Args)]
+pub struct DepsArgs {
+    /// The repository (or one lockfile) to check.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Use only the cache; never ask a registry. Versions the cache does not know are listed.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Neither read nor write the on-disk cache of publish dates.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Where publish dates are cached (default: `$XDG_CACHE_HOME/ciguard/registry`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// A registry base URL, `crates-io=URL`, `pypi=URL` or `npm=URL` (repeatable); also
+    /// `[deps.registries]` in `ciguard.toml`.
+    #[arg(long, value_name = "KEY=URL")]
+    pub registry_url: Vec<String>,
+
+    /// The cooldown in days for every ecosystem (overrides `[deps] cooldown-days`).
+    #[arg(long, value_name = "DAYS")]
+    pub cooldown_days: Option<u32>,
+}
+
+pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
+    let (repo, walk_diagnostics) = RepoFiles::discover(&args.path);
+    let mut config = match DepsConfig::load(&repo.root) {
+        Ok(c) => c,
+        Err(d) => {
+            eprintln!("{d}");
+            return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
+        }
+    };
+    if let Some(days) = args.cooldown_days {
+        config.cooldown_days = i64::from(days);
+        config
+            .ecosystems
+            .values_mut()
+            .for_each(|e| e.cooldown_days = None);
+    }
+    let mut options = ClientOptions::default();
+    for (key, url) in &config.registries {
+        options.urls.set(key, url).map_err(anyhow::Error::msg)?;
+    }
+    for spec in &args.registry_url {
+        let (key, url) = spec.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!(
+                "`--registry-url {spec}`: expected KEY=URL, e.g. crates-io=https://index.crates.io"
+            )
+        })?;
+        options
+            .urls
+            .set(key.trim(), url.trim())
+            .map_err(anyhow::Error::msg)?;
+    }
+    options.offline = args.offline;
+    options.cache_dir = if args.no_cache {
+        None
+    } else {
+        args.cache_dir.or(options.cache_dir)
+    };
+    let client = RegistryClient::new(options);
+    let deps_options = DepsOptions {
+        config,
+        ..DepsOptions::default()
+    };
+
+    let lockfiles = ciguard_deps::check_lockfiles(&repo, Some(&client), &deps_options);
+    let (config_findings, config_diagnostics) = ciguard_deps::configs::check(&repo);
+
+    let mut report = Report {
+        files_audited: repo.files.len(),
+        ..Report::default()
+    };
+    report.findings.extend(lockfiles.findings);
+    report.findings.extend(config_findings);
+    report.diagnostics.extend(walk_diagnostics);
+    report.diagnostics.extend(lockfiles.diagnostics);
+    report.diagnostics.extend(config_diagnostics);
+    report.notes.extend(lockfiles.notes);
+    report.notes.push(format!(
+        "{} lockfile(s), {} locked package(s), {} registry version(s) checked, {} registry request(s)",
+        lockfiles.lockfiles,
+        lockfiles.packages,
+        lockfiles.checked,
+        client.requests()
+    ));
+    report.sort();
+    render(&report);
+    Ok(exit_code(&report))
+}
+
+/// Prints the report. (To be replaced by the shared renderer, `ciguard_core::output`.)
+fn render(report: &Report) {
+    for f in &report.findings {
+        let (line, col) = match (f.primary.source(), f.primary.span()) {
+            (Some(file), Some(span)) => {
+                let lc = file.line_col(span.start);
+                (lc.line, lc.column)
+            }
+            _ => (0, 0),
+        };
+        println!(
+            "{}:{line}:{col}: {} [{}] {}",
+            f.primary.path(),
+            f.severity,
+            f.audit,
+            f.message
+        );
+        println!("    = {}", f.primary.label());
+    }
+    for d in &report.diagnostics {
+        eprintln!("{d}");
+    }
+    for n in &report.notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!("{} finding(s)", report.findings.len());
+}
+
+/// 0 when clean; 10 + the highest severity (11 informational … 14 high) with findings; 3 when
+/// only input errors were found.
+fn exit_code(report: &Report) -> ExitCode {
+    match report.findings.iter().map(|f| f.severity).max() {
+        Some(s) => ExitCode::from(11 + s as u8),
+        None if report.diagnostics.iter().any(|d| d.level == Level::Error) => ExitCode::from(3),
+        None => ExitCode::SUCCESS,
+    }
+}
