@@ -6,11 +6,13 @@ mod dangerous_triggers;
 mod excessive_permissions;
 mod unpinned_images;
 mod unpinned_uses;
+mod unused_ignore;
 
 pub use dangerous_triggers::DangerousTriggers;
 pub use excessive_permissions::ExcessivePermissions;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_uses::UnpinnedUses;
+pub use unused_ignore::UnusedIgnore;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -19,6 +21,7 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &ExcessivePermissions,
         &UnpinnedImages,
         &UnpinnedUses,
+        &UnusedIgnore,
     ]
 }
 

@@ -4,8 +4,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ciguard_core::{Level, Report};
+use std::io::Write;
+
+use ciguard_core::Report;
 use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoFiles};
+
+use crate::commands::exit;
+use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 
 #[derive(Debug, clap::Args)]
 pub struct DepsArgs {
@@ -29,6 +34,14 @@ pub struct DepsArgs {
     /// `[deps.registries]` in `ciguard.toml`.
     #[arg(long, value_name = "KEY=URL")]
     pub registry_url: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Plain)]
+    pub format: OutputFormat,
+
+    /// When to colour plain output (`auto` honours NO_COLOR and whether stdout is a terminal).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// The cooldown in days for every ecosystem (overrides `[deps] cooldown-days`).
     #[arg(long, value_name = "DAYS")]
@@ -70,7 +83,7 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     options.cache_dir = if args.no_cache {
         None
     } else {
-        args.cache_dir.or(options.cache_dir)
+        args.cache_dir.clone().or(options.cache_dir)
     };
     let client = RegistryClient::new(options);
     let deps_options = DepsOptions {
@@ -99,44 +112,21 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         client.requests()
     ));
     report.sort();
-    render(&report);
-    Ok(exit_code(&report))
+    render(&args, &report)?;
+    Ok(ExitCode::from(exit::code_for(&report)))
 }
 
-/// Prints the report. (To be replaced by the shared renderer, `ciguard_core::output`.)
-fn render(report: &Report) {
-    for f in &report.findings {
-        let (line, col) = match (f.primary.source(), f.primary.span()) {
-            (Some(file), Some(span)) => {
-                let lc = file.line_col(span.start);
-                (lc.line, lc.column)
-            }
-            _ => (0, 0),
-        };
-        println!(
-            "{}:{line}:{col}: {} [{}] {}",
-            f.primary.path(),
-            f.severity,
-            f.audit,
-            f.message
-        );
-        println!("    = {}", f.primary.label());
-    }
+/// Renders the report with the shared renderer; diagnostics and notes go to stderr.
+fn render(args: &DepsArgs, report: &Report) -> anyhow::Result<()> {
+    let mut stderr = std::io::stderr();
     for d in &report.diagnostics {
-        eprintln!("{d}");
+        let _ = writeln!(stderr, "{d}");
     }
     for n in &report.notes {
-        eprintln!("note: {n}");
+        let _ = writeln!(stderr, "note: {n}");
     }
-    eprintln!("{} finding(s)", report.findings.len());
-}
-
-/// 0 when clean; 10 + the highest severity (11 informational … 14 high) with findings; 3 when
-/// only input errors were found.
-fn exit_code(report: &Report) -> ExitCode {
-    match report.findings.iter().map(|f| f.severity).max() {
-        Some(s) => ExitCode::from(11 + s as u8),
-        None if report.diagnostics.iter().any(|d| d.level == Level::Error) => ExitCode::from(3),
-        None => ExitCode::SUCCESS,
-    }
+    let mut stdout = std::io::stdout().lock();
+    render_report(args.format, args.color, report, &mut stdout)?;
+    let _ = stdout.flush();
+    Ok(())
 }
