@@ -9,6 +9,8 @@
 pub mod audits;
 pub mod config;
 pub mod configs;
+#[cfg(any(test, feature = "fake-registry"))]
+pub mod fake;
 pub mod json5;
 pub mod lockfile;
 pub mod registry;
@@ -134,7 +136,10 @@ pub fn check_lockfiles(
                 report.findings.push(f);
             }
             match (&pkg.source, &pkg.version) {
-                (Source::Registry { default: true }, Some(v)) => {
+                // First-party (exempt) packages may be private: they are not looked up at all.
+                (Source::Registry { default: true }, Some(v))
+                    if !options.config.is_exempt(lock.ecosystem(), &pkg.name) =>
+                {
                     wanted.push((lock.ecosystem(), pkg.name.clone(), v.clone()))
                 }
                 (Source::Registry { default: false }, _) => other_registries += 1,
