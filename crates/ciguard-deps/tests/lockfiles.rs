@@ -351,3 +351,29 @@ fn live_registries() {
     }
     assert!(matches!(answers.get(&wanted[1]), Some(ciguard_deps::Lookup::Found(r)) if r.yanked));
 }
+
+/// Every prefix (and a few byte-flipped versions) of every fixture lockfile parses or fails
+/// cleanly: never a panic.
+#[test]
+fn truncated_and_mangled_lockfiles_never_panic() {
+    let repo = fixture_repo();
+    let (files, _) = RepoFiles::discover(repo.path());
+    for rel in &files.files {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        let Some(format) = ciguard_deps::Format::detect(name) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(repo.path().join(rel)).expect("read");
+        for end in (0..=text.len()).filter(|i| text.is_char_boundary(*i)) {
+            let _ = ciguard_deps::lockfile::parse(rel, format, text[..end].to_owned());
+        }
+        for (i, replacement) in [(1, "\u{e9}"), (7, "\""), (13, "{"), (21, "\n"), (3, "\\")] {
+            let mut mangled = String::new();
+            for (n, line) in text.lines().enumerate() {
+                mangled.push_str(if n % i == 0 { replacement } else { line });
+                mangled.push('\n');
+            }
+            let _ = ciguard_deps::lockfile::parse(rel, format, mangled);
+        }
+    }
+}
