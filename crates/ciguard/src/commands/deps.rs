@@ -12,7 +12,23 @@ use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoF
 use crate::commands::exit;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 
+const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.toml`):
+
+  [deps]
+  cooldown-days = 7            # every ecosystem; 0 turns the cooldown check off
+  exempt = ["acme-*"]          # first-party packages (`*` at the end = prefix); never looked up
+
+  [deps.cargo]                 # also [deps.pypi] and [deps.npm]
+  cooldown-days = 3
+  exempt = ["my-crate"]
+
+  [deps.registries]            # base URLs, same keys as --registry-url
+  crates-io = "https://index.crates.io"
+  pypi = "https://pypi.org"
+  npm = "https://registry.npmjs.org""#;
+
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = CONFIG_HELP)]
 pub struct DepsArgs {
     /// The repository (or one lockfile) to check.
     #[arg(default_value = ".")]
