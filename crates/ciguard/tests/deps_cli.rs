@@ -155,3 +155,27 @@ fn deps_registry_from_configuration_and_cooldown_configured() {
     );
     assert_eq!(fake.hits(), 1, "the registry URL came from ciguard.toml");
 }
+
+#[test]
+fn deps_on_one_lockfile() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let lock = repo.path().join("Cargo.lock");
+    std::fs::write(&lock, CARGO_LOCK).expect("write");
+    let out = ciguard(&[
+        "deps",
+        lock.to_str().expect("utf-8"),
+        "--offline",
+        "--no-cache",
+        "--color",
+        "never",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(13), "{stdout}");
+    assert!(stdout.contains("[mutable-dependency-source]"), "{stdout}");
+    assert!(!stdout.contains("missing-cooldown-config"), "{stdout}");
+    assert!(
+        text(&out.stderr).contains("offline: 1 cargo version(s) are not in the cache"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -108,7 +108,12 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     };
 
     let lockfiles = ciguard_deps::check_lockfiles(&repo, Some(&client), &deps_options);
-    let (config_findings, config_diagnostics) = ciguard_deps::configs::check(&repo);
+    // One lockfile given: the repository's configuration was not looked at, so no config checks.
+    let (config_findings, config_diagnostics) = if args.path.is_file() {
+        (Vec::new(), Vec::new())
+    } else {
+        ciguard_deps::configs::check(&repo)
+    };
 
     let mut report = Report {
         files_audited: repo.files.len(),
