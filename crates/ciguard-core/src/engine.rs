@@ -78,6 +78,8 @@ pub fn audit_file<'c>(
                 }
             }
         }
+        // Lockfiles and package-manager configurations are audited by `ciguard-deps`.
+        FileKind::Dependencies => {}
     }
     report
 }

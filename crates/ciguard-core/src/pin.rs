@@ -192,7 +192,7 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
                 }
             }
         }
-        FileKind::Dependabot => {}
+        FileKind::Dependabot | FileKind::Dependencies => {}
     }
     // Flow collections holding more than one site cannot give each its own comment.
     let mut per_flow: HashMap<Span, usize> = HashMap::new();

@@ -39,6 +39,8 @@ pub enum FileKind {
     Workflow,
     Action,
     Dependabot,
+    /// Lockfiles, package manifests and package-manager configurations (audited by `ciguard-deps`).
+    Dependencies,
 }
 
 impl FileKind {
@@ -47,6 +49,7 @@ impl FileKind {
             FileKind::Workflow => "workflow",
             FileKind::Action => "action",
             FileKind::Dependabot => "dependabot",
+            FileKind::Dependencies => "dependencies",
         }
     }
 

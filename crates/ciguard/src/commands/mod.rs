@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod deps;
 pub mod exit;
 pub mod render;
 pub mod settings;
@@ -29,11 +30,15 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Audit repository and organization settings against a hardened baseline.
     Settings(Box<settings::SettingsArgs>),
+    /// Check lockfiles against registries (cooldowns, yanked versions), mutable dependency
+    /// sources, and the cooldown settings of update bots and package managers.
+    Deps(deps::DepsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Settings(args) => settings::run(*args),
+        Command::Deps(args) => deps::run(args),
     }
 }

@@ -1,0 +1,181 @@
+//! `ciguard deps` end to end, against a fake registry on 127.0.0.1.
+
+use std::collections::HashMap;
+use std::process::{Command, Output};
+
+use ciguard_deps::fake::FakeRegistry;
+
+const LOG_INDEX: &str = r#"{"name":"log","vers":"0.4.35","deps":[],"cksum":"00","features":{},"yanked":false,"pubtime":"2026-10-30T21:36:19Z"}
+"#;
+
+const CARGO_LOCK: &str = r#"version = 4
+
+[[package]]
+name = "log"
+version = "0.4.35"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "moving"
+version = "0.1.0"
+source = "git+https://github.com/example/moving?branch=main"
+"#;
+
+fn ciguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args(args)
+        .output()
+        .expect("run ciguard")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn deps_reports_cooldowns_mutable_sources_and_missing_configs() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    std::fs::write(repo.path().join("Cargo.lock"), CARGO_LOCK).expect("write");
+    let cache = tempfile::tempdir().expect("cache");
+    let fake = FakeRegistry::start(HashMap::from([(
+        "/3/l/log".to_owned(),
+        (200, LOG_INDEX.to_owned()),
+    )]))
+    .expect("fake");
+    let registry = format!("crates-io={}", fake.url);
+    let path = repo.path().to_str().expect("utf-8 path");
+    let cache_dir = cache.path().to_str().expect("utf-8 path");
+    // A cooldown long enough that the recorded version is always "too young".
+    let args = [
+        "deps",
+        path,
+        "--registry-url",
+        &registry,
+        "--cache-dir",
+        cache_dir,
+        "--cooldown-days",
+        "100000",
+        "--color",
+        "never",
+    ];
+    let out = ciguard(&args);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(13),
+        "stdout: {stdout}\nstderr: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Cargo.lock:4:8: medium[dependency-cooldown]: `log 0.4.35` was published"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("Cargo.lock:9:8: medium[mutable-dependency-source]: `moving` comes from git"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Cargo.lock:1:1: medium[missing-cooldown-config]: no cooldown for cargo dependencies"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("1 registry request(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(fake.hits(), 1);
+
+    // Offline, from the cache: the same findings, no request.
+    let mut offline = args.to_vec();
+    offline.push("--offline");
+    let again = ciguard(&offline);
+    assert_eq!(text(&again.stdout), stdout);
+    assert_eq!(fake.hits(), 1);
+
+    // JSON output goes through the shared renderer.
+    let mut json = args.to_vec();
+    json.extend(["--format", "json", "--offline"]);
+    let out = ciguard(&json);
+    assert_eq!(out.status.code(), Some(13));
+}
+
+#[test]
+fn deps_rejects_unknown_registry_keys() {
+    let out = ciguard(&["deps", ".", "--registry-url", "maven=https://example.test"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unknown registry `maven`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn deps_registry_from_configuration_and_cooldown_configured() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let fake = FakeRegistry::start(HashMap::from([(
+        "/3/l/log".to_owned(),
+        (200, LOG_INDEX.to_owned()),
+    )]))
+    .expect("fake");
+    std::fs::write(
+        repo.path().join("Cargo.lock"),
+        &CARGO_LOCK[..CARGO_LOCK
+            .find("\n[[package]]\nname = \"moving\"")
+            .expect("split")],
+    )
+    .expect("write");
+    std::fs::write(
+        repo.path().join("ciguard.toml"),
+        format!("[deps.registries]\ncrates-io = \"{}\"\n", fake.url),
+    )
+    .expect("write");
+    std::fs::create_dir_all(repo.path().join(".cargo")).expect("mkdir");
+    std::fs::write(
+        repo.path().join(".cargo/config.toml"),
+        "[registry]\nglobal-min-publish-age = \"7 days\"\n",
+    )
+    .expect("write");
+    let out = ciguard(&[
+        "deps",
+        repo.path().to_str().expect("utf-8"),
+        "--no-cache",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(fake.hits(), 1, "the registry URL came from ciguard.toml");
+}
+
+#[test]
+fn deps_on_one_lockfile() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let lock = repo.path().join("Cargo.lock");
+    std::fs::write(&lock, CARGO_LOCK).expect("write");
+    let out = ciguard(&[
+        "deps",
+        lock.to_str().expect("utf-8"),
+        "--offline",
+        "--no-cache",
+        "--color",
+        "never",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(13), "{stdout}");
+    assert!(stdout.contains("[mutable-dependency-source]"), "{stdout}");
+    assert!(!stdout.contains("missing-cooldown-config"), "{stdout}");
+    assert!(
+        text(&out.stderr).contains("offline: 1 cargo version(s) are not in the cache"),
+        "{}",
+        text(&out.stderr)
+    );
+}
