@@ -81,9 +81,11 @@ impl Config {
             .as_table()
             .ok_or("`audits` must be a table of `[audits.<id>]` sections")?;
         for (id, value) in table {
-            let audit = audits::by_id(id).ok_or_else(|| {
-                format!("unknown audit `{id}` in `[audits.{id}]`; `ciguard audits` lists them")
-            })?;
+            if audits::meta_by_id(id).is_none() {
+                return Err(format!(
+                    "unknown audit `{id}` in `[audits.{id}]`; `ciguard audits` lists them"
+                ));
+            }
             let section = value
                 .as_table()
                 .ok_or_else(|| format!("`[audits.{id}]` must be a table"))?;
@@ -117,9 +119,19 @@ impl Config {
                 .filter(|(k, _)| !GENERIC_KEYS.contains(&k.as_str()))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            audit
-                .validate_options(&settings.options)
-                .map_err(|e| format!("`[audits.{id}]`: {e}"))?;
+            match audits::by_id(id) {
+                Some(audit) => audit
+                    .validate_options(&settings.options)
+                    .map_err(|e| format!("`[audits.{id}]`: {e}"))?,
+                // Checks of other subcommands take their options from those subcommands' tables.
+                None => {
+                    if let Some(key) = settings.options.keys().next() {
+                        return Err(format!(
+                            "`[audits.{id}]` takes no option `{key}`; only disable, severity and ignore"
+                        ));
+                    }
+                }
+            }
             config.audits.insert(id.clone(), settings);
         }
         Ok(config)

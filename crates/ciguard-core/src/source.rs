@@ -58,6 +58,7 @@ impl FileKind {
             "workflow" | "workflows" => Some(FileKind::Workflow),
             "action" | "actions" => Some(FileKind::Action),
             "dependabot" => Some(FileKind::Dependabot),
+            "dependencies" | "deps" => Some(FileKind::Dependencies),
             _ => None,
         }
     }

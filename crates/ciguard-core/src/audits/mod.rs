@@ -1,6 +1,8 @@
 //! The registry: every audit ciguard has, in one list.
 
-use crate::audit::Audit;
+use std::sync::OnceLock;
+
+use crate::audit::{Audit, AuditMeta};
 
 mod adhoc_packages;
 mod anonymous_definition;
@@ -116,4 +118,26 @@ pub fn all() -> &'static [&'static dyn Audit] {
 /// The audit with this id.
 pub fn by_id(id: &str) -> Option<&'static dyn Audit> {
     all().iter().copied().find(|a| a.meta().id == id)
+}
+
+static EXTERNAL: OnceLock<Vec<&'static AuditMeta>> = OnceLock::new();
+
+/// Declares the audits of other crates (dependency and settings checks) so that configuration,
+/// outputs and the catalogue know them. Called once by the binary at start; later calls are ignored.
+pub fn register_external(metas: Vec<&'static AuditMeta>) {
+    let _ = EXTERNAL.set(metas);
+}
+
+/// Every audit's declaration: this crate's, then the registered external ones.
+pub fn catalogue() -> Vec<&'static AuditMeta> {
+    let mut metas: Vec<&'static AuditMeta> = all().iter().map(|a| a.meta()).collect();
+    metas.extend(EXTERNAL.get().into_iter().flatten().copied());
+    metas
+}
+
+/// The declaration of any known audit, this crate's or an external one.
+pub fn meta_by_id(id: &str) -> Option<&'static AuditMeta> {
+    by_id(id)
+        .map(|a| a.meta())
+        .or_else(|| EXTERNAL.get()?.iter().copied().find(|m| m.id == id))
 }

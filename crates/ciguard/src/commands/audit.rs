@@ -59,7 +59,9 @@ pub struct AuditArgs {
     pub color: ColorChoice,
 
     /// Which kinds of files to collect from directories.
-    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot", value_parser = parse_kind)]
+    /// `dependencies` runs the offline checks of `ciguard deps` (cooldown settings, mutable
+    /// sources in lockfiles) on each directory given.
+    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies", value_parser = parse_kind)]
     pub collect: Vec<FileKind>,
 
     /// Use this configuration file for every input instead of discovering one.
@@ -118,7 +120,8 @@ impl PersonaArg {
 }
 
 fn parse_kind(s: &str) -> Result<FileKind, String> {
-    FileKind::parse(s).ok_or_else(|| format!("`{s}` is not one of: workflows, actions, dependabot"))
+    FileKind::parse(s)
+        .ok_or_else(|| format!("`{s}` is not one of: workflows, actions, dependabot, dependencies"))
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -312,6 +315,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    if args.collect.contains(&FileKind::Dependencies) {
+        let (findings, diags, suppressed) = dependency_checks(&args.inputs, &configs);
+        all_findings.extend(findings);
+        diagnostics.extend(diags);
+        report.suppressed += suppressed;
+    }
     if let Some(path) = &args.write_baseline {
         write_atomic(path, &Baseline::write(&all_findings))
             .with_context(|| format!("cannot write baseline {}", path.display()))?;
@@ -356,4 +365,33 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = stdout.flush();
     Ok(ExitCode::from(exit::code_for(&report)))
+}
+
+/// The offline part of `ciguard deps` for each directory input, under that input's configuration.
+fn dependency_checks(
+    inputs: &[PathBuf],
+    configs: &HashMap<PathBuf, Arc<Config>>,
+) -> (Vec<Finding>, Vec<Diagnostic>, usize) {
+    let mut findings = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut suppressed = 0;
+    for input in inputs.iter().filter(|i| i.as_os_str() != "-" && i.is_dir()) {
+        let root = collect::repository_root(input);
+        let default = Config::default();
+        let config = configs.get(&root).map_or(&default, |c| c.as_ref());
+        let (found, diags) = ciguard_deps::audit_offline(input);
+        diagnostics.extend(diags);
+        for mut f in found {
+            let line = f
+                .primary
+                .span()
+                .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
+            if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
+                suppressed += 1;
+            } else {
+                findings.push(f);
+            }
+        }
+    }
+    (findings, diagnostics, suppressed)
 }

@@ -10,6 +10,13 @@ pub mod exit;
 pub mod render;
 pub mod settings;
 
+/// The declarations of the checks that live outside the core crate.
+pub fn external_audits() -> Vec<&'static ciguard_core::AuditMeta> {
+    let mut metas: Vec<_> = ciguard_deps::audits::all().to_vec();
+    metas.extend(ciguard_settings::checks::all().iter().map(|c| c.meta()));
+    metas
+}
+
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
 pub const EXIT_TOOL_FAILURE: u8 = 1;
 
