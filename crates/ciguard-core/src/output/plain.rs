@@ -10,11 +10,14 @@
 //!
 //! 1 finding (1 high, 0 medium, 0 low, 0 informational), 0 suppressed, 1 file audited
 //! ```
+//!
+//! Diagnostics (files that could not be audited) are not part of this output: the binary writes
+//! them to stderr, so stdout carries only findings. The summary counts the files not audited.
 
 use std::io::{self, Write};
 
 use super::{location_region, severity_counts};
-use crate::diagnostic::{Diagnostic, Level};
+use crate::diagnostic::Level;
 use crate::finding::{Applicability, Finding, Location, Severity};
 use crate::report::Report;
 use crate::source::SourceFile;
@@ -60,18 +63,12 @@ pub(super) fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let paint = Paint { color: opts.color };
-    for diagnostic in &report.diagnostics {
-        write_diagnostic(&paint, diagnostic, out)?;
-    }
-    for note in &report.notes {
-        writeln!(out, "{}: {note}", paint.bold("note"))?;
-    }
-    if !report.diagnostics.is_empty() || !report.notes.is_empty() {
-        writeln!(out)?;
-    }
     for finding in &report.findings {
         write_finding(&paint, finding, out)?;
         writeln!(out)?;
+    }
+    for note in &report.notes {
+        writeln!(out, "{}: {note}", paint.bold("note"))?;
     }
     writeln!(out, "{}", summary(report))
 }
@@ -108,23 +105,6 @@ pub(crate) fn summary(report: &Report) -> String {
         ));
     }
     line
-}
-
-fn write_diagnostic(paint: &Paint, d: &Diagnostic, out: &mut dyn Write) -> io::Result<()> {
-    let level = match d.level {
-        Level::Error => paint.paint("1;31", "error"),
-        Level::Warning => paint.paint("1;33", "warning"),
-    };
-    let position = match (d.line, d.column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", d.path),
-        (Some(l), None) => format!("{}:{l}", d.path),
-        _ => d.path.clone(),
-    };
-    writeln!(out, "{level}: {position}: {}", d.message)?;
-    if let Some(help) = &d.help {
-        writeln!(out, "  {} help: {help}", paint.gutter("="))?;
-    }
-    Ok(())
 }
 
 /// One underline below a source line.

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod audits;
 pub mod exit;
+pub mod explain;
 pub mod render;
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
@@ -26,10 +28,16 @@ pub struct Cli {
 pub enum Command {
     /// Audit workflows, actions and Dependabot configurations.
     Audit(audit::AuditArgs),
+    /// List every audit with its severity, persona and summary.
+    Audits(audits::AuditsArgs),
+    /// Show an audit's documentation.
+    Explain(explain::ExplainArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
+        Command::Audits(args) => audits::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }

@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use ciguard_core::Report;
+use ciguard_core::output::{Format, RenderOptions, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -40,33 +41,16 @@ pub fn render_report(
     report: &Report,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let _ = (format, color.enabled());
-    let result = (|| -> std::io::Result<()> {
-        for f in &report.findings {
-            let lc = match (&f.primary.source(), f.primary.span()) {
-                (Some(file), Some(span)) => {
-                    let lc = file.line_col(span.start);
-                    format!("{}:{}", lc.line, lc.column)
-                }
-                _ => String::new(),
-            };
-            writeln!(
-                out,
-                "{}:{lc}: {}[{}]: {}",
-                f.primary.path(),
-                f.severity,
-                f.audit,
-                f.message
-            )?;
-        }
-        writeln!(
-            out,
-            "{} findings, {} suppressed, {} files audited",
-            report.findings.len(),
-            report.suppressed,
-            report.files_audited
-        )
-    })();
+    let format = match format {
+        OutputFormat::Plain => Format::Plain,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Github => Format::Github,
+    };
+    let opts = RenderOptions {
+        color: color.enabled(),
+    };
+    let result = render(format, report, &opts, out);
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
