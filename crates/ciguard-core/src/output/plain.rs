@@ -125,9 +125,20 @@ fn mark(file: &SourceFile, location: &Location, primary: bool) -> Option<Mark> {
     let start = region.start.column - 1;
     let continues = region.end.line > region.start.line;
     let end = if continues {
-        // Up to the end of the line's content.
+        // Up to the end of the line's content, before any trailing comment.
         let text = file.line_text(region.start.line);
-        text.trim_end().chars().count()
+        let content: Vec<char> = text.chars().collect();
+        let mut end = content.len();
+        for i in start + 1..content.len() {
+            if content[i] == '#' && content[i - 1].is_whitespace() {
+                end = i;
+                break;
+            }
+        }
+        while end > start + 1 && content[end - 1].is_whitespace() {
+            end -= 1;
+        }
+        end
     } else {
         region.end.column - 1
     };
@@ -440,6 +451,14 @@ mod tests {
         assert!(!out.contains("three"), "{out}");
         assert!(out.contains("^ this script"), "{out}");
         assert!(out.contains("| ..."), "{out}");
+    }
+
+    #[test]
+    fn multi_line_underlines_stop_before_a_comment() {
+        let text = "steps:\n  - uses: a/b@v1 # v1.2.3\n    with: {x: 1}\n";
+        let out = render_one(text, "uses: a/b@v1 # v1.2.3\n    with: {x: 1}", "this step");
+        assert!(out.contains("^^^^^^^^^^^^ this step"), "{out}");
+        assert!(!out.contains("^^^^^^^^^^^^^"), "{out}");
     }
 
     #[test]
