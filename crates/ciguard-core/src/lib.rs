@@ -1,6 +1,7 @@
 //! ciguard's core: span-exact parsing of workflows, actions and Dependabot files, the audits, the
 //! findings they report, suppression, outputs and fixes. No network access happens here.
 
+pub mod actions_lock;
 pub mod audit;
 pub mod audits;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod finding;
 pub mod fix;
 pub mod models;
 pub mod output;
+pub mod pin;
 pub mod report;
 pub mod route;
 pub mod shell;

@@ -9,6 +9,7 @@ pub mod audits;
 pub mod exit;
 pub mod explain;
 pub mod render;
+pub mod settings;
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
 pub const EXIT_TOOL_FAILURE: u8 = 1;
@@ -32,6 +33,8 @@ pub enum Command {
     Audits(audits::AuditsArgs),
     /// Show an audit's documentation.
     Explain(explain::ExplainArgs),
+    /// Audit repository and organization settings against a hardened baseline.
+    Settings(Box<settings::SettingsArgs>),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -39,5 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::Audits(args) => audits::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Settings(args) => settings::run(*args),
     }
 }

@@ -34,24 +34,35 @@ impl ColorChoice {
     }
 }
 
-/// Writes the report; a closed pipe (`| head`) is not an error.
+impl OutputFormat {
+    pub fn format(self) -> Format {
+        match self {
+            OutputFormat::Plain => Format::Plain,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Sarif => Format::Sarif,
+            OutputFormat::Github => Format::Github,
+        }
+    }
+}
+
+/// Writes the report; a closed pipe (`| head`) is not an error. Plain and JSON carry the
+/// report's notes; for SARIF and GitHub annotations they go to stderr.
 pub fn render_report(
     format: OutputFormat,
     color: ColorChoice,
     report: &Report,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let format = match format {
-        OutputFormat::Plain => Format::Plain,
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Sarif => Format::Sarif,
-        OutputFormat::Github => Format::Github,
-    };
     let opts = RenderOptions {
         color: color.enabled(),
     };
-    let result = render(format, report, &opts, out);
-    match result {
+    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
+        let mut stderr = std::io::stderr().lock();
+        for note in &report.notes {
+            let _ = writeln!(stderr, "note: {note}");
+        }
+    }
+    match render(format.format(), report, &opts, out) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }

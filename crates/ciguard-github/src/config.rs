@@ -1,0 +1,198 @@
+//! Client configuration: where the API is, who we are, where the cache lives.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The public GitHub API; `GITHUB_API_URL` (set by Actions) or `--github-api-url` override it,
+/// e.g. for GitHub Enterprise Server (`https://ghe.example.com/api/v3`).
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+
+/// An API token. Its `Debug` and `Display` print `***`: it can be logged by mistake without
+/// leaking. Only [`Token::expose`] gives the secret, for the `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// `None` for an empty or blank value (an unset secret in Actions expands to "").
+    pub fn new(secret: impl Into<String>) -> Option<Self> {
+        let s = secret.into().trim().to_owned();
+        (!s.is_empty()).then_some(Token(s))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A short hash naming whose token this is, for cache keys: never the token itself.
+    pub fn identity(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("ciguard-token-identity\0{}", self.0).as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// `text` with every occurrence of the token replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.0, "***")
+        }
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How the client talks to GitHub.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL without a trailing slash.
+    pub api_url: String,
+    pub token: Option<Token>,
+    /// `None` disables the on-disk cache (`--no-cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// No request at all; answers come from the cache or not at all.
+    pub offline: bool,
+    /// Most requests in flight at once.
+    pub max_concurrency: usize,
+    /// Per request, connect to last byte.
+    pub timeout: Duration,
+    /// The longest the client waits out rate limits (and retry backoff) in total before it fails.
+    pub max_wait: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            api_url: DEFAULT_API_URL.to_owned(),
+            token: None,
+            cache_dir: None,
+            offline: false,
+            max_concurrency: 8,
+            timeout: Duration::from_secs(30),
+            max_wait: Duration::from_secs(120),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// From command-line flags, falling back to the process environment: `--github-api-url` or
+    /// `GITHUB_API_URL`; `--gh-token`, `GH_TOKEN` or `GITHUB_TOKEN`; `--cache-dir` or the user
+    /// cache directory unless `--no-cache`.
+    pub fn from_flags(
+        api_url: Option<&str>,
+        token: Option<&str>,
+        cache_dir: Option<PathBuf>,
+        no_cache: bool,
+        offline: bool,
+    ) -> Self {
+        Self::from_flags_and_env(api_url, token, cache_dir, no_cache, offline, &|k| {
+            std::env::var(k).ok()
+        })
+    }
+
+    /// As [`ClientConfig::from_flags`], with the environment given as a lookup (for tests).
+    pub fn from_flags_and_env(
+        api_url: Option<&str>,
+        token: Option<&str>,
+        cache_dir: Option<PathBuf>,
+        no_cache: bool,
+        offline: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        let api_url = api_url
+            .map(str::to_owned)
+            .or_else(|| env("GITHUB_API_URL"))
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        let token = token
+            .and_then(Token::new)
+            .or_else(|| env("GH_TOKEN").and_then(Token::new))
+            .or_else(|| env("GITHUB_TOKEN").and_then(Token::new));
+        let cache_dir = if no_cache {
+            None
+        } else {
+            cache_dir.or_else(|| default_cache_dir_from(env))
+        };
+        Self {
+            api_url: api_url.trim().trim_end_matches('/').to_owned(),
+            token,
+            cache_dir,
+            offline,
+            ..Self::default()
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/ciguard`, else `~/.cache/ciguard` (`%LOCALAPPDATA%\ciguard` on Windows).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    default_cache_dir_from(&|k| std::env::var(k).ok())
+}
+
+fn default_cache_dir_from(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let nonempty = |k: &str| env(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(xdg) = nonempty("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
+        return Some(xdg.join("ciguard"));
+    }
+    if cfg!(windows)
+        && let Some(local) = nonempty("LOCALAPPDATA")
+    {
+        return Some(local.join("ciguard"));
+    }
+    nonempty("HOME").map(|h| h.join(".cache").join("ciguard"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_never_prints() {
+        let t = Token::new("ghp_secret123").unwrap();
+        assert_eq!(format!("{t}"), "***");
+        assert_eq!(format!("{t:?}"), "Token(***)");
+        assert!(!t.identity().contains("secret"));
+        assert_eq!(t.redact("bearer ghp_secret123!"), "bearer ***!");
+        assert!(Token::new("  ").is_none());
+    }
+
+    #[test]
+    fn flags_win_over_environment() {
+        let env = |k: &str| match k {
+            "GITHUB_API_URL" => Some("https://ghe.example.com/api/v3/".to_owned()),
+            "GH_TOKEN" => Some("".to_owned()),
+            "GITHUB_TOKEN" => Some("from-env".to_owned()),
+            "HOME" => Some("/home/u".to_owned()),
+            _ => None,
+        };
+        let c = ClientConfig::from_flags_and_env(None, None, None, false, false, &env);
+        assert_eq!(c.api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(c.token.as_ref().map(Token::expose), Some("from-env"));
+        assert_eq!(c.cache_dir, Some(PathBuf::from("/home/u/.cache/ciguard")));
+        let c = ClientConfig::from_flags_and_env(
+            Some("http://x"),
+            Some("flag"),
+            None,
+            true,
+            true,
+            &env,
+        );
+        assert_eq!(
+            (c.api_url.as_str(), c.token.unwrap().expose()),
+            ("http://x", "flag")
+        );
+        assert!(c.cache_dir.is_none() && c.offline);
+        let c = ClientConfig::from_flags_and_env(None, None, None, false, false, &|_| None);
+        assert_eq!(c.api_url, DEFAULT_API_URL);
+    }
+}

@@ -1,0 +1,20 @@
+//! ciguard's GitHub REST client: base URL and token from flags or the environment, bounded
+//! concurrency, timeouts, retries with backoff, primary and secondary rate limits waited out within
+//! a bound, an on-disk cache with conditional requests, and redaction: the token never appears in
+//! output, logs or errors.
+//!
+//! Blocking I/O on threads, no async runtime. Higher layers (`resolve`, `registry`) build on
+//! [`Client::get`] and friends.
+
+mod cache;
+mod client;
+mod config;
+mod error;
+pub mod registry;
+pub mod resolve;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use client::{ApiResponse, Client};
+pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};
+pub use error::Error;

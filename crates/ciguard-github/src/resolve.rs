@@ -1,0 +1,356 @@
+//! Refs to commits and back: the lookups `ciguard pin` needs, with few requests. A repository's
+//! tag list (one paginated listing, peeled to commits) answers most questions; a commit lookup is
+//! only needed for refs that are not tags (branches) and for the date of an unreleased tag.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+
+use crate::client::Client;
+use crate::error::Error;
+
+/// A tag and the commit it points at (annotated tags peeled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    pub commit: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Release {
+    pub tag_name: String,
+    #[serde(default)]
+    pub published_at: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub prerelease: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub sha: String,
+    /// Committer date, RFC 3339.
+    pub date: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TagJson {
+    name: String,
+    commit: ShaJson,
+}
+
+#[derive(Deserialize)]
+struct ShaJson {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct CommitJson {
+    sha: String,
+    commit: CommitInner,
+}
+
+#[derive(Deserialize)]
+struct CommitInner {
+    committer: Option<Person>,
+    author: Option<Person>,
+}
+
+#[derive(Deserialize)]
+struct Person {
+    date: Option<String>,
+}
+
+/// Every tag of `owner/repo` with its commit (`GET /repos/{slug}/tags`, paginated).
+pub fn tags(client: &Client, slug: &str) -> Result<Vec<Tag>, Error> {
+    let tags: Vec<TagJson> = client.get_paginated(&format!("/repos/{slug}/tags"))?;
+    Ok(tags
+        .into_iter()
+        .map(|t| Tag {
+            name: t.name,
+            commit: t.commit.sha.to_ascii_lowercase(),
+        })
+        .collect())
+}
+
+/// Every release of `owner/repo` (`GET /repos/{slug}/releases`, paginated).
+pub fn releases(client: &Client, slug: &str) -> Result<Vec<Release>, Error> {
+    client.get_paginated(&format!("/repos/{slug}/releases"))
+}
+
+/// The commit `reference` (branch, tag or SHA) names; `None` when there is none.
+pub fn commit(client: &Client, slug: &str, reference: &str) -> Result<Option<Commit>, Error> {
+    let path = format!("/repos/{slug}/commits/{reference}");
+    match client.get_json::<CommitJson>(&path) {
+        Ok(Some(c)) => {
+            let date = c
+                .commit
+                .committer
+                .and_then(|p| p.date)
+                .or_else(|| c.commit.author.and_then(|p| p.date));
+            Ok(Some(Commit {
+                sha: c.sha.to_ascii_lowercase(),
+                date,
+            }))
+        }
+        Ok(None) => Ok(None),
+        Err(Error::Status {
+            status: 422 | 409, ..
+        }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The commit a `uses:` ref names: a full SHA as is (no request), a tag from the tag list, else
+/// a commit lookup (branches). `None` when the ref does not exist.
+pub fn resolve_ref(
+    client: &Client,
+    slug: &str,
+    reference: &str,
+    tags: &[Tag],
+) -> Result<Option<String>, Error> {
+    if is_full_sha(reference) {
+        return Ok(Some(reference.to_ascii_lowercase()));
+    }
+    if let Some(t) = tags.iter().find(|t| t.name == reference) {
+        return Ok(Some(t.commit.clone()));
+    }
+    Ok(commit(client, slug, reference)?.map(|c| c.sha))
+}
+
+pub fn is_full_sha(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A version tag: `v1`, `v1.2`, `1.2.3`, `v1.2.3-rc.1`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub parts: Vec<u64>,
+    /// Text after `-` or `+`; such versions are prereleases.
+    pub pre: Option<String>,
+}
+
+impl Version {
+    pub fn parse(tag: &str) -> Option<Self> {
+        let s = tag
+            .strip_prefix('v')
+            .or_else(|| tag.strip_prefix('V'))
+            .unwrap_or(tag);
+        let (core, pre) = match s.find(['-', '+']) {
+            Some(i) => (&s[..i], Some(s[i + 1..].to_owned())),
+            None => (s, None),
+        };
+        let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+        let parts = parts.filter(|p| !p.is_empty() && p.len() <= 4)?;
+        Some(Self { parts, pre })
+    }
+
+    pub fn major(&self) -> u64 {
+        self.parts.first().copied().unwrap_or(0)
+    }
+
+    /// Compares by numbers, missing ones as 0; a prerelease sorts before its release.
+    pub fn cmp_numbers(&self, other: &Self) -> std::cmp::Ordering {
+        let n = self.parts.len().max(other.parts.len());
+        let get = |v: &Self, i: usize| v.parts.get(i).copied().unwrap_or(0);
+        (0..n)
+            .map(|i| get(self, i).cmp(&get(other, i)))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| other.pre.is_some().cmp(&self.pre.is_some()))
+    }
+}
+
+/// The most specific tag on `sha`: `v4.2.2` rather than `v4`. With `hint` (the ref the user
+/// wrote), tags extending it (`v4` → `v4.2.2`) win over unrelated ones.
+pub fn most_specific_tag<'t>(tags: &'t [Tag], sha: &str, hint: Option<&str>) -> Option<&'t str> {
+    let sha = sha.to_ascii_lowercase();
+    tags.iter()
+        .filter(|t| t.commit == sha)
+        .max_by_key(|t| {
+            let extends = hint.is_some_and(|h| {
+                t.name == h
+                    || t.name.starts_with(&format!("{h}."))
+                    || t.name.starts_with(&format!("{h}-"))
+            });
+            let version = Version::parse(&t.name);
+            let is_release = version.as_ref().is_some_and(|v| v.pre.is_none());
+            let parts = version.as_ref().map_or(0, |v| v.parts.len());
+            (
+                extends,
+                is_release,
+                parts,
+                t.name.len(),
+                std::cmp::Reverse(t.name.clone()),
+            )
+        })
+        .map(|t| t.name.as_str())
+}
+
+/// Where an update candidate's age came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeSource {
+    Release,
+    CommitDate,
+}
+
+/// A version `--update` can move to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    pub tag: String,
+    pub commit: String,
+    pub age: Duration,
+    pub age_source: AgeSource,
+}
+
+/// The newest release at least `min_age` old, within `current`'s major version unless
+/// `any_major`; never older than `current`. Releases are aged by `published_at`; tags without a
+/// release by their commit date; drafts and prereleases are skipped.
+pub fn newest_aged(
+    client: &Client,
+    slug: &str,
+    tags: &[Tag],
+    current: &Version,
+    min_age: Duration,
+    any_major: bool,
+    now: SystemTime,
+) -> Result<Option<Update>, Error> {
+    let releases = releases(client, slug)?;
+    let mut candidates: Vec<(Version, &Tag)> = tags
+        .iter()
+        .filter_map(|t| Some((Version::parse(&t.name)?, t)))
+        .filter(|(v, _)| v.pre.is_none() && (any_major || v.major() == current.major()))
+        .collect();
+    // Only the most specific spelling of each line: v4.2.2, not the moving v4 or v4.2.
+    let deepest = candidates
+        .iter()
+        .map(|(v, _)| v.parts.len())
+        .max()
+        .unwrap_or(0);
+    candidates.retain(|(v, _)| v.parts.len() == deepest);
+    candidates.sort_by(|a, b| b.0.cmp_numbers(&a.0));
+    let now_secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    for (version, tag) in candidates {
+        if version.cmp_numbers(current).is_lt() {
+            break;
+        }
+        let release = releases.iter().find(|r| r.tag_name == tag.name);
+        let (date, source) = match release {
+            Some(r) if r.draft || r.prerelease => continue,
+            Some(r) => (r.published_at.clone(), AgeSource::Release),
+            None => (
+                commit(client, slug, &tag.commit)?.and_then(|c| c.date),
+                AgeSource::CommitDate,
+            ),
+        };
+        let Some(published) = date.as_deref().and_then(parse_rfc3339) else {
+            continue;
+        };
+        let age = Duration::from_secs(now_secs.saturating_sub(published));
+        if age >= min_age {
+            return Ok(Some(Update {
+                tag: tag.name.clone(),
+                commit: tag.commit.clone(),
+                age,
+                age_source: source,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Seconds since the epoch of an RFC 3339 time (`2024-01-02T03:04:05Z`, fractions and offsets
+/// allowed).
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (date, rest) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.split('-');
+    let (y, m, day): (i64, i64, i64) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let (time, offset) = match rest.find(['Z', 'z', '+', '-']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "Z"),
+    };
+    let mut t = time.split(':');
+    let (hh, mm): (i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
+    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
+    let offset_secs = match offset.chars().next() {
+        Some(sign @ ('+' | '-')) => {
+            let (oh, om) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
+            let secs = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
+            if sign == '+' { secs } else { -secs }
+        }
+        _ => 0,
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss as i64 - offset_secs;
+    u64::try_from(secs).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str, commit: &str) -> Tag {
+        Tag {
+            name: name.into(),
+            commit: commit.into(),
+        }
+    }
+
+    #[test]
+    fn picks_the_most_specific_tag() {
+        let tags = [
+            tag("v4", "aa"),
+            tag("v4.2", "aa"),
+            tag("v4.2.2", "aa"),
+            tag("latest", "aa"),
+            tag("v4.2.1", "bb"),
+        ];
+        assert_eq!(most_specific_tag(&tags, "aa", Some("v4")), Some("v4.2.2"));
+        assert_eq!(most_specific_tag(&tags, "aa", None), Some("v4.2.2"));
+        assert_eq!(most_specific_tag(&tags, "bb", Some("main")), Some("v4.2.1"));
+        assert_eq!(most_specific_tag(&tags, "cc", None), None);
+        let odd = [tag("v1.0.0", "aa"), tag("v2.0.0-rc1", "aa")];
+        assert_eq!(
+            most_specific_tag(&odd, "aa", Some("v2")),
+            Some("v2.0.0-rc1")
+        );
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        let v = |s| Version::parse(s).unwrap();
+        assert!(v("v10.0.0").cmp_numbers(&v("v9.9.9")).is_gt());
+        assert!(v("v4").cmp_numbers(&v("v4.0.0")).is_eq());
+        assert!(v("v4.0.0-rc1").cmp_numbers(&v("v4.0.0")).is_lt());
+        assert_eq!(v("1.2.3").major(), 1);
+        assert!(Version::parse("main").is_none());
+        assert!(Version::parse("v1..2").is_none());
+    }
+
+    #[test]
+    fn parses_rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2024-01-01T00:00:00Z"), Some(1_704_067_200));
+        assert_eq!(
+            parse_rfc3339("2024-01-01T01:00:00+01:00"),
+            Some(1_704_067_200)
+        );
+        assert_eq!(parse_rfc3339("2024-01-01T00:00:00.5Z"), Some(1_704_067_200));
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+}

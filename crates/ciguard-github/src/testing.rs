@@ -1,0 +1,1030 @@
+//! A fake GitHub API (and Docker registry) on 127.0.0.1 for tests and benchmarks, backed by real
+//! git repositories built with the `git` CLI. It answers the endpoints ciguard uses with the real
+//! API's JSON shapes, paginates with `Link` headers, supports ETag/304, can be scripted to fail
+//! (5xx, primary and secondary rate limits, slow answers), and logs every request it gets.
+//!
+//! Forks share objects with their parent the way a GitHub repository network does (git
+//! alternates), so a commit pushed only to a fork is reachable by SHA through the parent's API.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use sha2::Digest;
+
+/// A git repository on disk, driven through the `git` CLI.
+#[derive(Debug, Clone)]
+pub struct GitRepo {
+    pub dir: PathBuf,
+}
+
+impl GitRepo {
+    /// `git init` with branch `main` and a fixed identity.
+    pub fn init(dir: &Path) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let repo = Self {
+            dir: dir.to_owned(),
+        };
+        repo.git(&["init", "-q", "-b", "main"])?;
+        repo.git(&["config", "user.name", "Fake"])?;
+        repo.git(&["config", "user.email", "fake@example.com"])?;
+        repo.git(&["config", "commit.gpgsign", "false"])?;
+        repo.git(&["config", "tag.gpgsign", "false"])?;
+        Ok(repo)
+    }
+
+    /// A clone sharing nothing but history (a fork).
+    pub fn fork(&self, dir: &Path) -> Result<Self, String> {
+        run_git(
+            None,
+            &[
+                "clone",
+                "-q",
+                &self.dir.to_string_lossy(),
+                &dir.to_string_lossy(),
+            ],
+            &[],
+        )?;
+        let repo = Self {
+            dir: dir.to_owned(),
+        };
+        repo.git(&["config", "user.name", "Forker"])?;
+        repo.git(&["config", "user.email", "forker@example.com"])?;
+        Ok(repo)
+    }
+
+    pub fn git(&self, args: &[&str]) -> Result<String, String> {
+        run_git(Some(&self.dir), args, &[])
+    }
+
+    /// Writes `file` and commits it with author and committer date `date` (RFC 3339); the SHA.
+    pub fn commit(
+        &self,
+        file: &str,
+        content: &str,
+        message: &str,
+        date: &str,
+    ) -> Result<String, String> {
+        let path = self.dir.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&path, content).map_err(|e| e.to_string())?;
+        self.git(&["add", "-A"])?;
+        run_git(
+            Some(&self.dir),
+            &["commit", "-q", "-m", message],
+            &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
+        )?;
+        self.head()
+    }
+
+    pub fn head(&self) -> Result<String, String> {
+        self.git(&["rev-parse", "HEAD"])
+            .map(|s| s.trim().to_owned())
+    }
+
+    /// A lightweight tag, moved if it exists.
+    pub fn tag(&self, name: &str, target: &str) -> Result<(), String> {
+        self.git(&["tag", "-f", name, target]).map(|_| ())
+    }
+
+    /// An annotated tag, moved if it exists.
+    pub fn annotated_tag(&self, name: &str, target: &str, message: &str) -> Result<(), String> {
+        self.git(&["tag", "-f", "-a", name, "-m", message, target])
+            .map(|_| ())
+    }
+
+    pub fn branch(&self, name: &str, target: &str) -> Result<(), String> {
+        self.git(&["branch", "-f", name, target]).map(|_| ())
+    }
+}
+
+fn run_git(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
+    let mut cmd = Command::new("git");
+    if let Some(dir) = dir {
+        cmd.arg("-C").arg(dir);
+    }
+    cmd.args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A release of a fake repository.
+#[derive(Debug, Clone)]
+pub struct FakeRelease {
+    pub tag: String,
+    /// RFC 3339.
+    pub published_at: String,
+    pub draft: bool,
+    pub prerelease: bool,
+}
+
+#[derive(Debug, Clone)]
+struct FakeRepo {
+    repo: GitRepo,
+    id: u64,
+    owner_id: u64,
+    archived: bool,
+    /// Repositories whose objects this one can see (its network).
+    network: Vec<PathBuf>,
+    parent: Option<String>,
+    releases: Vec<FakeRelease>,
+}
+
+/// A scripted misbehaviour, used once by the first request whose path starts with its prefix.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with this status and a GitHub-style error body.
+    Status(u16),
+    /// 403 with `retry-after` (a secondary rate limit).
+    SecondaryRateLimit { retry_after: u64 },
+    /// 403 with `x-ratelimit-remaining: 0` and a reset this many seconds ahead.
+    PrimaryRateLimit { reset_in: u64 },
+    /// Sleep, then answer normally.
+    Delay(Duration),
+    /// Answer with this status and a body echoing the request's `Authorization` header.
+    EchoAuthorization(u16),
+}
+
+/// One request the server got.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// It carried `If-None-Match`.
+    pub conditional: bool,
+    pub authorized: bool,
+    pub status: u16,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    base: String,
+    repos: Mutex<HashMap<String, FakeRepo>>,
+    faults: Mutex<Vec<(String, Fault)>>,
+    log: Mutex<Vec<Logged>>,
+    images: Mutex<HashMap<String, String>>,
+}
+
+/// The fake server. Stops when dropped.
+#[derive(Debug)]
+pub struct FakeGitHub {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The token the fake registry hands out and checks.
+pub const REGISTRY_TOKEN: &str = "fake-registry-token";
+
+impl FakeGitHub {
+    pub fn start() -> Result<Self, String> {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let state = Arc::new(State {
+            base: format!("http://{addr}"),
+            ..State::default()
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (Arc::clone(&state), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let st = Arc::clone(&st);
+                std::thread::spawn(move || {
+                    let _ = serve(&st, stream);
+                });
+            }
+        });
+        Ok(Self {
+            addr,
+            state,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, the API base URL (and the registry's).
+    pub fn url(&self) -> String {
+        self.state.base.clone()
+    }
+
+    /// Serves `repo` as `slug` (`owner/name`).
+    pub fn add_repo(&self, slug: &str, repo: &GitRepo) {
+        if let Ok(mut repos) = self.state.repos.lock() {
+            let id = 1000 + repos.len() as u64;
+            repos.insert(
+                slug.to_ascii_lowercase(),
+                FakeRepo {
+                    repo: repo.clone(),
+                    id,
+                    owner_id: 100 + id,
+                    archived: false,
+                    network: Vec::new(),
+                    parent: None,
+                    releases: Vec::new(),
+                },
+            );
+        }
+    }
+
+    /// Makes `fork` a fork of `parent`: both see each other's objects, as in a GitHub network.
+    pub fn link_fork(&self, parent: &str, fork: &str) {
+        if let Ok(mut repos) = self.state.repos.lock() {
+            let (Some(p), Some(f)) = (
+                repos.get(&parent.to_ascii_lowercase()).cloned(),
+                repos.get(&fork.to_ascii_lowercase()).cloned(),
+            ) else {
+                return;
+            };
+            if let Some(p_entry) = repos.get_mut(&parent.to_ascii_lowercase()) {
+                p_entry.network.push(f.repo.dir.join(".git/objects"));
+            }
+            if let Some(f_entry) = repos.get_mut(&fork.to_ascii_lowercase()) {
+                f_entry.network.push(p.repo.dir.join(".git/objects"));
+                f_entry.parent = Some(parent.to_owned());
+            }
+        }
+    }
+
+    pub fn set_archived(&self, slug: &str, archived: bool) {
+        if let Some(r) = self
+            .state
+            .repos
+            .lock()
+            .ok()
+            .as_mut()
+            .and_then(|r| r.get_mut(&slug.to_ascii_lowercase()))
+        {
+            r.archived = archived;
+        }
+    }
+
+    pub fn add_release(&self, slug: &str, tag: &str, published_at: &str) {
+        if let Some(r) = self
+            .state
+            .repos
+            .lock()
+            .ok()
+            .as_mut()
+            .and_then(|r| r.get_mut(&slug.to_ascii_lowercase()))
+        {
+            r.releases.push(FakeRelease {
+                tag: tag.to_owned(),
+                published_at: published_at.to_owned(),
+                draft: false,
+                prerelease: false,
+            });
+        }
+    }
+
+    /// Serves the image `name:tag` (name as in the registry, e.g. `library/alpine`) with `digest`.
+    pub fn add_image(&self, name: &str, tag: &str, digest: &str) {
+        if let Ok(mut images) = self.state.images.lock() {
+            images.insert(format!("{name}:{tag}"), digest.to_owned());
+        }
+    }
+
+    /// Scripts `fault` for the next request whose path starts with `path_prefix`.
+    pub fn push_fault(&self, path_prefix: &str, fault: Fault) {
+        if let Ok(mut faults) = self.state.faults.lock() {
+            faults.push((path_prefix.to_owned(), fault));
+        }
+    }
+
+    pub fn requests(&self) -> Vec<Logged> {
+        self.state.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.state.log.lock().map(|l| l.len()).unwrap_or(0)
+    }
+
+    pub fn clear_log(&self) {
+        if let Ok(mut l) = self.state.log.lock() {
+            l.clear();
+        }
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    query: HashMap<String, String>,
+    raw_target: String,
+    headers: HashMap<String, String>,
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(status: u16, value: &Value) -> Self {
+        Reply {
+            status,
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            body: value.to_string().into_bytes(),
+        }
+    }
+
+    fn not_found() -> Self {
+        Reply::json(
+            404,
+            &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+        )
+    }
+}
+
+fn serve(state: &State, stream: TcpStream) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let target = parts.next().unwrap_or("/").to_owned();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length.min(1 << 20)];
+    reader.read_exact(&mut body)?;
+    let (path, query_str) = target.split_once('?').unwrap_or((&target, ""));
+    let query = query_str
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let request = Request {
+        method,
+        path: path.to_owned(),
+        query,
+        raw_target: target.clone(),
+        headers,
+    };
+    // Logged on arrival (status 0 until answered), so a request the client gave up on counts.
+    let index = state.log.lock().ok().map(|mut log| {
+        log.push(Logged {
+            method: request.method.clone(),
+            path: request.raw_target.clone(),
+            conditional: request.headers.contains_key("if-none-match"),
+            authorized: request.headers.contains_key("authorization"),
+            status: 0,
+        });
+        log.len() - 1
+    });
+    let reply = respond(state, &request);
+    if let (Some(i), Ok(mut log)) = (index, state.log.lock())
+        && let Some(entry) = log.get_mut(i)
+    {
+        entry.status = reply.status;
+    }
+    let mut out = stream;
+    let reset = now_secs() + 3600;
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        reply.status,
+        reason(reply.status),
+        reply.body.len()
+    );
+    let mut has_limit = false;
+    for (k, v) in &reply.headers {
+        has_limit |= k == "x-ratelimit-remaining";
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !has_limit {
+        head.push_str(&format!("x-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4999\r\nx-ratelimit-reset: {reset}\r\nx-ratelimit-resource: core\r\n"));
+    }
+    head.push_str("\r\n");
+    out.write_all(head.as_bytes())?;
+    if request.method != "HEAD" {
+        out.write_all(&reply.body)?;
+    }
+    out.flush()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        304 => "Not Modified",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Status",
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn respond(state: &State, req: &Request) -> Reply {
+    let fault = state.faults.lock().ok().and_then(|mut faults| {
+        let i = faults
+            .iter()
+            .position(|(prefix, _)| req.raw_target.starts_with(prefix.as_str()))?;
+        Some(faults.remove(i).1)
+    });
+    match fault {
+        Some(Fault::Status(status)) => {
+            return Reply::json(status, &json!({"message": "Server Error"}));
+        }
+        Some(Fault::SecondaryRateLimit { retry_after }) => {
+            let mut r = Reply::json(
+                403,
+                &json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+            );
+            r.headers
+                .push(("retry-after".into(), retry_after.to_string()));
+            return r;
+        }
+        Some(Fault::PrimaryRateLimit { reset_in }) => {
+            let mut r = Reply::json(403, &json!({"message": "API rate limit exceeded"}));
+            r.headers.push(("x-ratelimit-remaining".into(), "0".into()));
+            r.headers.push((
+                "x-ratelimit-reset".into(),
+                (now_secs() + reset_in).to_string(),
+            ));
+            return r;
+        }
+        Some(Fault::EchoAuthorization(status)) => {
+            let auth = req
+                .headers
+                .get("authorization")
+                .cloned()
+                .unwrap_or_default();
+            return Reply::json(
+                status,
+                &json!({"message": format!("bad credentials: {auth}")}),
+            );
+        }
+        Some(Fault::Delay(d)) => std::thread::sleep(d),
+        None => {}
+    }
+    if req.path.starts_with("/v2/") || req.path == "/token" {
+        return registry(state, req);
+    }
+    let mut reply = github(state, req);
+    if reply.status == 200 {
+        let digest = sha2::Sha256::digest(&reply.body);
+        let etag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let etag = format!("W/\"{etag}\"");
+        if req.headers.get("if-none-match") == Some(&etag) {
+            return Reply {
+                status: 304,
+                headers: vec![("etag".into(), etag)],
+                body: Vec::new(),
+            };
+        }
+        reply.headers.push(("etag".into(), etag));
+        reply.headers.push((
+            "x-accepted-github-permissions".into(),
+            "contents=read".into(),
+        ));
+    }
+    reply
+}
+
+fn registry(state: &State, req: &Request) -> Reply {
+    if req.path == "/token" {
+        return Reply::json(
+            200,
+            &json!({"token": REGISTRY_TOKEN, "access_token": REGISTRY_TOKEN, "expires_in": 300}),
+        );
+    }
+    let challenge = |scope: Option<&str>| {
+        let mut value = format!(
+            "Bearer realm=\"{}/token\",service=\"fake-registry\"",
+            state.base
+        );
+        if let Some(scope) = scope {
+            value.push_str(&format!(",scope=\"{scope}\""));
+        }
+        let mut r = Reply::json(401, &json!({"errors": [{"code": "UNAUTHORIZED"}]}));
+        r.headers.push(("www-authenticate".into(), value));
+        r
+    };
+    let authorized = req.headers.get("authorization").map(String::as_str)
+        == Some(&format!("Bearer {REGISTRY_TOKEN}"));
+    if req.path == "/v2/" {
+        return if authorized {
+            Reply::json(200, &json!({}))
+        } else {
+            challenge(None)
+        };
+    }
+    let Some((name, reference)) = req
+        .path
+        .trim_start_matches("/v2/")
+        .rsplit_once("/manifests/")
+    else {
+        return Reply::not_found();
+    };
+    if !authorized {
+        return challenge(Some(&format!("repository:{name}:pull")));
+    }
+    let digest = state
+        .images
+        .lock()
+        .ok()
+        .and_then(|i| i.get(&format!("{name}:{reference}")).cloned());
+    match digest {
+        Some(digest) => {
+            let mut r = Reply::json(
+                200,
+                &json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []}),
+            );
+            r.headers.push(("docker-content-digest".into(), digest));
+            r.headers[0].1 = "application/vnd.oci.image.index.v1+json".into();
+            r
+        }
+        None => Reply::json(404, &json!({"errors": [{"code": "MANIFEST_UNKNOWN"}]})),
+    }
+}
+
+/// Runs git in a served repository, with its network's objects visible.
+fn git(repo: &FakeRepo, args: &[&str]) -> Option<String> {
+    let alternates = std::env::join_paths(&repo.network).ok()?;
+    let alternates = alternates.to_string_lossy().into_owned();
+    let env: Vec<(&str, &str)> = if repo.network.is_empty() {
+        vec![]
+    } else {
+        vec![("GIT_ALTERNATE_OBJECT_DIRECTORIES", alternates.as_str())]
+    };
+    run_git(Some(&repo.repo.dir), args, &env).ok()
+}
+
+fn github(state: &State, req: &Request) -> Reply {
+    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let ["repos", owner, name, rest @ ..] = segments.as_slice() else {
+        return Reply::not_found();
+    };
+    let slug = format!("{owner}/{name}");
+    let Some(repo) = state
+        .repos
+        .lock()
+        .ok()
+        .and_then(|r| r.get(&slug.to_ascii_lowercase()).cloned())
+    else {
+        return Reply::not_found();
+    };
+    let api = format!("{}/repos/{slug}", state.base);
+    match rest {
+        [] if req.method == "GET" => Reply::json(200, &repo_json(&repo, &slug, &api)),
+        ["git", "matching-refs", r @ ..] => {
+            let prefix = format!("refs/{}", r.join("/"));
+            let refs: Vec<Value> = refs(&repo)
+                .into_iter()
+                .filter(|r| r.name.starts_with(&prefix))
+                .map(|r| r.json(&api))
+                .collect();
+            Reply::json(200, &Value::Array(refs))
+        }
+        ["git", "ref", r @ ..] => {
+            let full = format!("refs/{}", r.join("/"));
+            match refs(&repo).into_iter().find(|r| r.name == full) {
+                Some(r) => Reply::json(200, &r.json(&api)),
+                None => Reply::not_found(),
+            }
+        }
+        ["git", "tags", sha] => tag_object(&repo, sha, &api),
+        ["commits", reference] => match commit_json(&repo, reference, &api) {
+            Some(v) => Reply::json(200, &v),
+            None => Reply::json(
+                422,
+                &json!({"message": format!("No commit found for SHA: {reference}")}),
+            ),
+        },
+        ["tags"] => {
+            let mut tags: Vec<&GitRef> = Vec::new();
+            let all = refs(&repo);
+            tags.extend(all.iter().filter(|r| r.name.starts_with("refs/tags/")));
+            tags.sort_by_key(|t| std::cmp::Reverse(version_key(t.short())));
+            let items: Vec<Value> = tags
+                .iter()
+                .map(|t| {
+                    json!({
+                        "name": t.short(),
+                        "commit": {"sha": t.peeled, "url": format!("{api}/commits/{}", t.peeled)},
+                        "zipball_url": format!("{api}/zipball/refs/tags/{}", t.short()),
+                        "tarball_url": format!("{api}/tarball/refs/tags/{}", t.short()),
+                        "node_id": "REF_fake",
+                    })
+                })
+                .collect();
+            paginate(req, &format!("{api}/tags"), items)
+        }
+        ["releases"] => {
+            let mut releases = repo.releases.clone();
+            releases.sort_by(|a, b| b.published_at.cmp(&a.published_at));
+            let items: Vec<Value> = releases
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    json!({
+                        "id": 5000 + i,
+                        "tag_name": r.tag,
+                        "name": r.tag,
+                        "target_commitish": "main",
+                        "draft": r.draft,
+                        "prerelease": r.prerelease,
+                        "created_at": r.published_at,
+                        "published_at": r.published_at,
+                        "html_url": format!("https://github.com/{slug}/releases/tag/{}", r.tag),
+                    })
+                })
+                .collect();
+            paginate(req, &format!("{api}/releases"), items)
+        }
+        ["compare", range] => {
+            let Some((base, head)) = range.split_once("...") else {
+                return Reply::not_found();
+            };
+            compare(&repo, base, head, &api)
+        }
+        ["contents", path @ ..] => {
+            let reference = req
+                .query
+                .get("ref")
+                .cloned()
+                .unwrap_or_else(|| "HEAD".into());
+            let path = path.join("/");
+            let spec = format!("{reference}:{path}");
+            if git(&repo, &["cat-file", "-t", &spec])
+                .map(|t| t.trim().to_owned())
+                .as_deref()
+                != Some("blob")
+            {
+                return Reply::not_found();
+            }
+            let Some(content) = git(&repo, &["show", &spec]) else {
+                return Reply::not_found();
+            };
+            let sha = git(&repo, &["rev-parse", &spec]).unwrap_or_default();
+            let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+            Reply::json(
+                200,
+                &json!({
+                    "type": "file", "encoding": "base64", "size": content.len(), "name": name, "path": path,
+                    "sha": sha.trim(), "content": base64_lines(content.as_bytes()),
+                    "url": format!("{api}/contents/{path}?ref={reference}"),
+                }),
+            )
+        }
+        _ => Reply::not_found(),
+    }
+}
+
+fn repo_json(repo: &FakeRepo, slug: &str, api: &str) -> Value {
+    let default_branch = git(repo, &["symbolic-ref", "--short", "HEAD"])
+        .map_or("main".to_owned(), |b| b.trim().to_owned());
+    let (owner, name) = slug.split_once('/').unwrap_or((slug, slug));
+    let mut v = json!({
+        "id": repo.id, "node_id": "R_fake", "name": name, "full_name": slug,
+        "owner": {"login": owner, "id": repo.owner_id, "type": "Organization"},
+        "private": false, "visibility": "public", "fork": repo.parent.is_some(), "archived": repo.archived,
+        "disabled": false, "default_branch": default_branch, "url": api,
+        "html_url": format!("https://github.com/{slug}"),
+    });
+    if let Some(parent) = &repo.parent {
+        v["parent"] = json!({"full_name": parent});
+    }
+    v
+}
+
+struct GitRef {
+    name: String,
+    object: String,
+    kind: String,
+    /// The commit, for tags peeled.
+    peeled: String,
+}
+
+impl GitRef {
+    fn short(&self) -> &str {
+        self.name
+            .strip_prefix("refs/tags/")
+            .or_else(|| self.name.strip_prefix("refs/heads/"))
+            .unwrap_or(&self.name)
+    }
+
+    fn json(&self, api: &str) -> Value {
+        let kind = if self.kind == "tag" {
+            "tags"
+        } else {
+            "commits"
+        };
+        json!({
+            "ref": self.name, "node_id": "REF_fake", "url": format!("{api}/git/{}", self.name),
+            "object": {"sha": self.object, "type": self.kind, "url": format!("{api}/git/{kind}/{}", self.object)},
+        })
+    }
+}
+
+fn refs(repo: &FakeRepo) -> Vec<GitRef> {
+    let out = git(
+        repo,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname) %(objecttype) %(*objectname)",
+            "refs/heads",
+            "refs/tags",
+        ],
+    )
+    .unwrap_or_default();
+    out.lines()
+        .filter_map(|l| {
+            let mut p = l.split_whitespace();
+            let (name, object, kind) = (p.next()?, p.next()?, p.next()?);
+            let peeled = p.next().unwrap_or(object);
+            Some(GitRef {
+                name: name.into(),
+                object: object.into(),
+                kind: kind.into(),
+                peeled: peeled.into(),
+            })
+        })
+        .collect()
+}
+
+fn tag_object(repo: &FakeRepo, sha: &str, api: &str) -> Reply {
+    if git(repo, &["cat-file", "-t", sha])
+        .map(|t| t.trim().to_owned())
+        .as_deref()
+        != Some("tag")
+    {
+        return Reply::not_found();
+    }
+    let raw = git(repo, &["cat-file", "-p", sha]).unwrap_or_default();
+    let (head, message) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    let field = |k: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k} ")))
+            .unwrap_or("")
+            .to_owned()
+    };
+    Reply::json(
+        200,
+        &json!({
+            "sha": sha, "node_id": "TAG_fake", "tag": field("tag"), "message": message,
+            "tagger": {"name": "Fake", "email": "fake@example.com", "date": "2024-01-01T00:00:00Z"},
+            "object": {"sha": field("object"), "type": field("type"), "url": format!("{api}/git/commits/{}", field("object"))},
+            "url": format!("{api}/git/tags/{sha}"),
+        }),
+    )
+}
+
+fn commit_json(repo: &FakeRepo, reference: &str, api: &str) -> Option<Value> {
+    let sha = git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{reference}^{{commit}}"),
+        ],
+    )?
+    .trim()
+    .to_owned();
+    let out = git(
+        repo,
+        &[
+            "show",
+            "-s",
+            "--format=%P%n%an%n%ae%n%aI%n%cn%n%ce%n%cI%n%B",
+            &sha,
+        ],
+    )?;
+    let mut l = out.lines();
+    let parents: Vec<Value> = l
+        .next()?
+        .split_whitespace()
+        .map(|p| json!({"sha": p, "url": format!("{api}/commits/{p}")}))
+        .collect();
+    let (an, ae, ad, cn, ce, cd) = (
+        l.next()?,
+        l.next()?,
+        l.next()?,
+        l.next()?,
+        l.next()?,
+        l.next()?,
+    );
+    let message: Vec<&str> = l.collect();
+    Some(json!({
+        "sha": sha, "node_id": "C_fake", "url": format!("{api}/commits/{sha}"),
+        "commit": {
+            "author": {"name": an, "email": ae, "date": utc(ad)},
+            "committer": {"name": cn, "email": ce, "date": utc(cd)},
+            "message": message.join("\n").trim(),
+        },
+        "parents": parents,
+    }))
+}
+
+/// `2024-01-01T00:00:00+00:00` as GitHub writes it: `2024-01-01T00:00:00Z`.
+fn utc(date: &str) -> String {
+    date.strip_suffix("+00:00")
+        .map_or_else(|| date.to_owned(), |d| format!("{d}Z"))
+}
+
+fn compare(repo: &FakeRepo, base: &str, head: &str, api: &str) -> Reply {
+    let resolve = |r: &str| {
+        git(
+            repo,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{r}^{{commit}}"),
+            ],
+        )
+        .map(|s| s.trim().to_owned())
+    };
+    let (Some(b), Some(h)) = (resolve(base), resolve(head)) else {
+        return Reply::not_found();
+    };
+    let count = |range: &str| {
+        git(repo, &["rev-list", "--count", range])
+            .and_then(|c| c.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let ahead = count(&format!("{b}..{h}"));
+    let behind = count(&format!("{h}..{b}"));
+    let status = match (ahead, behind) {
+        (0, 0) => "identical",
+        (_, 0) => "ahead",
+        (0, _) => "behind",
+        _ => "diverged",
+    };
+    let merge_base = git(repo, &["merge-base", &b, &h])
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    Reply::json(
+        200,
+        &json!({
+            "url": format!("{api}/compare/{base}...{head}"), "status": status, "ahead_by": ahead, "behind_by": behind,
+            "total_commits": ahead, "base_commit": {"sha": b}, "merge_base_commit": {"sha": merge_base}, "commits": [],
+        }),
+    )
+}
+
+fn paginate(req: &Request, url: &str, items: Vec<Value>) -> Reply {
+    let per_page: usize = req
+        .query
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page: usize = req
+        .query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let last = items.len().div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let mut reply = Reply::json(200, &Value::Array(slice));
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!(
+            "<{url}?per_page={per_page}&page={}>; rel=\"next\"",
+            page + 1
+        ));
+        links.push(format!(
+            "<{url}?per_page={per_page}&page={last}>; rel=\"last\""
+        ));
+    }
+    if page > 1 {
+        links.push(format!(
+            "<{url}?per_page={per_page}&page={}>; rel=\"prev\"",
+            page - 1
+        ));
+    }
+    if !links.is_empty() {
+        reply.headers.push(("link".into(), links.join(", ")));
+    }
+    reply
+}
+
+/// Numeric-aware sort key for tag names (`v10` after `v9`).
+fn version_key(name: &str) -> Vec<(u64, String)> {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|p| (p.trim_start_matches('v').parse().unwrap_or(0), p.to_owned()))
+        .collect()
+}
+
+/// Base64 with a newline every 60 characters, as the contents API sends it.
+fn base64_lines(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    let mut wrapped = String::new();
+    for (i, c) in out.chars().enumerate() {
+        if i > 0 && i % 60 == 0 {
+            wrapped.push('\n');
+        }
+        wrapped.push(c);
+    }
+    wrapped.push('\n');
+    wrapped
+}
+
+/// Builds an action repository with one commit per version, each tagged `vX.Y.Z`, and the moving
+/// tags `vX` and `vX.Y` pointing at the newest commit of their line. `versions` are
+/// `(version, RFC 3339 date)`, oldest first. Returns the repository and each version's commit.
+pub fn action_repo(
+    dir: &Path,
+    name: &str,
+    versions: &[(&str, &str)],
+) -> Result<(GitRepo, Vec<String>), String> {
+    let repo = GitRepo::init(dir)?;
+    let mut shas = Vec::new();
+    for (version, date) in versions {
+        let sha = repo.commit(
+            "action.yml",
+            &format!("name: {name}\ndescription: {name} {version}\nruns:\n  using: node20\n  main: index.js\n"),
+            &format!("release {version}"),
+            date,
+        )?;
+        repo.tag(version, &sha)?;
+        let parts: Vec<&str> = version.split('.').collect();
+        for n in 1..parts.len() {
+            repo.tag(&parts[..n].join("."), &sha)?;
+        }
+        shas.push(sha);
+    }
+    Ok((repo, shas))
+}
