@@ -61,3 +61,18 @@ fn audit_pages_are_up_to_date() {
         problems.join("\n")
     );
 }
+
+/// Pages link to the audit's source, `audits/<id with underscores>.rs`: that file must exist.
+#[test]
+fn every_audit_lives_in_its_own_file() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/audits");
+    let missing: Vec<String> = audits::all()
+        .iter()
+        .map(|a| format!("{}.rs", a.meta().id.replace('-', "_")))
+        .filter(|name| !src.join(name).is_file())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "audits not in their own file: {missing:?}"
+    );
+}

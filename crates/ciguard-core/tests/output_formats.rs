@@ -283,6 +283,12 @@ fn sarif_is_valid_against_the_official_schema() {
         Some(2)
     );
 
+    // GitHub rejects results without an artifact location, even for findings about settings.
+    for result in run["results"].as_array().expect("results") {
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert!(uri.is_string(), "{result}");
+    }
+
     // The validator is not a rubber stamp: a broken document is rejected.
     let mut broken = doc.clone();
     broken["runs"][0]["results"][0]["level"] = Value::from("fatal");

@@ -286,8 +286,8 @@ fn baseline_hides_known_findings_but_not_new_ones() {
     );
     // A new unpinned action is reported.
     let more = moved.replace(
-        "      - uses: actions/checkout@v4\n",
-        "      - uses: actions/checkout@v4\n      - uses: actions/setup-go@v5\n",
+        "          persist-credentials: false\n",
+        "          persist-credentials: false\n      - uses: actions/setup-go@v5\n",
     );
     std::fs::write(dir.path().join(".github/workflows/ci.yml"), &more).unwrap();
     let out = ciguard(dir.path(), &["audit", "--baseline", "baseline.json"]);

@@ -187,3 +187,51 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::finding::Finding;
+    use crate::route::Route;
+    use crate::source::FileKind;
+
+    /// Every span of some awkward texts, including spans that end past the text or inside a
+    /// multi-byte character, renders in every format without a panic.
+    #[test]
+    fn any_span_renders_in_every_format() {
+        let meta = crate::audits::all()[0].meta();
+        let texts = [
+            "",
+            "\n",
+            "a: b",
+            "a:\tb\r\n\r\nc: 'é☕'\n",
+            "x: |\n  one\n\n  two\n",
+            "\u{feff}k: v\u{7}\n",
+        ];
+        for text in texts {
+            let file = Arc::new(SourceFile::new(
+                "p q/é.yml",
+                FileKind::Workflow,
+                text.to_owned(),
+            ));
+            for start in 0..=text.len() + 2 {
+                for end in start..=text.len() + 3 {
+                    let loc = Location::file(&file, Span::new(start, end), Route::root(), "l");
+                    let related = Location::file(&file, Span::new(end, end), Route::root(), "");
+                    let report = Report {
+                        findings: vec![Finding::new(meta, "m", loc).related(related)],
+                        ..Default::default()
+                    };
+                    for format in Format::ALL {
+                        let mut out = Vec::new();
+                        render(*format, &report, &RenderOptions { color: true }, &mut out)
+                            .expect("render");
+                        assert!(String::from_utf8(out).is_ok());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -10,11 +10,14 @@
 //!
 //! 1 finding (1 high, 0 medium, 0 low, 0 informational), 0 suppressed, 1 file audited
 //! ```
+//!
+//! Diagnostics (files that could not be audited) are not part of this output: the binary writes
+//! them to stderr, so stdout carries only findings. The summary counts the files not audited.
 
 use std::io::{self, Write};
 
 use super::{location_region, severity_counts};
-use crate::diagnostic::{Diagnostic, Level};
+use crate::diagnostic::Level;
 use crate::finding::{Applicability, Finding, Location, Severity};
 use crate::report::Report;
 use crate::source::SourceFile;
@@ -60,18 +63,12 @@ pub(super) fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let paint = Paint { color: opts.color };
-    for diagnostic in &report.diagnostics {
-        write_diagnostic(&paint, diagnostic, out)?;
-    }
-    for note in &report.notes {
-        writeln!(out, "{}: {note}", paint.bold("note"))?;
-    }
-    if !report.diagnostics.is_empty() || !report.notes.is_empty() {
-        writeln!(out)?;
-    }
     for finding in &report.findings {
         write_finding(&paint, finding, out)?;
         writeln!(out)?;
+    }
+    for note in &report.notes {
+        writeln!(out, "{}: {note}", paint.bold("note"))?;
     }
     writeln!(out, "{}", summary(report))
 }
@@ -110,23 +107,6 @@ pub(crate) fn summary(report: &Report) -> String {
     line
 }
 
-fn write_diagnostic(paint: &Paint, d: &Diagnostic, out: &mut dyn Write) -> io::Result<()> {
-    let level = match d.level {
-        Level::Error => paint.paint("1;31", "error"),
-        Level::Warning => paint.paint("1;33", "warning"),
-    };
-    let position = match (d.line, d.column) {
-        (Some(l), Some(c)) => format!("{}:{l}:{c}", d.path),
-        (Some(l), None) => format!("{}:{l}", d.path),
-        _ => d.path.clone(),
-    };
-    writeln!(out, "{level}: {position}: {}", d.message)?;
-    if let Some(help) = &d.help {
-        writeln!(out, "  {} help: {help}", paint.gutter("="))?;
-    }
-    Ok(())
-}
-
 /// One underline below a source line.
 struct Mark {
     line: usize,
@@ -145,9 +125,20 @@ fn mark(file: &SourceFile, location: &Location, primary: bool) -> Option<Mark> {
     let start = region.start.column - 1;
     let continues = region.end.line > region.start.line;
     let end = if continues {
-        // Up to the end of the line's content.
+        // Up to the end of the line's content, before any trailing comment.
         let text = file.line_text(region.start.line);
-        text.trim_end().chars().count()
+        let content: Vec<char> = text.chars().collect();
+        let mut end = content.len();
+        for i in start + 1..content.len() {
+            if content[i] == '#' && content[i - 1].is_whitespace() {
+                end = i;
+                break;
+            }
+        }
+        while end > start + 1 && content[end - 1].is_whitespace() {
+            end -= 1;
+        }
+        end
     } else {
         region.end.column - 1
     };
@@ -460,6 +451,14 @@ mod tests {
         assert!(!out.contains("three"), "{out}");
         assert!(out.contains("^ this script"), "{out}");
         assert!(out.contains("| ..."), "{out}");
+    }
+
+    #[test]
+    fn multi_line_underlines_stop_before_a_comment() {
+        let text = "steps:\n  - uses: a/b@v1 # v1.2.3\n    with: {x: 1}\n";
+        let out = render_one(text, "uses: a/b@v1 # v1.2.3\n    with: {x: 1}", "this step");
+        assert!(out.contains("^^^^^^^^^^^^ this step"), "{out}");
+        assert!(!out.contains("^^^^^^^^^^^^^"), "{out}");
     }
 
     #[test]

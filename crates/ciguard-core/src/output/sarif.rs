@@ -18,6 +18,9 @@ use crate::finding::{Applicability, Confidence, Finding, Location, Severity};
 use crate::report::Report;
 use crate::source::SourceFile;
 
+/// Where findings about repository settings point when they have no file of their own.
+const SETTINGS_URI: &str = ".github";
+
 const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
@@ -191,6 +194,21 @@ fn location(location: &Location, id: Option<usize>) -> Value {
     value
 }
 
+/// The result's location. GitHub code scanning rejects a result without an artifact location, so
+/// a finding about a setting borrows its first related file, or else points at `.github`.
+fn primary_location(f: &Finding) -> Value {
+    let mut value = location(&f.primary, None);
+    if let Location::Setting { .. } = f.primary {
+        value["physicalLocation"] = f
+            .related
+            .iter()
+            .find_map(location_region)
+            .map(|(file, region)| physical(file, region))
+            .unwrap_or_else(|| json!({ "artifactLocation": { "uri": SETTINGS_URI } }));
+    }
+    value
+}
+
 fn result(f: &Finding, rule_index: usize) -> Value {
     let mut message = f.message.clone();
     if !f.chain.is_empty() {
@@ -201,7 +219,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": message },
-        "locations": [location(&f.primary, None)],
+        "locations": [primary_location(f)],
         "partialFingerprints": { "ciguard/v1": f.fingerprint() },
         "properties": {
             "severity": f.severity,

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod audits;
 pub mod deps;
 pub mod exit;
+pub mod explain;
 pub mod render;
 pub mod settings;
 
@@ -35,6 +37,10 @@ pub struct Cli {
 pub enum Command {
     /// Audit workflows, actions and Dependabot configurations.
     Audit(audit::AuditArgs),
+    /// List every audit with its severity, persona and summary.
+    Audits(audits::AuditsArgs),
+    /// Show an audit's documentation.
+    Explain(explain::ExplainArgs),
     /// Audit repository and organization settings against a hardened baseline.
     Settings(Box<settings::SettingsArgs>),
     /// Check lockfiles against registries (cooldowns, yanked versions), mutable dependency
@@ -45,6 +51,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
+        Command::Audits(args) => audits::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Settings(args) => settings::run(*args),
         Command::Deps(args) => deps::run(args),
     }

@@ -1,0 +1,114 @@
+//! `ciguard explain <audit-id>`: an audit's documentation, as in `docs/audits/<id>.md`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use ciguard_core::{audits, docs};
+
+/// Exit code for an unknown audit id: a usage error.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The audit to explain, e.g. `unpinned-uses` (see `ciguard audits`).
+    pub audit: String,
+}
+
+pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let wanted = normalize(&args.audit);
+    let Some(audit) = audits::all().iter().find(|a| a.meta().id == wanted) else {
+        eprintln!("{}", unknown_message(&args.audit));
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let text = docs::audit_markdown(audit.meta());
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `Unpinned_Uses` and ` unpinned-uses ` name the same audit.
+fn normalize(id: &str) -> String {
+    id.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+fn unknown_message(id: &str) -> String {
+    let close = close_matches(&normalize(id));
+    let mut msg = format!("error: no audit is called `{id}`");
+    if !close.is_empty() {
+        msg.push_str(&format!("\n  did you mean: {}?", close.join(", ")));
+    }
+    msg.push_str("\n  run `ciguard audits` to list every audit");
+    msg
+}
+
+/// Ids within a small edit distance of `wanted`, or containing it, closest first.
+fn close_matches(wanted: &str) -> Vec<&'static str> {
+    let mut scored: Vec<(usize, &'static str)> = audits::all()
+        .iter()
+        .map(|a| a.meta().id)
+        .filter_map(|id| {
+            let d = distance(wanted, id);
+            let limit = (id.len() / 3).max(2);
+            let contains = wanted.len() >= 4 && (id.contains(wanted) || wanted.contains(id));
+            (d <= limit || contains).then_some((d, id))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(5).map(|(_, id)| id).collect()
+}
+
+/// Levenshtein distance over characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn suggests_close_ids() {
+        assert_eq!(
+            close_matches("unpined-uses").first(),
+            Some(&"unpinned-uses")
+        );
+        assert!(close_matches("unpinned").contains(&"unpinned-uses"));
+        assert!(close_matches("unpinned").contains(&"unpinned-images"));
+        assert!(close_matches("zzzzzzzzzzzz").is_empty());
+        let msg = unknown_message("unpined-uses");
+        assert!(msg.contains("did you mean: unpinned-uses"), "{msg}");
+        assert!(msg.contains("ciguard audits"));
+    }
+
+    #[test]
+    fn ids_are_normalized() {
+        assert_eq!(normalize(" Unpinned_Uses "), "unpinned-uses");
+    }
+}
