@@ -13,7 +13,7 @@ declare_audit! {
     /// Reports `${{ cond && b || c }}` used to choose a value when `b` can be falsy: a falsy
     /// literal (`''`, `0`, `false`, `null`) is reported at medium severity, a value read from a
     /// context (which can be empty) at low severity for the pedantic persona, unless the condition
-    /// tests that value itself (`x != '' && x || 'default'`) or the fallback is `''` anyway.
+    /// tests that value itself (`x != '' && x || 'default'`), GitHub always sets it (`github.ref`), or the fallback is `''` anyway.
     /// Conditions (`if:`)
     /// are not reported: there only truthiness matters, and `&&`/`||` are the boolean logic they
     /// look like.
@@ -78,6 +78,13 @@ impl Audit for UnsoundTernary {
     }
 }
 
+/// `github.ref`, `github.run_id` and the like: GitHub always sets them.
+fn always_set(path: &crate::expr::ContextPath) -> bool {
+    path.root() == Some("github")
+        && path.segs.len() == 2
+        && !matches!(path.name(1), Some("head_ref" | "base_ref") | None)
+}
+
 fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
     for site in sites(root).iter().filter(|s| !s.is_condition) {
         site.expr.walk(&mut |e| {
@@ -85,7 +92,9 @@ fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Findin
             let ExprKind::Binary { op: BinOp::And, lhs: cond, rhs: b } = &lhs.ungroup().kind else { return };
             let b = b.ungroup();
             // `x != '' && x || default` tests `b` itself; `cond && b || ''` gives `''` either way.
-            let tests_b = b.context_path().is_some_and(|p| cond.contexts().iter().any(|(q, _)| *q == p));
+            let in_cond = cond.contexts();
+            let b_contexts = b.contexts();
+            let tests_b = !b_contexts.is_empty() && b_contexts.iter().all(|(p, _)| in_cond.iter().any(|(q, _)| q == p) || always_set(p));
             if tests_b || matches!(&c.ungroup().kind, ExprKind::String(s) if s.is_empty()) {
                 return;
             }
