@@ -1,61 +1,82 @@
 #!/usr/bin/env python3
-"""Compare ciguard's findings with zizmor 1.32's on the dev corpus, by file and line.
+"""Compare ciguard's findings with zizmor 1.32's anchors on the dev corpus, by file and line.
 
-Usage: bench/compare_zizmor.py [--ciguard BIN] [--corpus DIR] [--anchors DIR] [-v] AUDIT...
+Usage: bench/compare_zizmor.py [--ciguard PATH] [--corpus DIR] [--anchors DIR] [--show N]
+       [--persona regular|auditor] AUDIT...
 
-For each audit: zizmor's findings (regular persona, and auditor), how many of them ciguard
-reports at the same file and line (with any persona), and what ciguard reports that zizmor
-does not. With -v, the lines missed and added, with their text.
+Runs `ciguard audit --persona auditor --no-config` once per corpus repository (as the anchors
+were made), then for each audit prints: zizmor's (file, line) count, ours, how many of zizmor's
+we reproduce, and up to N examples of each kind of difference. Both sides use the same
+persona: `--persona auditor` (the default: every finding, dev-auditor.tsv) or `regular`
+(dev-regular.tsv).
 """
-import argparse, collections, os, re, subprocess, sys
 
-p = argparse.ArgumentParser()
-p.add_argument("--ciguard", default=os.path.join(os.path.dirname(__file__), "..", "target", "debug", "ciguard"))
-p.add_argument("--corpus", default="/work/shared/corpus")
-p.add_argument("--anchors", default="/work/shared/anchors/zizmor-1.32.0")
-p.add_argument("-v", "--verbose", action="store_true")
-p.add_argument("audits", nargs="+")
-a = p.parse_args()
+import argparse
+import collections
+import os
+import re
+import subprocess
+import sys
 
-def zizmor(name):
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<sev>\w+)\[(?P<audit>[\w-]+)\]: ")
+
+
+def anchors(path, wanted):
     out = collections.defaultdict(set)
-    with open(os.path.join(a.anchors, name)) as f:
+    with open(path) as f:
         next(f)
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
+        for row in f:
+            cols = row.rstrip("\n").split("\t")
+            if len(cols) < 4 or cols[3] not in wanted:
+                continue
+            if len(cols) > 6 and cols[6]:
+                continue  # suppressed by an inline ignore
             out[cols[3]].add((cols[0], int(cols[1])))
     return out
 
-LINE = re.compile(r"^(.+?):(\d+):\d+: \w+\[([a-z-]+)\]: ")
 
-def ciguard(persona):
+def ours(ciguard, corpus, wanted, persona):
     out = collections.defaultdict(set)
-    r = subprocess.run([os.path.abspath(a.ciguard), "audit", "--no-config", "--color", "never", "--persona", persona, "."],
-                       cwd=a.corpus, capture_output=True, text=True)
-    for line in r.stdout.splitlines():
-        m = LINE.match(line)
-        if m:
-            out[m.group(3)].add((m.group(1).removeprefix("./"), int(m.group(2))))
+    for repo in sorted(os.listdir(corpus)):
+        d = os.path.join(corpus, repo)
+        if not os.path.isdir(d):
+            continue
+        p = subprocess.run([ciguard, "audit", "--no-config", "--persona", persona, "--color", "never", repo],
+                           cwd=corpus, capture_output=True, text=True)
+        for line in p.stdout.splitlines():
+            m = LINE.match(line)
+            if m and m["audit"] in wanted:
+                path = m["path"][2:] if m["path"].startswith("./") else m["path"]
+                out[m["audit"]].add((path, int(m["line"])))
     return out
 
-zr, za = zizmor("dev-regular.tsv"), zizmor("dev-auditor.tsv")
-cr, ca = ciguard("regular"), ciguard("auditor")
 
-def text(path, line):
-    try:
-        with open(os.path.join(a.corpus, path)) as f:
-            return f.read().split("\n")[line - 1].strip()[:120]
-    except OSError:
-        return "?"
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ciguard", default=os.path.join(HERE, "..", "target", "debug", "ciguard"))
+    ap.add_argument("--corpus", default="/work/shared/corpus")
+    ap.add_argument("--anchors", default="/work/shared/anchors/zizmor-1.32.0")
+    ap.add_argument("--show", type=int, default=3)
+    ap.add_argument("--persona", choices=["regular", "auditor"], default="auditor")
+    ap.add_argument("audits", nargs="+")
+    a = ap.parse_args()
+    wanted = set(a.audits)
+    tsv = "dev-auditor.tsv" if a.persona == "auditor" else "dev-regular.tsv"
+    auditor = anchors(os.path.join(a.anchors, tsv), wanted)
+    got = ours(a.ciguard, a.corpus, wanted, a.persona)
+    print(f"{'audit':32} {'zizmor':>7} {'ours':>7} {'reproduced':>11} {'extra':>6}")
+    for audit in a.audits:
+        theirs = auditor[audit]
+        mine = got[audit]
+        both = theirs & mine
+        pct = f"{100 * len(both) / len(theirs):.1f}%" if theirs else "-"
+        print(f"{audit:32} {len(theirs):>7} {len(mine):>7} {len(both):>5} {pct:>5} {len(mine - theirs):>6}")
+        for label, diff in (("  missed", theirs - mine), ("  extra ", mine - theirs)):
+            for path, line in sorted(diff)[: a.show]:
+                print(f"{label} {path}:{line}")
+    return 0
 
-print(f"{'audit':26} {'zizmor':>7} {'matched':>8} {'recall':>7} {'z-audit':>8} {'matched':>8} {'ciguard':>8} {'cg-all':>7} {'extra':>6}")
-for audit in a.audits:
-    z, zaud, c, call = zr[audit], za[audit], cr[audit], ca[audit]
-    m = len(z & call)
-    recall = f"{100 * m / len(z):.1f}%" if z else "-"
-    print(f"{audit:26} {len(z):7} {m:8} {recall:>7} {len(zaud):8} {len(zaud & call):8} {len(c):8} {len(call):7} {len(call - zaud):6}")
-    if a.verbose:
-        for path, line in sorted(z - call):
-            print(f"  missed  {path}:{line}: {text(path, line)}")
-        for path, line in sorted(call - zaud):
-            print(f"  extra   {path}:{line}: {text(path, line)}")
+
+if __name__ == "__main__":
+    sys.exit(main())

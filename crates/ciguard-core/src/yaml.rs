@@ -379,8 +379,13 @@ impl<'s> Builder<'s> {
         while let Some(next) = parser.next_event() {
             let (event, span) = next.map_err(|e| {
                 let at = self.byte(e.marker().index());
-                YamlError::new(format!("invalid YAML: {}", e.info()), Span::new(at, at))
-                    .help("fix the YAML syntax at this position")
+                if e.info().contains("recursion limit") {
+                    YamlError::new("nesting deeper than the parser allows", Span::new(at, at))
+                        .help("no workflow needs this depth; flatten the structure")
+                } else {
+                    YamlError::new(format!("invalid YAML: {}", e.info()), Span::new(at, at))
+                        .help("fix the YAML syntax at this position")
+                }
             })?;
             let span = Span::new(self.byte(span.start.index()), self.byte(span.end.index()));
             match event {

@@ -135,12 +135,35 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                     continue;
                 }
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
             let path = entry.path();
             let Some(kind) = classify(path) else { continue };
             if !kinds.contains(&kind) {
+                continue;
+            }
+            let file_type = entry.file_type();
+            if file_type.is_some_and(|t| t.is_symlink()) {
+                diagnostics.push(
+                    Diagnostic::file(
+                        Level::Warning,
+                        display_path(path),
+                        "is a symbolic link; not followed",
+                    )
+                    .help("name the link's target explicitly to audit it"),
+                );
+                continue;
+            }
+            if file_type.is_some_and(|t| t.is_dir()) {
+                diagnostics.push(
+                    Diagnostic::file(
+                        Level::Warning,
+                        display_path(path),
+                        format!("is a directory, not a {kind} file"),
+                    )
+                    .help("rename the directory; GitHub ignores it"),
+                );
+                continue;
+            }
+            if !file_type.is_some_and(|t| t.is_file()) {
                 continue;
             }
             found.push(Candidate {

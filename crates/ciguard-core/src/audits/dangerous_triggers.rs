@@ -6,13 +6,13 @@ use crate::models::{Step, Workflow};
 declare_audit! {
     /// ## What it does
     ///
-    /// Reports workflows triggered by `pull_request_target` or `workflow_run`, in every form
-    /// (`on: pull_request_target`, a list, or a mapping).
+    /// Reports workflows triggered by `pull_request_target`, `workflow_run` or `issue_comment`,
+    /// in every form (`on: pull_request_target`, a list, or a mapping).
     ///
     /// ## Why is this bad?
     ///
-    /// Both triggers run in the context of the base repository, with its secrets and a token
-    /// that can write, even when a fork's pull request started them. If such a workflow then
+    /// These triggers run in the context of the base repository, with its secrets and a token
+    /// that can write, even when a fork's pull request (or anyone's comment) started them. If such a workflow then
     /// checks out or runs the pull request's code (a checkout of
     /// `${{ github.event.pull_request.head.sha }}`, `gh pr checkout`, or the artifacts of the
     /// triggering run), anyone who can open a pull request can run code with those privileges:
@@ -89,6 +89,9 @@ impl Audit for DangerousTriggers {
                 }
                 "workflow_run" => {
                     "runs with the base repository's secrets and write token after a workflow that a fork's pull request can start"
+                }
+                "issue_comment" => {
+                    "runs with the base repository's secrets and write token for a comment anyone can post"
                 }
                 _ => continue,
             };

@@ -1,9 +1,10 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Severity};
+use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::Workflow;
 use crate::models::permissions::write_scopes;
 use crate::route::Route;
+use crate::source::Span;
 
 declare_audit! {
     /// ## What it does
@@ -88,21 +89,16 @@ impl Audit for ExcessivePermissions {
                     .iter()
                     .filter(|j| j.permissions().is_none())
                     .collect();
-                for job in &jobs_without {
-                    out.push(Finding::new(
-                        &Self::META,
-                        format!("job `{}` runs with the repository's default token permissions, which may be read-write", job.id),
-                        Location::file(file, job.id_node.span(), job.route.clone(), "no `permissions:` here or at workflow level"),
-                    ));
-                }
-                if jobs_without.is_empty() && !wf.jobs.is_empty() {
-                    let mut finding = Finding::new(
-                        &Self::META,
-                        "workflow has no `permissions:`; start it at `permissions: {}` so new jobs get no access by default",
-                        Location::file(file, wf.on.span(), Route::root().key("on"), "add `permissions: {}` at workflow level"),
-                    )
-                    .severity(Severity::Low)
-                    .confidence(Confidence::High);
+                let at = Location::file(
+                    file,
+                    Span::new(wf.root.span().start, wf.root.span().start),
+                    Route::root(),
+                    "no `permissions:` at workflow level",
+                );
+                if jobs_without.is_empty() {
+                    let mut finding = Finding::new(&Self::META, "workflow has no `permissions:`; start it at `permissions: {}` so new jobs get no access by default", at)
+                        .severity(Severity::Low)
+                        .confidence(Confidence::High);
                     if let Some(edit) = insert_empty_permissions(wf) {
                         finding = finding.fix(
                             "add `permissions: {}` at workflow level",
@@ -111,6 +107,19 @@ impl Audit for ExcessivePermissions {
                         );
                     }
                     out.push(finding);
+                } else {
+                    out.push(Finding::new(
+                        &Self::META,
+                        format!("workflow has no `permissions:`, so {} job(s) get the repository's default token permissions", jobs_without.len()),
+                        at,
+                    ));
+                }
+                for job in &jobs_without {
+                    out.push(Finding::new(
+                        &Self::META,
+                        format!("job `{}` runs with the repository's default token permissions, which may be read-write", job.id),
+                        Location::file(file, job.id_node.span(), job.route.clone(), "no `permissions:` here or at workflow level"),
+                    ));
                 }
             }
             Some(perms) => {
@@ -178,20 +187,21 @@ fn check_block(
         ),
         _ if workflow_level => {
             for (scope, node) in write_scopes(perms) {
-                let severity = if multi_job {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                };
-                out.push(
-                    Finding::new(
-                        meta,
-                        format!("`{scope}: write` at workflow level is granted to every job; grant it on the job that needs it"),
-                        Location::file(file, node.span(), route.key(scope), "granted to every job"),
-                    )
-                    .severity(severity)
-                    .confidence(Confidence::High),
+                let message = format!(
+                    "`{scope}: write` at workflow level is granted to every job; grant it on the job that needs it"
                 );
+                let finding = Finding::new(
+                    meta,
+                    message,
+                    Location::file(file, node.span(), route.key(scope), "granted to every job"),
+                )
+                .confidence(Confidence::High);
+                // With one job it is the same grant today; moving it keeps future jobs safe.
+                out.push(if multi_job {
+                    finding.severity(Severity::High)
+                } else {
+                    finding.severity(Severity::Low).persona(Persona::Pedantic)
+                });
             }
         }
         _ => {}
