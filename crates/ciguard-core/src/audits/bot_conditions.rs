@@ -10,9 +10,11 @@ use crate::yaml::Node;
 declare_audit! {
     /// ## What it does
     ///
-    /// Reports `if:` conditions that decide whether a bot triggered the run by comparing
+    /// Reports `if:` conditions that decide that a bot triggered the run by comparing
     /// `github.actor`, `github.triggering_actor` or `github.event.sender.login` with a bot's name
-    /// (`github.actor == 'dependabot[bot]'`, `endsWith(github.actor, '[bot]')`).
+    /// (`github.actor == 'dependabot[bot]'`, `endsWith(github.actor, '[bot]')`). Checks that
+    /// exclude a bot (`github.actor != 'dependabot[bot]'`) are not reported: spoofing them
+    /// only skips the step.
     ///
     /// ## Why is this bad?
     ///
@@ -88,7 +90,8 @@ fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Findin
     for site in sites(root).iter().filter(|s| s.is_condition) {
         site.expr.walk(&mut |e| {
             let (ctx, lit) = match &e.kind {
-                ExprKind::Binary { op: BinOp::Eq | BinOp::Ne, lhs, rhs } => match (lhs.ungroup(), rhs.ungroup()) {
+                // `!=` only excludes the bot: spoofing it makes the check skip, not pass.
+                ExprKind::Binary { op: BinOp::Eq, lhs, rhs } => match (lhs.ungroup(), rhs.ungroup()) {
                     (c, Expr { kind: ExprKind::String(s), .. }) | (Expr { kind: ExprKind::String(s), .. }, c) => (c, s),
                     _ => return,
                 },

@@ -14,7 +14,8 @@ declare_audit! {
     /// Reports what hides what a workflow does: expressions that are constants (`${{ 'foo' }}`,
     /// `${{ format('{0}', 'a') }}`, `${{ fromJSON('"x"') }}`), values picked by a computed index
     /// (`${{ env[matrix.name] }}`), and `uses:` paths with `.`, `..` or empty components
-    /// (`owner/repo/a/../b@v1`, `./x/../y`).
+    /// (`owner/repo/a/../b@v1`, `./x/../y`); a leading `./`, leading `..`s and a trailing `/` are
+    /// plain.
     ///
     /// ## Why is this bad?
     ///
@@ -103,6 +104,26 @@ fn constant(e: &Expr) -> bool {
     }
 }
 
+/// A path with `.` or empty components, or a `..` that undoes the component before it. The
+/// leading `./` of local paths, leading `..`s and a trailing `/` are plain.
+fn needless_path(path: &str) -> bool {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if path.is_empty() {
+        return false;
+    }
+    let mut named = false;
+    for part in path.split('/') {
+        match part {
+            "" | "." => return true,
+            ".." if named => return true,
+            ".." => {}
+            _ => named = true,
+        }
+    }
+    false
+}
+
 fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
     for site in sites(root).iter().filter(|s| !s.bare) {
         let report = |span, msg: &str, out: &mut Vec<Finding>| {
@@ -144,14 +165,7 @@ fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Findin
         if uses.starts_with("docker://") {
             return;
         }
-        let path = uses.split('@').next().unwrap_or_default();
-        let parts: Vec<&str> = path.split('/').collect();
-        let skip = usize::from(path.starts_with("./"));
-        if parts
-            .iter()
-            .skip(skip)
-            .any(|p| matches!(*p, "" | "." | ".."))
-        {
+        if needless_path(uses.split('@').next().unwrap_or_default()) {
             let msg = "this `uses:` path has `.`, `..` or empty components: write the plain path";
             out.push(Finding::new(
                 &Obfuscation::META,

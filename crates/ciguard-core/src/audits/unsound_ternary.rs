@@ -12,7 +12,9 @@ declare_audit! {
     ///
     /// Reports `${{ cond && b || c }}` used to choose a value when `b` can be falsy: a falsy
     /// literal (`''`, `0`, `false`, `null`) is reported at medium severity, a value read from a
-    /// context (which can be empty) at low severity for the pedantic persona. Conditions (`if:`)
+    /// context (which can be empty) at low severity for the pedantic persona, unless the condition
+    /// tests that value itself (`x != '' && x || 'default'`), GitHub always sets it (`github.ref`), or the fallback is `''` anyway.
+    /// Conditions (`if:`)
     /// are not reported: there only truthiness matters, and `&&`/`||` are the boolean logic they
     /// look like.
     ///
@@ -76,12 +78,26 @@ impl Audit for UnsoundTernary {
     }
 }
 
+/// `github.ref`, `github.run_id` and the like: GitHub always sets them.
+fn always_set(path: &crate::expr::ContextPath) -> bool {
+    path.root() == Some("github")
+        && path.segs.len() == 2
+        && !matches!(path.name(1), Some("head_ref" | "base_ref") | None)
+}
+
 fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
     for site in sites(root).iter().filter(|s| !s.is_condition) {
         site.expr.walk(&mut |e| {
-            let ExprKind::Binary { op: BinOp::Or, lhs, .. } = &e.kind else { return };
-            let ExprKind::Binary { op: BinOp::And, rhs: b, .. } = &lhs.ungroup().kind else { return };
+            let ExprKind::Binary { op: BinOp::Or, lhs, rhs: c } = &e.kind else { return };
+            let ExprKind::Binary { op: BinOp::And, lhs: cond, rhs: b } = &lhs.ungroup().kind else { return };
             let b = b.ungroup();
+            // `x != '' && x || default` tests `b` itself; `cond && b || ''` gives `''` either way.
+            let in_cond = cond.contexts();
+            let b_contexts = b.contexts();
+            let tests_b = !b_contexts.is_empty() && b_contexts.iter().all(|(p, _)| in_cond.iter().any(|(q, _)| q == p) || always_set(p));
+            if tests_b || matches!(&c.ungroup().kind, ExprKind::String(s) if s.is_empty()) {
+                return;
+            }
             let falsy_literal = match &b.kind {
                 ExprKind::String(s) => s.is_empty(),
                 ExprKind::Number(n) => *n == 0.0 || n.is_nan(),
