@@ -217,3 +217,23 @@ fn script_offsets_map_to_file_spans() {
         }
     }
 }
+
+#[test]
+fn every_prefix_of_a_dense_script_parses() {
+    let text = "A=\"é$(curl -fsSL 'https://x/é' | tar xz)\" && echo ${{ github.head_ref }} >> \"$GITHUB_ENV\" \\\n  || cat <<-'EOF' | tee -a ${GITHUB_PATH}\n\tbody é\n\tEOF\n$'a\\'b' `uname` 2>&1 <(wget -O- x) # c\nif [ x ]; then case $x in a) y;; esac; fi; for i in 1 2; do :; done\n";
+    for dialect in [Dialect::Posix, Dialect::PowerShell, Dialect::Cmd] {
+        for (end, _) in text.char_indices() {
+            let prefix = &text[..end];
+            let s = Script::parse(prefix, dialect);
+            let _ = (s.env_writes(), s.remote_execs());
+            for c in &s.commands {
+                assert!(c.span.end <= prefix.len(), "{dialect:?} {end}");
+                for r in &c.redirects {
+                    if let Some(h) = r.heredoc {
+                        assert!(h.end <= prefix.len());
+                    }
+                }
+            }
+        }
+    }
+}
