@@ -2,15 +2,23 @@
 
 use crate::audit::Audit;
 
+mod cache_poisoning;
 mod dangerous_triggers;
+mod dependabot_cooldown;
+mod dependabot_execution;
 mod excessive_permissions;
 mod unpinned_images;
 mod unpinned_uses;
+mod use_trusted_publishing;
 
+pub use cache_poisoning::CachePoisoning;
 pub use dangerous_triggers::DangerousTriggers;
+pub use dependabot_cooldown::DependabotCooldown;
+pub use dependabot_execution::DependabotExecution;
 pub use excessive_permissions::ExcessivePermissions;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_uses::UnpinnedUses;
+pub use use_trusted_publishing::UseTrustedPublishing;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -19,6 +27,10 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &ExcessivePermissions,
         &UnpinnedImages,
         &UnpinnedUses,
+        &CachePoisoning,
+        &DependabotCooldown,
+        &DependabotExecution,
+        &UseTrustedPublishing,
     ]
 }
 
