@@ -10,6 +10,9 @@ mod excessive_permissions;
 mod unpinned_images;
 mod unpinned_uses;
 mod use_trusted_publishing;
+mod missing_attestations;
+mod release_isolation;
+mod trusted_publishing;
 
 pub use cache_poisoning::CachePoisoning;
 pub use dangerous_triggers::DangerousTriggers;
@@ -19,6 +22,9 @@ pub use excessive_permissions::ExcessivePermissions;
 pub use unpinned_images::UnpinnedImages;
 pub use unpinned_uses::UnpinnedUses;
 pub use use_trusted_publishing::UseTrustedPublishing;
+pub use missing_attestations::MissingAttestations;
+pub use release_isolation::ReleaseIsolation;
+pub use trusted_publishing::TrustedPublishing;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -31,6 +37,9 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &DependabotCooldown,
         &DependabotExecution,
         &UseTrustedPublishing,
+        &MissingAttestations,
+        &ReleaseIsolation,
+        &TrustedPublishing,
     ]
 }
 

@@ -60,12 +60,16 @@ declare_audit! {
     ///     environment: crates-io
     ///     permissions:
     ///       id-token: write
+    ///       attestations: write
     ///     steps:
     ///       - uses: rust-lang/crates-io-auth-action@b7e9a28eded4986ec6b1fa40eeee8f8f165559ec # v1.0.3
     ///         id: auth
     ///       - run: cargo publish
     ///         env:
     ///           CARGO_REGISTRY_TOKEN: ${{ steps.auth.outputs.token }}
+    ///       - uses: actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be # v2.4.0
+    ///         with:
+    ///           subject-path: target/package/*.crate
     /// ```
     ///
     /// ## Fix

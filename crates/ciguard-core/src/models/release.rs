@@ -419,7 +419,11 @@ pub fn command_registry(words: &[String]) -> Option<(Registry, bool)> {
             Registry::GitHubRelease
         }
         "mvn" | "mvnw" | "./mvnw" if has(args, "deploy") => Registry::OtherPackages,
-        "gradle" | "gradlew" if args.iter().any(|a| a.starts_with("publish")) => {
+        "gradle" | "gradlew"
+            if args
+                .iter()
+                .any(|a| a.starts_with("publish") && !a.ends_with("MavenLocal")) =>
+        {
             Registry::OtherPackages
         }
         "vsce" | "ovsx" if has(args, "publish") => Registry::OtherPackages,
@@ -469,6 +473,19 @@ fn container_command(args: &[String]) -> Option<Registry> {
     Some(image_registry(image))
 }
 
+/// The registry a login host names (`ghcr.io`, `docker.io`, ...); Docker Hub when empty.
+pub fn host_registry(host: &str) -> Registry {
+    let host = host
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/');
+    match host {
+        "" | "docker.io" | "index.docker.io" | "registry-1.docker.io" => Registry::DockerHub,
+        h if h.starts_with("ghcr.io") => Registry::Ghcr,
+        _ => Registry::Container,
+    }
+}
+
 /// The registry an image reference points at.
 pub fn image_registry(image: &str) -> Registry {
     let image = image.trim();
@@ -513,7 +530,8 @@ pub fn step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication>
             "pypa/gh-action-pypi-publish" => {
                 let registry =
                     pypi_or_other(input("repository-url").or_else(|| input("repository_url")));
-                let attests = input("attestations").is_none_or(|v| v != "false")
+                let attests = input("password").is_none()
+                    && input("attestations").is_none_or(|v| v != "false")
                     && action_version(file, step)
                         .is_none_or(|(ma, mi)| ma > 1 || (ma == 1 && mi >= 11));
                 pub_of(registry, true, attests)
@@ -595,12 +613,44 @@ pub fn step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication>
                         .collect::<Vec<_>>()
                         .join(" ")
                 ),
-                artifacts: true,
+                artifacts: !is_bare_release_create(&c.words),
                 self_attesting: self_attesting || (registry == Registry::Npm && provenance_env),
                 command: Some(c.line),
             })
         })
         .collect()
+}
+
+/// `gh release create TAG` with no files: a release without assets.
+fn is_bare_release_create(words: &[String]) -> bool {
+    if words.first().is_none_or(|w| w != "gh") || words.get(2).is_none_or(|w| w != "create") {
+        return false;
+    }
+    let with_value = [
+        "-t",
+        "--title",
+        "-n",
+        "--notes",
+        "-F",
+        "--notes-file",
+        "--target",
+        "-R",
+        "--repo",
+        "--discussion-category",
+        "--notes-start-tag",
+    ];
+    let mut positional = 0;
+    let mut skip = false;
+    for w in &words[3..] {
+        if skip {
+            skip = false;
+        } else if with_value.contains(&w.as_str()) {
+            skip = true;
+        } else if !w.starts_with('-') {
+            positional += 1;
+        }
+    }
+    positional < 2
 }
 
 const DEPLOY_ACTIONS: &[&str] = &[
@@ -751,7 +801,7 @@ pub fn step_credentials(
             if !has_long_lived_secret(value) {
                 continue;
             }
-            let registry = match step.input("registry").map(image_registry) {
+            let registry = match step.input("registry").map(host_registry) {
                 Some(r) if *action == "docker/login-action" => r,
                 _ => *default,
             };
@@ -798,11 +848,15 @@ pub fn step_credentials(
             .is_some_and(|w| w == "docker" || w == "podman")
             && c.words.get(1).is_some_and(|w| w == "login")
         {
-            image_registry(
+            host_registry(
                 c.words
                     .iter()
                     .skip(2)
-                    .find(|w| !w.starts_with('-') && !w.contains("${{"))
+                    .find(|w| {
+                        !w.starts_with('-')
+                            && (w.contains('.') || w.contains(':'))
+                            && !w.contains("${{")
+                    })
                     .map_or("", String::as_str),
             )
         } else {
@@ -814,7 +868,6 @@ pub fn step_credentials(
             "--password",
             "--api-key",
             "-k",
-            "-u",
             "--password-stdin",
             "-P",
         ];
