@@ -1,6 +1,6 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Severity};
+use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::{Dependabot, Update};
 
 declare_audit! {
@@ -117,6 +117,18 @@ impl Audit for DependabotCooldown {
                 continue;
             };
             let route = update.route.key("cooldown");
+            if let Some((group_key, _)) = update.node.entry("multi-ecosystem-group") {
+                out.push(
+                    Finding::new(
+                        &Self::META,
+                        "a cooldown on an entry of a `multi-ecosystem-group` splits the group's batched updates",
+                        Location::file(file, key.span(), route.clone(), "cooldown in a multi-ecosystem group"),
+                    )
+                    .severity(Severity::Low)
+                    .persona(Persona::Pedantic)
+                    .related(Location::file(file, group_key.span(), update.route.key("multi-ecosystem-group"), "group")),
+                );
+            }
             let default = cooldown.entry("default-days");
             let number =
                 |n: crate::yaml::Node<'_>| n.as_str().and_then(|s| s.trim().parse::<i64>().ok());

@@ -126,7 +126,16 @@ impl Audit for ReleaseIsolation {
                         first.span,
                         first.route.clone(),
                         "publishes here",
-                    )),
+                    ))
+                    // A release's assets are guarded by the job's own `GITHUB_TOKEN`; a registry
+                    // token or deployment is worth more.
+                    .severity(
+                        if pubs.iter().all(|p| p.registry == Registry::GitHubRelease) {
+                            Severity::Low
+                        } else {
+                            Severity::Medium
+                        },
+                    ),
                 );
             }
             if let Some(trigger) = untrusted {
