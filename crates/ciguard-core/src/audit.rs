@@ -56,7 +56,9 @@ impl AuditMeta {
         let docs = self.documentation();
         let marker = format!("## {heading}\n");
         let start = docs.find(&marker)? + marker.len();
-        let end = docs[start..].find("\n## ").map_or(docs.len(), |i| start + i + 1);
+        let end = docs[start..]
+            .find("\n## ")
+            .map_or(docs.len(), |i| start + i + 1);
         Some(docs[start..end].to_owned())
     }
 }
@@ -95,7 +97,13 @@ pub trait Audit: Send + Sync {
 
     fn action(&self, _cx: &AuditContext<'_>, _action: &Action<'_>, _out: &mut Vec<Finding>) {}
 
-    fn dependabot(&self, _cx: &AuditContext<'_>, _config: &Dependabot<'_>, _out: &mut Vec<Finding>) {}
+    fn dependabot(
+        &self,
+        _cx: &AuditContext<'_>,
+        _config: &Dependabot<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
 }
 
 /// Declares an audit: its doc comment becomes its documentation, the fields its [`AuditMeta`].

@@ -44,7 +44,9 @@ pub fn audit_file<'c>(
             return report;
         }
     };
-    let applicable = audits.iter().filter(|a| a.meta().inputs.contains(&file.kind));
+    let applicable = audits
+        .iter()
+        .filter(|a| a.meta().inputs.contains(&file.kind));
     match file.kind {
         FileKind::Workflow => {
             let (wf, diags) = Workflow::build(file, &doc);

@@ -82,7 +82,12 @@ pub enum Location {
 }
 
 impl Location {
-    pub fn file(file: &Arc<SourceFile>, span: Span, route: Route, label: impl Into<String>) -> Self {
+    pub fn file(
+        file: &Arc<SourceFile>,
+        span: Span,
+        route: Route,
+        label: impl Into<String>,
+    ) -> Self {
         Location::File {
             file: Arc::clone(file),
             span,
@@ -91,7 +96,11 @@ impl Location {
         }
     }
 
-    pub fn setting(subject: impl Into<String>, url: Option<String>, label: impl Into<String>) -> Self {
+    pub fn setting(
+        subject: impl Into<String>,
+        url: Option<String>,
+        label: impl Into<String>,
+    ) -> Self {
         Location::Setting {
             subject: subject.into(),
             url,
@@ -229,7 +238,12 @@ impl Finding {
         self
     }
 
-    pub fn fix(mut self, title: impl Into<String>, applicability: Applicability, edits: Vec<Edit>) -> Self {
+    pub fn fix(
+        mut self,
+        title: impl Into<String>,
+        applicability: Applicability,
+        edits: Vec<Edit>,
+    ) -> Self {
         self.fixes.push(Fix {
             title: title.into(),
             applicability,

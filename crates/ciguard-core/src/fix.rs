@@ -48,8 +48,15 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, String> {
 
 /// Identifies a finding across edits, where its span may have moved.
 fn key(f: &Finding) -> (String, String, String) {
-    (f.audit.to_owned(), f.primary.route_string(), f.message.clone())
+    (
+        f.audit.to_owned(),
+        f.primary.route_string(),
+        f.message.clone(),
+    )
 }
+
+/// Re-audits a candidate text: whether it could be audited, and its findings.
+pub type Reaudit<'a> = dyn Fn(&Arc<SourceFile>) -> (bool, Vec<Finding>) + 'a;
 
 /// Applies, one at a time, every fix whose applicability is in `allowed`. After each, the text is
 /// re-parsed and re-audited with `reaudit` (which returns whether the file could be audited, and
@@ -58,7 +65,7 @@ pub fn apply_fixes(
     file: &Arc<SourceFile>,
     findings: &[Finding],
     allowed: &[Applicability],
-    reaudit: &dyn Fn(&Arc<SourceFile>) -> (bool, Vec<Finding>),
+    reaudit: &Reaudit<'_>,
 ) -> FixOutcome {
     let mut outcome = FixOutcome {
         text: file.text.clone(),
@@ -71,11 +78,19 @@ pub fn apply_fixes(
     for _ in 0..(findings.len() * 2 + 8) {
         let candidate = pending.iter().find_map(|f| {
             f.fixes.iter().find_map(|fix| {
-                let id = (f.audit.to_owned(), f.primary.route_string(), f.message.clone(), fix.title.clone());
-                (allowed.contains(&fix.applicability) && !refused.contains(&id)).then(|| (f.clone(), fix.clone(), id))
+                let id = (
+                    f.audit.to_owned(),
+                    f.primary.route_string(),
+                    f.message.clone(),
+                    fix.title.clone(),
+                );
+                (allowed.contains(&fix.applicability) && !refused.contains(&id))
+                    .then(|| (f.clone(), fix.clone(), id))
             })
         });
-        let Some((finding, fix, id)) = candidate else { break };
+        let Some((finding, fix, id)) = candidate else {
+            break;
+        };
         let label = format!("{}: {}", finding.audit, fix.title);
         let text = match apply_edits(&current.text, &fix.edits) {
             Ok(text) => text,
@@ -88,12 +103,17 @@ pub fn apply_fixes(
         let next = Arc::new(SourceFile::new(current.path.clone(), current.kind, text));
         let (audited, after) = reaudit(&next);
         if !audited {
-            outcome.rejected.push(format!("{label}: the fixed file would not parse as a valid {}", current.kind));
+            outcome.rejected.push(format!(
+                "{label}: the fixed file would not parse as a valid {}",
+                current.kind
+            ));
             refused.insert(id);
             continue;
         }
         if after.iter().any(|f| key(f) == key(&finding)) {
-            outcome.rejected.push(format!("{label}: the finding would remain after the fix"));
+            outcome
+                .rejected
+                .push(format!("{label}: the finding would remain after the fix"));
             refused.insert(id);
             continue;
         }
@@ -117,8 +137,14 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
 /// Replaces `path` with `text` atomically: a temporary file in the same folder, flushed to disk,
 /// given the original's permissions, then renamed over it.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.ciguard-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -141,9 +167,15 @@ mod tests {
 
     #[test]
     fn edits_splice_in_order_and_refuse_overlaps() {
-        let e = [Edit::replace(crate::Span::new(4, 5), "X"), Edit::insert(0, ">")];
+        let e = [
+            Edit::replace(crate::Span::new(4, 5), "X"),
+            Edit::insert(0, ">"),
+        ];
         assert_eq!(apply_edits("abcdef", &e).unwrap(), ">abcdXf");
-        let overlap = [Edit::replace(crate::Span::new(1, 3), "x"), Edit::replace(crate::Span::new(2, 4), "y")];
+        let overlap = [
+            Edit::replace(crate::Span::new(1, 3), "x"),
+            Edit::replace(crate::Span::new(2, 4), "y"),
+        ];
         assert!(apply_edits("abcdef", &overlap).is_err());
     }
 

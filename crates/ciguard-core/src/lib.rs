@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod audits;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod facts;
@@ -12,6 +13,7 @@ pub mod models;
 pub mod report;
 pub mod route;
 pub mod source;
+pub mod suppress;
 pub mod yaml;
 
 pub use audit::{Audit, AuditContext, AuditMeta};

@@ -20,12 +20,18 @@ impl Report {
     /// Orders findings by file, position, audit and message, so output is stable.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
-            (a.primary.path(), a.primary.span().map(|s| s.start), a.audit, &a.message).cmp(&(
-                b.primary.path(),
-                b.primary.span().map(|s| s.start),
-                b.audit,
-                &b.message,
-            ))
+            (
+                a.primary.path(),
+                a.primary.span().map(|s| s.start),
+                a.audit,
+                &a.message,
+            )
+                .cmp(&(
+                    b.primary.path(),
+                    b.primary.span().map(|s| s.start),
+                    b.audit,
+                    &b.message,
+                ))
         });
     }
 }

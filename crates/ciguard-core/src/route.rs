@@ -60,7 +60,12 @@ mod tests {
 
     #[test]
     fn displays_like_a_path() {
-        let r = Route::root().key("jobs").key("build").key("steps").index(2).key("uses");
+        let r = Route::root()
+            .key("jobs")
+            .key("build")
+            .key("steps")
+            .index(2)
+            .key("uses");
         assert_eq!(r.to_string(), "jobs.build.steps[2].uses");
         assert_eq!(Route::root().to_string(), "(root)");
     }

@@ -153,7 +153,9 @@ impl SourceFile {
         let line_span = self.line_span(line);
         let rest = self.slice(Span::new(span.end, line_span.end));
         let hash = rest.find('#')?;
-        if !rest[..hash].trim().is_empty() && !rest[..hash].trim_start().starts_with(['}', ']', ',']) {
+        if !rest[..hash].trim().is_empty()
+            && !rest[..hash].trim_start().starts_with(['}', ']', ','])
+        {
             return None;
         }
         Some(rest[hash + 1..].trim())

@@ -119,7 +119,21 @@ impl Document {
             )
             .help("workflow and action files are small; check that this is the file you meant"));
         }
-        Builder::new(&file.text, limits).run()
+        let mut text = std::borrow::Cow::Borrowed(file.text.as_str());
+        // A closing bracket indented less than its block (valid for libyaml and GitHub, not for
+        // this parser) is moved to the end of the previous line, which keeps every other offset.
+        for _ in 0..64 {
+            match Builder::new(&text, limits).run() {
+                Err(e) if e.message.contains("invalid indentation") => {
+                    match hoist_bracket(&text, e.span.start) {
+                        Some(fixed) => text = std::borrow::Cow::Owned(fixed),
+                        None => return Err(e),
+                    }
+                }
+                other => return other,
+            }
+        }
+        Builder::new(&text, limits).run()
     }
 }
 
@@ -232,12 +246,9 @@ impl<'a> Node<'a> {
             NodeKind::Mapping(entries) => entries,
             _ => &[],
         };
-        slice.iter().map(move |(k, v)| {
-            (
-                Node { doc, id: *k },
-                Node { doc, id: *v }.resolve(),
-            )
-        })
+        slice
+            .iter()
+            .map(move |(k, v)| (Node { doc, id: *k }, Node { doc, id: *v }.resolve()))
     }
 
     /// Items of a sequence.
@@ -359,22 +370,22 @@ impl<'s> Builder<'s> {
     fn byte(&self, char_index: usize) -> usize {
         match &self.char_offsets {
             None => char_index.min(self.text.len()),
-            Some(v) => v
-                .get(char_index)
-                .map_or(self.text.len(), |b| *b as usize),
+            Some(v) => v.get(char_index).map_or(self.text.len(), |b| *b as usize),
         }
     }
 
     fn run(mut self) -> Result<Document, YamlError> {
         let mut parser = Parser::new_from_str(self.text);
-        loop {
-            let Some(next) = parser.next_event() else {
-                break;
-            };
+        while let Some(next) = parser.next_event() {
             let (event, span) = next.map_err(|e| {
                 let at = self.byte(e.marker().index());
-                YamlError::new(format!("invalid YAML: {}", e.info()), Span::new(at, at))
-                    .help("fix the YAML syntax at this position")
+                if e.info().contains("recursion limit") {
+                    YamlError::new("nesting deeper than the parser allows", Span::new(at, at))
+                        .help("no workflow needs this depth; flatten the structure")
+                } else {
+                    YamlError::new(format!("invalid YAML: {}", e.info()), Span::new(at, at))
+                        .help("fix the YAML syntax at this position")
+                }
             })?;
             let span = Span::new(self.byte(span.start.index()), self.byte(span.end.index()));
             match event {
@@ -420,8 +431,11 @@ impl<'s> Builder<'s> {
                     };
                     let size = self.expanded[target.0 as usize];
                     if size == 0 {
-                        return Err(YamlError::new("alias refers to a node that contains it", span)
-                            .help("a recursive alias has no finite value; remove it"));
+                        return Err(YamlError::new(
+                            "alias refers to a node that contains it",
+                            span,
+                        )
+                        .help("a recursive alias has no finite value; remove it"));
                     }
                     let span = Span::new(span.start, span.end.max(span.start + 1));
                     let id = self.push(NodeKind::Alias(target), span, false, size)?;
@@ -468,8 +482,10 @@ impl<'s> Builder<'s> {
                     let (id, kind, children): (NodeId, NodeKind, Vec<NodeId>) = match frame {
                         Frame::Seq { id, items } => (id, NodeKind::Sequence(items.clone()), items),
                         Frame::Map { id, entries, .. } => {
-                            let children =
-                                entries.iter().flat_map(|(k, v)| [*k, *v]).collect::<Vec<_>>();
+                            let children = entries
+                                .iter()
+                                .flat_map(|(k, v)| [*k, *v])
+                                .collect::<Vec<_>>();
                             (id, NodeKind::Mapping(entries), children)
                         }
                     };
@@ -556,8 +572,10 @@ impl<'s> Builder<'s> {
                 None => {
                     let data = &nodes[id.0 as usize];
                     let NodeKind::Scalar { value, style } = &data.kind else {
-                        return Err(YamlError::new("mapping key is not a plain value", data.span)
-                            .help("GitHub only accepts scalar keys; use a string here"));
+                        return Err(
+                            YamlError::new("mapping key is not a plain value", data.span)
+                                .help("GitHub only accepts scalar keys; use a string here"),
+                        );
                     };
                     if value == "<<" && *style == Style::Plain {
                         return Err(merge_key_error(data.span));
@@ -565,7 +583,10 @@ impl<'s> Builder<'s> {
                     if let Some(first) = seen.get(value.as_str()) {
                         let first = *first;
                         return Err(YamlError::new(
-                            format!("duplicate key `{value}` (first defined at byte {})", first.start),
+                            format!(
+                                "duplicate key `{value}` (first defined at byte {})",
+                                first.start
+                            ),
                             data.span,
                         )
                         .help("GitHub rejects duplicate keys; remove or rename one of them"));
@@ -621,9 +642,35 @@ impl<'s> Builder<'s> {
     }
 }
 
+/// Moves a `]`/`}` that starts a line to the end of the previous line, swapping it with the
+/// line break and indentation between them so that the text keeps its length.
+fn hoist_bracket(text: &str, at: usize) -> Option<String> {
+    let bytes = text.as_bytes();
+    if !matches!(bytes.get(at), Some(b']' | b'}')) {
+        return None;
+    }
+    let line_start = text[..at].rfind('\n')?;
+    if !text[line_start + 1..at].bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let prev_start = text[..line_start].rfind('\n').map_or(0, |i| i + 1);
+    if text[prev_start..line_start].contains('#') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..line_start]);
+    out.push(bytes[at] as char);
+    out.push_str(&text[line_start..at]);
+    out.push_str(&text[at + 1..]);
+    Some(out)
+}
+
 fn merge_key_error(span: Span) -> YamlError {
-    YamlError::new("merge keys (`<<`) are not supported by GitHub Actions", span)
-        .help("write the keys out in full instead of merging an anchor")
+    YamlError::new(
+        "merge keys (`<<`) are not supported by GitHub Actions",
+        span,
+    )
+    .help("write the keys out in full instead of merging an anchor")
 }
 
 #[cfg(test)]
@@ -646,7 +693,10 @@ mod tests {
         assert_eq!(file.slice(root.get("a").unwrap().span()), "\"x\\\"y\"");
         assert_eq!(root.get_str("a"), Some("x\"y"));
         assert_eq!(file.slice(root.get("b").unwrap().span()), "'it''s'");
-        assert_eq!(file.slice(root.get("c").unwrap().span()), "|  # keep\n  line");
+        assert_eq!(
+            file.slice(root.get("c").unwrap().span()),
+            "|  # keep\n  line"
+        );
         assert_eq!(file.slice(root.get("d").unwrap().span()), "plain");
     }
 
@@ -674,7 +724,10 @@ mod tests {
     fn aliases_resolve_without_expansion() {
         let (_, doc) = parse("a: &x {k: v}\nb: *x\n");
         let doc = doc.unwrap();
-        assert_eq!(doc.root().unwrap().get("b").unwrap().get_str("k"), Some("v"));
+        assert_eq!(
+            doc.root().unwrap().get("b").unwrap().get_str("k"),
+            Some("v")
+        );
     }
 
     #[test]
@@ -693,9 +746,26 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let err = parse(&"[".repeat(100_000)).1.unwrap_err();
-        assert!(err.message.contains("invalid YAML") || err.message.contains("nesting"), "{err}");
+        assert!(
+            err.message.contains("invalid YAML") || err.message.contains("nesting"),
+            "{err}"
+        );
         let err = parse(&"- ".repeat(50_000)).1.unwrap_err();
-        assert!(err.message.contains("nesting") || err.message.contains("invalid YAML"), "{err}");
+        assert!(
+            err.message.contains("nesting") || err.message.contains("invalid YAML"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn closing_brackets_at_the_block_indent_are_accepted() {
+        let text = "m:\n  p:\n    - [\n      \"a\",\n      \"b\"\n    ]\n    - [c]\n";
+        let (file, doc) = parse(text);
+        let doc = doc.unwrap();
+        let p = doc.root().unwrap().get("m").unwrap().get("p").unwrap();
+        assert_eq!(p.len(), 2);
+        let c = p.items().nth(1).unwrap().items().next().unwrap();
+        assert_eq!(file.slice(c.span()), "c");
     }
 
     #[test]
@@ -719,7 +789,10 @@ mod tests {
         let (file, doc) = parse(text);
         let doc = doc.unwrap();
         let jobs = doc.root().unwrap().get("jobs").unwrap();
-        assert_eq!(file.slice(jobs.span()), "a:\n    runs-on: x\n  b: {runs-on: y}");
+        assert_eq!(
+            file.slice(jobs.span()),
+            "a:\n    runs-on: x\n  b: {runs-on: y}"
+        );
         assert!(jobs.get("b").unwrap().is_flow());
     }
 }

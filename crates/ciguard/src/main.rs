@@ -1,5 +1,6 @@
 //! The `ciguard` command line. Each subcommand lives in its own file under `commands/`.
 
+mod collect;
 mod commands;
 
 use std::process::ExitCode;

@@ -21,6 +21,11 @@ declare_audit! {
     /// and more. `cache: false`, `enable-cache: false`, `lookup-only: true`, `cache-disabled: true`
     /// and `ACTIONS_CACHE_MODE: none` (step, job or workflow `env:`) turn a cache off.
     ///
+    /// Unlike zizmor 1.32, versions from before a default changed are not reported
+    /// (`actions/setup-node@v4` without `cache:`, `actions/setup-go@v3`), and `goreleaser` runs
+    /// with `--snapshot` do not make a job a publishing one. Versions are read from the ref or
+    /// from the comment after a SHA pin; an unknown version is treated as the latest.
+    ///
     /// ## Why is this bad?
     ///
     /// Every workflow run of a repository shares one cache scope per branch, and pull request

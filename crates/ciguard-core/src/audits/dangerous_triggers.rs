@@ -6,13 +6,13 @@ use crate::models::{Step, Workflow};
 declare_audit! {
     /// ## What it does
     ///
-    /// Reports workflows triggered by `pull_request_target` or `workflow_run`, in every form
-    /// (`on: pull_request_target`, a list, or a mapping).
+    /// Reports workflows triggered by `pull_request_target`, `workflow_run` or `issue_comment`,
+    /// in every form (`on: pull_request_target`, a list, or a mapping).
     ///
     /// ## Why is this bad?
     ///
-    /// Both triggers run in the context of the base repository, with its secrets and a token
-    /// that can write, even when a fork's pull request started them. If such a workflow then
+    /// These triggers run in the context of the base repository, with its secrets and a token
+    /// that can write, even when a fork's pull request (or anyone's comment) started them. If such a workflow then
     /// checks out or runs the pull request's code (a checkout of
     /// `${{ github.event.pull_request.head.sha }}`, `gh pr checkout`, or the artifacts of the
     /// triggering run), anyone who can open a pull request can run code with those privileges:
@@ -84,12 +84,25 @@ impl Audit for DangerousTriggers {
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for trigger in &wf.triggers {
             let why = match trigger.event {
-                "pull_request_target" => "runs with the base repository's secrets and write token, even for pull requests from forks",
-                "workflow_run" => "runs with the base repository's secrets and write token after a workflow that a fork's pull request can start",
+                "pull_request_target" => {
+                    "runs with the base repository's secrets and write token, even for pull requests from forks"
+                }
+                "workflow_run" => {
+                    "runs with the base repository's secrets and write token after a workflow that a fork's pull request can start"
+                }
+                "issue_comment" => {
+                    "runs with the base repository's secrets and write token for a comment anyone can post"
+                }
                 _ => continue,
             };
-            let location = Location::file(wf.file, trigger.name_node.span(), trigger_route(trigger.event), "triggered here");
-            let mut finding = Finding::new(&Self::META, format!("`{}` {why}", trigger.event), location);
+            let location = Location::file(
+                wf.file,
+                trigger.name_node.span(),
+                trigger_route(trigger.event),
+                "triggered here",
+            );
+            let mut finding =
+                Finding::new(&Self::META, format!("`{}` {why}", trigger.event), location);
             let runs_untrusted: Vec<_> = wf
                 .steps()
                 .filter(|(_, step)| checks_out_untrusted(step))
@@ -98,7 +111,9 @@ impl Audit for DangerousTriggers {
                 out.push(finding);
                 continue;
             }
-            finding = finding.severity(Severity::High).confidence(Confidence::High);
+            finding = finding
+                .severity(Severity::High)
+                .confidence(Confidence::High);
             for (_, step) in runs_untrusted {
                 finding = finding.related(Location::file(
                     wf.file,

@@ -1,9 +1,10 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Severity};
+use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::Workflow;
 use crate::models::permissions::write_scopes;
 use crate::route::Route;
+use crate::source::Span;
 
 declare_audit! {
     /// ## What it does
@@ -83,26 +84,42 @@ impl Audit for ExcessivePermissions {
         let top = Route::root().key("permissions");
         match wf.permissions() {
             None => {
-                let jobs_without: Vec<_> = wf.jobs.iter().filter(|j| j.permissions().is_none()).collect();
+                let jobs_without: Vec<_> = wf
+                    .jobs
+                    .iter()
+                    .filter(|j| j.permissions().is_none())
+                    .collect();
+                let at = Location::file(
+                    file,
+                    Span::new(wf.root.span().start, wf.root.span().start),
+                    Route::root(),
+                    "no `permissions:` at workflow level",
+                );
+                if jobs_without.is_empty() {
+                    let mut finding = Finding::new(&Self::META, "workflow has no `permissions:`; start it at `permissions: {}` so new jobs get no access by default", at)
+                        .severity(Severity::Low)
+                        .confidence(Confidence::High);
+                    if let Some(edit) = insert_empty_permissions(wf) {
+                        finding = finding.fix(
+                            "add `permissions: {}` at workflow level",
+                            Applicability::Safe,
+                            vec![edit],
+                        );
+                    }
+                    out.push(finding);
+                } else {
+                    out.push(Finding::new(
+                        &Self::META,
+                        format!("workflow has no `permissions:`, so {} job(s) get the repository's default token permissions", jobs_without.len()),
+                        at,
+                    ));
+                }
                 for job in &jobs_without {
                     out.push(Finding::new(
                         &Self::META,
                         format!("job `{}` runs with the repository's default token permissions, which may be read-write", job.id),
                         Location::file(file, job.id_node.span(), job.route.clone(), "no `permissions:` here or at workflow level"),
                     ));
-                }
-                if jobs_without.is_empty() && !wf.jobs.is_empty() {
-                    let mut finding = Finding::new(
-                        &Self::META,
-                        "workflow has no `permissions:`; start it at `permissions: {}` so new jobs get no access by default",
-                        Location::file(file, wf.on.span(), Route::root().key("on"), "add `permissions: {}` at workflow level"),
-                    )
-                    .severity(Severity::Low)
-                    .confidence(Confidence::High);
-                    if let Some(edit) = insert_empty_permissions(wf) {
-                        finding = finding.fix("add `permissions: {}` at workflow level", Applicability::Safe, vec![edit]);
-                    }
-                    out.push(finding);
                 }
             }
             Some(perms) => {
@@ -112,7 +129,14 @@ impl Audit for ExcessivePermissions {
         }
         for job in &wf.jobs {
             if let Some(perms) = job.permissions() {
-                check_block(file, perms, &job.route.key("permissions"), false, false, out);
+                check_block(
+                    file,
+                    perms,
+                    &job.route.key("permissions"),
+                    false,
+                    false,
+                    out,
+                );
             }
         }
     }
@@ -127,30 +151,57 @@ fn check_block(
     out: &mut Vec<Finding>,
 ) {
     let meta = &ExcessivePermissions::META;
-    let here = if workflow_level { "at workflow level" } else { "on this job" };
+    let here = if workflow_level {
+        "at workflow level"
+    } else {
+        "on this job"
+    };
     match perms.as_str() {
         Some("write-all") => out.push(
-            Finding::new(meta, format!("`write-all` grants every scope write access {here}"), Location::file(file, perms.span(), route.clone(), "write access to everything"))
-                .severity(Severity::High)
-                .confidence(Confidence::High),
+            Finding::new(
+                meta,
+                format!("`write-all` grants every scope write access {here}"),
+                Location::file(
+                    file,
+                    perms.span(),
+                    route.clone(),
+                    "write access to everything",
+                ),
+            )
+            .severity(Severity::High)
+            .confidence(Confidence::High),
         ),
         Some("read-all") => out.push(
-            Finding::new(meta, format!("`read-all` grants read access to every scope {here}"), Location::file(file, perms.span(), route.clone(), "read access to everything"))
-                .severity(Severity::Medium)
-                .confidence(Confidence::High),
+            Finding::new(
+                meta,
+                format!("`read-all` grants read access to every scope {here}"),
+                Location::file(
+                    file,
+                    perms.span(),
+                    route.clone(),
+                    "read access to everything",
+                ),
+            )
+            .severity(Severity::Medium)
+            .confidence(Confidence::High),
         ),
         _ if workflow_level => {
             for (scope, node) in write_scopes(perms) {
-                let severity = if multi_job { Severity::High } else { Severity::Medium };
-                out.push(
-                    Finding::new(
-                        meta,
-                        format!("`{scope}: write` at workflow level is granted to every job; grant it on the job that needs it"),
-                        Location::file(file, node.span(), route.key(scope), "granted to every job"),
-                    )
-                    .severity(severity)
-                    .confidence(Confidence::High),
+                let message = format!(
+                    "`{scope}: write` at workflow level is granted to every job; grant it on the job that needs it"
                 );
+                let finding = Finding::new(
+                    meta,
+                    message,
+                    Location::file(file, node.span(), route.key(scope), "granted to every job"),
+                )
+                .confidence(Confidence::High);
+                // With one job it is the same grant today; moving it keeps future jobs safe.
+                out.push(if multi_job {
+                    finding.severity(Severity::High)
+                } else {
+                    finding.severity(Severity::Low).persona(Persona::Pedantic)
+                });
             }
         }
         _ => {}
@@ -168,6 +219,10 @@ fn insert_empty_permissions(wf: &Workflow<'_>) -> Option<Edit> {
     if line_start != at {
         return None;
     }
-    let newline = if wf.file.text.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = if wf.file.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     Some(Edit::insert(at, format!("permissions: {{}}{newline}")))
 }

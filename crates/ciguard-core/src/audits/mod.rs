@@ -13,6 +13,7 @@ mod use_trusted_publishing;
 mod missing_attestations;
 mod release_isolation;
 mod trusted_publishing;
+mod unused_ignore;
 
 pub use cache_poisoning::CachePoisoning;
 pub use dangerous_triggers::DangerousTriggers;
@@ -25,6 +26,7 @@ pub use use_trusted_publishing::UseTrustedPublishing;
 pub use missing_attestations::MissingAttestations;
 pub use release_isolation::ReleaseIsolation;
 pub use trusted_publishing::TrustedPublishing;
+pub use unused_ignore::UnusedIgnore;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -40,6 +42,7 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &MissingAttestations,
         &ReleaseIsolation,
         &TrustedPublishing,
+        &UnusedIgnore,
     ]
 }
 

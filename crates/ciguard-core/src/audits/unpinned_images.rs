@@ -79,7 +79,12 @@ impl Audit for UnpinnedImages {
                 for (name, service) in services.entries() {
                     let name = name.as_str().unwrap_or_default();
                     let image = service.get("image").unwrap_or(service);
-                    check(wf.file, image, job.route.key("services").key(name).key("image"), out);
+                    check(
+                        wf.file,
+                        image,
+                        job.route.key("services").key(name).key("image"),
+                        out,
+                    );
                 }
             }
             for step in job.steps() {
@@ -94,7 +99,12 @@ impl Audit for UnpinnedImages {
         if let ActionRuns::Docker { image } = &action.runs
             && image.as_str().is_some_and(|s| s.starts_with("docker://"))
         {
-            check(action.file, *image, Route::root().key("runs").key("image"), out);
+            check(
+                action.file,
+                *image,
+                Route::root().key("runs").key("image"),
+                out,
+            );
         }
         for step in action.steps() {
             if let (Some(node), Some(Uses::Docker(_))) = (step.uses, step.uses_ref()) {

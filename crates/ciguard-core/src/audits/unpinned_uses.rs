@@ -115,9 +115,9 @@ fn policy_for(policies: &[(String, Policy)], uses: &RepositoryUses<'_>) -> Polic
             pattern == "*"
                 || *pattern == name
                 || *pattern == uses.slug().to_ascii_lowercase()
-                || pattern
-                    .strip_suffix("/*")
-                    .is_some_and(|prefix| prefix == owner || name.starts_with(&format!("{prefix}/")))
+                || pattern.strip_suffix("/*").is_some_and(|prefix| {
+                    prefix == owner || name.starts_with(&format!("{prefix}/"))
+                })
         })
         .max_by_key(|(pattern, _)| if pattern == "*" { 0 } else { pattern.len() })
         .map_or(Policy::HashPin, |(_, p)| *p)
@@ -131,9 +131,13 @@ impl Audit for UnpinnedUses {
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
         for (key, value) in options {
             if key != "policies" {
-                return Err(format!("`unpinned-uses` has no option `{key}`; it takes `policies`"));
+                return Err(format!(
+                    "`unpinned-uses` has no option `{key}`; it takes `policies`"
+                ));
             }
-            let table = value.as_table().ok_or("`policies` must be a table of pattern = policy")?;
+            let table = value
+                .as_table()
+                .ok_or("`policies` must be a table of pattern = policy")?;
             for (pattern, policy) in table {
                 if policy.as_str().and_then(Policy::parse).is_none() {
                     return Err(format!(
@@ -160,7 +164,12 @@ impl Audit for UnpinnedUses {
     }
 }
 
-fn check_steps(file: &std::sync::Arc<SourceFile>, steps: &[Step<'_>], policies: &[(String, Policy)], out: &mut Vec<Finding>) {
+fn check_steps(
+    file: &std::sync::Arc<SourceFile>,
+    steps: &[Step<'_>],
+    policies: &[(String, Policy)],
+    out: &mut Vec<Finding>,
+) {
     for step in steps {
         if let (Some(node), Some(Uses::Repository(uses))) = (step.uses, step.uses_ref()) {
             check(file, node, step.route.key("uses"), &uses, policies, out);
@@ -218,7 +227,10 @@ mod tests {
             ("actions/*".to_owned(), Policy::RefPin),
             ("actions/checkout".to_owned(), Policy::HashPin),
         ];
-        assert_eq!(policy_for(&p, &uses("actions/checkout@v4")), Policy::HashPin);
+        assert_eq!(
+            policy_for(&p, &uses("actions/checkout@v4")),
+            Policy::HashPin
+        );
         assert_eq!(policy_for(&p, &uses("actions/setup-go@v5")), Policy::RefPin);
         assert_eq!(policy_for(&p, &uses("other/thing@v1")), Policy::Any);
         assert_eq!(policy_for(&[], &uses("other/thing@v1")), Policy::HashPin);

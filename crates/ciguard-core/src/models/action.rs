@@ -11,10 +11,16 @@ use crate::yaml::{Document, Node};
 
 #[derive(Debug, Clone)]
 pub enum ActionRuns<'a> {
-    Composite { steps: Vec<Step<'a>> },
-    Docker { image: Node<'a> },
+    Composite {
+        steps: Vec<Step<'a>>,
+    },
+    Docker {
+        image: Node<'a>,
+    },
     /// A JavaScript action (`node20`, `node24`, ...).
-    Node { using: &'a str },
+    Node {
+        using: &'a str,
+    },
 }
 
 pub struct Action<'a> {
@@ -37,19 +43,34 @@ impl<'a> Action<'a> {
         self.root.get(key)
     }
 
-    pub fn build(file: &'a Arc<SourceFile>, doc: &'a Document) -> (Option<Action<'a>>, Vec<Diagnostic>) {
+    pub fn build(
+        file: &'a Arc<SourceFile>,
+        doc: &'a Document,
+    ) -> (Option<Action<'a>>, Vec<Diagnostic>) {
         let mut ck = Checker::new(file);
         let Some(root) = doc.root() else {
-            ck.error(Default::default(), "action file is empty", "an action needs `name:` and `runs:`");
+            ck.error(
+                Default::default(),
+                "action file is empty",
+                "an action needs `name:` and `runs:`",
+            );
             return (None, ck.diagnostics);
         };
         if !root.is_mapping() {
-            ck.error(root.span(), "an action must be a mapping", "start the file with `name:` and `runs:` keys");
+            ck.error(
+                root.span(),
+                "an action must be a mapping",
+                "start the file with `name:` and `runs:` keys",
+            );
             return (None, ck.diagnostics);
         }
         let Some(runs_node) = root.get("runs").filter(|r| r.is_mapping()) else {
             let span = root.get("runs").map_or(root.span(), |r| r.span());
-            ck.error(span, "action has no `runs:` mapping", "add `runs:` with `using: composite`, `docker` or `node24`");
+            ck.error(
+                span,
+                "action has no `runs:` mapping",
+                "add `runs:` with `using: composite`, `docker` or `node24`",
+            );
             return (None, ck.diagnostics);
         };
         let route = Route::root().key("runs");
@@ -60,7 +81,11 @@ impl<'a> Action<'a> {
                     Some(s) if !is_expression(s) => parse_steps(&mut ck, s, &route.key("steps")),
                     Some(_) => Vec::new(),
                     None => {
-                        ck.error(runs_node.span(), "composite action has no `runs.steps`", "add the steps the action runs");
+                        ck.error(
+                            runs_node.span(),
+                            "composite action has no `runs.steps`",
+                            "add the steps the action runs",
+                        );
                         Vec::new()
                     }
                 };
@@ -69,20 +94,39 @@ impl<'a> Action<'a> {
             "docker" => match runs_node.get("image") {
                 Some(image) => ActionRuns::Docker { image },
                 None => {
-                    ck.error(runs_node.span(), "docker action has no `runs.image`", "name a Dockerfile or a `docker://` image");
+                    ck.error(
+                        runs_node.span(),
+                        "docker action has no `runs.image`",
+                        "name a Dockerfile or a `docker://` image",
+                    );
                     return (None, ck.diagnostics);
                 }
             },
             u if u.starts_with("node") => ActionRuns::Node { using: u },
             other => {
-                let span = runs_node.get("using").map_or(runs_node.span(), |u| u.span());
-                ck.error(span, format!("unknown `runs.using: {other}`"), "use `composite`, `docker`, or a Node.js version such as `node24`");
+                let span = runs_node
+                    .get("using")
+                    .map_or(runs_node.span(), |u| u.span());
+                ck.error(
+                    span,
+                    format!("unknown `runs.using: {other}`"),
+                    "use `composite`, `docker`, or a Node.js version such as `node24`",
+                );
                 return (None, ck.diagnostics);
             }
         };
         if ck.has_errors() {
             return (None, ck.diagnostics);
         }
-        (Some(Action { file, doc, root, runs, runs_node }), ck.diagnostics)
+        (
+            Some(Action {
+                file,
+                doc,
+                root,
+                runs,
+                runs_node,
+            }),
+            ck.diagnostics,
+        )
     }
 }

@@ -29,11 +29,18 @@ pub struct Dependabot<'a> {
 }
 
 impl<'a> Dependabot<'a> {
-    pub fn build(file: &'a Arc<SourceFile>, doc: &'a Document) -> (Option<Dependabot<'a>>, Vec<Diagnostic>) {
+    pub fn build(
+        file: &'a Arc<SourceFile>,
+        doc: &'a Document,
+    ) -> (Option<Dependabot<'a>>, Vec<Diagnostic>) {
         let mut ck = Checker::new(file);
         let Some(root) = doc.root().filter(|r| r.is_mapping()) else {
             let span = doc.root().map(|r| r.span()).unwrap_or_default();
-            ck.error(span, "a Dependabot configuration must be a mapping", "start with `version: 2` and `updates:`");
+            ck.error(
+                span,
+                "a Dependabot configuration must be a mapping",
+                "start with `version: 2` and `updates:`",
+            );
             return (None, ck.diagnostics);
         };
         let mut updates = Vec::new();
@@ -42,22 +49,51 @@ impl<'a> Dependabot<'a> {
                 for (index, node) in list.items().enumerate() {
                     let route = Route::root().key("updates").index(index);
                     if !node.is_mapping() {
-                        ck.error(node.span(), format!("`{route}` must be a mapping"), "give each entry `package-ecosystem:`, `directory:` and `schedule:`");
+                        ck.error(
+                            node.span(),
+                            format!("`{route}` must be a mapping"),
+                            "give each entry `package-ecosystem:`, `directory:` and `schedule:`",
+                        );
                         continue;
                     }
                     let ecosystem = node.get_str("package-ecosystem").unwrap_or_default();
                     if ecosystem.is_empty() {
-                        ck.error(node.span(), format!("`{route}` has no `package-ecosystem`"), "name the ecosystem, e.g. `package-ecosystem: github-actions`");
+                        ck.error(
+                            node.span(),
+                            format!("`{route}` has no `package-ecosystem`"),
+                            "name the ecosystem, e.g. `package-ecosystem: github-actions`",
+                        );
                     }
-                    updates.push(Update { index, node, route, ecosystem });
+                    updates.push(Update {
+                        index,
+                        node,
+                        route,
+                        ecosystem,
+                    });
                 }
             }
-            Some(other) => ck.error(other.span(), "`updates` must be a list", "write each update as a `- ` item"),
-            None => ck.error(root.span(), "Dependabot configuration has no `updates:`", "add an `updates:` list"),
+            Some(other) => ck.error(
+                other.span(),
+                "`updates` must be a list",
+                "write each update as a `- ` item",
+            ),
+            None => ck.error(
+                root.span(),
+                "Dependabot configuration has no `updates:`",
+                "add an `updates:` list",
+            ),
         }
         if ck.has_errors() {
             return (None, ck.diagnostics);
         }
-        (Some(Dependabot { file, doc, root, updates }), ck.diagnostics)
+        (
+            Some(Dependabot {
+                file,
+                doc,
+                root,
+                updates,
+            }),
+            ck.diagnostics,
+        )
     }
 }

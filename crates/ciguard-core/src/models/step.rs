@@ -57,7 +57,11 @@ impl<'a> Step<'a> {
     }
 }
 
-pub(crate) fn parse_steps<'a>(checker: &mut Checker<'_>, node: Node<'a>, route: &Route) -> Vec<Step<'a>> {
+pub(crate) fn parse_steps<'a>(
+    checker: &mut Checker<'_>,
+    node: Node<'a>,
+    route: &Route,
+) -> Vec<Step<'a>> {
     if !node.is_sequence() {
         checker.error(
             node.span(),
@@ -95,19 +99,31 @@ pub(crate) fn parse_steps<'a>(checker: &mut Checker<'_>, node: Node<'a>, route: 
         if let Some(u) = uses
             && !u.is_scalar()
         {
-            checker.error(u.span(), format!("`{route}.uses` must be a string"), "write `owner/repo@ref`, `./path` or `docker://image`");
+            checker.error(
+                u.span(),
+                format!("`{route}.uses` must be a string"),
+                "write `owner/repo@ref`, `./path` or `docker://image`",
+            );
         }
         if let Some(r) = run
             && !r.is_scalar()
         {
-            checker.error(r.span(), format!("`{route}.run` must be a string"), "write the script as a string, e.g. with `run: |`");
+            checker.error(
+                r.span(),
+                format!("`{route}.run` must be a string"),
+                "write the script as a string, e.g. with `run: |`",
+            );
         }
         for key in ["with", "env"] {
             if let Some(v) = item.get(key)
                 && !v.is_mapping()
                 && !is_expression(v)
             {
-                checker.error(v.span(), format!("`{route}.{key}` must be a mapping"), format!("write `{key}:` as `name: value` pairs"));
+                checker.error(
+                    v.span(),
+                    format!("`{route}.{key}` must be a mapping"),
+                    format!("write `{key}:` as `name: value` pairs"),
+                );
             }
         }
         steps.push(Step {

@@ -116,12 +116,17 @@ mod tests {
         let Some(Uses::Repository(r)) = Uses::parse("github/codeql-action/init@v3") else {
             panic!()
         };
-        assert_eq!((r.owner, r.repo, r.path, r.git_ref), ("github", "codeql-action", Some("init"), Some("v3")));
+        assert_eq!(
+            (r.owner, r.repo, r.path, r.git_ref),
+            ("github", "codeql-action", Some("init"), Some("v3"))
+        );
         let Some(Uses::Repository(r)) = Uses::parse("o/r/.github/workflows/x.yml@main") else {
             panic!()
         };
         assert!(r.is_reusable_workflow());
-        let Some(Uses::Docker(d)) = Uses::parse("docker://alpine@sha256:0000000000000000000000000000000000000000000000000000000000000000") else {
+        let Some(Uses::Docker(d)) = Uses::parse(
+            "docker://alpine@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        ) else {
             panic!()
         };
         assert!(d.is_digest_pinned());

@@ -12,13 +12,43 @@ use crate::yaml::{Document, Node};
 
 /// Events GitHub accepts under `on:`.
 const EVENTS: &[&str] = &[
-    "branch_protection_rule", "check_run", "check_suite", "create", "delete", "deployment",
-    "deployment_status", "discussion", "discussion_comment", "fork", "gollum", "image_version",
-    "issue_comment", "issues", "label", "merge_group", "milestone", "page_build", "project",
-    "project_card", "project_column", "public", "pull_request", "pull_request_comment",
-    "pull_request_review", "pull_request_review_comment", "pull_request_target", "push",
-    "registry_package", "release", "repository_dispatch", "schedule", "status", "watch",
-    "workflow_call", "workflow_dispatch", "workflow_run",
+    "branch_protection_rule",
+    "check_run",
+    "check_suite",
+    "create",
+    "delete",
+    "deployment",
+    "deployment_status",
+    "discussion",
+    "discussion_comment",
+    "fork",
+    "gollum",
+    "image_version",
+    "issue_comment",
+    "issues",
+    "label",
+    "merge_group",
+    "milestone",
+    "page_build",
+    "project",
+    "project_card",
+    "project_column",
+    "public",
+    "pull_request",
+    "pull_request_comment",
+    "pull_request_review",
+    "pull_request_review_comment",
+    "pull_request_target",
+    "push",
+    "registry_package",
+    "release",
+    "repository_dispatch",
+    "schedule",
+    "status",
+    "watch",
+    "workflow_call",
+    "workflow_dispatch",
+    "workflow_run",
 ];
 
 const INPUT_TYPES: &[&str] = &["boolean", "choice", "number", "environment", "string"];
@@ -34,9 +64,13 @@ pub struct Trigger<'a> {
 
 #[derive(Debug, Clone)]
 pub enum JobKind<'a> {
-    Normal { steps: Vec<Step<'a>> },
+    Normal {
+        steps: Vec<Step<'a>>,
+    },
     /// A call to a reusable workflow.
-    Reusable { uses: Node<'a> },
+    Reusable {
+        uses: Node<'a>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -104,7 +138,9 @@ impl<'a> Workflow<'a> {
 
     /// Every step of every job, with its job.
     pub fn steps(&self) -> impl Iterator<Item = (&Job<'a>, &Step<'a>)> {
-        self.jobs.iter().flat_map(|j| j.steps().iter().map(move |s| (j, s)))
+        self.jobs
+            .iter()
+            .flat_map(|j| j.steps().iter().map(move |s| (j, s)))
     }
 
     /// Builds the view; returns the problems found, and `None` when the file cannot be audited.
@@ -114,17 +150,29 @@ impl<'a> Workflow<'a> {
     ) -> (Option<Workflow<'a>>, Vec<crate::diagnostic::Diagnostic>) {
         let mut ck = Checker::new(file);
         let Some(root) = doc.root() else {
-            ck.error(Default::default(), "workflow file is empty", "a workflow needs `on:` and `jobs:`");
+            ck.error(
+                Default::default(),
+                "workflow file is empty",
+                "a workflow needs `on:` and `jobs:`",
+            );
             return (None, ck.diagnostics);
         };
         if !root.is_mapping() {
-            ck.error(root.span(), "a workflow must be a mapping", "start the file with `name:`, `on:` and `jobs:` keys");
+            ck.error(
+                root.span(),
+                "a workflow must be a mapping",
+                "start the file with `name:`, `on:` and `jobs:` keys",
+            );
             return (None, ck.diagnostics);
         }
         let on = match root.get("on") {
             Some(on) => on,
             None => {
-                ck.error(root.span(), "workflow has no `on:` trigger", "add `on:` with the events that start it");
+                ck.error(
+                    root.span(),
+                    "workflow has no `on:` trigger",
+                    "add `on:` with the events that start it",
+                );
                 return (None, ck.diagnostics);
             }
         };
@@ -135,11 +183,19 @@ impl<'a> Workflow<'a> {
         let jobs = match root.get("jobs") {
             Some(jobs) if jobs.is_mapping() => parse_jobs(&mut ck, jobs),
             Some(jobs) => {
-                ck.error(jobs.span(), "`jobs` must be a mapping of job ids to jobs", "write `jobs:` as `id: {runs-on: ..., steps: [...]}` entries");
+                ck.error(
+                    jobs.span(),
+                    "`jobs` must be a mapping of job ids to jobs",
+                    "write `jobs:` as `id: {runs-on: ..., steps: [...]}` entries",
+                );
                 Vec::new()
             }
             None => {
-                ck.error(root.span(), "workflow has no `jobs:`", "add at least one job under `jobs:`");
+                ck.error(
+                    root.span(),
+                    "workflow has no `jobs:`",
+                    "add at least one job under `jobs:`",
+                );
                 Vec::new()
             }
         };
@@ -160,34 +216,43 @@ impl<'a> Workflow<'a> {
 
 fn parse_triggers<'a>(ck: &mut Checker<'_>, on: Node<'a>) -> Vec<Trigger<'a>> {
     let mut triggers = Vec::new();
-    let mut add = |ck: &mut Checker<'_>, event: &'a str, name_node: Node<'a>, config: Option<Node<'a>>| {
-        if !EVENTS.contains(&event) {
-            ck.warning(
-                name_node.span(),
-                format!("unknown event `{event}`"),
-                "check the spelling against GitHub's list of workflow events",
-            );
-        }
-        triggers.push(Trigger {
-            event,
-            name_node,
-            config,
-        });
-    };
+    let mut add =
+        |ck: &mut Checker<'_>, event: &'a str, name_node: Node<'a>, config: Option<Node<'a>>| {
+            if !EVENTS.contains(&event) {
+                ck.warning(
+                    name_node.span(),
+                    format!("unknown event `{event}`"),
+                    "check the spelling against GitHub's list of workflow events",
+                );
+            }
+            triggers.push(Trigger {
+                event,
+                name_node,
+                config,
+            });
+        };
     if let Some(event) = on.as_str() {
         add(ck, event, on, None);
     } else if on.is_sequence() {
         for item in on.items() {
             match item.as_str() {
                 Some(event) => add(ck, event, item, None),
-                None => ck.error(item.span(), "an `on:` list must hold event names", "write `on: [push, pull_request]`, or use a mapping to configure events"),
+                None => ck.error(
+                    item.span(),
+                    "an `on:` list must hold event names",
+                    "write `on: [push, pull_request]`, or use a mapping to configure events",
+                ),
             }
         }
     } else if on.is_mapping() {
         for (k, v) in on.entries() {
             let Some(event) = k.as_str() else { continue };
             if !(v.is_null() || v.is_mapping() || (event == "schedule" && v.is_sequence())) {
-                ck.error(v.span(), format!("`on.{event}` must be a mapping or empty"), format!("write `{event}:` with filters such as `branches:`, or leave it empty"));
+                ck.error(
+                    v.span(),
+                    format!("`on.{event}` must be a mapping or empty"),
+                    format!("write `{event}:` with filters such as `branches:`, or leave it empty"),
+                );
                 continue;
             }
             if event == "workflow_dispatch" || event == "workflow_call" {
@@ -196,15 +261,23 @@ fn parse_triggers<'a>(ck: &mut Checker<'_>, on: Node<'a>) -> Vec<Trigger<'a>> {
             add(ck, event, k, v.is_mapping().then_some(v));
         }
     } else {
-        ck.error(on.span(), "`on:` must be an event, a list of events or a mapping", "write e.g. `on: push` or `on: [push, pull_request]`");
+        ck.error(
+            on.span(),
+            "`on:` must be an event, a list of events or a mapping",
+            "write e.g. `on: push` or `on: [push, pull_request]`",
+        );
     }
     triggers
 }
 
 fn check_inputs(ck: &mut Checker<'_>, event: &str, config: Node<'_>) {
-    let Some(inputs) = config.get("inputs") else { return };
+    let Some(inputs) = config.get("inputs") else {
+        return;
+    };
     for (name, input) in inputs.entries() {
-        let Some(ty) = input.get("type") else { continue };
+        let Some(ty) = input.get("type") else {
+            continue;
+        };
         let ty_str = ty.as_str().unwrap_or_default();
         let allowed: &[&str] = if event == "workflow_call" {
             &["boolean", "number", "string"]
@@ -214,7 +287,10 @@ fn check_inputs(ck: &mut Checker<'_>, event: &str, config: Node<'_>) {
         if !allowed.contains(&ty_str) {
             ck.warning(
                 ty.span(),
-                format!("input `{}` of `{event}` has type `{ty_str}`, which GitHub does not know", name.as_str().unwrap_or("?")),
+                format!(
+                    "input `{}` of `{event}` has type `{ty_str}`, which GitHub does not know",
+                    name.as_str().unwrap_or("?")
+                ),
                 format!("use one of: {}", allowed.join(", ")),
             );
         }
@@ -227,7 +303,11 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
         let Some(id) = id_node.as_str() else { continue };
         let route = Route::root().key("jobs").key(id);
         if !node.is_mapping() {
-            ck.error(node.span(), format!("job `{id}` must be a mapping"), "give the job `runs-on:` and `steps:`, or `uses:` to call a reusable workflow");
+            ck.error(
+                node.span(),
+                format!("job `{id}` must be a mapping"),
+                "give the job `runs-on:` and `steps:`, or `uses:` to call a reusable workflow",
+            );
             continue;
         }
         if let Some(p) = node.get("permissions") {
@@ -240,7 +320,11 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
             JobKind::Reusable { uses }
         } else {
             if node.get("runs-on").is_none() {
-                ck.error(id_node.span(), format!("job `{id}` has no `runs-on:`"), "add `runs-on:` with a runner label, or `uses:` to call a reusable workflow");
+                ck.error(
+                    id_node.span(),
+                    format!("job `{id}` has no `runs-on:`"),
+                    "add `runs-on:` with a runner label, or `uses:` to call a reusable workflow",
+                );
             }
             let steps = match node.get("steps") {
                 Some(s) if is_expression(s) => Vec::new(),

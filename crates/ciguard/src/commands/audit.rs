@@ -1,15 +1,359 @@
-//! `ciguard audit`: collect, parse, audit, filter, render or fix.
+//! `ciguard audit`: collect, parse, audit, suppress, filter, then render or fix.
 
+use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use ciguard_core::audit::{Audit, AuditContext};
+use ciguard_core::config::Config;
+use ciguard_core::diagnostic::Diagnostic;
+use ciguard_core::engine::audit_file;
+use ciguard_core::facts::Facts;
+use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
+use ciguard_core::suppress::{Baseline, apply_inline_ignores};
+use ciguard_core::yaml::Limits;
+use ciguard_core::{
+    Applicability, Confidence, FileKind, Finding, Persona, Report, Severity, SourceFile, audits,
+};
+use rayon::prelude::*;
+
+use crate::collect::{self, Candidate};
+use crate::commands::exit;
+use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FixMode {
+    /// Apply safe fixes only.
+    Safe,
+    /// Apply unsafe fixes only.
+    Unsafe,
+    /// Apply safe and unsafe fixes.
+    All,
+}
+
+impl FixMode {
+    fn applicabilities(self) -> &'static [Applicability] {
+        match self {
+            FixMode::Safe => &[Applicability::Safe],
+            FixMode::Unsafe => &[Applicability::Unsafe],
+            FixMode::All => &[Applicability::Safe, Applicability::Unsafe],
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// Files or directories to audit, or `-` for one document on stdin.
     #[arg(default_value = ".")]
     pub inputs: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Plain)]
+    pub format: OutputFormat,
+
+    /// When to colour plain output (`auto` honours NO_COLOR and whether stdout is a terminal).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Which kinds of files to collect from directories.
+    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot", value_parser = parse_kind)]
+    pub collect: Vec<FileKind>,
+
+    /// Use this configuration file for every input instead of discovering one.
+    #[arg(long, conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore configuration files.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Who the report is for: `regular` findings only, `pedantic` adds hardening advice,
+    /// `auditor` adds low-signal leads.
+    #[arg(long, value_enum, default_value_t = PersonaArg::Regular)]
+    pub persona: PersonaArg,
+
+    /// Hide findings below this severity.
+    #[arg(long, value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
+
+    /// Hide findings below this confidence.
+    #[arg(long, value_parser = parse_confidence)]
+    pub min_confidence: Option<Confidence>,
+
+    /// Report only findings that are not in this baseline.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings (every persona) in this baseline file, then report as usual.
+    #[arg(long)]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Apply fixes in place: `safe` (the default when no value is given), `unsafe`, or `all`.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "safe")]
+    pub fix: Option<FixMode>,
+
+    /// Show the fixes as a unified diff on stdout instead of writing them.
+    #[arg(long)]
+    pub diff: bool,
 }
 
-pub fn run(_args: AuditArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet wired")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PersonaArg {
+    Regular,
+    Pedantic,
+    Auditor,
+}
+
+impl PersonaArg {
+    fn persona(self) -> Persona {
+        match self {
+            PersonaArg::Regular => Persona::Regular,
+            PersonaArg::Pedantic => Persona::Pedantic,
+            PersonaArg::Auditor => Persona::Auditor,
+        }
+    }
+}
+
+fn parse_kind(s: &str) -> Result<FileKind, String> {
+    FileKind::parse(s).ok_or_else(|| format!("`{s}` is not one of: workflows, actions, dependabot"))
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not one of: informational, low, medium, high"))
+}
+
+fn parse_confidence(s: &str) -> Result<Confidence, String> {
+    Confidence::parse(s).ok_or_else(|| format!("`{s}` is not one of: low, medium, high"))
+}
+
+/// What one file contributed to the run.
+#[derive(Default)]
+struct FileOutcome {
+    findings: Vec<Finding>,
+    diagnostics: Vec<Diagnostic>,
+    suppressed: usize,
+    audited: bool,
+    /// (path, old text, new text) when fixes changed the file.
+    fixed: Option<(PathBuf, String, String)>,
+    fix_messages: Vec<String>,
+}
+
+/// The configuration for each repository root, loaded once.
+fn load_configs(
+    args: &AuditArgs,
+    candidates: &[Candidate],
+) -> anyhow::Result<HashMap<PathBuf, Arc<Config>>> {
+    let mut configs = HashMap::new();
+    let explicit = match &args.config {
+        Some(path) => Some(Arc::new(Config::load(path)?)),
+        None => None,
+    };
+    for c in candidates {
+        if configs.contains_key(&c.root) {
+            continue;
+        }
+        let config = if args.no_config {
+            Arc::new(Config::default())
+        } else if let Some(explicit) = &explicit {
+            Arc::clone(explicit)
+        } else {
+            match Config::discover(&c.root) {
+                Some(path) => Arc::new(Config::load(&path)?),
+                None => Arc::new(Config::default()),
+            }
+        };
+        configs.insert(c.root.clone(), config);
+    }
+    Ok(configs)
+}
+
+/// Runs every enabled audit over one file and applies its configuration and inline ignores.
+fn audit_one<'c>(
+    file: &Arc<SourceFile>,
+    config: &'c Config,
+    audits: &[&dyn Audit],
+    facts: &'c Facts,
+) -> (bool, Vec<Finding>, Vec<Diagnostic>, usize) {
+    let limits = Limits::default();
+    let report = audit_file(file, &limits, audits, &|audit| AuditContext {
+        options: match config.settings(audit.meta().id) {
+            Some(s) => &s.options,
+            None => empty_table(),
+        },
+        facts,
+    });
+    let mut findings = report.findings;
+    let before = findings.len();
+    findings.retain_mut(|f| {
+        let line = f.primary.span().map(|s| file.line_col(s.start).line);
+        config.apply(f, line)
+    });
+    let mut suppressed = before - findings.len();
+    let ids: Vec<&str> = audits.iter().map(|a| a.meta().id).collect();
+    let (inline, unused) = apply_inline_ignores(file, &mut findings, &ids);
+    suppressed += inline;
+    if !config.is_disabled("unused-ignore") {
+        findings.extend(unused);
+    }
+    (report.audited, findings, report.diagnostics, suppressed)
+}
+
+fn empty_table() -> &'static toml::Table {
+    static EMPTY: std::sync::OnceLock<toml::Table> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(toml::Table::new)
+}
+
+fn process(candidate: &Candidate, config: &Config, args: &AuditArgs, facts: &Facts) -> FileOutcome {
+    let mut outcome = FileOutcome::default();
+    let limits = Limits::default();
+    let file = match collect::read(candidate, limits.max_bytes) {
+        Ok(f) => Arc::new(f),
+        Err(d) => {
+            outcome.diagnostics.push(d);
+            return outcome;
+        }
+    };
+    let enabled: Vec<&dyn Audit> = audits::all()
+        .iter()
+        .copied()
+        .filter(|a| !config.is_disabled(a.meta().id))
+        .collect();
+    let (audited, findings, diagnostics, suppressed) = audit_one(&file, config, &enabled, facts);
+    outcome.audited = audited;
+    outcome.diagnostics = diagnostics;
+    outcome.suppressed = suppressed;
+    outcome.findings = findings;
+    let (Some(mode), Some(path)) = (
+        args.fix.or(args.diff.then_some(FixMode::Safe)),
+        &candidate.path,
+    ) else {
+        return outcome;
+    };
+    if !outcome.findings.iter().any(|f| !f.fixes.is_empty()) {
+        return outcome;
+    }
+    let reaudit = |f: &Arc<SourceFile>| {
+        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts);
+        (audited, findings)
+    };
+    let fixed = apply_fixes(&file, &outcome.findings, mode.applicabilities(), &reaudit);
+    outcome.fix_messages.extend(
+        fixed
+            .rejected
+            .iter()
+            .map(|r| format!("{}: fix not applied: {r}", file.path)),
+    );
+    if fixed.changed(&file.text) {
+        let new_file = Arc::new(SourceFile::new(
+            file.path.clone(),
+            file.kind,
+            fixed.text.clone(),
+        ));
+        let (_, findings, _, suppressed) = audit_one(&new_file, config, &enabled, facts);
+        outcome.findings = findings;
+        outcome.suppressed = suppressed;
+        outcome.fix_messages.push(format!(
+            "{}: applied {} fix(es): {}",
+            file.path,
+            fixed.applied.len(),
+            fixed.applied.join("; ")
+        ));
+        outcome.fixed = Some((path.clone(), file.text.clone(), fixed.text));
+    }
+    outcome
+}
+
+pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    if args.diff && args.fix.is_some() {
+        anyhow::bail!("use either --fix (write the fixes) or --diff (show them), not both");
+    }
+    let (candidates, mut diagnostics) = collect::collect(&args.inputs, &args.collect);
+    let configs = load_configs(&args, &candidates)?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read baseline {}", path.display()))?;
+            Some(Baseline::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let facts = Facts::default();
+    let outcomes: Vec<FileOutcome> = candidates
+        .par_iter()
+        .map(|c| process(c, &configs[&c.root], &args, &facts))
+        .collect();
+
+    let mut report = Report::default();
+    let mut stderr = std::io::stderr().lock();
+    let mut stdout = std::io::stdout().lock();
+    let mut all_findings = Vec::new();
+    for outcome in outcomes {
+        report.files_audited += usize::from(outcome.audited);
+        report.suppressed += outcome.suppressed;
+        diagnostics.extend(outcome.diagnostics);
+        all_findings.extend(outcome.findings);
+        for message in &outcome.fix_messages {
+            let _ = writeln!(stderr, "{message}");
+        }
+        if let Some((path, old, new)) = outcome.fixed {
+            if args.diff {
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    unified_diff(&path.display().to_string(), &old, &new)
+                );
+            } else {
+                write_atomic(&path, &new)
+                    .with_context(|| format!("cannot write fixes to {}", path.display()))?;
+            }
+        }
+    }
+    if let Some(path) = &args.write_baseline {
+        write_atomic(path, &Baseline::write(&all_findings))
+            .with_context(|| format!("cannot write baseline {}", path.display()))?;
+        let _ = writeln!(
+            stderr,
+            "wrote {} finding(s) to baseline {}",
+            all_findings.len(),
+            path.display()
+        );
+    }
+    if let Some(baseline) = &baseline {
+        report.suppressed += baseline.filter(&mut all_findings);
+    }
+    let persona = args.persona.persona();
+    let before = all_findings.len();
+    all_findings.retain(|f| {
+        f.persona <= persona
+            && args.min_severity.is_none_or(|s| f.severity >= s)
+            && args.min_confidence.is_none_or(|c| f.confidence >= c)
+    });
+    report.suppressed += before - all_findings.len();
+    report.findings = all_findings;
+    report.diagnostics = diagnostics;
+    report.sort();
+    let skipped: Vec<&str> = audits::all()
+        .iter()
+        .filter(|a| a.meta().needs_network)
+        .map(|a| a.meta().id)
+        .collect();
+    if !skipped.is_empty() {
+        report.notes.push(format!(
+            "skipped (need the network): {}",
+            skipped.join(", ")
+        ));
+    }
+
+    for d in &report.diagnostics {
+        let _ = writeln!(stderr, "{d}");
+    }
+    if !args.diff {
+        render_report(args.format, args.color, &report, &mut stdout)?;
+    }
+    let _ = stdout.flush();
+    Ok(ExitCode::from(exit::code_for(&report)))
 }

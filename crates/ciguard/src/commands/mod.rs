@@ -5,12 +5,18 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod exit;
+pub mod render;
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
 pub const EXIT_TOOL_FAILURE: u8 = 1;
 
 #[derive(Debug, Parser)]
-#[command(name = "ciguard", version, about = "Secure the CI/CD and release supply chain of GitHub projects")]
+#[command(
+    name = "ciguard",
+    version,
+    about = "Secure the CI/CD and release supply chain of GitHub projects"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Speed and memory of ciguard against zizmor on the same inputs, side by side.
+
+Runs `ciguard audit --format json` and `zizmor --offline --format json` over every repository
+directory of the corpus, in one invocation each, alternating, several times, and prints the
+median wall time and peak memory (max RSS) of each and their ratios. etcd is left out for both:
+zizmor 1.32 aborts on one of its files.
+
+    pip install zizmor==1.32.0
+    python3 bench/speed.py [--runs 5] [--corpus ../shared/corpus] [--all-audits]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(cmd, cwd):
+    """Wall seconds and peak RSS (MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, code
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+
+    corpus = Path(args.corpus).resolve()
+    dirs = sorted(p.name for p in corpus.iterdir() if p.is_dir() and p.name != "etcd-io__etcd")
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--locked", "--release", "-p", "ciguard"], cwd=ROOT, check=True)
+    ciguard = str(ROOT / "target" / "release" / "ciguard")
+    tools = {
+        "ciguard": [ciguard, "audit", "--format", "json", "--persona", "auditor", *dirs],
+        "zizmor": ["zizmor", "--offline", "--format", "json", "--persona", "auditor", *dirs],
+    }
+    results = {name: [] for name in tools}
+    for i in range(args.runs):
+        for name, cmd in tools.items():
+            wall, rss, code = measure(cmd, corpus)
+            if code not in (0, 3, 11, 12, 13, 14):
+                sys.exit(f"{name} exited {code}")
+            results[name].append((wall, rss))
+            print(f"run {i + 1}: {name:8} {wall:7.3f} s {rss:8.1f} MiB (exit {code})", file=sys.stderr)
+
+    print(f"corpus: {len(dirs)} repository directories (etcd left out), {args.runs} runs each, alternating")
+    med = {}
+    for name, rows in results.items():
+        wall = statistics.median(r[0] for r in rows)
+        rss = statistics.median(r[1] for r in rows)
+        med[name] = (wall, rss)
+        print(f"{name:8} median wall {wall:7.3f} s   median peak memory {rss:8.1f} MiB")
+    (cw, cm), (zw, zm) = med["ciguard"], med["zizmor"]
+    print(f"ratio    zizmor/ciguard wall time {zw / cw:6.1f}x   ciguard/zizmor peak memory {cm / zm:6.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+//! Inline ignores (`# ciguard: ignore[audit-id] reason`) and baselines.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audits::{UnusedIgnore, by_id};
+use crate::finding::{Finding, Location};
+use crate::route::Route;
+use crate::source::{SourceFile, Span};
+
+/// One `# ciguard: ignore[...]` comment (zizmor's `# zizmor: ignore[...]` is honoured too, so a
+/// project can switch tools without editing its files; only ciguard's own are checked for use).
+#[derive(Debug, Clone)]
+pub struct InlineIgnore {
+    pub line: usize,
+    pub span: Span,
+    pub audits: Vec<String>,
+    pub ours: bool,
+}
+
+/// Finds every inline ignore comment of a file.
+pub fn inline_ignores(file: &SourceFile) -> Vec<InlineIgnore> {
+    let mut out = Vec::new();
+    for line in 1..=file.line_count() {
+        let span = file.line_span(line);
+        let text = file.slice(span);
+        for (prefix, ours) in [("ciguard: ignore[", true), ("zizmor: ignore[", false)] {
+            let Some(hash) = text.find('#') else { continue };
+            let comment = &text[hash..];
+            let Some(at) = comment.find(prefix) else {
+                continue;
+            };
+            if !comment[1..at].trim().is_empty() {
+                continue;
+            }
+            let rest = &comment[at + prefix.len()..];
+            let Some(close) = rest.find(']') else {
+                continue;
+            };
+            let audits = rest[..close]
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            out.push(InlineIgnore {
+                line,
+                span: Span::new(span.start + hash, span.end),
+                audits,
+                ours,
+            });
+        }
+    }
+    out
+}
+
+/// Removes findings suppressed by inline ignores in their own file; returns how many, and the
+/// `unused-ignore` findings for ciguard comments that suppressed nothing among `audits_run`.
+pub fn apply_inline_ignores(
+    file: &Arc<SourceFile>,
+    findings: &mut Vec<Finding>,
+    audits_run: &[&str],
+) -> (usize, Vec<Finding>) {
+    let ignores = inline_ignores(file);
+    if ignores.is_empty() {
+        return (0, Vec::new());
+    }
+    let mut used = vec![false; ignores.len()];
+    let before = findings.len();
+    findings.retain(|f| {
+        let Some(span) = f.primary.span() else {
+            return true;
+        };
+        let (first, last) = (file.line_col(span.start).line, file.line_col(span.end).line);
+        let mut suppressed = false;
+        for (i, ig) in ignores.iter().enumerate() {
+            if (first..=last).contains(&ig.line) && ig.audits.iter().any(|a| a == f.audit) {
+                used[i] = true;
+                suppressed = true;
+            }
+        }
+        !suppressed
+    });
+    let mut unused = Vec::new();
+    for (ig, used) in ignores.iter().zip(used) {
+        if !ig.ours || used {
+            continue;
+        }
+        for audit in &ig.audits {
+            let message = if by_id(audit).is_none() {
+                format!("`{audit}` in this ignore comment is not an audit")
+            } else if audits_run.contains(&audit.as_str()) {
+                format!("this ignore comment suppresses no `{audit}` finding")
+            } else {
+                continue;
+            };
+            unused.push(Finding::new(
+                &UnusedIgnore::META,
+                message,
+                Location::file(file, ig.span, Route::root(), "remove this ignore comment"),
+            ));
+        }
+    }
+    (before - findings.len(), unused)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BaselineFile {
+    version: u32,
+    findings: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BaselineEntry {
+    audit: String,
+    path: String,
+    fingerprint: String,
+    message: String,
+}
+
+/// Known findings that a run should not report again.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    counts: HashMap<String, usize>,
+}
+
+impl Baseline {
+    /// The JSON text of a baseline holding `findings`.
+    pub fn write(findings: &[Finding]) -> String {
+        let file = BaselineFile {
+            version: 1,
+            findings: findings
+                .iter()
+                .map(|f| BaselineEntry {
+                    audit: f.audit.to_owned(),
+                    path: f.primary.path().to_owned(),
+                    fingerprint: f.fingerprint(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    pub fn parse(text: &str) -> Result<Baseline, String> {
+        let file: BaselineFile =
+            serde_json::from_str(text).map_err(|e| format!("not a ciguard baseline: {e}"))?;
+        if file.version != 1 {
+            return Err(format!(
+                "baseline version {} is not supported (expected 1)",
+                file.version
+            ));
+        }
+        let mut counts = HashMap::new();
+        for entry in file.findings {
+            *counts.entry(entry.fingerprint).or_insert(0) += 1;
+        }
+        Ok(Baseline { counts })
+    }
+
+    /// Removes findings the baseline knows (each entry absorbs one finding); returns how many.
+    pub fn filter(&self, findings: &mut Vec<Finding>) -> usize {
+        let mut left = self.counts.clone();
+        let before = findings.len();
+        findings.retain(|f| match left.get_mut(&f.fingerprint()) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        });
+        before - findings.len()
+    }
+}

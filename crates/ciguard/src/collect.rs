@@ -1,0 +1,271 @@
+//! Finding the files to audit: walk inputs (honouring .gitignore), classify each file, read it.
+
+use std::path::{Path, PathBuf};
+
+use ciguard_core::diagnostic::{Diagnostic, Level};
+use ciguard_core::{FileKind, SourceFile};
+
+/// A file chosen for auditing, not yet read.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where to read it from; `None` for stdin.
+    pub path: Option<PathBuf>,
+    /// The path shown to the user.
+    pub display: String,
+    pub kind: FileKind,
+    /// Whether the kind must be judged from the content (stdin, or a file named explicitly).
+    pub sniff: bool,
+    /// The repository root whose configuration applies.
+    pub root: PathBuf,
+}
+
+/// The kind of a file from its path alone, as GitHub decides it.
+pub fn classify(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?;
+    let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    if !is_yaml {
+        return None;
+    }
+    if name == "action.yml" || name == "action.yaml" {
+        return Some(FileKind::Action);
+    }
+    let parent = path.parent()?;
+    let parent_name = parent.file_name().and_then(|n| n.to_str());
+    if (name == "dependabot.yml" || name == "dependabot.yaml") && parent_name == Some(".github") {
+        return Some(FileKind::Dependabot);
+    }
+    // GitHub only runs files directly inside .github/workflows.
+    if parent_name == Some("workflows")
+        && parent
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            == Some(".github")
+    {
+        return Some(FileKind::Workflow);
+    }
+    None
+}
+
+/// The kind of an explicitly named file that its path does not tell: judged by its top-level keys.
+pub fn sniff(text: &str) -> FileKind {
+    let top = |key: &str| text.lines().any(|l| l.starts_with(key));
+    if top("runs:") {
+        FileKind::Action
+    } else if top("updates:") && !top("jobs:") {
+        FileKind::Dependabot
+    } else {
+        FileKind::Workflow
+    }
+}
+
+/// The repository root of `path`: the nearest ancestor with `.git`, else the input itself.
+pub fn repository_root(input: &Path) -> PathBuf {
+    let start = if input.is_dir() {
+        input.to_path_buf()
+    } else {
+        input.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let absolute = std::fs::canonicalize(&start).unwrap_or_else(|_| start.clone());
+    absolute
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(absolute)
+}
+
+/// Expands the inputs into candidates; problems (missing paths, walk errors) become diagnostics.
+pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let mut diagnostics = Vec::new();
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            out.push(Candidate {
+                path: None,
+                display: "<stdin>".into(),
+                kind: FileKind::Workflow,
+                sniff: true,
+                root: std::env::current_dir().unwrap_or_default(),
+            });
+            continue;
+        }
+        let display_input = input.display().to_string();
+        let meta = match std::fs::metadata(input) {
+            Ok(m) => m,
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::file(Level::Error, &display_input, format!("cannot read: {e}"))
+                        .help("check the path; pass a file, a directory or `-` for stdin"),
+                );
+                continue;
+            }
+        };
+        let root = repository_root(input);
+        if meta.is_file() {
+            // An explicitly named file is audited whatever its name; its kind comes from its path or content.
+            let kind = classify(input);
+            out.push(Candidate {
+                path: Some(input.clone()),
+                display: display_input,
+                kind: kind.unwrap_or(FileKind::Workflow),
+                sniff: kind.is_none(),
+                root,
+            });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(input)
+            .hidden(false)
+            .git_ignore(true)
+            .git_exclude(true)
+            .parents(true)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        let mut found = Vec::new();
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    diagnostics.push(Diagnostic::file(
+                        Level::Warning,
+                        &display_input,
+                        format!("skipped while walking: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let Some(kind) = classify(path) else { continue };
+            if !kinds.contains(&kind) {
+                continue;
+            }
+            let file_type = entry.file_type();
+            if file_type.is_some_and(|t| t.is_symlink()) {
+                diagnostics.push(
+                    Diagnostic::file(
+                        Level::Warning,
+                        display_path(path),
+                        "is a symbolic link; not followed",
+                    )
+                    .help("name the link's target explicitly to audit it"),
+                );
+                continue;
+            }
+            if file_type.is_some_and(|t| t.is_dir()) {
+                diagnostics.push(
+                    Diagnostic::file(
+                        Level::Warning,
+                        display_path(path),
+                        format!("is a directory, not a {kind} file"),
+                    )
+                    .help("rename the directory; GitHub ignores it"),
+                );
+                continue;
+            }
+            if !file_type.is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            found.push(Candidate {
+                path: Some(path.to_path_buf()),
+                display: display_path(path),
+                kind,
+                sniff: false,
+                root: root.clone(),
+            });
+        }
+        found.sort_by(|a, b| a.display.cmp(&b.display));
+        out.extend(found);
+    }
+    (out, diagnostics)
+}
+
+fn display_path(path: &Path) -> String {
+    let s = path.display().to_string();
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Reads a candidate's text, enforcing the size limit before reading it all.
+pub fn read(candidate: &Candidate, max_bytes: usize) -> Result<SourceFile, Diagnostic> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let result = match &candidate.path {
+        None => std::io::stdin()
+            .lock()
+            .take(max_bytes as u64 + 1)
+            .read_to_end(&mut bytes),
+        Some(path) => std::fs::File::open(path)
+            .and_then(|f| f.take(max_bytes as u64 + 1).read_to_end(&mut bytes)),
+    };
+    if let Err(e) = result {
+        return Err(Diagnostic::file(
+            Level::Error,
+            &candidate.display,
+            format!("cannot read: {e}"),
+        )
+        .help("check that the file exists, is readable and is not a symlink loop"));
+    }
+    if bytes.len() > max_bytes {
+        return Err(Diagnostic::file(
+            Level::Error,
+            &candidate.display,
+            format!("file is larger than the limit of {max_bytes} bytes"),
+        )
+        .help("workflow and action files are small; check that this is the file you meant"));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let mut d = Diagnostic::file(
+            Level::Error,
+            &candidate.display,
+            format!("invalid UTF-8 at byte {valid}"),
+        )
+        .help("GitHub reads workflows as UTF-8; re-save the file with UTF-8 encoding");
+        d.line = Some(line);
+        d.column = Some(column);
+        d
+    })?;
+    let kind = if candidate.sniff {
+        sniff(&text)
+    } else {
+        candidate.kind
+    };
+    Ok(SourceFile::new(candidate.display.clone(), kind, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_like_github() {
+        assert_eq!(
+            classify(Path::new("r/.github/workflows/ci.yml")),
+            Some(FileKind::Workflow)
+        );
+        assert_eq!(classify(Path::new("r/.github/workflows/sub/ci.yml")), None);
+        assert_eq!(
+            classify(Path::new("r/x/action.yaml")),
+            Some(FileKind::Action)
+        );
+        assert_eq!(
+            classify(Path::new("r/.github/dependabot.yml")),
+            Some(FileKind::Dependabot)
+        );
+        assert_eq!(classify(Path::new("r/dependabot.yml")), None);
+        assert_eq!(classify(Path::new("r/.github/workflows/notes.md")), None);
+    }
+
+    #[test]
+    fn sniffs_stdin_documents() {
+        assert_eq!(
+            sniff("name: x\nruns:\n  using: composite\n"),
+            FileKind::Action
+        );
+        assert_eq!(sniff("version: 2\nupdates: []\n"), FileKind::Dependabot);
+        assert_eq!(sniff("on: push\njobs: {}\n"), FileKind::Workflow);
+    }
+}

@@ -1,0 +1,33 @@
+//! Exit codes: a documented, stable table (see the README).
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0  | no findings, every input read |
+//! | 1  | ciguard failed (I/O, configuration, internal error) |
+//! | 2  | usage error (unknown flag or value) |
+//! | 3  | some input could not be read or is not a valid workflow, action or config |
+//! | 11 | findings, the highest informational |
+//! | 12 | findings, the highest low |
+//! | 13 | findings, the highest medium |
+//! | 14 | findings, the highest high |
+//!
+//! Input errors (3) take precedence over findings: an incomplete audit must not pass as clean
+//! or look like a known set of findings.
+
+use ciguard_core::diagnostic::Level;
+use ciguard_core::{Report, Severity};
+
+pub const INPUT_ERROR: u8 = 3;
+
+pub fn code_for(report: &Report) -> u8 {
+    if report.diagnostics.iter().any(|d| d.level == Level::Error) {
+        return INPUT_ERROR;
+    }
+    match report.findings.iter().map(|f| f.severity).max() {
+        None => 0,
+        Some(Severity::Informational) => 11,
+        Some(Severity::Low) => 12,
+        Some(Severity::Medium) => 13,
+        Some(Severity::High) => 14,
+    }
+}
