@@ -39,8 +39,8 @@ declare_audit! {
     ///
     /// ```yaml
     /// on:
-    ///   release:
-    ///     types: [published]
+    ///   push:
+    ///     tags: ["v*"]
     /// permissions: {}
     /// jobs:
     ///   assets:
@@ -55,7 +55,7 @@ declare_audit! {
     ///       - uses: actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be # v2.4.0
     ///         with:
     ///           subject-path: dist/*
-    ///       - run: gh release upload "$TAG" dist/*
+    ///       - run: gh release create "$GITHUB_REF_NAME" --verify-tag dist/*
     /// ```
     ///
     /// ## Fix
