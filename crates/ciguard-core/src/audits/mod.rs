@@ -9,9 +9,12 @@ mod anonymous_definition;
 mod archived_uses;
 mod artipacked;
 mod bot_conditions;
+mod cache_poisoning;
 pub(crate) mod common;
 mod concurrency_limits;
 mod dangerous_triggers;
+mod dependabot_cooldown;
+mod dependabot_execution;
 mod excessive_permissions;
 mod forbidden_uses;
 mod github_app;
@@ -19,9 +22,11 @@ mod github_env;
 mod hardcoded_container_credentials;
 mod insecure_commands;
 mod misfeature;
+mod missing_attestations;
 mod mutable_downloads;
 mod obfuscation;
 mod overprovisioned_secrets;
+mod release_isolation;
 mod release_mutation;
 mod secrets_inherit;
 mod secrets_outside_env;
@@ -29,6 +34,7 @@ mod self_hosted_runner;
 mod self_repository;
 mod superfluous_actions;
 mod template_injection;
+mod trusted_publishing;
 mod typosquat_uses;
 mod undocumented_permissions;
 mod unpinned_images;
@@ -39,14 +45,18 @@ mod unsound_condition;
 mod unsound_contains;
 mod unsound_ternary;
 mod unused_ignore;
+mod use_trusted_publishing;
 
 pub use adhoc_packages::AdhocPackages;
 pub use anonymous_definition::AnonymousDefinition;
 pub use archived_uses::ArchivedUses;
 pub use artipacked::Artipacked;
 pub use bot_conditions::BotConditions;
+pub use cache_poisoning::CachePoisoning;
 pub use concurrency_limits::ConcurrencyLimits;
 pub use dangerous_triggers::DangerousTriggers;
+pub use dependabot_cooldown::DependabotCooldown;
+pub use dependabot_execution::DependabotExecution;
 pub use excessive_permissions::ExcessivePermissions;
 pub use forbidden_uses::ForbiddenUses;
 pub use github_app::GithubApp;
@@ -54,9 +64,11 @@ pub use github_env::GithubEnv;
 pub use hardcoded_container_credentials::HardcodedContainerCredentials;
 pub use insecure_commands::InsecureCommands;
 pub use misfeature::Misfeature;
+pub use missing_attestations::MissingAttestations;
 pub use mutable_downloads::MutableDownloads;
 pub use obfuscation::Obfuscation;
 pub use overprovisioned_secrets::OverprovisionedSecrets;
+pub use release_isolation::ReleaseIsolation;
 pub use release_mutation::ReleaseMutation;
 pub use secrets_inherit::SecretsInherit;
 pub use secrets_outside_env::SecretsOutsideEnv;
@@ -64,6 +76,7 @@ pub use self_hosted_runner::SelfHostedRunner;
 pub use self_repository::SelfRepository;
 pub use superfluous_actions::SuperfluousActions;
 pub use template_injection::TemplateInjection;
+pub use trusted_publishing::TrustedPublishing;
 pub use typosquat_uses::TyposquatUses;
 pub use undocumented_permissions::UndocumentedPermissions;
 pub use unpinned_images::UnpinnedImages;
@@ -74,6 +87,7 @@ pub use unsound_condition::UnsoundCondition;
 pub use unsound_contains::UnsoundContains;
 pub use unsound_ternary::UnsoundTernary;
 pub use unused_ignore::UnusedIgnore;
+pub use use_trusted_publishing::UseTrustedPublishing;
 
 /// Every audit, in catalogue order.
 pub fn all() -> &'static [&'static dyn Audit] {
@@ -90,6 +104,13 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &TemplateInjection,
         &UnpinnedImages,
         &UnpinnedUses,
+        &CachePoisoning,
+        &DependabotCooldown,
+        &DependabotExecution,
+        &UseTrustedPublishing,
+        &MissingAttestations,
+        &ReleaseIsolation,
+        &TrustedPublishing,
         &AnonymousDefinition,
         &ArchivedUses,
         &Artipacked,

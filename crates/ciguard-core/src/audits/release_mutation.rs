@@ -56,7 +56,15 @@ declare_audit! {
     /// jobs:
     ///   release:
     ///     runs-on: ubuntu-latest
+    ///     environment: release
+    ///     permissions:
+    ///       contents: write
+    ///       id-token: write
+    ///       attestations: write
     ///     steps:
+    ///       - uses: actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be # v2.4.0
+    ///         with:
+    ///           subject-path: dist/*
     ///       - run: |
     ///           gh release create "$TAG" --draft --verify-tag dist/*
     ///           gh release edit "$TAG" --draft=false

@@ -4,12 +4,14 @@
 mod action;
 mod dependabot;
 pub mod permissions;
+pub mod release;
 mod step;
 pub mod uses;
 mod workflow;
 
 pub use action::{Action, ActionRuns};
 pub use dependabot::{Dependabot, Update};
+pub use release::Registry;
 pub use step::Step;
 pub use uses::{DockerImage, RepositoryUses, Uses};
 pub use workflow::{Job, JobKind, Trigger, Workflow};
