@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod exit;
+pub mod github;
+pub mod pin;
 pub mod render;
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
@@ -26,10 +28,13 @@ pub struct Cli {
 pub enum Command {
     /// Audit workflows, actions and Dependabot configurations.
     Audit(audit::AuditArgs),
+    /// Pin actions, reusable workflows (and with --images, container images) to commit SHAs.
+    Pin(pin::PinArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
+        Command::Pin(args) => pin::run(args),
     }
 }
