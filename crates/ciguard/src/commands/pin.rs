@@ -115,6 +115,9 @@ struct RepoUse {
     git_ref: String,
 }
 
+/// The commit a use moves to, and the tag `--update` chose.
+type Target = (String, Option<String>);
+
 /// Each repository's tags, or why they could not be listed.
 type TagLists = HashMap<String, Result<Vec<Tag>, String>>;
 
@@ -270,28 +273,27 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .collect();
     let now = SystemTime::now();
-    let targets: Vec<Result<Option<(String, Option<String>)>, Error>> =
-        client.map_concurrent(&uses, |u| {
-            let tags = tags_of(&u.slug);
-            if args.update {
-                let current = current_version(u, tags, &inputs);
-                if let Some(current) = current
-                    && let Some(up) = resolve::newest_aged(
-                        &client,
-                        &u.slug,
-                        tags,
-                        &current,
-                        args.min_age,
-                        args.major,
-                        now,
-                    )?
-                {
-                    return Ok(Some((up.commit, Some(up.tag))));
-                }
+    let targets: Vec<Result<Option<Target>, Error>> = client.map_concurrent(&uses, |u| {
+        let tags = tags_of(&u.slug);
+        if args.update {
+            let current = current_version(u, tags, &inputs);
+            if let Some(current) = current
+                && let Some(up) = resolve::newest_aged(
+                    &client,
+                    &u.slug,
+                    tags,
+                    &current,
+                    args.min_age,
+                    args.major,
+                    now,
+                )?
+            {
+                return Ok(Some((up.commit, Some(up.tag))));
             }
-            Ok(resolve::resolve_ref(&client, &u.slug, &u.git_ref, tags)?.map(|sha| (sha, None)))
-        });
-    let mut resolved: HashMap<RepoUse, (String, Option<String>)> = HashMap::new();
+        }
+        Ok(resolve::resolve_ref(&client, &u.slug, &u.git_ref, tags)?.map(|sha| (sha, None)))
+    });
+    let mut resolved: HashMap<RepoUse, Target> = HashMap::new();
     for (u, t) in uses.iter().zip(targets) {
         match t {
             Ok(Some(target)) => {
@@ -499,7 +501,7 @@ fn write_lockfiles(
     args: &PinArgs,
     client: &Client,
     inputs: &[Input],
-    resolved: &HashMap<RepoUse, (String, Option<String>)>,
+    resolved: &HashMap<RepoUse, Target>,
     mut errors: Vec<String>,
     input_errors: usize,
 ) -> anyhow::Result<ExitCode> {
