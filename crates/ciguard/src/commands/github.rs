@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ciguard_github::ClientConfig;
+use ciguard_github::{ClientConfig, Token};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GithubArgs {
@@ -12,8 +12,8 @@ pub struct GithubArgs {
     pub github_api_url: Option<String>,
 
     /// API token [default: $GH_TOKEN, else $GITHUB_TOKEN]. Never printed.
-    #[arg(long, value_name = "TOKEN")]
-    pub gh_token: Option<String>,
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
+    pub gh_token: Option<Token>,
 
     /// Cache directory [default: $XDG_CACHE_HOME/ciguard or ~/.cache/ciguard].
     #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
@@ -36,12 +36,40 @@ impl GithubArgs {
     pub fn client_config(&self) -> ClientConfig {
         let mut config = ClientConfig::from_flags(
             self.github_api_url.as_deref(),
-            self.gh_token.as_deref(),
+            self.gh_token.as_ref().map(Token::expose),
             self.cache_dir.clone(),
             self.no_cache,
             self.offline,
         );
         config.max_wait = Duration::from_secs(self.max_wait);
         config
+    }
+}
+
+/// Kept as a [`Token`] so that printing the arguments (`{:?}`) never shows it.
+fn parse_token(s: &str) -> Result<Token, String> {
+    Token::new(s).ok_or_else(|| "the token is empty".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        github: super::GithubArgs,
+    }
+
+    #[test]
+    fn debug_output_hides_the_token() {
+        let cli = Cli::parse_from(["x", "--gh-token", "ghp_FLAGSECRET", "--no-cache"]);
+        assert!(!format!("{cli:?}").contains("FLAGSECRET"));
+        let config = cli.github.client_config();
+        assert_eq!(
+            config.token.as_ref().map(|t| t.expose()),
+            Some("ghp_FLAGSECRET")
+        );
+        assert!(config.cache_dir.is_none());
     }
 }
