@@ -29,8 +29,8 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-const UNPINNED: &str = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n";
-const CLEAN: &str = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n";
+const UNPINNED: &str = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n    name: T\nname: CI\nconcurrency:\n  group: ci\n  cancel-in-progress: true\n";
+const CLEAN: &str = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n    name: T\nname: CI\nconcurrency:\n  group: ci\n  cancel-in-progress: true\n";
 
 #[test]
 fn reports_findings_with_exit_code_by_severity() {
@@ -276,7 +276,7 @@ fn baseline_hides_known_findings_but_not_new_ones() {
         Some(0)
     );
     // Moving the finding down by unrelated lines keeps it known.
-    let moved = UNPINNED.replace("on: push\n", "# a comment\nname: ci\non: push\n");
+    let moved = UNPINNED.replace("on: push\n", "# a comment\nrun-name: ci\non: push\n");
     std::fs::write(dir.path().join(".github/workflows/ci.yml"), &moved).unwrap();
     assert_eq!(
         ciguard(dir.path(), &["audit", "--baseline", "baseline.json"])

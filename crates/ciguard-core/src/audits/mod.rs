@@ -2,16 +2,75 @@
 
 use crate::audit::Audit;
 
+mod adhoc_packages;
+mod anonymous_definition;
+mod archived_uses;
+mod artipacked;
+mod bot_conditions;
+mod concurrency_limits;
 mod dangerous_triggers;
 mod excessive_permissions;
+mod forbidden_uses;
+mod github_app;
+mod github_env;
+mod hardcoded_container_credentials;
+mod insecure_commands;
+mod misfeature;
+mod mutable_downloads;
+mod obfuscation;
+mod overprovisioned_secrets;
+mod release_mutation;
+mod secrets_inherit;
+mod secrets_outside_env;
+mod self_hosted_runner;
+mod self_repository;
+mod superfluous_actions;
+mod template_injection;
+mod typosquat_uses;
+mod undocumented_permissions;
+pub(crate) mod common;
 mod unpinned_images;
+mod unpinned_tools;
 mod unpinned_uses;
+mod unredacted_secrets;
+mod unsound_condition;
+mod unsound_contains;
+mod unsound_ternary;
 mod unused_ignore;
 
+pub use adhoc_packages::AdhocPackages;
+pub use anonymous_definition::AnonymousDefinition;
+pub use archived_uses::ArchivedUses;
+pub use artipacked::Artipacked;
+pub use bot_conditions::BotConditions;
+pub use concurrency_limits::ConcurrencyLimits;
 pub use dangerous_triggers::DangerousTriggers;
 pub use excessive_permissions::ExcessivePermissions;
+pub use forbidden_uses::ForbiddenUses;
+pub use github_app::GithubApp;
+pub use github_env::GithubEnv;
+pub use hardcoded_container_credentials::HardcodedContainerCredentials;
+pub use insecure_commands::InsecureCommands;
+pub use misfeature::Misfeature;
+pub use mutable_downloads::MutableDownloads;
+pub use obfuscation::Obfuscation;
+pub use overprovisioned_secrets::OverprovisionedSecrets;
+pub use release_mutation::ReleaseMutation;
+pub use secrets_inherit::SecretsInherit;
+pub use secrets_outside_env::SecretsOutsideEnv;
+pub use self_hosted_runner::SelfHostedRunner;
+pub use self_repository::SelfRepository;
+pub use superfluous_actions::SuperfluousActions;
+pub use template_injection::TemplateInjection;
+pub use typosquat_uses::TyposquatUses;
+pub use undocumented_permissions::UndocumentedPermissions;
 pub use unpinned_images::UnpinnedImages;
+pub use unpinned_tools::UnpinnedTools;
 pub use unpinned_uses::UnpinnedUses;
+pub use unredacted_secrets::UnredactedSecrets;
+pub use unsound_condition::UnsoundCondition;
+pub use unsound_contains::UnsoundContains;
+pub use unsound_ternary::UnsoundTernary;
 pub use unused_ignore::UnusedIgnore;
 
 /// Every audit, in catalogue order.
@@ -19,9 +78,38 @@ pub fn all() -> &'static [&'static dyn Audit] {
     &[
         &DangerousTriggers,
         &ExcessivePermissions,
+        &BotConditions,
+        &Obfuscation,
+        &OverprovisionedSecrets,
+        &UnredactedSecrets,
+        &UnsoundCondition,
+        &UnsoundContains,
+        &UnsoundTernary,
+        &TemplateInjection,
         &UnpinnedImages,
         &UnpinnedUses,
+        &AnonymousDefinition,
+        &ArchivedUses,
+        &Artipacked,
+        &ConcurrencyLimits,
+        &ForbiddenUses,
+        &GithubApp,
+        &HardcodedContainerCredentials,
+        &Misfeature,
+        &SecretsInherit,
+        &SecretsOutsideEnv,
+        &SelfHostedRunner,
+        &SelfRepository,
+        &SuperfluousActions,
+        &TyposquatUses,
+        &UndocumentedPermissions,
         &UnusedIgnore,
+        &AdhocPackages,
+        &GithubEnv,
+        &InsecureCommands,
+        &MutableDownloads,
+        &ReleaseMutation,
+        &UnpinnedTools,
     ]
 }
 

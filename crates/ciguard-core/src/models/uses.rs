@@ -3,7 +3,8 @@
 /// A parsed `uses:` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uses<'a> {
-    /// `./path/to/action` (or a local reusable workflow).
+    /// `./path/to/action` (or a local reusable workflow), or `$/path` (this repository at the
+    /// running commit).
     Local(&'a str),
     /// `docker://image[:tag][@digest]`.
     Docker(DockerImage<'a>),
@@ -83,7 +84,8 @@ impl<'a> Uses<'a> {
     /// Parses a `uses:` value; `None` when it is not any valid form.
     pub fn parse(value: &'a str) -> Option<Self> {
         let value = value.trim();
-        if value.starts_with("./") || value == "." {
+        // `$/path` is GitHub's self-repository syntax: this repository at the running commit.
+        if value.starts_with("./") || value == "." || value.starts_with("$/") {
             return Some(Uses::Local(value));
         }
         if let Some(image) = value.strip_prefix("docker://") {

@@ -1,0 +1,119 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite, action_uses, workflow_uses};
+use crate::declare_audit;
+use crate::facts::Facts;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports actions and reusable workflows whose repository is archived: from a built-in
+    /// list of archived action repositories (`actions/create-release`,
+    /// `actions/upload-release-asset`, `actions-rs/*`, ...), and, when ciguard runs online,
+    /// from what GitHub says about each repository used.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// An archived repository gets no fixes: its vulnerabilities stay, its Node.js runtime
+    /// goes out of support, and nobody answers reports. Its owner may also abandon the account
+    /// name, which someone else can then register to serve code under the same `uses:`.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   test:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions-rs/toolchain@16499b5e05bf2e26879000db0c1d13f7e13fa3af # v1.0.7
+    ///         with:
+    ///           toolchain: stable
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   test:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: rustup toolchain install stable --profile minimal
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: move to the maintained successor (`gh release`, `rustup`,
+    /// `gradle/actions/setup-gradle`, ...) or to a `run:` step.
+    pub struct ArchivedUses {
+        id: "archived-uses",
+        summary: "actions and reusable workflows from archived repositories",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+/// Archived action repositories, lowercase `owner/repo`, one a line: facts gathered from
+/// GitHub (the same list zizmor ships).
+const ARCHIVED: &str = include_str!("data/archived-repos.txt");
+
+fn is_listed(slug: &str) -> bool {
+    ARCHIVED.lines().any(|l| l == slug)
+}
+
+impl Audit for ArchivedUses {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, cx.facts, &workflow_uses(wf), out);
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, cx.facts, &action_uses(action), out);
+    }
+}
+
+fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for site in sites {
+        let Some(repo) = site.repo() else { continue };
+        let slug = repo.slug().to_ascii_lowercase();
+        let known = is_listed(&slug);
+        if known || facts.repo(&slug).is_some_and(|r| r.archived) {
+            out.push(Finding::new(
+                &ArchivedUses::META,
+                format!("`{slug}` is archived and gets no fixes"),
+                Location::file(
+                    file,
+                    site.node.span(),
+                    site.route.clone(),
+                    "repository is archived",
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_list_is_sorted_lowercase_and_searchable() {
+        let lines: Vec<&str> = super::ARCHIVED.lines().collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            lines
+                .iter()
+                .all(|s| *s == s.to_ascii_lowercase() && s.contains('/'))
+        );
+        assert!(super::is_listed("actions/create-release"));
+    }
+}

@@ -1,0 +1,115 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::expr::sites::sites;
+use crate::expr::{BinOp, Expr, ExprKind};
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+use crate::source::SourceFile;
+use crate::yaml::Node;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `if:` conditions that decide whether a bot triggered the run by comparing
+    /// `github.actor`, `github.triggering_actor` or `github.event.sender.login` with a bot's name
+    /// (`github.actor == 'dependabot[bot]'`, `endsWith(github.actor, '[bot]')`).
+    ///
+    /// ## Why is this bad?
+    ///
+    /// The actor is whoever caused the latest event of the run, not who wrote the change. Anyone
+    /// who gets a bot to act on their pull request (for example with a `@dependabot rebase`
+    /// comment) makes the bot the actor of a run on code they control, and the job meant for
+    /// the bot's own changes (auto-merge, privileged updates) then runs for them. Check who
+    /// opened the pull request instead: `github.event.pull_request.user.login`.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: pull_request
+    /// permissions: {}
+    /// jobs:
+    ///   merge:
+    ///     if: github.actor == 'dependabot[bot]'
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: echo merging
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: pull_request
+    /// permissions: {}
+    /// jobs:
+    ///   merge:
+    ///     if: github.event.pull_request.user.login == 'dependabot[bot]'
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: echo merging
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: replace the actor with `github.event.pull_request.user.login` (the pull
+    /// request's author) where that is what the condition means.
+    pub struct BotConditions {
+        id: "bot-conditions",
+        summary: "spoofable bot actor check",
+        severity: High,
+        confidence: Medium,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for BotConditions {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, wf.root, out);
+    }
+
+    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, action.root, out);
+    }
+}
+
+const SPOOFABLE: &[&str] = &[
+    "github.actor",
+    "github.triggering_actor",
+    "github.event.sender.login",
+];
+
+fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
+    for site in sites(root).iter().filter(|s| s.is_condition) {
+        site.expr.walk(&mut |e| {
+            let (ctx, lit) = match &e.kind {
+                ExprKind::Binary { op: BinOp::Eq | BinOp::Ne, lhs, rhs } => match (lhs.ungroup(), rhs.ungroup()) {
+                    (c, Expr { kind: ExprKind::String(s), .. }) | (Expr { kind: ExprKind::String(s), .. }, c) => (c, s),
+                    _ => return,
+                },
+                ExprKind::Call { name, args } if matches!(name.to_ascii_lowercase().as_str(), "contains" | "startswith" | "endswith") => match args.as_slice() {
+                    [c, Expr { kind: ExprKind::String(s), .. }] => (c, s),
+                    _ => return,
+                },
+                _ => return,
+            };
+            let lit = lit.to_ascii_lowercase();
+            if !(lit.contains("[bot]") || lit.contains("dependabot") || lit.contains("renovate") || lit.ends_with("-bot")) {
+                return;
+            }
+            let Some(path) = ctx.context_path() else { return };
+            let shown = path.to_string();
+            if !SPOOFABLE.contains(&shown.as_str()) {
+                return;
+            }
+            let at = site.file_span(file, ctx.span);
+            let msg = format!("`{shown}` is whoever caused the latest event, not who wrote the change; a bot can be made to act on someone else's pull request");
+            out.push(Finding::new(&BotConditions::META, msg, Location::file(file, at, site.route.clone(), "spoofable actor check")));
+        });
+    }
+}

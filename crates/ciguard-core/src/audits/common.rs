@@ -1,0 +1,353 @@
+//! Helpers shared by several audits: where `uses:` appear, `owner/repo` patterns, `${{ }}`
+//! scanning, comments, and the Actions toolkit's idea of a boolean input.
+
+use std::sync::Arc;
+
+use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
+use crate::route::Route;
+use crate::source::{SourceFile, Span};
+use crate::yaml::Node;
+
+/// One `uses:` of a step or a reusable-workflow job.
+pub(crate) struct UsesSite<'s, 'a> {
+    /// The `uses:` value.
+    pub node: Node<'a>,
+    /// The route of the `uses:` value.
+    pub route: Route,
+    pub uses: Uses<'a>,
+    _steps: std::marker::PhantomData<&'s Step<'a>>,
+}
+
+impl<'a> UsesSite<'_, 'a> {
+    /// The repository reference, unless it is local, Docker, or GitHub's `$/` self syntax.
+    pub fn repo(&self) -> Option<&RepositoryUses<'a>> {
+        match &self.uses {
+            Uses::Repository(r) if r.owner != "$" => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A job or step switched off with `if: false` (or `${{ false }}`): it never runs.
+pub(crate) fn is_disabled(node: Node<'_>) -> bool {
+    node.get("if").is_some_and(|c| {
+        let c = c.as_str().unwrap_or_default().trim();
+        let c = c
+            .strip_prefix("${{")
+            .and_then(|c| c.strip_suffix("}}"))
+            .unwrap_or(c);
+        c.trim() == "false" && !c.is_empty()
+    })
+}
+
+/// The steps that can run (not `if: false`).
+pub(crate) fn live_steps<'s, 'a>(steps: &'s [Step<'a>]) -> impl Iterator<Item = &'s Step<'a>> {
+    steps.iter().filter(|s| !is_disabled(s.node))
+}
+
+fn step_sites<'s, 'a>(steps: &'s [Step<'a>], out: &mut Vec<UsesSite<'s, 'a>>) {
+    for step in live_steps(steps) {
+        if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
+            out.push(UsesSite {
+                node,
+                route: step.route.key("uses"),
+                uses,
+                _steps: std::marker::PhantomData,
+            });
+        }
+    }
+}
+
+/// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
+/// per job; jobs and steps with `if: false` are left out.
+pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> Vec<UsesSite<'s, 'a>> {
+    let mut out = Vec::new();
+    for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
+        if let Some((node, Some(uses))) = job.reusable_uses() {
+            out.push(UsesSite {
+                node,
+                route: job.route.key("uses"),
+                uses,
+                _steps: std::marker::PhantomData,
+            });
+        }
+        step_sites(job.steps(), &mut out);
+    }
+    out
+}
+
+/// Every `uses:` of a composite action's steps.
+pub(crate) fn action_uses<'s, 'a>(action: &'s Action<'a>) -> Vec<UsesSite<'s, 'a>> {
+    let mut out = Vec::new();
+    step_sites(action.steps(), &mut out);
+    out
+}
+
+/// `owner/repo[/path]` patterns with `*` wildcards for the repository (`owner/*`) or the whole
+/// reference (`*`). Matching is case-insensitive; a pattern without a path matches every path
+/// of the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RepoPattern {
+    owner: String,
+    /// `None` for `owner/*`.
+    repo: Option<String>,
+    path: Option<String>,
+}
+
+impl RepoPattern {
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "*" {
+            return Some(Self {
+                owner: "*".into(),
+                repo: None,
+                path: None,
+            });
+        }
+        let mut parts = s.splitn(3, '/');
+        let owner = parts
+            .next()
+            .filter(|o| !o.is_empty() && !o.contains(['*', '@']))?;
+        let repo = parts.next().filter(|r| !r.is_empty() && !r.contains('@'))?;
+        let path = parts
+            .next()
+            .map(|p| p.trim_end_matches('/').to_owned())
+            .filter(|p| !p.is_empty());
+        let repo = match repo {
+            "*" if path.is_none() => None,
+            "*" => return None,
+            r if r.contains('*') => return None,
+            r => Some(r.to_owned()),
+        };
+        Some(Self {
+            owner: owner.to_owned(),
+            repo,
+            path,
+        })
+    }
+
+    pub fn matches(&self, uses: &RepositoryUses<'_>) -> bool {
+        if self.owner == "*" {
+            return true;
+        }
+        if !uses.owner.eq_ignore_ascii_case(&self.owner) {
+            return false;
+        }
+        let Some(repo) = &self.repo else { return true };
+        if !uses.repo.eq_ignore_ascii_case(repo) {
+            return false;
+        }
+        match (&self.path, uses.path) {
+            (None, _) => true,
+            (Some(want), Some(have)) => have.trim_end_matches('/').eq_ignore_ascii_case(want),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// Byte ranges (absolute, in `file`) of the `${{ ... }}` expressions written inside `node`'s
+/// source, with the inner text. Nothing for non-scalars.
+pub(crate) fn expressions_in<'f>(file: &'f SourceFile, node: Node<'_>) -> Vec<(Span, &'f str)> {
+    let span = node.span();
+    let text = file.slice(span);
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${{") {
+        let start = from + open;
+        let Some(close) = text[start + 3..].find("}}") else {
+            break;
+        };
+        let end = start + 3 + close + 2;
+        out.push((
+            Span::new(span.start + start, span.start + end),
+            &text[start + 3..end - 2],
+        ));
+        from = end;
+    }
+    out
+}
+
+/// Every scalar under `node` (aliases followed once), keys excluded.
+pub(crate) fn scalars_under<'a>(node: Node<'a>) -> Vec<Node<'a>> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.is_scalar() {
+            out.push(n);
+        } else if n.is_mapping() {
+            stack.extend(n.entries().map(|(_, v)| v));
+        } else {
+            stack.extend(n.items());
+        }
+    }
+    out.sort_by_key(|n| n.span().start);
+    out
+}
+
+/// References to the `secrets` context inside an expression's text: each as (offset within
+/// `expr`, the reference as written, the secret's name or `None` for the whole context).
+pub(crate) fn secret_refs(expr: &str) -> Vec<(usize, &str, Option<&str>)> {
+    let bytes = expr.as_bytes();
+    let lower = expr.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("secrets") {
+        let at = from + i;
+        from = at + 7;
+        let before_ok = at == 0
+            || !(bytes[at - 1].is_ascii_alphanumeric()
+                || matches!(bytes[at - 1], b'_' | b'-' | b'.'));
+        let after = &expr[at + 7..];
+        let after_ok =
+            !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !before_ok || !after_ok || in_string_literal(expr, at) {
+            continue;
+        }
+        let name_of = |rest: &str| -> usize {
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len())
+        };
+        if let Some(rest) = after.strip_prefix('.') {
+            let n = name_of(rest);
+            if n > 0 {
+                out.push((at, &expr[at..at + 8 + n], Some(&rest[..n])));
+                continue;
+            }
+        } else if let Some(rest) = after.strip_prefix('[')
+            && let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"')
+            && let Some(close) = rest[1..].find(q)
+        {
+            let name = &rest[1..1 + close];
+            out.push((at, &expr[at..at + 8 + close + 3], Some(name)));
+            continue;
+        }
+        out.push((at, &expr[at..at + 7], None));
+    }
+    out
+}
+
+/// Whether byte `at` of an expression lies inside a `'...'` string literal.
+fn in_string_literal(expr: &str, at: usize) -> bool {
+    expr[..at].bytes().filter(|b| *b == b'\'').count() % 2 == 1
+}
+
+/// Whether a scalar is a whole `${{ }}` expression.
+pub(crate) fn is_expression_str(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with("${{") && s.ends_with("}}")
+}
+
+/// The Actions toolkit's `getBooleanInput`: `true`/`True`/`TRUE` and the same for false.
+pub(crate) fn toolkit_bool(node: Node<'_>) -> Option<bool> {
+    match node.as_str()? {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// A `# comment` with words in it on the line where `span` starts or ends, or on the lines
+/// directly above its start (full-line comments only).
+pub(crate) fn has_meaningful_comment(file: &SourceFile, span: Span) -> bool {
+    // Directives to tools (`zizmor: ignore[...]`, `ciguard: ignore`, test markers) explain nothing.
+    let directive = |c: &str| {
+        let c = c.trim_start().to_ascii_lowercase();
+        [
+            "zizmor:",
+            "ciguard:",
+            "expect:",
+            "yamllint",
+            "noqa",
+            "pragma",
+            "renovate:",
+        ]
+        .iter()
+        .any(|d| c.starts_with(d))
+    };
+    let meaningful = |c: &str| c.chars().any(|ch| ch.is_alphanumeric()) && !directive(c);
+    if file.trailing_comment(span).is_some_and(meaningful) {
+        return true;
+    }
+    let mut line = file.line_col(span.start).line;
+    while line > 1 {
+        line -= 1;
+        let text = file.line_text(line).trim();
+        match text.strip_prefix('#') {
+            Some(c) if meaningful(c) => return true,
+            Some(_) => continue,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The 0-based column (in bytes) at which `offset` sits on its line.
+pub(crate) fn column_of(file: &SourceFile, offset: usize) -> usize {
+    let line = file.line_col(offset).line;
+    offset.saturating_sub(file.line_span(line).start)
+}
+
+/// The shell a `run:` step uses, from the step, its job's or the workflow's `defaults.run.shell`.
+pub(crate) fn step_shell<'a>(
+    step: &Step<'a>,
+    job: Option<Node<'a>>,
+    workflow: Option<Node<'a>>,
+) -> Option<Node<'a>> {
+    let from_defaults = |n: Node<'a>| {
+        n.get("defaults")
+            .and_then(|d| d.get("run"))
+            .and_then(|r| r.get("shell"))
+    };
+    step.get("shell")
+        .or_else(|| job.and_then(from_defaults))
+        .or_else(|| workflow.and_then(from_defaults))
+}
+
+/// Shorthand for the file of a finding.
+pub(crate) type File = Arc<SourceFile>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(s: &str) -> RepositoryUses<'_> {
+        match Uses::parse(s) {
+            Some(Uses::Repository(r)) => r,
+            _ => panic!("{s}"),
+        }
+    }
+
+    #[test]
+    fn patterns_match_owner_repo_and_path() {
+        let p = RepoPattern::parse("actions/*").unwrap();
+        assert!(p.matches(&repo("Actions/checkout@v4")));
+        assert!(!p.matches(&repo("other/checkout@v4")));
+        let p = RepoPattern::parse("github/codeql-action/init").unwrap();
+        assert!(p.matches(&repo("github/codeql-action/init@v3")));
+        assert!(!p.matches(&repo("github/codeql-action/analyze@v3")));
+        assert!(
+            RepoPattern::parse("github/codeql-action")
+                .unwrap()
+                .matches(&repo("github/codeql-action/init@v3"))
+        );
+        assert!(RepoPattern::parse("*").unwrap().matches(&repo("a/b@c")));
+        assert_eq!(RepoPattern::parse("no-slash"), None);
+        assert_eq!(RepoPattern::parse("*/repo"), None);
+    }
+
+    #[test]
+    fn finds_secret_references() {
+        let refs = secret_refs(
+            " secrets.A || secrets['B-c'] || toJSON(secrets) || inputs.secrets.x || 'secrets.no' ",
+        );
+        let names: Vec<_> = refs.iter().map(|(_, raw, name)| (*raw, *name)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("secrets.A", Some("A")),
+                ("secrets['B-c']", Some("B-c")),
+                ("secrets", None)
+            ]
+        );
+    }
+}

@@ -1,0 +1,149 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, RepoPattern, UsesSite, action_uses, workflow_uses};
+use crate::declare_audit;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports actions and reusable workflows that the configuration forbids: with `allow`,
+    /// every repository reference that matches none of its patterns; with `deny`, every one
+    /// that matches one of them. Local (`./`, `$/`) and `docker://` uses are never forbidden.
+    /// Without options the audit reports nothing.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Organisations vet the third-party code that may run with their tokens and secrets. A
+    /// `uses:` of an unvetted action brings in code nobody reviewed, often through a pull
+    /// request whose diff shows one innocuous line.
+    ///
+    /// ## Options
+    ///
+    /// Exactly one of `allow` or `deny`, a list of `owner/repo[/path]`, `owner/*` or `*`
+    /// patterns (case-insensitive; a pattern without a path covers every path of the
+    /// repository).
+    ///
+    /// ## Example
+    ///
+    /// ```toml
+    /// [audits.forbidden-uses]
+    /// allow = ["actions/*", "github/codeql-action"]
+    /// ```
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   lint:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: reviewdog/action-eslint@f2ee6d1a3bc1ddbdc1ded8d4ab8c1e0bb6d1e4ae # v1.33.2
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   lint:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: npx --no-install eslint .
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: replace the action with an allowed one or a `run:` step, or have it
+    /// vetted and added to the allow list.
+    pub struct ForbiddenUses {
+        id: "forbidden-uses",
+        summary: "actions the configuration forbids",
+        severity: High,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+enum Policy {
+    Allow(Vec<RepoPattern>),
+    Deny(Vec<RepoPattern>),
+}
+
+fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, String> {
+    let list = value
+        .as_array()
+        .ok_or("`allow`/`deny` must be a list of patterns")?;
+    list.iter()
+        .map(|v| {
+            let s = v.as_str().ok_or("patterns must be strings")?;
+            RepoPattern::parse(s).ok_or_else(|| format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/*` or `*`"))
+        })
+        .collect()
+}
+
+fn policy(options: &toml::Table) -> Result<Option<Policy>, String> {
+    match (options.get("allow"), options.get("deny")) {
+        (Some(_), Some(_)) => Err("`forbidden-uses` takes `allow` or `deny`, not both".into()),
+        (Some(a), None) => Ok(Some(Policy::Allow(patterns(a)?))),
+        (None, Some(d)) => Ok(Some(Policy::Deny(patterns(d)?))),
+        (None, None) => Ok(None),
+    }
+}
+
+impl Audit for ForbiddenUses {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+        if let Some(key) = options
+            .keys()
+            .find(|k| !matches!(k.as_str(), "allow" | "deny"))
+        {
+            return Err(format!(
+                "`forbidden-uses` has no option `{key}`; it takes `allow` or `deny`"
+            ));
+        }
+        policy(options).map(|_| ())
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        if let Ok(Some(p)) = policy(cx.options) {
+            check(wf.file, &p, &workflow_uses(wf), out);
+        }
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        if let Ok(Some(p)) = policy(cx.options) {
+            check(action.file, &p, &action_uses(action), out);
+        }
+    }
+}
+
+fn check(file: &File, policy: &Policy, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for site in sites {
+        let Some(repo) = site.repo() else { continue };
+        let why = match policy {
+            Policy::Allow(allow) if !allow.iter().any(|p| p.matches(repo)) => {
+                "is not on the allow list"
+            }
+            Policy::Deny(deny) if deny.iter().any(|p| p.matches(repo)) => "is on the deny list",
+            _ => continue,
+        };
+        out.push(Finding::new(
+            &ForbiddenUses::META,
+            format!("`{}` {why}", repo.name()),
+            Location::file(
+                file,
+                site.node.span(),
+                site.route.clone(),
+                "use of this action is forbidden",
+            ),
+        ));
+    }
+}

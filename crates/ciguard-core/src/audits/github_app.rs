@@ -1,0 +1,168 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, is_disabled, is_expression_str, toolkit_bool};
+use crate::declare_audit;
+use crate::finding::{Confidence, Finding, Location};
+use crate::models::{Action, Step, Uses, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `actions/create-github-app-token` steps that mint broader or longer-lived tokens
+    /// than needed: no `permission-<scope>` input (the token gets every permission of the
+    /// installation), `owner:` without `repositories:` (every repository of the installation),
+    /// and `skip-token-revoke: true` (the token stays valid for an hour after the job).
+    ///
+    /// ## Why is this bad?
+    ///
+    /// A GitHub App installation usually holds far more than one job needs, across many
+    /// repositories. A token that carries all of it turns any code that reads it (an
+    /// injected script, a compromised action) into write access to the organisation.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   sync:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions/create-github-app-token@d72941d797fd3113feb6b93fd0dec494b13a2547 # v1.12.0
+    ///         with:
+    ///           app-id: ${{ vars.APP_ID }}
+    ///           private-key: ${{ secrets.APP_KEY }}
+    ///           owner: acme
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   sync:
+    ///     runs-on: ubuntu-latest
+    ///     environment: sync
+    ///     steps:
+    ///       - uses: actions/create-github-app-token@d72941d797fd3113feb6b93fd0dec494b13a2547 # v1.12.0
+    ///         with:
+    ///           app-id: ${{ vars.APP_ID }}
+    ///           private-key: ${{ secrets.APP_KEY }}
+    ///           owner: acme
+    ///           repositories: website
+    ///           permission-contents: write
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: name the repositories and the `permission-<scope>` inputs the job needs,
+    /// and leave token revocation on.
+    pub struct GithubApp {
+        id: "github-app",
+        summary: "GitHub App tokens broader or longer-lived than needed",
+        severity: High,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for GithubApp {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        wf.steps()
+            .filter(|(j, s)| !is_disabled(j.node) && !is_disabled(s.node))
+            .for_each(|(_, s)| check(wf.file, s, out));
+    }
+
+    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        action
+            .steps()
+            .iter()
+            .for_each(|s| check(action.file, s, out));
+    }
+}
+
+fn check(file: &File, step: &Step<'_>, out: &mut Vec<Finding>) {
+    let (Some(uses), Some(Uses::Repository(r))) = (step.uses, step.uses_ref()) else {
+        return;
+    };
+    if !r
+        .slug()
+        .eq_ignore_ascii_case("actions/create-github-app-token")
+        || r.path.is_some()
+    {
+        return;
+    }
+    let uses_loc = || {
+        Location::file(
+            file,
+            uses.span(),
+            step.route.key("uses"),
+            "app token requested here",
+        )
+    };
+    let Some(with) = step.with else {
+        out.push(Finding::new(
+            &GithubApp::META,
+            "app token inherits every permission of the installation",
+            uses_loc(),
+        ));
+        return;
+    };
+    let entry = |key: &str| with.entry(key).map(|(k, v)| (k.span().cover(v.span()), v));
+    if let Some((span, value)) = entry("skip-token-revoke") {
+        let confidence = match toolkit_bool(value) {
+            Some(true) => Some(Confidence::High),
+            None if value.as_str().is_some_and(|s| s.contains("${{")) => Some(Confidence::Low),
+            _ => None,
+        };
+        if let Some(c) = confidence {
+            out.push(
+                Finding::new(
+                    &GithubApp::META,
+                    "app token is not revoked when the job ends",
+                    Location::file(
+                        file,
+                        span,
+                        step.route.key("with").key("skip-token-revoke"),
+                        "token revocation disabled here",
+                    ),
+                )
+                .confidence(c)
+                .related(uses_loc()),
+            );
+        }
+    }
+    let has = |key: &str| with.get(key).is_some();
+    if let Some((span, _)) = entry("owner").filter(|_| !has("repositories") && !has("repository")) {
+        out.push(
+            Finding::new(
+                &GithubApp::META,
+                "app token can reach every repository of the owner's installation",
+                Location::file(
+                    file,
+                    span,
+                    step.route.key("with").key("owner"),
+                    "no `repositories:` to narrow it",
+                ),
+            )
+            .related(uses_loc()),
+        );
+    }
+    let scoped = with
+        .entries()
+        .any(|(k, _)| k.as_str().is_some_and(|k| k.starts_with("permission-")));
+    if !scoped && !is_expression_str(file.slice(with.span())) {
+        out.push(Finding::new(
+            &GithubApp::META,
+            "app token inherits every permission of the installation",
+            uses_loc(),
+        ));
+    }
+}

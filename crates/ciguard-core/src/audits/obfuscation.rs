@@ -1,0 +1,163 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::expr::sites::sites;
+use crate::expr::{Expr, ExprKind, Member};
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+use crate::route::{Route, Segment};
+use crate::source::SourceFile;
+use crate::yaml::Node;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports what hides what a workflow does: expressions that are constants (`${{ 'foo' }}`,
+    /// `${{ format('{0}', 'a') }}`, `${{ fromJSON('"x"') }}`), values picked by a computed index
+    /// (`${{ env[matrix.name] }}`), and `uses:` paths with `.`, `..` or empty components
+    /// (`owner/repo/a/../b@v1`, `./x/../y`).
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Reviewers read workflows to see what they run. A constant written as an expression, an
+    /// index computed at run time or a path that walks back up says the same thing less plainly,
+    /// and is a way to slip something past a review or a scanner.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ${{ 'ubuntu-latest' }}
+    ///     steps:
+    ///       - run: echo hi
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: echo hi
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: write the constant, the field or the path plainly.
+    pub struct Obfuscation {
+        id: "obfuscation",
+        summary: "obfuscated usage of GitHub Actions features",
+        severity: Low,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for Obfuscation {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, wf.root, out);
+    }
+
+    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, action.root, out);
+    }
+}
+
+/// Functions whose result depends only on their arguments.
+const PURE: &[&str] = &[
+    "format",
+    "fromjson",
+    "tojson",
+    "join",
+    "contains",
+    "startswith",
+    "endswith",
+    "case",
+];
+
+fn constant(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => true,
+        ExprKind::String(s) => !s.contains("${{"),
+        ExprKind::Ident(_) => false,
+        ExprKind::Access { base, member } => {
+            constant(base) && !matches!(member, Member::Index(i) if !constant(i))
+        }
+        ExprKind::Call { name, args } => {
+            PURE.contains(&name.to_ascii_lowercase().as_str()) && args.iter().all(constant)
+        }
+        ExprKind::Not(x) | ExprKind::Group(x) => constant(x),
+        ExprKind::Binary { lhs, rhs, .. } => constant(lhs) && constant(rhs),
+    }
+}
+
+fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
+    for site in sites(root).iter().filter(|s| !s.bare) {
+        let report = |span, msg: &str, out: &mut Vec<Finding>| {
+            let at = site.file_span(file, span);
+            out.push(Finding::new(
+                &Obfuscation::META,
+                msg,
+                Location::file(file, at, site.route.clone(), "obfuscated"),
+            ));
+        };
+        if constant(&site.expr) {
+            report(
+                site.expr.span,
+                "this expression is a constant: write its value instead",
+                out,
+            );
+            continue;
+        }
+        site.expr.walk(&mut |e| {
+            if let ExprKind::Access {
+                member: Member::Index(i),
+                ..
+            } = &e.kind
+                && !i.is_literal()
+            {
+                report(
+                    e.span,
+                    "a value picked by a computed index: name it plainly",
+                    out,
+                );
+            }
+        });
+    }
+    root.walk(&Route::root(), &mut |node, route| {
+        if !matches!(route.segments().last(), Some(Segment::Key(k)) if k == "uses") {
+            return;
+        }
+        let Some(uses) = node.as_str() else { return };
+        if uses.starts_with("docker://") {
+            return;
+        }
+        let path = uses.split('@').next().unwrap_or_default();
+        let parts: Vec<&str> = path.split('/').collect();
+        let skip = usize::from(path.starts_with("./"));
+        if parts
+            .iter()
+            .skip(skip)
+            .any(|p| matches!(*p, "" | "." | ".."))
+        {
+            let msg = "this `uses:` path has `.`, `..` or empty components: write the plain path";
+            out.push(Finding::new(
+                &Obfuscation::META,
+                msg,
+                Location::file(file, node.span(), route.clone(), "obfuscated path"),
+            ));
+        }
+    });
+}

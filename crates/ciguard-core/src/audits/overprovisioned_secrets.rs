@@ -1,0 +1,99 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::expr::sites::sites;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+use crate::source::SourceFile;
+use crate::yaml::Node;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports expressions that hand over the whole `secrets` context (`${{ toJSON(secrets) }}`)
+    /// or pick a secret by a computed name (`${{ secrets[matrix.token] }}`).
+    ///
+    /// ## Why is this bad?
+    ///
+    /// GitHub gives a job only the secrets its expressions name. The whole context, or a computed
+    /// index, makes every secret of the repository and organisation available to the step, where
+    /// a compromised tool or a log line can take them all.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   deploy:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: ./deploy.sh
+    ///         env:
+    ///           ALL: ${{ toJSON(secrets) }}
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   deploy:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: ./deploy.sh
+    ///         env:
+    ///           DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: name each secret the step needs.
+    pub struct OverprovisionedSecrets {
+        id: "overprovisioned-secrets",
+        summary: "excessively provisioned secrets",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for OverprovisionedSecrets {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, wf.root, out);
+    }
+
+    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, action.root, out);
+    }
+}
+
+fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
+    for site in sites(root) {
+        for (path, span) in site.expr.contexts() {
+            if path.root() != Some("secrets") {
+                continue;
+            }
+            let msg = if path.segs.len() == 1 {
+                "the whole `secrets` context is expanded: every secret becomes available here"
+            } else if path.name(1).is_none() {
+                "a secret is picked by a computed name: every secret becomes available to this job"
+            } else {
+                continue;
+            };
+            let at = site.file_span(file, span);
+            out.push(Finding::new(
+                &OverprovisionedSecrets::META,
+                msg,
+                Location::file(file, at, site.route.clone(), "all secrets"),
+            ));
+        }
+    }
+}

@@ -1,0 +1,108 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{expressions_in, scalars_under, secret_refs};
+use crate::declare_audit;
+use crate::finding::{Finding, Location};
+use crate::models::{JobKind, Workflow};
+use crate::source::Span;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports secrets (`secrets.NAME`, `secrets['NAME']`, or the whole `secrets` context)
+    /// used by a job that has no deployment `environment:`. `secrets.GITHUB_TOKEN` is not
+    /// reported: every job has it. Workflows that can be called (`workflow_call`) are skipped,
+    /// since environments of called workflows cannot see the caller's secrets.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Repository and organisation secrets are readable by every job of every workflow on any
+    /// branch a writer pushes. Environment secrets are released only to jobs that name the
+    /// environment, and only after its protection rules (required reviewers, branch and tag
+    /// restrictions, wait timers) pass.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   deploy:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: ./deploy.sh
+    ///         env:
+    ///           TOKEN: ${{ secrets.DEPLOY_TOKEN }}
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   deploy:
+    ///     runs-on: ubuntu-latest
+    ///     environment: production
+    ///     steps:
+    ///       - run: ./deploy.sh
+    ///         env:
+    ///           TOKEN: ${{ secrets.DEPLOY_TOKEN }}
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: create an environment with protection rules, move the secret into it,
+    /// and add `environment:` to the job.
+    pub struct SecretsOutsideEnv {
+        id: "secrets-outside-env",
+        summary: "secrets used by a job without a deployment environment",
+        severity: Medium,
+        confidence: High,
+        persona: Auditor,
+        inputs: [Workflow],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for SecretsOutsideEnv {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        if wf.has_trigger("workflow_call") {
+            return;
+        }
+        for job in &wf.jobs {
+            if matches!(job.kind, JobKind::Reusable { .. }) || job.get("environment").is_some() {
+                continue;
+            }
+            for scalar in scalars_under(job.node) {
+                for (span, inner) in expressions_in(wf.file, scalar) {
+                    for (at, raw, name) in secret_refs(inner) {
+                        if name.is_some_and(|n| n.eq_ignore_ascii_case("GITHUB_TOKEN")) {
+                            continue;
+                        }
+                        let start = span.start + 3 + at;
+                        let what = name
+                            .map_or_else(|| "every secret".to_owned(), |n| format!("secret `{n}`"));
+                        out.push(Finding::new(
+                            &Self::META,
+                            format!(
+                                "{what} used by job `{}`, which has no deployment environment",
+                                job.id
+                            ),
+                            Location::file(
+                                wf.file,
+                                Span::new(start, start + raw.len()),
+                                job.route.clone(),
+                                "secret used outside of a dedicated environment",
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::expr::ExprKind;
+use crate::expr::contexts::{Trust, classify};
+use crate::expr::sites::sites;
+use crate::finding::{Finding, Location, Severity};
+use crate::models::{Action, Workflow};
+use crate::source::SourceFile;
+use crate::yaml::Node;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `contains('a b c', x)` where the haystack is a string literal and the needle is a
+    /// value from a context: a substring test used as if it were a list membership test.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// `contains('refs/heads/main refs/heads/release', github.ref)` is also true for
+    /// `refs/heads/mai`, `refs/heads/r` or `main refs`, so a branch that nobody meant to trust
+    /// passes the check. The finding is high when the needle is text an outsider controls.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   deploy:
+    ///     if: contains('refs/heads/main refs/heads/release', github.ref)
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: echo deploy
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   deploy:
+    ///     if: contains(fromJSON('["refs/heads/main", "refs/heads/release"]'), github.ref)
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: echo deploy
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: test against a list, `contains(fromJSON('["a", "b"]'), x)`, or compare with
+    /// `==` for each value.
+    pub struct UnsoundContains {
+        id: "unsound-contains",
+        summary: "substring match used as a list membership test",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for UnsoundContains {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, wf.root, out);
+    }
+
+    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, action.root, out);
+    }
+}
+
+fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
+    for site in sites(root) {
+        site.expr.walk(&mut |e| {
+            let ExprKind::Call { name, args } = &e.kind else { return };
+            if !name.eq_ignore_ascii_case("contains") {
+                return;
+            }
+            let [hay, needle] = args.as_slice() else { return };
+            if !matches!(hay.ungroup().kind, ExprKind::String(_)) || needle.is_literal() {
+                return;
+            }
+            let worst = needle.contexts().iter().map(|(p, _)| classify(p)).min().unwrap_or(Trust::Unknown);
+            let severity = match worst {
+                Trust::Safe => return,
+                Trust::Attacker => Severity::High,
+                _ => Severity::Medium,
+            };
+            let msg = "`contains()` on a string is a substring test: a value that is only part of one of the listed ones passes";
+            let at = site.file_span(file, e.span);
+            out.push(Finding::new(&UnsoundContains::META, msg, Location::file(file, at, site.route.clone(), "substring test")).severity(severity));
+        });
+    }
+}

@@ -1,0 +1,104 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::declare_audit;
+use crate::expr::sites::sites;
+use crate::expr::{BinOp, ExprKind};
+use crate::finding::{Confidence, Finding, Location, Persona, Severity};
+use crate::models::{Action, Workflow};
+use crate::source::SourceFile;
+use crate::yaml::Node;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `${{ cond && b || c }}` used to choose a value when `b` can be falsy: a falsy
+    /// literal (`''`, `0`, `false`, `null`) is reported at medium severity, a value read from a
+    /// context (which can be empty) at low severity for the pedantic persona. Conditions (`if:`)
+    /// are not reported: there only truthiness matters, and `&&`/`||` are the boolean logic they
+    /// look like.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// GitHub has no ternary operator; `cond && b || c` gives `c` whenever `b` is falsy, even when
+    /// `cond` is true. `${{ github.ref == 'refs/heads/main' && '' || '--dry-run' }}` always gives
+    /// `--dry-run`.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   publish:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: make publish FLAGS="${{ github.ref == 'refs/heads/main' && '' || '--dry-run' }}"
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   publish:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - run: make publish FLAGS="${{ github.ref != 'refs/heads/main' && '--dry-run' || '' }}"
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: swap the branches (`!cond && c || b`) so the value after `&&` is truthy, or
+    /// use `case(cond, b, c)`.
+    pub struct UnsoundTernary {
+        id: "unsound-ternary",
+        summary: "`a && b || c` used as a ternary with a falsy branch",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: false,
+        fix: None,
+    }
+}
+
+impl Audit for UnsoundTernary {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, wf.root, out);
+    }
+
+    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, action.root, out);
+    }
+}
+
+fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
+    for site in sites(root).iter().filter(|s| !s.is_condition) {
+        site.expr.walk(&mut |e| {
+            let ExprKind::Binary { op: BinOp::Or, lhs, .. } = &e.kind else { return };
+            let ExprKind::Binary { op: BinOp::And, rhs: b, .. } = &lhs.ungroup().kind else { return };
+            let b = b.ungroup();
+            let falsy_literal = match &b.kind {
+                ExprKind::String(s) => s.is_empty(),
+                ExprKind::Number(n) => *n == 0.0 || n.is_nan(),
+                ExprKind::Bool(v) => !v,
+                ExprKind::Null => true,
+                _ => false,
+            };
+            let can_be_empty = b.context_path().is_some() || matches!(&b.kind, ExprKind::Access { .. });
+            let at = site.file_span(file, b.span);
+            let location = Location::file(file, at, site.route.clone(), "can be falsy");
+            if falsy_literal {
+                let msg = "the value after `&&` is falsy, so this always gives the value after `||`";
+                out.push(Finding::new(&UnsoundTernary::META, msg, location));
+            } else if can_be_empty {
+                let msg = "the value after `&&` can be empty, and then this gives the value after `||` even when the condition holds";
+                out.push(Finding::new(&UnsoundTernary::META, msg, location).severity(Severity::Low).confidence(Confidence::Medium).persona(Persona::Pedantic));
+            }
+        });
+    }
+}

@@ -1,0 +1,67 @@
+//! Every expression of a document: `${{ }}` in any scalar, and the bare conditions of `if:`.
+
+use super::{Expr, expansions, parse, value_span_to_file};
+use crate::route::{Route, Segment};
+use crate::source::{SourceFile, Span};
+use crate::yaml::Node;
+
+/// One parsed expression and where it is.
+pub struct Site<'a> {
+    /// The scalar that holds it.
+    pub node: Node<'a>,
+    pub route: Route,
+    /// Whether the scalar is the value of an `if:` key.
+    pub is_condition: bool,
+    /// Whether it is written without `${{ }}` (a bare `if:` condition).
+    pub bare: bool,
+    /// Where the expression's text starts in the scalar's value.
+    pub body_start: usize,
+    /// The `${{ ... }}` (or the whole bare condition) in the scalar's value.
+    pub whole: Span,
+    pub expr: Expr,
+}
+
+impl Site<'_> {
+    /// The file span of a part of the expression (a span relative to its text).
+    pub fn file_span(&self, file: &SourceFile, inner: Span) -> Span {
+        let value = Span::new(self.body_start + inner.start, self.body_start + inner.end);
+        value_span_to_file(file, self.node, value)
+    }
+}
+
+/// Every expression that parses under `root`, in document order. Malformed ones are skipped.
+pub fn sites<'a>(root: Node<'a>) -> Vec<Site<'a>> {
+    let mut out = Vec::new();
+    root.walk(&Route::root(), &mut |node, route| {
+        let Some(value) = node.as_str() else { return };
+        let is_condition = matches!(route.segments().last(), Some(Segment::Key(k)) if k == "if");
+        if is_condition && !value.contains("${{") {
+            if let Ok(expr) = parse(value) {
+                out.push(Site {
+                    node,
+                    route: route.clone(),
+                    is_condition,
+                    bare: true,
+                    body_start: 0,
+                    whole: Span::new(0, value.len()),
+                    expr,
+                });
+            }
+            return;
+        }
+        for exp in expansions(value) {
+            if let Ok(expr) = exp.parsed {
+                out.push(Site {
+                    node,
+                    route: route.clone(),
+                    is_condition,
+                    bare: false,
+                    body_start: exp.body_start,
+                    whole: exp.span,
+                    expr,
+                });
+            }
+        }
+    });
+    out
+}

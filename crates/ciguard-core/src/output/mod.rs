@@ -1,0 +1,189 @@
+//! Output formats: how a [`Report`] is shown to people (plain), programs (json), code scanning
+//! (sarif) and GitHub Actions logs (github).
+
+mod github;
+mod json;
+mod plain;
+mod sarif;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use crate::finding::{Finding, Location, Severity};
+use crate::report::Report;
+use crate::source::{LineCol, SourceFile, Span};
+
+/// The name tools and outputs use for ciguard.
+pub const TOOL_NAME: &str = "ciguard";
+/// The version written into machine-readable outputs.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Where people learn about ciguard.
+pub const INFORMATION_URI: &str = "https://github.com/ciguard/ciguard";
+
+/// The page documenting an audit.
+pub fn audit_docs_url(id: &str) -> String {
+    format!("{INFORMATION_URI}/blob/main/docs/audits/{id}.md")
+}
+
+/// An output format, as chosen with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Format {
+    /// Annotated source snippets for people (the default).
+    #[default]
+    Plain,
+    /// A versioned JSON document (see `docs/json-output.md`).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// GitHub Actions workflow commands, which become annotations on the run and the pull request.
+    Github,
+}
+
+impl Format {
+    pub const ALL: &'static [Format] =
+        &[Format::Plain, Format::Json, Format::Sarif, Format::Github];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Plain => "plain",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Format::ALL
+            .iter()
+            .copied()
+            .find(|f| f.as_str() == wanted)
+            .ok_or_else(|| {
+                format!("unknown format `{s}`; expected one of plain, json, sarif, github")
+            })
+    }
+}
+
+/// How to render; the binary decides colour from `--color`, `NO_COLOR` and whether stdout is a tty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// Use ANSI colours (plain format only).
+    pub color: bool,
+}
+
+/// Writes `report` to `out` in `format`.
+pub fn render(
+    format: Format,
+    report: &Report,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Plain => plain::render(report, opts, out),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+    }
+}
+
+/// Number of findings of each severity, highest first: `[high, medium, low, informational]`.
+pub(crate) fn severity_counts(findings: &[Finding]) -> [usize; 4] {
+    let mut counts = [0; 4];
+    for f in findings {
+        let i = match f.severity {
+            Severity::High => 0,
+            Severity::Medium => 1,
+            Severity::Low => 2,
+            Severity::Informational => 3,
+        };
+        counts[i] += 1;
+    }
+    counts
+}
+
+/// Where a span starts and ends as lines and columns (1-based, columns in characters). `end` is
+/// the position just after the last character; trailing whitespace and line breaks of the span
+/// are not counted, so a block that ends with a newline ends on its last line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Region {
+    pub start: LineCol,
+    pub end: LineCol,
+}
+
+/// The span without trailing whitespace (unless that would leave nothing).
+pub(crate) fn trimmed_span(file: &SourceFile, span: Span) -> Span {
+    let text = file.slice(span);
+    let trimmed = text.trim_end();
+    if trimmed.is_empty() {
+        span
+    } else {
+        Span::new(span.start, span.start + trimmed.len())
+    }
+}
+
+pub(crate) fn region(file: &SourceFile, span: Span) -> Region {
+    let span = trimmed_span(file, span);
+    Region {
+        start: file.line_col(span.start),
+        end: file.line_col(span.end),
+    }
+}
+
+/// The region of a location in a file, if it is in one.
+pub(crate) fn location_region(location: &Location) -> Option<(&SourceFile, Region)> {
+    match location {
+        Location::File { file, span, .. } => Some((file, region(file, *span))),
+        Location::Setting { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FileKind;
+
+    #[test]
+    fn formats_parse_and_display() {
+        for f in Format::ALL {
+            assert_eq!(f.as_str().parse::<Format>(), Ok(*f));
+            assert_eq!(f.to_string(), f.as_str());
+        }
+        assert_eq!(" SARIF ".parse::<Format>(), Ok(Format::Sarif));
+        let err = "xml".parse::<Format>().unwrap_err();
+        assert!(err.contains("`xml`") && err.contains("github"), "{err}");
+        assert_eq!(Format::default(), Format::Plain);
+    }
+
+    #[test]
+    fn regions_count_characters_and_ignore_trailing_newlines() {
+        let file = SourceFile::new(
+            "a.yml",
+            FileKind::Workflow,
+            "a: é\r\nb: |\n  x\n\nc: 1\n".to_owned(),
+        );
+        let e = file.text.find('é').unwrap();
+        let r = region(&file, Span::new(e, e + 'é'.len_utf8()));
+        assert_eq!(
+            (r.start.line, r.start.column, r.end.line, r.end.column),
+            (1, 4, 1, 5)
+        );
+        let bar = file.text.find('|').unwrap();
+        let c = file.text.find("c:").unwrap();
+        let r = region(&file, Span::new(bar, c));
+        assert_eq!(
+            (r.start.line, r.start.column, r.end.line, r.end.column),
+            (2, 4, 3, 4)
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! From a `run:` step to a parsed [`Script`], and from script offsets back to file spans.
+
+use crate::models::Step;
+use crate::shell::{Dialect, Script};
+use crate::source::{SourceFile, Span};
+use crate::yaml::{Node, Style};
+
+/// A `run:` script with what is needed to point into the file.
+pub struct RunScript<'a> {
+    pub text: &'a str,
+    pub script: Script,
+    pub node: Node<'a>,
+    /// Script line start offsets and the file offset each maps to (exact styles only).
+    lines: Option<Vec<(usize, usize)>>,
+}
+
+impl<'a> RunScript<'a> {
+    /// Parses the step's `run:` with `dialect`; `None` for `uses:` steps.
+    pub fn of_step(file: &SourceFile, step: &Step<'a>, dialect: Dialect) -> Option<RunScript<'a>> {
+        let node = step.run?;
+        let text = node.as_str()?;
+        Some(Self::new(file, node, text, dialect))
+    }
+
+    pub fn new(
+        file: &SourceFile,
+        node: Node<'a>,
+        text: &'a str,
+        dialect: Dialect,
+    ) -> RunScript<'a> {
+        RunScript {
+            text,
+            script: Script::parse(text, dialect),
+            node,
+            lines: line_map(file, node, text),
+        }
+    }
+
+    /// The file span of a script range; the whole scalar when the mapping is not exact.
+    pub fn span(&self, file: &SourceFile, range: Span) -> Span {
+        self.try_span(file, range)
+            .unwrap_or_else(|| self.node.span())
+    }
+
+    /// The file span of a script range, when it can be mapped exactly.
+    pub fn try_span(&self, file: &SourceFile, range: Span) -> Option<Span> {
+        let start = self.offset(file, range.start)?;
+        let end = self.offset(file, range.end.max(range.start))?;
+        Some(Span::new(start, end.max(start)))
+    }
+
+    fn offset(&self, file: &SourceFile, at: usize) -> Option<usize> {
+        if let Some(lines) = &self.lines {
+            let idx = match lines.binary_search_by_key(&at, |(s, _)| *s) {
+                Ok(i) => i,
+                Err(i) => i.checked_sub(1)?,
+            };
+            let (line_start, file_start) = lines[idx];
+            return Some(file_start + (at - line_start));
+        }
+        // Inexact styles: find the script line's text once in the scalar's source.
+        let line_start = self.text.get(..at)?.rfind('\n').map_or(0, |n| n + 1);
+        let line_end = self
+            .text
+            .get(at..)?
+            .find('\n')
+            .map_or(self.text.len(), |n| at + n);
+        let line = self.text.get(line_start..line_end)?.trim_end();
+        let trimmed = line.trim_start();
+        if trimmed.len() < 3 {
+            return None;
+        }
+        let lead = line.len() - trimmed.len();
+        let raw = file.slice(self.node.span());
+        let found = raw.find(trimmed)?;
+        if raw[found + 1..].contains(trimmed) {
+            return None;
+        }
+        let col = at.checked_sub(line_start + lead)?;
+        if col > trimmed.len() {
+            return None;
+        }
+        Some(self.node.span().start + found + col)
+    }
+}
+
+/// For literal blocks and single-line plain or quoted scalars without escapes: each script
+/// line's offset and the file offset where it is written. `None` when the text does not match.
+fn line_map(file: &SourceFile, node: Node<'_>, text: &str) -> Option<Vec<(usize, usize)>> {
+    let span = node.span();
+    let raw = file.slice(span);
+    match node.style()? {
+        Style::Plain if raw == text => Some(vec![(0, span.start)]),
+        Style::SingleQuoted | Style::DoubleQuoted
+            if raw.len() >= 2 && &raw[1..raw.len() - 1] == text =>
+        {
+            Some(vec![(0, span.start + 1)])
+        }
+        Style::Literal => {
+            // The body starts on the line after the header (`|`, `|-`, `|+2`, maybe a comment).
+            let body_start = span.start + raw.find('\n')? + 1;
+            let mut map = Vec::new();
+            let mut file_at = body_start;
+            let mut script_at = 0;
+            for line in text.split_inclusive('\n') {
+                let content = line.strip_suffix('\n').unwrap_or(line);
+                if file_at > file.text.len() {
+                    break;
+                }
+                let file_line_end = file
+                    .text
+                    .get(file_at..)?
+                    .find('\n')
+                    .map_or(file.text.len(), |n| file_at + n);
+                let file_line = file.text.get(file_at..file_line_end)?;
+                let file_line = file_line.strip_suffix('\r').unwrap_or(file_line);
+                if content.is_empty() {
+                    if !file_line.trim().is_empty() {
+                        return None;
+                    }
+                } else {
+                    if !file_line.ends_with(content) {
+                        return None;
+                    }
+                    let col = file_line.len() - content.len();
+                    if !file_line[..col].bytes().all(|b| b == b' ') {
+                        return None;
+                    }
+                    map.push((script_at, file_at + col));
+                }
+                script_at += line.len();
+                file_at = file_line_end + 1;
+                if file_at > span.end + 1 && !content.is_empty() {
+                    return None;
+                }
+            }
+            Some(map)
+        }
+        _ => None,
+    }
+}
+
+/// The dialect a `run:` step is read in: its `shell:`, else `defaults.run.shell` of its job
+/// then of the workflow, else `pwsh` on Windows runners and `bash` elsewhere.
+pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Node<'_>>) -> Dialect {
+    let defaults = |n: Option<Node<'_>>| {
+        n.and_then(|n| n.get("defaults"))
+            .and_then(|d| d.get("run"))
+            .and_then(|r| r.get_str("shell"))
+            .map(str::to_owned)
+    };
+    if let Some(shell) = step
+        .node
+        .get_str("shell")
+        .map(str::to_owned)
+        .or_else(|| defaults(job))
+        .or_else(|| defaults(workflow))
+    {
+        if shell.contains("${{") {
+            return Dialect::Posix;
+        }
+        return Dialect::from_shell(&shell);
+    }
+    let windows = job.and_then(|j| j.get("runs-on")).is_some_and(|r| {
+        let mut labels: Vec<&str> = r.items().filter_map(|i| i.as_str()).collect();
+        if let Some(s) = r.as_str() {
+            labels.push(s);
+        }
+        labels
+            .iter()
+            .any(|l| l.to_ascii_lowercase().starts_with("windows"))
+    });
+    if windows {
+        Dialect::PowerShell
+    } else {
+        Dialect::Posix
+    }
+}
+
+/// Every `run:` script of a workflow, with its job and step, read in the step's dialect.
+pub fn workflow_scripts<'w, 'a>(
+    wf: &'w crate::models::Workflow<'a>,
+) -> Vec<(&'w crate::models::Job<'a>, &'w Step<'a>, RunScript<'a>)> {
+    let mut out = Vec::new();
+    for job in &wf.jobs {
+        for step in job.steps() {
+            let dialect = step_dialect(step, Some(job.node), Some(wf.root));
+            if let Some(rs) = RunScript::of_step(wf.file, step, dialect) {
+                out.push((job, step, rs));
+            }
+        }
+    }
+    out
+}
+
+/// Every `run:` script of a composite action, read in the step's `shell:`.
+pub fn action_scripts<'w, 'a>(
+    action: &'w crate::models::Action<'a>,
+) -> Vec<(&'w Step<'a>, RunScript<'a>)> {
+    action
+        .steps()
+        .iter()
+        .filter_map(|step| {
+            let dialect = step_dialect(step, None, None);
+            Some((step, RunScript::of_step(action.file, step, dialect)?))
+        })
+        .collect()
+}
+
+/// The span of a step's `run` key, for "in this step" related locations.
+pub fn run_key_span(step: &Step<'_>) -> Span {
+    step.node
+        .entry("run")
+        .map_or(step.node.span(), |(k, _)| k.span())
+}
