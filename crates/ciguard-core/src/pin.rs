@@ -194,6 +194,10 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
         }
         FileKind::Dependabot | FileKind::Dependencies => {}
     }
+    // A site reached again through an alias (`- *checkout_step`) is the same text: keep the
+    // first, which is where the anchor is written.
+    let mut seen = std::collections::HashSet::new();
+    sites.retain(|(node, ..)| seen.insert(node.span()));
     // Flow collections holding more than one site cannot give each its own comment.
     let mut per_flow: HashMap<Span, usize> = HashMap::new();
     for (_, _, _, _, flow) in &sites {
@@ -533,6 +537,18 @@ mod tests {
         let err = verify(&file, "jobs:\n  a:\n    runs-on: y\n", &HashMap::new()).unwrap_err();
         assert!(matches!(err, PinError::Verify(_)));
         assert!(verify(&file, "jobs:\n  a:\n    runs-on: x # c\n", &HashMap::new()).is_ok());
+    }
+
+    #[test]
+    fn aliased_steps_are_pinned_once_where_the_anchor_is() {
+        let text = "jobs:\n  a:\n    steps:\n      - &co\n        uses: a/b@v1\n  b:\n    steps:\n      - *co\n";
+        let out = pin_all(FileKind::Workflow, text, &to_sha, Some("v1.0.0")).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "jobs:\n  a:\n    steps:\n      - &co\n        uses: a/b@{SHA} # v1.0.0\n  b:\n    steps:\n      - *co\n"
+            )
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod audits;
 pub mod deps;
 pub mod exit;
 pub mod explain;
+pub mod github;
+pub mod pin;
 pub mod render;
 pub mod settings;
 
@@ -46,6 +48,8 @@ pub enum Command {
     /// Check lockfiles against registries (cooldowns, yanked versions), mutable dependency
     /// sources, and the cooldown settings of update bots and package managers.
     Deps(deps::DepsArgs),
+    /// Pin actions, reusable workflows (and with --images, container images) to commit SHAs.
+    Pin(pin::PinArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -55,5 +59,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(args) => explain::run(args),
         Command::Settings(args) => settings::run(*args),
         Command::Deps(args) => deps::run(args),
+        Command::Pin(args) => pin::run(args),
     }
 }

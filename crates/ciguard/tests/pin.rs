@@ -1,0 +1,292 @@
+//! `ciguard pin` end to end against the fake GitHub server, counting requests.
+
+use std::path::Path;
+use std::process::Command;
+
+use ciguard_github::testing::{FakeGitHub, GitRepo, action_repo};
+
+struct World {
+    server: FakeGitHub,
+    checkout: Vec<String>,
+    reusable: String,
+    _dir: tempfile::TempDir,
+    cache: std::path::PathBuf,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeGitHub::start().unwrap();
+    let (checkout, shas) = action_repo(
+        &dir.path().join("checkout"),
+        "checkout",
+        &[
+            ("v4.1.0", "2024-01-01T00:00:00Z"),
+            ("v4.2.0", "2024-03-01T00:00:00Z"),
+            ("v4.2.2", "2024-06-01T00:00:00Z"),
+            ("v5.0.0", "2024-07-01T00:00:00Z"),
+        ],
+    )
+    .unwrap();
+    // v4 and v4.2 point at v4.2.2 (action_repo moves them); v5 is the newest line.
+    server.add_repo("actions/checkout", &checkout);
+    server.add_release("actions/checkout", "v4.1.0", "2024-01-02T00:00:00Z");
+    server.add_release("actions/checkout", "v4.2.0", "2024-03-02T00:00:00Z");
+    server.add_release("actions/checkout", "v4.2.2", "2099-01-01T00:00:00Z");
+    server.add_release("actions/checkout", "v5.0.0", "2024-07-02T00:00:00Z");
+    let reusable = GitRepo::init(&dir.path().join("reusable")).unwrap();
+    let r = reusable
+        .commit(
+            ".github/workflows/build.yml",
+            "on: workflow_call\n",
+            "wf",
+            "2024-01-01T00:00:00Z",
+        )
+        .unwrap();
+    reusable.annotated_tag("v2.0.1", &r, "release").unwrap();
+    reusable.tag("v2", &r).unwrap();
+    server.add_repo("org/reusable", &reusable);
+    let cache = dir.path().join("cache");
+    World {
+        server,
+        checkout: shas,
+        reusable: r,
+        _dir: dir,
+        cache,
+    }
+}
+
+fn ciguard(w: &World, args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .arg("pin")
+        .args(args)
+        .args(["--github-api-url", &w.server.url(), "--cache-dir"])
+        .arg(&w.cache)
+        .arg(dir)
+        .env("GH_TOKEN", "ghp_PINSECRET")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(!stdout.contains("PINSECRET") && !stderr.contains("PINSECRET"));
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const WORKFLOW: &str = "on: push\r\njobs:\r\n  test:\r\n    runs-on: ubuntu-latest\r\n    steps:\r\n      - uses: actions/checkout@v4 # keep me? no: replaced\r\n      - {uses: 'actions/checkout@v4.1.0', with: {fetch-depth: 0}}\r\n      - uses: ./local\r\n  call:\r\n    uses: org/reusable/.github/workflows/build.yml@v2\r\n";
+
+#[test]
+fn pins_every_uses_byte_exactly_with_few_requests() {
+    let w = world();
+    let repo = repo_with(&[
+        (".github/workflows/ci.yml", WORKFLOW),
+        (
+            "sub/action.yml",
+            "runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@main\n",
+        ),
+    ]);
+    let (code, _, stderr) = ciguard(&w, &[], repo.path());
+    assert_eq!(code, 0, "{stderr}");
+    let (v422, v410) = (&w.checkout[2], &w.checkout[0]);
+    let got = std::fs::read_to_string(repo.path().join(".github/workflows/ci.yml")).unwrap();
+    assert_eq!(
+        got,
+        format!(
+            "on: push\r\njobs:\r\n  test:\r\n    runs-on: ubuntu-latest\r\n    steps:\r\n      - uses: actions/checkout@{v422} # v4.2.2\r\n      - {{uses: 'actions/checkout@{v410}', with: {{fetch-depth: 0}}}} # v4.1.0\r\n      - uses: ./local\r\n  call:\r\n    uses: org/reusable/.github/workflows/build.yml@{} # v2.0.1\r\n",
+            w.reusable
+        )
+    );
+    let action = std::fs::read_to_string(repo.path().join("sub/action.yml")).unwrap();
+    assert_eq!(
+        action,
+        format!(
+            "runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@{} # v5.0.0\n",
+            w.checkout[3]
+        )
+    );
+    // One tag listing per repository, one commit lookup for the branch ref.
+    let paths: Vec<String> = w.server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    assert!(stderr.contains("3 GitHub request(s)"), "{stderr}");
+
+    // Pinning again changes nothing; the warm cache only revalidates.
+    w.server.clear_log();
+    let (code, _, stderr) = ciguard(&w, &[], repo.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/workflows/ci.yml")).unwrap(),
+        got
+    );
+    assert!(
+        w.server
+            .requests()
+            .iter()
+            .all(|r| r.conditional && r.status == 304),
+        "{:?}",
+        w.server.requests()
+    );
+
+    let (code, stdout, _) = ciguard(&w, &["--check"], repo.path());
+    assert_eq!((code, stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn check_lists_unpinned_refs_and_lying_comments() {
+    let w = world();
+    let text = format!(
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{} # v4.2.2\n      - uses: actions/checkout@{} # v4.1.0\n      - uses: actions/checkout@v4\n      - uses: actions/checkout@{} # v9.9.9\n",
+        w.checkout[2], w.checkout[2], w.checkout[2]
+    );
+    let repo = repo_with(&[(".github/workflows/ci.yml", &text)]);
+    let (code, stdout, stderr) = ciguard(&w, &["--check"], repo.path());
+    assert_eq!(code, 14, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].contains("ci.yml:6") && lines[0].contains("the comment says v4.1.0"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains("ci.yml:7") && lines[1].contains("not pinned"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains("ci.yml:8") && lines[2].contains("v9.9.9"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/workflows/ci.yml")).unwrap(),
+        text
+    );
+    assert_eq!(
+        w.server.request_count(),
+        1,
+        "one tag listing answers every comment"
+    );
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_writes_nothing() {
+    let w = world();
+    let text = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4.2.2\n";
+    let repo = repo_with(&[(".github/workflows/ci.yml", text)]);
+    let (code, stdout, _) = ciguard(&w, &["--dry-run"], repo.path());
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("--- a/")
+            && stdout.contains(&format!(
+                "+      - uses: actions/checkout@{} # v4.2.2",
+                w.checkout[2]
+            )),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/workflows/ci.yml")).unwrap(),
+        text
+    );
+}
+
+#[test]
+fn update_moves_to_the_newest_release_old_enough_within_the_major() {
+    let w = world();
+    let text = format!(
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{} # v4.1.0\n",
+        w.checkout[0]
+    );
+    let repo = repo_with(&[(".github/workflows/ci.yml", &text)]);
+    let path = repo.path().join(".github/workflows/ci.yml");
+    // v4.2.2 was published "in 2099": too young. v4.2.0 is the newest old enough in v4.
+    let (code, _, stderr) = ciguard(&w, &["--update", "--min-age", "7d"], repo.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        format!(
+            "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{} # v4.2.0\n",
+            w.checkout[1]
+        )
+    );
+    let (code, _, _) = ciguard(&w, &["--update", "--major"], repo.path());
+    assert_eq!(code, 0);
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains(&format!("@{} # v5.0.0", w.checkout[3]))
+    );
+}
+
+#[test]
+fn images_are_pinned_to_digests() {
+    let w = world();
+    let digest = format!("sha256:{}", "cd".repeat(32));
+    w.server.add_image("library/node", "18", &digest);
+    w.server.add_image("library/alpine", "3", &digest);
+    let text = "jobs:\n  a:\n    runs-on: x\n    container: node:18\n    steps:\n      - uses: docker://alpine:3\n";
+    let repo = repo_with(&[(".github/workflows/ci.yml", text)]);
+    let (code, stdout, _) = ciguard(&w, &["--check", "--images"], repo.path());
+    assert_eq!((code, stdout.lines().count()), (14, 2), "{stdout}");
+    let (code, _, stderr) = ciguard(
+        &w,
+        &["--images", "--registry-url", &w.server.url()],
+        repo.path(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/workflows/ci.yml")).unwrap(),
+        format!(
+            "jobs:\n  a:\n    runs-on: x\n    container: node:18@{digest}\n    steps:\n      - uses: docker://alpine:3@{digest}\n"
+        )
+    );
+}
+
+#[test]
+fn lockfile_lists_every_action_with_its_commit() {
+    let w = world();
+    let text = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n";
+    let repo = repo_with(&[(".github/workflows/ci.yml", text)]);
+    let (code, _, stderr) = ciguard(&w, &["--lockfile"], repo.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join(".github/workflows/ci.yml")).unwrap(),
+        text,
+        "workflows keep their refs"
+    );
+    let lock_text =
+        std::fs::read_to_string(repo.path().join(".github/workflows/actions.lock")).unwrap();
+    let lock = ciguard_core_lock(&lock_text);
+    assert!(lock.is_locked(".github/workflows/ci.yml", "actions/checkout@v4"));
+    assert_eq!(
+        lock.dependencies["actions/checkout@v4"].commit.as_deref(),
+        Some(w.checkout[2].as_str())
+    );
+    assert!(lock.dependencies["actions/checkout@v4"].repo_id.is_some());
+}
+
+fn ciguard_core_lock(text: &str) -> ciguard_core::actions_lock::ActionsLock {
+    ciguard_core::actions_lock::ActionsLock::parse(text).unwrap()
+}
+
+#[test]
+fn offline_sends_no_request_and_says_so() {
+    let w = world();
+    let repo = repo_with(&[(
+        ".github/workflows/ci.yml",
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+    )]);
+    let (code, _, stderr) = ciguard(&w, &["--offline"], repo.path());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("offline"), "{stderr}");
+    assert_eq!(w.server.request_count(), 0);
+}
