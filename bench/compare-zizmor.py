@@ -30,7 +30,14 @@ def zizmor_findings(persona):
 
 
 def ciguard_findings(binary, persona, corpus):
+    """Per audit: the (path, line) of each primary location, and of every location of each finding.
+
+    zizmor anchors some findings on the key of a block (`run:`, `env:`) where ciguard points at
+    the exact command and names the key as a related location; a zizmor finding counts as
+    reproduced when any location of a ciguard finding of the same audit is on its line.
+    """
     rows = collections.defaultdict(set)
+    anywhere = collections.defaultdict(set)
     for d in sorted(p.name for p in corpus.iterdir() if p.is_dir()):
         out = subprocess.run(
             [binary, "audit", "--no-config", "--format", "json", "--persona", persona, d],
@@ -39,10 +46,14 @@ def ciguard_findings(binary, persona, corpus):
         if out.returncode not in (0, 3, 11, 12, 13, 14):
             raise SystemExit(f"ciguard failed on {d}: {out.returncode}\n{out.stderr}")
         for f in json.loads(out.stdout)["findings"]:
-            loc = f["primary"]
-            if "start" in loc:
-                rows[f["audit"]].add((loc["path"], loc["start"]["line"]))
-    return rows
+            for i, loc in enumerate([f["primary"], *f.get("related", [])]):
+                if "start" not in loc:
+                    continue
+                key = (loc["path"], loc["start"]["line"])
+                anywhere[f["audit"]].add(key)
+                if i == 0:
+                    rows[f["audit"]].add(key)
+    return rows, anywhere
 
 
 def main():
@@ -55,20 +66,20 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--locked", "--release", "-p", "ciguard"], cwd=ROOT, check=True)
     binary = str(ROOT / "target" / "release" / "ciguard")
-    ours = ciguard_findings(binary, args.persona, SHARED / "corpus")
+    ours, anywhere = ciguard_findings(binary, args.persona, SHARED / "corpus")
     theirs = zizmor_findings(args.persona)
 
     print(f"persona {args.persona}: findings by file and line (zizmor 1.32.0 vs ciguard)")
     print(f"{'audit':32} {'zizmor':>7} {'ciguard':>8} {'both':>6} {'reproduced':>11} {'zizmor only':>12} {'ciguard only':>13}")
     for audit in sorted(set(ours) | set(theirs)):
-        z, c = theirs.get(audit, set()), ours.get(audit, set())
-        both = z & c
+        z, c, a = theirs.get(audit, set()), ours.get(audit, set()), anywhere.get(audit, set())
+        both = z & a
         rate = f"{100 * len(both) / len(z):.1f}%" if z else "-"
-        print(f"{audit:32} {len(z):7} {len(c):8} {len(both):6} {rate:>11} {len(z - c):12} {len(c - z):13}")
+        print(f"{audit:32} {len(z):7} {len(c):8} {len(both):6} {rate:>11} {len(z - a):12} {len(c - z):13}")
     if args.show:
-        z, c = theirs.get(args.show, set()), ours.get(args.show, set())
-        print(f"\nzizmor only ({len(z - c)}):")
-        for p, l in sorted(z - c)[: args.limit]:
+        z, c, a = theirs.get(args.show, set()), ours.get(args.show, set()), anywhere.get(args.show, set())
+        print(f"\nzizmor only ({len(z - a)}):")
+        for p, l in sorted(z - a)[: args.limit]:
             print(f"  {p}:{l}")
         print(f"ciguard only ({len(c - z)}):")
         for p, l in sorted(c - z)[: args.limit]:

@@ -27,14 +27,19 @@ pub fn inline_ignores(file: &SourceFile) -> Vec<InlineIgnore> {
         let span = file.line_span(line);
         let text = file.slice(span);
         for (prefix, ours) in [("ciguard: ignore[", true), ("zizmor: ignore[", false)] {
-            let Some(hash) = text.find('#') else { continue };
-            let comment = &text[hash..];
-            let Some(at) = comment.find(prefix) else {
+            // The ignore may follow another comment (`# v4.2.2 # ciguard: ignore[...]`), but it
+            // must itself start a comment.
+            let Some(at) = text.find(prefix) else {
                 continue;
             };
-            if !comment[1..at].trim().is_empty() {
+            let Some(hash) = text[..at].rfind('#') else {
+                continue;
+            };
+            if !text[hash + 1..at].trim().is_empty() {
                 continue;
             }
+            let comment = &text[hash..];
+            let at = at - hash;
             let rest = &comment[at + prefix.len()..];
             let Some(close) = rest.find(']') else {
                 continue;
@@ -72,10 +77,23 @@ pub fn apply_inline_ignores(
         let Some(span) = f.primary.span() else {
             return true;
         };
-        let (first, last) = (file.line_col(span.start).line, file.line_col(span.end).line);
+        // The lines of the primary span, and of related spans in the same file (a step's
+        // `with:` entry, say), may carry the ignore.
+        let ranges: Vec<(usize, usize)> = std::iter::once(span)
+            .chain(
+                f.related
+                    .iter()
+                    .filter(|r| r.path() == f.primary.path())
+                    .filter_map(|r| r.span()),
+            )
+            .map(|s| (file.line_col(s.start).line, file.line_col(s.end).line))
+            .collect();
         let mut suppressed = false;
         for (i, ig) in ignores.iter().enumerate() {
-            if (first..=last).contains(&ig.line) && ig.audits.iter().any(|a| a == f.audit) {
+            let on_finding = ranges
+                .iter()
+                .any(|(first, last)| (*first..=*last).contains(&ig.line));
+            if on_finding && ig.audits.iter().any(|a| a == f.audit) {
                 used[i] = true;
                 suppressed = true;
             }
@@ -173,5 +191,27 @@ impl Baseline {
             _ => true,
         });
         before - findings.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileKind;
+
+    #[test]
+    fn ignores_may_follow_another_comment_but_must_start_one() {
+        let text = "a: x # v1 # ciguard: ignore[unpinned-uses] ok\nb: \"ciguard: ignore[x]\"\nc: y # zizmor: ignore[artipacked,cache-poisoning]\n";
+        let file = SourceFile::new("w.yml", FileKind::Workflow, text.to_owned());
+        let found = inline_ignores(&file);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(
+            (found[0].line, found[0].audits.clone(), found[0].ours),
+            (1, vec!["unpinned-uses".to_owned()], true)
+        );
+        assert_eq!(
+            (found[1].line, found[1].audits.len(), found[1].ours),
+            (3, 2, false)
+        );
     }
 }

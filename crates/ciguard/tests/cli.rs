@@ -21,6 +21,10 @@ fn text(bytes: &[u8]) -> String {
 fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
+    // Every test repository has Dependabot cooldowns, so only what a test adds is reported.
+    let dependabot = dir.path().join(".github/dependabot.yml");
+    std::fs::create_dir_all(dependabot.parent().unwrap()).unwrap();
+    std::fs::write(dependabot, DEPENDABOT).unwrap();
     for (path, content) in files {
         let p = dir.path().join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -29,6 +33,7 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+const DEPENDABOT: &str = "version: 2\nupdates:\n  - package-ecosystem: github-actions\n    directory: /\n    schedule:\n      interval: weekly\n    cooldown:\n      default-days: 7\n";
 const UNPINNED: &str = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n    name: T\nname: CI\nconcurrency:\n  group: ci\n  cancel-in-progress: true\n";
 const CLEAN: &str = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n    name: T\nname: CI\nconcurrency:\n  group: ci\n  cancel-in-progress: true\n";
 

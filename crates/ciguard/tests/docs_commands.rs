@@ -25,6 +25,12 @@ fn repo() -> tempfile::TempDir {
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
     std::fs::write(dir.path().join(".github/workflows/ci.yml"), UNPINNED).unwrap();
+    // Dependabot with a cooldown, so the workflow's own findings are the only ones.
+    std::fs::write(
+        dir.path().join(".github/dependabot.yml"),
+        "version: 2\nupdates:\n  - package-ecosystem: github-actions\n    directory: /\n    schedule:\n      interval: weekly\n    cooldown:\n      default-days: 7\n",
+    )
+    .unwrap();
     dir
 }
 
