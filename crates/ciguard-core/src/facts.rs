@@ -119,7 +119,7 @@ pub fn uses_refs(file: &std::sync::Arc<SourceFile>) -> Vec<UsesRef> {
     let Ok(doc) = parse(file, &Limits::default()) else {
         return Vec::new();
     };
-    let sites = match file.kind {
+    match file.kind {
         FileKind::Workflow => match Workflow::build(file, &doc).0 {
             Some(wf) => collect(&workflow_uses(&wf)),
             None => Vec::new(),
@@ -129,8 +129,7 @@ pub fn uses_refs(file: &std::sync::Arc<SourceFile>) -> Vec<UsesRef> {
             None => Vec::new(),
         },
         FileKind::Dependabot => Vec::new(),
-    };
-    sites
+    }
 }
 
 fn collect(sites: &[crate::audits::common::UsesSite<'_, '_>]) -> Vec<UsesRef> {

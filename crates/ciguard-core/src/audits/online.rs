@@ -104,27 +104,6 @@ pub(crate) fn comment_version(comment: &str) -> Option<&str> {
     version_numbers(word).map(|_| word)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_and_comments() {
-        assert_eq!(version_numbers("v1.2.3"), Some(vec![1, 2, 3]));
-        assert_eq!(version_numbers("2.0.0-rc1"), Some(vec![2, 0, 0]));
-        assert_eq!(version_numbers("main"), None);
-        assert_eq!(
-            most_specific(&["v4", "latest", "v4.2.2", "v4.2"]),
-            Some("v4.2.2")
-        );
-        assert_eq!(most_specific(&["latest"]), None);
-        assert_eq!(comment_version("v4.2.2"), Some("v4.2.2"));
-        assert_eq!(comment_version("tag=v1.0.0 pinned"), Some("v1.0.0"));
-        assert_eq!(comment_version("pin@v2"), Some("v2"));
-        assert_eq!(comment_version("TODO: bump"), None);
-    }
-}
-
 /// Runs `audit` over a workflow (or, when `text` has `runs:`, an action) with `facts`.
 #[cfg(test)]
 pub(crate) fn run_with(
@@ -172,4 +151,25 @@ pub(crate) fn tags(list: &[(&str, &str)]) -> Option<Vec<crate::facts::TagFact>> 
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_comments() {
+        assert_eq!(version_numbers("v1.2.3"), Some(vec![1, 2, 3]));
+        assert_eq!(version_numbers("2.0.0-rc1"), Some(vec![2, 0, 0]));
+        assert_eq!(version_numbers("main"), None);
+        assert_eq!(
+            most_specific(&["v4", "latest", "v4.2.2", "v4.2"]),
+            Some("v4.2.2")
+        );
+        assert_eq!(most_specific(&["latest"]), None);
+        assert_eq!(comment_version("v4.2.2"), Some("v4.2.2"));
+        assert_eq!(comment_version("tag=v1.0.0 pinned"), Some("v1.0.0"));
+        assert_eq!(comment_version("pin@v2"), Some("v2"));
+        assert_eq!(comment_version("TODO: bump"), None);
+    }
 }

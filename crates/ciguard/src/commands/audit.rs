@@ -293,7 +293,7 @@ fn online_facts(
     let mut uses: Vec<_> = files
         .iter()
         .flatten()
-        .flat_map(|f| ciguard_core::facts::uses_refs(f))
+        .flat_map(ciguard_core::facts::uses_refs)
         .collect();
     uses.sort();
     uses.dedup();
