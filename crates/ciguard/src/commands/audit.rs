@@ -46,6 +46,12 @@ impl FixMode {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Online audits (impostor-commit, ref-version-mismatch, stale-action-refs, \
+ref-confusion, known-vulnerable-actions, and archived-uses from repository metadata) run when a \
+GitHub token is available (--gh-token, GH_TOKEN or GITHUB_TOKEN) and --offline is not given. \
+Without a token ciguard sends no request and the report notes the skipped audits."
+)]
 pub struct AuditArgs {
     /// Files or directories to audit, or `-` for one document on stdin.
     #[arg(default_value = ".")]
