@@ -10,6 +10,7 @@ mod cache;
 mod client;
 mod config;
 mod error;
+pub mod online;
 pub mod registry;
 pub mod resolve;
 #[cfg(feature = "testing")]

@@ -185,6 +185,8 @@ struct State {
     faults: Mutex<Vec<(String, Fault)>>,
     log: Mutex<Vec<Logged>>,
     images: Mutex<HashMap<String, String>>,
+    /// Global security advisories (`GET /advisories`), as the API lists them.
+    advisories: Mutex<Vec<Value>>,
 }
 
 /// The fake server. Stops when dropped.
@@ -307,6 +309,30 @@ impl FakeGitHub {
     pub fn add_image(&self, name: &str, tag: &str, digest: &str) {
         if let Ok(mut images) = self.state.images.lock() {
             images.insert(format!("{name}:{tag}"), digest.to_owned());
+        }
+    }
+
+    /// Serves a reviewed advisory of the actions ecosystem for `package` (`owner/repo[/path]`):
+    /// versions in `vulnerable_range` (`< 1.2.3`) are affected, `first_patched` fixes it.
+    pub fn add_advisory(
+        &self,
+        ghsa_id: &str,
+        package: &str,
+        vulnerable_range: &str,
+        first_patched: Option<&str>,
+    ) {
+        if let Ok(mut advisories) = self.state.advisories.lock() {
+            advisories.push(json!({
+                "ghsa_id": ghsa_id, "cve_id": null, "type": "reviewed", "severity": "high",
+                "summary": format!("{package} is vulnerable"),
+                "html_url": format!("https://github.com/advisories/{ghsa_id}"),
+                "vulnerabilities": [{
+                    "package": {"ecosystem": "actions", "name": package},
+                    "vulnerable_version_range": vulnerable_range,
+                    "first_patched_version": first_patched,
+                    "vulnerable_functions": [],
+                }],
+            }));
         }
     }
 
@@ -610,6 +636,28 @@ fn git(repo: &FakeRepo, args: &[&str]) -> Option<String> {
 }
 
 fn github(state: &State, req: &Request) -> Reply {
+    if req.path == "/advisories" {
+        let ecosystem = req.query.get("ecosystem").map(String::as_str);
+        let affects = req.query.get("affects").map(|a| a.to_ascii_lowercase());
+        let items: Vec<Value> = state
+            .advisories
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| {
+                let name = a["vulnerabilities"][0]["package"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                ecosystem.is_none_or(|e| e == "actions")
+                    && affects
+                        .as_ref()
+                        .is_none_or(|want| name == *want || name.starts_with(&format!("{want}/")))
+            })
+            .collect();
+        return paginate(req, &format!("{}/advisories", state.base), items);
+    }
     let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     let ["repos", owner, name, rest @ ..] = segments.as_slice() else {
         return Reply::not_found();

@@ -20,18 +20,24 @@ mod forbidden_uses;
 mod github_app;
 mod github_env;
 mod hardcoded_container_credentials;
+mod impostor_commit;
 mod insecure_commands;
+mod known_vulnerable_actions;
 mod misfeature;
 mod missing_attestations;
 mod mutable_downloads;
 mod obfuscation;
+mod online;
 mod overprovisioned_secrets;
+mod ref_confusion;
+mod ref_version_mismatch;
 mod release_isolation;
 mod release_mutation;
 mod secrets_inherit;
 mod secrets_outside_env;
 mod self_hosted_runner;
 mod self_repository;
+mod stale_action_refs;
 mod superfluous_actions;
 mod template_injection;
 mod trusted_publishing;
@@ -62,18 +68,23 @@ pub use forbidden_uses::ForbiddenUses;
 pub use github_app::GithubApp;
 pub use github_env::GithubEnv;
 pub use hardcoded_container_credentials::HardcodedContainerCredentials;
+pub use impostor_commit::ImpostorCommit;
 pub use insecure_commands::InsecureCommands;
+pub use known_vulnerable_actions::KnownVulnerableActions;
 pub use misfeature::Misfeature;
 pub use missing_attestations::MissingAttestations;
 pub use mutable_downloads::MutableDownloads;
 pub use obfuscation::Obfuscation;
 pub use overprovisioned_secrets::OverprovisionedSecrets;
+pub use ref_confusion::RefConfusion;
+pub use ref_version_mismatch::RefVersionMismatch;
 pub use release_isolation::ReleaseIsolation;
 pub use release_mutation::ReleaseMutation;
 pub use secrets_inherit::SecretsInherit;
 pub use secrets_outside_env::SecretsOutsideEnv;
 pub use self_hosted_runner::SelfHostedRunner;
 pub use self_repository::SelfRepository;
+pub use stale_action_refs::StaleActionRefs;
 pub use superfluous_actions::SuperfluousActions;
 pub use template_injection::TemplateInjection;
 pub use trusted_publishing::TrustedPublishing;
@@ -133,6 +144,11 @@ pub fn all() -> &'static [&'static dyn Audit] {
         &MutableDownloads,
         &ReleaseMutation,
         &UnpinnedTools,
+        &ImpostorCommit,
+        &RefVersionMismatch,
+        &StaleActionRefs,
+        &RefConfusion,
+        &KnownVulnerableActions,
     ]
 }
 

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 use crate::collect::{self, Candidate};
 use crate::commands::exit;
+use crate::commands::github::GithubArgs;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,6 +46,12 @@ impl FixMode {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Online audits (impostor-commit, ref-version-mismatch, stale-action-refs, \
+ref-confusion, known-vulnerable-actions, and archived-uses from repository metadata) run when a \
+GitHub token is available (--gh-token, GH_TOKEN or GITHUB_TOKEN) and --offline is not given. \
+Without a token ciguard sends no request and the report notes the skipped audits."
+)]
 pub struct AuditArgs {
     /// Files or directories to audit, or `-` for one document on stdin.
     #[arg(default_value = ".")]
@@ -100,6 +107,13 @@ pub struct AuditArgs {
     /// Show the fixes as a unified diff on stdout instead of writing them.
     #[arg(long)]
     pub diff: bool,
+
+    /// Online audits (impostor commits, lying version comments, ref confusion, advisories,
+    /// archived repositories) run when a token is available (`--gh-token`, `GH_TOKEN` or
+    /// `GITHUB_TOKEN`) and `--offline` is not given; otherwise they are skipped and the report
+    /// says so. `ciguard audit .` needs no token and sends no request.
+    #[command(flatten)]
+    pub github: GithubArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -210,13 +224,18 @@ fn empty_table() -> &'static toml::Table {
     EMPTY.get_or_init(toml::Table::new)
 }
 
-fn process(candidate: &Candidate, config: &Config, args: &AuditArgs, facts: &Facts) -> FileOutcome {
+fn process(
+    candidate: &Candidate,
+    read: &Result<Arc<SourceFile>, Diagnostic>,
+    config: &Config,
+    args: &AuditArgs,
+    facts: &Facts,
+) -> FileOutcome {
     let mut outcome = FileOutcome::default();
-    let limits = Limits::default();
-    let file = match collect::read(candidate, limits.max_bytes) {
-        Ok(f) => Arc::new(f),
+    let file = match read {
+        Ok(f) => Arc::clone(f),
         Err(d) => {
-            outcome.diagnostics.push(d);
+            outcome.diagnostics.push(d.clone());
             return outcome;
         }
     };
@@ -270,6 +289,38 @@ fn process(candidate: &Candidate, config: &Config, args: &AuditArgs, facts: &Fac
     outcome
 }
 
+/// Resolves the `uses:` of `files` online when a token is available and `--offline` is not
+/// given: the facts, and notes on what could not be resolved.
+fn online_facts(
+    github: &GithubArgs,
+    files: &[Result<Arc<SourceFile>, Diagnostic>],
+) -> (Facts, Vec<String>) {
+    let config = github.client_config();
+    if config.offline || config.token.is_none() {
+        return (Facts::default(), Vec::new());
+    }
+    let mut uses: Vec<_> = files
+        .iter()
+        .flatten()
+        .flat_map(ciguard_core::facts::uses_refs)
+        .collect();
+    uses.sort();
+    uses.dedup();
+    let client = ciguard_github::Client::new(config);
+    let resolution = ciguard_github::online::resolve(&client, &uses);
+    let mut notes: Vec<String> = resolution
+        .warnings
+        .iter()
+        .map(|w| format!("online: {w}"))
+        .collect();
+    notes.push(format!(
+        "online: {} repositories resolved with {} request(s)",
+        resolution.facts.repos.len(),
+        client.request_count()
+    ));
+    (resolution.facts, notes)
+}
+
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if args.diff && args.fix.is_some() {
         anyhow::bail!("use either --fix (write the fixes) or --diff (show them), not both");
@@ -284,10 +335,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let facts = Facts::default();
+    let max_bytes = Limits::default().max_bytes;
+    let files: Vec<Result<Arc<SourceFile>, Diagnostic>> = candidates
+        .par_iter()
+        .map(|c| collect::read(c, max_bytes).map(Arc::new))
+        .collect();
+    let (facts, online_notes) = online_facts(&args.github, &files);
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
-        .map(|c| process(c, &configs[&c.root], &args, &facts))
+        .zip(files.par_iter())
+        .map(|(c, f)| process(c, f, &configs[&c.root], &args, &facts))
         .collect();
 
     let mut report = Report::default();
@@ -345,9 +402,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     report.findings = all_findings;
     report.diagnostics = diagnostics;
     report.sort();
+    report.notes.extend(online_notes);
     let skipped: Vec<&str> = audits::all()
         .iter()
-        .filter(|a| a.meta().needs_network)
+        .filter(|a| a.meta().needs_network && !facts.online)
         .map(|a| a.meta().id)
         .collect();
     if !skipped.is_empty() {

@@ -1,0 +1,133 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::File;
+use crate::audits::common::UsesSite;
+use crate::audits::online::{action_sites, resolved, workflow_sites};
+use crate::declare_audit;
+use crate::facts::Facts;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `uses:` pinned to a commit that no branch or tag of the named repository
+    /// reaches. Needs the network: ciguard compares the commit with the repository's default
+    /// branch (then its other branches and tags) through the GitHub API.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// GitHub serves every commit of a fork network under every repository of the network:
+    /// anyone can fork `actions/checkout`, push a malicious commit to the fork, and the SHA
+    /// works as `actions/checkout@<sha>`. A reviewer sees a trusted name and a "pinned" SHA;
+    /// the code comes from a stranger. Such an impostor commit is never on the real
+    /// repository's branches or tags.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       # a commit pushed to a fork of actions/checkout
+    ///       - uses: actions/checkout@c7d749a2d57b4b375d1ebcd17cfbfb60c676f18e
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+    ///         with:
+    ///           persist-credentials: false
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: find out where the SHA came from, then pin to a commit of a released
+    /// tag of the repository (`ciguard pin` picks one).
+    pub struct ImpostorCommit {
+        id: "impostor-commit",
+        summary: "commit pins that no branch or tag of the repository reaches",
+        severity: High,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: true,
+        fix: None,
+    }
+}
+
+impl Audit for ImpostorCommit {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, cx.facts, &workflow_sites(wf), out);
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, cx.facts, &action_sites(action), out);
+    }
+}
+
+fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for r in resolved(facts, sites) {
+        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+            continue;
+        };
+        if r.repo.reachable.get(&sha) != Some(&false) {
+            continue;
+        }
+        out.push(Finding::new(
+            &ImpostorCommit::META,
+            format!(
+                "`{sha}` is on no branch or tag of `{}`: it may come from a fork (impostor commit)",
+                r.slug
+            ),
+            Location::file(
+                file,
+                r.site.node.span(),
+                r.site.route.clone(),
+                "commit not in the repository",
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::online::{facts_for, run_with, tags};
+    use crate::facts::RepoFacts;
+
+    const GOOD: &str = "1111111111111111111111111111111111111111";
+    const BAD: &str = "2222222222222222222222222222222222222222";
+
+    #[test]
+    fn reports_unreachable_commits_only() {
+        let mut repo = RepoFacts {
+            tags: tags(&[("v1.0.0", GOOD)]),
+            ..RepoFacts::default()
+        };
+        repo.reachable.insert(GOOD.into(), true);
+        repo.reachable.insert(BAD.into(), false);
+        let facts = facts_for("a/b", repo);
+        let wf = format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{GOOD} # v1.0.0\n      - uses: A/B@{}\n      - uses: a/b@v1\n      - uses: c/d@{BAD}\n",
+            BAD.to_uppercase()
+        );
+        let findings = run_with(&ImpostorCommit, &facts, &wf);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].message.contains("impostor"));
+        assert!(run_with(&ImpostorCommit, &Facts::default(), &wf).is_empty());
+    }
+}

@@ -1,0 +1,215 @@
+use std::cmp::Ordering;
+
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite};
+use crate::audits::online::{
+    action_sites, most_specific, resolved, version_numbers, workflow_sites,
+};
+use crate::declare_audit;
+use crate::facts::Facts;
+use crate::finding::{Applicability, Finding, Location, Severity};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports actions used at a version that a GitHub security advisory (the `actions`
+    /// ecosystem of the GitHub Advisory Database) lists as vulnerable. The version is the most
+    /// specific version tag on the commit the ref resolves to, so `@v4` and a SHA pin are
+    /// judged by the release they really run. Needs the network.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// A published advisory means the weakness is known to everyone, attackers included:
+    /// e.g. `tj-actions/changed-files` before 41 let a crafted file name run commands.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: tj-actions/changed-files@v40
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: tj-actions/changed-files@ed68ef82c095e0d48ec87eccea555d944a631a4c # v46.0.5
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Display only: move to the first patched version the advisory names (`ciguard pin
+    /// --update` moves pins within their major version).
+    pub struct KnownVulnerableActions {
+        id: "known-vulnerable-actions",
+        summary: "action versions with a known security advisory",
+        severity: High,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: true,
+        fix: DisplayOnly,
+    }
+}
+
+impl Audit for KnownVulnerableActions {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, cx.facts, &workflow_sites(wf), out);
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, cx.facts, &action_sites(action), out);
+    }
+}
+
+fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for r in resolved(facts, sites) {
+        let Some(advisories) = r.repo.advisories.as_ref().filter(|a| !a.is_empty()) else {
+            continue;
+        };
+        let tags = r
+            .commit()
+            .and_then(|c| r.repo.tags_at(&c))
+            .unwrap_or_default();
+        let version =
+            most_specific(&tags).or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
+        let Some(version) = version else { continue };
+        let Some(numbers) = version_numbers(version) else {
+            continue;
+        };
+        let name = r.uses.name().to_ascii_lowercase();
+        for a in advisories {
+            if (a.package != name && a.package != r.slug)
+                || !in_range(&numbers, &a.vulnerable_range)
+            {
+                continue;
+            }
+            let severity = match a.severity.as_str() {
+                "low" => Severity::Low,
+                "medium" | "moderate" => Severity::Medium,
+                _ => Severity::High,
+            };
+            let fix = match &a.first_patched {
+                Some(p) => format!("upgrade `{}` to `{p}` or later", a.package),
+                None => format!("no patched version of `{}`: replace the action", a.package),
+            };
+            out.push(
+                Finding::new(
+                    &KnownVulnerableActions::META,
+                    format!(
+                        "`{name}` {version} is vulnerable ({}: {})",
+                        a.id,
+                        a.summary.trim()
+                    ),
+                    Location::file(
+                        file,
+                        r.site.node.span(),
+                        r.site.route.clone(),
+                        "vulnerable version",
+                    ),
+                )
+                .severity(severity)
+                .fix(fix, Applicability::DisplayOnly, Vec::new()),
+            );
+        }
+    }
+}
+
+/// Whether `version` satisfies GitHub's range syntax: `< 1.2.3`, `>= 1.0.0, < 1.2.3`,
+/// `= 1.0.0`, `<= 2`. An unreadable range matches nothing.
+fn in_range(version: &[u64], range: &str) -> bool {
+    let mut any = false;
+    for part in range.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (op, rest) = ["<=", ">=", "<", ">", "="]
+            .iter()
+            .find_map(|op| part.strip_prefix(op).map(|rest| (*op, rest.trim())))
+            .unwrap_or(("=", part));
+        let Some(bound) = version_numbers(rest) else {
+            return false;
+        };
+        let n = version.len().max(bound.len());
+        let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+        let ord = (0..n)
+            .map(|i| get(version, i).cmp(&get(&bound, i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal);
+        let ok = match op {
+            "<" => ord.is_lt(),
+            "<=" => ord.is_le(),
+            ">" => ord.is_gt(),
+            ">=" => ord.is_ge(),
+            _ => ord.is_eq(),
+        };
+        if !ok {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::online::{facts_for, run_with, tags};
+    use crate::facts::{Advisory, RefFacts, RepoFacts};
+
+    #[test]
+    fn ranges() {
+        assert!(in_range(&[1, 2, 2], "< 1.2.3"));
+        assert!(!in_range(&[1, 2, 3], "< 1.2.3"));
+        assert!(in_range(&[1, 5], ">= 1.0.0, < 2"));
+        assert!(in_range(&[1, 0, 0], "= 1.0.0"));
+        assert!(!in_range(&[1], "garbage"));
+        assert!(!in_range(&[1], ""));
+    }
+
+    #[test]
+    fn reports_vulnerable_versions_by_their_commit() {
+        let (old, new) = ("1".repeat(40), "2".repeat(40));
+        let mut repo = RepoFacts {
+            tags: tags(&[("v1.0.0", &old), ("v1.1.0", &new), ("v1", &new)]),
+            advisories: Some(vec![Advisory {
+                id: "GHSA-xxxx".into(),
+                summary: "bad".into(),
+                severity: "critical".into(),
+                package: "a/b".into(),
+                vulnerable_range: "< 1.1.0".into(),
+                first_patched: Some("1.1.0".into()),
+            }]),
+            ..RepoFacts::default()
+        };
+        repo.refs.insert(
+            "v1".into(),
+            RefFacts {
+                commit: Some(new.clone()),
+                is_branch: false,
+                is_tag: true,
+            },
+        );
+        let facts = facts_for("a/b", repo);
+        let wf = format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n      - uses: a/b@{new}\n      - uses: a/b@{old} # v1.0.0\n      - uses: a/b@v1.0.0\n"
+        );
+        let findings = run_with(&KnownVulnerableActions, &facts, &wf);
+        assert_eq!(findings.len(), 2, "{findings:?}");
+        assert!(findings[0].message.contains("GHSA-xxxx"));
+        assert_eq!(findings[0].severity, Severity::High);
+        assert!(findings[0].fixes[0].title.contains("`1.1.0`"));
+    }
+}

@@ -1,0 +1,122 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite};
+use crate::audits::online::{action_sites, resolved, workflow_sites};
+use crate::declare_audit;
+use crate::facts::Facts;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `uses:` refs that name both a branch and a tag of the repository. Needs the
+    /// network.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// When a ref is both a branch and a tag, which one GitHub runs is not what a reader
+    /// expects, and whoever can push a branch (a much weaker right than creating releases)
+    /// can shadow a release tag: `uses: a/b@v1` then runs the branch `v1`.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: example/action@v1 # `v1` is a branch and a tag
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: example/action@0123456789abcdef0123456789abcdef01234567 # v1.2.0
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: pin to the SHA of the release you mean (`ciguard pin`).
+    pub struct RefConfusion {
+        id: "ref-confusion",
+        summary: "refs that are both a branch and a tag",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: true,
+        fix: None,
+    }
+}
+
+impl Audit for RefConfusion {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, cx.facts, &workflow_sites(wf), out);
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, cx.facts, &action_sites(action), out);
+    }
+}
+
+fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for r in resolved(facts, sites) {
+        if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
+            continue;
+        }
+        out.push(Finding::new(
+            &RefConfusion::META,
+            format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
+            Location::file(
+                file,
+                r.site.node.span(),
+                r.site.route.clone(),
+                "ambiguous ref",
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::online::{facts_for, run_with};
+    use crate::facts::{RefFacts, RepoFacts};
+
+    #[test]
+    fn reports_refs_that_are_branch_and_tag() {
+        let mut repo = RepoFacts::default();
+        let both = RefFacts {
+            commit: Some("a".repeat(40)),
+            is_branch: true,
+            is_tag: true,
+        };
+        repo.refs.insert("v1".into(), both);
+        repo.refs.insert(
+            "v2".into(),
+            RefFacts {
+                commit: Some("b".repeat(40)),
+                is_branch: false,
+                is_tag: true,
+            },
+        );
+        let facts = facts_for("a/b", repo);
+        let wf = "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@v2\n      - uses: a/b@v1\n";
+        let findings = run_with(&RefConfusion, &facts, wf);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].message.contains("`v1`"));
+        assert!(run_with(&RefConfusion, &Facts::default(), wf).is_empty());
+    }
+}

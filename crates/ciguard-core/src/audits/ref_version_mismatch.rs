@@ -1,0 +1,149 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite};
+use crate::audits::online::{
+    action_sites, comment_version, most_specific, resolved, workflow_sites,
+};
+use crate::declare_audit;
+use crate::facts::Facts;
+use crate::finding::{Applicability, Finding, Location};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `uses:` pinned to a SHA whose version comment (`# v4.2.2`) names a tag that
+    /// points at another commit. Needs the network.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Reviewers and update tools read the comment, not the SHA: a comment that lies makes an
+    /// old, vulnerable or foreign commit look like the release it names. It also happens
+    /// honestly when a pin is bumped without its comment, or when a tag is moved after the
+    /// pin was taken.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       # this is v4.1.0's commit
+    ///       - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.2.2
+    ///         with:
+    ///           persist-credentials: false
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+    ///         with:
+    ///           persist-credentials: false
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Display only: the finding names the tags on the pinned commit and the commit of the
+    /// tag the comment names; decide which one you meant (`ciguard pin` rewrites both).
+    pub struct RefVersionMismatch {
+        id: "ref-version-mismatch",
+        summary: "version comments naming a tag of another commit",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Workflow, Action],
+        needs_network: true,
+        fix: DisplayOnly,
+    }
+}
+
+impl Audit for RefVersionMismatch {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, cx.facts, &workflow_sites(wf), out);
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, cx.facts, &action_sites(action), out);
+    }
+}
+
+fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for r in resolved(facts, sites) {
+        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+            continue;
+        };
+        let Some(comment) = file.trailing_comment(r.site.node.span()) else {
+            continue;
+        };
+        let Some(version) = comment_version(comment) else {
+            continue;
+        };
+        // A tag the repository does not have is not a claim we can check.
+        let Some(tag_commit) = r.repo.tag_commit(version) else {
+            continue;
+        };
+        if tag_commit == sha {
+            continue;
+        }
+        let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
+        let fix = match most_specific(&on_commit) {
+            Some(actual) => format!(
+                "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
+            ),
+            None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
+        };
+        out.push(
+            Finding::new(
+                &RefVersionMismatch::META,
+                format!(
+                    "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
+                    r.slug
+                ),
+                Location::file(
+                    file,
+                    r.site.node.span(),
+                    r.site.route.clone(),
+                    "commit does not match the version comment",
+                ),
+            )
+            .fix(fix, Applicability::DisplayOnly, Vec::new()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::online::{facts_for, run_with, tags};
+    use crate::facts::RepoFacts;
+
+    #[test]
+    fn reports_comments_naming_another_commit() {
+        let (old, new) = ("1".repeat(40), "2".repeat(40));
+        let repo = RepoFacts {
+            tags: tags(&[("v1.0.0", &old), ("v1.1.0", &new), ("v1", &new)]),
+            ..RepoFacts::default()
+        };
+        let facts = facts_for("a/b", repo);
+        let wf = format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{new} # v1.1.0\n      - uses: a/b@{new} # tag=v1\n      - uses: a/b@{old} # v9.9.9\n      - uses: a/b@{old} # bump later\n      - uses: a/b@{old} # v1.1.0\n"
+        );
+        let findings = run_with(&RefVersionMismatch, &facts, &wf);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].message.contains("`v1.1.0`"));
+        assert!(findings[0].fixes[0].title.contains("`# v1.0.0`"));
+    }
+}

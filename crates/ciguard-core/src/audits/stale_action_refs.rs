@@ -1,0 +1,127 @@
+use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite};
+use crate::audits::online::{action_sites, resolved, workflow_sites};
+use crate::declare_audit;
+use crate::facts::Facts;
+use crate::finding::{Finding, Location};
+use crate::models::{Action, Workflow};
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Reports `uses:` pinned to a commit that no tag of the repository points at: a commit
+    /// between releases. Needs the network.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// An untagged commit was never released: it may be work in progress, it gets no release
+    /// notes nor advisories naming its version, and tools that update pins (Dependabot,
+    /// `ciguard pin --update`) cannot tell which version it is.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       # a commit on main between two releases
+    ///       - uses: actions/checkout@cbb722410c2e876e24abbe8de2cc27693e501dcb
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// on: push
+    /// permissions: {}
+    /// jobs:
+    ///   build:
+    ///     runs-on: ubuntu-latest
+    ///     steps:
+    ///       - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+    ///         with:
+    ///           persist-credentials: false
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// None automatic: pin to a released tag's commit (`ciguard pin --update`).
+    pub struct StaleActionRefs {
+        id: "stale-action-refs",
+        summary: "commit pins that no tag points at",
+        severity: Low,
+        confidence: High,
+        persona: Pedantic,
+        inputs: [Workflow, Action],
+        needs_network: true,
+        fix: None,
+    }
+}
+
+impl Audit for StaleActionRefs {
+    fn meta(&self) -> &'static AuditMeta {
+        &Self::META
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        check(wf.file, cx.facts, &workflow_sites(wf), out);
+    }
+
+    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        check(action.file, cx.facts, &action_sites(action), out);
+    }
+}
+
+fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+    for r in resolved(facts, sites) {
+        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+            continue;
+        };
+        // Impostors and missing commits are other findings.
+        let on_branch = r.repo.reachable.get(&sha) == Some(&true);
+        let untagged = r.repo.tags_at(&sha).is_some_and(|t| t.is_empty());
+        if !on_branch || !untagged {
+            continue;
+        }
+        out.push(Finding::new(
+            &StaleActionRefs::META,
+            format!("no tag of `{}` points at `{sha}`", r.slug),
+            Location::file(
+                file,
+                r.site.node.span(),
+                r.site.route.clone(),
+                "untagged commit",
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audits::online::{facts_for, run_with, tags};
+    use crate::facts::RepoFacts;
+
+    #[test]
+    fn reports_untagged_commits() {
+        let tagged = "1".repeat(40);
+        let untagged = "2".repeat(40);
+        let impostor = "3".repeat(40);
+        let mut repo = RepoFacts {
+            tags: tags(&[("v1.0.0", &tagged)]),
+            ..RepoFacts::default()
+        };
+        repo.reachable.insert(tagged.clone(), true);
+        repo.reachable.insert(untagged.clone(), true);
+        repo.reachable.insert(impostor.clone(), false);
+        let facts = facts_for("a/b", repo);
+        let wf = format!(
+            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{tagged}\n      - uses: a/b@{untagged}\n      - uses: a/b@{impostor}\n      - uses: a/b@main\n"
+        );
+        let findings = run_with(&StaleActionRefs, &facts, &wf);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].message.contains(&untagged));
+    }
+}
