@@ -83,7 +83,7 @@ fn repo_with(text: &str) -> tempfile::TempDir {
 fn audit(w: &World, args: &[&str], dir: &Path, token: Option<&str>) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ciguard"));
     cmd.arg("audit")
-        .args(["--no-config", "--github-api-url"])
+        .args(["--no-config", "--format", "json", "--github-api-url"])
         .arg(w.server.url())
         .arg("--cache-dir")
         .arg(w.dir.path().join("cache"))
@@ -102,8 +102,7 @@ fn audit(w: &World, args: &[&str], dir: &Path, token: Option<&str>) -> (i32, Str
     (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
-/// `(audit, line)` of every finding of an online audit (and archived-uses).
-/// Read from the plain output (`path:line:col: severity[audit]: message`).
+/// `(audit, line)` of every finding of an online audit (and archived-uses), from JSON output.
 fn online_findings(report: &str) -> Vec<(String, u64)> {
     const ONLINE: [&str; 6] = [
         "impostor-commit",
@@ -113,11 +112,14 @@ fn online_findings(report: &str) -> Vec<(String, u64)> {
         "known-vulnerable-actions",
         "archived-uses",
     ];
-    let mut out: Vec<(String, u64)> = report
-        .lines()
-        .filter_map(|l| {
-            let audit = l.split_once('[')?.1.split_once(']')?.0;
-            let line = l.split(':').nth(1)?.parse().ok()?;
+    let json: serde_json::Value = serde_json::from_str(report).expect("json output");
+    let mut out: Vec<(String, u64)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| {
+            let audit = f["audit"].as_str()?;
+            let line = f["primary"]["start"]["line"].as_u64()?;
             ONLINE.contains(&audit).then(|| (audit.to_owned(), line))
         })
         .collect();
