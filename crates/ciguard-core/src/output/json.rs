@@ -11,18 +11,47 @@ use crate::report::Report;
 /// Bumped on any incompatible change to the document's shape.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Streams the document: findings are serialized one at a time, so memory stays flat however
+/// many there are. The text is the same as pretty-printing [`document`] whole.
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let doc = document(report);
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    let shell = document_with(report, Vec::new());
+    let text = serde_json::to_string_pretty(&shell).map_err(io::Error::other)?;
+    let marker = "\"findings\": []";
+    let Some(at) = text.find(marker).filter(|_| !report.findings.is_empty()) else {
+        return writeln!(out, "{text}");
+    };
+    out.write_all(text[..at].as_bytes())?;
+    out.write_all(b"\"findings\": [\n")?;
+    for (i, f) in report.findings.iter().enumerate() {
+        let item = serde_json::to_string_pretty(&finding(f)).map_err(io::Error::other)?;
+        for (j, line) in item.lines().enumerate() {
+            if j > 0 {
+                out.write_all(b"\n")?;
+            }
+            out.write_all(b"    ")?;
+            out.write_all(line.as_bytes())?;
+        }
+        out.write_all(if i + 1 < report.findings.len() {
+            b",\n"
+        } else {
+            b"\n"
+        })?;
+    }
+    out.write_all(b"  ]")?;
+    out.write_all(text[at + marker.len()..].as_bytes())?;
     writeln!(out)
 }
 
 pub(crate) fn document(report: &Report) -> Value {
+    document_with(report, report.findings.iter().map(finding).collect())
+}
+
+fn document_with(report: &Report, findings: Vec<Value>) -> Value {
     let [high, medium, low, informational] = severity_counts(&report.findings);
     json!({
         "version": SCHEMA_VERSION,
         "tool": { "name": TOOL_NAME, "version": TOOL_VERSION },
-        "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),
+        "findings": findings,
         "diagnostics": report.diagnostics,
         "notes": report.notes,
         "summary": {
