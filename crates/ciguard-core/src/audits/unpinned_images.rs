@@ -97,7 +97,7 @@ impl Audit for UnpinnedImages {
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
         if let ActionRuns::Docker { image } = &action.runs
-            && image.as_str().is_some_and(|s| s.starts_with("docker://"))
+            && image.as_str().is_some_and(|s| !is_dockerfile(s))
         {
             check(
                 action.file,
@@ -112,6 +112,20 @@ impl Audit for UnpinnedImages {
             }
         }
     }
+}
+
+/// A Docker action's `runs.image` names a Dockerfile built from the action's own files, unless
+/// it is a `docker://` reference or a registry image (`ghcr.io/o/i:tag`, which GitHub also pulls).
+fn is_dockerfile(image: &str) -> bool {
+    let image = image.trim();
+    if image.starts_with("docker://") {
+        return false;
+    }
+    let lower = image.to_ascii_lowercase();
+    image.starts_with("./")
+        || lower.ends_with("dockerfile")
+        || lower.contains("dockerfile.")
+        || !image.contains([':', '/'])
 }
 
 fn check(file: &std::sync::Arc<SourceFile>, node: Node<'_>, route: Route, out: &mut Vec<Finding>) {
