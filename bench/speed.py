@@ -7,14 +7,16 @@ median wall time and peak memory (max RSS) of each and their ratios. etcd is lef
 zizmor 1.32 aborts on one of its files.
 
     pip install zizmor==1.32.0
-    python3 bench/speed.py [--runs 5] [--corpus ../shared/corpus] [--all-audits]
+    python3 bench/speed.py [--runs 5] [--corpus ../shared/corpus] [--only dangerous-triggers,unpinned-uses,...]
 """
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +38,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--only", help="comma-separated audit ids: disable every other audit (and the dependency checks)")
     args = ap.parse_args()
 
     corpus = Path(args.corpus).resolve()
@@ -43,8 +46,15 @@ def main():
     if not args.no_build:
         subprocess.run(["cargo", "build", "--locked", "--release", "-p", "ciguard"], cwd=ROOT, check=True)
     ciguard = str(ROOT / "target" / "release" / "ciguard")
+    extra = []
+    if args.only:
+        keep = set(args.only.split(","))
+        ids = json.loads(subprocess.run([ciguard, "audits", "--format", "json"], capture_output=True, check=True).stdout)
+        config = Path(tempfile.mkdtemp()) / "only.toml"
+        config.write_text("".join(f"[audits.{a['id']}]\ndisable = true\n" for a in ids["audits"] if a["id"] not in keep))
+        extra = ["--config", str(config), "--collect", "workflows,actions,dependabot"]
     tools = {
-        "ciguard": [ciguard, "audit", "--format", "json", "--persona", "auditor", *dirs],
+        "ciguard": [ciguard, "audit", "--format", "json", "--persona", "auditor", *extra, *dirs],
         "zizmor": ["zizmor", "--offline", "--format", "json", "--persona", "auditor", *dirs],
     }
     results = {name: [] for name in tools}

@@ -40,7 +40,8 @@ pub fn run(args: AuditsArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn sorted() -> Vec<&'static ciguard_core::AuditMeta> {
-    let mut metas: Vec<_> = audits::all().iter().map(|a| a.meta()).collect();
+    // The core audits and the dependency and settings checks registered at start.
+    let mut metas = audits::catalogue();
     metas.sort_by_key(|m| m.id);
     metas
 }

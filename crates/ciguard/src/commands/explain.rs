@@ -16,11 +16,11 @@ pub struct ExplainArgs {
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let wanted = normalize(&args.audit);
-    let Some(audit) = audits::all().iter().find(|a| a.meta().id == wanted) else {
+    let Some(meta) = audits::meta_by_id(&wanted) else {
         eprintln!("{}", unknown_message(&args.audit));
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let text = docs::audit_markdown(audit.meta());
+    let text = docs::audit_markdown(meta);
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
