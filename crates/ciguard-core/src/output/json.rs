@@ -20,7 +20,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let Some(at) = text.find(marker).filter(|_| !report.findings.is_empty()) else {
         return writeln!(out, "{text}");
     };
-    out.write_all(text[..at].as_bytes())?;
+    out.write_all(&text.as_bytes()[..at])?;
     out.write_all(b"\"findings\": [\n")?;
     for (i, f) in report.findings.iter().enumerate() {
         let item = serde_json::to_string_pretty(&finding(f)).map_err(io::Error::other)?;
@@ -38,10 +38,12 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         })?;
     }
     out.write_all(b"  ]")?;
-    out.write_all(text[at + marker.len()..].as_bytes())?;
+    out.write_all(&text.as_bytes()[at + marker.len()..])?;
     writeln!(out)
 }
 
+/// The whole document as one value; [`render`] streams the same text.
+#[cfg(test)]
 pub(crate) fn document(report: &Report) -> Value {
     document_with(report, report.findings.iter().map(finding).collect())
 }
@@ -111,5 +113,43 @@ pub(crate) fn location(location: &Location) -> Value {
             "url": url,
             "label": label,
         }),
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::audit::AuditContext;
+    use crate::engine::audit_file;
+    use crate::source::{FileKind, SourceFile};
+    use crate::yaml::Limits;
+
+    #[test]
+    fn streamed_text_equals_the_whole_document_pretty_printed() {
+        let text = "on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n      - uses: c/d@main\n";
+        let file = Arc::new(SourceFile::new(
+            "ci.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let findings = audit_file(&file, &Limits::default(), crate::audits::all(), &|_| {
+            AuditContext::empty()
+        })
+        .findings;
+        assert!(findings.len() >= 3);
+        for report in [
+            Report::default(),
+            Report {
+                findings,
+                ..Default::default()
+            },
+        ] {
+            let mut streamed = Vec::new();
+            render(&report, &mut streamed).unwrap();
+            let whole = serde_json::to_string_pretty(&document(&report)).unwrap() + "\n";
+            assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        }
     }
 }
