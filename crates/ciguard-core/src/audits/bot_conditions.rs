@@ -1,11 +1,10 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::sites::sites;
+use crate::expr::sites::Site;
 use crate::expr::{BinOp, Expr, ExprKind};
 use crate::finding::{Finding, Location};
 use crate::models::{Action, Workflow};
 use crate::source::SourceFile;
-use crate::yaml::Node;
 
 declare_audit! {
     /// ## What it does
@@ -72,11 +71,11 @@ impl Audit for BotConditions {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.root, out);
+        check(wf.file, wf.expr_sites(), out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.root, out);
+        check(action.file, action.expr_sites(), out);
     }
 }
 
@@ -86,8 +85,8 @@ const SPOOFABLE: &[&str] = &[
     "github.event.sender.login",
 ];
 
-fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
-    for site in sites(root).iter().filter(|s| s.is_condition) {
+fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
+    for site in sites.iter().filter(|s| s.is_condition) {
         site.expr.walk(&mut |e| {
             let (ctx, lit) = match &e.kind {
                 // `!=` only excludes the bot: spoofing it makes the check skip, not pass.

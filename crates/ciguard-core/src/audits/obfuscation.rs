@@ -1,6 +1,6 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::sites::sites;
+use crate::expr::sites::Site;
 use crate::expr::{Expr, ExprKind, Member};
 use crate::finding::{Finding, Location};
 use crate::models::{Action, Workflow};
@@ -68,11 +68,11 @@ impl Audit for Obfuscation {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.root, out);
+        check(wf.file, wf.root, wf.expr_sites(), out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.root, out);
+        check(action.file, action.root, action.expr_sites(), out);
     }
 }
 
@@ -124,8 +124,13 @@ fn needless_path(path: &str) -> bool {
     false
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
-    for site in sites(root).iter().filter(|s| !s.bare) {
+fn check(
+    file: &std::sync::Arc<SourceFile>,
+    root: Node<'_>,
+    sites: &[Site<'_>],
+    out: &mut Vec<Finding>,
+) {
+    for site in sites.iter().filter(|s| !s.bare) {
         let report = |span, msg: &str, out: &mut Vec<Finding>| {
             let at = site.file_span(file, span);
             out.push(Finding::new(

@@ -1,10 +1,9 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::sites::sites;
+use crate::expr::sites::Site;
 use crate::finding::{Finding, Location};
 use crate::models::{Action, Workflow};
 use crate::source::SourceFile;
-use crate::yaml::Node;
 
 declare_audit! {
     /// ## What it does
@@ -67,16 +66,16 @@ impl Audit for OverprovisionedSecrets {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.root, out);
+        check(wf.file, wf.expr_sites(), out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.root, out);
+        check(action.file, action.expr_sites(), out);
     }
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
-    for site in sites(root) {
+fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
+    for site in sites {
         for (path, span) in site.expr.contexts() {
             if path.root() != Some("secrets") {
                 continue;

@@ -1,11 +1,10 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::sites::sites;
+use crate::expr::sites::Site;
 use crate::finding::{Finding, Location};
 use crate::models::{Action, Workflow};
 use crate::source::SourceFile;
 use crate::source::Span;
-use crate::yaml::Node;
 
 declare_audit! {
     /// ## What it does
@@ -67,17 +66,17 @@ impl Audit for UnsoundCondition {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.root, out);
+        check(wf.file, wf.expr_sites(), out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.root, out);
+        check(action.file, action.expr_sites(), out);
     }
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
+fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
     let mut seen = Vec::new();
-    for site in sites(root).iter().filter(|s| s.is_condition && !s.bare) {
+    for site in sites.iter().filter(|s| s.is_condition && !s.bare) {
         if seen.contains(&site.node.span()) {
             continue;
         }

@@ -1,11 +1,10 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::sites::sites;
+use crate::expr::sites::Site;
 use crate::expr::{BinOp, ExprKind};
 use crate::finding::{Confidence, Finding, Location, Persona, Severity};
 use crate::models::{Action, Workflow};
 use crate::source::SourceFile;
-use crate::yaml::Node;
 
 declare_audit! {
     /// ## What it does
@@ -70,11 +69,11 @@ impl Audit for UnsoundTernary {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.root, out);
+        check(wf.file, wf.expr_sites(), out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.root, out);
+        check(action.file, action.expr_sites(), out);
     }
 }
 
@@ -85,8 +84,8 @@ fn always_set(path: &crate::expr::ContextPath) -> bool {
         && !matches!(path.name(1), Some("head_ref" | "base_ref") | None)
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, root: Node<'_>, out: &mut Vec<Finding>) {
-    for site in sites(root).iter().filter(|s| !s.is_condition) {
+fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
+    for site in sites.iter().filter(|s| !s.is_condition) {
         site.expr.walk(&mut |e| {
             let ExprKind::Binary { op: BinOp::Or, lhs, rhs: c } = &e.kind else { return };
             let ExprKind::Binary { op: BinOp::And, lhs: cond, rhs: b } = &lhs.ungroup().kind else { return };

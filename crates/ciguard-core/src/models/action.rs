@@ -1,8 +1,10 @@
 //! An action definition (`action.yml`).
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use crate::diagnostic::{Checker, Diagnostic};
+use crate::expr::sites::{Site, sites};
 use crate::models::Step;
 use crate::models::step::{is_expression, parse_steps};
 use crate::route::Route;
@@ -29,9 +31,16 @@ pub struct Action<'a> {
     pub root: Node<'a>,
     pub runs: ActionRuns<'a>,
     pub runs_node: Node<'a>,
+    /// Every expression, parsed once on first use and shared by the audits that read them.
+    expr_sites: OnceCell<Vec<Site<'a>>>,
 }
 
 impl<'a> Action<'a> {
+    /// Every `${{ }}` expression and bare `if:` condition of the action, in document order.
+    pub fn expr_sites(&self) -> &[Site<'a>] {
+        self.expr_sites.get_or_init(|| sites(self.root))
+    }
+
     pub fn steps(&self) -> &[Step<'a>] {
         match &self.runs {
             ActionRuns::Composite { steps } => steps,
@@ -125,6 +134,7 @@ impl<'a> Action<'a> {
                 root,
                 runs,
                 runs_node,
+                expr_sites: OnceCell::new(),
             }),
             ck.diagnostics,
         )

@@ -1,8 +1,10 @@
 //! A GitHub Actions workflow.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use crate::diagnostic::Checker;
+use crate::expr::sites::{Site, sites};
 use crate::models::permissions::check_permissions;
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
@@ -121,6 +123,8 @@ pub struct Workflow<'a> {
     pub on: Node<'a>,
     pub triggers: Vec<Trigger<'a>>,
     pub jobs: Vec<Job<'a>>,
+    /// Every expression, parsed once on first use and shared by the audits that read them.
+    expr_sites: OnceCell<Vec<Site<'a>>>,
 }
 
 impl<'a> Workflow<'a> {
@@ -130,6 +134,11 @@ impl<'a> Workflow<'a> {
 
     pub fn permissions(&self) -> Option<Node<'a>> {
         self.root.get("permissions")
+    }
+
+    /// Every `${{ }}` expression and bare `if:` condition of the workflow, in document order.
+    pub fn expr_sites(&self) -> &[Site<'a>] {
+        self.expr_sites.get_or_init(|| sites(self.root))
     }
 
     pub fn has_trigger(&self, event: &str) -> bool {
@@ -209,6 +218,7 @@ impl<'a> Workflow<'a> {
             on,
             triggers,
             jobs,
+            expr_sites: OnceCell::new(),
         };
         (Some(wf), ck.diagnostics)
     }
