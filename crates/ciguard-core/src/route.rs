@@ -29,6 +29,25 @@ impl Route {
         next
     }
 
+    /// Appends a key in place (for walks that extend and shorten one route).
+    pub(crate) fn push_key(&mut self, key: &str) {
+        self.0.push(Segment::Key(key.to_owned()));
+    }
+
+    /// Appends an index in place.
+    pub(crate) fn push_index(&mut self, index: usize) {
+        self.0.push(Segment::Index(index));
+    }
+
+    /// Shortens the route to its first `len` segments.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }

@@ -295,22 +295,37 @@ impl<'a> Node<'a> {
 
     /// Walks every node below this one (aliases followed once, not into), with its route.
     pub fn walk(self, route: &Route, f: &mut dyn FnMut(Node<'a>, &Route)) {
-        let mut stack = vec![(self, route.clone())];
-        while let Some((node, route)) = stack.pop() {
+        /// How a node is reached from its parent.
+        enum Edge<'a> {
+            Start,
+            Key(&'a str),
+            Index(usize),
+        }
+        // One route, extended and cut back as the walk goes, instead of a copy per node.
+        let mut route = route.clone();
+        let mut stack = vec![(self, route.len(), Edge::Start)];
+        while let Some((node, depth, edge)) = stack.pop() {
+            route.truncate(depth);
+            match edge {
+                Edge::Start => {}
+                Edge::Key(k) => route.push_key(k),
+                Edge::Index(i) => route.push_index(i),
+            }
             f(node, &route);
             if node.is_alias() {
                 continue;
             }
+            let depth = route.len();
             match &node.data().kind {
                 NodeKind::Mapping(entries) => {
                     for (k, v) in entries.iter().rev() {
-                        let key = self.doc.node(*k).as_str().unwrap_or("?").to_owned();
-                        stack.push((self.doc.node(*v), route.key(&key)));
+                        let key = self.doc.node(*k).as_str().unwrap_or("?");
+                        stack.push((self.doc.node(*v), depth, Edge::Key(key)));
                     }
                 }
                 NodeKind::Sequence(items) => {
                     for (i, item) in items.iter().enumerate().rev() {
-                        stack.push((self.doc.node(*item), route.index(i)));
+                        stack.push((self.doc.node(*item), depth, Edge::Index(i)));
                     }
                 }
                 _ => {}

@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite, action_uses, workflow_uses};
 use crate::declare_audit;
@@ -66,7 +68,12 @@ declare_audit! {
 const ARCHIVED: &str = include_str!("data/archived-repos.txt");
 
 fn is_listed(slug: &str) -> bool {
-    ARCHIVED.lines().any(|l| l == slug)
+    static LIST: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut v: Vec<&str> = ARCHIVED.lines().collect();
+        v.sort_unstable();
+        v
+    });
+    LIST.binary_search(&slug).is_ok()
 }
 
 impl Audit for ArchivedUses {

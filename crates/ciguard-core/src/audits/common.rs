@@ -3,84 +3,21 @@
 
 use std::sync::Arc;
 
-use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
-use crate::route::Route;
+use crate::models::{Action, RepositoryUses, Step, Workflow};
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
-/// One `uses:` of a step or a reusable-workflow job.
-pub(crate) struct UsesSite<'s, 'a> {
-    /// The `uses:` value.
-    pub node: Node<'a>,
-    /// The route of the `uses:` value.
-    pub route: Route,
-    pub uses: Uses<'a>,
-    _steps: std::marker::PhantomData<&'s Step<'a>>,
-}
-
-impl<'a> UsesSite<'_, 'a> {
-    /// The repository reference, unless it is local, Docker, or GitHub's `$/` self syntax.
-    pub fn repo(&self) -> Option<&RepositoryUses<'a>> {
-        match &self.uses {
-            Uses::Repository(r) if r.owner != "$" => Some(r),
-            _ => None,
-        }
-    }
-}
-
-/// A job or step switched off with `if: false` (or `${{ false }}`): it never runs.
-pub(crate) fn is_disabled(node: Node<'_>) -> bool {
-    node.get("if").is_some_and(|c| {
-        let c = c.as_str().unwrap_or_default().trim();
-        let c = c
-            .strip_prefix("${{")
-            .and_then(|c| c.strip_suffix("}}"))
-            .unwrap_or(c);
-        c.trim() == "false" && !c.is_empty()
-    })
-}
-
-/// The steps that can run (not `if: false`).
-pub(crate) fn live_steps<'s, 'a>(steps: &'s [Step<'a>]) -> impl Iterator<Item = &'s Step<'a>> {
-    steps.iter().filter(|s| !is_disabled(s.node))
-}
-
-fn step_sites<'s, 'a>(steps: &'s [Step<'a>], out: &mut Vec<UsesSite<'s, 'a>>) {
-    for step in live_steps(steps) {
-        if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
-            out.push(UsesSite {
-                node,
-                route: step.route.key("uses"),
-                uses,
-                _steps: std::marker::PhantomData,
-            });
-        }
-    }
-}
+pub(crate) use crate::models::sites::{UsesSite, is_disabled, live_steps};
 
 /// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
-/// per job; jobs and steps with `if: false` are left out.
-pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> Vec<UsesSite<'s, 'a>> {
-    let mut out = Vec::new();
-    for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
-        if let Some((node, Some(uses))) = job.reusable_uses() {
-            out.push(UsesSite {
-                node,
-                route: job.route.key("uses"),
-                uses,
-                _steps: std::marker::PhantomData,
-            });
-        }
-        step_sites(job.steps(), &mut out);
-    }
-    out
+/// per job; jobs and steps with `if: false` are left out. Built once per workflow and shared.
+pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> &'s [UsesSite<'a, 'a>] {
+    wf.uses_sites()
 }
 
-/// Every `uses:` of a composite action's steps.
-pub(crate) fn action_uses<'s, 'a>(action: &'s Action<'a>) -> Vec<UsesSite<'s, 'a>> {
-    let mut out = Vec::new();
-    step_sites(action.steps(), &mut out);
-    out
+/// Every `uses:` of a composite action's steps, built once per action and shared.
+pub(crate) fn action_uses<'s, 'a>(action: &'s Action<'a>) -> &'s [UsesSite<'a, 'a>] {
+    action.uses_sites()
 }
 
 /// `owner/repo[/path]` patterns with `*` wildcards for the repository (`owner/*`) or the whole
@@ -309,6 +246,7 @@ pub(crate) type File = Arc<SourceFile>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::Uses;
 
     fn repo(s: &str) -> RepositoryUses<'_> {
         match Uses::parse(s) {

@@ -62,11 +62,11 @@ pub(crate) fn resolved<'f, 'x, 's, 'a>(
 }
 
 /// The `uses:` sites of a workflow or action, for [`resolved`].
-pub(crate) fn workflow_sites<'s, 'a>(wf: &'s Workflow<'a>) -> Vec<UsesSite<'s, 'a>> {
+pub(crate) fn workflow_sites<'s, 'a>(wf: &'s Workflow<'a>) -> &'s [UsesSite<'a, 'a>] {
     workflow_uses(wf)
 }
 
-pub(crate) fn action_sites<'s, 'a>(action: &'s Action<'a>) -> Vec<UsesSite<'s, 'a>> {
+pub(crate) fn action_sites<'s, 'a>(action: &'s Action<'a>) -> &'s [UsesSite<'a, 'a>] {
     action_uses(action)
 }
 

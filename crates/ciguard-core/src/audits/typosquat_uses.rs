@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite, action_uses, workflow_uses};
 use crate::declare_audit;
@@ -109,17 +111,27 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
+/// Each popular action with its owner and its normalized form, worked out once.
+static POPULAR_NORMALIZED: LazyLock<Vec<(&'static str, &'static str, String)>> =
+    LazyLock::new(|| {
+        popular()
+            .map(|p| (p, p.split('/').next().unwrap_or_default(), normalize(p)))
+            .collect()
+    });
+
 /// The popular action `slug` imitates, if any.
 fn imitated(slug: &str, owner: &str) -> Option<&'static str> {
-    if popular().any(|p| p == slug) || slug.len() < 8 {
+    if slug.len() < 8 || popular().any(|p| p == slug) {
         return None;
     }
     let normalized = normalize(slug);
-    popular().find(|popular| {
-        let popular_owner = popular.split('/').next().unwrap_or_default();
-        popular_owner != owner
-            && (within_one_edit(slug, popular) || normalize(popular) == normalized)
-    })
+    POPULAR_NORMALIZED
+        .iter()
+        .find(|(popular, popular_owner, popular_normalized)| {
+            *popular_owner != owner
+                && (within_one_edit(slug, popular) || *popular_normalized == normalized)
+        })
+        .map(|(popular, _, _)| *popular)
 }
 
 impl Audit for TyposquatUses {

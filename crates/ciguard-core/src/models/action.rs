@@ -6,8 +6,10 @@ use std::sync::Arc;
 use crate::diagnostic::{Checker, Diagnostic};
 use crate::expr::sites::{Site, sites};
 use crate::models::Step;
+use crate::models::sites::{UsesSite, action_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::route::Route;
+use crate::shell::map::{RunScript, parse_action_scripts};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Node};
 
@@ -33,12 +35,29 @@ pub struct Action<'a> {
     pub runs_node: Node<'a>,
     /// Every expression, parsed once on first use and shared by the audits that read them.
     expr_sites: OnceCell<Vec<Site<'a>>>,
+    /// Every `run:` script, parsed once on first use: (step index, script).
+    run_scripts: OnceCell<Vec<(usize, RunScript<'a>)>>,
+    /// Every `uses:` of a step that can run, listed once on first use.
+    uses_sites: OnceCell<Vec<UsesSite<'a, 'a>>>,
 }
 
 impl<'a> Action<'a> {
     /// Every `${{ }}` expression and bare `if:` condition of the action, in document order.
     pub fn expr_sites(&self) -> &[Site<'a>] {
         self.expr_sites.get_or_init(|| sites(self.root))
+    }
+
+    /// Every `run:` script of a composite action with its step, read in the step's `shell:`.
+    pub fn run_scripts(&self) -> impl Iterator<Item = (&Step<'a>, &RunScript<'a>)> {
+        self.run_scripts
+            .get_or_init(|| parse_action_scripts(self))
+            .iter()
+            .filter_map(|(i, rs)| Some((self.steps().get(*i)?, rs)))
+    }
+
+    /// Every `uses:` of a step that can run (not `if: false`), in file order.
+    pub(crate) fn uses_sites(&self) -> &[UsesSite<'a, 'a>] {
+        self.uses_sites.get_or_init(|| action_sites(self))
     }
 
     pub fn steps(&self) -> &[Step<'a>] {
@@ -135,6 +154,8 @@ impl<'a> Action<'a> {
                 runs,
                 runs_node,
                 expr_sites: OnceCell::new(),
+                run_scripts: OnceCell::new(),
+                uses_sites: OnceCell::new(),
             }),
             ck.diagnostics,
         )

@@ -5,6 +5,7 @@ mod action;
 mod dependabot;
 pub mod permissions;
 pub mod release;
+pub(crate) mod sites;
 mod step;
 pub mod uses;
 mod workflow;

@@ -149,8 +149,14 @@ pub fn is_release_workflow(wf: &Workflow<'_>) -> bool {
 pub fn job_publications(file: &SourceFile, job: &Job<'_>) -> Vec<Publication> {
     job.steps()
         .iter()
-        .flat_map(|s| step_publications(file, s))
+        .flat_map(|s| cached_step_publications(file, s).iter().cloned())
         .collect()
+}
+
+/// [`step_publications`], worked out once per step (`file` must be the step's file).
+fn cached_step_publications<'s>(file: &SourceFile, step: &'s Step<'_>) -> &'s [Publication] {
+    step.publications
+        .get_or_init(|| step_publications(file, step))
 }
 
 /// The major (and minor) version a step's action is pinned to: from the ref (`v4`, `v4.2.1`), or
@@ -240,7 +246,12 @@ pub struct Command {
 
 /// The commands of a `run:` step, split on `&&`, `||`, `;`, `|` and parentheses, with leading
 /// `VAR=value` assignments and wrappers (`sudo`, `npx`, `python -m`, `poetry run`, ...) removed.
-pub fn run_commands(file: &SourceFile, step: &Step<'_>) -> Vec<Command> {
+/// Split once per step and shared (`file` must be the step's file).
+pub fn run_commands<'s>(file: &SourceFile, step: &'s Step<'_>) -> &'s [Command] {
+    step.commands.get_or_init(|| split_commands(file, step))
+}
+
+fn split_commands(file: &SourceFile, step: &Step<'_>) -> Vec<Command> {
     let (Some(run), Some(script)) = (step.run, step.run_str()) else {
         return Vec::new();
     };
@@ -597,7 +608,7 @@ pub fn step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication>
         .and_then(|e| e.get_str("NPM_CONFIG_PROVENANCE"))
         .is_some_and(|v| v == "true");
     run_commands(file, step)
-        .into_iter()
+        .iter()
         .filter_map(|c| {
             let (registry, self_attesting) = command_registry(&c.words)?;
             Some(Publication {
@@ -615,7 +626,7 @@ pub fn step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication>
                 ),
                 artifacts: !is_bare_release_create(&c.words),
                 self_attesting: self_attesting || (registry == Registry::Npm && provenance_env),
-                command: Some(c.line),
+                command: Some(c.line.clone()),
             })
         })
         .collect()

@@ -1,6 +1,9 @@
 //! Steps, shared by workflow jobs and composite actions.
 
+use std::cell::OnceCell;
+
 use crate::diagnostic::Checker;
+use crate::models::release::{Command, Publication};
 use crate::models::uses::Uses;
 use crate::route::Route;
 use crate::yaml::Node;
@@ -15,6 +18,10 @@ pub struct Step<'a> {
     pub run: Option<Node<'a>>,
     pub with: Option<Node<'a>>,
     pub env: Option<Node<'a>>,
+    /// The `run:` commands as the release-chain audits split them, built once on first use.
+    pub(crate) commands: OnceCell<Vec<Command>>,
+    /// What the step publishes, worked out once on first use.
+    pub(crate) publications: OnceCell<Vec<Publication>>,
 }
 
 impl<'a> Step<'a> {
@@ -134,6 +141,8 @@ pub(crate) fn parse_steps<'a>(
             run,
             with: item.get("with").filter(|w| w.is_mapping()),
             env: item.get("env").filter(|e| e.is_mapping()),
+            commands: OnceCell::new(),
+            publications: OnceCell::new(),
         });
     }
     steps

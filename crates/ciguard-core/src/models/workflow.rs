@@ -6,9 +6,11 @@ use std::sync::Arc;
 use crate::diagnostic::Checker;
 use crate::expr::sites::{Site, sites};
 use crate::models::permissions::check_permissions;
+use crate::models::sites::{UsesSite, workflow_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
 use crate::route::Route;
+use crate::shell::map::{RunScript, parse_workflow_scripts};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Node};
 
@@ -125,6 +127,10 @@ pub struct Workflow<'a> {
     pub jobs: Vec<Job<'a>>,
     /// Every expression, parsed once on first use and shared by the audits that read them.
     expr_sites: OnceCell<Vec<Site<'a>>>,
+    /// Every `run:` script, parsed once on first use: (job index, step index, script).
+    run_scripts: OnceCell<Vec<(usize, usize, RunScript<'a>)>>,
+    /// Every `uses:` that can run, listed once on first use.
+    uses_sites: OnceCell<Vec<UsesSite<'a, 'a>>>,
 }
 
 impl<'a> Workflow<'a> {
@@ -139,6 +145,22 @@ impl<'a> Workflow<'a> {
     /// Every `${{ }}` expression and bare `if:` condition of the workflow, in document order.
     pub fn expr_sites(&self) -> &[Site<'a>] {
         self.expr_sites.get_or_init(|| sites(self.root))
+    }
+
+    /// Every `run:` script with its job and step, read in the step's dialect, in file order.
+    pub fn run_scripts(&self) -> impl Iterator<Item = (&Job<'a>, &Step<'a>, &RunScript<'a>)> {
+        self.run_scripts
+            .get_or_init(|| parse_workflow_scripts(self))
+            .iter()
+            .filter_map(|(j, s, rs)| {
+                let job = self.jobs.get(*j)?;
+                Some((job, job.steps().get(*s)?, rs))
+            })
+    }
+
+    /// Every `uses:` of a job or step that can run (not `if: false`), in file order.
+    pub(crate) fn uses_sites(&self) -> &[UsesSite<'a, 'a>] {
+        self.uses_sites.get_or_init(|| workflow_sites(self))
     }
 
     pub fn has_trigger(&self, event: &str) -> bool {
@@ -219,6 +241,8 @@ impl<'a> Workflow<'a> {
             triggers,
             jobs,
             expr_sites: OnceCell::new(),
+            run_scripts: OnceCell::new(),
+            uses_sites: OnceCell::new(),
         };
         (Some(wf), ck.diagnostics)
     }

@@ -177,32 +177,49 @@ pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Nod
     }
 }
 
-/// Every `run:` script of a workflow, with its job and step, read in the step's dialect.
+/// Every `run:` script of a workflow, with its job and step, read in the step's dialect. Parsed
+/// once per workflow (on first use) and shared by every audit that reads scripts.
 pub fn workflow_scripts<'w, 'a>(
     wf: &'w crate::models::Workflow<'a>,
-) -> Vec<(&'w crate::models::Job<'a>, &'w Step<'a>, RunScript<'a>)> {
+) -> Vec<(&'w crate::models::Job<'a>, &'w Step<'a>, &'w RunScript<'a>)> {
+    wf.run_scripts().collect()
+}
+
+/// Every `run:` script of a composite action, read in the step's `shell:`; parsed once per
+/// action and shared.
+pub fn action_scripts<'w, 'a>(
+    action: &'w crate::models::Action<'a>,
+) -> Vec<(&'w Step<'a>, &'w RunScript<'a>)> {
+    action.run_scripts().collect()
+}
+
+/// Parses every `run:` script of a workflow: `(job index, step index in the job, script)`.
+pub(crate) fn parse_workflow_scripts<'a>(
+    wf: &crate::models::Workflow<'a>,
+) -> Vec<(usize, usize, RunScript<'a>)> {
     let mut out = Vec::new();
-    for job in &wf.jobs {
-        for step in job.steps() {
+    for (j, job) in wf.jobs.iter().enumerate() {
+        for (s, step) in job.steps().iter().enumerate() {
             let dialect = step_dialect(step, Some(job.node), Some(wf.root));
             if let Some(rs) = RunScript::of_step(wf.file, step, dialect) {
-                out.push((job, step, rs));
+                out.push((j, s, rs));
             }
         }
     }
     out
 }
 
-/// Every `run:` script of a composite action, read in the step's `shell:`.
-pub fn action_scripts<'w, 'a>(
-    action: &'w crate::models::Action<'a>,
-) -> Vec<(&'w Step<'a>, RunScript<'a>)> {
+/// Parses every `run:` script of a composite action: `(step index, script)`.
+pub(crate) fn parse_action_scripts<'a>(
+    action: &crate::models::Action<'a>,
+) -> Vec<(usize, RunScript<'a>)> {
     action
         .steps()
         .iter()
-        .filter_map(|step| {
+        .enumerate()
+        .filter_map(|(i, step)| {
             let dialect = step_dialect(step, None, None);
-            Some((step, RunScript::of_step(action.file, step, dialect)?))
+            Some((i, RunScript::of_step(action.file, step, dialect)?))
         })
         .collect()
 }
