@@ -24,19 +24,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(cmd, cwd):
-    """Wall seconds and peak RSS (MiB) of one process."""
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, code
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    default_corpus = ROOT.parent / "shared" / "corpus"
+    if not default_corpus.is_dir():
+        # A git worktree under /work/wt/<name>: the corpus is two levels up.
+        default_corpus = ROOT.parent.parent / "shared" / "corpus"
+    ap.add_argument("--corpus", default=str(default_corpus))
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--only", help="comma-separated audit ids: disable every other audit (and the dependency checks)")
     args = ap.parse_args()
@@ -60,21 +64,24 @@ def main():
     results = {name: [] for name in tools}
     for i in range(args.runs):
         for name, cmd in tools.items():
-            wall, rss, code = measure(cmd, corpus)
+            wall, cpu, rss, code = measure(cmd, corpus)
             if code not in (0, 3, 11, 12, 13, 14):
                 sys.exit(f"{name} exited {code}")
-            results[name].append((wall, rss))
-            print(f"run {i + 1}: {name:8} {wall:7.3f} s {rss:8.1f} MiB (exit {code})", file=sys.stderr)
+            results[name].append((wall, rss, cpu))
+            print(f"run {i + 1}: {name:8} {wall:7.3f} s wall {cpu:7.3f} s cpu {rss:8.1f} MiB (exit {code})", file=sys.stderr)
 
     print(f"corpus: {len(dirs)} repository directories (etcd left out), {args.runs} runs each, alternating")
     med = {}
     for name, rows in results.items():
         wall = statistics.median(r[0] for r in rows)
         rss = statistics.median(r[1] for r in rows)
-        med[name] = (wall, rss)
-        print(f"{name:8} median wall {wall:7.3f} s   median peak memory {rss:8.1f} MiB")
-    (cw, cm), (zw, zm) = med["ciguard"], med["zizmor"]
+        cpu = statistics.median(r[2] for r in rows)
+        med[name] = (wall, rss, cpu)
+        print(f"{name:8} median wall {wall:7.3f} s   median cpu {cpu:7.3f} s   median peak memory {rss:8.1f} MiB")
+    (cw, cm, cc), (zw, zm, zc) = med["ciguard"], med["zizmor"]
     print(f"ratio    zizmor/ciguard wall time {zw / cw:6.1f}x   ciguard/zizmor peak memory {cm / zm:6.3f}")
+    # CPU time (user + system) is steadier than wall time on a shared machine.
+    print(f"ratio    zizmor/ciguard cpu time  {zc / cc:6.1f}x")
 
 
 if __name__ == "__main__":

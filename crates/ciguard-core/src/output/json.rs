@@ -2,10 +2,11 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{TOOL_NAME, TOOL_VERSION, location_region, severity_counts};
-use crate::finding::{Finding, Location};
+use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::report::Report;
 
 /// Bumped on any incompatible change to the document's shape.
@@ -22,20 +23,26 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     };
     out.write_all(&text.as_bytes()[..at])?;
     out.write_all(b"\"findings\": [\n")?;
+    let mut item = Vec::new();
+    let mut indented = Vec::new();
     for (i, f) in report.findings.iter().enumerate() {
-        let item = serde_json::to_string_pretty(&finding(f)).map_err(io::Error::other)?;
-        for (j, line) in item.lines().enumerate() {
-            if j > 0 {
-                out.write_all(b"\n")?;
+        item.clear();
+        serde_json::to_writer_pretty(&mut item, &FindingJson::new(f)).map_err(io::Error::other)?;
+        // Indented by two levels, as inside the document's `findings` array.
+        indented.clear();
+        indented.extend_from_slice(b"    ");
+        for &b in &item {
+            indented.push(b);
+            if b == b'\n' {
+                indented.extend_from_slice(b"    ");
             }
-            out.write_all(b"    ")?;
-            out.write_all(line.as_bytes())?;
         }
-        out.write_all(if i + 1 < report.findings.len() {
+        indented.extend_from_slice(if i + 1 < report.findings.len() {
             b",\n"
         } else {
             b"\n"
-        })?;
+        });
+        out.write_all(&indented)?;
     }
     out.write_all(b"  ]")?;
     out.write_all(&text.as_bytes()[at + marker.len()..])?;
@@ -69,6 +76,145 @@ fn document_with(report: &Report, findings: Vec<Value>) -> Value {
     })
 }
 
+/// A finding as the JSON document shows it, serialized straight from borrowed fields: the fields
+/// are in the sorted order [`finding`]'s map gives them, so the text is the same, without
+/// building a [`Value`] per finding.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    audit: &'a str,
+    chain: &'a [String],
+    confidence: Confidence,
+    fingerprint: String,
+    fixes: Vec<FixJson<'a>>,
+    message: &'a str,
+    persona: Persona,
+    primary: LocationJson<'a>,
+    related: Vec<LocationJson<'a>>,
+    severity: Severity,
+}
+
+#[derive(Serialize)]
+struct FixJson<'a> {
+    applicability: Applicability,
+    edits: Vec<EditJson<'a>>,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct EditJson<'a> {
+    end: usize,
+    replacement: &'a str,
+    start: usize,
+}
+
+#[derive(Serialize)]
+struct SpanJson {
+    end: usize,
+    start: usize,
+}
+
+#[derive(Serialize)]
+struct LineColJson {
+    column: usize,
+    line: usize,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LocationJson<'a> {
+    Null(()),
+    File {
+        end: LineColJson,
+        kind: &'static str,
+        label: &'a str,
+        path: &'a str,
+        route: String,
+        span: SpanJson,
+        start: LineColJson,
+    },
+    Setting {
+        kind: &'static str,
+        label: &'a str,
+        subject: &'a str,
+        url: &'a Option<String>,
+    },
+}
+
+impl<'a> FindingJson<'a> {
+    fn new(f: &'a Finding) -> Self {
+        FindingJson {
+            audit: f.audit,
+            chain: &f.chain,
+            confidence: f.confidence,
+            fingerprint: f.fingerprint(),
+            fixes: f
+                .fixes
+                .iter()
+                .map(|fix| FixJson {
+                    applicability: fix.applicability,
+                    edits: fix
+                        .edits
+                        .iter()
+                        .map(|e| EditJson {
+                            end: e.end,
+                            replacement: &e.replacement,
+                            start: e.start,
+                        })
+                        .collect(),
+                    title: &fix.title,
+                })
+                .collect(),
+            message: &f.message,
+            persona: f.persona,
+            primary: LocationJson::new(&f.primary),
+            related: f.related.iter().map(LocationJson::new).collect(),
+            severity: f.severity,
+        }
+    }
+}
+
+impl<'a> LocationJson<'a> {
+    fn new(location: &'a Location) -> Self {
+        match location {
+            Location::File {
+                span, route, label, ..
+            } => {
+                let Some((file, region)) = location_region(location) else {
+                    return LocationJson::Null(());
+                };
+                let line_col = |p: crate::source::LineCol| LineColJson {
+                    column: p.column,
+                    line: p.line,
+                };
+                LocationJson::File {
+                    end: line_col(region.end),
+                    kind: "file",
+                    label,
+                    path: &file.path,
+                    route: route.to_string(),
+                    span: SpanJson {
+                        end: span.end,
+                        start: span.start,
+                    },
+                    start: line_col(region.start),
+                }
+            }
+            Location::Setting {
+                subject,
+                url,
+                label,
+            } => LocationJson::Setting {
+                kind: "setting",
+                label,
+                subject,
+                url,
+            },
+        }
+    }
+}
+
+/// A finding as a [`Value`]: the reference [`FindingJson`] is tested against.
+#[cfg(test)]
 fn finding(f: &Finding) -> Value {
     json!({
         "audit": f.audit,
@@ -84,6 +230,7 @@ fn finding(f: &Finding) -> Value {
     })
 }
 
+#[cfg(test)]
 pub(crate) fn location(location: &Location) -> Value {
     match location {
         Location::File {
@@ -123,7 +270,7 @@ mod streaming_tests {
     use super::*;
     use crate::audit::AuditContext;
     use crate::engine::audit_file;
-    use crate::source::{FileKind, SourceFile};
+    use crate::source::{FileKind, SourceFile, Span};
     use crate::yaml::Limits;
 
     #[test]
@@ -150,6 +297,49 @@ mod streaming_tests {
             render(&report, &mut streamed).unwrap();
             let whole = serde_json::to_string_pretty(&document(&report)).unwrap() + "\n";
             assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        }
+    }
+
+    #[test]
+    fn serialized_findings_equal_their_values_for_every_field() {
+        use crate::finding::{Applicability, Edit};
+        use crate::route::Route;
+        let file = Arc::new(SourceFile::new(
+            "a/é.yml",
+            FileKind::Workflow,
+            "on: push\njobs:\n  a:\n    runs-on: \"x\\\"y\"\n".to_owned(),
+        ));
+        let meta = &crate::audits::all()[0].meta();
+        let route = Route::root().key("jobs").key("a").index(0);
+        let findings = [
+            Finding::new(
+                meta,
+                "plain",
+                Location::file(&file, Span::new(0, 2), route.clone(), ""),
+            ),
+            Finding::new(
+                meta,
+                "m \"q\" \n é",
+                Location::file(&file, Span::new(9, 40), route, "l"),
+            )
+            .related(Location::setting("owner/repo: x", None, "s"))
+            .related(Location::setting("s", Some("https://e/x".into()), "t"))
+            .fix(
+                "t",
+                Applicability::Unsafe,
+                vec![Edit::replace(Span::new(1, 2), "r\n")],
+            )
+            .fix("u", Applicability::DisplayOnly, Vec::new()),
+            Finding::new(meta, "s", Location::setting("subject", None, "label")),
+        ];
+        for mut f in findings {
+            f.chain = vec!["a/b@v1".into(), "c/d@v2".into()];
+            let direct = serde_json::to_string_pretty(&FindingJson::new(&f)).unwrap();
+            let value = serde_json::to_string_pretty(&finding(&f)).unwrap();
+            assert_eq!(direct, value);
+            f.chain.clear();
+            let direct = serde_json::to_string_pretty(&FindingJson::new(&f)).unwrap();
+            assert_eq!(direct, serde_json::to_string_pretty(&finding(&f)).unwrap());
         }
     }
 }
