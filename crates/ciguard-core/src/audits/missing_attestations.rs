@@ -1,7 +1,7 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::release::{job_has_id_token, job_publications, run_commands};
+use crate::models::release::{job_has_id_token, job_publications, run_commands, run_mentions};
 use crate::models::{Registry, Workflow};
 
 declare_audit! {
@@ -125,14 +125,18 @@ fn attests(wf: &Workflow<'_>) -> bool {
             name.starts_with("actions/attest")
                 || name.starts_with("slsa-framework/")
                 || name == "github-early-access/generate-build-provenance"
-                || run_commands(wf.file, step).iter().any(|c| {
-                    c.words.first().is_some_and(|w| w == "cosign")
-                        && c.words.get(1).is_some_and(|w| {
-                            matches!(w.as_str(), "sign" | "attest" | "sign-blob" | "attest-blob")
-                        })
-                        || (c.words.first().is_some_and(|w| w == "gh")
-                            && c.words.get(1).is_some_and(|w| w == "attestation")
-                            && c.words.get(2).is_some_and(|w| w == "sign"))
-                })
+                || (run_mentions(step, &["cosign", "attestation"])
+                    && run_commands(wf.file, step).iter().any(|c| {
+                        c.words.first().is_some_and(|w| w == "cosign")
+                            && c.words.get(1).is_some_and(|w| {
+                                matches!(
+                                    w.as_str(),
+                                    "sign" | "attest" | "sign-blob" | "attest-blob"
+                                )
+                            })
+                            || (c.words.first().is_some_and(|w| w == "gh")
+                                && c.words.get(1).is_some_and(|w| w == "attestation")
+                                && c.words.get(2).is_some_and(|w| w == "sign"))
+                    }))
         })
 }

@@ -121,7 +121,7 @@ static POPULAR_NORMALIZED: LazyLock<Vec<(&'static str, &'static str, String)>> =
 
 /// The popular action `slug` imitates, if any.
 fn imitated(slug: &str, owner: &str) -> Option<&'static str> {
-    if slug.len() < 8 || popular().any(|p| p == slug) {
+    if slug.len() < 8 || POPULAR_NORMALIZED.iter().any(|(p, _, _)| *p == slug) {
         return None;
     }
     let normalized = normalize(slug);

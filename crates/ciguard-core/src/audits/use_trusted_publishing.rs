@@ -2,7 +2,8 @@ use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
 use crate::models::release::{
-    command_registry, job_has_id_token, run_commands, trusted_publishing_action,
+    PUBLISH_WORDS, command_registry, job_has_id_token, run_commands, run_mentions,
+    trusted_publishing_action,
 };
 use crate::models::{Action, Registry, Step, Workflow};
 use crate::route::Route;
@@ -133,7 +134,7 @@ fn check_step(
             )),
         );
     }
-    if !commands {
+    if !commands || !run_mentions(step, PUBLISH_WORDS) {
         return;
     }
     for c in run_commands(file, step) {

@@ -369,6 +369,24 @@ fn is_local(url: &str) -> bool {
     url.contains("localhost") || url.contains("127.0.0.1") || url.contains("0.0.0.0")
 }
 
+/// Words one of which every publishing command contains (`cargo publish`, `twine upload`,
+/// `docker push`, `gh release`, `goreleaser`, `mvn deploy`, `type=registry`, ...): a script
+/// without any of them has no command [`command_registry`] recognises.
+pub const PUBLISH_WORDS: &[&str] = &[
+    "publish",
+    "upload",
+    "push",
+    "deploy",
+    "release",
+    "type=registry",
+];
+
+/// Whether a step's `run:` script contains any of `words`: a cheap test before splitting it.
+pub fn run_mentions(step: &Step<'_>, words: &[&str]) -> bool {
+    step.run_str()
+        .is_some_and(|s| words.iter().any(|w| s.contains(w)))
+}
+
 /// The registry of a publishing command, `None` when the command does not publish (or publishes
 /// only to a local test registry).
 pub fn command_registry(words: &[String]) -> Option<(Registry, bool)> {
@@ -602,6 +620,9 @@ pub fn step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication>
             n if DEPLOY_ACTIONS.contains(&n) => pub_of(Registry::Deployment, false, false),
             _ => Vec::new(),
         };
+    }
+    if !run_mentions(step, PUBLISH_WORDS) {
+        return Vec::new();
     }
     let provenance_env = step
         .env

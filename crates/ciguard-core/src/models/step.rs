@@ -22,6 +22,8 @@ pub struct Step<'a> {
     pub(crate) commands: OnceCell<Vec<Command>>,
     /// What the step publishes, worked out once on first use.
     pub(crate) publications: OnceCell<Vec<Publication>>,
+    /// [`Step::action_name`], worked out once on first use.
+    action_name: OnceCell<Option<String>>,
 }
 
 impl<'a> Step<'a> {
@@ -57,10 +59,12 @@ impl<'a> Step<'a> {
 
     /// `owner/repo[/path]` of the action used, lowercased, without the ref.
     pub fn action_name(&self) -> Option<String> {
-        match self.uses_ref()? {
-            Uses::Repository(r) => Some(r.name().to_ascii_lowercase()),
-            _ => None,
-        }
+        self.action_name
+            .get_or_init(|| match self.uses_ref()? {
+                Uses::Repository(r) => Some(r.name().to_ascii_lowercase()),
+                _ => None,
+            })
+            .clone()
     }
 }
 
@@ -143,6 +147,7 @@ pub(crate) fn parse_steps<'a>(
             env: item.get("env").filter(|e| e.is_mapping()),
             commands: OnceCell::new(),
             publications: OnceCell::new(),
+            action_name: OnceCell::new(),
         });
     }
     steps

@@ -23,30 +23,71 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     };
     out.write_all(&text.as_bytes()[..at])?;
     out.write_all(b"\"findings\": [\n")?;
-    let mut item = Vec::new();
-    let mut indented = Vec::new();
-    for (i, f) in report.findings.iter().enumerate() {
-        item.clear();
-        serde_json::to_writer_pretty(&mut item, &FindingJson::new(f)).map_err(io::Error::other)?;
-        // Indented by two levels, as inside the document's `findings` array.
-        indented.clear();
-        indented.extend_from_slice(b"    ");
-        for &b in &item {
-            indented.push(b);
-            if b == b'\n' {
-                indented.extend_from_slice(b"    ");
-            }
-        }
-        indented.extend_from_slice(if i + 1 < report.findings.len() {
-            b",\n"
-        } else {
-            b"\n"
-        });
-        out.write_all(&indented)?;
-    }
+    render_findings(&report.findings, out)?;
     out.write_all(b"  ]")?;
     out.write_all(&text.as_bytes()[at + marker.len()..])?;
     writeln!(out)
+}
+
+/// Findings are serialized a batch at a time, each batch split across the available cores and
+/// written in order: the text is the same, memory stays bounded by the batch.
+const BATCH: usize = 1024;
+
+fn render_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    for (b, batch) in findings.chunks(BATCH).enumerate() {
+        let ends_document = (b + 1) * BATCH >= findings.len();
+        let per = batch.len().div_ceil(threads).max(64);
+        let chunks: Vec<&[Finding]> = batch.chunks(per).collect();
+        let last = chunks.len() - 1;
+        let texts: Vec<io::Result<Vec<u8>>> = if chunks.len() == 1 {
+            vec![render_items(batch, ends_document)]
+        } else {
+            std::thread::scope(|scope| {
+                let others: Vec<_> = chunks[1..]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        scope.spawn(move || render_items(c, ends_document && i + 1 == last))
+                    })
+                    .collect();
+                let mut texts = vec![render_items(chunks[0], false)];
+                texts.extend(others.into_iter().map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(io::Error::other("a JSON rendering thread failed")))
+                }));
+                texts
+            })
+        };
+        for text in texts {
+            out.write_all(&text?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The findings as items of the document's `findings` array: indented by two levels, each
+/// followed by `,` except the document's last one.
+fn render_items(findings: &[Finding], ends_document: bool) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(findings.len() * 1024);
+    let mut item = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        item.clear();
+        serde_json::to_writer_pretty(&mut item, &FindingJson::new(f)).map_err(io::Error::other)?;
+        out.extend_from_slice(b"    ");
+        for &b in &item {
+            out.push(b);
+            if b == b'\n' {
+                out.extend_from_slice(b"    ");
+            }
+        }
+        out.extend_from_slice(if ends_document && i + 1 == findings.len() {
+            b"\n"
+        } else {
+            b",\n"
+        });
+    }
+    Ok(out)
 }
 
 /// The whole document as one value; [`render`] streams the same text.
@@ -286,10 +327,21 @@ mod streaming_tests {
         })
         .findings;
         assert!(findings.len() >= 3);
+        // Enough findings for several batches, each split across threads.
+        let many: Vec<Finding> = findings
+            .iter()
+            .cycle()
+            .take(2 * BATCH + 77)
+            .cloned()
+            .collect();
         for report in [
             Report::default(),
             Report {
                 findings,
+                ..Default::default()
+            },
+            Report {
+                findings: many,
                 ..Default::default()
             },
         ] {
