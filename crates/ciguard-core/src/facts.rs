@@ -121,11 +121,11 @@ pub fn uses_refs(file: &std::sync::Arc<SourceFile>) -> Vec<UsesRef> {
     };
     match file.kind {
         FileKind::Workflow => match Workflow::build(file, &doc).0 {
-            Some(wf) => collect(&workflow_uses(&wf)),
+            Some(wf) => collect(workflow_uses(&wf)),
             None => Vec::new(),
         },
         FileKind::Action => match Action::build(file, &doc).0 {
-            Some(action) => collect(&action_uses(&action)),
+            Some(action) => collect(action_uses(&action)),
             None => Vec::new(),
         },
         FileKind::Dependabot | FileKind::Dependencies => Vec::new(),

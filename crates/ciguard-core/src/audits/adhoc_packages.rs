@@ -78,13 +78,13 @@ impl Audit for AdhocPackages {
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for (_, step, rs) in workflow_scripts(wf) {
-            check(wf.file, step, &rs, out);
+            check(wf.file, step, rs, out);
         }
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
         for (step, rs) in action_scripts(action) {
-            check(action.file, step, &rs, out);
+            check(action.file, step, rs, out);
         }
     }
 }

@@ -82,11 +82,11 @@ impl Audit for ArchivedUses {
     }
 
     fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, cx.facts, &workflow_uses(wf), out);
+        check(wf.file, cx.facts, workflow_uses(wf), out);
     }
 
     fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, cx.facts, &action_uses(action), out);
+        check(action.file, cx.facts, action_uses(action), out);
     }
 }
 

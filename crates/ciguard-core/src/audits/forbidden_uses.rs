@@ -114,13 +114,13 @@ impl Audit for ForbiddenUses {
 
     fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if let Ok(Some(p)) = policy(cx.options) {
-            check(wf.file, &p, &workflow_uses(wf), out);
+            check(wf.file, &p, workflow_uses(wf), out);
         }
     }
 
     fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
         if let Ok(Some(p)) = policy(cx.options) {
-            check(action.file, &p, &action_uses(action), out);
+            check(action.file, &p, action_uses(action), out);
         }
     }
 }

@@ -97,7 +97,7 @@ impl Audit for GithubEnv {
         };
         let context = format!("in a workflow triggered by `{trigger}`");
         for (_, step, rs) in workflow_scripts(wf) {
-            check(wf.file, step, &rs, &context, out);
+            check(wf.file, step, rs, &context, out);
         }
     }
 
@@ -106,7 +106,7 @@ impl Audit for GithubEnv {
             check(
                 action.file,
                 step,
-                &rs,
+                rs,
                 "in a composite action, which privileged workflows may call",
                 out,
             );

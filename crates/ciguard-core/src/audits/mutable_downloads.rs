@@ -92,7 +92,7 @@ impl Audit for MutableDownloads {
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for (_, step, rs) in workflow_scripts(wf) {
-            check_script(wf.file, step, &rs, out);
+            check_script(wf.file, step, rs, out);
         }
         for (_, step) in wf.steps() {
             check_inputs(wf.file, step, out);
@@ -101,7 +101,7 @@ impl Audit for MutableDownloads {
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
         for (step, rs) in action_scripts(action) {
-            check_script(action.file, step, &rs, out);
+            check_script(action.file, step, rs, out);
         }
         for step in action.steps() {
             check_inputs(action.file, step, out);

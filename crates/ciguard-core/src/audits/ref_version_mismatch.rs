@@ -72,11 +72,11 @@ impl Audit for RefVersionMismatch {
     }
 
     fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, cx.facts, &workflow_sites(wf), out);
+        check(wf.file, cx.facts, workflow_sites(wf), out);
     }
 
     fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, cx.facts, &action_sites(action), out);
+        check(action.file, cx.facts, action_sites(action), out);
     }
 }
 

@@ -67,11 +67,11 @@ impl Audit for SelfRepository {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, &workflow_uses(wf), out);
+        check(wf.file, workflow_uses(wf), out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, &action_uses(action), out);
+        check(action.file, action_uses(action), out);
     }
 }
 
