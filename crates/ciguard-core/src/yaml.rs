@@ -334,6 +334,9 @@ impl<'a> Node<'a> {
     }
 }
 
+/// Mappings with fewer entries than this find duplicate keys by comparing with each earlier key.
+const SMALL_MAPPING: usize = 16;
+
 enum Frame {
     Seq {
         id: NodeId,
@@ -494,20 +497,30 @@ impl<'s> Builder<'s> {
                     let Some(frame) = self.stack.pop() else {
                         continue;
                     };
-                    let (id, kind, children): (NodeId, NodeKind, Vec<NodeId>) = match frame {
-                        Frame::Seq { id, items } => (id, NodeKind::Sequence(items.clone()), items),
-                        Frame::Map { id, entries, .. } => {
-                            let children = entries
-                                .iter()
-                                .flat_map(|(k, v)| [*k, *v])
-                                .collect::<Vec<_>>();
-                            (id, NodeKind::Mapping(entries), children)
+                    let (id, kind) = match frame {
+                        Frame::Seq { id, items } => (id, NodeKind::Sequence(items)),
+                        Frame::Map { id, entries, .. } => (id, NodeKind::Mapping(entries)),
+                    };
+                    // The children in order, without copying them out of the node.
+                    let (first_child, last_child, size) = {
+                        let expanded = &self.expanded;
+                        let sum = |ids: &mut dyn Iterator<Item = NodeId>| {
+                            ids.fold(1u64, |n, c| n.saturating_add(expanded[c.0 as usize]))
+                        };
+                        match &kind {
+                            NodeKind::Sequence(items) => (
+                                items.first().copied(),
+                                items.last().copied(),
+                                sum(&mut items.iter().copied()),
+                            ),
+                            NodeKind::Mapping(entries) => (
+                                entries.first().map(|(k, _)| *k),
+                                entries.last().map(|(_, v)| *v),
+                                sum(&mut entries.iter().flat_map(|(k, v)| [*k, *v])),
+                            ),
+                            _ => (None, None, 1),
                         }
                     };
-                    let mut size: u64 = 1;
-                    for c in &children {
-                        size = size.saturating_add(self.expanded[c.0 as usize]);
-                    }
                     if size > self.limits.max_expanded_nodes {
                         let start = self.nodes[id.0 as usize].span.start;
                         return Err(YamlError::new(
@@ -523,13 +536,13 @@ impl<'s> Builder<'s> {
                         let node = &self.nodes[id.0 as usize];
                         (node.flow, node.span)
                     };
-                    let child_span = |c: Option<&NodeId>| c.map(|c| self.nodes[c.0 as usize].span);
+                    let child_span = |c: Option<NodeId>| c.map(|c| self.nodes[c.0 as usize].span);
                     let (start, end) = if flow {
                         (own.start, span.end)
                     } else {
                         (
-                            child_span(children.first()).map_or(own.start, |s| s.start),
-                            child_span(children.last()).map_or(own.end, |s| s.end),
+                            child_span(first_child).map_or(own.start, |s| s.start),
+                            child_span(last_child).map_or(own.end, |s| s.end),
                         )
                     };
                     let node = &mut self.nodes[id.0 as usize];
@@ -595,8 +608,26 @@ impl<'s> Builder<'s> {
                     if value == "<<" && *style == Style::Plain {
                         return Err(merge_key_error(data.span));
                     }
-                    if let Some(first) = seen.get(value.as_str()) {
-                        let first = *first;
+                    // Small mappings (nearly all) compare with their earlier keys; larger ones
+                    // switch to a table of the keys seen.
+                    let first = if entries.len() < SMALL_MAPPING {
+                        entries.iter().find_map(|(k, _)| {
+                            let k = &nodes[k.0 as usize];
+                            matches!(&k.kind, NodeKind::Scalar { value: v, .. } if v == value)
+                                .then_some(k.span)
+                        })
+                    } else {
+                        if seen.is_empty() {
+                            for (k, _) in entries.iter() {
+                                let k = &nodes[k.0 as usize];
+                                if let NodeKind::Scalar { value: v, .. } = &k.kind {
+                                    seen.insert(v.clone(), k.span);
+                                }
+                            }
+                        }
+                        seen.get(value.as_str()).copied()
+                    };
+                    if let Some(first) = first {
                         return Err(YamlError::new(
                             format!(
                                 "duplicate key `{value}` (first defined at byte {})",
@@ -606,7 +637,9 @@ impl<'s> Builder<'s> {
                         )
                         .help("GitHub rejects duplicate keys; remove or rename one of them"));
                     }
-                    seen.insert(value.clone(), data.span);
+                    if entries.len() >= SMALL_MAPPING {
+                        seen.insert(value.clone(), data.span);
+                    }
                     *key = Some(id);
                 }
             },
@@ -733,6 +766,27 @@ mod tests {
         assert_eq!(err.span.start, 10);
         let err = parse("x: &a {k: 1}\ny:\n  <<: *a\n").1.unwrap_err();
         assert!(err.message.contains("merge keys"), "{err}");
+        // Duplicates found the same way in mappings too large to compare key by key.
+        for n in [
+            SMALL_MAPPING - 1,
+            SMALL_MAPPING,
+            SMALL_MAPPING + 1,
+            3 * SMALL_MAPPING,
+        ] {
+            let keys: String = (0..n).map(|i| format!("k{i}: {i}\n")).collect();
+            assert!(parse(&keys).1.is_ok(), "{n} distinct keys");
+            for dup in [0, n / 2, n - 1] {
+                let text = format!("{keys}k{dup}: again\n");
+                let err = parse(&text).1.unwrap_err();
+                assert!(
+                    err.message.contains(&format!("duplicate key `k{dup}`")),
+                    "{err}"
+                );
+                let first = keys.find(&format!("k{dup}:")).unwrap();
+                assert!(err.message.contains(&format!("at byte {first})")), "{err}");
+                assert_eq!(err.span.start, keys.len());
+            }
+        }
     }
 
     #[test]
