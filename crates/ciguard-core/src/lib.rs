@@ -20,6 +20,7 @@ pub mod route;
 pub mod shell;
 pub mod source;
 pub mod suppress;
+pub mod transitive;
 pub mod yaml;
 
 pub use audit::{Audit, AuditContext, AuditMeta};

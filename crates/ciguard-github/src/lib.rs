@@ -15,6 +15,7 @@ pub mod registry;
 pub mod resolve;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transitive;
 
 pub use client::{ApiResponse, Client};
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};

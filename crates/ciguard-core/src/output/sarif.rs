@@ -140,6 +140,10 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
 
 /// A relative path as a URI reference: forward slashes, no `./`, reserved bytes percent-encoded.
 pub(crate) fn uri(path: &str) -> String {
+    // A dependency's file (transitive auditing) is named by its absolute web URL.
+    if path.starts_with("https://") || path.starts_with("http://") {
+        return path.to_owned();
+    }
     let path = path.replace('\\', "/");
     let mut path = path.as_str();
     while let Some(rest) = path.strip_prefix("./") {
@@ -310,6 +314,8 @@ mod tests {
             ".github/workflows/a%20b%25.yml"
         );
         assert_eq!(uri("dir/é.yml"), "dir/%C3%A9.yml");
+        let url = "https://github.com/a/b/blob/0123/action.yml";
+        assert_eq!(uri(url), url);
     }
 
     #[test]

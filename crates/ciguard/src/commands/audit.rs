@@ -14,6 +14,7 @@ use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
 use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
 use ciguard_core::suppress::{Baseline, apply_inline_ignores};
+use ciguard_core::transitive::Graph;
 use ciguard_core::yaml::Limits;
 use ciguard_core::{
     Applicability, Confidence, FileKind, Finding, Persona, Report, Severity, SourceFile, audits,
@@ -50,7 +51,16 @@ impl FixMode {
     after_help = "Online audits (impostor-commit, ref-version-mismatch, stale-action-refs, \
 ref-confusion, known-vulnerable-actions, and archived-uses from repository metadata) run when a \
 GitHub token is available (--gh-token, GH_TOKEN or GITHUB_TOKEN) and --offline is not given. \
-Without a token ciguard sends no request and the report notes the skipped audits."
+Without a token ciguard sends no request and the report notes the skipped audits.
+
+Transitive auditing (online only): the action.yml of every action and the file of every reusable \
+workflow used are fetched at the commit their ref resolves to and audited too, then what they use, \
+up to --transitive-depth hops (cycles are cut). A finding inside a dependency is reported at the \
+`uses:` that leads to it, with the chain (`via: ci.yml -> a/b@<sha> -> c/d@v1`); the audits that \
+concern the consumer (unpinned-uses, mutable-downloads, unpinned-images, template-injection, \
+known-vulnerable-actions, impostor-commit...) keep their persona, the others are shown to \
+--persona auditor only. An ignore comment on the `uses:` line silences the dependency's findings \
+of that audit."
 )]
 pub struct AuditArgs {
     /// Files or directories to audit, or `-` for one document on stdin.
@@ -114,6 +124,11 @@ pub struct AuditArgs {
     /// says so. `ciguard audit .` needs no token and sends no request.
     #[command(flatten)]
     pub github: GithubArgs,
+
+    /// Also audit the actions and reusable workflows used, at their resolved commit, and what
+    /// they use, this many `uses` hops deep (online only; 0 disables).
+    #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH)]
+    pub transitive_depth: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -194,6 +209,7 @@ fn audit_one<'c>(
     config: &'c Config,
     audits: &[&dyn Audit],
     facts: &'c Facts,
+    graph: &Graph,
 ) -> (bool, Vec<Finding>, Vec<Diagnostic>, usize) {
     let limits = Limits::default();
     let report = audit_file(file, &limits, audits, &|audit| AuditContext {
@@ -204,14 +220,16 @@ fn audit_one<'c>(
         facts,
     });
     let mut findings = report.findings;
+    let ids: Vec<&str> = audits.iter().map(|a| a.meta().id).collect();
+    findings.extend(graph.lift(file, facts, &ids));
     let before = findings.len();
     findings.retain_mut(|f| {
         let line = f.primary.span().map(|s| file.line_col(s.start).line);
         config.apply(f, line)
     });
     let mut suppressed = before - findings.len();
-    let ids: Vec<&str> = audits.iter().map(|a| a.meta().id).collect();
-    let (inline, unused) = apply_inline_ignores(file, &mut findings, &ids);
+    let (inline, mut unused) = apply_inline_ignores(file, &mut findings, &ids);
+    unused.retain(|u| !graph.may_hide_unused_ignore(file, u));
     suppressed += inline;
     if !config.is_disabled("unused-ignore") {
         findings.extend(unused);
@@ -230,6 +248,7 @@ fn process(
     config: &Config,
     args: &AuditArgs,
     facts: &Facts,
+    graph: &Graph,
 ) -> FileOutcome {
     let mut outcome = FileOutcome::default();
     let file = match read {
@@ -244,7 +263,8 @@ fn process(
         .copied()
         .filter(|a| !config.is_disabled(a.meta().id))
         .collect();
-    let (audited, findings, diagnostics, suppressed) = audit_one(&file, config, &enabled, facts);
+    let (audited, findings, diagnostics, suppressed) =
+        audit_one(&file, config, &enabled, facts, graph);
     outcome.audited = audited;
     outcome.diagnostics = diagnostics;
     outcome.suppressed = suppressed;
@@ -259,7 +279,7 @@ fn process(
         return outcome;
     }
     let reaudit = |f: &Arc<SourceFile>| {
-        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts);
+        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts, graph);
         (audited, findings)
     };
     let fixed = apply_fixes(&file, &outcome.findings, mode.applicabilities(), &reaudit);
@@ -275,7 +295,7 @@ fn process(
             file.kind,
             fixed.text.clone(),
         ));
-        let (_, findings, _, suppressed) = audit_one(&new_file, config, &enabled, facts);
+        let (_, findings, _, suppressed) = audit_one(&new_file, config, &enabled, facts, graph);
         outcome.findings = findings;
         outcome.suppressed = suppressed;
         outcome.fix_messages.push(format!(
@@ -290,14 +310,20 @@ fn process(
 }
 
 /// Resolves the `uses:` of `files` online when a token is available and `--offline` is not
-/// given: the facts, and notes on what could not be resolved.
+/// given: the facts, notes on what could not be resolved, the client (for transitive
+/// auditing) and the refs it was asked to resolve.
 fn online_facts(
     github: &GithubArgs,
     files: &[Result<Arc<SourceFile>, Diagnostic>],
-) -> (Facts, Vec<String>) {
+) -> (
+    Facts,
+    Vec<String>,
+    Option<ciguard_github::Client>,
+    Vec<ciguard_core::facts::UsesRef>,
+) {
     let config = github.client_config();
     if config.offline || config.token.is_none() {
-        return (Facts::default(), Vec::new());
+        return (Facts::default(), Vec::new(), None, Vec::new());
     }
     let mut uses: Vec<_> = files
         .iter()
@@ -318,7 +344,7 @@ fn online_facts(
         resolution.facts.repos.len(),
         client.request_count()
     ));
-    (resolution.facts, notes)
+    (resolution.facts, notes, Some(client), uses)
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -340,11 +366,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .map(|c| collect::read(c, max_bytes).map(Arc::new))
         .collect();
-    let (facts, online_notes) = online_facts(&args.github, &files);
+    let (mut facts, mut online_notes, client, asked) = online_facts(&args.github, &files);
+    let (graph, transitive_notes) = crate::commands::transitive::audit_dependencies(
+        client.as_ref(),
+        &files,
+        &mut facts,
+        &asked,
+        args.transitive_depth,
+    );
+    online_notes.extend(transitive_notes);
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
         .zip(files.par_iter())
-        .map(|(c, f)| process(c, f, &configs[&c.root], &args, &facts))
+        .map(|(c, f)| process(c, f, &configs[&c.root], &args, &facts, &graph))
         .collect();
 
     let mut report = Report::default();

@@ -1,0 +1,70 @@
+//! Transitive auditing for `ciguard audit`: fetch the actions and reusable workflows the audited
+//! files use (recursively, up to `--transitive-depth` hops) and audit each once with every
+//! audit; [`Graph::lift`] then reports their findings at the `uses:` that leads to them.
+
+use std::sync::Arc;
+
+use ciguard_core::audit::AuditContext;
+use ciguard_core::diagnostic::Diagnostic;
+use ciguard_core::engine::audit_file;
+use ciguard_core::facts::{Facts, UsesRef};
+use ciguard_core::transitive::Graph;
+use ciguard_core::yaml::Limits;
+use ciguard_core::{SourceFile, audits};
+use rayon::prelude::*;
+
+/// Fetches and audits the dependencies of `files`. Without a client (offline or no token) or
+/// with `depth` 0 nothing is fetched and the graph is empty. Returns the graph and notes for the
+/// report.
+pub fn audit_dependencies(
+    client: Option<&ciguard_github::Client>,
+    files: &[Result<Arc<SourceFile>, Diagnostic>],
+    facts: &mut Facts,
+    asked: &[UsesRef],
+    depth: usize,
+) -> (Graph, Vec<String>) {
+    if depth == 0 {
+        return (Graph::default(), Vec::new());
+    }
+    let Some(client) = client else {
+        return (
+            Graph::default(),
+            vec![
+                "transitive auditing skipped (needs the network: a GitHub token and no --offline)"
+                    .to_owned(),
+            ],
+        );
+    };
+    let before = client.request_count();
+    let roots: Vec<Arc<SourceFile>> = files.iter().flatten().cloned().collect();
+    let fetched = ciguard_github::transitive::fetch(client, &roots, facts, asked, depth);
+    let mut graph = fetched.graph;
+    graph.ran = true;
+    let facts: &Facts = facts;
+    let limits = Limits::default();
+    let options = toml::Table::new();
+    let found: Vec<_> = graph
+        .files
+        .par_iter()
+        .map(|(key, dep)| {
+            let report = audit_file(&dep.file, &limits, audits::all(), &|_| AuditContext {
+                options: &options,
+                facts,
+            });
+            (key.clone(), report.findings)
+        })
+        .collect();
+    let count: usize = found.iter().map(|(_, f)| f.len()).sum();
+    graph.findings = found.into_iter().filter(|(_, f)| !f.is_empty()).collect();
+    let mut notes: Vec<String> = fetched
+        .warnings
+        .iter()
+        .map(|w| format!("transitive: {w}"))
+        .collect();
+    notes.push(format!(
+        "transitive: {} dependency file(s) audited (depth {depth}), {count} finding(s) inside them, {} request(s)",
+        graph.files.len(),
+        client.request_count() - before
+    ));
+    (graph, notes)
+}
