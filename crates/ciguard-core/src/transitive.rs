@@ -90,7 +90,7 @@ pub fn sites(file: &Arc<SourceFile>) -> Vec<Site> {
     let Ok(doc) = parse(file, &Limits::default()) else {
         return Vec::new();
     };
-    let raw = match file.kind {
+    match file.kind {
         FileKind::Workflow => match Workflow::build(file, &doc).0 {
             Some(wf) => workflow_uses(&wf)
                 .iter()
@@ -106,8 +106,7 @@ pub fn sites(file: &Arc<SourceFile>) -> Vec<Site> {
             None => Vec::new(),
         },
         FileKind::Dependabot | FileKind::Dependencies => Vec::new(),
-    };
-    raw
+    }
 }
 
 fn site(route: Route, span: Span, repo: &crate::models::RepositoryUses<'_>) -> Option<Site> {
