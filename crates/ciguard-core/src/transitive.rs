@@ -445,6 +445,16 @@ mod tests {
                 .iter()
                 .all(|f| f.fixes.is_empty() && f.related.len() == 1)
         );
+        // Someone else's style or hardening is for auditors; what concerns the consumer keeps
+        // its persona.
+        let mut style = lifted[0].clone();
+        style.audit = "concurrency-limits";
+        let site = &sites(&root)[0];
+        assert_eq!(lift_one(&root, site, &style, &[]).persona, Persona::Auditor);
+        assert_eq!(
+            lift_one(&root, site, &lifted[0], &[]).persona,
+            Persona::Regular
+        );
         graph.depth = 1;
         assert_eq!(graph.lift(&root, &facts, &["unpinned-uses"]).len(), 1);
         assert!(graph.lift(&root, &facts, &["mutable-downloads"]).is_empty());

@@ -14,6 +14,7 @@ struct World {
     wrapper: String,
     clean: String,
     missing: String,
+    docker: String,
     reusable: String,
     dir: tempfile::TempDir,
 }
@@ -24,8 +25,8 @@ fn composite(steps: &str) -> String {
 
 /// `acme/wrapper@W` (composite) uses `acme/inner@v1` (a tag) and pipes curl into sh;
 /// `acme/inner@v1` uses `acme/wrapper@W` again (a cycle) and `acme/leaf@main` (a branch);
-/// `acme/leaf@main` pipes curl into bash. `acme/clean@C` is a node action, `acme/missing@M` has
-/// no action.yml, and `acme/workflows/.github/workflows/build.yml@R` is a reusable workflow
+/// `acme/leaf@main` pipes curl into bash. `acme/clean@C` is a clean node action, `acme/missing@M` has
+/// no action.yml, `acme/docker@D` runs the unpinned image `alpine:3`, and `acme/workflows/.github/workflows/build.yml@R` is a reusable workflow
 /// using `actions/checkout@v4`.
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
@@ -92,6 +93,18 @@ fn world() -> World {
     missing_repo.tag("v1.0.0", &missing).unwrap();
     server.add_repo("acme/missing", &missing_repo);
 
+    let docker_repo = repo("docker");
+    let docker = docker_repo
+        .commit(
+            "action.yml",
+            "name: docker\ndescription: docker\nruns:\n  using: docker\n  image: docker://alpine:3\n",
+            "docker",
+            DATE,
+        )
+        .unwrap();
+    docker_repo.tag("v1.0.0", &docker).unwrap();
+    server.add_repo("acme/docker", &docker_repo);
+
     let workflows_repo = repo("workflows");
     let reusable = workflows_repo
         .commit(
@@ -121,6 +134,7 @@ fn world() -> World {
         wrapper,
         clean,
         missing,
+        docker,
         reusable,
         dir,
     }
@@ -128,8 +142,8 @@ fn world() -> World {
 
 fn workflow(w: &World, wrapper_comment: &str) -> String {
     format!(
-        "on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme/wrapper@{} # v1.0.0{wrapper_comment}\n      - uses: acme/clean@{} # v1.0.0\n      - uses: acme/missing@{} # v1.0.0\n  reuse:\n    uses: acme/workflows/.github/workflows/build.yml@{} # v1.0.0\n",
-        w.wrapper, w.clean, w.missing, w.reusable
+        "on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme/wrapper@{} # v1.0.0{wrapper_comment}\n      - uses: acme/clean@{} # v1.0.0\n      - uses: acme/missing@{} # v1.0.0\n      - uses: acme/docker@{} # v1.0.0\n  reuse:\n    uses: acme/workflows/.github/workflows/build.yml@{} # v1.0.0\n",
+        w.wrapper, w.clean, w.missing, w.docker, w.reusable
     )
 }
 
@@ -215,8 +229,13 @@ fn expected(w: &World, depth: usize) -> Vec<(String, u64, String)> {
         ("mutable-downloads".to_owned(), 7, wrapper.clone()),
         ("unpinned-uses".to_owned(), 7, wrapper.clone()),
         (
+            "unpinned-images".to_owned(),
+            10,
+            format!("{ci} -> acme/docker@{}", w.docker),
+        ),
+        (
             "unpinned-uses".to_owned(),
-            11,
+            12,
             format!(
                 "{ci} -> acme/workflows/.github/workflows/build.yml@{}",
                 w.reusable
@@ -259,20 +278,23 @@ fn dependencies_are_audited_recursively_with_chains_and_a_warm_cache_sends_no_fi
     assert!(
         notes
             .iter()
-            .any(|n| n.starts_with("transitive: 6 dependency file(s) audited (depth 3)")),
+            .any(|n| n.starts_with("transitive: 7 dependency file(s) audited (depth 3)")),
         "{notes:#?}"
     );
     assert_eq!(report["summary"]["diagnostics"], 0);
+    for n in notes.iter().filter(|n| n.contains("request(s)")) {
+        println!("{n}");
+    }
     // Each dependency file is fetched once, at its commit: wrapper, inner, leaf (action.yml
-    // then action.yaml), clean, missing (both names), the reusable workflow, and the checkout
-    // it uses. The cycle back to acme/wrapper fetches nothing more.
+    // then action.yaml), clean, missing (both names), the Docker action, the reusable workflow,
+    // and the checkout it uses. The cycle back to acme/wrapper fetches nothing more.
     let requests = w.server.requests();
     let contents: Vec<&str> = requests
         .iter()
         .filter(|r| r.path.contains("/contents/"))
         .map(|r| r.path.as_str())
         .collect();
-    assert_eq!(contents.len(), 9, "{contents:#?}");
+    assert_eq!(contents.len(), 10, "{contents:#?}");
     assert!(contents.iter().all(|p| {
         let sha = p.rsplit("ref=").next().unwrap_or_default();
         sha.len() == 40
@@ -296,6 +318,13 @@ fn dependencies_are_audited_recursively_with_chains_and_a_warm_cache_sends_no_fi
     println!(
         "transitive audit requests: cold {cold}, warm {}",
         warm.len()
+    );
+
+    // The clean pinned node action (line 8) contributes nothing, even to the auditor persona.
+    let (_, auditor) = audit(&w, &["--persona", "auditor"], repo.path(), true);
+    assert!(
+        chained(&auditor).iter().all(|(_, line, _)| *line != 8),
+        "{auditor:#}"
     );
 }
 
@@ -393,7 +422,7 @@ fn outputs_show_the_chain_and_sarif_points_at_the_dependency_by_url() {
         .iter()
         .filter(|r| r["properties"]["chain"].is_array())
         .collect();
-    assert_eq!(chained.len(), 5);
+    assert_eq!(chained.len(), 6);
     for r in chained {
         // The result is on the audited workflow; the dependency's file is a related location
         // named by its web URL (no bogus local artifact).
