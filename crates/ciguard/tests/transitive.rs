@@ -15,6 +15,7 @@ struct World {
     clean: String,
     missing: String,
     docker: String,
+    broken: String,
     reusable: String,
     dir: tempfile::TempDir,
 }
@@ -25,9 +26,10 @@ fn composite(steps: &str) -> String {
 
 /// `acme/wrapper@W` (composite) uses `acme/inner@v1` (a tag) and pipes curl into sh;
 /// `acme/inner@v1` uses `acme/wrapper@W` again (a cycle) and `acme/leaf@main` (a branch);
-/// `acme/leaf@main` pipes curl into bash. `acme/clean@C` is a clean node action, `acme/missing@M` has
-/// no action.yml, `acme/docker@D` runs the unpinned image `alpine:3`, and `acme/workflows/.github/workflows/build.yml@R` is a reusable workflow
-/// using `actions/checkout@v4`.
+/// `acme/leaf@main` pipes curl into bash. `acme/clean@C` is a clean node action,
+/// `acme/missing@M` has no action.yml, `acme/docker@D` runs the unpinned image `alpine:3`,
+/// `acme/broken@B`'s action.yml is not YAML, and `acme/workflows/.github/workflows/build.yml@R`
+/// is a reusable workflow using `actions/checkout@v4`.
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let server = FakeGitHub::start().unwrap();
@@ -105,6 +107,13 @@ fn world() -> World {
     docker_repo.tag("v1.0.0", &docker).unwrap();
     server.add_repo("acme/docker", &docker_repo);
 
+    let broken_repo = repo("broken");
+    let broken = broken_repo
+        .commit("action.yml", "name: broken\nruns: [\n", "broken", DATE)
+        .unwrap();
+    broken_repo.tag("v1.0.0", &broken).unwrap();
+    server.add_repo("acme/broken", &broken_repo);
+
     let workflows_repo = repo("workflows");
     let reusable = workflows_repo
         .commit(
@@ -135,6 +144,7 @@ fn world() -> World {
         clean,
         missing,
         docker,
+        broken,
         reusable,
         dir,
     }
@@ -142,8 +152,8 @@ fn world() -> World {
 
 fn workflow(w: &World, wrapper_comment: &str) -> String {
     format!(
-        "on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme/wrapper@{} # v1.0.0{wrapper_comment}\n      - uses: acme/clean@{} # v1.0.0\n      - uses: acme/missing@{} # v1.0.0\n      - uses: acme/docker@{} # v1.0.0\n  reuse:\n    uses: acme/workflows/.github/workflows/build.yml@{} # v1.0.0\n",
-        w.wrapper, w.clean, w.missing, w.docker, w.reusable
+        "on: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme/wrapper@{} # v1.0.0{wrapper_comment}\n      - uses: acme/clean@{} # v1.0.0\n      - uses: acme/missing@{} # v1.0.0\n      - uses: acme/docker@{} # v1.0.0\n      - uses: acme/broken@{} # v1.0.0\n  reuse:\n    uses: acme/workflows/.github/workflows/build.yml@{} # v1.0.0\n",
+        w.wrapper, w.clean, w.missing, w.docker, w.broken, w.reusable
     )
 }
 
@@ -235,7 +245,7 @@ fn expected(w: &World, depth: usize) -> Vec<(String, u64, String)> {
         ),
         (
             "unpinned-uses".to_owned(),
-            12,
+            13,
             format!(
                 "{ci} -> acme/workflows/.github/workflows/build.yml@{}",
                 w.reusable
@@ -267,12 +277,19 @@ fn dependencies_are_audited_recursively_with_chains_and_a_warm_cache_sends_no_fi
     let (_, report) = audit(&w, &[], repo.path(), true);
     assert_eq!(chained(&report), expected(&w, 3), "{report:#}");
     let notes = notes(&report);
-    // The missing action.yml is a note, not a failure; the cycle back to acme/wrapper ended.
+    // The missing and the broken action.yml are notes, not failures; the cycle back to
+    // acme/wrapper ended.
     assert!(
         notes
             .iter()
             .any(|n| n.starts_with("transitive: `acme/missing@")
                 && n.contains("no action.yml or action.yaml")),
+        "{notes:#?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("transitive: `acme/broken@") && n.ends_with("; not audited")),
         "{notes:#?}"
     );
     assert!(
@@ -286,15 +303,15 @@ fn dependencies_are_audited_recursively_with_chains_and_a_warm_cache_sends_no_fi
         println!("{n}");
     }
     // Each dependency file is fetched once, at its commit: wrapper, inner, leaf (action.yml
-    // then action.yaml), clean, missing (both names), the Docker action, the reusable workflow,
-    // and the checkout it uses. The cycle back to acme/wrapper fetches nothing more.
+    // then action.yaml), clean, missing (both names), the Docker action, the broken one, the
+    // reusable workflow, and the checkout it uses. The cycle back to acme/wrapper fetches nothing more.
     let requests = w.server.requests();
     let contents: Vec<&str> = requests
         .iter()
         .filter(|r| r.path.contains("/contents/"))
         .map(|r| r.path.as_str())
         .collect();
-    assert_eq!(contents.len(), 10, "{contents:#?}");
+    assert_eq!(contents.len(), 11, "{contents:#?}");
     assert!(contents.iter().all(|p| {
         let sha = p.rsplit("ref=").next().unwrap_or_default();
         sha.len() == 40

@@ -51,19 +51,35 @@ pub fn audit_dependencies(
                 options: &options,
                 facts,
             });
-            (key.clone(), report.findings)
+            // Why a dependency could not be audited (not YAML, not an action...): a note.
+            let problem = (!report.audited).then(|| {
+                report
+                    .diagnostics
+                    .first()
+                    .map_or_else(|| "cannot be audited".to_owned(), |d| d.message.clone())
+            });
+            (key.clone(), report.findings, problem)
         })
         .collect();
-    let count: usize = found.iter().map(|(_, f)| f.len()).sum();
-    graph.findings = found.into_iter().filter(|(_, f)| !f.is_empty()).collect();
+    let count: usize = found.iter().map(|(_, f, _)| f.len()).sum();
     let mut notes: Vec<String> = fetched
         .warnings
         .iter()
         .map(|w| format!("transitive: {w}"))
         .collect();
+    let mut audited = 0;
+    for (key, findings, problem) in found {
+        match problem {
+            Some(problem) => notes.push(format!("transitive: `{key}`: {problem}; not audited")),
+            None => audited += 1,
+        }
+        if !findings.is_empty() {
+            graph.findings.insert(key, findings);
+        }
+    }
     notes.push(format!(
         "transitive: {} dependency file(s) audited (depth {depth}), {count} finding(s) inside them, {} request(s)",
-        graph.files.len(),
+        audited,
         client.request_count() - before
     ));
     (graph, notes)
