@@ -109,6 +109,43 @@ pub fn sites(file: &Arc<SourceFile>) -> Vec<Site> {
     }
 }
 
+/// The sites of a dependency file `key`: its repository `uses:`, plus, in a reusable workflow,
+/// its local reusable-workflow calls (`uses: ./.github/workflows/x.yml`), which name a file of
+/// the same repository at the same commit. Other local uses (`./action` in a step) name the
+/// caller's workspace and are not followed.
+pub fn dependency_sites(file: &Arc<SourceFile>, key: &DepKey) -> Vec<Site> {
+    let mut out = sites(file);
+    if key.kind != DepKind::Workflow || file.kind != FileKind::Workflow {
+        return out;
+    }
+    let Ok(doc) = parse(file, &Limits::default()) else {
+        return out;
+    };
+    let Some(wf) = Workflow::build(file, &doc).0 else {
+        return out;
+    };
+    for s in workflow_uses(&wf) {
+        let crate::models::Uses::Local(local) = s.uses else {
+            continue;
+        };
+        let Some(path) = local.strip_prefix("./") else {
+            continue;
+        };
+        let site = Site {
+            route: s.route.clone(),
+            span: s.node.span(),
+            slug: key.slug.clone(),
+            path: path.trim_matches('/').to_owned(),
+            git_ref: key.commit.clone(),
+            display: format!("{}/{}@{}", key.slug, path.trim_matches('/'), key.commit),
+        };
+        if site.is_workflow() {
+            out.push(site);
+        }
+    }
+    out
+}
+
 fn site(route: Route, span: Span, repo: &crate::models::RepositoryUses<'_>) -> Option<Site> {
     let git_ref = repo.git_ref?;
     if git_ref.is_empty() || git_ref.contains("${{") {

@@ -8,7 +8,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use ciguard_core::facts::{Facts, UsesRef};
-use ciguard_core::transitive::{DepFile, DepKey, DepKind, Graph, Site, sites, target};
+use ciguard_core::transitive::{
+    DepFile, DepKey, DepKind, Graph, Site, dependency_sites, sites, target,
+};
 use ciguard_core::yaml::Limits;
 use ciguard_core::{FileKind, SourceFile};
 use serde::Deserialize;
@@ -103,7 +105,7 @@ pub fn fetch(
                     };
                     let name = format!("{web}/{}/blob/{}/{path}", key.slug, key.commit);
                     let file = Arc::new(SourceFile::new(name, kind, text));
-                    let own = sites(&file);
+                    let own = dependency_sites(&file, &key);
                     frontier.extend(own.iter().cloned());
                     fetched
                         .graph

@@ -115,10 +115,18 @@ fn world() -> World {
     server.add_repo("acme/broken", &broken_repo);
 
     let workflows_repo = repo("workflows");
+    workflows_repo
+        .commit(
+            ".github/workflows/inner.yml",
+            "on:\n  workflow_call:\npermissions: {}\njobs:\n  fetch:\n    runs-on: ubuntu-latest\n    steps:\n      - run: curl -sSL https://example.com/x.sh | sh\n",
+            "inner workflow",
+            DATE,
+        )
+        .unwrap();
     let reusable = workflows_repo
         .commit(
             ".github/workflows/build.yml",
-            "on:\n  workflow_call:\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n",
+            "on:\n  workflow_call:\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n  nested:\n    uses: ./.github/workflows/inner.yml\n",
             "reusable",
             DATE,
         )
@@ -253,6 +261,15 @@ fn expected(w: &World, depth: usize) -> Vec<(String, u64, String)> {
         ),
     ];
     if depth >= 2 {
+        // A local call in a dependency's reusable workflow: same repository, same commit.
+        out.push((
+            "mutable-downloads".to_owned(),
+            13,
+            format!(
+                "{ci} -> acme/workflows/.github/workflows/build.yml@{r} -> acme/workflows/.github/workflows/inner.yml@{r}",
+                r = w.reusable
+            ),
+        ));
         out.push((
             "unpinned-uses".to_owned(),
             7,
@@ -295,7 +312,7 @@ fn dependencies_are_audited_recursively_with_chains_and_a_warm_cache_sends_no_fi
     assert!(
         notes
             .iter()
-            .any(|n| n.starts_with("transitive: 7 dependency file(s) audited (depth 3)")),
+            .any(|n| n.starts_with("transitive: 8 dependency file(s) audited (depth 3)")),
         "{notes:#?}"
     );
     assert_eq!(report["summary"]["diagnostics"], 0);
@@ -304,14 +321,14 @@ fn dependencies_are_audited_recursively_with_chains_and_a_warm_cache_sends_no_fi
     }
     // Each dependency file is fetched once, at its commit: wrapper, inner, leaf (action.yml
     // then action.yaml), clean, missing (both names), the Docker action, the broken one, the
-    // reusable workflow, and the checkout it uses. The cycle back to acme/wrapper fetches nothing more.
+    // reusable workflow, the workflow it calls locally, and the checkout it uses. The cycle back to acme/wrapper fetches nothing more.
     let requests = w.server.requests();
     let contents: Vec<&str> = requests
         .iter()
         .filter(|r| r.path.contains("/contents/"))
         .map(|r| r.path.as_str())
         .collect();
-    assert_eq!(contents.len(), 11, "{contents:#?}");
+    assert_eq!(contents.len(), 12, "{contents:#?}");
     assert!(contents.iter().all(|p| {
         let sha = p.rsplit("ref=").next().unwrap_or_default();
         sha.len() == 40
@@ -376,11 +393,18 @@ fn an_ignore_on_the_uses_line_silences_that_dependency_audit() {
     let repo = repo_with(&workflow(&w, " # ciguard: ignore[mutable-downloads]"));
     let (_, report) = audit(&w, &[], repo.path(), true);
     let got = chained(&report);
+    // Both mutable downloads reached through line 7 (in acme/wrapper and in acme/leaf) are
+    // silenced; other audits there, and other lines, are not.
     assert!(
-        got.iter().all(|(a, _, _)| a != "mutable-downloads"),
+        got.iter()
+            .all(|(a, l, _)| !(a == "mutable-downloads" && *l == 7)),
         "{got:#?}"
     );
     assert!(got.iter().any(|(a, l, _)| a == "unpinned-uses" && *l == 7));
+    assert!(
+        got.iter()
+            .any(|(a, l, _)| a == "mutable-downloads" && *l == 13)
+    );
     let all = report["findings"].as_array().unwrap();
     assert!(
         all.iter().all(|f| f["audit"] != "unused-ignore"),
@@ -439,7 +463,7 @@ fn outputs_show_the_chain_and_sarif_points_at_the_dependency_by_url() {
         .iter()
         .filter(|r| r["properties"]["chain"].is_array())
         .collect();
-    assert_eq!(chained.len(), 6);
+    assert_eq!(chained.len(), 7);
     for r in chained {
         // The result is on the audited workflow; the dependency's file is a related location
         // named by its web URL (no bogus local artifact).
