@@ -156,9 +156,14 @@ pub(crate) fn uri(path: &str) -> String {
     out
 }
 
+/// A file's web address when it has one (a remote repository's file), else its relative path.
+fn file_uri(file: &SourceFile) -> String {
+    file.uri.clone().unwrap_or_else(|| uri(&file.path))
+}
+
 fn physical(file: &SourceFile, region: super::Region) -> Value {
     json!({
-        "artifactLocation": { "uri": uri(&file.path) },
+        "artifactLocation": { "uri": file_uri(file) },
         "region": {
             "startLine": region.start.line,
             "startColumn": region.start.column,
@@ -255,7 +260,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
                 json!({
                     "description": { "text": format!("{} ({})", fix.title, fix.applicability) },
                     "artifactChanges": [{
-                        "artifactLocation": { "uri": uri(&file.path) },
+                        "artifactLocation": { "uri": file_uri(file) },
                         "replacements": replacements,
                     }],
                 })
