@@ -265,7 +265,7 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .strip_suffix(b"==")
         .or_else(|| symbols.strip_suffix(b"="))
         .unwrap_or(&symbols);
-    if symbols.len() % 4 != 0 || data.contains(&b'=') {
+    if !symbols.len().is_multiple_of(4) || data.contains(&b'=') {
         return None;
     }
     let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);
