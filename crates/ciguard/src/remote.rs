@@ -183,7 +183,7 @@ fn failure(spec: &RemoteSpec, e: &RemoteError) -> Diagnostic {
             "name an existing branch, tag or full commit SHA after `@`, or omit it for the default branch".to_owned(),
         ),
         RemoteError::Api(_) => (
-            format!("cannot read the repository: {e}"),
+            format!("not a local path, and cannot read the repository from GitHub: {e}"),
             "check the network and the token; other inputs are still audited".to_owned(),
         ),
     };
