@@ -647,7 +647,13 @@ fn git(repo: &FakeRepo, args: &[&str]) -> Option<String> {
 fn github(state: &State, req: &Request) -> Reply {
     if req.path == "/advisories" {
         let ecosystem = req.query.get("ecosystem").map(String::as_str);
-        let affects = req.query.get("affects").map(|a| a.to_ascii_lowercase());
+        // A comma-separated list of packages, each maybe `@version`; matched by exact name.
+        let affects: Option<Vec<String>> = req.query.get("affects").map(|a| {
+            a.to_ascii_lowercase()
+                .split(',')
+                .map(|p| p.split('@').next().unwrap_or(p).trim().to_owned())
+                .collect()
+        });
         let items: Vec<Value> = state
             .advisories
             .lock()
@@ -660,9 +666,7 @@ fn github(state: &State, req: &Request) -> Reply {
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 ecosystem.is_none_or(|e| e == "actions")
-                    && affects
-                        .as_ref()
-                        .is_none_or(|want| name == *want || name.starts_with(&format!("{want}/")))
+                    && affects.as_ref().is_none_or(|want| want.contains(&name))
             })
             .collect();
         return paginate(req, &format!("{}/advisories", state.base), items);
