@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use ciguard_github::testing::{FakeGitHub, Fault, GitRepo, Logged};
+use ciguard_github::testing::{FakeGitHub, Fault, GitRepo, Logged, action_repo};
 
 const BAD_V1: &str = "name: bad\non: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n";
 const BAD_MAIN_TAIL: &str = "      - uses: actions/setup-node@v4\n";
@@ -386,5 +386,35 @@ fn plain_and_sarif_name_remote_files() {
     assert!(
         uris.iter().all(|u| u.starts_with("octo/app@v1")),
         "{uris:?}"
+    );
+}
+
+#[test]
+fn online_audits_run_on_remote_files() {
+    let w = world();
+    // `actions/checkout@v4` names both a tag and a branch: ref-confusion, found online.
+    let (checkout, releases) = action_repo(
+        &w.dir.path().join("checkout"),
+        "checkout",
+        &[("v4.0.0", "2024-01-01T00:00:00Z")],
+    )
+    .unwrap();
+    checkout.branch("v4", &releases[0]).unwrap();
+    w.server.add_repo("actions/checkout", &checkout);
+    let r = run(
+        &w,
+        &["--no-config", "octo/app@v1"],
+        Some("ghp_REMOTESECRET"),
+    );
+    assert_eq!(
+        findings(&r, "ref-confusion"),
+        pairs(&[("octo/app@v1:.github/workflows/bad.yml", 8)]),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.json["notes"].to_string().contains("online:"),
+        "{}",
+        r.stdout
     );
 }
