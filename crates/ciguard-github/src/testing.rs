@@ -419,6 +419,11 @@ fn serve(state: &State, stream: TcpStream) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or("").to_owned();
     let target = parts.next().unwrap_or("/").to_owned();
+    // GitHub Enterprise Server serves the API under `/api/v3`: answer there too.
+    let target = match target.strip_prefix("/api/v3/") {
+        Some(rest) => format!("/{rest}"),
+        None => target,
+    };
     let mut headers = HashMap::new();
     loop {
         let mut h = String::new();

@@ -72,9 +72,11 @@ struct Run {
 
 fn run(w: &World, args: &[&str], token: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ciguard"));
-    cmd.arg("audit")
-        .args(["--github-api-url", &w.server.url()])
-        .arg("--cache-dir")
+    cmd.arg("audit");
+    if !args.contains(&"--github-api-url") {
+        cmd.args(["--github-api-url", &w.server.url()]);
+    }
+    cmd.arg("--cache-dir")
         .arg(w.dir.path().join("cache"))
         .args(args)
         .current_dir(w.dir.path())
@@ -387,6 +389,29 @@ fn plain_and_sarif_name_remote_files() {
         uris.iter().all(|u| u.starts_with("octo/app@v1")),
         "{uris:?}"
     );
+
+    // Through a GitHub Enterprise Server address, SARIF links each file at its commit.
+    let ghes = format!("{}/api/v3", w.server.url());
+    let r = run(
+        &w,
+        &[
+            "--format",
+            "sarif",
+            "--no-config",
+            "--github-api-url",
+            &ghes,
+            "octo/app@v1",
+        ],
+        None,
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let web = format!("{}/octo/app/blob/{}/", w.server.url(), w.v1);
+    assert!(uri.starts_with(&web), "{uri}");
 }
 
 #[test]
