@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::client::Client;
 use crate::error::Error;
 use crate::online;
+use crate::remote::{blob_url, decode_base64};
 
 /// The dependency files fetched and what could not be fetched or resolved.
 #[derive(Debug, Default)]
@@ -93,7 +94,7 @@ pub fn fetch(
             }
         }
         keys.sort();
-        let web = web_base(&client.config().api_url);
+        let api_url = client.config().api_url.clone();
         let results = client.map_concurrent(&keys, |key| (key.clone(), fetch_one(client, key)));
         frontier = Vec::new();
         for (key, result) in results {
@@ -103,8 +104,11 @@ pub fn fetch(
                         DepKind::Action => FileKind::Action,
                         DepKind::Workflow => FileKind::Workflow,
                     };
-                    let name = format!("{web}/{}/blob/{}/{path}", key.slug, key.commit);
-                    let file = Arc::new(SourceFile::new(name, kind, text));
+                    // Named like a remote input's file; outputs that link (SARIF) use the
+                    // web address of the file at its commit.
+                    let name = format!("{}@{}:{path}", key.slug, key.commit);
+                    let uri = blob_url(&api_url, &key.slug, &key.commit, &path);
+                    let file = Arc::new(SourceFile::new(name, kind, text).with_uri(uri));
                     let own = dependency_sites(&file, &key);
                     frontier.extend(own.iter().cloned());
                     fetched
@@ -197,16 +201,6 @@ fn fetch_one(client: &Client, key: &DepKey) -> Result<Option<(String, String)>, 
     Ok(None)
 }
 
-/// The web address matching an API base URL: `https://github.com` for `api.github.com`, the
-/// server for GitHub Enterprise Server's `/api/v3`, else the base itself.
-fn web_base(api_url: &str) -> String {
-    let base = api_url.trim_end_matches('/');
-    if base == "https://api.github.com" {
-        return "https://github.com".into();
-    }
-    base.strip_suffix("/api/v3").unwrap_or(base).to_owned()
-}
-
 fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
@@ -219,52 +213,12 @@ fn encode_path(path: &str) -> String {
     out
 }
 
-/// Standard base64, ignoring whitespace (the contents API wraps lines).
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' | b'\n' | b'\r' | b' ' | b'\t' => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn decodes_wrapped_base64() {
-        assert_eq!(
-            decode_base64("aGVs\nbG8=\n").as_deref(),
-            Some(&b"hello"[..])
-        );
-        assert_eq!(decode_base64("YQ==").as_deref(), Some(&b"a"[..]));
-        assert_eq!(decode_base64("").as_deref(), Some(&b""[..]));
-        assert!(decode_base64("a$b").is_none());
-    }
-
-    #[test]
-    fn web_addresses_follow_the_api() {
-        assert_eq!(web_base("https://api.github.com"), "https://github.com");
-        assert_eq!(web_base("https://ghe.corp/api/v3/"), "https://ghe.corp");
-        assert_eq!(web_base("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    fn paths_are_encoded() {
         assert_eq!(encode_path("a b/action.yml"), "a%20b/action.yml");
     }
 }

@@ -432,12 +432,14 @@ fn an_ignore_on_the_uses_line_silences_that_dependency_audit() {
 fn outputs_show_the_chain_and_sarif_points_at_the_dependency_by_url() {
     let w = world();
     let repo = repo_with(&workflow(&w, ""));
+    // The fake server answers under `/api/v3` too, like GitHub Enterprise Server, whose web
+    // addresses are known.
     let run = |format: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
             .arg("audit")
             .args(["--no-config", "--color", "never", "--format", format])
             .arg("--github-api-url")
-            .arg(w.server.url())
+            .arg(format!("{}/api/v3", w.server.url().trim_end_matches('/')))
             .arg("--cache-dir")
             .arg(w.dir.path().join("cache"))
             .arg(repo.path())
@@ -457,6 +459,9 @@ fn outputs_show_the_chain_and_sarif_points_at_the_dependency_by_url() {
         "{plain}"
     );
     assert!(plain.contains("in `acme/leaf@main`: "), "{plain}");
+    // The dependency's line is a related location named like a remote file.
+    assert!(plain.contains(":action.yaml:"), "{plain}");
+    assert!(plain.contains("acme/leaf@"), "{plain}");
     let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let chained: Vec<&serde_json::Value> = results
@@ -466,7 +471,7 @@ fn outputs_show_the_chain_and_sarif_points_at_the_dependency_by_url() {
     assert_eq!(chained.len(), 7);
     for r in chained {
         // The result is on the audited workflow; the dependency's file is a related location
-        // named by its web URL (no bogus local artifact).
+        // linked by its web address at the commit (no bogus local artifact).
         let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             .as_str()
             .unwrap();
@@ -475,7 +480,9 @@ fn outputs_show_the_chain_and_sarif_points_at_the_dependency_by_url() {
             .as_str()
             .unwrap();
         assert!(
-            related.starts_with(&w.server.url()) && related.contains("/blob/"),
+            related.starts_with(w.server.url().trim_end_matches('/'))
+                && related.contains("/acme/")
+                && related.contains("/blob/"),
             "{related}"
         );
     }

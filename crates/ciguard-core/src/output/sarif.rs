@@ -140,10 +140,6 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
 
 /// A relative path as a URI reference: forward slashes, no `./`, reserved bytes percent-encoded.
 pub(crate) fn uri(path: &str) -> String {
-    // A dependency's file (transitive auditing) is named by its absolute web URL.
-    if path.starts_with("https://") || path.starts_with("http://") {
-        return path.to_owned();
-    }
     let path = path.replace('\\', "/");
     let mut path = path.as_str();
     while let Some(rest) = path.strip_prefix("./") {
@@ -160,9 +156,14 @@ pub(crate) fn uri(path: &str) -> String {
     out
 }
 
+/// A file's web address when it has one (a remote repository's file), else its relative path.
+fn file_uri(file: &SourceFile) -> String {
+    file.uri.clone().unwrap_or_else(|| uri(&file.path))
+}
+
 fn physical(file: &SourceFile, region: super::Region) -> Value {
     json!({
-        "artifactLocation": { "uri": uri(&file.path) },
+        "artifactLocation": { "uri": file_uri(file) },
         "region": {
             "startLine": region.start.line,
             "startColumn": region.start.column,
@@ -259,7 +260,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
                 json!({
                     "description": { "text": format!("{} ({})", fix.title, fix.applicability) },
                     "artifactChanges": [{
-                        "artifactLocation": { "uri": uri(&file.path) },
+                        "artifactLocation": { "uri": file_uri(file) },
                         "replacements": replacements,
                     }],
                 })
@@ -314,8 +315,6 @@ mod tests {
             ".github/workflows/a%20b%25.yml"
         );
         assert_eq!(uri("dir/é.yml"), "dir/%C3%A9.yml");
-        let url = "https://github.com/a/b/blob/0123/action.yml";
-        assert_eq!(uri(url), url);
     }
 
     #[test]
