@@ -136,10 +136,33 @@ fn online_audit_requests_cold_and_warm() {
     cold_and_warm(
         &b,
         "audit",
-        &["audit", "--collect", "workflows", "--format", "json"],
+        &[
+            "audit",
+            "--collect",
+            "workflows",
+            "--format",
+            "json",
+            "--transitive-depth",
+            "0",
+        ],
         Some("ghp_BENCHTOKEN"),
         // Per repository its metadata (archived, default branch) and tag list, per named ref
         // whether a branch has that name (ref confusion); advisories in batched queries of 60.
         |d| 3 * d + d.div_ceil(60),
+    );
+}
+
+#[test]
+#[ignore = "benchmark: run with bench/pin-requests.sh"]
+fn transitive_audit_requests_cold_and_warm() {
+    let b = bench();
+    cold_and_warm(
+        &b,
+        "audit with transitive",
+        &["audit", "--collect", "workflows", "--format", "json"],
+        Some("ghp_BENCHTOKEN"),
+        // The online audits' requests, then each action's `action.yml` at its commit (cached
+        // for good once fetched, so a warm run asks for none).
+        |d| 4 * d + d.div_ceil(60),
     );
 }
