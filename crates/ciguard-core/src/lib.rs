@@ -14,6 +14,7 @@ pub mod finding;
 pub mod fix;
 pub mod models;
 pub mod output;
+pub mod percent;
 pub mod pin;
 pub mod report;
 pub mod route;

@@ -112,17 +112,9 @@ struct BlobJson {
     encoding: String,
 }
 
-/// Characters a ref may hold that would change the meaning of the URL.
+/// A ref in a URL path: characters that would change the URL's meaning are encoded.
 fn encode_ref(reference: &str) -> String {
-    let mut out = String::with_capacity(reference.len());
-    for b in reference.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    ciguard_core::percent::encode(reference, ciguard_core::percent::PATH_WITH_SUB_DELIMS)
 }
 
 /// Lists the commit `reference` names in `slug` (the default branch when `None`).

@@ -173,7 +173,7 @@ fn fetch_one(client: &Client, key: &DepKey) -> Result<Option<(String, String)>, 
         let api = format!(
             "/repos/{}/contents/{}?ref={}",
             key.slug,
-            encode_path(&path),
+            ciguard_core::percent::encode(&path, ciguard_core::percent::PATH),
             key.commit
         );
         let Some(content) = client.get_json::<ContentJson>(&api)? else {
@@ -199,26 +199,4 @@ fn fetch_one(client: &Client, key: &DepKey) -> Result<Option<(String, String)>, 
         return Ok(Some((path, text)));
     }
     Ok(None)
-}
-
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_encoded() {
-        assert_eq!(encode_path("a b/action.yml"), "a%20b/action.yml");
-    }
 }

@@ -145,15 +145,7 @@ pub(crate) fn uri(path: &str) -> String {
     while let Some(rest) = path.strip_prefix("./") {
         path = rest;
     }
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::percent::encode(path, crate::percent::PATH_WITH_SUB_DELIMS)
 }
 
 /// A file's web address when it has one (a remote repository's file), else its relative path.
