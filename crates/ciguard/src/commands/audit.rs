@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH};
 use ciguard_core::audit::{Audit, AuditContext};
 use ciguard_core::config::Config;
-use ciguard_core::diagnostic::Diagnostic;
+use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
 use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
@@ -188,12 +189,53 @@ fn load_configs(
     Ok(configs)
 }
 
+/// GitHub's actions lockfile of each repository root that has workflows, loaded once. A
+/// lockfile that cannot be read or parsed is an error diagnostic and is treated as absent.
+fn load_actions_locks(
+    candidates: &[Candidate],
+) -> (HashMap<PathBuf, Arc<ActionsLock>>, Vec<Diagnostic>) {
+    let mut locks = HashMap::new();
+    let mut diagnostics = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in candidates {
+        if c.path.is_none() || c.kind != FileKind::Workflow || !seen.insert(c.root.clone()) {
+            continue;
+        }
+        let path = c.root.join(LOCKFILE_PATH);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                diagnostics.push(lockfile_error(&path, &format!("cannot be read: {e}")));
+                continue;
+            }
+        };
+        match ActionsLock::parse(&text) {
+            Ok(lock) => {
+                locks.insert(c.root.clone(), Arc::new(lock));
+            }
+            Err(e) => diagnostics.push(lockfile_error(&path, &format!("does not parse: {e}"))),
+        }
+    }
+    (locks, diagnostics)
+}
+
+fn lockfile_error(path: &std::path::Path, problem: &str) -> Diagnostic {
+    Diagnostic::file(
+        Level::Error,
+        path.display().to_string(),
+        format!("the actions lockfile {problem}; it was ignored, so no `uses:` counts as locked"),
+    )
+    .help("regenerate it with `gh actions-lock` or `ciguard pin --lockfile`, or delete it")
+}
+
 /// Runs every enabled audit over one file and applies its configuration and inline ignores.
 fn audit_one<'c>(
     file: &Arc<SourceFile>,
     config: &'c Config,
     audits: &[&dyn Audit],
     facts: &'c Facts,
+    actions_lock: Option<&'c ActionsLock>,
 ) -> (bool, Vec<Finding>, Vec<Diagnostic>, usize) {
     let limits = Limits::default();
     let report = audit_file(file, &limits, audits, &|audit| AuditContext {
@@ -202,6 +244,7 @@ fn audit_one<'c>(
             None => empty_table(),
         },
         facts,
+        actions_lock,
     });
     let mut findings = report.findings;
     let before = findings.len();
@@ -230,6 +273,7 @@ fn process(
     config: &Config,
     args: &AuditArgs,
     facts: &Facts,
+    actions_lock: Option<&ActionsLock>,
 ) -> FileOutcome {
     let mut outcome = FileOutcome::default();
     let file = match read {
@@ -244,7 +288,8 @@ fn process(
         .copied()
         .filter(|a| !config.is_disabled(a.meta().id))
         .collect();
-    let (audited, findings, diagnostics, suppressed) = audit_one(&file, config, &enabled, facts);
+    let (audited, findings, diagnostics, suppressed) =
+        audit_one(&file, config, &enabled, facts, actions_lock);
     outcome.audited = audited;
     outcome.diagnostics = diagnostics;
     outcome.suppressed = suppressed;
@@ -259,7 +304,7 @@ fn process(
         return outcome;
     }
     let reaudit = |f: &Arc<SourceFile>| {
-        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts);
+        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts, actions_lock);
         (audited, findings)
     };
     let fixed = apply_fixes(&file, &outcome.findings, mode.applicabilities(), &reaudit);
@@ -275,7 +320,8 @@ fn process(
             file.kind,
             fixed.text.clone(),
         ));
-        let (_, findings, _, suppressed) = audit_one(&new_file, config, &enabled, facts);
+        let (_, findings, _, suppressed) =
+            audit_one(&new_file, config, &enabled, facts, actions_lock);
         outcome.findings = findings;
         outcome.suppressed = suppressed;
         outcome.fix_messages.push(format!(
@@ -327,6 +373,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let (candidates, mut diagnostics) = collect::collect(&args.inputs, &args.collect);
     let configs = load_configs(&args, &candidates)?;
+    let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates);
+    diagnostics.extend(lock_diagnostics);
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -344,7 +392,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
         .zip(files.par_iter())
-        .map(|(c, f)| process(c, f, &configs[&c.root], &args, &facts))
+        .map(|(c, f)| {
+            let lock = actions_locks.get(&c.root).map(Arc::as_ref);
+            process(c, f, &configs[&c.root], &args, &facts, lock)
+        })
         .collect();
 
     let mut report = Report::default();
