@@ -174,19 +174,49 @@ fn load_configs(
         if configs.contains_key(&c.root) {
             continue;
         }
-        let config = if args.no_config {
-            Arc::new(Config::default())
-        } else if let Some(explicit) = &explicit {
-            Arc::clone(explicit)
-        } else {
-            match Config::discover(&c.root) {
-                Some(path) => Arc::new(Config::load(&path)?),
-                None => Arc::new(Config::default()),
-            }
-        };
+        let config = config_for(&c.root, explicit.as_ref(), args.no_config)?;
         configs.insert(c.root.clone(), config);
     }
     Ok(configs)
+}
+
+/// The configuration that applies under `root`: none with `--no-config`, the `--config` file
+/// when one was given (`explicit`), else the one discovered at the root. Shared by `ciguard
+/// audit` and `ciguard deps`.
+pub(crate) fn config_for(
+    root: &std::path::Path,
+    explicit: Option<&Arc<Config>>,
+    no_config: bool,
+) -> anyhow::Result<Arc<Config>> {
+    Ok(if no_config {
+        Arc::new(Config::default())
+    } else if let Some(explicit) = explicit {
+        Arc::clone(explicit)
+    } else {
+        match Config::discover(root) {
+            Some(path) => Arc::new(Config::load(&path)?),
+            None => Arc::new(Config::default()),
+        }
+    })
+}
+
+/// Applies `[audits.<id>]` (disable, severity, ignore) to dependency findings: the kept
+/// findings, and how many were suppressed. Shared by `ciguard audit` and `ciguard deps`.
+pub(crate) fn apply_config(config: &Config, found: Vec<Finding>) -> (Vec<Finding>, usize) {
+    let mut findings = Vec::new();
+    let mut suppressed = 0;
+    for mut f in found {
+        let line = f
+            .primary
+            .span()
+            .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
+        if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
+            suppressed += 1;
+        } else {
+            findings.push(f);
+        }
+    }
+    (findings, suppressed)
 }
 
 /// GitHub's actions lockfile of each repository root that has workflows, loaded once. A
@@ -490,17 +520,9 @@ fn dependency_checks(
         let config = configs.get(&root).map_or(&default, |c| c.as_ref());
         let (found, diags) = ciguard_deps::audit_offline(input);
         diagnostics.extend(diags);
-        for mut f in found {
-            let line = f
-                .primary
-                .span()
-                .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
-            if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
-                suppressed += 1;
-            } else {
-                findings.push(f);
-            }
-        }
+        let (kept, dropped) = apply_config(config, found);
+        findings.extend(kept);
+        suppressed += dropped;
     }
     (findings, diagnostics, suppressed)
 }
