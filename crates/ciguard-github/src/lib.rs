@@ -12,6 +12,7 @@ mod config;
 mod error;
 pub mod online;
 pub mod registry;
+pub mod remote;
 pub mod resolve;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -151,7 +151,7 @@ fn online_audits_find_impostors_lies_stale_pins_confusion_advisories_and_archive
     .collect();
     assert_eq!(online_findings(&report), expected, "{report}\n{stderr}");
     let cold = w.server.request_count();
-    // Per repository: metadata, tags, advisories; the impostor and the untagged commit each
+    // Per repository: metadata and tags; advisories in one query for all; the impostor and the untagged commit each
     // need a compare with the default branch, then the impostor the branch list and compares
     // with the other branch and the tagged commits; `v4` one ref lookup.
     assert!(cold <= 16, "{cold} requests: {:#?}", w.server.requests());

@@ -48,7 +48,7 @@ fn repository_relative(path: &str) -> Option<(PathBuf, String)> {
 }
 
 /// An absolute path as a `file://` URI.
-fn file_uri(path: &Path) -> String {
+fn file_scheme_uri(path: &Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
     let slash = if text.starts_with('/') { "" } else { "/" };
     format!("file://{slash}{}", uri(&text))
@@ -66,7 +66,8 @@ impl SrcRoot {
             .findings
             .iter()
             .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
-            .filter_map(|l| l.source().map(|file| file.path.as_str()))
+            .filter_map(|l| l.source().filter(|file| file.uri.is_none()))
+            .map(|file| file.path.as_str())
             .chain(report.diagnostics.iter().map(|d| d.path.as_str()))
             .find_map(|p| repository_relative(p).map(|(root, _)| root));
         SrcRoot {
@@ -78,11 +79,20 @@ impl SrcRoot {
     /// `originalUriBaseIds`, when the root is known.
     fn base_ids(&self) -> Option<Value> {
         let root = self.root.as_ref()?;
-        let mut base = file_uri(root);
+        let mut base = file_scheme_uri(root);
         if !base.ends_with('/') {
             base.push('/');
         }
         Some(json!({ SRCROOT: { "uri": base } }))
+    }
+
+    /// The `artifactLocation` of a file: its web address when it has one (a remote
+    /// repository's file), else its path.
+    fn file_artifact(&self, file: &SourceFile) -> Value {
+        match &file.uri {
+            Some(web) => json!({ "uri": web }),
+            None => self.artifact(&file.path),
+        }
     }
 
     /// The `artifactLocation` of a path as ciguard shows it.
@@ -96,7 +106,7 @@ impl SrcRoot {
             }
             _ if Path::new(path).is_absolute() => {
                 let p = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
-                json!({ "uri": file_uri(&p) })
+                json!({ "uri": file_scheme_uri(&p) })
             }
             _ => json!({ "uri": uri(path), "uriBaseId": SRCROOT }),
         };
@@ -253,7 +263,7 @@ pub(crate) fn uri(path: &str) -> String {
 
 fn physical(file: &SourceFile, region: super::Region, base: &SrcRoot) -> Value {
     json!({
-        "artifactLocation": base.artifact(&file.path),
+        "artifactLocation": base.file_artifact(file),
         "region": {
             "startLine": region.start.line,
             "startColumn": region.start.column,
@@ -350,7 +360,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
                 json!({
                     "description": { "text": format!("{} ({})", fix.title, fix.applicability) },
                     "artifactChanges": [{
-                        "artifactLocation": base.artifact(&file.path),
+                        "artifactLocation": base.file_artifact(file),
                         "replacements": replacements,
                     }],
                 })

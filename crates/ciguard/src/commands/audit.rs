@@ -51,10 +51,19 @@ impl FixMode {
     after_help = "Online audits (impostor-commit, ref-version-mismatch, stale-action-refs, \
 ref-confusion, known-vulnerable-actions, and archived-uses from repository metadata) run when a \
 GitHub token is available (--gh-token, GH_TOKEN or GITHUB_TOKEN) and --offline is not given. \
-Without a token ciguard sends no request and the report notes the skipped audits."
+Without a token ciguard sends no request and the report notes the skipped audits.
+
+Remote inputs: `ciguard audit owner/repo[@ref]` reads the repository's workflows, actions, \
+Dependabot configuration and ciguard.toml through the API (the ref's commit, its tree in one \
+request, then each file; trees and files are cached for good), with or without a token \
+(anonymous requests are limited to 60 per hour). Findings are shown as \
+owner/repo@ref:path; --fix and --diff refuse remote inputs; with --offline they are read from \
+the cache or reported as unreadable."
 )]
 pub struct AuditArgs {
-    /// Files or directories to audit, or `-` for one document on stdin.
+    /// Files or directories to audit, `-` for one document on stdin, or `owner/repo[@ref]` for a
+    /// GitHub repository read through the API without cloning it (its default branch when no ref
+    /// is given). A local path of the same name wins; write `./owner/repo` to insist on it.
     #[arg(default_value = ".")]
     pub inputs: Vec<PathBuf>,
 
@@ -164,8 +173,8 @@ struct FileOutcome {
 fn load_configs(
     args: &AuditArgs,
     candidates: &[Candidate],
+    mut configs: HashMap<PathBuf, Arc<Config>>,
 ) -> anyhow::Result<HashMap<PathBuf, Arc<Config>>> {
-    let mut configs = HashMap::new();
     let explicit = match &args.config {
         Some(path) => Some(Arc::new(Config::load(path)?)),
         None => None,
@@ -401,9 +410,24 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if args.diff && args.fix.is_some() {
         anyhow::bail!("use either --fix (write the fixes) or --diff (show them), not both");
     }
-    let (candidates, mut diagnostics) = collect::collect(&args.inputs, &args.collect);
-    let configs = load_configs(&args, &candidates)?;
-    let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates);
+    let (local, remotes) = crate::remote::split_inputs(&args.inputs);
+    if let Some(r) = remotes.first().filter(|_| args.fix.is_some() || args.diff) {
+        eprintln!(
+            "error: --fix and --diff change local files; `{}` is a remote repository (clone it to fix it)",
+            r.input
+        );
+        return Ok(ExitCode::from(exit::USAGE_ERROR));
+    }
+    let (mut candidates, mut diagnostics) = collect::collect(&local, &args.collect);
+    let max_bytes = Limits::default().max_bytes;
+    let discover = !args.no_config && args.config.is_none();
+    let fetched = crate::remote::fetch(&remotes, &args.github, &args.collect, discover, max_bytes);
+    diagnostics.extend(fetched.diagnostics);
+    let local_count = candidates.len();
+    candidates.extend(fetched.candidates);
+    let configs = load_configs(&args, &candidates, fetched.configs)?;
+    // Local repositories only: a remote one's lockfile is not fetched.
+    let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates[..local_count]);
     diagnostics.extend(lock_diagnostics);
     let baseline = match &args.baseline {
         Some(path) => {
@@ -413,11 +437,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let max_bytes = Limits::default().max_bytes;
-    let files: Vec<Result<Arc<SourceFile>, Diagnostic>> = candidates
+    let mut files: Vec<Result<Arc<SourceFile>, Diagnostic>> = candidates[..local_count]
         .par_iter()
         .map(|c| collect::read(c, max_bytes).map(Arc::new))
         .collect();
+    files.extend(fetched.files);
     let (facts, online_notes) = online_facts(&args.github, &files);
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
@@ -483,6 +507,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     report.findings = all_findings;
     report.diagnostics = diagnostics;
     report.sort();
+    report.notes.extend(fetched.notes);
     report.notes.extend(online_notes);
     let skipped: Vec<&str> = audits::all()
         .iter()
