@@ -270,6 +270,10 @@ pub(crate) fn narrow(wf: &Workflow<'_>, perms: Node<'_>) -> Option<Vec<Edit>> {
         return None;
     }
     let (key, _) = wf.root.entry("permissions")?;
+    // An alias (`permissions: *base`) resolves to a block written elsewhere: not rewritten.
+    if perms.span().start < key.span().end {
+        return None;
+    }
     let mut scopes = Vec::new();
     let mut prev_line = file.line_col(key.span().start).line;
     for (k, v) in perms.entries() {
@@ -491,8 +495,13 @@ mod tests {
     }
 
     #[test]
-    fn write_all_is_left_to_the_user() {
+    fn write_all_and_aliases_are_left_to_the_user() {
         let text = "on: push\npermissions: write-all\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n";
         assert_eq!(fixed(text), text);
+        let alias = "x-perms: &p\n  contents: write\non: push\npermissions: *p\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: make\n  b:\n    runs-on: x\n    steps:\n      - run: make\n";
+        let facts = Facts::default();
+        let findings = run_with(&ExcessivePermissions, &facts, alias);
+        assert!(!findings.is_empty());
+        assert!(findings.iter().all(|f| f.fixes.is_empty()), "{findings:?}");
     }
 }
