@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH};
 use ciguard_core::audit::{Audit, AuditContext};
 use ciguard_core::config::Config;
-use ciguard_core::diagnostic::Diagnostic;
+use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
 use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
@@ -197,19 +198,89 @@ fn load_configs(
         if configs.contains_key(&c.root) {
             continue;
         }
-        let config = if args.no_config {
-            Arc::new(Config::default())
-        } else if let Some(explicit) = &explicit {
-            Arc::clone(explicit)
-        } else {
-            match Config::discover(&c.root) {
-                Some(path) => Arc::new(Config::load(&path)?),
-                None => Arc::new(Config::default()),
-            }
-        };
+        let config = config_for(&c.root, explicit.as_ref(), args.no_config)?;
         configs.insert(c.root.clone(), config);
     }
     Ok(configs)
+}
+
+/// The configuration that applies under `root`: none with `--no-config`, the `--config` file
+/// when one was given (`explicit`), else the one discovered at the root. Shared by `ciguard
+/// audit` and `ciguard deps`.
+pub(crate) fn config_for(
+    root: &std::path::Path,
+    explicit: Option<&Arc<Config>>,
+    no_config: bool,
+) -> anyhow::Result<Arc<Config>> {
+    Ok(if no_config {
+        Arc::new(Config::default())
+    } else if let Some(explicit) = explicit {
+        Arc::clone(explicit)
+    } else {
+        match Config::discover(root) {
+            Some(path) => Arc::new(Config::load(&path)?),
+            None => Arc::new(Config::default()),
+        }
+    })
+}
+
+/// Applies `[audits.<id>]` (disable, severity, ignore) to dependency findings: the kept
+/// findings, and how many were suppressed. Shared by `ciguard audit` and `ciguard deps`.
+pub(crate) fn apply_config(config: &Config, found: Vec<Finding>) -> (Vec<Finding>, usize) {
+    let mut findings = Vec::new();
+    let mut suppressed = 0;
+    for mut f in found {
+        let line = f
+            .primary
+            .span()
+            .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
+        if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
+            suppressed += 1;
+        } else {
+            findings.push(f);
+        }
+    }
+    (findings, suppressed)
+}
+
+/// GitHub's actions lockfile of each repository root that has workflows, loaded once. A
+/// lockfile that cannot be read or parsed is an error diagnostic and is treated as absent.
+fn load_actions_locks(
+    candidates: &[Candidate],
+) -> (HashMap<PathBuf, Arc<ActionsLock>>, Vec<Diagnostic>) {
+    let mut locks = HashMap::new();
+    let mut diagnostics = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in candidates {
+        if c.path.is_none() || c.kind != FileKind::Workflow || !seen.insert(c.root.clone()) {
+            continue;
+        }
+        let path = c.root.join(LOCKFILE_PATH);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                diagnostics.push(lockfile_error(&path, &format!("cannot be read: {e}")));
+                continue;
+            }
+        };
+        match ActionsLock::parse(&text) {
+            Ok(lock) => {
+                locks.insert(c.root.clone(), Arc::new(lock));
+            }
+            Err(e) => diagnostics.push(lockfile_error(&path, &format!("does not parse: {e}"))),
+        }
+    }
+    (locks, diagnostics)
+}
+
+fn lockfile_error(path: &std::path::Path, problem: &str) -> Diagnostic {
+    Diagnostic::file(
+        Level::Error,
+        path.display().to_string(),
+        format!("the actions lockfile {problem}; it was ignored, so no `uses:` counts as locked"),
+    )
+    .help("regenerate it with `gh actions-lock` or `ciguard pin --lockfile`, or delete it")
 }
 
 /// Runs every enabled audit over one file and applies its configuration and inline ignores.
@@ -219,6 +290,7 @@ fn audit_one<'c>(
     audits: &[&dyn Audit],
     facts: &'c Facts,
     graph: &Graph,
+    actions_lock: Option<&'c ActionsLock>,
 ) -> (bool, Vec<Finding>, Vec<Diagnostic>, usize) {
     let limits = Limits::default();
     let report = audit_file(file, &limits, audits, &|audit| AuditContext {
@@ -227,6 +299,7 @@ fn audit_one<'c>(
             None => empty_table(),
         },
         facts,
+        actions_lock,
     });
     let mut findings = report.findings;
     let ids: Vec<&str> = audits.iter().map(|a| a.meta().id).collect();
@@ -258,6 +331,7 @@ fn process(
     args: &AuditArgs,
     facts: &Facts,
     graph: &Graph,
+    actions_lock: Option<&ActionsLock>,
 ) -> FileOutcome {
     let mut outcome = FileOutcome::default();
     let file = match read {
@@ -273,7 +347,7 @@ fn process(
         .filter(|a| !config.is_disabled(a.meta().id))
         .collect();
     let (audited, findings, diagnostics, suppressed) =
-        audit_one(&file, config, &enabled, facts, graph);
+        audit_one(&file, config, &enabled, facts, graph, actions_lock);
     outcome.audited = audited;
     outcome.diagnostics = diagnostics;
     outcome.suppressed = suppressed;
@@ -288,7 +362,7 @@ fn process(
         return outcome;
     }
     let reaudit = |f: &Arc<SourceFile>| {
-        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts, graph);
+        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts, graph, actions_lock);
         (audited, findings)
     };
     let fixed = apply_fixes(&file, &outcome.findings, mode.applicabilities(), &reaudit);
@@ -304,7 +378,8 @@ fn process(
             file.kind,
             fixed.text.clone(),
         ));
-        let (_, findings, _, suppressed) = audit_one(&new_file, config, &enabled, facts, graph);
+        let (_, findings, _, suppressed) =
+            audit_one(&new_file, config, &enabled, facts, graph, actions_lock);
         outcome.findings = findings;
         outcome.suppressed = suppressed;
         outcome.fix_messages.push(format!(
@@ -376,6 +451,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let local_count = candidates.len();
     candidates.extend(fetched.candidates);
     let configs = load_configs(&args, &candidates, fetched.configs)?;
+    // Local repositories only: a remote one's lockfile is not fetched.
+    let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates[..local_count]);
+    diagnostics.extend(lock_diagnostics);
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -401,7 +479,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
         .zip(files.par_iter())
-        .map(|(c, f)| process(c, f, &configs[&c.root], &args, &facts, &graph))
+        .map(|(c, f)| {
+            let lock = actions_locks.get(&c.root).map(Arc::as_ref);
+            process(c, f, &configs[&c.root], &args, &facts, &graph, lock)
+        })
         .collect();
 
     let mut report = Report::default();
@@ -497,17 +578,9 @@ fn dependency_checks(
         let config = configs.get(&root).map_or(&default, |c| c.as_ref());
         let (found, diags) = ciguard_deps::audit_offline(input);
         diagnostics.extend(diags);
-        for mut f in found {
-            let line = f
-                .primary
-                .span()
-                .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
-            if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
-                suppressed += 1;
-            } else {
-                findings.push(f);
-            }
-        }
+        let (kept, dropped) = apply_config(config, found);
+        findings.extend(kept);
+        suppressed += dropped;
     }
     (findings, diagnostics, suppressed)
 }

@@ -50,6 +50,8 @@ pub fn audit_dependencies(
             let report = audit_file(&dep.file, &limits, audits::all(), &|_| AuditContext {
                 options: &options,
                 facts,
+                // A dependency's own lockfile is not fetched: its `uses:` count as written.
+                actions_lock: None,
             });
             // Why a dependency could not be audited (not YAML, not an action...): a note.
             let problem = (!report.audited).then(|| {
