@@ -3,4 +3,4 @@
 # against the fake GitHub server (no network). Prints the counts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --locked -p ciguard --test pin_bench -- --ignored --nocapture 2>&1 | grep -E "^(distinct|cold|warm)|test result"
+cargo test --locked -p ciguard --test pin_bench -- --ignored --nocapture 2>&1 | grep -E "^(pin|audit|audit with transitive): |test result"

@@ -1,5 +1,6 @@
 //! The audit trait, its declaration, and what an audit is given.
 
+use crate::actions_lock::ActionsLock;
 use crate::facts::Facts;
 use crate::finding::{Confidence, Finding, Persona, Severity};
 use crate::models::{Action, Dependabot, Workflow};
@@ -68,6 +69,8 @@ pub struct AuditContext<'a> {
     /// This audit's table from the configuration (`[audits.<id>]`), without the generic keys.
     pub options: &'a toml::Table,
     pub facts: &'a Facts,
+    /// The repository's `.github/workflows/actions.lock`, when it has one that parses.
+    pub actions_lock: Option<&'a ActionsLock>,
 }
 
 impl AuditContext<'_> {
@@ -77,6 +80,7 @@ impl AuditContext<'_> {
         AuditContext {
             options: EMPTY_TABLE.get_or_init(toml::Table::new),
             facts: EMPTY_FACTS.get_or_init(Facts::default),
+            actions_lock: None,
         }
     }
 }

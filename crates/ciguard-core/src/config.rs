@@ -43,10 +43,13 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// The names of a repository's config file, relative to its root, in order of precedence.
+pub const FILE_NAMES: [&str; 2] = ["ciguard.toml", ".github/ciguard.toml"];
+
 impl Config {
     /// The config file for a repository root: `ciguard.toml`, then `.github/ciguard.toml`.
     pub fn discover(root: &Path) -> Option<PathBuf> {
-        ["ciguard.toml", ".github/ciguard.toml"]
+        FILE_NAMES
             .iter()
             .map(|name| root.join(name))
             .find(|p| p.is_file())
@@ -170,7 +173,8 @@ fn parse_ignore(s: &str) -> (String, Option<usize>) {
 /// `suffix` matches whole path components at the end of `path`.
 fn path_matches(path: &str, suffix: &str) -> bool {
     let suffix = suffix.trim_start_matches("./");
-    path == suffix || path.ends_with(&format!("/{suffix}"))
+    // `:` ends a remote repository's prefix: `owner/repo@main:.github/workflows/ci.yml`.
+    path == suffix || path.ends_with(&format!("/{suffix}")) || path.ends_with(&format!(":{suffix}"))
 }
 
 #[cfg(test)]
@@ -217,5 +221,9 @@ mod tests {
             ".github/workflows/ci.yml"
         ));
         assert!(!path_matches("repo/.github/workflows/myci.yml", "ci.yml"));
+        assert!(path_matches(
+            "o/r@main:.github/workflows/ci.yml",
+            ".github/workflows/ci.yml"
+        ));
     }
 }

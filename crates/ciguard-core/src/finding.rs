@@ -252,8 +252,9 @@ impl Finding {
         self
     }
 
-    /// A stable identity for baselines and SARIF fingerprints: audit, file, route, and the text
-    /// of the primary span — never line numbers, so unrelated edits do not change it.
+    /// A stable identity for baselines and SARIF fingerprints: audit, file, route, the text of
+    /// the primary span and the chain of a dependency's finding — never line numbers, so
+    /// unrelated edits do not change it.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
@@ -268,6 +269,12 @@ impl Finding {
         }
         h.update([0]);
         h.update(self.message.as_bytes());
+        // Findings inside a dependency: the same issue reached through another chain is another
+        // finding. Empty for the audited files themselves, so their fingerprints are unchanged.
+        for hop in &self.chain {
+            h.update([0]);
+            h.update(hop.as_bytes());
+        }
         let digest = h.finalize();
         digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }

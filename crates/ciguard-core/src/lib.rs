@@ -14,12 +14,14 @@ pub mod finding;
 pub mod fix;
 pub mod models;
 pub mod output;
+pub mod percent;
 pub mod pin;
 pub mod report;
 pub mod route;
 pub mod shell;
 pub mod source;
 pub mod suppress;
+pub mod transitive;
 pub mod yaml;
 
 pub use audit::{Audit, AuditContext, AuditMeta};

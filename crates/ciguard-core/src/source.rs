@@ -84,6 +84,9 @@ pub struct SourceFile {
     pub path: String,
     pub kind: FileKind,
     pub text: String,
+    /// Where the file lives on the web (a file of a remote repository), for outputs that link to
+    /// it (SARIF); `None` for local files, whose `path` is the link.
+    pub uri: Option<String>,
     line_starts: Vec<usize>,
 }
 
@@ -95,8 +98,15 @@ impl SourceFile {
             path: path.into(),
             kind,
             text,
+            uri: None,
             line_starts,
         }
+    }
+
+    /// The file with its web address (see [`SourceFile::uri`]).
+    pub fn with_uri(mut self, uri: Option<String>) -> Self {
+        self.uri = uri;
+        self
     }
 
     /// Line and column of a byte offset (clamped to the text, and to a char boundary).

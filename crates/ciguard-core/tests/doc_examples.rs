@@ -94,6 +94,7 @@ fn examples_trigger_and_corrections_are_clean() {
             let report = audit_file(&file, &Limits::default(), &[*audit], &|_| AuditContext {
                 options: &options,
                 facts: &facts,
+                actions_lock: None,
             });
             if !report.findings.iter().any(|f| f.audit == meta.id) {
                 failures.push(format!(

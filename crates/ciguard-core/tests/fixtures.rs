@@ -80,6 +80,7 @@ fn run_one(
     let report = audit_file(&file, &Limits::default(), &[audit], &|_| AuditContext {
         options: &options,
         facts: &facts,
+        actions_lock: None,
     });
     assert!(
         report.audited,
@@ -142,6 +143,7 @@ fn every_audit_matches_its_fixtures() {
                     let r = audit_file(f, &Limits::default(), &[*audit], &|_| AuditContext {
                         options: &options,
                         facts: &facts,
+                        actions_lock: None,
                     });
                     (r.audited, r.findings)
                 };

@@ -352,3 +352,33 @@ fn fingerprints_survive_unrelated_lines_moving() {
     let old: Vec<&String> = before.iter().map(|(_, fp, _)| fp).collect();
     assert!(changed.iter().any(|(_, fp, _)| !old.contains(&fp)));
 }
+
+#[test]
+fn sarif_uris_are_relative_to_the_repository_root_for_absolute_inputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
+    let path = dir.path().join(".github/workflows/ci.yml");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, WORKFLOW).expect("write");
+    let (_, findings) = audit(&path.to_string_lossy(), WORKFLOW);
+    assert!(!findings.is_empty());
+    let report = Report {
+        findings,
+        ..Report::default()
+    };
+    let doc: Value = serde_json::from_str(&rendered(Format::Sarif, &report)).expect("json");
+    assert_eq!(sarif_errors(&doc), Vec::<String>::new());
+    let run = &doc["runs"][0];
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .expect("root");
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    for result in run["results"].as_array().expect("results") {
+        let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(artifact["uri"], ".github/workflows/ci.yml", "{result}");
+        assert_eq!(artifact["uriBaseId"], "%SRCROOT%", "{result}");
+    }
+}

@@ -93,7 +93,14 @@ pub(crate) fn is_immutable(path: &str) -> bool {
     let is_sha = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
     match segments.as_slice() {
         ["repos", _, _, "commits", sha] => is_sha(sha),
-        ["repos", _, _, "git", "commits" | "tags" | "trees", sha] => is_sha(sha),
+        [
+            "repos",
+            _,
+            _,
+            "git",
+            "commits" | "tags" | "trees" | "blobs",
+            sha,
+        ] => is_sha(sha),
         ["repos", _, _, "compare", range] => range
             .split_once("...")
             .is_some_and(|(a, b)| is_sha(a) && is_sha(b)),
@@ -113,6 +120,10 @@ mod tests {
         let sha = "8e5e7e5ab8b370d6c329ec480221332ada57f0ab";
         assert!(is_immutable(&format!("/repos/a/b/commits/{sha}")));
         assert!(is_immutable(&format!("/repos/a/b/git/tags/{sha}")));
+        assert!(is_immutable(&format!("/repos/a/b/git/blobs/{sha}")));
+        assert!(is_immutable(&format!(
+            "/repos/a/b/git/trees/{sha}?recursive=1"
+        )));
         assert!(is_immutable(&format!(
             "/repos/a/b/contents/action.yml?ref={sha}"
         )));

@@ -215,8 +215,10 @@ impl Client {
                 headers,
                 body: entry.body,
             };
-        } else if response.is_success()
-            && (immutable || response.header("etag").is_some())
+        } else if (response.is_success() && (immutable || response.header("etag").is_some())
+            // A file absent at a full commit SHA (transitive auditing asks for `action.yml`,
+            // then `action.yaml`) stays absent: cached for good too.
+            || response.status == 404 && immutable && url.contains("/contents/"))
             && let Some(cache) = &self.cache
         {
             let entry = Entry {

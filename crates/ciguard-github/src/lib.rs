@@ -12,9 +12,11 @@ mod config;
 mod error;
 pub mod online;
 pub mod registry;
+pub mod remote;
 pub mod resolve;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transitive;
 
 pub use client::{ApiResponse, Client};
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};

@@ -1,6 +1,7 @@
 //! Online resolution for `ciguard audit`: the facts the online audits read, gathered with few
-//! requests. Per repository: its metadata (archived, default branch), its tag list, and its
-//! advisories; per branch-like ref one ref lookup; per pinned SHA that no tag or branch head
+//! requests. Per repository: its metadata (archived, default branch) and its tag list; per named
+//! ref one branch lookup (a ref both branch and tag is confusing); the advisories of every action
+//! used in batched queries; per pinned SHA that no tag or branch head
 //! points at, comparisons against the default branch (then other branches and tags) to prove it
 //! is reachable — a commit that only a fork has is an impostor.
 
@@ -18,6 +19,9 @@ use crate::resolve::{self, is_full_sha};
 /// default branch.
 const MAX_EXTRA_COMPARES: usize = 10;
 
+/// Packages per advisory query: one request covers this many actions, and the URL stays short.
+const ADVISORY_BATCH: usize = 60;
+
 /// What resolution could not find out, for the report's notes.
 #[derive(Debug, Default)]
 pub struct Resolution {
@@ -30,11 +34,6 @@ struct RepoJson {
     #[serde(default)]
     archived: bool,
     default_branch: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RefJson {
-    object: ObjectJson,
 }
 
 #[derive(Deserialize)]
@@ -80,8 +79,11 @@ struct PackageJson {
 /// run.
 pub fn resolve(client: &Client, uses: &[UsesRef]) -> Resolution {
     let mut by_repo: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut packages: BTreeSet<&str> = BTreeSet::new();
     for u in uses {
         by_repo.entry(&u.slug).or_default().insert(&u.git_ref);
+        packages.insert(&u.slug);
+        packages.insert(&u.name);
     }
     let repos: Vec<(&str, BTreeSet<&str>)> = by_repo.into_iter().collect();
     let results = client.map_concurrent(&repos, |(slug, refs)| {
@@ -100,7 +102,49 @@ pub fn resolve(client: &Client, uses: &[UsesRef]) -> Resolution {
             resolution.facts.repos.insert(slug, facts);
         }
     }
+    attach_advisories(client, &packages, &mut resolution);
     resolution
+}
+
+/// `owner/repo` of an action name `owner/repo[/path]`.
+fn slug_of(package: &str) -> String {
+    package.splitn(3, '/').take(2).collect::<Vec<_>>().join("/")
+}
+
+/// Looks up the advisories of every action used, a batch of packages per request, and gives
+/// each resolved repository its own. A repository whose batch failed keeps `None` (unknown).
+fn attach_advisories(client: &Client, packages: &BTreeSet<&str>, resolution: &mut Resolution) {
+    let packages: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| resolution.facts.repos.contains_key(&slug_of(p)))
+        .collect();
+    let batches: Vec<&[&str]> = packages.chunks(ADVISORY_BATCH).collect();
+    let answers = client.map_concurrent(&batches, |batch| (*batch, advisories(client, batch)));
+    for (batch, answer) in answers {
+        match answer {
+            Ok(list) => {
+                for package in batch {
+                    if let Some(repo) = resolution.facts.repos.get_mut(&slug_of(package)) {
+                        repo.advisories.get_or_insert_with(Vec::new);
+                    }
+                }
+                for advisory in list {
+                    if let Some(repo) = resolution.facts.repos.get_mut(&slug_of(&advisory.package))
+                    {
+                        let known = repo.advisories.get_or_insert_with(Vec::new);
+                        if !known.contains(&advisory) {
+                            known.push(advisory);
+                        }
+                    }
+                }
+            }
+            Err(e) => resolution.warnings.push(format!(
+                "cannot list advisories for {}: {e}",
+                batch.join(", ")
+            )),
+        }
+    }
 }
 
 /// The facts of one repository; `None` when it does not exist (or cannot be read).
@@ -139,10 +183,6 @@ fn repo_facts(
         }
         Err(e) => warnings.push(format!("`{slug}`: cannot list tags: {e}")),
     }
-    match advisories(client, slug) {
-        Ok(a) => facts.advisories = Some(a),
-        Err(e) => warnings.push(format!("`{slug}`: cannot list advisories: {e}")),
-    }
     let mut branches: Option<Vec<(String, String)>> = None;
     for reference in refs {
         let result = if is_full_sha(reference) {
@@ -165,8 +205,15 @@ fn named_ref_facts(
     facts: &mut RepoFacts,
 ) -> Result<(), Error> {
     let tag_commit = facts.tag_commit(reference).map(str::to_owned);
+    // `matching-refs` answers 200 with a list even when no branch has that name, so a warm run
+    // revalidates it with a 304 where `git/ref` would ask again for a 404.
     let branch = client
-        .get_json::<RefJson>(&format!("/repos/{slug}/git/ref/heads/{reference}"))?
+        .get_json::<Vec<RefListJson>>(&format!(
+            "/repos/{slug}/git/matching-refs/heads/{reference}"
+        ))?
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r.r#ref.strip_prefix("refs/heads/") == Some(reference))
         .map(|r| r.object.sha.to_ascii_lowercase());
     let commit = match (&tag_commit, &branch) {
         (Some(t), _) => Some(t.clone()),
@@ -293,17 +340,18 @@ fn compare(client: &Client, slug: &str, base: &str, head: &str) -> Result<Option
     Ok(answer.map(|c| matches!(c.status.as_str(), "behind" | "identical")))
 }
 
-/// The reviewed advisories of the actions ecosystem affecting `slug` (and actions in its
-/// subfolders).
-fn advisories(client: &Client, slug: &str) -> Result<Vec<Advisory>, Error> {
+/// The reviewed advisories of the actions ecosystem affecting any of `packages` (`owner/repo`
+/// or `owner/repo/path`, lowercase), in one paginated query.
+fn advisories(client: &Client, packages: &[&str]) -> Result<Vec<Advisory>, Error> {
+    let affects = packages.join(",");
     let list: Vec<AdvisoryJson> =
-        client.get_paginated(&format!("/advisories?ecosystem=actions&affects={slug}"))?;
+        client.get_paginated(&format!("/advisories?ecosystem=actions&affects={affects}"))?;
     let mut out = Vec::new();
     for a in list {
         for v in a.vulnerabilities {
             let Some(package) = v.package else { continue };
             let name = package.name.to_ascii_lowercase();
-            let ours = name == slug || name.starts_with(&format!("{slug}/"));
+            let ours = packages.contains(&name.as_str());
             if !package.ecosystem.eq_ignore_ascii_case("actions") || !ours {
                 continue;
             }

@@ -187,6 +187,8 @@ struct State {
     images: Mutex<HashMap<String, String>>,
     /// Global security advisories (`GET /advisories`), as the API lists them.
     advisories: Mutex<Vec<Value>>,
+    /// Most entries a recursive tree lists before it says `truncated`.
+    tree_limit: Mutex<Option<usize>>,
 }
 
 /// The fake server. Stops when dropped.
@@ -336,6 +338,13 @@ impl FakeGitHub {
         }
     }
 
+    /// Truncates recursive trees longer than `limit` entries, as GitHub does for huge ones.
+    pub fn set_tree_limit(&self, limit: Option<usize>) {
+        if let Ok(mut l) = self.state.tree_limit.lock() {
+            *l = limit;
+        }
+    }
+
     /// Scripts `fault` for the next request whose path starts with `path_prefix`.
     pub fn push_fault(&self, path_prefix: &str, fault: Fault) {
         if let Ok(mut faults) = self.state.faults.lock() {
@@ -410,6 +419,11 @@ fn serve(state: &State, stream: TcpStream) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or("").to_owned();
     let target = parts.next().unwrap_or("/").to_owned();
+    // GitHub Enterprise Server serves the API under `/api/v3`: answer there too.
+    let target = match target.strip_prefix("/api/v3/") {
+        Some(rest) => format!("/{rest}"),
+        None => target,
+    };
     let mut headers = HashMap::new();
     loop {
         let mut h = String::new();
@@ -638,7 +652,13 @@ fn git(repo: &FakeRepo, args: &[&str]) -> Option<String> {
 fn github(state: &State, req: &Request) -> Reply {
     if req.path == "/advisories" {
         let ecosystem = req.query.get("ecosystem").map(String::as_str);
-        let affects = req.query.get("affects").map(|a| a.to_ascii_lowercase());
+        // A comma-separated list of packages, each maybe `@version`; matched by exact name.
+        let affects: Option<Vec<String>> = req.query.get("affects").map(|a| {
+            a.to_ascii_lowercase()
+                .split(',')
+                .map(|p| p.split('@').next().unwrap_or(p).trim().to_owned())
+                .collect()
+        });
         let items: Vec<Value> = state
             .advisories
             .lock()
@@ -651,9 +671,7 @@ fn github(state: &State, req: &Request) -> Reply {
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 ecosystem.is_none_or(|e| e == "actions")
-                    && affects
-                        .as_ref()
-                        .is_none_or(|want| name == *want || name.starts_with(&format!("{want}/")))
+                    && affects.as_ref().is_none_or(|want| want.contains(&name))
             })
             .collect();
         return paginate(req, &format!("{}/advisories", state.base), items);
@@ -691,6 +709,11 @@ fn github(state: &State, req: &Request) -> Reply {
             }
         }
         ["git", "tags", sha] => tag_object(&repo, sha, &api),
+        ["git", "trees", sha] => {
+            let limit = state.tree_limit.lock().ok().and_then(|l| *l);
+            tree_json(&repo, sha, req.query.contains_key("recursive"), limit, &api)
+        }
+        ["git", "blobs", sha] => blob_json(&repo, sha, &api),
         ["commits", reference] => match commit_json(&repo, reference, &api) {
             Some(v) => Reply::json(200, &v),
             None => Reply::json(
@@ -753,6 +776,9 @@ fn github(state: &State, req: &Request) -> Reply {
                 .unwrap_or_else(|| "HEAD".into());
             let path = path.join("/");
             let spec = format!("{reference}:{path}");
+            if let Some(listing) = dir_listing(&repo, &reference, &path, &api) {
+                return Reply::json(200, &listing);
+            }
             if git(&repo, &["cat-file", "-t", &spec])
                 .map(|t| t.trim().to_owned())
                 .as_deref()
@@ -913,15 +939,137 @@ fn commit_json(repo: &FakeRepo, reference: &str, api: &str) -> Option<Value> {
         l.next()?,
     );
     let message: Vec<&str> = l.collect();
+    let tree = git(repo, &["rev-parse", &format!("{sha}^{{tree}}")])?
+        .trim()
+        .to_owned();
     Some(json!({
         "sha": sha, "node_id": "C_fake", "url": format!("{api}/commits/{sha}"),
         "commit": {
             "author": {"name": an, "email": ae, "date": utc(ad)},
             "committer": {"name": cn, "email": ce, "date": utc(cd)},
             "message": message.join("\n").trim(),
+            "tree": {"sha": tree, "url": format!("{api}/git/trees/{tree}")},
         },
         "parents": parents,
     }))
+}
+
+/// `(mode, type, sha, size, path)` of each entry of the tree-ish `spec`.
+fn ls_tree(repo: &FakeRepo, spec: &str, recursive: bool) -> Option<Vec<[String; 5]>> {
+    let mut args = vec!["ls-tree", "-l", "-z", "--full-tree"];
+    if recursive {
+        args.extend(["-r", "-t"]);
+    }
+    args.push(spec);
+    let out = git(repo, &args)?;
+    Some(
+        out.split('\0')
+            .filter_map(|e| {
+                let (meta, path) = e.split_once('\t')?;
+                let mut m = meta.split_whitespace();
+                Some([m.next()?, m.next()?, m.next()?, m.next()?, path].map(str::to_owned))
+            })
+            .collect(),
+    )
+}
+
+/// `GET /repos/{slug}/git/trees/{sha}[?recursive=1]`.
+fn tree_json(
+    repo: &FakeRepo,
+    sha: &str,
+    recursive: bool,
+    limit: Option<usize>,
+    api: &str,
+) -> Reply {
+    let Some(tree) = git(
+        repo,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{sha}^{{tree}}"),
+        ],
+    ) else {
+        return Reply::not_found();
+    };
+    let tree = tree.trim();
+    let Some(entries) = ls_tree(repo, tree, recursive) else {
+        return Reply::not_found();
+    };
+    let truncated = recursive && limit.is_some_and(|l| entries.len() > l);
+    let items: Vec<Value> = entries
+        .into_iter()
+        .take(if truncated {
+            limit.unwrap_or(0)
+        } else {
+            usize::MAX
+        })
+        .map(|[mode, kind, sha, size, path]| {
+            let mut v = json!({
+                "path": path, "mode": mode, "type": kind, "sha": sha,
+                "url": format!("{api}/git/{}s/{sha}", kind),
+            });
+            if let Ok(size) = size.parse::<u64>() {
+                v["size"] = json!(size);
+            }
+            v
+        })
+        .collect();
+    Reply::json(
+        200,
+        &json!({"sha": tree, "url": format!("{api}/git/trees/{tree}"), "tree": items, "truncated": truncated}),
+    )
+}
+
+/// `GET /repos/{slug}/git/blobs/{sha}`.
+fn blob_json(repo: &FakeRepo, sha: &str, api: &str) -> Reply {
+    if git(repo, &["cat-file", "-t", sha])
+        .map(|t| t.trim().to_owned())
+        .as_deref()
+        != Some("blob")
+    {
+        return Reply::not_found();
+    }
+    let content = git(repo, &["cat-file", "blob", sha]).unwrap_or_default();
+    Reply::json(
+        200,
+        &json!({
+            "sha": sha, "node_id": "B_fake", "size": content.len(), "url": format!("{api}/git/blobs/{sha}"),
+            "content": base64_lines(content.as_bytes()), "encoding": "base64",
+        }),
+    )
+}
+
+/// `GET /repos/{slug}/contents/{dir}?ref=` for a directory: its entries, as the API lists them.
+fn dir_listing(repo: &FakeRepo, reference: &str, dir: &str, api: &str) -> Option<Value> {
+    let spec = format!("{reference}:{dir}");
+    if git(repo, &["cat-file", "-t", &spec])?.trim() != "tree" {
+        return None;
+    }
+    let entries = ls_tree(repo, &spec, false)?;
+    Some(Value::Array(
+        entries
+            .into_iter()
+            .map(|[mode, kind, sha, size, name]| {
+                let kind = match (mode.as_str(), kind.as_str()) {
+                    ("120000", _) => "symlink",
+                    (_, "tree") => "dir",
+                    (_, "commit") => "submodule",
+                    _ => "file",
+                };
+                let path = if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                json!({
+                    "type": kind, "name": name, "path": path, "sha": sha,
+                    "size": size.parse::<u64>().unwrap_or(0),
+                    "url": format!("{api}/contents/{path}?ref={reference}"),
+                })
+            })
+            .collect(),
+    ))
 }
 
 /// `2024-01-01T00:00:00+00:00` as GitHub writes it: `2024-01-01T00:00:00Z`.

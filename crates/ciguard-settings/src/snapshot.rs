@@ -267,15 +267,7 @@ impl<S: Source> Source for Recorder<S> {
 
 /// Percent-encodes one path segment (environment names may hold spaces and other characters).
 pub fn encode_segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    ciguard_core::percent::encode(s, ciguard_core::percent::SEGMENT)
 }
 
 #[cfg(test)]

@@ -205,13 +205,27 @@ pub fn read(candidate: &Candidate, max_bytes: usize) -> Result<SourceFile, Diagn
         )
         .help("check that the file exists, is readable and is not a symlink loop"));
     }
+    decode(candidate, bytes, max_bytes)
+}
+
+/// The diagnostic for a file larger than `max_bytes`.
+pub fn too_large(display: &str, max_bytes: usize) -> Diagnostic {
+    Diagnostic::file(
+        Level::Error,
+        display,
+        format!("file is larger than the limit of {max_bytes} bytes"),
+    )
+    .help("workflow and action files are small; check that this is the file you meant")
+}
+
+/// A candidate's bytes (read from disk or fetched) as a source file: size limit, UTF-8, kind.
+pub fn decode(
+    candidate: &Candidate,
+    bytes: Vec<u8>,
+    max_bytes: usize,
+) -> Result<SourceFile, Diagnostic> {
     if bytes.len() > max_bytes {
-        return Err(Diagnostic::file(
-            Level::Error,
-            &candidate.display,
-            format!("file is larger than the limit of {max_bytes} bytes"),
-        )
-        .help("workflow and action files are small; check that this is the file you meant"));
+        return Err(too_large(&candidate.display, max_bytes));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();

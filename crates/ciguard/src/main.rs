@@ -2,6 +2,7 @@
 
 mod collect;
 mod commands;
+mod remote;
 
 use std::process::ExitCode;
 

@@ -1,4 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audits::narrow_permissions::narrow;
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::Workflow;
@@ -62,6 +63,34 @@ declare_audit! {
     ///
     /// Safe, where every job already declares its own `permissions:`: add `permissions: {}` at
     /// workflow level, which changes no job's token.
+    ///
+    /// Unsafe, where the workflow-level block grants write scopes (as a mapping, block or flow
+    /// style): narrow them onto the jobs that use them. The workflow-level block becomes
+    /// `permissions: {}` (not the read-only remainder: jobs added later should ask for what they
+    /// need), and every job without its own `permissions:` gets a block, in the file's style and
+    /// indentation, that is never broader than the workflow's was:
+    ///
+    /// - A job whose every step ciguard understands keeps the workflow's `read` and `none`
+    ///   scopes, keeps each write scope it needs, and gets `read` instead of the others
+    ///   (`id-token`, which has no read level, is dropped). What a step needs: release actions
+    ///   and `gh release` need `contents: write`; `git push` too; `actions/attest*` need
+    ///   `id-token` and `attestations`; trusted publishing (`pypa/gh-action-pypi-publish`,
+    ///   `cargo publish`, `npm publish`, ...), cloud logins and keyless `cosign sign` need
+    ///   `id-token`; pushing to GHCR needs `packages`; `peter-evans/create-pull-request` and
+    ///   release-please need `contents` and `pull-requests`; CodeQL needs `security-events`;
+    ///   checkout, setup and cache actions need nothing more. A `run:` script that is not
+    ///   handed the token and runs none of those commands needs nothing.
+    /// - A job ciguard cannot read keeps the workflow's block, copied with its comments: one
+    ///   that uses an action it does not know (or a local or Docker action), a script handed the
+    ///   token (`github.token`, `secrets.GITHUB_TOKEN`, a `GH_TOKEN` in the job's or workflow's
+    ///   `env:`) for commands it does not know, a script whose name says it publishes
+    ///   (`make publish`, `./release.sh`), and every reusable-workflow call (the callee's needs
+    ///   are unknown).
+    /// - Jobs with their own `permissions:` already override the workflow's and are unchanged.
+    ///
+    /// Review the result: a job can need a scope through a path ciguard cannot see (a tool that
+    /// reads `ACTIONS_ID_TOKEN_REQUEST_*` from an opaque build script, say). `write-all` gets no
+    /// narrowing fix: write the scopes out first.
     pub struct ExcessivePermissions {
         id: "excessive-permissions",
         summary: "overly broad permissions for the GITHUB_TOKEN",
@@ -124,19 +153,13 @@ impl Audit for ExcessivePermissions {
             }
             Some(perms) => {
                 let multi = wf.jobs.len() > 1;
-                check_block(file, perms, &top, true, multi, out);
+                let fix = narrow(wf, perms);
+                check_block(file, perms, &top, Some(fix.as_deref()), multi, out);
             }
         }
         for job in &wf.jobs {
             if let Some(perms) = job.permissions() {
-                check_block(
-                    file,
-                    perms,
-                    &job.route.key("permissions"),
-                    false,
-                    false,
-                    out,
-                );
+                check_block(file, perms, &job.route.key("permissions"), None, false, out);
             }
         }
     }
@@ -146,12 +169,13 @@ fn check_block(
     file: &std::sync::Arc<crate::source::SourceFile>,
     perms: crate::yaml::Node<'_>,
     route: &Route,
-    workflow_level: bool,
+    // At workflow level: the edits narrowing the block onto the jobs, when there are some.
+    workflow_level: Option<Option<&[Edit]>>,
     multi_job: bool,
     out: &mut Vec<Finding>,
 ) {
     let meta = &ExcessivePermissions::META;
-    let here = if workflow_level {
+    let here = if workflow_level.is_some() {
         "at workflow level"
     } else {
         "on this job"
@@ -185,17 +209,24 @@ fn check_block(
             .severity(Severity::Medium)
             .confidence(Confidence::High),
         ),
-        _ if workflow_level => {
+        _ if let Some(narrowing) = workflow_level => {
             for (scope, node) in write_scopes(perms) {
                 let message = format!(
                     "`{scope}: write` at workflow level is granted to every job; grant it on the job that needs it"
                 );
-                let finding = Finding::new(
+                let mut finding = Finding::new(
                     meta,
                     message,
                     Location::file(file, node.span(), route.key(scope), "granted to every job"),
                 )
                 .confidence(Confidence::High);
+                if let Some(edits) = narrowing {
+                    finding = finding.fix(
+                        "narrow workflow-level write permissions onto the jobs that use them",
+                        Applicability::Unsafe,
+                        edits.to_vec(),
+                    );
+                }
                 // With one job it is the same grant today; moving it keeps future jobs safe.
                 out.push(if multi_job {
                     finding.severity(Severity::High)

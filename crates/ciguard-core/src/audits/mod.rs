@@ -26,6 +26,7 @@ mod known_vulnerable_actions;
 mod misfeature;
 mod missing_attestations;
 mod mutable_downloads;
+mod narrow_permissions;
 mod obfuscation;
 mod online;
 mod overprovisioned_secrets;

@@ -124,6 +124,7 @@ pub(crate) fn run_with(
             AuditContext {
                 options: AuditContext::empty().options,
                 facts,
+                actions_lock: None,
             }
         });
     report.findings

@@ -32,6 +32,16 @@ declare_audit! {
     /// policies = { "my-org/*" = "ref-pin", "*" = "hash-pin" }
     /// ```
     ///
+    /// ## Actions lockfile
+    ///
+    /// A step's `uses:` that GitHub's actions lockfile (`.github/workflows/actions.lock`,
+    /// written by `gh actions-lock` or `ciguard pin --lockfile`) lists for that workflow, with
+    /// the exact `uses` string and a locked commit, runs that commit: it is not reported. Refs
+    /// the lockfile does not list, workflows it does not list, composite actions and
+    /// reusable-workflow calls (which the lockfile does not lock) are reported as before;
+    /// zizmor 1.32 silences every finding of a listed workflow instead. A lockfile that does not
+    /// parse is reported as an error and ignored.
+    ///
     /// ## Example
     ///
     /// ```yaml
@@ -151,16 +161,28 @@ impl Audit for UnpinnedUses {
 
     fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let policies = policies(cx.options);
+        // Only refs the lockfile really lists for this workflow are locked; it locks actions,
+        // not reusable-workflow calls.
+        let locked = |uses: &str| {
+            cx.actions_lock
+                .is_some_and(|lock| lock.is_locked(&wf.file.path, uses))
+        };
         for job in &wf.jobs {
             if let Some((node, Some(Uses::Repository(uses)))) = job.reusable_uses() {
                 check(wf.file, node, job.route.key("uses"), &uses, &policies, out);
             }
-            check_steps(wf.file, job.steps(), &policies, out);
+            check_steps(wf.file, job.steps(), &policies, &locked, out);
         }
     }
 
     fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check_steps(action.file, action.steps(), &policies(cx.options), out);
+        check_steps(
+            action.file,
+            action.steps(),
+            &policies(cx.options),
+            &|_| false,
+            out,
+        );
     }
 }
 
@@ -168,10 +190,14 @@ fn check_steps(
     file: &std::sync::Arc<SourceFile>,
     steps: &[Step<'_>],
     policies: &[(String, Policy)],
+    locked: &dyn Fn(&str) -> bool,
     out: &mut Vec<Finding>,
 ) {
     for step in steps {
         if let (Some(node), Some(Uses::Repository(uses))) = (step.uses, step.uses_ref()) {
+            if step.uses_str().is_some_and(locked) {
+                continue;
+            }
             check(file, node, step.route.key("uses"), &uses, policies, out);
         }
     }
@@ -234,5 +260,53 @@ mod tests {
         assert_eq!(policy_for(&p, &uses("actions/setup-go@v5")), Policy::RefPin);
         assert_eq!(policy_for(&p, &uses("other/thing@v1")), Policy::Any);
         assert_eq!(policy_for(&[], &uses("other/thing@v1")), Policy::HashPin);
+    }
+
+    const LOCKED_WORKFLOW: &str = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v5.0.1\n      - uses: actions/setup-node@v4\n      - uses: actions/cache@v4\n  call:\n    uses: org/reusable/.github/workflows/build.yml@v2\n";
+
+    const LOCKFILE: &str = "version: 'v0.0.2'\nworkflows:\n    '.github/workflows/ci.yml':\n        - 'actions/checkout@v5.0.1'\n        - 'actions/setup-node@v4'\n        - 'org/reusable/.github/workflows/build.yml@v2'\ndependencies:\n    'actions/checkout@v5.0.1':\n        ref: 'v5.0.1'\n        commit: 'sha1-93cb6efe18208431cddfb8368fd83d5badbf9bfd'\n    'actions/setup-node@v4':\n        ref: 'v4'\n    'org/reusable/.github/workflows/build.yml@v2':\n        ref: 'v2'\n        commit: 'sha1-0123456789012345678901234567890123456789'\n";
+
+    fn lines(path: &str, lock: Option<&crate::actions_lock::ActionsLock>) -> Vec<usize> {
+        let file = std::sync::Arc::new(SourceFile::new(
+            path,
+            crate::source::FileKind::Workflow,
+            LOCKED_WORKFLOW.to_owned(),
+        ));
+        let facts = crate::facts::Facts::default();
+        let report = crate::engine::audit_file(
+            &file,
+            &crate::yaml::Limits::default(),
+            &[&UnpinnedUses],
+            &|_| AuditContext {
+                options: AuditContext::empty().options,
+                facts: &facts,
+                actions_lock: lock,
+            },
+        );
+        report
+            .findings
+            .iter()
+            .map(|f| file.line_col(f.primary.span().unwrap().start).line)
+            .collect()
+    }
+
+    #[test]
+    fn only_refs_the_lockfile_really_lists_are_locked() {
+        let lock = crate::actions_lock::ActionsLock::parse(LOCKFILE).unwrap();
+        assert_eq!(
+            lines("repo/.github/workflows/ci.yml", None),
+            vec![6, 7, 8, 10]
+        );
+        // checkout is listed with a commit; setup-node is listed without one; cache is not
+        // listed; the reusable call is listed but the lockfile does not lock calls.
+        assert_eq!(
+            lines("repo/.github/workflows/ci.yml", Some(&lock)),
+            vec![7, 8, 10]
+        );
+        // Another workflow of the repository is not listed: nothing is locked there.
+        assert_eq!(
+            lines("repo/.github/workflows/other.yml", Some(&lock)),
+            vec![6, 7, 8, 10]
+        );
     }
 }

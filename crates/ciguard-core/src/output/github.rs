@@ -71,6 +71,9 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
     if !label.is_empty() {
         message.push_str(&format!("\n{label}"));
     }
+    if !f.chain.is_empty() {
+        message.push_str(&format!("\nreached through {}", f.chain.join(" -> ")));
+    }
     write_command(out, command(f.severity), &props, &message)
 }
 

@@ -5,9 +5,17 @@
 //! (`ciguard/v1`, from [`Finding::fingerprint`]) that do not depend on line numbers, so an alert
 //! keeps its identity when unrelated lines move. Input problems become
 //! `invocations[0].toolExecutionNotifications`.
+//!
+//! Artifact URIs are relative to `%SRCROOT%`, the repository root of the files audited (the
+//! nearest folder with `.git` above the first file that exists on disk), declared in
+//! `originalUriBaseIds` when it is known: GitHub code scanning matches alerts to files by their
+//! path in the repository, so an absolute input path must not leak into `uri`. A file outside
+//! that root gets an absolute `file://` URI and no base id, as SARIF requires.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -20,6 +28,94 @@ use crate::source::SourceFile;
 
 /// Where findings about repository settings point when they have no file of their own.
 const SETTINGS_URI: &str = ".github";
+
+/// The base id artifact URIs are relative to.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// The repository root holding the file at `path`, and the file's path relative to it, when
+/// the file exists on disk inside a repository (a folder with `.git`).
+fn repository_relative(path: &str) -> Option<(PathBuf, String)> {
+    let absolute = std::fs::canonicalize(path).ok()?;
+    let root = absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())?;
+    let relative = absolute.strip_prefix(root).ok()?;
+    Some((
+        root.to_path_buf(),
+        relative.to_string_lossy().replace('\\', "/"),
+    ))
+}
+
+/// An absolute path as a `file://` URI.
+fn file_scheme_uri(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let slash = if text.starts_with('/') { "" } else { "/" };
+    format!("file://{slash}{}", uri(&text))
+}
+
+/// `%SRCROOT%` of one document, and the artifact locations computed so far.
+struct SrcRoot {
+    root: Option<PathBuf>,
+    seen: RefCell<HashMap<String, Value>>,
+}
+
+impl SrcRoot {
+    fn of(report: &Report) -> Self {
+        let root = report
+            .findings
+            .iter()
+            .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
+            .filter_map(|l| l.source().filter(|file| file.uri.is_none()))
+            .map(|file| file.path.as_str())
+            .chain(report.diagnostics.iter().map(|d| d.path.as_str()))
+            .find_map(|p| repository_relative(p).map(|(root, _)| root));
+        SrcRoot {
+            root,
+            seen: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// `originalUriBaseIds`, when the root is known.
+    fn base_ids(&self) -> Option<Value> {
+        let root = self.root.as_ref()?;
+        let mut base = file_scheme_uri(root);
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Some(json!({ SRCROOT: { "uri": base } }))
+    }
+
+    /// The `artifactLocation` of a file: its web address when it has one (a remote
+    /// repository's file), else its path.
+    fn file_artifact(&self, file: &SourceFile) -> Value {
+        match &file.uri {
+            Some(web) => json!({ "uri": web }),
+            None => self.artifact(&file.path),
+        }
+    }
+
+    /// The `artifactLocation` of a path as ciguard shows it.
+    fn artifact(&self, path: &str) -> Value {
+        if let Some(v) = self.seen.borrow().get(path) {
+            return v.clone();
+        }
+        let value = match repository_relative(path) {
+            Some((root, rel)) if Some(&root) == self.root.as_ref() => {
+                json!({ "uri": uri(&rel), "uriBaseId": SRCROOT })
+            }
+            _ if Path::new(path).is_absolute() => {
+                let p = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+                json!({ "uri": file_scheme_uri(&p) })
+            }
+            _ => json!({ "uri": uri(path), "uriBaseId": SRCROOT }),
+        };
+        self.seen
+            .borrow_mut()
+            .insert(path.to_owned(), value.clone());
+        value
+    }
+}
 
 const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -68,14 +164,19 @@ pub(crate) fn document(report: &Report) -> Value {
         .keys()
         .map(|id| rule(id, &report.findings))
         .collect();
+    let base = SrcRoot::of(report);
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index.get(f.audit).copied().unwrap_or(0)))
+        .map(|f| result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base))
         .collect();
-    let notifications: Vec<Value> = report.diagnostics.iter().map(notification).collect();
+    let notifications: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| notification(d, &base))
+        .collect();
     let successful = !report.diagnostics.iter().any(|d| d.level == Level::Error);
-    json!({
+    let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -95,7 +196,11 @@ pub(crate) fn document(report: &Report) -> Value {
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]
-    })
+    });
+    if let Some(ids) = base.base_ids() {
+        doc["runs"][0]["originalUriBaseIds"] = ids;
+    }
+    doc
 }
 
 fn rule(id: &str, findings: &[Finding]) -> Value {
@@ -145,20 +250,12 @@ pub(crate) fn uri(path: &str) -> String {
     while let Some(rest) = path.strip_prefix("./") {
         path = rest;
     }
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::percent::encode(path, crate::percent::PATH_WITH_SUB_DELIMS)
 }
 
-fn physical(file: &SourceFile, region: super::Region) -> Value {
+fn physical(file: &SourceFile, region: super::Region, base: &SrcRoot) -> Value {
     json!({
-        "artifactLocation": { "uri": uri(&file.path) },
+        "artifactLocation": base.file_artifact(file),
         "region": {
             "startLine": region.start.line,
             "startColumn": region.start.column,
@@ -168,11 +265,11 @@ fn physical(file: &SourceFile, region: super::Region) -> Value {
     })
 }
 
-fn location(location: &Location, id: Option<usize>) -> Value {
+fn location(location: &Location, id: Option<usize>, base: &SrcRoot) -> Value {
     let mut value = match location {
         Location::File { route, .. } => match location_region(location) {
             Some((file, region)) => json!({
-                "physicalLocation": physical(file, region),
+                "physicalLocation": physical(file, region, base),
                 "logicalLocations": [{ "fullyQualifiedName": route.to_string(), "kind": "element" }],
             }),
             None => json!({}),
@@ -196,20 +293,20 @@ fn location(location: &Location, id: Option<usize>) -> Value {
 
 /// The result's location. GitHub code scanning rejects a result without an artifact location, so
 /// a finding about a setting borrows its first related file, or else points at `.github`.
-fn primary_location(f: &Finding) -> Value {
-    let mut value = location(&f.primary, None);
+fn primary_location(f: &Finding, base: &SrcRoot) -> Value {
+    let mut value = location(&f.primary, None, base);
     if let Location::Setting { .. } = f.primary {
         value["physicalLocation"] = f
             .related
             .iter()
             .find_map(location_region)
-            .map(|(file, region)| physical(file, region))
-            .unwrap_or_else(|| json!({ "artifactLocation": { "uri": SETTINGS_URI } }));
+            .map(|(file, region)| physical(file, region, base))
+            .unwrap_or_else(|| json!({ "artifactLocation": base.artifact(SETTINGS_URI) }));
     }
     value
 }
 
-fn result(f: &Finding, rule_index: usize) -> Value {
+fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
     let mut message = f.message.clone();
     if !f.chain.is_empty() {
         message.push_str(&format!(" (reached through {})", f.chain.join(" -> ")));
@@ -219,7 +316,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": message },
-        "locations": [primary_location(f)],
+        "locations": [primary_location(f, base)],
         "partialFingerprints": { "ciguard/v1": f.fingerprint() },
         "properties": {
             "severity": f.severity,
@@ -232,7 +329,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
             f.related
                 .iter()
                 .enumerate()
-                .map(|(i, l)| location(l, Some(i + 1)))
+                .map(|(i, l)| location(l, Some(i + 1), base))
                 .collect::<Vec<_>>()
         );
     }
@@ -255,7 +352,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
                 json!({
                     "description": { "text": format!("{} ({})", fix.title, fix.applicability) },
                     "artifactChanges": [{
-                        "artifactLocation": { "uri": uri(&file.path) },
+                        "artifactLocation": base.file_artifact(file),
                         "replacements": replacements,
                     }],
                 })
@@ -272,7 +369,7 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     value
 }
 
-fn notification(d: &Diagnostic) -> Value {
+fn notification(d: &Diagnostic, base: &SrcRoot) -> Value {
     let mut text = d.message.clone();
     if let Some(help) = &d.help {
         text.push_str(&format!(" (help: {help})"));
@@ -281,7 +378,7 @@ fn notification(d: &Diagnostic) -> Value {
         Level::Error => "error",
         Level::Warning => "warning",
     };
-    let mut physical = json!({ "artifactLocation": { "uri": uri(&d.path) } });
+    let mut physical = json!({ "artifactLocation": base.artifact(&d.path) });
     if let Some(line) = d.line.filter(|l| *l > 0) {
         physical["region"] = json!({ "startLine": line });
         if let Some(column) = d.column.filter(|c| *c > 0) {
@@ -310,6 +407,58 @@ mod tests {
             ".github/workflows/a%20b%25.yml"
         );
         assert_eq!(uri("dir/é.yml"), "dir/%C3%A9.yml");
+    }
+
+    #[test]
+    fn absolute_inputs_become_paths_relative_to_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+        let wf = repo.join(".github/workflows/a b.yml");
+        std::fs::write(&wf, "on: push\n").unwrap();
+        let outside = dir.path().join("loose.yml");
+        std::fs::write(&outside, "on: push\n").unwrap();
+        let report = Report {
+            diagnostics: vec![Diagnostic::file(
+                Level::Warning,
+                wf.to_string_lossy(),
+                "message",
+            )],
+            ..Report::default()
+        };
+        let base = SrcRoot::of(&report);
+        let root = std::fs::canonicalize(&repo).unwrap();
+        assert_eq!(base.root.as_deref(), Some(root.as_path()));
+        assert_eq!(
+            base.artifact(&wf.to_string_lossy()),
+            json!({ "uri": ".github/workflows/a%20b.yml", "uriBaseId": "%SRCROOT%" })
+        );
+        let ids = base.base_ids().unwrap();
+        let root_uri = ids["%SRCROOT%"]["uri"].as_str().unwrap();
+        assert!(
+            root_uri.starts_with("file:///") && root_uri.ends_with("/repo/"),
+            "{root_uri}"
+        );
+        // Outside the root: an absolute file URI, no base id.
+        let loose = base.artifact(&outside.to_string_lossy());
+        assert!(
+            loose["uri"].as_str().unwrap().starts_with("file:///"),
+            "{loose}"
+        );
+        assert!(loose.get("uriBaseId").is_none(), "{loose}");
+        // A path that is not on disk stays as given, relative to the root.
+        assert_eq!(
+            base.artifact("./.github/workflows/gone.yml"),
+            json!({ "uri": ".github/workflows/gone.yml", "uriBaseId": "%SRCROOT%" })
+        );
+        let doc = document(&report);
+        assert_eq!(doc["runs"][0]["originalUriBaseIds"], ids);
+        assert_eq!(
+            doc["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]
+                ["artifactLocation"]["uri"],
+            ".github/workflows/a%20b.yml"
+        );
     }
 
     #[test]

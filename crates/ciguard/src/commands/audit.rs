@@ -7,13 +7,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH};
 use ciguard_core::audit::{Audit, AuditContext};
 use ciguard_core::config::Config;
-use ciguard_core::diagnostic::Diagnostic;
+use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
 use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
 use ciguard_core::suppress::{Baseline, apply_inline_ignores};
+use ciguard_core::transitive::Graph;
 use ciguard_core::yaml::Limits;
 use ciguard_core::{
     Applicability, Confidence, FileKind, Finding, Persona, Report, Severity, SourceFile, audits,
@@ -50,10 +52,28 @@ impl FixMode {
     after_help = "Online audits (impostor-commit, ref-version-mismatch, stale-action-refs, \
 ref-confusion, known-vulnerable-actions, and archived-uses from repository metadata) run when a \
 GitHub token is available (--gh-token, GH_TOKEN or GITHUB_TOKEN) and --offline is not given. \
-Without a token ciguard sends no request and the report notes the skipped audits."
+Without a token ciguard sends no request and the report notes the skipped audits.
+
+Remote inputs: `ciguard audit owner/repo[@ref]` reads the repository's workflows, actions, \
+Dependabot configuration and ciguard.toml through the API (the ref's commit, its tree in one \
+request, then each file; trees and files are cached for good), with or without a token \
+(anonymous requests are limited to 60 per hour). Findings are shown as \
+owner/repo@ref:path; --fix and --diff refuse remote inputs; with --offline they are read from \
+the cache or reported as unreadable.
+
+Transitive auditing (online only): the action.yml of every action and the file of every reusable \
+workflow used are fetched at the commit their ref resolves to and audited too, then what they use, \
+up to --transitive-depth hops (cycles are cut). A finding inside a dependency is reported at the \
+`uses:` that leads to it, with the chain (`reached through ci.yml -> a/b@<sha> -> c/d@v1`); the audits that \
+concern the consumer (unpinned-uses, mutable-downloads, unpinned-images, template-injection, \
+known-vulnerable-actions, impostor-commit...) keep their persona, the others are shown to \
+--persona auditor only. An ignore comment on the `uses:` line silences the dependency's findings \
+of that audit."
 )]
 pub struct AuditArgs {
-    /// Files or directories to audit, or `-` for one document on stdin.
+    /// Files or directories to audit, `-` for one document on stdin, or `owner/repo[@ref]` for a
+    /// GitHub repository read through the API without cloning it (its default branch when no ref
+    /// is given). A local path of the same name wins; write `./owner/repo` to insist on it.
     #[arg(default_value = ".")]
     pub inputs: Vec<PathBuf>,
 
@@ -114,6 +134,11 @@ pub struct AuditArgs {
     /// says so. `ciguard audit .` needs no token and sends no request.
     #[command(flatten)]
     pub github: GithubArgs,
+
+    /// Also audit the actions and reusable workflows used, at their resolved commit, and what
+    /// they use, this many `uses` hops deep (online only; 0 disables).
+    #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH)]
+    pub transitive_depth: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -163,8 +188,8 @@ struct FileOutcome {
 fn load_configs(
     args: &AuditArgs,
     candidates: &[Candidate],
+    mut configs: HashMap<PathBuf, Arc<Config>>,
 ) -> anyhow::Result<HashMap<PathBuf, Arc<Config>>> {
-    let mut configs = HashMap::new();
     let explicit = match &args.config {
         Some(path) => Some(Arc::new(Config::load(path)?)),
         None => None,
@@ -173,19 +198,89 @@ fn load_configs(
         if configs.contains_key(&c.root) {
             continue;
         }
-        let config = if args.no_config {
-            Arc::new(Config::default())
-        } else if let Some(explicit) = &explicit {
-            Arc::clone(explicit)
-        } else {
-            match Config::discover(&c.root) {
-                Some(path) => Arc::new(Config::load(&path)?),
-                None => Arc::new(Config::default()),
-            }
-        };
+        let config = config_for(&c.root, explicit.as_ref(), args.no_config)?;
         configs.insert(c.root.clone(), config);
     }
     Ok(configs)
+}
+
+/// The configuration that applies under `root`: none with `--no-config`, the `--config` file
+/// when one was given (`explicit`), else the one discovered at the root. Shared by `ciguard
+/// audit` and `ciguard deps`.
+pub(crate) fn config_for(
+    root: &std::path::Path,
+    explicit: Option<&Arc<Config>>,
+    no_config: bool,
+) -> anyhow::Result<Arc<Config>> {
+    Ok(if no_config {
+        Arc::new(Config::default())
+    } else if let Some(explicit) = explicit {
+        Arc::clone(explicit)
+    } else {
+        match Config::discover(root) {
+            Some(path) => Arc::new(Config::load(&path)?),
+            None => Arc::new(Config::default()),
+        }
+    })
+}
+
+/// Applies `[audits.<id>]` (disable, severity, ignore) to dependency findings: the kept
+/// findings, and how many were suppressed. Shared by `ciguard audit` and `ciguard deps`.
+pub(crate) fn apply_config(config: &Config, found: Vec<Finding>) -> (Vec<Finding>, usize) {
+    let mut findings = Vec::new();
+    let mut suppressed = 0;
+    for mut f in found {
+        let line = f
+            .primary
+            .span()
+            .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
+        if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
+            suppressed += 1;
+        } else {
+            findings.push(f);
+        }
+    }
+    (findings, suppressed)
+}
+
+/// GitHub's actions lockfile of each repository root that has workflows, loaded once. A
+/// lockfile that cannot be read or parsed is an error diagnostic and is treated as absent.
+fn load_actions_locks(
+    candidates: &[Candidate],
+) -> (HashMap<PathBuf, Arc<ActionsLock>>, Vec<Diagnostic>) {
+    let mut locks = HashMap::new();
+    let mut diagnostics = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for c in candidates {
+        if c.path.is_none() || c.kind != FileKind::Workflow || !seen.insert(c.root.clone()) {
+            continue;
+        }
+        let path = c.root.join(LOCKFILE_PATH);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                diagnostics.push(lockfile_error(&path, &format!("cannot be read: {e}")));
+                continue;
+            }
+        };
+        match ActionsLock::parse(&text) {
+            Ok(lock) => {
+                locks.insert(c.root.clone(), Arc::new(lock));
+            }
+            Err(e) => diagnostics.push(lockfile_error(&path, &format!("does not parse: {e}"))),
+        }
+    }
+    (locks, diagnostics)
+}
+
+fn lockfile_error(path: &std::path::Path, problem: &str) -> Diagnostic {
+    Diagnostic::file(
+        Level::Error,
+        path.display().to_string(),
+        format!("the actions lockfile {problem}; it was ignored, so no `uses:` counts as locked"),
+    )
+    .help("regenerate it with `gh actions-lock` or `ciguard pin --lockfile`, or delete it")
 }
 
 /// Runs every enabled audit over one file and applies its configuration and inline ignores.
@@ -194,6 +289,8 @@ fn audit_one<'c>(
     config: &'c Config,
     audits: &[&dyn Audit],
     facts: &'c Facts,
+    graph: &Graph,
+    actions_lock: Option<&'c ActionsLock>,
 ) -> (bool, Vec<Finding>, Vec<Diagnostic>, usize) {
     let limits = Limits::default();
     let report = audit_file(file, &limits, audits, &|audit| AuditContext {
@@ -202,16 +299,19 @@ fn audit_one<'c>(
             None => empty_table(),
         },
         facts,
+        actions_lock,
     });
     let mut findings = report.findings;
+    let ids: Vec<&str> = audits.iter().map(|a| a.meta().id).collect();
+    findings.extend(graph.lift(file, facts, &ids));
     let before = findings.len();
     findings.retain_mut(|f| {
         let line = f.primary.span().map(|s| file.line_col(s.start).line);
         config.apply(f, line)
     });
     let mut suppressed = before - findings.len();
-    let ids: Vec<&str> = audits.iter().map(|a| a.meta().id).collect();
-    let (inline, unused) = apply_inline_ignores(file, &mut findings, &ids);
+    let (inline, mut unused) = apply_inline_ignores(file, &mut findings, &ids);
+    unused.retain(|u| !graph.may_hide_unused_ignore(file, u));
     suppressed += inline;
     if !config.is_disabled("unused-ignore") {
         findings.extend(unused);
@@ -230,6 +330,8 @@ fn process(
     config: &Config,
     args: &AuditArgs,
     facts: &Facts,
+    graph: &Graph,
+    actions_lock: Option<&ActionsLock>,
 ) -> FileOutcome {
     let mut outcome = FileOutcome::default();
     let file = match read {
@@ -244,7 +346,8 @@ fn process(
         .copied()
         .filter(|a| !config.is_disabled(a.meta().id))
         .collect();
-    let (audited, findings, diagnostics, suppressed) = audit_one(&file, config, &enabled, facts);
+    let (audited, findings, diagnostics, suppressed) =
+        audit_one(&file, config, &enabled, facts, graph, actions_lock);
     outcome.audited = audited;
     outcome.diagnostics = diagnostics;
     outcome.suppressed = suppressed;
@@ -259,7 +362,7 @@ fn process(
         return outcome;
     }
     let reaudit = |f: &Arc<SourceFile>| {
-        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts);
+        let (audited, findings, _, _) = audit_one(f, config, &enabled, facts, graph, actions_lock);
         (audited, findings)
     };
     let fixed = apply_fixes(&file, &outcome.findings, mode.applicabilities(), &reaudit);
@@ -275,7 +378,8 @@ fn process(
             file.kind,
             fixed.text.clone(),
         ));
-        let (_, findings, _, suppressed) = audit_one(&new_file, config, &enabled, facts);
+        let (_, findings, _, suppressed) =
+            audit_one(&new_file, config, &enabled, facts, graph, actions_lock);
         outcome.findings = findings;
         outcome.suppressed = suppressed;
         outcome.fix_messages.push(format!(
@@ -290,14 +394,20 @@ fn process(
 }
 
 /// Resolves the `uses:` of `files` online when a token is available and `--offline` is not
-/// given: the facts, and notes on what could not be resolved.
+/// given: the facts, notes on what could not be resolved, the client (for transitive
+/// auditing) and the refs it was asked to resolve.
 fn online_facts(
     github: &GithubArgs,
     files: &[Result<Arc<SourceFile>, Diagnostic>],
-) -> (Facts, Vec<String>) {
+) -> (
+    Facts,
+    Vec<String>,
+    Option<ciguard_github::Client>,
+    Vec<ciguard_core::facts::UsesRef>,
+) {
     let config = github.client_config();
     if config.offline || config.token.is_none() {
-        return (Facts::default(), Vec::new());
+        return (Facts::default(), Vec::new(), None, Vec::new());
     }
     let mut uses: Vec<_> = files
         .iter()
@@ -318,15 +428,32 @@ fn online_facts(
         resolution.facts.repos.len(),
         client.request_count()
     ));
-    (resolution.facts, notes)
+    (resolution.facts, notes, Some(client), uses)
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if args.diff && args.fix.is_some() {
         anyhow::bail!("use either --fix (write the fixes) or --diff (show them), not both");
     }
-    let (candidates, mut diagnostics) = collect::collect(&args.inputs, &args.collect);
-    let configs = load_configs(&args, &candidates)?;
+    let (local, remotes) = crate::remote::split_inputs(&args.inputs);
+    if let Some(r) = remotes.first().filter(|_| args.fix.is_some() || args.diff) {
+        eprintln!(
+            "error: --fix and --diff change local files; `{}` is a remote repository (clone it to fix it)",
+            r.input
+        );
+        return Ok(ExitCode::from(exit::USAGE_ERROR));
+    }
+    let (mut candidates, mut diagnostics) = collect::collect(&local, &args.collect);
+    let max_bytes = Limits::default().max_bytes;
+    let discover = !args.no_config && args.config.is_none();
+    let fetched = crate::remote::fetch(&remotes, &args.github, &args.collect, discover, max_bytes);
+    diagnostics.extend(fetched.diagnostics);
+    let local_count = candidates.len();
+    candidates.extend(fetched.candidates);
+    let configs = load_configs(&args, &candidates, fetched.configs)?;
+    // Local repositories only: a remote one's lockfile is not fetched.
+    let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates[..local_count]);
+    diagnostics.extend(lock_diagnostics);
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -335,16 +462,27 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let max_bytes = Limits::default().max_bytes;
-    let files: Vec<Result<Arc<SourceFile>, Diagnostic>> = candidates
+    let mut files: Vec<Result<Arc<SourceFile>, Diagnostic>> = candidates[..local_count]
         .par_iter()
         .map(|c| collect::read(c, max_bytes).map(Arc::new))
         .collect();
-    let (facts, online_notes) = online_facts(&args.github, &files);
+    files.extend(fetched.files);
+    let (mut facts, mut online_notes, client, asked) = online_facts(&args.github, &files);
+    let (graph, transitive_notes) = crate::commands::transitive::audit_dependencies(
+        client.as_ref(),
+        &files,
+        &mut facts,
+        &asked,
+        args.transitive_depth,
+    );
+    online_notes.extend(transitive_notes);
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
         .zip(files.par_iter())
-        .map(|(c, f)| process(c, f, &configs[&c.root], &args, &facts))
+        .map(|(c, f)| {
+            let lock = actions_locks.get(&c.root).map(Arc::as_ref);
+            process(c, f, &configs[&c.root], &args, &facts, &graph, lock)
+        })
         .collect();
 
     let mut report = Report::default();
@@ -402,6 +540,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     report.findings = all_findings;
     report.diagnostics = diagnostics;
     report.sort();
+    report.notes.extend(fetched.notes);
     report.notes.extend(online_notes);
     let skipped: Vec<&str> = audits::all()
         .iter()
@@ -439,17 +578,9 @@ fn dependency_checks(
         let config = configs.get(&root).map_or(&default, |c| c.as_ref());
         let (found, diags) = ciguard_deps::audit_offline(input);
         diagnostics.extend(diags);
-        for mut f in found {
-            let line = f
-                .primary
-                .span()
-                .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
-            if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
-                suppressed += 1;
-            } else {
-                findings.push(f);
-            }
-        }
+        let (kept, dropped) = apply_config(config, found);
+        findings.extend(kept);
+        suppressed += dropped;
     }
     (findings, diagnostics, suppressed)
 }

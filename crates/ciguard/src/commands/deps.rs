@@ -3,14 +3,17 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use std::io::Write;
 
 use ciguard_core::Report;
+use ciguard_core::config::Config;
 use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoFiles};
 
-use crate::commands::exit;
+use crate::collect;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+use crate::commands::{audit, exit};
 
 const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.toml`):
 
@@ -25,7 +28,10 @@ const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.t
   [deps.registries]            # base URLs, same keys as --registry-url
   crates-io = "https://index.crates.io"
   pypi = "https://pypi.org"
-  npm = "https://registry.npmjs.org""#;
+  npm = "https://registry.npmjs.org"
+
+  [audits.dependency-cooldown] # as for `ciguard audit`: disable, severity, ignore
+  ignore = ["Cargo.lock:12"]   # (--config FILE uses another file, --no-config none)"#;
 
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = CONFIG_HELP)]
@@ -62,11 +68,43 @@ pub struct DepsArgs {
     /// The cooldown in days for every ecosystem (overrides `[deps] cooldown-days`).
     #[arg(long, value_name = "DAYS")]
     pub cooldown_days: Option<u32>,
+
+    /// Use this configuration file (its `[deps]` and `[audits.<id>]` tables: disable, severity,
+    /// ignore) instead of discovering `ciguard.toml` at the repository root, as `ciguard audit`
+    /// does.
+    #[arg(long, conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore configuration files.
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     let (repo, walk_diagnostics) = RepoFiles::discover(&args.path);
-    let mut config = match DepsConfig::load(&repo.root) {
+    // The `[audits.<id>]` settings `ciguard audit` applies to its dependency checks, found the
+    // same way; `--config`/`--no-config` choose the `[deps]` table too.
+    let explicit = match &args.config {
+        Some(path) => Some(Arc::new(Config::load(path)?)),
+        None => None,
+    };
+    let root = collect::repository_root(&args.path);
+    let audits_config = audit::config_for(&root, explicit.as_ref(), args.no_config)?;
+    let loaded = if args.config.is_some() || args.no_config {
+        match audits_config.raw.get("deps") {
+            None => Ok(DepsConfig::default()),
+            Some(toml::Value::Table(t)) => DepsConfig::from_table(t).map_err(|m| {
+                format!(
+                    "{}: {m}",
+                    args.config.as_deref().unwrap_or(root.as_path()).display()
+                )
+            }),
+            Some(_) => Err("`deps` must be a table: write it as `[deps]`".to_owned()),
+        }
+    } else {
+        DepsConfig::load(&repo.root).map_err(|d| d.to_string())
+    };
+    let mut config = match loaded {
         Ok(c) => c,
         Err(d) => {
             eprintln!("{d}");
@@ -115,12 +153,16 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         ciguard_deps::configs::check(&repo)
     };
 
+    let mut found = lockfiles.findings;
+    found.extend(config_findings);
+    let (findings, suppressed) = audit::apply_config(&audits_config, found);
+
     let mut report = Report {
         files_audited: repo.files.len(),
+        suppressed,
         ..Report::default()
     };
-    report.findings.extend(lockfiles.findings);
-    report.findings.extend(config_findings);
+    report.findings.extend(findings);
     report.diagnostics.extend(walk_diagnostics);
     report.diagnostics.extend(lockfiles.diagnostics);
     report.diagnostics.extend(config_diagnostics);

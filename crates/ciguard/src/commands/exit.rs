@@ -18,6 +18,7 @@ use ciguard_core::diagnostic::Level;
 use ciguard_core::{Report, Severity};
 
 pub const INPUT_ERROR: u8 = 3;
+pub const USAGE_ERROR: u8 = 2;
 
 pub fn code_for(report: &Report) -> u8 {
     if report.diagnostics.iter().any(|d| d.level == Level::Error) {

@@ -13,6 +13,7 @@ pub mod github;
 pub mod pin;
 pub mod render;
 pub mod settings;
+pub mod transitive;
 
 /// The declarations of the checks that live outside the core crate.
 pub fn external_audits() -> Vec<&'static ciguard_core::AuditMeta> {
