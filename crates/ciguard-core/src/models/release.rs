@@ -156,7 +156,7 @@ pub fn job_publications(file: &SourceFile, job: &Job<'_>) -> Vec<Publication> {
 /// [`step_publications`], worked out once per step (`file` must be the step's file).
 fn cached_step_publications<'s>(file: &SourceFile, step: &'s Step<'_>) -> &'s [Publication] {
     step.publications
-        .get_or_init(|| step_publications(file, step))
+        .get_or_init(|| find_step_publications(file, step))
 }
 
 /// The major (and minor) version a step's action is pinned to: from the ref (`v4`, `v4.2.1`), or
@@ -536,8 +536,13 @@ pub fn image_registry(image: &str) -> Registry {
     }
 }
 
-/// The publications of one step (workflow or composite action).
+/// The publications of one step (workflow or composite action), worked out once per step and
+/// shared (`file` must be the step's file).
 pub fn step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication> {
+    cached_step_publications(file, step).to_vec()
+}
+
+fn find_step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<Publication> {
     if let Some(name) = step.action_name() {
         let Some(uses) = step.uses else {
             return Vec::new();
