@@ -476,14 +476,24 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         args.transitive_depth,
     );
     online_notes.extend(transitive_notes);
-    let outcomes: Vec<FileOutcome> = candidates
-        .par_iter()
-        .zip(files.par_iter())
-        .map(|(c, f)| {
-            let lock = actions_locks.get(&c.root).map(Arc::as_ref);
-            process(c, f, &configs[&c.root], &args, &facts, &graph, lock)
-        })
-        .collect();
+    // The dependency checks read other files than the audits: both run at once.
+    let (outcomes, dependencies): (Vec<FileOutcome>, _) = rayon::join(
+        || {
+            candidates
+                .par_iter()
+                .zip(files.par_iter())
+                .map(|(c, f)| {
+                    let lock = actions_locks.get(&c.root).map(Arc::as_ref);
+                    process(c, f, &configs[&c.root], &args, &facts, &graph, lock)
+                })
+                .collect()
+        },
+        || {
+            args.collect
+                .contains(&FileKind::Dependencies)
+                .then(|| dependency_checks(&args.inputs, &configs))
+        },
+    );
 
     let mut report = Report::default();
     let mut stderr = std::io::stderr().lock();
@@ -510,8 +520,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if args.collect.contains(&FileKind::Dependencies) {
-        let (findings, diags, suppressed) = dependency_checks(&args.inputs, &configs);
+    if let Some((findings, diags, suppressed)) = dependencies {
         all_findings.extend(findings);
         diagnostics.extend(diags);
         report.suppressed += suppressed;
@@ -569,17 +578,27 @@ fn dependency_checks(
     inputs: &[PathBuf],
     configs: &HashMap<PathBuf, Arc<Config>>,
 ) -> (Vec<Finding>, Vec<Diagnostic>, usize) {
+    let dirs: Vec<&PathBuf> = inputs
+        .iter()
+        .filter(|i| i.as_os_str() != "-" && i.is_dir())
+        .collect();
+    let per_dir: Vec<_> = dirs
+        .par_iter()
+        .map(|input| {
+            let root = collect::repository_root(input);
+            let default = Config::default();
+            let config = configs.get(&root).map_or(&default, |c| c.as_ref());
+            let (found, diags) = ciguard_deps::audit_offline(input);
+            let (kept, dropped) = apply_config(config, found);
+            (kept, diags, dropped)
+        })
+        .collect();
     let mut findings = Vec::new();
     let mut diagnostics = Vec::new();
     let mut suppressed = 0;
-    for input in inputs.iter().filter(|i| i.as_os_str() != "-" && i.is_dir()) {
-        let root = collect::repository_root(input);
-        let default = Config::default();
-        let config = configs.get(&root).map_or(&default, |c| c.as_ref());
-        let (found, diags) = ciguard_deps::audit_offline(input);
-        diagnostics.extend(diags);
-        let (kept, dropped) = apply_config(config, found);
+    for (kept, diags, dropped) in per_dir {
         findings.extend(kept);
+        diagnostics.extend(diags);
         suppressed += dropped;
     }
     (findings, diagnostics, suppressed)
