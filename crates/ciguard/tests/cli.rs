@@ -305,6 +305,28 @@ fn baseline_hides_known_findings_but_not_new_ones() {
 }
 
 #[test]
+fn diff_with_fix_mode_previews_unsafe_fixes_without_writing() {
+    let workflow = "on: push\npermissions:\n  contents: write\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - run: gh release create v1\n";
+    let dir = repo(&[(".github/workflows/ci.yml", workflow)]);
+    let path: PathBuf = dir.path().join(".github/workflows/ci.yml");
+
+    // The narrowing of workflow-level permissions is unsafe: plain --diff does not show it.
+    let safe = text(&ciguard(dir.path(), &["audit", "--diff"]).stdout);
+    assert!(!safe.contains("+permissions: {}"), "{safe}");
+
+    let out = ciguard(dir.path(), &["audit", "--diff", "--fix=unsafe"]);
+    let diff = text(&out.stdout);
+    assert!(diff.contains("-permissions:\n-  contents: write"), "{diff}");
+    assert!(diff.contains("+permissions: {}"), "{diff}");
+    assert!(diff.contains("+      contents: write"), "{diff}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        workflow,
+        "--diff must not write"
+    );
+}
+
+#[test]
 fn fix_writes_atomically_and_converges() {
     let workflow = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - run: make test\n";
     let dir = repo(&[(".github/workflows/ci.yml", workflow)]);

@@ -124,7 +124,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "safe")]
     pub fix: Option<FixMode>,
 
-    /// Show the fixes as a unified diff on stdout instead of writing them.
+    /// Show the fixes as a unified diff on stdout instead of writing them (the safe ones, or
+    /// those `--fix=MODE` chooses: `--diff --fix=unsafe` previews the unsafe fixes).
     #[arg(long)]
     pub diff: bool,
 
@@ -432,9 +433,6 @@ fn online_facts(
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
-    if args.diff && args.fix.is_some() {
-        anyhow::bail!("use either --fix (write the fixes) or --diff (show them), not both");
-    }
     let (local, remotes) = crate::remote::split_inputs(&args.inputs);
     if let Some(r) = remotes.first().filter(|_| args.fix.is_some() || args.diff) {
         eprintln!(
