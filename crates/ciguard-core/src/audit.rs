@@ -91,14 +91,15 @@ impl AuditContext<'_> {
     }
 }
 
-/// A workflow or an action, for [`Audit::document`]: what both kinds of file offer.
+/// Any document that is a workflow or an action, for [`Audit::document`]: what both kinds of
+/// file offer, read from the same per-file caches as the typed views.
 #[derive(Clone, Copy)]
-pub enum WorkflowOrAction<'s, 'a> {
+pub enum AnyDoc<'s, 'a> {
     Workflow(&'s Workflow<'a>),
     Action(&'s Action<'a>),
 }
 
-impl<'s, 'a> WorkflowOrAction<'s, 'a> {
+impl<'s, 'a> AnyDoc<'s, 'a> {
     pub fn file(self) -> &'a Arc<SourceFile> {
         match self {
             Self::Workflow(wf) => wf.file,
@@ -173,13 +174,7 @@ pub trait Audit: Send + Sync {
     /// file, the root, the expressions, the `uses:`). The engine calls it for every workflow
     /// and action file, right after [`Audit::workflow`] or [`Audit::action`] and with the same
     /// context, so an audit's findings for a file are those of the specific hook, then these.
-    fn document(
-        &self,
-        _cx: &AuditContext<'_>,
-        _doc: WorkflowOrAction<'_, '_>,
-        _out: &mut Vec<Finding>,
-    ) {
-    }
+    fn document(&self, _cx: &AuditContext<'_>, _doc: AnyDoc<'_, '_>, _out: &mut Vec<Finding>) {}
 
     fn dependabot(
         &self,

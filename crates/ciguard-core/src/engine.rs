@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::Finding;
 use crate::models::{Action, Dependabot, Workflow};
@@ -59,7 +59,7 @@ pub fn audit_file<'c>(
                 for audit in applicable {
                     let cx = context(*audit);
                     audit.workflow(&cx, &wf, &mut report.findings);
-                    audit.document(&cx, WorkflowOrAction::Workflow(&wf), &mut report.findings);
+                    audit.document(&cx, AnyDoc::Workflow(&wf), &mut report.findings);
                 }
             }
         }
@@ -71,7 +71,7 @@ pub fn audit_file<'c>(
                 for audit in applicable {
                     let cx = context(*audit);
                     audit.action(&cx, &action, &mut report.findings);
-                    audit.document(&cx, WorkflowOrAction::Action(&action), &mut report.findings);
+                    audit.document(&cx, AnyDoc::Action(&action), &mut report.findings);
                 }
             }
         }
@@ -135,15 +135,10 @@ mod tests {
             note(c.file, "dependabot", out);
         }
 
-        fn document(
-            &self,
-            _cx: &AuditContext<'_>,
-            doc: WorkflowOrAction<'_, '_>,
-            out: &mut Vec<Finding>,
-        ) {
+        fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
             let kind = match doc {
-                WorkflowOrAction::Workflow(_) => "document workflow",
-                WorkflowOrAction::Action(_) => "document action",
+                AnyDoc::Workflow(_) => "document workflow",
+                AnyDoc::Action(_) => "document action",
             };
             note(doc.file(), kind, out);
         }

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::Step;
@@ -76,12 +76,7 @@ impl Audit for AdhocPackages {
         &Self::META
     }
 
-    fn document(
-        &self,
-        _cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         for (step, rs) in doc.run_scripts() {
             check(doc.file(), step, rs, out);
         }

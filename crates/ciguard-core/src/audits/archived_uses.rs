@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::facts::Facts;
@@ -80,12 +80,7 @@ impl Audit for ArchivedUses {
         &Self::META
     }
 
-    fn document(
-        &self,
-        cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }
 }

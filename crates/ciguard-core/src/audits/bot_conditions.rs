@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::expr::{BinOp, Expr, ExprKind};
@@ -69,12 +69,7 @@ impl Audit for BotConditions {
         &Self::META
     }
 
-    fn document(
-        &self,
-        _cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), doc.expr_sites(), out);
     }
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -111,12 +111,7 @@ impl Audit for ForbiddenUses {
         policy(options).map(|_| ())
     }
 
-    fn document(
-        &self,
-        cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         if let Ok(Some(p)) = policy(cx.options) {
             check(doc.file(), &p, doc.uses_sites(), out);
         }

@@ -1,6 +1,6 @@
 use std::cmp::Ordering;
 
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::{most_specific, resolved, version_numbers};
 use crate::declare_audit;
@@ -65,12 +65,7 @@ impl Audit for KnownVulnerableActions {
         &Self::META
     }
 
-    fn document(
-        &self,
-        cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Applicability, Edit, Finding, Location};
@@ -66,12 +66,7 @@ impl Audit for SelfRepository {
         &Self::META
     }
 
-    fn document(
-        &self,
-        _cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), doc.uses_sites(), out);
     }
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -64,12 +64,7 @@ impl Audit for StaleActionRefs {
         &Self::META
     }
 
-    fn document(
-        &self,
-        cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }
 }

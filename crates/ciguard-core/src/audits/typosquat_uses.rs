@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -138,12 +138,7 @@ impl Audit for TyposquatUses {
         &Self::META
     }
 
-    fn document(
-        &self,
-        _cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), doc.uses_sites(), out);
     }
 }

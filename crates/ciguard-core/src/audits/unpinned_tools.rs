@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta, WorkflowOrAction};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::Step;
@@ -96,12 +96,7 @@ impl Audit for UnpinnedTools {
         &Self::META
     }
 
-    fn document(
-        &self,
-        _cx: &AuditContext<'_>,
-        doc: WorkflowOrAction<'_, '_>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         for step in doc.steps() {
             check(doc.file(), step, out);
         }
