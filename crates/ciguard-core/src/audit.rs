@@ -3,8 +3,14 @@
 use crate::actions_lock::ActionsLock;
 use crate::facts::Facts;
 use crate::finding::{Confidence, Finding, Persona, Severity};
-use crate::models::{Action, Dependabot, Workflow};
-use crate::source::FileKind;
+use std::sync::Arc;
+
+use crate::expr::sites::Site;
+use crate::models::sites::UsesSite;
+use crate::models::{Action, Dependabot, Job, Step, Workflow};
+use crate::shell::map::RunScript;
+use crate::source::{FileKind, SourceFile};
+use crate::yaml::Node;
 
 /// What fix an audit can offer, for the catalogue and the docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +91,67 @@ impl AuditContext<'_> {
     }
 }
 
+/// Any document that is a workflow or an action, for [`Audit::document`]: what both kinds of
+/// file offer, read from the same per-file caches as the typed views.
+#[derive(Clone, Copy)]
+pub enum AnyDoc<'s, 'a> {
+    Workflow(&'s Workflow<'a>),
+    Action(&'s Action<'a>),
+}
+
+impl<'s, 'a> AnyDoc<'s, 'a> {
+    pub fn file(self) -> &'a Arc<SourceFile> {
+        match self {
+            Self::Workflow(wf) => wf.file,
+            Self::Action(action) => action.file,
+        }
+    }
+
+    pub fn root(self) -> Node<'a> {
+        match self {
+            Self::Workflow(wf) => wf.root,
+            Self::Action(action) => action.root,
+        }
+    }
+
+    /// Every `${{ }}` expression and bare `if:` condition, in document order.
+    pub fn expr_sites(self) -> &'s [Site<'a>] {
+        match self {
+            Self::Workflow(wf) => wf.expr_sites(),
+            Self::Action(action) => action.expr_sites(),
+        }
+    }
+
+    /// Every `uses:` that can run (not `if: false`), in file order.
+    pub(crate) fn uses_sites(self) -> &'s [UsesSite<'a, 'a>] {
+        match self {
+            Self::Workflow(wf) => wf.uses_sites(),
+            Self::Action(action) => action.uses_sites(),
+        }
+    }
+
+    /// Every step (of every job of a workflow, or of a composite action), in file order.
+    pub fn steps(self) -> impl Iterator<Item = &'s Step<'a>> {
+        let (jobs, steps): (&'s [Job<'a>], &'s [Step<'a>]) = match self {
+            Self::Workflow(wf) => (&wf.jobs, &[]),
+            Self::Action(action) => (&[], action.steps()),
+        };
+        jobs.iter().flat_map(|j| j.steps()).chain(steps)
+    }
+
+    /// Every `run:` script with its step, read in the step's dialect, in file order.
+    pub fn run_scripts(self) -> impl Iterator<Item = (&'s Step<'a>, &'s RunScript<'a>)> {
+        let (wf, action) = match self {
+            Self::Workflow(wf) => (Some(wf), None),
+            Self::Action(action) => (None, Some(action)),
+        };
+        let workflow_scripts = wf
+            .into_iter()
+            .flat_map(|wf| wf.run_scripts().map(|(_, step, rs)| (step, rs)));
+        workflow_scripts.chain(action.into_iter().flat_map(|a| a.run_scripts()))
+    }
+}
+
 /// An audit is a pure function of a document, its options and the facts: no I/O.
 pub trait Audit: Send + Sync {
     fn meta(&self) -> &'static AuditMeta;
@@ -97,9 +164,17 @@ pub trait Audit: Send + Sync {
         }
     }
 
+    /// Audits a workflow. Called before [`Audit::document`] for the same file.
     fn workflow(&self, _cx: &AuditContext<'_>, _workflow: &Workflow<'_>, _out: &mut Vec<Finding>) {}
 
+    /// Audits an action. Called before [`Audit::document`] for the same file.
     fn action(&self, _cx: &AuditContext<'_>, _action: &Action<'_>, _out: &mut Vec<Finding>) {}
+
+    /// Audits a workflow or an action alike, for checks that read only what both have (the
+    /// file, the root, the expressions, the `uses:`). The engine calls it for every workflow
+    /// and action file, right after [`Audit::workflow`] or [`Audit::action`] and with the same
+    /// context, so an audit's findings for a file are those of the specific hook, then these.
+    fn document(&self, _cx: &AuditContext<'_>, _doc: AnyDoc<'_, '_>, _out: &mut Vec<Finding>) {}
 
     fn dependabot(
         &self,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::Finding;
 use crate::models::{Action, Dependabot, Workflow};
@@ -29,7 +29,9 @@ pub fn parse(file: &SourceFile, limits: &Limits) -> Result<Document, Diagnostic>
     })
 }
 
-/// Runs `audits` over one file. `context` gives each audit its options.
+/// Runs `audits` over one file. `context` gives each audit its options. For a workflow or an
+/// action, each audit in turn gets its specific hook ([`Audit::workflow`] or [`Audit::action`])
+/// and then [`Audit::document`], so findings stay grouped by audit in registry order.
 pub fn audit_file<'c>(
     file: &Arc<SourceFile>,
     limits: &Limits,
@@ -53,8 +55,11 @@ pub fn audit_file<'c>(
             report.diagnostics = diags;
             if let Some(wf) = wf {
                 report.audited = true;
+                // Per audit: the specific hook, then the shared one, with one context.
                 for audit in applicable {
-                    audit.workflow(&context(*audit), &wf, &mut report.findings);
+                    let cx = context(*audit);
+                    audit.workflow(&cx, &wf, &mut report.findings);
+                    audit.document(&cx, AnyDoc::Workflow(&wf), &mut report.findings);
                 }
             }
         }
@@ -64,7 +69,9 @@ pub fn audit_file<'c>(
             if let Some(action) = action {
                 report.audited = true;
                 for audit in applicable {
-                    audit.action(&context(*audit), &action, &mut report.findings);
+                    let cx = context(*audit);
+                    audit.action(&cx, &action, &mut report.findings);
+                    audit.document(&cx, AnyDoc::Action(&action), &mut report.findings);
                 }
             }
         }
@@ -82,4 +89,90 @@ pub fn audit_file<'c>(
         FileKind::Dependencies => {}
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditMeta;
+    use crate::declare_audit;
+    use crate::finding::Location;
+    use crate::route::Route;
+
+    declare_audit! {
+        /// Records which hooks the engine calls, in order.
+        struct Probe {
+            id: "probe",
+            summary: "records hook calls",
+            severity: Low,
+            confidence: High,
+            persona: Regular,
+            inputs: [Workflow, Action, Dependabot],
+            needs_network: false,
+            fix: None,
+        }
+    }
+
+    fn note(file: &Arc<SourceFile>, what: &str, out: &mut Vec<Finding>) {
+        let at = Location::file(file, Default::default(), Route::root(), "here");
+        out.push(Finding::new(&Probe::META, what, at));
+    }
+
+    impl Audit for Probe {
+        fn meta(&self) -> &'static AuditMeta {
+            &Self::META
+        }
+
+        fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+            note(wf.file, "workflow", out);
+        }
+
+        fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+            note(action.file, "action", out);
+        }
+
+        fn dependabot(&self, _cx: &AuditContext<'_>, c: &Dependabot<'_>, out: &mut Vec<Finding>) {
+            note(c.file, "dependabot", out);
+        }
+
+        fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+            let kind = match doc {
+                AnyDoc::Workflow(_) => "document workflow",
+                AnyDoc::Action(_) => "document action",
+            };
+            note(doc.file(), kind, out);
+        }
+    }
+
+    fn calls(kind: FileKind, text: &str) -> Vec<String> {
+        let file = Arc::new(SourceFile::new("t.yml", kind, text.to_owned()));
+        let report = audit_file(&file, &Limits::default(), &[&Probe, &Probe], &|_| {
+            AuditContext::empty()
+        });
+        report.findings.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn document_hook_follows_the_specific_hook_per_audit() {
+        let wf = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: x\n";
+        assert_eq!(
+            calls(FileKind::Workflow, wf),
+            [
+                "workflow",
+                "document workflow",
+                "workflow",
+                "document workflow"
+            ]
+        );
+        let action = "name: a\ndescription: d\nruns:\n  using: node20\n  main: index.js\n";
+        assert_eq!(
+            calls(FileKind::Action, action),
+            ["action", "document action", "action", "document action"]
+        );
+        let dependabot = "version: 2\nupdates: []\n";
+        assert_eq!(
+            calls(FileKind::Dependabot, dependabot),
+            ["dependabot", "dependabot"]
+        );
+    }
 }

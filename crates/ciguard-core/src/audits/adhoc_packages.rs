@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Step, Workflow};
-use crate::shell::map::{RunScript, action_scripts, run_key_span, workflow_scripts};
+use crate::models::Step;
+use crate::shell::map::{RunScript, run_key_span};
 use crate::shell::{Command, Dialect};
 use crate::source::SourceFile;
 
@@ -76,15 +76,9 @@ impl Audit for AdhocPackages {
         &Self::META
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for (_, step, rs) in workflow_scripts(wf) {
-            check(wf.file, step, rs, out);
-        }
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for (step, rs) in action_scripts(action) {
-            check(action.file, step, rs, out);
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        for (step, rs) in doc.run_scripts() {
+            check(doc.file(), step, rs, out);
         }
     }
 }

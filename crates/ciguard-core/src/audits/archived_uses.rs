@@ -1,11 +1,10 @@
 use std::sync::LazyLock;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, UsesSite, action_uses, workflow_uses};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Workflow};
 
 declare_audit! {
     /// ## What it does
@@ -81,12 +80,8 @@ impl Audit for ArchivedUses {
         &Self::META
     }
 
-    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, cx.facts, workflow_uses(wf), out);
-    }
-
-    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, cx.facts, action_uses(action), out);
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        check(doc.file(), cx.facts, doc.uses_sites(), out);
     }
 }
 

@@ -1,8 +1,7 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, RepoPattern, UsesSite, action_uses, workflow_uses};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Workflow};
 
 declare_audit! {
     /// ## What it does
@@ -112,15 +111,9 @@ impl Audit for ForbiddenUses {
         policy(options).map(|_| ())
     }
 
-    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         if let Ok(Some(p)) = policy(cx.options) {
-            check(wf.file, &p, workflow_uses(wf), out);
-        }
-    }
-
-    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        if let Ok(Some(p)) = policy(cx.options) {
-            check(action.file, &p, action_uses(action), out);
+            check(doc.file(), &p, doc.uses_sites(), out);
         }
     }
 }

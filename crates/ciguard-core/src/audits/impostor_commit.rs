@@ -1,11 +1,10 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::File;
 use crate::audits::common::UsesSite;
-use crate::audits::online::{action_sites, resolved, workflow_sites};
+use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Workflow};
 
 declare_audit! {
     /// ## What it does
@@ -70,12 +69,8 @@ impl Audit for ImpostorCommit {
         &Self::META
     }
 
-    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, cx.facts, workflow_sites(wf), out);
-    }
-
-    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, cx.facts, action_sites(action), out);
+    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        check(doc.file(), cx.facts, doc.uses_sites(), out);
     }
 }
 

@@ -1,9 +1,8 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::expr::{Expr, ExprKind, Member};
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Workflow};
 use crate::route::{Route, Segment};
 use crate::source::SourceFile;
 use crate::yaml::Node;
@@ -67,12 +66,8 @@ impl Audit for Obfuscation {
         &Self::META
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.root, wf.expr_sites(), out);
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.root, action.expr_sites(), out);
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        check(doc.file(), doc.root(), doc.expr_sites(), out);
     }
 }
 

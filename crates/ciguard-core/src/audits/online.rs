@@ -1,10 +1,10 @@
 //! Shared by the online audits: the repository `uses:` of a file with the facts resolved for
 //! them, and version tags.
 
-use crate::audits::common::{UsesSite, action_uses, workflow_uses};
+use crate::audits::common::UsesSite;
 use crate::facts::{Facts, RefFacts, RepoFacts};
+use crate::models::RepositoryUses;
 use crate::models::uses::is_full_sha;
-use crate::models::{Action, RepositoryUses, Workflow};
 
 /// A repository `uses:` whose repository was resolved online.
 pub(crate) struct Resolved<'f, 'x, 's, 'a> {
@@ -59,15 +59,6 @@ pub(crate) fn resolved<'f, 'x, 's, 'a>(
             })
         })
         .collect()
-}
-
-/// The `uses:` sites of a workflow or action, for [`resolved`].
-pub(crate) fn workflow_sites<'s, 'a>(wf: &'s Workflow<'a>) -> &'s [UsesSite<'a, 'a>] {
-    workflow_uses(wf)
-}
-
-pub(crate) fn action_sites<'s, 'a>(action: &'s Action<'a>) -> &'s [UsesSite<'a, 'a>] {
-    action_uses(action)
 }
 
 /// The numbers of a version tag: `v1.2.3` → `[1, 2, 3]`; `None` for other names and

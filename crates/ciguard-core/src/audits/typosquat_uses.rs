@@ -1,10 +1,9 @@
 use std::sync::LazyLock;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, UsesSite, action_uses, workflow_uses};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Workflow};
 
 declare_audit! {
     /// ## What it does
@@ -139,12 +138,8 @@ impl Audit for TyposquatUses {
         &Self::META
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, workflow_uses(wf), out);
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action_uses(action), out);
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        check(doc.file(), doc.uses_sites(), out);
     }
 }
 

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
-use crate::models::{Action, Step, Workflow};
+use crate::models::Step;
 use crate::source::SourceFile;
 
 declare_audit! {
@@ -96,15 +96,9 @@ impl Audit for UnpinnedTools {
         &Self::META
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for (_, step) in wf.steps() {
-            check(wf.file, step, out);
-        }
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for step in action.steps() {
-            check(action.file, step, out);
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        for step in doc.steps() {
+            check(doc.file(), step, out);
         }
     }
 }

@@ -1,8 +1,7 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, Workflow};
 use crate::source::SourceFile;
 use crate::source::Span;
 
@@ -65,12 +64,8 @@ impl Audit for UnsoundCondition {
         &Self::META
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        check(wf.file, wf.expr_sites(), out);
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check(action.file, action.expr_sites(), out);
+    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+        check(doc.file(), doc.expr_sites(), out);
     }
 }
 
