@@ -134,23 +134,8 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
                     }
                 }
                 if let Some(steps) = job.get("steps") {
-                    for (i, step) in steps.items().enumerate() {
-                        if let Some(uses) = step.get("uses") {
-                            let kind = if uses
-                                .as_str()
-                                .is_some_and(|u| u.trim_start().starts_with("docker://"))
-                            {
-                                SiteKind::Image
-                            } else {
-                                SiteKind::Action
-                            };
-                            push(
-                                uses,
-                                route.key("steps").index(i).key("uses"),
-                                kind,
-                                flow_of(&[root, jobs, job, steps, step]),
-                            );
-                        }
+                    for (step, uses, route, kind) in step_uses(steps, route.key("steps")) {
+                        push(uses, route, kind, flow_of(&[root, jobs, job, steps, step]));
                     }
                 }
             }
@@ -172,23 +157,9 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
                 );
             }
             if let Some(steps) = runs.get("steps") {
-                for (i, step) in steps.items().enumerate() {
-                    if let Some(uses) = step.get("uses") {
-                        let kind = if uses
-                            .as_str()
-                            .is_some_and(|u| u.trim_start().starts_with("docker://"))
-                        {
-                            SiteKind::Image
-                        } else {
-                            SiteKind::Action
-                        };
-                        push(
-                            uses,
-                            Route::root().key("runs").key("steps").index(i).key("uses"),
-                            kind,
-                            flow_of(&[root, runs, steps, step]),
-                        );
-                    }
+                let steps_route = Route::root().key("runs").key("steps");
+                for (step, uses, route, kind) in step_uses(steps, steps_route) {
+                    push(uses, route, kind, flow_of(&[root, runs, steps, step]));
                 }
             }
         }
@@ -231,6 +202,26 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
 }
 
 /// The outermost flow collection among `chain` (outermost first).
+/// Each step's `uses:` under `steps` (routed from `steps_route`): the step, the value, its route,
+/// and whether it names an action or a `docker://` image.
+fn step_uses<'d>(
+    steps: Node<'d>,
+    steps_route: Route,
+) -> impl Iterator<Item = (Node<'d>, Node<'d>, Route, SiteKind)> {
+    steps.items().enumerate().filter_map(move |(i, step)| {
+        let uses = step.get("uses")?;
+        let image = uses
+            .as_str()
+            .is_some_and(|u| u.trim_start().starts_with("docker://"));
+        let kind = if image {
+            SiteKind::Image
+        } else {
+            SiteKind::Action
+        };
+        Some((step, uses, steps_route.index(i).key("uses"), kind))
+    })
+}
+
 fn flow_of<'d>(chain: &[Node<'d>]) -> Option<Node<'d>> {
     chain.iter().copied().find(|n| n.is_flow())
 }

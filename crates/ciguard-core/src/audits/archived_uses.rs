@@ -4,7 +4,7 @@ use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 
 declare_audit! {
     /// ## What it does
@@ -94,12 +94,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
             out.push(Finding::new(
                 &ArchivedUses::META,
                 format!("`{slug}` is archived and gets no fixes"),
-                Location::file(
-                    file,
-                    site.node.span(),
-                    site.route.clone(),
-                    "repository is archived",
-                ),
+                site.location(file, "repository is archived"),
             ));
         }
     }

@@ -1,7 +1,7 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 
 declare_audit! {
     /// ## What it does
@@ -131,12 +131,7 @@ fn check(file: &File, policy: &Policy, sites: &[UsesSite<'_, '_>], out: &mut Vec
         out.push(Finding::new(
             &ForbiddenUses::META,
             format!("`{}` {why}", repo.name()),
-            Location::file(
-                file,
-                site.node.span(),
-                site.route.clone(),
-                "use of this action is forbidden",
-            ),
+            site.location(file, "use of this action is forbidden"),
         ));
     }
 }

@@ -4,7 +4,7 @@ use crate::audits::common::UsesSite;
 use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 
 declare_audit! {
     /// ## What it does
@@ -88,12 +88,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
                 "`{sha}` is on no branch or tag of `{}`: it may come from a fork (impostor commit)",
                 r.slug
             ),
-            Location::file(
-                file,
-                r.site.node.span(),
-                r.site.route.clone(),
-                "commit not in the repository",
-            ),
+            r.site.location(file, "commit not in the repository"),
         ));
     }
 }

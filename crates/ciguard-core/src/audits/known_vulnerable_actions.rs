@@ -5,7 +5,7 @@ use crate::audits::common::{File, UsesSite};
 use crate::audits::online::{most_specific, resolved, version_numbers};
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::{Applicability, Finding, Location, Severity};
+use crate::finding::{Applicability, Finding, Severity};
 
 declare_audit! {
     /// ## What it does
@@ -109,12 +109,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
                         a.id,
                         a.summary.trim()
                     ),
-                    Location::file(
-                        file,
-                        r.site.node.span(),
-                        r.site.route.clone(),
-                        "vulnerable version",
-                    ),
+                    r.site.location(file, "vulnerable version"),
                 )
                 .severity(severity)
                 .fix(fix, Applicability::DisplayOnly, Vec::new()),

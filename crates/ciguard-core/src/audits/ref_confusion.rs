@@ -3,7 +3,7 @@ use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 
 declare_audit! {
     /// ## What it does
@@ -74,12 +74,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
         out.push(Finding::new(
             &RefConfusion::META,
             format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
-            Location::file(
-                file,
-                r.site.node.span(),
-                r.site.route.clone(),
-                "ambiguous ref",
-            ),
+            r.site.location(file, "ambiguous ref"),
         ));
     }
 }

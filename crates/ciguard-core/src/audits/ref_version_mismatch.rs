@@ -3,7 +3,7 @@ use crate::audits::common::{File, UsesSite};
 use crate::audits::online::{comment_version, most_specific, resolved};
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::{Applicability, Finding, Location};
+use crate::finding::{Applicability, Finding};
 
 declare_audit! {
     /// ## What it does
@@ -105,12 +105,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
                     "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
                     r.slug
                 ),
-                Location::file(
-                    file,
-                    r.site.node.span(),
-                    r.site.route.clone(),
-                    "commit does not match the version comment",
-                ),
+                r.site.location(file, "commit does not match the version comment"),
             )
             .fix(fix, Applicability::DisplayOnly, Vec::new()),
         );

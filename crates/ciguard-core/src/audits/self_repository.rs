@@ -1,7 +1,7 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
-use crate::finding::{Applicability, Edit, Finding, Location};
+use crate::finding::{Applicability, Edit, Finding};
 use crate::models::Uses;
 use crate::source::Span;
 
@@ -82,12 +82,7 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &SelfRepository::META,
             format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
-            Location::file(
-                file,
-                site.node.span(),
-                site.route.clone(),
-                "use `$/...` instead of `./...`",
-            ),
+            site.location(file, "use `$/...` instead of `./...`"),
         );
         // Rewrite the `.` of `./` in the source, wherever quoting puts it.
         let raw = file.slice(site.node.span());

@@ -3,7 +3,7 @@ use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 
 declare_audit! {
     /// ## What it does
@@ -83,12 +83,7 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
         out.push(Finding::new(
             &StaleActionRefs::META,
             format!("no tag of `{}` points at `{sha}`", r.slug),
-            Location::file(
-                file,
-                r.site.node.span(),
-                r.site.route.clone(),
-                "untagged commit",
-            ),
+            r.site.location(file, "untagged commit"),
         ));
     }
 }

@@ -1,7 +1,7 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
-use crate::finding::{Confidence, Finding, Location, Persona};
+use crate::finding::{Confidence, Finding, Persona};
 
 declare_audit! {
     /// ## What it does
@@ -134,12 +134,7 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &SuperfluousActions::META,
             format!("`{slug}` does what {instead} in a `run:` step does"),
-            Location::file(
-                file,
-                site.node.span(),
-                site.route.clone(),
-                format!("use {instead} instead"),
-            ),
+            site.location(file, format!("use {instead} instead")),
         );
         if let Some(confidence) = pedantic {
             f = f.persona(Persona::Pedantic).confidence(*confidence);

@@ -3,7 +3,7 @@ use std::sync::LazyLock;
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
-use crate::finding::{Finding, Location};
+use crate::finding::Finding;
 
 declare_audit! {
     /// ## What it does
@@ -153,12 +153,7 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
         out.push(Finding::new(
             &TyposquatUses::META,
             format!("`{slug}` looks like a typo of the popular `{popular}`"),
-            Location::file(
-                file,
-                site.node.span(),
-                site.route.clone(),
-                format!("resembles `{popular}`"),
-            ),
+            site.location(file, format!("resembles `{popular}`")),
         ));
     }
 }

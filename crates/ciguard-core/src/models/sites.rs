@@ -2,9 +2,13 @@
 //! that check them.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::finding::Location;
 
 use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
 use crate::route::Route;
+use crate::source::SourceFile;
 use crate::yaml::Node;
 
 /// One `uses:` of a step or a reusable-workflow job.
@@ -24,6 +28,11 @@ impl<'a> UsesSite<'_, 'a> {
             Uses::Repository(r) if r.owner != "$" => Some(r),
             _ => None,
         }
+    }
+
+    /// A finding's location at this `uses:` value of `file`.
+    pub fn location(&self, file: &Arc<SourceFile>, label: impl Into<String>) -> Location {
+        Location::file(file, self.node.span(), self.route.clone(), label)
     }
 }
 
