@@ -113,6 +113,12 @@ impl Method<'_> {
     }
 }
 
+/// A request body as JSON bytes.
+fn encode_body<B: serde::Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(body)
+        .map_err(|e| Error::Other(format!("cannot encode the request body: {e}")))
+}
+
 impl Client {
     pub fn new(config: ClientConfig) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -295,9 +301,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<ApiResponse, Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::Other(format!("cannot encode the request body: {e}")))?;
-        self.write(path, Method::Post(&bytes))
+        self.write(path, Method::Post(&encode_body(body)?))
     }
 
     /// PUTs a JSON body (idempotent, so 5xx answers are retried).
@@ -306,9 +310,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<ApiResponse, Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::Other(format!("cannot encode the request body: {e}")))?;
-        self.write(path, Method::Put(&bytes))
+        self.write(path, Method::Put(&encode_body(body)?))
     }
 
     fn write(&self, path: &str, method: Method<'_>) -> Result<ApiResponse, Error> {

@@ -79,11 +79,12 @@ struct PackageJson {
 /// run.
 pub fn resolve(client: &Client, uses: &[UsesRef]) -> Resolution {
     let mut by_repo: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut packages: BTreeSet<&str> = BTreeSet::new();
+    // Every action name used (and each repository's own name), with its repository.
+    let mut packages: BTreeMap<&str, &str> = BTreeMap::new();
     for u in uses {
         by_repo.entry(&u.slug).or_default().insert(&u.git_ref);
-        packages.insert(&u.slug);
-        packages.insert(&u.name);
+        packages.insert(&u.slug, &u.slug);
+        packages.insert(&u.name, &u.slug);
     }
     let repos: Vec<(&str, BTreeSet<&str>)> = by_repo.into_iter().collect();
     let results = client.map_concurrent(&repos, |(slug, refs)| {
@@ -106,32 +107,32 @@ pub fn resolve(client: &Client, uses: &[UsesRef]) -> Resolution {
     resolution
 }
 
-/// `owner/repo` of an action name `owner/repo[/path]`.
-fn slug_of(package: &str) -> String {
-    package.splitn(3, '/').take(2).collect::<Vec<_>>().join("/")
-}
-
 /// Looks up the advisories of every action used, a batch of packages per request, and gives
 /// each resolved repository its own. A repository whose batch failed keeps `None` (unknown).
-fn attach_advisories(client: &Client, packages: &BTreeSet<&str>, resolution: &mut Resolution) {
-    let packages: Vec<&str> = packages
+fn attach_advisories(
+    client: &Client,
+    packages: &BTreeMap<&str, &str>,
+    resolution: &mut Resolution,
+) {
+    let asked: Vec<&str> = packages
         .iter()
-        .copied()
-        .filter(|p| resolution.facts.repos.contains_key(&slug_of(p)))
+        .filter(|(_, slug)| resolution.facts.repos.contains_key(**slug))
+        .map(|(package, _)| *package)
         .collect();
-    let batches: Vec<&[&str]> = packages.chunks(ADVISORY_BATCH).collect();
+    let batches: Vec<&[&str]> = asked.chunks(ADVISORY_BATCH).collect();
     let answers = client.map_concurrent(&batches, |batch| (*batch, advisories(client, batch)));
     for (batch, answer) in answers {
         match answer {
             Ok(list) => {
                 for package in batch {
-                    if let Some(repo) = resolution.facts.repos.get_mut(&slug_of(package)) {
+                    if let Some(repo) = resolution.facts.repos.get_mut(packages[package]) {
                         repo.advisories.get_or_insert_with(Vec::new);
                     }
                 }
+                // `advisories` keeps only the packages asked for, so each has its repository.
                 for advisory in list {
-                    if let Some(repo) = resolution.facts.repos.get_mut(&slug_of(&advisory.package))
-                    {
+                    let slug = packages.get(advisory.package.as_str());
+                    if let Some(repo) = slug.and_then(|s| resolution.facts.repos.get_mut(*s)) {
                         let known = repo.advisories.get_or_insert_with(Vec::new);
                         if !known.contains(&advisory) {
                             known.push(advisory);

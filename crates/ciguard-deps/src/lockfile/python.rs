@@ -20,6 +20,23 @@ fn str_of<'a>(t: &'a toml::Table, key: &str) -> Option<&'a str> {
 }
 
 /// A git URL whose commit follows `#` (uv) or `@` (pip): the commit when it is a full id.
+/// A package of a TOML lockfile, spanning its name through its version.
+fn spanned_package(
+    name: Spanned<String>,
+    version: Option<Spanned<String>>,
+    source: Source,
+    route: Route,
+) -> Package {
+    let end = version.as_ref().map_or(name.span().end, |v| v.span().end);
+    Package {
+        span: Span::new(name.span().start, end),
+        name: name.into_inner(),
+        version: version.map(Spanned::into_inner),
+        source,
+        route,
+    }
+}
+
 fn git_source(url: &str, commit: Option<&str>) -> Source {
     Source::Git {
         url: url.to_owned(),
@@ -85,17 +102,12 @@ pub(super) fn parse_uv(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseErro
                 }
             }
         };
-        let span = p
-            .version
-            .as_ref()
-            .map_or(p.name.span(), |v| p.name.span().start..v.span().end);
-        out.push(Package {
-            name: p.name.into_inner(),
-            version: p.version.map(Spanned::into_inner),
+        out.push(spanned_package(
+            p.name,
+            p.version,
             source,
-            span: Span::new(span.start, span.end),
-            route: Route::root().key("package").index(i),
-        });
+            Route::root().key("package").index(i),
+        ));
     }
     Ok(out)
 }
@@ -160,17 +172,12 @@ pub(super) fn parse_pylock(file: &Arc<SourceFile>) -> Result<Vec<Package>, Parse
                 default: p.index.as_deref().is_none_or(is_default_index),
             }
         };
-        let span = p
-            .version
-            .as_ref()
-            .map_or(p.name.span(), |v| p.name.span().start..v.span().end);
-        out.push(Package {
-            name: p.name.into_inner(),
-            version: p.version.map(Spanned::into_inner),
+        out.push(spanned_package(
+            p.name,
+            p.version,
             source,
-            span: Span::new(span.start, span.end),
-            route: Route::root().key("packages").index(i),
-        });
+            Route::root().key("packages").index(i),
+        ));
     }
     Ok(out)
 }
@@ -217,14 +224,8 @@ pub(super) fn parse_poetry(file: &Arc<SourceFile>) -> Result<Vec<Package>, Parse
                 }
             }
         };
-        let span = p.name.span().start..p.version.span().end;
-        out.push(Package {
-            name: p.name.into_inner(),
-            version: Some(p.version.into_inner()),
-            source,
-            span: Span::new(span.start, span.end),
-            route: Route::root().key("package").index(i),
-        });
+        let route = Route::root().key("package").index(i);
+        out.push(spanned_package(p.name, Some(p.version), source, route));
     }
     Ok(out)
 }
