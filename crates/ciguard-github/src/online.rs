@@ -331,14 +331,46 @@ struct RefListJson {
 }
 
 /// Whether `base` contains `head` (`Some(true)`), does not (`Some(false)`), or `head` is
-/// unknown (`None`, a 404).
+/// unknown (`None`, a 404 or 422 about the commit itself).
 fn compare(client: &Client, slug: &str, base: &str, head: &str) -> Result<Option<bool>, Error> {
-    let answer = client.get_json::<CompareJson>(&format!("/repos/{slug}/compare/{base}...{head}"));
-    let answer = match answer {
-        Err(Error::Status { status: 422, .. }) => return Ok(None),
-        other => other?,
-    };
-    Ok(answer.map(|c| matches!(c.status.as_str(), "behind" | "identical")))
+    let path = format!("/repos/{slug}/compare/{base}...{head}");
+    let response = client.get(&path)?;
+    match response.status {
+        s if (200..300).contains(&s) => {
+            let c: CompareJson = response.json(&client.url(&path)?)?;
+            Ok(Some(matches!(c.status.as_str(), "behind" | "identical")))
+        }
+        // Both commits exist but share no history (an orphan commit pushed to a fork): `base`
+        // does not contain `head`, and other refs must still be asked.
+        404 if no_common_ancestor(&response.body) => Ok(Some(false)),
+        404 | 422 => Ok(None),
+        status => Err(Error::Status {
+            url: client.url(&path)?,
+            status,
+            message: redact(client, &error_message(&response.body)),
+        }),
+    }
+}
+
+fn redact(client: &Client, text: &str) -> String {
+    match &client.config().token {
+        Some(token) => token.redact(text),
+        None => text.to_owned(),
+    }
+}
+
+/// GitHub's answer to a compare of unrelated histories:
+/// `404 {"message": "No common ancestor between BASE and HEAD.", ...}`.
+fn no_common_ancestor(body: &[u8]) -> bool {
+    error_message(body).starts_with("No common ancestor between ")
+}
+
+/// The `message` of a GitHub error body (empty when there is none), at most 200 characters.
+fn error_message(body: &[u8]) -> String {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(|m| m.chars().take(200).collect()))
+        .unwrap_or_default()
 }
 
 /// The reviewed advisories of the actions ecosystem affecting any of `packages` (`owner/repo`

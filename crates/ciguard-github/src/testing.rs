@@ -1094,6 +1094,17 @@ fn compare(repo: &FakeRepo, base: &str, head: &str, api: &str) -> Reply {
     let (Some(b), Some(h)) = (resolve(base), resolve(head)) else {
         return Reply::not_found();
     };
+    // Unrelated histories (an orphan commit pushed to a fork): GitHub's exact answer.
+    let Some(merge_base) = git(repo, &["merge-base", &b, &h]).map(|s| s.trim().to_owned()) else {
+        return Reply::json(
+            404,
+            &json!({
+                "message": format!("No common ancestor between {base} and {head}."),
+                "documentation_url": "https://docs.github.com/rest/commits/commits#compare-two-commits",
+                "status": "404",
+            }),
+        );
+    };
     let count = |range: &str| {
         git(repo, &["rev-list", "--count", range])
             .and_then(|c| c.trim().parse::<u64>().ok())
@@ -1107,9 +1118,6 @@ fn compare(repo: &FakeRepo, base: &str, head: &str, api: &str) -> Reply {
         (0, _) => "behind",
         _ => "diverged",
     };
-    let merge_base = git(repo, &["merge-base", &b, &h])
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default();
     Reply::json(
         200,
         &json!({
