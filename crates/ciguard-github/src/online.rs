@@ -369,7 +369,11 @@ fn no_common_ancestor(body: &[u8]) -> bool {
 fn error_message(body: &[u8]) -> String {
     serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|v| v.get("message")?.as_str().map(|m| m.chars().take(200).collect()))
+        .and_then(|v| {
+            v.get("message")?
+                .as_str()
+                .map(|m| m.chars().take(200).collect())
+        })
         .unwrap_or_default()
 }
 

@@ -53,7 +53,8 @@ fn an_orphan_commit_pushed_to_a_fork_is_an_impostor() {
     let dir = tempfile::tempdir().unwrap();
     let server = FakeGitHub::start().unwrap();
     let (fork, _) = world(dir.path(), &server);
-    fork.git(&["checkout", "-q", "--orphan", "payload"]).unwrap();
+    fork.git(&["checkout", "-q", "--orphan", "payload"])
+        .unwrap();
     let orphan = fork
         .commit("action.yml", "name: evil\n", "evil", "2024-03-01T00:00:00Z")
         .unwrap();

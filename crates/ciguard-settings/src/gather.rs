@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::server::{Feature, Server};
 use crate::snapshot::{Answer, Source, encode_segment};
 
 /// Something the token could not read.
@@ -14,6 +15,17 @@ pub struct Unknown {
     pub status: Option<u16>,
     /// The permission that is needed, from `x-accepted-github-permissions` or known by endpoint.
     pub permission: Option<String>,
+    /// Why it is unknown when it is not a permission: an answer that is not what GitHub sends,
+    /// or a feature this server does not have.
+    pub reason: Option<Reason>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// The answer was read but is not valid (truncated, not JSON, not the documented shape).
+    Invalid(String),
+    /// The server (a GitHub Enterprise Server version) has no such endpoint or field.
+    NotOnServer,
 }
 
 impl Unknown {
@@ -22,10 +34,47 @@ impl Unknown {
             what: what.into(),
             status,
             permission: permission.map(str::to_owned),
+            reason: None,
         }
     }
 
+    /// An answer that was read but is not what GitHub sends.
+    pub fn invalid(what: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            status: None,
+            permission: None,
+            reason: Some(Reason::Invalid(why.into())),
+        }
+    }
+
+    /// An endpoint or field the server does not have.
+    pub fn not_on_server(what: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            status: None,
+            permission: None,
+            reason: Some(Reason::NotOnServer),
+        }
+    }
+
+    pub fn is_invalid(&self) -> bool {
+        matches!(self.reason, Some(Reason::Invalid(_)))
+    }
+
     pub fn describe(&self) -> String {
+        match &self.reason {
+            Some(Reason::Invalid(why)) => {
+                return format!(
+                    "{}: the answer is not valid ({why}); read or export it again",
+                    self.what
+                );
+            }
+            Some(Reason::NotOnServer) => {
+                return format!("{}: not available on this server", self.what);
+            }
+            None => {}
+        }
         let status = self
             .status
             .map(|s| format!(" (HTTP {s})"))
@@ -54,14 +103,87 @@ fn fetch(src: &dyn Source, path: &str, fallback: &str) -> Result<Answer, Unknown
                 what: strip_query(path),
                 status: Some(a.status),
                 permission: Some(perm),
+                reason: None,
             })
         }
         Err(e) => Err(Unknown {
             what: e.to_string(),
             status: None,
             permission: Some(fallback.to_owned()),
+            reason: None,
         }),
     }
+}
+
+/// The body of a 200 answer as JSON; a body that does not parse (truncated, not JSON) is an
+/// unknown, never an empty value.
+fn json<'a>(answer: &'a Answer, path: &str) -> Result<&'a Value, Unknown> {
+    if answer.body.is_null() {
+        return Err(Unknown::invalid(
+            strip_query(path),
+            format!("{} bytes that are not JSON", answer.raw.len()),
+        ));
+    }
+    Ok(&answer.body)
+}
+
+/// The list of a 200 answer: the body itself (`key` `None`) or its `key` field in a
+/// `{total_count, key: [...]}` envelope, which must hold all `total_count` entries.
+fn list<'a>(answer: &'a Answer, path: &str, key: Option<&str>) -> Result<&'a [Value], Unknown> {
+    let body = json(answer, path)?;
+    let items = match key {
+        Some(k) => body.get(k),
+        None => Some(body),
+    }
+    .and_then(Value::as_array)
+    .ok_or_else(|| {
+        Unknown::invalid(
+            strip_query(path),
+            match key {
+                Some(k) => format!("no `{k}` list"),
+                None => "not a list".to_owned(),
+            },
+        )
+    })?;
+    if key.is_some()
+        && let Some(total) = body.get("total_count").and_then(Value::as_u64)
+        && total > items.len() as u64
+    {
+        return Err(Unknown::invalid(
+            strip_query(path),
+            format!("lists {} of {total} entries", items.len()),
+        ));
+    }
+    Ok(items)
+}
+
+/// The `name` of every entry of a list; an entry without one makes the whole list unknown.
+fn names(items: &[Value], path: &str) -> Result<Vec<String>, Unknown> {
+    items
+        .iter()
+        .map(|item| {
+            item.get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Unknown::invalid(strip_query(path), "an entry has no `name`"))
+        })
+        .collect()
+}
+
+/// Reads a JSON object answer.
+fn object(src: &dyn Source, path: &str, fallback: &str) -> Result<Value, Unknown> {
+    let answer = fetch(src, path, fallback)?;
+    let body = json(&answer, path)?;
+    if !body.is_object() {
+        return Err(Unknown::invalid(strip_query(path), "not an object"));
+    }
+    Ok(body.clone())
+}
+
+/// Reads the names of a `{total_count, key: [{name}]}` list answer.
+fn named_list(src: &dyn Source, path: &str, key: &str, fallback: &str) -> Read<Vec<String>> {
+    let answer = fetch(src, path, fallback)?;
+    names(list(&answer, path, Some(key))?, path)
 }
 
 fn strip_query(path: &str) -> String {
@@ -197,7 +319,8 @@ pub struct Environment {
     /// Number of required reviewers, when the rule exists.
     pub reviewers: Option<usize>,
     pub prevent_self_review: bool,
-    pub can_admins_bypass: bool,
+    /// `None` when GitHub's answer does not say (the field is in no OpenAPI description).
+    pub can_admins_bypass: Option<bool>,
     /// `(protected_branches, custom_branch_policies)`, `None` when every branch may deploy.
     pub branch_policy: Option<(bool, bool)>,
     /// The custom policies, read only when `custom_branch_policies` is on.
@@ -219,6 +342,8 @@ pub struct Repo {
     pub owner: String,
     pub name: String,
     pub owner_is_org: bool,
+    /// github.com or the GHES version, for what it lacks.
+    pub server: Server,
     pub default_branch: String,
     /// Whether the token is an admin of the repository, when GitHub said.
     pub admin: Option<bool>,
@@ -254,22 +379,11 @@ const SECRETS_READ: &str = "\"Secrets\" repository permissions (read)";
 const ENV_READ: &str = "\"Environments\" repository permissions (read)";
 const ORG_ADMIN_READ: &str = "\"Administration\" organization permissions (read)";
 
-fn names(v: &Value, key: &str) -> Vec<String> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.get("name").and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Reads the settings of one repository. `Err` when even the repository itself is unreadable.
 pub fn repo(src: &dyn Source, owner: &str, name: &str) -> Result<Repo, Unknown> {
     let base = format!("repos/{}/{}", encode_segment(owner), encode_segment(name));
-    let meta = fetch(src, &base, METADATA_READ)?.body;
+    let meta = object(src, &base, METADATA_READ)?;
+    let server = Server::detect(src);
     let default_branch = meta
         .get("default_branch")
         .and_then(Value::as_str)
@@ -285,44 +399,37 @@ pub fn repo(src: &dyn Source, owner: &str, name: &str) -> Result<Repo, Unknown> 
     let admin = meta.pointer("/permissions/admin").and_then(Value::as_bool);
     let owner_is_org = meta.pointer("/owner/type").and_then(Value::as_str) == Some("Organization");
 
-    let rulesets = fetch(
-        src,
-        &format!("{base}/rulesets?includes_parents=true"),
-        METADATA_READ,
-    )
-    .and_then(|list| {
+    let rulesets_path = format!("{base}/rulesets?includes_parents=true");
+    let rulesets = fetch(src, &rulesets_path, METADATA_READ).and_then(|answer| {
         let mut out = Vec::new();
-        for summary in list.body.as_array().map(Vec::as_slice).unwrap_or_default() {
-            let Some(id) = summary.get("id").and_then(Value::as_i64) else {
-                continue;
-            };
-            let detail = fetch(
-                src,
-                &format!("{base}/rulesets/{id}?includes_parents=true"),
-                METADATA_READ,
-            )?;
-            if let Some(rs) = Ruleset::from_json(&detail.body) {
-                out.push(rs);
-            }
+        for summary in list(&answer, &rulesets_path, None)? {
+            let id = summary.get("id").and_then(Value::as_i64).ok_or_else(|| {
+                Unknown::invalid(strip_query(&rulesets_path), "a ruleset has no `id`")
+            })?;
+            let path = format!("{base}/rulesets/{id}?includes_parents=true");
+            let detail = fetch(src, &path, METADATA_READ)?;
+            let rs = Ruleset::from_json(json(&detail, &path)?)
+                .ok_or_else(|| Unknown::invalid(strip_query(&path), "not a ruleset"))?;
+            out.push(rs);
         }
         Ok(out)
     });
 
     let branch = encode_segment(&default_branch);
-    let classic = match src.get(&format!("{base}/branches/{branch}/protection")) {
-        Ok(a) if a.is_ok() => {
-            let on = |p: &str| a.body.pointer(p).and_then(Value::as_bool).unwrap_or(false);
-            Ok(Some(ClassicProtection {
+    let protection_path = format!("{base}/branches/{branch}/protection");
+    let classic = match src.get(&protection_path) {
+        Ok(a) if a.is_ok() => json(&a, &protection_path).map(|body| {
+            let on = |p: &str| body.pointer(p).and_then(Value::as_bool).unwrap_or(false);
+            Some(ClassicProtection {
                 enforce_admins: on("/enforce_admins/enabled"),
                 allow_force_pushes: on("/allow_force_pushes/enabled"),
                 allow_deletions: on("/allow_deletions/enabled"),
-                required_approvals: a
-                    .body
+                required_approvals: body
                     .pointer("/required_pull_request_reviews/required_approving_review_count")
                     .and_then(Value::as_u64)
-                    .or_else(|| a.body.get("required_pull_request_reviews").map(|_| 0)),
-            }))
-        }
+                    .or_else(|| body.get("required_pull_request_reviews").map(|_| 0)),
+            })
+        }),
         Ok(a)
             if a.status == 404
                 && a.body.get("message").and_then(Value::as_str)
@@ -338,55 +445,59 @@ pub fn repo(src: &dyn Source, owner: &str, name: &str) -> Result<Repo, Unknown> 
         .map(|_| None),
     };
 
-    let actions = fetch(src, &format!("{base}/actions/permissions"), ADMIN_READ).map(|a| a.body);
-    let workflow = fetch(
+    let actions = object(src, &format!("{base}/actions/permissions"), ADMIN_READ);
+    let workflow = object(
         src,
         &format!("{base}/actions/permissions/workflow"),
         ADMIN_READ,
-    )
-    .map(|a| a.body);
+    );
 
-    let environments = fetch(src, &format!("{base}/environments"), ACTIONS_READ).map(|a| {
-        let list = a
-            .body
-            .get("environments")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        list.iter()
-            .filter_map(|e| environment(src, &base, e))
+    let environments_path = format!("{base}/environments");
+    let environments = fetch(src, &environments_path, ACTIONS_READ).and_then(|a| {
+        list(&a, &environments_path, Some("environments"))?
+            .iter()
+            .map(|e| environment(src, &base, e))
             .collect()
     });
 
-    let repo_secrets = fetch(src, &format!("{base}/actions/secrets"), SECRETS_READ)
-        .map(|a| names(&a.body, "secrets"));
+    let repo_secrets = named_list(
+        src,
+        &format!("{base}/actions/secrets"),
+        "secrets",
+        SECRETS_READ,
+    );
     let org_secrets = if owner_is_org {
-        fetch(
+        named_list(
             src,
             &format!("{base}/actions/organization-secrets"),
+            "secrets",
             SECRETS_READ,
         )
-        .map(|a| names(&a.body, "secrets"))
     } else {
         Ok(Vec::new())
     };
 
     let path = format!("{base}/immutable-releases");
-    let immutable_releases = match src.get(&path) {
-        Ok(a) if a.is_ok() => Ok(a
-            .body
-            .get("enabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)),
-        // 404 means "not enabled" only when the token could have seen it.
-        Ok(a) if a.status == 404 && admin == Some(true) => Ok(false),
-        _ => fetch(src, &path, ADMIN_READ).map(|_| false),
+    let immutable_releases = if !server.has(Feature::ImmutableReleases) {
+        Err(Unknown::not_on_server(path))
+    } else {
+        match src.get(&path) {
+            Ok(a) if a.is_ok() => json(&a, &path).and_then(|body| {
+                body.get("enabled")
+                    .and_then(Value::as_bool)
+                    .ok_or_else(|| Unknown::invalid(path.clone(), "no `enabled` flag"))
+            }),
+            // 404 means "not enabled" only when the token could have seen it.
+            Ok(a) if a.status == 404 && admin == Some(true) => Ok(false),
+            _ => fetch(src, &path, ADMIN_READ).map(|_| false),
+        }
     };
 
     Ok(Repo {
         owner: owner.to_owned(),
         name: name.to_owned(),
         owner_is_org,
+        server,
         default_branch,
         admin,
         rulesets,
@@ -400,8 +511,12 @@ pub fn repo(src: &dyn Source, owner: &str, name: &str) -> Result<Repo, Unknown> 
     })
 }
 
-fn environment(src: &dyn Source, base: &str, e: &Value) -> Option<Environment> {
-    let name = e.get("name")?.as_str()?.to_owned();
+fn environment(src: &dyn Source, base: &str, e: &Value) -> Read<Environment> {
+    let name = e
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Unknown::invalid(format!("{base}/environments"), "an entry has no `name`"))?
+        .to_owned();
     let rules = e
         .get("protection_rules")
         .and_then(Value::as_array)
@@ -418,35 +533,27 @@ fn environment(src: &dyn Source, base: &str, e: &Value) -> Option<Environment> {
             (on("protected_branches"), on("custom_branch_policies"))
         });
     let env_path = format!("{base}/environments/{}", encode_segment(&name));
+    let policies_path = format!("{env_path}/deployment-branch-policies");
     let policies = match branch_policy {
-        Some((_, true)) => fetch(
-            src,
-            &format!("{env_path}/deployment-branch-policies"),
-            ACTIONS_READ,
-        )
-        .map(|a| {
-            a.body
-                .get("branch_policies")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|p| {
-                            Some(BranchPolicy {
-                                name: p.get("name")?.as_str()?.to_owned(),
-                                kind: p
-                                    .get("type")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("branch")
-                                    .to_owned(),
-                            })
-                        })
-                        .collect()
+        Some((_, true)) => fetch(src, &policies_path, ACTIONS_READ).and_then(|a| {
+            let items = list(&a, &policies_path, Some("branch_policies"))?;
+            let names = names(items, &policies_path)?;
+            Ok(items
+                .iter()
+                .zip(names)
+                .map(|(p, name)| BranchPolicy {
+                    name,
+                    kind: p
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("branch")
+                        .to_owned(),
                 })
-                .unwrap_or_default()
+                .collect())
         }),
         _ => Ok(Vec::new()),
     };
-    Some(Environment {
+    Ok(Environment {
         reviewers: reviewers_rule.map(|r| {
             r.get("reviewers")
                 .and_then(Value::as_array)
@@ -456,14 +563,11 @@ fn environment(src: &dyn Source, base: &str, e: &Value) -> Option<Environment> {
             .and_then(|r| r.get("prevent_self_review"))
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        can_admins_bypass: e
-            .get("can_admins_bypass")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
+        // In no OpenAPI description: absent (GHES, older answers) is unknown, not "true".
+        can_admins_bypass: e.get("can_admins_bypass").and_then(Value::as_bool),
         branch_policy,
         policies,
-        secrets: fetch(src, &format!("{env_path}/secrets"), ENV_READ)
-            .map(|a| names(&a.body, "secrets")),
+        secrets: named_list(src, &format!("{env_path}/secrets"), "secrets", ENV_READ),
         name,
     })
 }
@@ -471,7 +575,7 @@ fn environment(src: &dyn Source, base: &str, e: &Value) -> Option<Environment> {
 /// Reads the organization settings the checks need.
 pub fn org(src: &dyn Source, login: &str) -> Result<Org, Unknown> {
     let path = format!("orgs/{}", encode_segment(login));
-    let body = fetch(src, &path, ORG_ADMIN_READ)?.body;
+    let body = object(src, &path, ORG_ADMIN_READ)?;
     let field = |k: &str| body.get(k).filter(|v| !v.is_null());
     let hidden = |k: &str| Unknown::new(format!("{path} → {k}"), None, Some(ORG_ADMIN_READ));
     let two_factor_required = field("two_factor_requirement_enabled")
@@ -482,13 +586,10 @@ pub fn org(src: &dyn Source, login: &str) -> Result<Org, Unknown> {
         .map(str::to_owned)
         .ok_or_else(|| hidden("default_repository_permission"));
     // The owners list is complete only for someone who sees the organization's private settings.
+    let members = format!("{path}/members?role=admin&per_page=100");
     let owners = match &two_factor_required {
-        Ok(_) => fetch(
-            src,
-            &format!("{path}/members?role=admin&per_page=100"),
-            "\"Members\" organization permissions (read)",
-        )
-        .map(|a| a.body.as_array().map_or(0, Vec::len)),
+        Ok(_) => fetch(src, &members, "\"Members\" organization permissions (read)")
+            .and_then(|a| list(&a, &members, None).map(<[Value]>::len)),
         Err(_) => Err(hidden("members?role=admin")),
     };
     Ok(Org {
@@ -501,19 +602,19 @@ pub fn org(src: &dyn Source, login: &str) -> Result<Org, Unknown> {
 
 /// The repositories of an organization (`name` only), non-archived.
 pub fn org_repos(src: &dyn Source, login: &str) -> Result<Vec<String>, Unknown> {
-    let list = fetch(
-        src,
-        &format!("orgs/{}/repos?per_page=100", encode_segment(login)),
-        METADATA_READ,
-    )?;
-    Ok(list
-        .body
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|r| r.get("archived").and_then(Value::as_bool) != Some(true))
-                .filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_owned))
-                .collect()
+    let path = format!("orgs/{}/repos?per_page=100", encode_segment(login));
+    let answer = fetch(src, &path, METADATA_READ)?;
+    let repos: Vec<&Value> = list(&answer, &path, None)?
+        .iter()
+        .filter(|r| r.get("archived").and_then(Value::as_bool) != Some(true))
+        .collect();
+    repos
+        .iter()
+        .map(|r| {
+            r.get("name")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Unknown::invalid(strip_query(&path), "an entry has no `name`"))
         })
-        .unwrap_or_default())
+        .collect()
 }

@@ -7,14 +7,17 @@
 //! the check needs; never counted as a pass).
 
 pub mod checks;
+pub mod fnmatch;
 pub mod gather;
 pub mod live;
 pub mod options;
 pub mod recommend;
+pub mod server;
 pub mod snapshot;
 
 use std::collections::BTreeSet;
 
+use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::{Finding, Report};
 
 pub use checks::{Check, Outcome, State};
@@ -59,12 +62,46 @@ impl SettingsReport {
         c
     }
 
+    /// Whether no check could run at all (every one unknown): nothing was audited.
+    pub fn nothing_ran(&self) -> bool {
+        let c = self.counts();
+        c.passed == 0 && c.failed == 0
+    }
+
     pub fn summary(&self) -> String {
         let c = self.counts();
+        if self.nothing_ran() {
+            return format!(
+                "settings checks: 0 of {} could run ({} unknown)",
+                c.unknown, c.unknown
+            );
+        }
         format!(
             "settings checks: {} passed, {} failed, {} unknown",
             c.passed, c.failed, c.unknown
         )
+    }
+
+    /// One error per answer that was read but is not valid (a truncated snapshot file, a body
+    /// that is not JSON): a broken input, not a setting the token may not read.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = Vec::new();
+        for u in self.results.iter().flat_map(|r| &r.outcome.unknowns) {
+            let Some(gather::Reason::Invalid(why)) = &u.reason else {
+                continue;
+            };
+            if !out.iter().any(|d| d.path == u.what) {
+                out.push(
+                    Diagnostic::file(
+                        Level::Error,
+                        u.what.clone(),
+                        format!("GitHub's answer is not valid: {why}"),
+                    )
+                    .help("the checks that need it are unknown, not passed"),
+                );
+            }
+        }
+        out
     }
 
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
@@ -89,7 +126,9 @@ impl SettingsReport {
     /// The findings and notes as a core [`Report`] for the shared output formats.
     pub fn into_report(self) -> Report {
         let notes = self.notes();
+        let diagnostics = self.diagnostics();
         let mut report = Report {
+            diagnostics,
             findings: self
                 .results
                 .into_iter()

@@ -82,8 +82,43 @@ fn hardened_snapshot_is_clean_and_metadata_only_is_unknown() {
         Some(3),
         "unknowns are not clean: {stderr}"
     );
-    assert!(stderr.contains("0 passed, 0 failed, 9 unknown"), "{stderr}");
+    assert!(stderr.contains("0 of 9 could run (9 unknown)"), "{stderr}");
     assert!(stderr.contains("needs administration=read"), "{stderr}");
+    assert!(
+        stderr.trim_end().ends_with(
+            "0 of 9 settings checks could run: nothing was audited (see the notes above)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no findings"), "{stderr}");
+}
+
+#[test]
+fn a_truncated_snapshot_answer_is_an_input_error_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    common::defaults().write(dir.path());
+    let secrets = dir
+        .path()
+        .join(format!("{}/actions/secrets.json", common::BASE));
+    let bytes = std::fs::read(&secrets).unwrap();
+    std::fs::write(&secrets, &bytes[..bytes.len() / 2]).unwrap();
+    let out = ciguard(&[
+        "settings",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--config",
+        "/dev/null",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 passed, 8 failed, 1 unknown"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        format!("{stdout}{stderr}").contains("GitHub's answer is not valid"),
+        "{stdout}\n{stderr}"
+    );
 }
 
 #[test]

@@ -2,7 +2,8 @@ use ciguard_core::{AuditMeta, Severity, declare_audit};
 use serde_json::Value;
 
 use super::{Check, Cx, Outcome, finding, subject};
-use crate::gather::Repo;
+use crate::gather::{Repo, Unknown};
+use crate::server::Feature;
 
 declare_audit! {
     /// ## What it does
@@ -95,12 +96,15 @@ impl Check for SettingsActions {
         match &repo.actions {
             Ok(a) if a.get("enabled").and_then(Value::as_bool) == Some(false) => {}
             Ok(a) => {
-                if a.get("sha_pinning_required").and_then(Value::as_bool) != Some(true) {
-                    report(
+                match a.get("sha_pinning_required").and_then(Value::as_bool) {
+                    Some(true) => {}
+                    Some(false) => report(
                         "sha_pinning_required",
                         "actions may be used without pinning them to a full commit sha".into(),
                         Severity::Medium,
-                    );
+                    ),
+                    // Absent: this GHES version has no such setting, or the answer omits it.
+                    None => unknowns.push(sha_pinning_unknown(repo)),
                 }
                 let allowed = a
                     .get("allowed_actions")
@@ -119,5 +123,17 @@ impl Check for SettingsActions {
         for u in &unknowns {
             out.unknown(u);
         }
+    }
+}
+
+fn sha_pinning_unknown(repo: &Repo) -> Unknown {
+    let what = format!(
+        "repos/{}/actions/permissions → sha_pinning_required",
+        repo.full_name()
+    );
+    if repo.server.has(Feature::ShaPinningRequired) {
+        Unknown::new(what, None, None)
+    } else {
+        Unknown::not_on_server(what)
     }
 }

@@ -3,6 +3,7 @@
 
 use ciguard_core::{AuditMeta, Finding, Location};
 
+use crate::fnmatch::fnmatch;
 use crate::gather::{Org, Repo, Ruleset, Unknown};
 use crate::options::Options;
 
@@ -132,40 +133,13 @@ pub fn finding(
     Finding::new(meta, msg, Location::setting(subject, url, ""))
 }
 
-/// Whether a fnmatch-style ruleset pattern (`refs/heads/release/*`, `**`) matches a ref.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some((b'*', rest)) if rest.first() == Some(&b'*') => {
-                let rest = &rest[1..];
-                (0..=t.len()).any(|i| go(rest, &t[i..]))
-            }
-            Some((b'*', rest)) => {
-                for i in 0..=t.len() {
-                    if go(rest, &t[i..]) {
-                        return true;
-                    }
-                    if t.get(i) == Some(&b'/') {
-                        break;
-                    }
-                }
-                false
-            }
-            Some((b'?', rest)) => t.first().is_some_and(|c| *c != b'/') && go(rest, &t[1..]),
-            Some((c, rest)) => t.first() == Some(c) && go(rest, &t[1..]),
-        }
-    }
-    go(pattern.as_bytes(), text.as_bytes())
-}
-
 /// Whether a ruleset's `ref_name` condition selects `full_ref` (`refs/heads/main`).
 pub fn applies(rs: &Ruleset, full_ref: &str, default_branch: &str) -> bool {
     let default_ref = format!("refs/heads/{default_branch}");
     let hit = |p: &String| match p.as_str() {
         "~ALL" => true,
         "~DEFAULT_BRANCH" => full_ref == default_ref,
-        p => glob(p, full_ref),
+        p => fnmatch(p, full_ref),
     };
     rs.include.iter().any(hit) && !rs.exclude.iter().any(hit)
 }
@@ -245,19 +219,5 @@ pub fn join_and(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob;
-
-    #[test]
-    fn globs_follow_ruleset_semantics() {
-        assert!(glob("refs/heads/advisory-*", "refs/heads/advisory-x"));
-        assert!(!glob("refs/heads/*", "refs/heads/a/b"));
-        assert!(glob("refs/heads/**/*", "refs/heads/a/b"));
-        assert!(glob("refs/tags/v*", "refs/tags/v1.0.0"));
-        assert!(!glob("refs/tags/v*", "refs/heads/v1"));
     }
 }

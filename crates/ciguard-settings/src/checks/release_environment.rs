@@ -1,7 +1,8 @@
 use ciguard_core::{AuditMeta, declare_audit};
 
-use super::{Check, Cx, Outcome, finding, glob, release_environment_name, subject};
-use crate::gather::Repo;
+use super::{Check, Cx, Outcome, finding, release_environment_name, subject};
+use crate::fnmatch::fnmatch;
+use crate::gather::{Repo, Unknown};
 
 declare_audit! {
     /// ## What it does
@@ -59,7 +60,8 @@ impl Check for SettingsReleaseEnvironment {
             Err(u) => return out.unknown(u),
         };
         let name = release_environment_name(cx.options, repo);
-        let Some(env) = envs.iter().find(|e| e.name == name) else {
+        // Environment names are case-insensitive on GitHub (`Release` is `release`).
+        let Some(env) = envs.iter().find(|e| e.name.eq_ignore_ascii_case(&name)) else {
             out.findings.push(finding(
                 &Self::META,
                 format!("there is no release environment \"{name}\" to gate publishing"),
@@ -86,11 +88,21 @@ impl Check for SettingsReleaseEnvironment {
                 "deployments need no reviewer's approval".into(),
             )),
         }
-        if env.can_admins_bypass {
-            problems.push((
+        match env.can_admins_bypass {
+            Some(true) => problems.push((
                 "can_admins_bypass".into(),
                 "administrators can bypass its protection rules".into(),
-            ));
+            )),
+            Some(false) => {}
+            None => out.unknown(&Unknown::new(
+                format!(
+                    "repos/{}/environments → {} → can_admins_bypass",
+                    repo.full_name(),
+                    env.name
+                ),
+                None,
+                None,
+            )),
         }
         match env.branch_policy {
             None => problems.push((
@@ -108,7 +120,7 @@ impl Check for SettingsReleaseEnvironment {
                         cx.options
                             .release_tags
                             .iter()
-                            .any(|t| t == p || glob(p, &super::sample(t, "1.0.0")))
+                            .any(|t| t == p || fnmatch(p, &super::sample(t, "1.0.0")))
                     };
                     for p in policies {
                         let fine = if p.kind == "tag" {

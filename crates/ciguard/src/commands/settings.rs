@@ -285,16 +285,45 @@ fn audit(
     }
     let src = source(read)?;
     let report = ciguard_settings::audit(src.as_ref(), &options, &targets, &mut progress());
-    let unknown = report.counts().unknown;
+    let counts = report.counts();
+    let nothing_ran = report.nothing_ran();
     let report = report.into_report();
-    render(format, color, &report)?;
+    for d in &report.diagnostics {
+        eprintln!("{d}");
+    }
+    if nothing_ran && format == OutputFormat::Plain {
+        render_nothing_ran(color, &report, counts.unknown)?;
+    } else {
+        render(format, color, &report)?;
+    }
     let code = exit::code_for(&report);
     // An incomplete audit must not pass as clean: unknowns without findings are "input could not be read".
-    Ok(ExitCode::from(if code == 0 && unknown > 0 {
+    Ok(ExitCode::from(if code == 0 && counts.unknown > 0 {
         exit::INPUT_ERROR
     } else {
         code
     }))
+}
+
+/// Plain output when no check could run: the notes (what could not be read and why), then
+/// "0 of N checks could run" in place of the file audit's "no findings" summary line.
+fn render_nothing_ran(color: ColorChoice, report: &Report, checks: usize) -> anyhow::Result<()> {
+    let mut text = Vec::new();
+    render_report(OutputFormat::Plain, color, report, &mut text)?;
+    let text = String::from_utf8_lossy(&text);
+    let body = text
+        .trim_end()
+        .rsplit_once('\n')
+        .map_or("", |(body, _)| body);
+    let mut out = std::io::stdout().lock();
+    if !body.is_empty() {
+        writeln!(out, "{body}")?;
+    }
+    writeln!(
+        out,
+        "0 of {checks} settings checks could run: nothing was audited (see the notes above)"
+    )?;
+    Ok(())
 }
 
 fn render(format: OutputFormat, color: ColorChoice, report: &Report) -> anyhow::Result<()> {
