@@ -46,19 +46,25 @@ struct CompareJson {
     status: String,
 }
 
+/// A global security advisory, with every field the OpenAPI description marks nullable (or
+/// that could be absent) optional, so one odd advisory cannot fail its whole batch.
 #[derive(Deserialize)]
 struct AdvisoryJson {
     ghsa_id: String,
     #[serde(default)]
-    summary: String,
+    summary: Option<String>,
     #[serde(default)]
     severity: Option<String>,
     #[serde(default)]
-    vulnerabilities: Vec<VulnerabilityJson>,
+    vulnerabilities: Option<Vec<VulnerabilityJson>>,
+    /// Set when GitHub withdrew the advisory: it no longer applies.
+    #[serde(default)]
+    withdrawn_at: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct VulnerabilityJson {
+    #[serde(default)]
     package: Option<PackageJson>,
     #[serde(default)]
     vulnerable_version_range: Option<String>,
@@ -70,8 +76,9 @@ struct VulnerabilityJson {
 #[derive(Deserialize)]
 struct PackageJson {
     #[serde(default)]
-    ecosystem: String,
-    name: String,
+    ecosystem: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// Resolves every ref of `uses` (repositories looked up concurrently, bounded by the client).
@@ -381,15 +388,23 @@ fn error_message(body: &[u8]) -> String {
 /// or `owner/repo/path`, lowercase), in one paginated query.
 fn advisories(client: &Client, packages: &[&str]) -> Result<Vec<Advisory>, Error> {
     let affects = packages.join(",");
-    let list: Vec<AdvisoryJson> =
+    let list: Vec<Value> =
         client.get_paginated(&format!("/advisories?ecosystem=actions&affects={affects}"))?;
     let mut out = Vec::new();
-    for a in list {
-        for v in a.vulnerabilities {
+    // An advisory that does not read (no `ghsa_id`) is skipped, not the whole batch.
+    for a in list
+        .into_iter()
+        .filter_map(|a| serde_json::from_value::<AdvisoryJson>(a).ok())
+        .filter(|a| a.withdrawn_at.is_none())
+    {
+        for v in a.vulnerabilities.into_iter().flatten() {
             let Some(package) = v.package else { continue };
-            let name = package.name.to_ascii_lowercase();
+            let (Some(ecosystem), Some(name)) = (package.ecosystem, package.name) else {
+                continue;
+            };
+            let name = name.to_ascii_lowercase();
             let ours = packages.contains(&name.as_str());
-            if !package.ecosystem.eq_ignore_ascii_case("actions") || !ours {
+            if !ecosystem.eq_ignore_ascii_case("actions") || !ours {
                 continue;
             }
             let first_patched = match &v.first_patched_version {
@@ -402,7 +417,7 @@ fn advisories(client: &Client, packages: &[&str]) -> Result<Vec<Advisory>, Error
             };
             out.push(Advisory {
                 id: a.ghsa_id.clone(),
-                summary: a.summary.clone(),
+                summary: a.summary.clone().unwrap_or_default(),
                 severity: a.severity.clone().unwrap_or_default(),
                 package: name,
                 vulnerable_range: v.vulnerable_version_range.unwrap_or_default(),

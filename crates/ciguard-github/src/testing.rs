@@ -338,6 +338,14 @@ impl FakeGitHub {
         }
     }
 
+    /// Serves `advisory` as it is (`GET /advisories` lists it when any of its vulnerabilities
+    /// names an asked package): for the nullable fields of GitHub's schema, withdrawn ones, ...
+    pub fn add_advisory_json(&self, advisory: Value) {
+        if let Ok(mut advisories) = self.state.advisories.lock() {
+            advisories.push(advisory);
+        }
+    }
+
     /// Truncates recursive trees longer than `limit` entries, as GitHub does for huge ones.
     pub fn set_tree_limit(&self, limit: Option<usize>) {
         if let Ok(mut l) = self.state.tree_limit.lock() {
@@ -666,12 +674,17 @@ fn github(state: &State, req: &Request) -> Reply {
             .unwrap_or_default()
             .into_iter()
             .filter(|a| {
-                let name = a["vulnerabilities"][0]["package"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
+                let names: Vec<String> = a["vulnerabilities"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v["package"]["name"].as_str())
+                    .map(str::to_ascii_lowercase)
+                    .collect();
                 ecosystem.is_none_or(|e| e == "actions")
-                    && affects.as_ref().is_none_or(|want| want.contains(&name))
+                    && affects
+                        .as_ref()
+                        .is_none_or(|want| names.iter().any(|n| want.contains(n)))
             })
             .collect();
         return paginate(req, &format!("{}/advisories", state.base), items);

@@ -122,3 +122,41 @@ fn a_commit_that_does_not_exist_is_not_called_an_impostor() {
     assert_eq!(facts.reachable.get(missing), None);
     assert_eq!(facts.refs[missing].commit, None);
 }
+
+#[test]
+fn withdrawn_advisories_are_ignored_and_nullable_fields_do_not_fail_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeGitHub::start().unwrap();
+    let (_, shas) = world(dir.path(), &server);
+    server.add_advisory("GHSA-good-0001", "up/act", "< 1.1.0", Some("1.1.0"));
+    // As the OpenAPI description allows: `package.name`, `vulnerable_version_range`,
+    // `first_patched_version`, `cve_id`, `cwes` and `epss` null.
+    server.add_advisory_json(serde_json::json!({
+        "ghsa_id": "GHSA-odd-0002", "cve_id": null, "type": "reviewed", "severity": "medium",
+        "summary": "odd", "cwes": null, "epss": null, "withdrawn_at": null,
+        "vulnerabilities": [
+            {"package": {"ecosystem": "actions", "name": "up/act"},
+             "vulnerable_version_range": "<= 1.0.0", "first_patched_version": null,
+             "vulnerable_functions": null},
+            {"package": {"ecosystem": "actions", "name": null},
+             "vulnerable_version_range": null, "first_patched_version": null,
+             "vulnerable_functions": []},
+        ],
+    }));
+    server.add_advisory_json(serde_json::json!({
+        "ghsa_id": "GHSA-gone-0003", "type": "reviewed", "severity": "high", "summary": "withdrawn",
+        "withdrawn_at": "2024-05-01T00:00:00Z",
+        "vulnerabilities": [{"package": {"ecosystem": "actions", "name": "up/act"},
+                             "vulnerable_version_range": "< 2.0.0", "first_patched_version": "2.0.0"}],
+    }));
+    let resolution = online::resolve(&client(&server), &[uses(&shas[0])]);
+    let mut ids: Vec<String> = resolution.facts.repos["up/act"]
+        .advisories
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:?}", resolution.warnings))
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["GHSA-good-0001", "GHSA-odd-0002"]);
+}
