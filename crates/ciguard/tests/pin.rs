@@ -290,3 +290,74 @@ fn offline_sends_no_request_and_says_so() {
     assert!(stderr.contains("offline"), "{stderr}");
     assert_eq!(w.server.request_count(), 0);
 }
+
+#[test]
+fn check_without_the_network_says_not_verified_once_with_its_own_exit_code() {
+    let w = world();
+    let good = format!(
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{} # v4.2.2\n      - uses: actions/checkout@{} # v4.1.0\n      - uses: someone/else@{} # v1.0.0\n",
+        w.checkout[2], w.checkout[0], w.checkout[0]
+    );
+    let repo = repo_with(&[(".github/workflows/ci.yml", &good)]);
+    // Offline with nothing cached: no tag list can be read.
+    let (code, stdout, stderr) = ciguard(&w, &["--check", "--offline"], repo.path());
+    assert_eq!(code, 4, "{stdout}\n{stderr}");
+    assert_eq!(stdout, "", "good pins are not problems");
+    assert!(!stderr.contains("not a tag"), "{stderr}");
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("not verified:"))
+        .collect();
+    assert_eq!(notes.len(), 1, "one cause, once: {stderr}");
+    assert!(
+        notes[0].contains("3 version comment(s) in 2 repository(ies)")
+            && notes[0].contains("offline"),
+        "{stderr}"
+    );
+    assert_eq!(w.server.request_count(), 0);
+
+    // A real problem still wins over "not verified".
+    let bad = format!("{good}      - uses: actions/checkout@v4\n");
+    let repo = repo_with(&[(".github/workflows/ci.yml", &bad)]);
+    let (code, stdout, _) = ciguard(&w, &["--check", "--offline"], repo.path());
+    assert_eq!(code, 14);
+    assert!(stdout.contains("not pinned"), "{stdout}");
+}
+
+#[test]
+fn check_against_an_unreachable_github_names_the_cause_once() {
+    let w = world();
+    let good = format!(
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{} # v4.2.2\n      - uses: other/action@{} # v2.0.0\n",
+        w.checkout[2], w.checkout[2]
+    );
+    let repo = repo_with(&[(".github/workflows/ci.yml", &good)]);
+    // A port nothing listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args(["pin", "--check", "--no-cache", "--github-api-url"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg(repo.path())
+        .env("GH_TOKEN", "ghp_PINSECRET")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "");
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("not verified:"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(notes[0].contains("cannot reach GitHub"), "{stderr}");
+    assert!(!stderr.contains("PINSECRET"));
+}

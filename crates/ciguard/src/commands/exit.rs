@@ -6,6 +6,7 @@
 //! | 1  | ciguard failed (I/O, configuration, internal error) |
 //! | 2  | usage error (unknown flag or value) |
 //! | 3  | some input could not be read or is not a valid workflow, action or config |
+//! | 4  | could not check: `pin --check` could not verify some version comments (see pin.rs) |
 //! | 11 | findings, the highest informational |
 //! | 12 | findings, the highest low |
 //! | 13 | findings, the highest medium |

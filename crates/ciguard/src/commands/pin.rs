@@ -9,8 +9,10 @@
 //! its ids. Everything goes through the on-disk cache with ETags.
 //!
 //! Exit codes: 0 done (or, with `--check`, everything pinned and every comment true); 14 with
-//! `--check` when something is unpinned or a comment lies; 3 when an input cannot be read or
-//! parsed; 1 when a ref could not be resolved or ciguard failed.
+//! `--check` when something is unpinned or a comment lies; 4 with `--check` when nothing is
+//! wrong in what could be checked but some version comments could not be verified (tags not
+//! listed: offline, network, rate limit); 3 when an input cannot be read or parsed; 1 when a ref
+//! could not be resolved or ciguard failed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
@@ -34,6 +36,8 @@ use crate::commands::exit;
 use crate::commands::github::GithubArgs;
 
 const EXIT_CHECK_FAILED: u8 = 14;
+/// `--check` could not verify everything (and found nothing wrong in the rest).
+const EXIT_NOT_VERIFIED: u8 = 4;
 
 #[derive(Debug, clap::Args)]
 pub struct PinArgs {
@@ -119,7 +123,39 @@ struct RepoUse {
 type Target = (String, Option<String>);
 
 /// Each repository's tags, or why they could not be listed.
-type TagLists = HashMap<String, Result<Vec<Tag>, String>>;
+type TagLists = HashMap<String, Result<Vec<Tag>, TagError>>;
+
+/// Why a tag list could not be read: the full error, and its cause without the URL, so one
+/// network failure is reported once and not once per repository.
+#[derive(Debug, Clone)]
+struct TagError {
+    full: String,
+    cause: String,
+}
+
+impl TagError {
+    fn new(e: &Error) -> Self {
+        let cause = match e {
+            Error::Offline { .. } => {
+                "ciguard runs offline (drop --offline to let it list tags)".to_owned()
+            }
+            Error::Transport { message, .. } => {
+                format!("cannot reach GitHub ({message}); check the network or --github-api-url")
+            }
+            Error::Server { status, .. } => {
+                format!("GitHub answered {status} (server error); try again later")
+            }
+            Error::RateLimited { message, .. } => {
+                format!("rate limited by GitHub ({message}); give a token or try again later")
+            }
+            other => other.to_string(),
+        };
+        Self {
+            full: e.to_string(),
+            cause,
+        }
+    }
+}
 
 fn tags_in<'a>(lists: &'a TagLists, slug: &str) -> &'a [Tag] {
     match lists.get(slug) {
@@ -212,7 +248,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .cloned()
         .zip(client.map_concurrent(&slugs, |s| {
-            resolve::tags(&client, s).map_err(|e| e.to_string())
+            resolve::tags(&client, s).map_err(|e| TagError::new(&e))
         }))
         .collect();
     let tags_of = |slug: &str| tags_in(&tag_lists, slug);
@@ -222,14 +258,15 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         .filter_map(|(slug, r)| {
             r.as_ref()
                 .err()
-                .map(|e| format!("{slug}: cannot list tags: {e}"))
+                .map(|e| format!("{slug}: cannot list tags: {}", e.full))
         })
         .collect();
     let mut problems: Vec<String> = Vec::new();
 
     if args.check {
+        let mut unverified = Unverified::default();
         for input in &inputs {
-            check_file(input, &tag_lists, &mut problems);
+            check_file(input, &tag_lists, &mut problems, &mut unverified);
         }
         if args.images {
             for input in &inputs {
@@ -246,21 +283,30 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         for p in &problems {
             let _ = writeln!(std::io::stdout(), "{p}");
         }
-        report_errors(&mut stderr, &errors);
+        // Tags that could not be listed are not problems of the pins: their comments are "not
+        // verified", with each cause given once.
+        for (cause, (comments, repos)) in &unverified.0 {
+            let _ = writeln!(
+                stderr,
+                "note: {comments} version comment(s) in {} repository(ies) not verified: {cause}",
+                repos.len()
+            );
+        }
         let _ = writeln!(
             stderr,
-            "{} problem(s), {} request(s)",
+            "{} problem(s), {} not verified, {} request(s)",
             problems.len(),
+            unverified.comments(),
             client.request_count()
         );
-        return Ok(ExitCode::from(if !errors.is_empty() {
-            1
-        } else if input_errors > 0 {
+        return Ok(ExitCode::from(if input_errors > 0 {
             exit::INPUT_ERROR
-        } else if problems.is_empty() {
-            0
-        } else {
+        } else if !problems.is_empty() {
             EXIT_CHECK_FAILED
+        } else if unverified.comments() > 0 {
+            EXIT_NOT_VERIFIED
+        } else {
+            0
         }));
     }
 
@@ -456,7 +502,22 @@ fn current_version(u: &RepoUse, tags: &[Tag], inputs: &[Input]) -> Option<Versio
     })
 }
 
-fn check_file(input: &Input, tag_lists: &TagLists, problems: &mut Vec<String>) {
+/// Version comments that could not be verified, per cause: how many, in which repositories.
+#[derive(Default)]
+struct Unverified(BTreeMap<String, (usize, BTreeSet<String>)>);
+
+impl Unverified {
+    fn comments(&self) -> usize {
+        self.0.values().map(|(n, _)| n).sum()
+    }
+}
+
+fn check_file(
+    input: &Input,
+    tag_lists: &TagLists,
+    problems: &mut Vec<String>,
+    unverified: &mut Unverified,
+) {
     for site in &input.sites {
         if !matches!(site.kind, SiteKind::Action | SiteKind::ReusableWorkflow) {
             continue;
@@ -480,7 +541,14 @@ fn check_file(input: &Input, tag_lists: &TagLists, problems: &mut Vec<String>) {
         let Some(tag) = site.comment.as_deref().and_then(comment_tag) else {
             continue;
         };
-        let tags = tags_in(tag_lists, &r.slug().to_ascii_lowercase());
+        let slug = r.slug().to_ascii_lowercase();
+        if let Some(Err(e)) = tag_lists.get(&slug) {
+            let entry = unverified.0.entry(e.cause.clone()).or_default();
+            entry.0 += 1;
+            entry.1.insert(slug);
+            continue;
+        }
+        let tags = tags_in(tag_lists, &slug);
         match tags.iter().find(|t| t.name == tag) {
             Some(t) if t.commit.eq_ignore_ascii_case(git_ref) => {}
             Some(t) => problems.push(format!(
