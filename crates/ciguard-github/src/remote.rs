@@ -172,6 +172,15 @@ pub fn snapshot(
         truncated: listing.truncated,
     };
     if listing.truncated {
+        // The commit and its tree may come from the cache (immutable), so this run has not seen
+        // the repository readable yet; a contents 404 is cached for good, so it must mean
+        // "absent", not "the token cannot read the repository".
+        if client
+            .get_json::<serde_json::Value>(&format!("/repos/{slug}"))?
+            .is_none()
+        {
+            return Err(no_repo());
+        }
         for dir in FALLBACK_DIRS {
             snapshot
                 .entries

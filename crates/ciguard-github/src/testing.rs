@@ -189,6 +189,9 @@ struct State {
     advisories: Mutex<Vec<Value>>,
     /// Most entries a recursive tree lists before it says `truncated`.
     tree_limit: Mutex<Option<usize>>,
+    /// Repositories the caller may not read: every path under them answers 404, as GitHub
+    /// answers for a private repository the token cannot see.
+    hidden: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The fake server. Stops when dropped.
@@ -343,6 +346,18 @@ impl FakeGitHub {
     pub fn add_advisory_json(&self, advisory: Value) {
         if let Ok(mut advisories) = self.state.advisories.lock() {
             advisories.push(advisory);
+        }
+    }
+
+    /// Makes `slug` unreadable (every path under it answers 404, like a private repository the
+    /// token cannot see), or readable again.
+    pub fn set_hidden(&self, slug: &str, hidden: bool) {
+        if let Ok(mut h) = self.state.hidden.lock() {
+            if hidden {
+                h.insert(slug.to_ascii_lowercase());
+            } else {
+                h.remove(&slug.to_ascii_lowercase());
+            }
         }
     }
 
@@ -694,6 +709,13 @@ fn github(state: &State, req: &Request) -> Reply {
         return Reply::not_found();
     };
     let slug = format!("{owner}/{name}");
+    if state
+        .hidden
+        .lock()
+        .is_ok_and(|h| h.contains(&slug.to_ascii_lowercase()))
+    {
+        return Reply::not_found();
+    }
     let Some(repo) = state
         .repos
         .lock()
