@@ -15,8 +15,22 @@ pub enum Feature {
     ShaPinningRequired,
 }
 
+impl Feature {
+    /// Where the feature lives in GitHub's OpenAPI description: the GET path and, for a field,
+    /// its name in the 200 answer.
+    pub fn openapi(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Feature::ImmutableReleases => ("/repos/{owner}/{repo}/immutable-releases", None),
+            Feature::ShaPinningRequired => (
+                "/repos/{owner}/{repo}/actions/permissions",
+                Some("sha_pinning_required"),
+            ),
+        }
+    }
+}
+
 /// The first GHES version that has each feature. Checked against the GHES OpenAPI descriptions
-/// by the conformance test (`tests/openapi.rs`): every GHES description older than the version
+/// by the conformance test (`crates/ciguard/tests/openapi.rs`): every GHES description older than the version
 /// given lacks the feature, every newer one has it. A version newer than every known description
 /// is assumed to have it.
 pub const GHES_SINCE: &[(Feature, (u32, u32))] = &[
