@@ -187,3 +187,37 @@ fn without_a_token_or_with_offline_no_request_is_sent_and_online_audits_are_skip
     assert!(online_findings(&report).is_empty(), "{report}");
     assert_eq!(w.server.request_count(), 0);
 }
+
+#[test]
+fn an_orphan_commit_pushed_to_a_fork_is_reported_as_an_impostor() {
+    let w = world();
+    // Unrelated history: every compare answers 404 "No common ancestor between ...".
+    let fork = GitRepo {
+        dir: w.dir.path().join("fork"),
+    };
+    fork.git(&["checkout", "-q", "--orphan", "payload"]).unwrap();
+    let orphan = fork
+        .commit("action.yml", "name: evil\n", "evil", "2024-09-01T00:00:00Z")
+        .unwrap();
+    let repo = repo_with(&format!(
+        "on: push\npermissions: {{}}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@{orphan} # v4.2.2\n        with:\n          persist-credentials: false\n"
+    ));
+    let (_, report, stderr) = audit(
+        &w,
+        &["--persona", "pedantic"],
+        repo.path(),
+        Some("ghp_AUDITSECRET"),
+    );
+    let findings = online_findings(&report);
+    assert!(
+        findings.contains(&("impostor-commit".to_owned(), 7)),
+        "{findings:?}\n{stderr}"
+    );
+    assert!(
+        w.server
+            .requests()
+            .iter()
+            .any(|r| r.path.contains("/compare/") && r.status == 404),
+        "the fake answered as GitHub does"
+    );
+}
