@@ -192,6 +192,8 @@ struct State {
     /// Repositories the caller may not read: every path under them answers 404, as GitHub
     /// answers for a private repository the token cannot see.
     hidden: Mutex<std::collections::HashSet<String>>,
+    /// `Some(version)`: answer as that GitHub Enterprise Server version (`GET /meta` says so).
+    enterprise: Mutex<Option<String>>,
 }
 
 /// The fake server. Stops when dropped.
@@ -346,6 +348,15 @@ impl FakeGitHub {
     pub fn add_advisory_json(&self, advisory: Value) {
         if let Ok(mut advisories) = self.state.advisories.lock() {
             advisories.push(advisory);
+        }
+    }
+
+    /// Answers as GitHub Enterprise Server `version` (`3.17.0`): `GET /meta` carries
+    /// `installed_version`, and the endpoints that version lacks (`immutable-releases`, never
+    /// served here) stay 404. `None`: github.com.
+    pub fn set_enterprise(&self, version: Option<&str>) {
+        if let Ok(mut e) = self.state.enterprise.lock() {
+            *e = version.map(str::to_owned);
         }
     }
 
@@ -673,6 +684,14 @@ fn git(repo: &FakeRepo, args: &[&str]) -> Option<String> {
 }
 
 fn github(state: &State, req: &Request) -> Reply {
+    if req.path == "/meta" {
+        let mut meta = json!({"verifiable_password_authentication": false, "domains": {}});
+        if let Some(version) = state.enterprise.lock().ok().and_then(|e| e.clone()) {
+            meta["installed_version"] = json!(version);
+            meta["verifiable_password_authentication"] = json!(true);
+        }
+        return Reply::json(200, &meta);
+    }
     if req.path == "/advisories" {
         let ecosystem = req.query.get("ecosystem").map(String::as_str);
         // A comma-separated list of packages, each maybe `@version`; matched by exact name.

@@ -250,3 +250,56 @@ fn live_answers_of_the_wrong_shape_and_ghes_gaps_are_unknown_too() {
     assert_eq!(report.counts().failed, 0, "{:?}", report.notes());
     assert!(server.gets.lock().unwrap().iter().any(|p| p == "meta"));
 }
+
+#[test]
+fn the_project_fake_in_ghes_mode_makes_immutable_releases_not_available() {
+    use ciguard_github::testing::{FakeGitHub, GitRepo};
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeGitHub::start().unwrap();
+    let repo = GitRepo::init(&dir.path().join("r")).unwrap();
+    repo.commit("README.md", "hi\n", "one", "2024-01-01T00:00:00Z")
+        .unwrap();
+    server.add_repo("octo-org/hello-world", &repo);
+    let run = || {
+        let src = ciguard_settings::live::LiveSource::new(ciguard_github::Client::new(
+            ciguard_github::ClientConfig::from_flags(
+                Some(&server.url()),
+                Some("test-token"),
+                None,
+                true,
+                false,
+            ),
+        ));
+        let targets = vec![ciguard_settings::Target::parse("octo-org/hello-world").unwrap()];
+        audit(&src, &Options::default(), &targets, &mut |_, _, _| {})
+    };
+    let immutable = |report: &SettingsReport| {
+        report
+            .results
+            .iter()
+            .find(|r| r.check == "settings-immutable-releases")
+            .map(|r| {
+                r.outcome
+                    .unknowns
+                    .iter()
+                    .map(|u| u.describe())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+    };
+    // github.com: the 404 is a permission question (the token is not known to be an admin).
+    let cloud = immutable(&run());
+    assert!(
+        cloud
+            .iter()
+            .all(|u| !u.contains("not available on this server")),
+        "{cloud:?}"
+    );
+    server.set_enterprise(Some("3.18.2"));
+    let ghes = immutable(&run());
+    assert!(
+        ghes.iter()
+            .any(|u| u.contains("immutable-releases: not available on this server")),
+        "{ghes:?}"
+    );
+}

@@ -195,7 +195,8 @@ fn an_orphan_commit_pushed_to_a_fork_is_reported_as_an_impostor() {
     let fork = GitRepo {
         dir: w.dir.path().join("fork"),
     };
-    fork.git(&["checkout", "-q", "--orphan", "payload"]).unwrap();
+    fork.git(&["checkout", "-q", "--orphan", "payload"])
+        .unwrap();
     let orphan = fork
         .commit("action.yml", "name: evil\n", "evil", "2024-09-01T00:00:00Z")
         .unwrap();
