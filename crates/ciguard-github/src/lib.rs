@@ -18,6 +18,6 @@ pub mod resolve;
 pub mod testing;
 pub mod transitive;
 
-pub use client::{ApiResponse, Client};
+pub use client::{ApiResponse, Client, NetworkFailure};
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};
-pub use error::Error;
+pub use error::{Cause, Error};
