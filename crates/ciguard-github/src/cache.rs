@@ -224,7 +224,10 @@ mod tests {
         assert!(read_regular_file(&regular, 3).is_none(), "over the limit");
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&regular, &link).unwrap();
-        assert!(read_regular_file(&link, 100).is_none(), "a symlink, even to a file");
+        assert!(
+            read_regular_file(&link, 100).is_none(),
+            "a symlink, even to a file"
+        );
         let zero = dir.path().join("zero");
         std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
         assert!(read_regular_file(&zero, 100).is_none());

@@ -19,6 +19,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use sha2::Digest;
 
+mod github_like;
+pub use github_like::SECONDARY_LIMIT_MESSAGE;
+
 /// A git repository on disk, driven through the `git` CLI.
 #[derive(Debug, Clone)]
 pub struct GitRepo {
@@ -189,6 +192,8 @@ struct State {
     advisories: Mutex<Vec<Value>>,
     /// Most entries a recursive tree lists before it says `truncated`.
     tree_limit: Mutex<Option<usize>>,
+    /// github.com behaviours a test switches on (see `github_like`).
+    knobs: github_like::Knobs,
 }
 
 /// The fake server. Stops when dropped.
@@ -499,6 +504,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         304 => "Not Modified",
         401 => "Unauthorized",
+        301 => "Moved Permanently",
         403 => "Forbidden",
         404 => "Not Found",
         429 => "Too Many Requests",
@@ -555,6 +561,9 @@ fn respond(state: &State, req: &Request) -> Reply {
         }
         Some(Fault::Delay(d)) => std::thread::sleep(d),
         None => {}
+    }
+    if let Some(reply) = github_like::intercept(state, req) {
+        return reply;
     }
     if req.path.starts_with("/v2/") || req.path == "/token" {
         return registry(state, req);
