@@ -1028,6 +1028,61 @@ mod tests {
     }
 
     #[test]
+    fn origins_and_page_sizes() {
+        assert_eq!(
+            origin("https://api.github.com/repos/a"),
+            Some("https://api.github.com")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8080?x"),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin("https:///x"), None);
+        assert_eq!(origin("ftp://host/x"), None);
+        assert_eq!(with_per_page("/a"), "/a?per_page=100");
+        assert_eq!(with_per_page("/a?b=1"), "/a?b=1&per_page=100");
+        assert_eq!(with_per_page("/a?per_page=5"), "/a?per_page=5");
+        assert_eq!(
+            with_per_page("/a?xper_page=5"),
+            "/a?xper_page=5&per_page=100"
+        );
+    }
+
+    #[test]
+    fn a_cached_body_that_is_not_json_is_a_miss() {
+        use crate::testing::{FakeGitHub, action_repo};
+        let dir = tempfile::tempdir().unwrap();
+        let server = FakeGitHub::start().unwrap();
+        let (repo, _) = action_repo(
+            &dir.path().join("r"),
+            "r",
+            &[("v1.0.0", "2024-01-01T00:00:00Z")],
+        )
+        .unwrap();
+        server.add_repo("a/r", &repo);
+        let config = ClientConfig {
+            api_url: server.url(),
+            cache_dir: Some(dir.path().join("cache")),
+            ..ClientConfig::default()
+        };
+        // A consistent entry (its digest matches) whose body is cut JSON, with an ETag.
+        let url = format!("{}/repos/a/r", server.url());
+        let cache = Cache::new(&dir.path().join("cache"));
+        let entry = Entry::new(
+            url.clone(),
+            200,
+            vec![("etag".into(), "W/\"x\"".into())],
+            b"{\"default_branch\": \"ma".to_vec(),
+        );
+        cache.store(&Cache::key(&url, None), &entry);
+        let client = Client::new(config);
+        let answer = client.get_json::<serde_json::Value>("/repos/a/r").unwrap();
+        assert_eq!(answer.unwrap()["default_branch"], "main");
+        let log = server.requests();
+        assert!(log.len() == 1 && !log[0].conditional, "{log:?}");
+    }
+
+    #[test]
     fn offline_sends_nothing() {
         let c = Client::new(ClientConfig {
             api_url: "http://127.0.0.1:9".into(),

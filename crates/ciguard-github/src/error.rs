@@ -75,14 +75,23 @@ pub(crate) fn classify(e: &ureq::Error) -> Option<Cause> {
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => Some(Cause::Tls),
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => Some(Cause::ConnectionRefused),
+            // std's resolver reports a failed lookup as an uncategorised I/O error.
+            _ if io.to_string().contains("failed to lookup address") => Some(Cause::Dns),
             std::io::ErrorKind::TimedOut => Some(Cause::Timeout),
             // rustls reports handshake failures as I/O errors wrapping its own.
             std::io::ErrorKind::InvalidData
                 if io.get_ref().is_some_and(|inner| {
                     let text = inner.to_string().to_ascii_lowercase();
-                    ["tls", "certificate", "handshake", "alert", "peer"]
-                        .iter()
-                        .any(|w| text.contains(w))
+                    [
+                        "tls",
+                        "certificate",
+                        "handshake",
+                        "alert",
+                        "peer",
+                        "corrupt message",
+                    ]
+                    .iter()
+                    .any(|w| text.contains(w))
                 }) =>
             {
                 Some(Cause::Tls)
