@@ -105,6 +105,8 @@ pub struct NetworkFailure {
     pub count: usize,
     /// The first of those errors, as printed.
     pub first: String,
+    /// The URL of the first.
+    pub url: String,
 }
 
 #[derive(Debug, Default)]
@@ -113,7 +115,8 @@ struct Failures {
     /// Every message returned for a failure with a cause, so that notes built from them can be
     /// told apart from notes about one request.
     messages: HashSet<String>,
-    /// A cause that fails every later request (DNS, refused, TLS, bad credentials, deadline).
+    /// A cause that fails every later request (DNS, refused, TLS, bad credentials, a rate limit
+    /// not waited out, the deadline): GitHub asks clients not to go on while limited.
     halted: Option<Cause>,
 }
 
@@ -256,6 +259,7 @@ impl Client {
                     cause,
                     count: 1,
                     first: text.clone(),
+                    url: e.url().unwrap_or_default().to_owned(),
                 });
             failures.messages.insert(text);
             if matches!(
@@ -264,6 +268,7 @@ impl Client {
                     | Cause::ConnectionRefused
                     | Cause::Tls
                     | Cause::BadCredentials
+                    | Cause::RateLimit
                     | Cause::Deadline
             ) {
                 failures.halted.get_or_insert(cause);

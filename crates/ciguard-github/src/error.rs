@@ -173,6 +173,24 @@ impl Error {
         }
     }
 
+    /// The URL the error is about, when it has one.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Error::Offline { url }
+            | Error::Transport { url, .. }
+            | Error::Server { url, .. }
+            | Error::RateLimited { url, .. }
+            | Error::Deadline { url, .. }
+            | Error::Halted { url, .. }
+            | Error::Status { url, .. }
+            | Error::Decode { url, .. }
+            | Error::Incomplete { url, .. }
+            | Error::ForeignUrl { url, .. }
+            | Error::ForeignRedirect { url, .. } => Some(url),
+            Error::Other(_) => None,
+        }
+    }
+
     /// The cause shared with other requests, if this error has one.
     pub fn cause(&self) -> Option<Cause> {
         match self {

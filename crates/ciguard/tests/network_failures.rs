@@ -37,7 +37,9 @@ fn repo_with(uses: &[&str]) -> tempfile::TempDir {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     let steps: String = uses
         .iter()
-        .map(|u| format!("      - uses: {u}\n        with:\n          persist-credentials: false\n"))
+        .map(|u| {
+            format!("      - uses: {u}\n        with:\n          persist-credentials: false\n")
+        })
         .collect();
     std::fs::write(
         p,
@@ -55,10 +57,15 @@ struct Run {
 fn audit(w: &World, api_url: &str, args: &[&str], repo: &Path) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
         .arg("audit")
-        .args(["--no-config", "--format", "json", "--github-api-url", api_url])
+        .args([
+            "--no-config",
+            "--format",
+            "json",
+            "--github-api-url",
+            api_url,
+        ])
         .arg("--cache-dir")
         .arg(w.dir.path().join("cache"))
-        .args(["--transitive-depth", "0"])
         .args(args)
         .arg(repo)
         .env("GH_TOKEN", TOKEN)
@@ -94,7 +101,12 @@ fn count(notes: &[String], needle: &str) -> usize {
 
 /// No note blames a permission, a ref, or a timeout option that does not exist.
 fn no_wrong_causes(notes: &[String]) {
-    for wrong in ["permission", "cannot list tags", "not found", "raise the timeout"] {
+    for wrong in [
+        "permission",
+        "cannot list tags",
+        "not found",
+        "raise the timeout",
+    ] {
         assert_eq!(count(notes, wrong), 0, "{wrong}: {notes:#?}");
     }
 }
@@ -108,11 +120,27 @@ fn a_refused_connection_is_one_diagnosis_and_exit_code_4() {
         .local_addr()
         .unwrap()
         .port();
+    // Transitive auditing on (the default depth): it must not blame the refs either.
     let r = audit(&w, &format!("http://127.0.0.1:{port}"), &[], repo.path());
     assert_eq!(r.code, 4, "{:#?}", r.notes);
-    assert_eq!(count(&r.notes, "refused the connection"), 1, "{:#?}", r.notes);
-    assert_eq!(count(&r.notes, "check the URL and port"), 1, "{:#?}", r.notes);
-    assert_eq!(count(&r.notes, "skipped (need the network)"), 1, "{:#?}", r.notes);
+    assert_eq!(
+        count(&r.notes, "refused the connection"),
+        1,
+        "{:#?}",
+        r.notes
+    );
+    assert_eq!(
+        count(&r.notes, "check the URL and port"),
+        1,
+        "{:#?}",
+        r.notes
+    );
+    assert_eq!(
+        count(&r.notes, "skipped (need the network)"),
+        1,
+        "{:#?}",
+        r.notes
+    );
     no_wrong_causes(&r.notes);
 }
 
@@ -122,7 +150,12 @@ fn a_rejected_token_is_said_once() {
     let repo = repo_with(&USES[..1]);
     w.server
         .push_fault("/repos/actions/checkout", Fault::EchoAuthorization(401));
-    let r = audit(&w, &w.server.url(), &[], repo.path());
+    let r = audit(
+        &w,
+        &w.server.url(),
+        &["--transitive-depth", "0"],
+        repo.path(),
+    );
     assert_eq!(r.code, 4, "{:#?}", r.notes);
     assert_eq!(count(&r.notes, "rejected the token"), 1, "{:#?}", r.notes);
     assert_eq!(count(&r.notes, "GH_TOKEN"), 1, "{:#?}", r.notes);
@@ -136,17 +169,21 @@ fn a_slow_github_stops_at_the_network_budget_and_says_so_once() {
     let repo = repo_with(&USES);
     // Every answer comes after the whole budget: nothing can run.
     w.server.set_latency(Duration::from_secs(3));
-    let r = audit(
-        &w,
-        &w.server.url(),
-        &["--network-budget", "1"],
-        repo.path(),
-    );
+    let r = audit(&w, &w.server.url(), &["--network-budget", "1"], repo.path());
     assert_eq!(r.code, 4, "{:#?}", r.notes);
     assert_eq!(count(&r.notes, "--network-budget"), 1, "{:#?}", r.notes);
-    assert_eq!(count(&r.notes, "skipped (need the network)"), 1, "{:#?}", r.notes);
+    assert_eq!(
+        count(&r.notes, "skipped (need the network)"),
+        1,
+        "{:#?}",
+        r.notes
+    );
     // The first requests were cut at the budget; none was sent after it.
-    assert!(w.server.request_count() <= USES.len(), "{:#?}", w.server.requests());
+    assert!(
+        w.server.request_count() <= USES.len(),
+        "{:#?}",
+        w.server.requests()
+    );
     no_wrong_causes(&r.notes);
 }
 
@@ -154,9 +191,60 @@ fn a_slow_github_stops_at_the_network_budget_and_says_so_once() {
 fn a_healthy_github_has_no_network_diagnosis() {
     let w = world();
     let repo = repo_with(&USES);
-    let r = audit(&w, &w.server.url(), &[], repo.path());
+    let r = audit(
+        &w,
+        &w.server.url(),
+        &["--transitive-depth", "0"],
+        repo.path(),
+    );
     assert_ne!(r.code, 4, "{:#?}", r.notes);
-    assert_eq!(count(&r.notes, "skipped (need the network)"), 0, "{:#?}", r.notes);
+    assert_eq!(
+        count(&r.notes, "skipped (need the network)"),
+        0,
+        "{:#?}",
+        r.notes
+    );
     assert_eq!(count(&r.notes, "requests) failed"), 0, "{:#?}", r.notes);
-    assert_eq!(count(&r.notes, "3 repositories resolved"), 1, "{:#?}", r.notes);
+    assert_eq!(
+        count(&r.notes, "3 repositories resolved"),
+        1,
+        "{:#?}",
+        r.notes
+    );
+}
+
+#[test]
+fn a_secondary_rate_limit_is_rate_limiting_said_once_not_a_permission() {
+    let w = world();
+    let repo = repo_with(&USES);
+    // 403 without `retry-after`, worded as GitHub words it: at least a minute to wait, more
+    // than the run's budget.
+    w.server.push_secondary_limit("/repos/", 403, 100);
+    let r = audit(
+        &w,
+        &w.server.url(),
+        &["--network-budget", "20", "--transitive-depth", "0"],
+        repo.path(),
+    );
+    assert_eq!(r.code, 4, "{:#?}", r.notes);
+    assert_eq!(
+        count(&r.notes, "rate limit stopped the requests"),
+        1,
+        "{:#?}",
+        r.notes
+    );
+    assert_eq!(
+        count(&r.notes, "secondary rate limit asks to wait 60 s"),
+        1,
+        "{:#?}",
+        r.notes
+    );
+    assert_eq!(count(&r.notes, "403"), 0, "{:#?}", r.notes);
+    no_wrong_causes(&r.notes);
+    // Concurrent first requests may each meet the limit; nothing is sent after it.
+    assert!(
+        w.server.request_count() <= USES.len(),
+        "{:#?}",
+        w.server.requests()
+    );
 }

@@ -2,7 +2,7 @@
 //! connection, TLS, bad credentials, rate limit, network budget) with the next step, instead of a
 //! note per request blaming its endpoint.
 
-use ciguard_github::Client;
+use ciguard_github::{Cause, Client};
 
 /// `notes` without those explained by a cause the client met, followed by one note per cause
 /// and, when some of the `asked` repositories were not `resolved`, which checks that skips.
@@ -15,19 +15,24 @@ pub fn diagnose(client: &Client, notes: Vec<String>, asked: usize, resolved: usi
         .into_iter()
         .filter(|n| !client.is_network_failure_note(n))
         .collect();
-    if resolved < asked {
-        kept.push(format!(
-            "online: {} of {asked} action repositories could not be resolved; the online audits are skipped for them",
-            asked - resolved
-        ));
-    }
     for f in failures {
+        // A rate limit's own message says how long GitHub asked to wait and why ciguard did not.
+        let detail = if f.cause == Cause::RateLimit {
+            f.first
+        } else {
+            format!("the first: {}", f.url)
+        };
         kept.push(format!(
-            "online: {} ({} request(s) failed or not sent; first: {}); {}",
+            "online: {}: {} request(s) failed or were not sent ({detail}); {}",
             f.cause.summary(),
             f.count,
-            f.first,
             f.cause.next_step()
+        ));
+    }
+    if resolved < asked {
+        kept.push(format!(
+            "online: {} of {asked} action repositories could not be read; the online audits are skipped for them",
+            asked - resolved
         ));
     }
     kept
