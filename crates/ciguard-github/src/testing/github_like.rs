@@ -15,12 +15,21 @@ use super::{FakeGitHub, Reply, Request, State, respond};
 /// ID varies on github.com.
 pub const SECONDARY_LIMIT_MESSAGE: &str = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0400:1F2E:3D4C:5B6A:78901234.";
 
+/// A list served in an envelope: its field, its items, and the `total_count` to claim when not
+/// the true one.
+#[derive(Debug, Clone)]
+struct Envelope {
+    key: String,
+    items: Vec<Value>,
+    claimed: Option<u64>,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Knobs {
     /// Added before every answer.
     latency: Mutex<Duration>,
-    /// Path → (list field, items, `total_count` to claim if not the true one).
-    envelopes: Mutex<HashMap<String, (String, Vec<Value>, Option<u64>)>>,
+    /// Path (no query) → the list served there.
+    envelopes: Mutex<HashMap<String, Envelope>>,
     /// Old `owner/name` (lowercase) → current `owner/name`.
     renamed: Mutex<HashMap<String, String>>,
     /// Path prefix → absolute URL elsewhere, answered with a 301.
@@ -54,7 +63,14 @@ impl FakeGitHub {
         total_count: Option<u64>,
     ) {
         if let Ok(mut e) = self.state.knobs.envelopes.lock() {
-            e.insert(path.to_owned(), (key.to_owned(), items, total_count));
+            e.insert(
+                path.to_owned(),
+                Envelope {
+                    key: key.to_owned(),
+                    items,
+                    claimed: total_count,
+                },
+            );
         }
     }
 
@@ -192,7 +208,11 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
 }
 
 fn envelope(state: &State, req: &Request) -> Option<Reply> {
-    let (key, items, claimed) = state.knobs.envelopes.lock().ok()?.get(&req.path).cloned()?;
+    let Envelope {
+        key,
+        items,
+        claimed,
+    } = state.knobs.envelopes.lock().ok()?.get(&req.path).cloned()?;
     let total = claimed.unwrap_or(items.len() as u64);
     let url = format!("{}{}", state.base, req.path);
     // The array pagination of the fake, then the page wrapped in its envelope.
