@@ -277,12 +277,14 @@ impl Client {
         e
     }
 
+    /// The error for a non-2xx answer. Not recorded again: a 401, the only status with a cause,
+    /// was recorded by [`Client::get`] with this same message.
     fn status_error(&self, url: String, response: &ApiResponse) -> Error {
-        self.record(Error::Status {
+        Error::Status {
             url,
             status: response.status,
             message: self.redact(&response.message()),
-        })
+        }
     }
 
     /// GETs `path`. Non-2xx answers are returned as they are, except rate limits (waited out
@@ -357,7 +359,7 @@ impl Client {
         }
         if response.status == 401 && self.config.token.is_some() {
             // Every later request would be refused too: say it once, send no more.
-            self.status_error(url, &response);
+            self.record(self.status_error(url, &response));
         }
         Ok(response)
     }

@@ -398,5 +398,7 @@ fn bad_credentials_are_said_once_and_stop_the_requests() {
     assert_eq!(server.request_count(), 1);
     let failures = client.network_failures();
     assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].count, 2, "the 401 and the request not sent");
     assert!(!failures[0].first.contains("TESTSECRET"));
+    assert!(client.is_network_failure_note(&format!("`actions/checkout`: {err}")));
 }
