@@ -1,7 +1,10 @@
 //! A fake GitHub API (and Docker registry) on 127.0.0.1 for tests and benchmarks, backed by real
 //! git repositories built with the `git` CLI. It answers the endpoints ciguard uses with the real
 //! API's JSON shapes, paginates with `Link` headers, supports ETag/304, can be scripted to fail
-//! (5xx, primary and secondary rate limits, slow answers), and logs every request it gets.
+//! (5xx, primary and secondary rate limits, slow answers), and logs every request it gets. The
+//! github.com behaviours of `github_like` are switched on per test: envelopes with `Link` and
+//! `total_count`, renamed repositories (301 to `/repositories/{id}`), redirects to other hosts,
+//! secondary limits without `retry-after`, latency.
 //!
 //! Forks share objects with their parent the way a GitHub repository network does (git
 //! alternates), so a commit pushed only to a fork is reachable by SHA through the parent's API.
