@@ -248,3 +248,30 @@ fn a_secondary_rate_limit_is_rate_limiting_said_once_not_a_permission() {
         w.server.requests()
     );
 }
+
+#[test]
+fn settings_that_could_read_nothing_say_why_once_and_exit_4() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args(["settings", "octo-org/hello-world", "--github-api-url"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("GH_TOKEN", TOKEN)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("NETWORKSECRET"));
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert_eq!(text.matches("refused the connection").count(), 1, "{text}");
+    assert!(text.contains("0 of 8 checks could run"), "{text}");
+    assert!(!text.contains("permission"), "{text}");
+}

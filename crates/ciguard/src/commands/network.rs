@@ -7,6 +7,22 @@ use ciguard_github::{Cause, Client};
 /// `notes` without those explained by a cause the client met, followed by one note per cause
 /// and, when some of the `asked` repositories were not `resolved`, which checks that skips.
 pub fn diagnose(client: &Client, notes: Vec<String>, asked: usize, resolved: usize) -> Vec<String> {
+    if client.network_failures().is_empty() {
+        return notes;
+    }
+    let mut kept = explain(client, notes);
+    if resolved < asked {
+        kept.push(format!(
+            "online: {} of {asked} action repositories could not be read; the online audits are skipped for them",
+            asked - resolved
+        ));
+    }
+    kept
+}
+
+/// `notes` without those explained by a cause the client met, followed by one note per cause
+/// with the next step.
+pub fn explain(client: &Client, notes: Vec<String>) -> Vec<String> {
     let failures = client.network_failures();
     if failures.is_empty() {
         return notes;
@@ -27,12 +43,6 @@ pub fn diagnose(client: &Client, notes: Vec<String>, asked: usize, resolved: usi
             f.cause.summary(),
             f.count,
             f.cause.next_step()
-        ));
-    }
-    if resolved < asked {
-        kept.push(format!(
-            "online: {} of {asked} action repositories could not be read; the online audits are skipped for them",
-            asked - resolved
         ));
     }
     kept
