@@ -92,7 +92,13 @@ impl Cache {
             std::thread::current().id()
         ));
         let written = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            // A leftover of a crashed run is replaced; a name planted as a link is removed, not
+            // followed (`create_new` never opens an existing path).
+            let _ = std::fs::remove_file(&tmp);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
             f.write_all(&head)?;
             f.write_all(&entry.body)?;
             f.sync_all()?;
@@ -209,6 +215,28 @@ mod tests {
         let bytes = std::fs::read(&file).unwrap();
         std::fs::write(&file, &bytes[..bytes.len() - 2]).unwrap();
         assert!(cache.load(&k1).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_temporary_name_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(&dir.path().join("cache"));
+        let key = Cache::key("https://api/x", None);
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        let entry_dir = cache.path(&key).parent().unwrap().to_path_buf();
+        std::fs::create_dir_all(&entry_dir).unwrap();
+        let tmp = entry_dir.join(format!(
+            ".{key}.{}.{:?}.tmp",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        let entry = Entry::new("https://api/x".into(), 200, Vec::new(), b"{}".to_vec());
+        cache.store(&key, &entry);
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+        assert_eq!(cache.load(&key).unwrap().body, b"{}");
     }
 
     #[cfg(unix)]
