@@ -1,16 +1,18 @@
 //! The client: one `ureq` agent shared by worker threads, a request counter, an in-run memo,
-//! the on-disk cache, retries, and rate-limit handling.
+//! the on-disk cache, retries, rate-limit handling, same-host redirects, and the whole run's
+//! network budget.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::cache::{self, Cache, Entry};
 use crate::config::ClientConfig;
-use crate::error::Error;
+use crate::error::{self, Cause, Error};
 
 /// Retries after a 5xx answer or a connection error, with exponential backoff.
 const RETRIES: u32 = 3;
@@ -18,9 +20,11 @@ const BACKOFF_BASE: Duration = Duration::from_millis(200);
 /// Rate-limit waits per request before giving up, whatever the time budget.
 const MAX_RATE_LIMIT_ROUNDS: u32 = 5;
 /// Largest body read (GitHub's API answers are far smaller).
-const MAX_BODY: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_BODY: u64 = 64 * 1024 * 1024;
 /// Pages followed by [`Client::get_paginated`] at most (100 items each).
 const MAX_PAGES: usize = 100;
+/// Redirects followed per request (GitHub answers one for a renamed or transferred repository).
+const MAX_REDIRECTS: u32 = 5;
 
 /// One answer of the API. Header names are lowercase.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +75,7 @@ impl ApiResponse {
 
     /// GitHub's `message` field of an error answer, shortened.
     fn message(&self) -> String {
-        let msg = serde_json::from_slice::<serde_json::Value>(&self.body)
+        let msg = serde_json::from_slice::<Value>(&self.body)
             .ok()
             .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
             .unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned());
@@ -81,6 +85,39 @@ impl ApiResponse {
         }
         msg
     }
+
+    /// A 403/429 that GitHub's message calls a secondary rate limit (older servers say "abuse
+    /// detection"), with or without `retry-after`.
+    fn is_secondary_limit(&self) -> bool {
+        if !matches!(self.status, 403 | 429) {
+            return false;
+        }
+        let message = self.message().to_ascii_lowercase();
+        message.contains("secondary rate limit") || message.contains("abuse detection")
+    }
+}
+
+/// One cause of failed requests seen during the run, for a single diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkFailure {
+    pub cause: Cause,
+    /// Requests that failed with it.
+    pub count: usize,
+    /// The first of those errors, as printed.
+    pub first: String,
+    /// The URL of the first.
+    pub url: String,
+}
+
+#[derive(Debug, Default)]
+struct Failures {
+    by_cause: BTreeMap<Cause, NetworkFailure>,
+    /// Every message returned for a failure with a cause, so that notes built from them can be
+    /// told apart from notes about one request.
+    messages: HashSet<String>,
+    /// A cause that fails every later request (DNS, refused, TLS, bad credentials, a rate limit
+    /// not waited out, the deadline): GitHub asks clients not to go on while limited.
+    halted: Option<Cause>,
 }
 
 /// A GitHub REST client. `Sync`: share one across threads (see [`Client::map_concurrent`]).
@@ -95,6 +132,13 @@ pub struct Client {
     blocked_until: Mutex<Option<SystemTime>>,
     /// Milliseconds spent waiting out rate limits so far.
     waited_ms: AtomicU64,
+    /// When the run's network budget started.
+    started: Instant,
+    /// Secondary rate limits without `retry-after` met so far: each doubles the next wait.
+    secondary_hits: AtomicU32,
+    /// Once a secondary rate limit was met: when the next request may start.
+    next_slot: Mutex<Option<Instant>>,
+    failures: Mutex<Failures>,
 }
 
 enum Method<'a> {
@@ -113,6 +157,12 @@ impl Method<'_> {
     }
 }
 
+/// A transport failure of one attempt, before retries.
+struct AttemptError {
+    message: String,
+    cause: Option<Cause>,
+}
+
 /// A request body as JSON bytes.
 fn encode_body<B: serde::Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body)
@@ -124,6 +174,8 @@ impl Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(config.timeout))
             .http_status_as_error(false)
+            // Redirects are followed by `send`, which keeps the token on the API's own origin.
+            .max_redirects(0)
             .user_agent(format!("ciguard/{}", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -136,6 +188,10 @@ impl Client {
             memo: Mutex::new(HashMap::new()),
             blocked_until: Mutex::new(None),
             waited_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            secondary_hits: AtomicU32::new(0),
+            next_slot: Mutex::new(None),
+            failures: Mutex::new(Failures::default()),
         }
     }
 
@@ -146,6 +202,22 @@ impl Client {
     /// HTTP requests sent so far (retries included; cache and memo hits excluded).
     pub fn request_count(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The causes of failed requests so far, one entry each, in a stable order.
+    pub fn network_failures(&self) -> Vec<NetworkFailure> {
+        self.failures
+            .lock()
+            .map(|f| f.by_cause.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `text` (a note built from an error of this client) reports a request that failed
+    /// for one of [`Client::network_failures`], so that the cause can be said once instead.
+    pub fn is_network_failure_note(&self, text: &str) -> bool {
+        self.failures
+            .lock()
+            .is_ok_and(|f| f.messages.iter().any(|m| text.contains(m.as_str())))
     }
 
     /// The absolute URL of `path` (a path under the API, or an absolute URL under it).
@@ -173,10 +245,53 @@ impl Client {
         }
     }
 
+    /// Notes the cause of `e`, if it has one; a cause that every later request would meet
+    /// stops them before they are sent.
+    fn record(&self, e: Error) -> Error {
+        let Some(cause) = e.cause() else { return e };
+        if let Ok(mut failures) = self.failures.lock() {
+            let text = e.to_string();
+            failures
+                .by_cause
+                .entry(cause)
+                .and_modify(|f| f.count += 1)
+                .or_insert_with(|| NetworkFailure {
+                    cause,
+                    count: 1,
+                    first: text.clone(),
+                    url: e.url().unwrap_or_default().to_owned(),
+                });
+            failures.messages.insert(text);
+            if matches!(
+                cause,
+                Cause::Dns
+                    | Cause::ConnectionRefused
+                    | Cause::Tls
+                    | Cause::BadCredentials
+                    | Cause::RateLimit
+                    | Cause::Deadline
+            ) {
+                failures.halted.get_or_insert(cause);
+            }
+        }
+        e
+    }
+
+    /// The error for a non-2xx answer. Not recorded again: a 401, the only status with a cause,
+    /// was recorded by [`Client::get`] with this same message.
+    fn status_error(&self, url: String, response: &ApiResponse) -> Error {
+        Error::Status {
+            url,
+            status: response.status,
+            message: self.redact(&response.message()),
+        }
+    }
+
     /// GETs `path`. Non-2xx answers are returned as they are, except rate limits (waited out
     /// within `max_wait`) and 5xx (retried), which become errors when they persist. Served from
     /// the in-run memo, then the cache (for immutable answers, or when offline), else revalidated
-    /// with `If-None-Match`; a 304 returns the cached answer.
+    /// with `If-None-Match`; a 304 returns the cached answer. A cached body that is not JSON
+    /// (every API answer is) is a miss, fetched again without `If-None-Match`.
     pub fn get(&self, path: &str) -> Result<ApiResponse, Error> {
         let url = self.url(path)?;
         if let Some(hit) = self.memo.lock().ok().and_then(|m| m.get(&url).cloned()) {
@@ -184,7 +299,11 @@ impl Client {
         }
         let identity = self.config.token.as_ref().map(|t| t.identity());
         let key = Cache::key(&url, identity.as_deref());
-        let cached = self.cache.as_ref().and_then(|c| c.load(&key));
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.load(&key))
+            .filter(|e| serde_json::from_slice::<serde::de::IgnoredAny>(&e.body).is_ok());
         let immutable = cache::is_immutable(
             url.strip_prefix(self.config.api_url.as_str())
                 .unwrap_or(&url),
@@ -227,16 +346,20 @@ impl Client {
             || response.status == 404 && immutable && url.contains("/contents/"))
             && let Some(cache) = &self.cache
         {
-            let entry = Entry {
-                url: url.clone(),
-                status: response.status,
-                headers: response.headers.clone(),
-                body: response.body.clone(),
-            };
+            let entry = Entry::new(
+                url.clone(),
+                response.status,
+                response.headers.clone(),
+                response.body.clone(),
+            );
             cache.store(&key, &entry);
         }
         if response.is_success() {
             self.remember(&url, &response);
+        }
+        if response.status == 401 && self.config.token.is_some() {
+            // Every later request would be refused too: say it once, send no more.
+            self.record(self.status_error(url, &response));
         }
         Ok(response)
     }
@@ -254,44 +377,129 @@ impl Client {
         match response.status {
             404 => Ok(None),
             s if (200..300).contains(&s) => response.json(&url).map(Some),
-            status => Err(Error::Status {
-                url,
-                status,
-                message: self.redact(&response.message()),
-            }),
+            _ => Err(self.status_error(url, &response)),
         }
     }
 
     /// GETs every page of a list endpoint (`per_page=100`), following `Link: rel="next"`.
+    /// Arrays and `{total_count, <list>}` envelopes alike; see [`Client::get_all_pages`].
     pub fn get_paginated<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, Error> {
-        let mut next = Some(if path.contains("per_page=") {
-            path.to_owned()
-        } else if path.contains('?') {
-            format!("{path}&per_page=100")
-        } else {
-            format!("{path}?per_page=100")
-        });
-        let mut items = Vec::new();
-        let mut pages = 0;
-        while let Some(path) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                break;
-            }
-            let url = self.url(&path)?;
-            let response = self.get(&url)?;
-            if !response.is_success() {
-                return Err(Error::Status {
+        let url = self.url(path)?;
+        let response = self.get_all_pages(path)?;
+        if !response.is_success() {
+            return Err(self.status_error(url, &response));
+        }
+        let items = match response.json::<Value>(&url)? {
+            Value::Array(items) => items,
+            Value::Object(fields) => match list_field(&fields) {
+                Some((_, items)) => items.clone(),
+                None => {
+                    return Err(Error::Decode {
+                        url,
+                        message: "expected a list".into(),
+                    });
+                }
+            },
+            _ => {
+                return Err(Error::Decode {
                     url,
-                    status: response.status,
-                    message: self.redact(&response.message()),
+                    message: "expected a list".into(),
                 });
             }
-            let page: Vec<T> = response.json(&url)?;
-            items.extend(page);
-            next = response.next_link();
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value(item).map_err(|e| Error::Decode {
+                    url: url.clone(),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// GETs `path` with `per_page=100` and, when the answer is a list (an array, or an envelope
+    /// `{"total_count": n, "<list>": [...]}` as for secrets and environments), every further
+    /// page its `Link` header names. The answer holds all items in the first page's shape (an
+    /// envelope's `total_count` is kept). A non-2xx page is returned as it is. When an envelope's
+    /// `total_count` differs from the items read, or the pages exceed the bound, the list is
+    /// incomplete: an error, never a silently partial list.
+    pub fn get_all_pages(&self, path: &str) -> Result<ApiResponse, Error> {
+        let first_path = with_per_page(path);
+        let first_url = self.url(&first_path)?;
+        let first = self.get(&first_url)?;
+        if !first.is_success() {
+            return Ok(first);
         }
-        Ok(items)
+        let Ok(mut body) = serde_json::from_slice::<Value>(&first.body) else {
+            return Ok(first);
+        };
+        let (key, total) = match &body {
+            Value::Array(_) => (None, None),
+            Value::Object(fields) => match list_field(fields) {
+                Some((key, _)) => (
+                    Some(key.to_owned()),
+                    fields.get("total_count").and_then(Value::as_u64),
+                ),
+                None => return Ok(first),
+            },
+            _ => return Ok(first),
+        };
+        let mut items = match take_items(&mut body, key.as_deref()) {
+            Some(items) => items,
+            None => return Ok(first),
+        };
+        let mut next = first.next_link();
+        let mut pages = 1;
+        while let Some(link) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(self.record(Error::Incomplete {
+                    url: first_url,
+                    message: format!(
+                        "the list has more than {MAX_PAGES} pages; ciguard reads at most {MAX_PAGES}, so it is treated as unknown"
+                    ),
+                }));
+            }
+            let url = self.url(&link)?;
+            let page = self.get(&url)?;
+            if !page.is_success() {
+                return Ok(page);
+            }
+            let mut value = page.json::<Value>(&url)?;
+            let more = take_items(&mut value, key.as_deref()).ok_or_else(|| Error::Decode {
+                url: url.clone(),
+                message: "a later page is not a list like the first".into(),
+            })?;
+            items.extend(more);
+            next = page.next_link();
+        }
+        if let Some(total) = total
+            && total != items.len() as u64
+        {
+            return Err(Error::Incomplete {
+                url: first_url,
+                message: format!(
+                    "GitHub counts {total} item(s) but its pages listed {}; the list is incomplete, so what depends on it is unknown (try again)",
+                    items.len()
+                ),
+            });
+        }
+        match (&key, &mut body) {
+            (Some(key), Value::Object(fields)) => {
+                fields.insert(key.clone(), Value::Array(items));
+            }
+            _ => body = Value::Array(items),
+        }
+        Ok(ApiResponse {
+            status: first.status,
+            headers: first
+                .headers
+                .into_iter()
+                .filter(|(k, _)| k != "link")
+                .collect(),
+            body: body.to_string().into_bytes(),
+        })
     }
 
     /// POSTs a JSON body. Not cached; retried only on connection errors before an answer and
@@ -357,68 +565,111 @@ impl Client {
         self.map_concurrent(paths, |p| self.get(p))
     }
 
-    /// Sends one request with retries, backoff and rate-limit waits.
+    /// Sends one request with retries, backoff, rate-limit waits and same-origin redirects,
+    /// within the run's network budget. Errors with a cause are recorded.
     fn send(
         &self,
         url: &str,
         method: Method<'_>,
         etag: Option<&str>,
     ) -> Result<ApiResponse, Error> {
+        self.send_unrecorded(url, method, etag)
+            .map_err(|e| self.record(e))
+    }
+
+    fn send_unrecorded(
+        &self,
+        url: &str,
+        method: Method<'_>,
+        etag: Option<&str>,
+    ) -> Result<ApiResponse, Error> {
+        let mut current = url.to_owned();
+        let mut redirects = 0;
         let mut failures = 0;
         let mut rate_limit_rounds = 0;
         let retry_5xx = !matches!(method, Method::Post(_));
         loop {
-            self.wait_for_primary_reset(url)?;
+            self.check_halted(&current)?;
+            self.wait_for_primary_reset(&current)?;
+            self.wait_for_pace(&current)?;
+            let timeout = self.attempt_timeout(&current)?;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let response = match self.send_once(url, &method, etag) {
+            let response = match self.send_once(&current, &method, etag, timeout) {
                 Ok(r) => r,
-                Err(message) => {
+                Err(failure) => {
                     failures += 1;
+                    if self.remaining().is_zero() {
+                        return Err(self.deadline(&current));
+                    }
                     if failures > RETRIES {
                         return Err(Error::Transport {
-                            url: url.to_owned(),
-                            message: self.redact(&message),
+                            url: current,
+                            message: self.redact(&failure.message),
                             attempts: failures,
+                            cause: failure.cause,
                         });
                     }
-                    std::thread::sleep(BACKOFF_BASE * 2u32.pow(failures - 1));
+                    self.sleep_within_budget(&current, BACKOFF_BASE * 2u32.pow(failures - 1))?;
                     continue;
                 }
             };
             self.note_primary_limit(&response);
-            if matches!(response.status, 403 | 429)
-                && let Some(wait) = self.rate_limit_wait(&response)
-            {
+            if let Some((wait, kind)) = self.rate_limit_wait(&response) {
                 rate_limit_rounds += 1;
-                let kind = if response.header("retry-after").is_some() {
-                    "secondary"
-                } else {
-                    "primary"
-                };
                 if rate_limit_rounds > MAX_RATE_LIMIT_ROUNDS {
                     return Err(self.rate_limited(
-                        url,
+                        &current,
                         kind,
                         wait,
                         "it persisted after several waits",
                     ));
                 }
-                self.spend_wait(url, kind, wait)?;
+                self.spend_wait(&current, kind, wait)?;
                 continue;
             }
             if response.status >= 500 && retry_5xx {
                 failures += 1;
                 if failures > RETRIES {
                     return Err(Error::Server {
-                        url: url.to_owned(),
+                        url: current,
                         status: response.status,
                         attempts: failures,
                     });
                 }
-                std::thread::sleep(BACKOFF_BASE * 2u32.pow(failures - 1));
+                self.sleep_within_budget(&current, BACKOFF_BASE * 2u32.pow(failures - 1))?;
+                continue;
+            }
+            if let Some(target) = redirect_location(&response, &method) {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(Error::Other(format!(
+                        "{url}: more than {MAX_REDIRECTS} redirects; not followed further"
+                    )));
+                }
+                current = self.same_origin_target(&current, target)?;
+                failures = 0;
                 continue;
             }
             return Ok(response);
+        }
+    }
+
+    /// The absolute URL a redirect names, when it keeps the scheme, host and port of the API:
+    /// only there may the token go.
+    fn same_origin_target(&self, current: &str, location: &str) -> Result<String, Error> {
+        let api_origin = origin(&self.config.api_url);
+        let target = if location.starts_with('/') && !location.starts_with("//") {
+            format!("{}{location}", api_origin.unwrap_or_default())
+        } else {
+            location.to_owned()
+        };
+        match (origin(&target), api_origin) {
+            (Some(to), Some(api)) if to.eq_ignore_ascii_case(api) => Ok(target),
+            (to, _) => Err(Error::ForeignRedirect {
+                url: current.to_owned(),
+                target: self.redact(to.unwrap_or("an unreadable location")),
+                api_url: self.config.api_url.clone(),
+            }),
         }
     }
 
@@ -427,7 +678,16 @@ impl Client {
         url: &str,
         method: &Method<'_>,
         etag: Option<&str>,
-    ) -> Result<ApiResponse, String> {
+        timeout: Duration,
+    ) -> Result<ApiResponse, AttemptError> {
+        let failed = |e: ureq::Error| AttemptError {
+            cause: error::classify(&e),
+            message: e.to_string(),
+        };
+        let unsent = |e: ureq::http::Error| AttemptError {
+            message: e.to_string(),
+            cause: None,
+        };
         let mut builder = ureq::http::Request::builder()
             .method(method.name())
             .uri(url)
@@ -440,17 +700,28 @@ impl Client {
             builder = builder.header("if-none-match", etag);
         }
         let result = match method {
-            Method::Get => builder
-                .body(())
-                .map_err(|e| e.to_string())
-                .map(|r| self.agent.run(r)),
+            Method::Get => builder.body(()).map_err(unsent).map(|r| {
+                let r = self
+                    .agent
+                    .configure_request(r)
+                    .timeout_global(Some(timeout))
+                    .build();
+                self.agent.run(r)
+            }),
             Method::Post(b) | Method::Put(b) => builder
                 .header("content-type", "application/json")
                 .body(b.to_vec())
-                .map_err(|e| e.to_string())
-                .map(|r| self.agent.run(r)),
+                .map_err(unsent)
+                .map(|r| {
+                    let r = self
+                        .agent
+                        .configure_request(r)
+                        .timeout_global(Some(timeout))
+                        .build();
+                    self.agent.run(r)
+                }),
         }?;
-        let mut response = result.map_err(|e| e.to_string())?;
+        let mut response = result.map_err(failed)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -467,7 +738,7 @@ impl Client {
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         Ok(ApiResponse {
             status,
             headers,
@@ -475,18 +746,62 @@ impl Client {
         })
     }
 
-    /// How long a 403/429 asks us to wait, if it is a rate limit at all.
-    fn rate_limit_wait(&self, response: &ApiResponse) -> Option<Duration> {
+    /// How long a 403/429 asks us to wait, if it is a rate limit at all, and which kind. In
+    /// GitHub's documented order: `retry-after`; else `x-ratelimit-remaining: 0` until the reset;
+    /// else, for a secondary limit, at least a minute, doubled each time it comes back.
+    fn rate_limit_wait(&self, response: &ApiResponse) -> Option<(Duration, &'static str)> {
+        if !matches!(response.status, 403 | 429) {
+            return None;
+        }
+        let secondary = response.is_secondary_limit();
         if let Some(after) = response.header("retry-after") {
-            return Some(Duration::from_secs(after.trim().parse().unwrap_or(60)));
+            if secondary {
+                self.start_pacing();
+            }
+            let secs = after.trim().parse().unwrap_or(60);
+            return Some((Duration::from_secs(secs), "secondary"));
         }
         if response.header("x-ratelimit-remaining").map(str::trim) == Some("0") {
             let reset = response
                 .header("x-ratelimit-reset")
                 .and_then(|r| r.trim().parse::<u64>().ok());
-            return Some(reset.map_or(Duration::from_secs(60), seconds_until));
+            let kind = if secondary { "secondary" } else { "primary" };
+            return Some((reset.map_or(Duration::from_secs(60), seconds_until), kind));
+        }
+        if secondary || response.status == 429 {
+            self.start_pacing();
+            let hits = self.secondary_hits.fetch_add(1, Ordering::Relaxed);
+            let wait = self
+                .config
+                .secondary_wait
+                .saturating_mul(2u32.saturating_pow(hits.min(16)));
+            return Some((wait, "secondary"));
         }
         None
+    }
+
+    /// After a secondary rate limit, requests are spaced out (GitHub asks clients to slow down).
+    fn start_pacing(&self) {
+        if let Ok(mut slot) = self.next_slot.lock() {
+            slot.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// Waits for this request's turn when pacing is on: one start per `secondary_wait / 60`.
+    fn wait_for_pace(&self, url: &str) -> Result<(), Error> {
+        let gap = self.config.secondary_wait / 60;
+        let turn = match self.next_slot.lock() {
+            Ok(mut slot) => match slot.as_mut() {
+                Some(next) => {
+                    let turn = (*next).max(Instant::now());
+                    *next = turn + gap;
+                    turn
+                }
+                None => return Ok(()),
+            },
+            Err(_) => return Ok(()),
+        };
+        self.sleep_within_budget(url, turn.saturating_duration_since(Instant::now()))
     }
 
     fn note_primary_limit(&self, response: &ApiResponse) {
@@ -516,18 +831,80 @@ impl Client {
         }
     }
 
-    /// Sleeps `wait` if the `max_wait` budget allows, else fails naming what to do.
+    /// What is left of the run's network budget.
+    fn remaining(&self) -> Duration {
+        self.config
+            .network_budget
+            .saturating_sub(self.started.elapsed())
+    }
+
+    fn deadline(&self, url: &str) -> Error {
+        Error::Deadline {
+            url: url.to_owned(),
+            budget_secs: self.config.network_budget.as_secs(),
+        }
+    }
+
+    /// The next attempt's timeout: the per-request one, cut to what is left of the budget.
+    fn attempt_timeout(&self, url: &str) -> Result<Duration, Error> {
+        let remaining = self.remaining();
+        if remaining.is_zero() {
+            return Err(self.deadline(url));
+        }
+        Ok(self.config.timeout.min(remaining))
+    }
+
+    /// A request not to send, because an earlier one met a cause that fails them all.
+    fn check_halted(&self, url: &str) -> Result<(), Error> {
+        match self.failures.lock().ok().and_then(|f| f.halted) {
+            Some(Cause::Deadline) => Err(self.deadline(url)),
+            Some(cause) => Err(Error::Halted {
+                url: url.to_owned(),
+                cause,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Sleeps `wait` unless that would pass the end of the network budget.
+    fn sleep_within_budget(&self, url: &str, wait: Duration) -> Result<(), Error> {
+        if wait >= self.remaining() {
+            return Err(self.deadline(url));
+        }
+        std::thread::sleep(wait);
+        Ok(())
+    }
+
+    /// Sleeps `wait` if the `max_wait` budget and the network budget allow, else fails naming
+    /// what to do.
     fn spend_wait(&self, url: &str, kind: &str, wait: Duration) -> Result<(), Error> {
+        if wait >= self.remaining() {
+            return Err(self.rate_limited(
+                url,
+                kind,
+                wait,
+                &format!(
+                    "that would pass the run's network budget of {} s (--network-budget)",
+                    self.config.network_budget.as_secs()
+                ),
+            ));
+        }
         let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
         let budget = u64::try_from(self.config.max_wait.as_millis()).unwrap_or(u64::MAX);
         let spent = self.waited_ms.fetch_add(wait_ms, Ordering::Relaxed);
         if spent.saturating_add(wait_ms) > budget {
             self.waited_ms.fetch_sub(wait_ms, Ordering::Relaxed);
-            return Err(self.rate_limited(url, kind, wait, "that is longer than ciguard may wait"));
+            return Err(self.rate_limited(
+                url,
+                kind,
+                wait,
+                &format!(
+                    "that is longer than ciguard may wait (--max-wait {} s)",
+                    self.config.max_wait.as_secs()
+                ),
+            ));
         }
-        let started = Instant::now();
         std::thread::sleep(wait);
-        let _ = started;
         Ok(())
     }
 
@@ -540,11 +917,65 @@ impl Client {
         Error::RateLimited {
             url: url.to_owned(),
             message: format!(
-                "GitHub's {kind} rate limit asks to wait {} s and {why} (budget {} s); {advice}",
+                "GitHub's {kind} rate limit asks to wait {} s and {why}; {advice}",
                 wait.as_secs(),
-                self.config.max_wait.as_secs()
             ),
         }
+    }
+}
+
+/// The `Location` of a redirect the client follows itself: any for GET; for a write only 307
+/// and 308, which keep the method and body.
+fn redirect_location<'r>(response: &'r ApiResponse, method: &Method<'_>) -> Option<&'r str> {
+    let follow = match method {
+        Method::Get => matches!(response.status, 301 | 302 | 303 | 307 | 308),
+        Method::Post(_) | Method::Put(_) => matches!(response.status, 307 | 308),
+    };
+    follow.then(|| response.header("location")).flatten()
+}
+
+/// `scheme://authority` of an absolute http(s) URL.
+fn origin(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if authority_len == 0 {
+        return None;
+    }
+    Some(&url[..url.len() - rest.len() + authority_len])
+}
+
+/// `path` with `per_page=100` unless it names a page size.
+fn with_per_page(path: &str) -> String {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    if query.split('&').any(|kv| kv.starts_with("per_page=")) {
+        path.to_owned()
+    } else if path.contains('?') {
+        format!("{path}&per_page=100")
+    } else {
+        format!("{path}?per_page=100")
+    }
+}
+
+/// The one array field of an envelope (`secrets`, `environments`, `branch_policies`, ...).
+fn list_field(fields: &serde_json::Map<String, Value>) -> Option<(&str, &Vec<Value>)> {
+    let mut lists = fields
+        .iter()
+        .filter_map(|(k, v)| v.as_array().map(|a| (k.as_str(), a)));
+    let first = lists.next()?;
+    lists.next().is_none().then_some(first)
+}
+
+/// A page's items: the array itself, or the envelope's `key` field.
+fn take_items(page: &mut Value, key: Option<&str>) -> Option<Vec<Value>> {
+    let list = match key {
+        None => page,
+        Some(key) => page.get_mut(key)?,
+    };
+    match list.take() {
+        Value::Array(items) => Some(items),
+        _ => None,
     }
 }
 
@@ -601,6 +1032,61 @@ mod tests {
             c.url("https://api.github.com.evil.example/x"),
             Err(Error::ForeignUrl { .. })
         ));
+    }
+
+    #[test]
+    fn origins_and_page_sizes() {
+        assert_eq!(
+            origin("https://api.github.com/repos/a"),
+            Some("https://api.github.com")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8080?x"),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin("https:///x"), None);
+        assert_eq!(origin("ftp://host/x"), None);
+        assert_eq!(with_per_page("/a"), "/a?per_page=100");
+        assert_eq!(with_per_page("/a?b=1"), "/a?b=1&per_page=100");
+        assert_eq!(with_per_page("/a?per_page=5"), "/a?per_page=5");
+        assert_eq!(
+            with_per_page("/a?xper_page=5"),
+            "/a?xper_page=5&per_page=100"
+        );
+    }
+
+    #[test]
+    fn a_cached_body_that_is_not_json_is_a_miss() {
+        use crate::testing::{FakeGitHub, action_repo};
+        let dir = tempfile::tempdir().unwrap();
+        let server = FakeGitHub::start().unwrap();
+        let (repo, _) = action_repo(
+            &dir.path().join("r"),
+            "r",
+            &[("v1.0.0", "2024-01-01T00:00:00Z")],
+        )
+        .unwrap();
+        server.add_repo("a/r", &repo);
+        let config = ClientConfig {
+            api_url: server.url(),
+            cache_dir: Some(dir.path().join("cache")),
+            ..ClientConfig::default()
+        };
+        // A consistent entry (its digest matches) whose body is cut JSON, with an ETag.
+        let url = format!("{}/repos/a/r", server.url());
+        let cache = Cache::new(&dir.path().join("cache"));
+        let entry = Entry::new(
+            url.clone(),
+            200,
+            vec![("etag".into(), "W/\"x\"".into())],
+            b"{\"default_branch\": \"ma".to_vec(),
+        );
+        cache.store(&Cache::key(&url, None), &entry);
+        let client = Client::new(config);
+        let answer = client.get_json::<serde_json::Value>("/repos/a/r").unwrap();
+        assert_eq!(answer.unwrap()["default_branch"], "main");
+        let log = server.requests();
+        assert!(log.len() == 1 && !log[0].conditional, "{log:?}");
     }
 
     #[test]

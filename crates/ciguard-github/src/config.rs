@@ -69,6 +69,13 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// The longest the client waits out rate limits (and retry backoff) in total before it fails.
     pub max_wait: Duration,
+    /// The whole run's network time, from the client's creation: once spent, no request is sent
+    /// and the online checks that needed one are skipped (`--network-budget`).
+    pub network_budget: Duration,
+    /// The least wait after a secondary rate limit that names no `retry-after` (GitHub asks for
+    /// at least a minute), doubled at each repeat; requests are then spaced by a sixtieth of it.
+    /// Configurable so that tests need not sleep a minute.
+    pub secondary_wait: Duration,
 }
 
 impl Default for ClientConfig {
@@ -81,6 +88,8 @@ impl Default for ClientConfig {
             max_concurrency: 8,
             timeout: Duration::from_secs(30),
             max_wait: Duration::from_secs(120),
+            network_budget: Duration::from_secs(120),
+            secondary_wait: Duration::from_secs(60),
         }
     }
 }

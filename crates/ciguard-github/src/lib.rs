@@ -1,7 +1,10 @@
 //! ciguard's GitHub REST client: base URL and token from flags or the environment, bounded
 //! concurrency, timeouts, retries with backoff, primary and secondary rate limits waited out within
-//! a bound, an on-disk cache with conditional requests, and redaction: the token never appears in
-//! output, logs or errors.
+//! a bound, one network budget for the whole run, redirects followed only on the API's own origin
+//! (with the token; never elsewhere), every page of arrays and `{total_count, <list>}` envelopes,
+//! an on-disk cache with conditional requests that trusts no entry it cannot verify, one recorded
+//! [`Cause`] per kind of network failure, and redaction: the token never appears in output, logs
+//! or errors.
 //!
 //! Blocking I/O on threads, no async runtime. Higher layers (`resolve`, `registry`) build on
 //! [`Client::get`] and friends.
@@ -18,6 +21,6 @@ pub mod resolve;
 pub mod testing;
 pub mod transitive;
 
-pub use client::{ApiResponse, Client};
+pub use client::{ApiResponse, Client, NetworkFailure};
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};
-pub use error::Error;
+pub use error::{Cause, Error};

@@ -139,6 +139,7 @@ impl Registry {
             url: url.to_owned(),
             message: e.to_string(),
             attempts: 1,
+            cause: crate::error::classify(&e),
         })?;
         Ok((resp.status().as_u16(), headers(resp.headers())))
     }
@@ -171,6 +172,7 @@ impl Registry {
                 url: realm.clone(),
                 message: e.to_string(),
                 attempts: 1,
+                cause: crate::error::classify(&e),
             })?;
         let bytes = resp
             .body_mut()
@@ -181,6 +183,7 @@ impl Registry {
                 url: realm.clone(),
                 message: e.to_string(),
                 attempts: 1,
+                cause: crate::error::classify(&e),
             })?;
         let body: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| Error::Decode {

@@ -1,7 +1,10 @@
 //! A fake GitHub API (and Docker registry) on 127.0.0.1 for tests and benchmarks, backed by real
 //! git repositories built with the `git` CLI. It answers the endpoints ciguard uses with the real
 //! API's JSON shapes, paginates with `Link` headers, supports ETag/304, can be scripted to fail
-//! (5xx, primary and secondary rate limits, slow answers), and logs every request it gets.
+//! (5xx, primary and secondary rate limits, slow answers), and logs every request it gets. The
+//! github.com behaviours of `github_like` are switched on per test: envelopes with `Link` and
+//! `total_count`, renamed repositories (301 to `/repositories/{id}`), redirects to other hosts,
+//! secondary limits without `retry-after`, latency.
 //!
 //! Forks share objects with their parent the way a GitHub repository network does (git
 //! alternates), so a commit pushed only to a fork is reachable by SHA through the parent's API.
@@ -18,6 +21,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use sha2::Digest;
+
+mod github_like;
+pub use github_like::SECONDARY_LIMIT_MESSAGE;
 
 /// A git repository on disk, driven through the `git` CLI.
 #[derive(Debug, Clone)]
@@ -194,6 +200,8 @@ struct State {
     hidden: Mutex<std::collections::HashSet<String>>,
     /// `Some(version)`: answer as that GitHub Enterprise Server version (`GET /meta` says so).
     enterprise: Mutex<Option<String>>,
+    /// github.com behaviours a test switches on (see `github_like`).
+    knobs: github_like::Knobs,
 }
 
 /// The fake server. Stops when dropped.
@@ -533,6 +541,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         304 => "Not Modified",
         401 => "Unauthorized",
+        301 => "Moved Permanently",
         403 => "Forbidden",
         404 => "Not Found",
         429 => "Too Many Requests",
@@ -589,6 +598,9 @@ fn respond(state: &State, req: &Request) -> Reply {
         }
         Some(Fault::Delay(d)) => std::thread::sleep(d),
         None => {}
+    }
+    if let Some(reply) = github_like::intercept(state, req) {
+        return reply;
     }
     if req.path.starts_with("/v2/") || req.path == "/token" {
         return registry(state, req);

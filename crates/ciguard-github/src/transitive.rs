@@ -89,7 +89,12 @@ pub fn fetch(
                     }
                 }
                 None => {
-                    unresolved.insert(site.display.clone());
+                    // A repository unread for a network cause (said once by the caller) has no
+                    // facts: "does not resolve" would blame the ref.
+                    let known = facts.repos.contains_key(&site.uses_ref().slug);
+                    if known || client.network_failures().is_empty() {
+                        unresolved.insert(site.display.clone());
+                    }
                 }
             }
         }

@@ -17,6 +17,7 @@ fn config(server: &FakeGitHub, cache: Option<&Path>) -> ClientConfig {
         max_concurrency: 4,
         timeout: Duration::from_millis(1500),
         max_wait: Duration::from_secs(5),
+        ..ClientConfig::default()
     }
 }
 

@@ -7,9 +7,6 @@ use serde_json::Value;
 use crate::recommend::Change;
 use crate::snapshot::{Answer, Error, Source};
 
-/// Most pages of a list followed (100 items each).
-const MAX_PAGES: usize = 50;
-
 pub struct LiveSource {
     client: Client,
 }
@@ -22,13 +19,6 @@ impl LiveSource {
     pub fn client(&self) -> &Client {
         &self.client
     }
-
-    fn fetch(&self, path: &str) -> Result<ApiResponse, Error> {
-        self.client.get(path).map_err(|e| Error::Transport {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })
-    }
 }
 
 fn answer(r: &ApiResponse) -> Answer {
@@ -40,38 +30,18 @@ fn answer(r: &ApiResponse) -> Answer {
 }
 
 impl Source for LiveSource {
-    /// GETs `api_path`; a list answer with more pages is followed and returned as one array (the
-    /// only case where the recorded body is not byte-for-byte GitHub's).
+    /// GETs `api_path` with `per_page=100`; a list answer (an array or a `{total_count, <list>}`
+    /// envelope) with more pages is followed and returned as one answer of the first page's
+    /// shape (the only case where the recorded body is not byte-for-byte GitHub's). A list whose
+    /// pages do not add up to its `total_count` is an error, so what depends on it is unknown.
     fn get(&self, api_path: &str) -> Result<Answer, Error> {
-        let first = self.fetch(api_path)?;
-        let mut next = if first.status == 200 {
-            first.next_link()
-        } else {
-            None
-        };
-        if next.is_none() {
-            return Ok(answer(&first));
-        }
-        let mut items = match serde_json::from_slice::<Value>(&first.body) {
-            Ok(Value::Array(items)) => items,
-            _ => return Ok(answer(&first)),
-        };
-        let mut pages = 1;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                break;
-            }
-            let page = self.fetch(&url)?;
-            if page.status != 200 {
-                return Ok(answer(&page));
-            }
-            if let Ok(Value::Array(more)) = serde_json::from_slice::<Value>(&page.body) {
-                items.extend(more);
-            }
-            next = page.next_link();
-        }
-        Ok(Answer::json(200, Value::Array(items)))
+        self.client
+            .get_all_pages(api_path)
+            .map(|r| answer(&r))
+            .map_err(|e| Error::Transport {
+                path: api_path.to_owned(),
+                message: e.to_string(),
+            })
     }
 }
 

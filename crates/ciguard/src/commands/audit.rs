@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use crate::collect::{self, Candidate};
 use crate::commands::exit;
 use crate::commands::github::GithubArgs;
+use crate::commands::network;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -474,6 +475,21 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         args.transitive_depth,
     );
     online_notes.extend(transitive_notes);
+    let asked_repos = asked
+        .iter()
+        .map(|u| u.slug.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let online_failed = client
+        .as_ref()
+        .is_some_and(|c| network::nothing_ran(c, asked_repos, facts.repos.len()));
+    if online_failed {
+        // Audits that need the network then say they were skipped, as offline.
+        facts.online = false;
+    }
+    if let Some(c) = &client {
+        online_notes = network::diagnose(c, online_notes, asked_repos, facts.repos.len());
+    }
     // The dependency checks read other files than the audits: both run at once.
     let (outcomes, dependencies): (Vec<FileOutcome>, _) = rayon::join(
         || {
@@ -568,7 +584,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         render_report(args.format, args.color, &report, &mut stdout)?;
     }
     let _ = stdout.flush();
-    Ok(ExitCode::from(exit::code_for(&report)))
+    Ok(ExitCode::from(exit::with_online_failure(
+        exit::code_for(&report),
+        online_failed,
+    )))
 }
 
 /// The offline part of `ciguard deps` for each directory input, under that input's configuration.

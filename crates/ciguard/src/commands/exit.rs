@@ -6,20 +6,21 @@
 //! | 1  | ciguard failed (I/O, configuration, internal error) |
 //! | 2  | usage error (unknown flag or value) |
 //! | 3  | some input could not be read or is not a valid workflow, action or config |
-//! | 4  | could not check: `pin --check` could not verify some version comments (see pin.rs) |
+//! | 4  | the network stopped the checks: a token was given but no online check could run, or `pin --check` could not verify some version comments (see pin.rs) |
 //! | 11 | findings, the highest informational |
 //! | 12 | findings, the highest low |
 //! | 13 | findings, the highest medium |
 //! | 14 | findings, the highest high |
 //!
-//! Input errors (3) take precedence over findings: an incomplete audit must not pass as clean
-//! or look like a known set of findings.
+//! Input errors (3), then online checks that could not run (4), take precedence over findings:
+//! an incomplete audit must not pass as clean or look like a known set of findings.
 
 use ciguard_core::diagnostic::Level;
 use ciguard_core::{Report, Severity};
 
 pub const INPUT_ERROR: u8 = 3;
 pub const USAGE_ERROR: u8 = 2;
+pub const ONLINE_UNAVAILABLE: u8 = 4;
 
 pub fn code_for(report: &Report) -> u8 {
     if report.diagnostics.iter().any(|d| d.level == Level::Error) {
@@ -31,5 +32,15 @@ pub fn code_for(report: &Report) -> u8 {
         Some(Severity::Low) => 12,
         Some(Severity::Medium) => 13,
         Some(Severity::High) => 14,
+    }
+}
+
+/// `code` unless online checks were asked for and none could run, which outranks findings (an
+/// audit without them is incomplete) but not input errors.
+pub fn with_online_failure(code: u8, online_failed: bool) -> u8 {
+    if online_failed && code != INPUT_ERROR {
+        ONLINE_UNAVAILABLE
+    } else {
+        code
     }
 }

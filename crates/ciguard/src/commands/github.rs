@@ -1,7 +1,8 @@
 //! Flags shared by subcommands that talk to GitHub (`#[command(flatten)]` them).
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use ciguard_github::{ClientConfig, Token};
 
@@ -30,6 +31,11 @@ pub struct GithubArgs {
     /// Longest total wait for rate limits, in seconds, before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub max_wait: u64,
+
+    /// Longest time, in seconds, the whole run may spend on the network; after it no request
+    /// is sent and the online checks still missing their facts are skipped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub network_budget: u64,
 }
 
 impl GithubArgs {
@@ -42,9 +48,17 @@ impl GithubArgs {
             self.offline,
         );
         config.max_wait = Duration::from_secs(self.max_wait);
+        // One budget for the whole run: a second client (remote inputs, then online checks)
+        // gets what the first left.
+        let started = *RUN_STARTED.get_or_init(Instant::now);
+        config.network_budget =
+            Duration::from_secs(self.network_budget).saturating_sub(started.elapsed());
         config
     }
 }
+
+/// When the first client of the run was configured: where `--network-budget` starts.
+static RUN_STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// Kept as a [`Token`] so that printing the arguments (`{:?}`) never shows it.
 fn parse_token(s: &str) -> Result<Token, String> {

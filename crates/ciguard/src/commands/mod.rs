@@ -10,6 +10,7 @@ pub mod deps;
 pub mod exit;
 pub mod explain;
 pub mod github;
+pub mod network;
 pub mod pin;
 pub mod render;
 pub mod settings;

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use ciguard_core::Report;
 use ciguard_core::config::Config;
+use ciguard_settings::live::LiveSource;
 use ciguard_settings::recommend::{self, Reviewer};
 use ciguard_settings::{DirSource, Options, Recorder, Source, Target};
 
-use crate::commands::exit;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+use crate::commands::{exit, network};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -182,9 +183,7 @@ fn client(read: &ReadArgs) -> ciguard_github::Client {
 }
 
 fn live_source(read: &ReadArgs) -> anyhow::Result<Box<dyn Source>> {
-    Ok(Box::new(ciguard_settings::live::LiveSource::new(client(
-        read,
-    ))))
+    Ok(Box::new(LiveSource::new(client(read))))
 }
 
 /// Progress on stderr, only when it is a terminal.
@@ -283,21 +282,45 @@ fn audit(
             );
         }
     }
-    let src = source(read)?;
-    let report = ciguard_settings::audit(src.as_ref(), &options, &targets, &mut progress());
+    // Live, the client is kept to say once why requests failed.
+    let live = read.from.is_none().then(|| LiveSource::new(client(read)));
+    let snapshot = match &read.from {
+        Some(_) => Some(source(read)?),
+        None => None,
+    };
+    let src: &dyn Source = match (&live, &snapshot) {
+        (Some(live), _) => live,
+        (None, Some(snapshot)) => snapshot.as_ref(),
+        (None, None) => bail!("no settings source"),
+    };
+    let report = ciguard_settings::audit(src, &options, &targets, &mut progress());
     let counts = report.counts();
     let nothing_ran = report.nothing_ran();
-    let report = report.into_report();
+    let mut report = report.into_report();
     for d in &report.diagnostics {
         eprintln!("{d}");
+    }
+    let mut network_failed = false;
+    if let Some(live) = &live {
+        let client = live.client();
+        report.notes = network::explain(client, std::mem::take(&mut report.notes));
+        network_failed =
+            nothing_ran && client.config().token.is_some() && !client.network_failures().is_empty();
     }
     if nothing_ran && format == OutputFormat::Plain {
         render_nothing_ran(color, &report, counts.unknown)?;
     } else {
+        if nothing_ran {
+            report.notes.push(format!(
+                "settings: 0 of {} checks could run; no finding means nothing was checked",
+                counts.unknown
+            ));
+        }
         render(format, color, &report)?;
     }
-    let code = exit::code_for(&report);
-    // An incomplete audit must not pass as clean: unknowns without findings are "input could not be read".
+    // Nothing could run for a network cause: 4. Otherwise an incomplete audit must not pass as
+    // clean: unknowns without findings are "input could not be read".
+    let code = exit::with_online_failure(exit::code_for(&report), network_failed);
     Ok(ExitCode::from(if code == 0 && counts.unknown > 0 {
         exit::INPUT_ERROR
     } else {
