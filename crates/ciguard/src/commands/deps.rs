@@ -107,7 +107,7 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     let mut config = match loaded {
         Ok(c) => c,
         Err(d) => {
-            eprintln!("{d}");
+            eprintln!("{}", ciguard_core::redact::redact(&d));
             return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
         }
     };

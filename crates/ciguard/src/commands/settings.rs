@@ -112,13 +112,13 @@ pub struct OptionArgs {
 
 impl OptionArgs {
     fn options(&self) -> anyhow::Result<Options> {
-        let path = match &self.config {
-            Some(p) => Some(p.clone()),
-            None => Config::discover(Path::new(".")),
+        let config = match &self.config {
+            Some(p) => Some(Config::load(p)?),
+            None => Config::load_discovered(Path::new("."))?,
         };
-        let mut options = match path {
-            Some(path) => {
-                let config = Config::load(&path)?;
+        let mut options = match config {
+            Some(config) => {
+                let path = config.path.clone().unwrap_or_default();
                 match config.raw.get("settings") {
                     Some(toml::Value::Table(t)) => Options::from_toml(t)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
