@@ -109,6 +109,9 @@ impl ConfigError {
     }
 }
 
+/// Accepted by [`Config::load`] as an empty file.
+const NULL_DEVICE: &str = "/dev/null";
+
 /// The names of a repository's config file, relative to its root, in order of precedence.
 pub const FILE_NAMES: [&str; 2] = ["ciguard.toml", ".github/ciguard.toml"];
 
@@ -145,6 +148,11 @@ impl Config {
     /// A config file the user named (`--config`): links are followed, but it must be a regular
     /// file of sensible size.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        // `--config /dev/null` is the usual way to ask for an empty configuration; other
+        // devices are refused (they may never end or block).
+        if path == Path::new(NULL_DEVICE) {
+            return Config::from_text(path, "");
+        }
         let text = safe_read::read_text(None, path, MAX_CONFIG_BYTES)
             .map_err(|e| ConfigError::unreadable(path, &e))?;
         Config::from_text(path, &text)
@@ -202,7 +210,8 @@ impl Config {
                 path.extend_from_slice(rest);
                 located(&path, message)
             };
-            let settings = parse_audit(id, value).map_err(|(rest, message)| here(&rest, message))?;
+            let settings =
+                parse_audit(id, value).map_err(|(rest, message)| here(&rest, message))?;
             config.audits.insert(id.clone(), settings);
         }
         Ok(config)
@@ -301,7 +310,9 @@ fn parse_audit<'a>(id: &'a str, value: &'a toml::Value) -> Result<AuditSettings,
     match audits::by_id(meta.id) {
         Some(audit) => audit.validate_options(&settings.options).map_err(|e| {
             let at = first_option.map(Seg::Key).into_iter().collect();
-            let hint = first_option.map_or(String::new(), |k| did_you_mean(k, GENERIC_KEYS.iter().copied()));
+            let hint = first_option.map_or(String::new(), |k| {
+                did_you_mean(k, GENERIC_KEYS.iter().copied())
+            });
             (at, format!("`[audits.{id}]`: {e}{hint}"))
         })?,
         // Checks of other subcommands take their options from those subcommands' tables.
@@ -447,7 +458,11 @@ mod tests {
                 continue;
             }
             assert!(e.message.contains(wanted), "{text}: {e}");
-            assert_eq!((e.line, e.column), (Some(line), Some(column)), "{text}: {e}");
+            assert_eq!(
+                (e.line, e.column),
+                (Some(line), Some(column)),
+                "{text}: {e}"
+            );
         }
         let e = Config::parse("[audits.artipacked]\ndisabled = true\n").unwrap_err();
         assert!(e.message.contains("did you mean `disable`?"), "{e}");

@@ -265,7 +265,12 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
         write_atomic_named(&link, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         let e = write_atomic(dir.path(), "x").unwrap_err();
         assert!(e.to_string().contains("a directory"), "{e}");
     }

@@ -15,8 +15,12 @@ pub enum ReadError {
     /// The path, or a directory on the way to it, is a symbolic link to outside the repository.
     LeavesRepository,
     /// Not a regular file: `what` names the kind ("a FIFO", "a directory", ...).
-    NotRegular { what: &'static str },
-    TooLarge { limit: u64 },
+    NotRegular {
+        what: &'static str,
+    },
+    TooLarge {
+        limit: u64,
+    },
     Io(std::io::Error),
 }
 
@@ -115,11 +119,7 @@ pub fn read_regular(path: &Path, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 /// As [`read_inside`] or [`read_regular`], decoded as UTF-8 (the error names the byte).
-pub fn read_text(
-    root: Option<&Path>,
-    path: &Path,
-    max_bytes: u64,
-) -> Result<String, ReadError> {
+pub fn read_text(root: Option<&Path>, path: &Path, max_bytes: u64) -> Result<String, ReadError> {
     let bytes = match root {
         Some(root) => read_inside(root, path, max_bytes)?,
         None => read_regular(path, max_bytes)?,
@@ -133,6 +133,25 @@ pub fn read_text(
             ),
         ))
     })
+}
+
+/// `path` with control characters and bytes that are not UTF-8 escaped (`\u{1b}`, `\xff`).
+pub fn escape_path(path: &Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// Opens for reading without waiting on a FIFO that has no writer (the type is checked after).

@@ -64,7 +64,10 @@ mod tests {
             close_matches("artipaked", ["artipacked", "unpinned-uses"]),
             vec!["artipacked"]
         );
-        assert_eq!(did_you_mean("audit", ["audits", "deps"]), "; did you mean `audits`?");
+        assert_eq!(
+            did_you_mean("audit", ["audits", "deps"]),
+            "; did you mean `audits`?"
+        );
         assert_eq!(did_you_mean("zzzzzzzz", ["audits", "deps"]), "");
     }
 }

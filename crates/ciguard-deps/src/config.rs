@@ -145,8 +145,9 @@ impl DepsConfig {
         // Read as `ciguard audit` reads it: never through a link out of the repository, never
         // from a FIFO, and never quoting a file that is not TOML.
         let found = ciguard_core::config::Config::read_discovered(root).map_err(|e| {
-            Diagnostic::file(Level::Error, &e.path, e.message)
-                .help("make it a regular file inside the repository, or pass --config or --no-config")
+            Diagnostic::file(Level::Error, &e.path, e.message).help(
+                "make it a regular file inside the repository, or pass --config or --no-config",
+            )
         })?;
         if let Some((path, text)) = found {
             let display = path.display().to_string();

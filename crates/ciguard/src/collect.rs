@@ -203,7 +203,10 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                     Diagnostic::file(
                         Level::Warning,
                         display_path(path),
-                        format!("is {}, not a regular file; not read", safe_read::describe(&t)),
+                        format!(
+                            "is {}, not a regular file; not read",
+                            safe_read::describe(&t)
+                        ),
                     )
                     .help("GitHub reads only regular files; replace it with one"),
                 );
@@ -263,24 +266,7 @@ fn display_path(path: &Path) -> String {
     shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
 }
 
-/// `path` with control characters and bytes that are not UTF-8 escaped (`\u{1b}`, `\xff`).
-pub fn escape_path(path: &Path) -> String {
-    let bytes = path.as_os_str().as_encoded_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
-}
+pub use safe_read::escape_path;
 
 /// Reads a candidate's text, enforcing the size limit before reading it all. Files are opened
 /// without blocking and must be regular files (a FIFO planted since the walk is refused).
@@ -303,8 +289,10 @@ pub fn read(candidate: &Candidate, max_bytes: usize) -> Result<SourceFile, Diagn
         Ok(bytes) => bytes,
         Err(ReadError::TooLarge { .. }) => return Err(too_large(&candidate.display, max_bytes)),
         Err(e) => {
-            return Err(Diagnostic::file(Level::Error, &candidate.display, e.to_string())
-                .help("check that the file exists, is readable and is a regular file"));
+            return Err(
+                Diagnostic::file(Level::Error, &candidate.display, e.to_string())
+                    .help("check that the file exists, is readable and is a regular file"),
+            );
         }
     };
     decode(candidate, bytes, max_bytes)

@@ -615,7 +615,11 @@ fn dependency_files_checked(args: &AuditArgs) -> bool {
 
 /// The error for a run that read nothing: what was searched, and where.
 fn nothing_audited(args: &AuditArgs) -> Diagnostic {
-    let searched: Vec<String> = args.inputs.iter().map(|i| collect::escape_path(i)).collect();
+    let searched: Vec<String> = args
+        .inputs
+        .iter()
+        .map(|i| collect::escape_path(i))
+        .collect();
     let kinds: Vec<String> = args.collect.iter().map(ToString::to_string).collect();
     Diagnostic::file(
         Level::Error,
