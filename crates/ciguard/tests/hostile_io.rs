@@ -535,8 +535,11 @@ fn one_unwritable_fix_is_reported_and_the_others_are_written() {
     assert!(small.contains("permissions: {}\n"), "{small}");
     let unchanged = std::fs::read_to_string(h.path(".github/workflows/a-large.yml")).unwrap();
     assert_eq!(unchanged, large);
-    // The report was still printed, and no temporary file was left behind.
-    assert!(run.stdout.contains("file"), "{run}");
+    // The report was still printed, with the unwritten file's finding as it still stands (the
+    // fixed one is clean), and no temporary file was left behind.
+    assert!(run.stdout.contains("3 files audited"), "{run}");
+    assert!(run.stdout.contains("a-large.yml:1:1"), "{run}");
+    assert!(!run.stdout.contains("b-small.yml"), "{run}");
     let names: Vec<_> = std::fs::read_dir(h.path(".github/workflows"))
         .unwrap()
         .map(|e| e.unwrap().file_name())

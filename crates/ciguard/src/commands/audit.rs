@@ -184,6 +184,9 @@ struct FileOutcome {
     audited: bool,
     /// (path, old text, new text) when fixes changed the file.
     fixed: Option<(PathBuf, String, String)>,
+    /// The findings and suppressed count of the file as it was, reported if the fixes cannot
+    /// be written.
+    unfixed: Option<(Vec<Finding>, usize)>,
     fix_messages: Vec<String>,
 }
 
@@ -380,7 +383,8 @@ fn process(
         ));
         let (_, findings, _, suppressed) =
             audit_one(&new_file, config, &enabled, facts, graph, actions_lock);
-        outcome.findings = findings;
+        let unfixed = std::mem::replace(&mut outcome.findings, findings);
+        outcome.unfixed = Some((unfixed, outcome.suppressed));
         outcome.suppressed = suppressed;
         outcome.fix_messages.push(format!(
             "{}: applied {} fix(es): {}",
@@ -497,15 +501,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     let mut all_findings = Vec::new();
     let mut unwritten = 0;
-    for (outcome, candidate) in outcomes.into_iter().zip(&candidates) {
+    for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates) {
         report.files_audited += usize::from(outcome.audited);
-        report.suppressed += outcome.suppressed;
-        diagnostics.extend(outcome.diagnostics);
-        all_findings.extend(outcome.findings);
+        diagnostics.extend(std::mem::take(&mut outcome.diagnostics));
         for message in &outcome.fix_messages {
             let _ = writeln!(stderr, "{}", redact(message));
         }
-        if let Some((path, old, new)) = outcome.fixed {
+        if let Some((path, old, new)) = outcome.fixed.take() {
             if args.diff {
                 let _ = write!(
                     stdout,
@@ -513,8 +515,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                     unified_diff(&path.display().to_string(), &old, &new)
                 );
             } else if let Err(e) = write_fixed(candidate, &path, &new) {
-                // One file that cannot be written must not cost the others their fixes.
+                // One file that cannot be written must not cost the others their fixes; it is
+                // reported as it still is.
                 unwritten += 1;
+                if let Some((findings, suppressed)) = outcome.unfixed.take() {
+                    outcome.findings = findings;
+                    outcome.suppressed = suppressed;
+                }
                 diagnostics.push(
                     Diagnostic::file(
                         Level::Error,
@@ -525,6 +532,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        report.suppressed += outcome.suppressed;
+        all_findings.extend(outcome.findings);
     }
     if let Some((findings, diags, suppressed)) = dependencies {
         all_findings.extend(findings);
