@@ -212,6 +212,20 @@ mod tests {
     }
 
     #[test]
+    fn escaped_paths_hold_no_control_characters_or_invalid_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = std::ffi::OsStr::from_bytes(b"a/\xff\x1b[2Jb\n::error::x.yml");
+        assert_eq!(
+            escape_path(Path::new(raw)),
+            "a/\\xff\\u{1b}[2Jb\\n::error::x.yml"
+        );
+        assert_eq!(
+            escape_path(Path::new("./.github/ci.yml")),
+            "./.github/ci.yml"
+        );
+    }
+
+    #[test]
     fn enforces_the_size_limit_and_reports_missing_files() {
         let repo = tempfile::tempdir().unwrap();
         std::fs::write(repo.path().join("big"), "0123456789").unwrap();

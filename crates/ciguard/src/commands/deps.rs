@@ -175,6 +175,11 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         client.requests()
     ));
     report.sort();
+    // Every diagnostic through the token redaction, as in `ciguard audit`.
+    report.diagnostics = std::mem::take(&mut report.diagnostics)
+        .into_iter()
+        .map(ciguard_core::Diagnostic::redacted)
+        .collect();
     render(&args, &report)?;
     Ok(ExitCode::from(exit::code_for(&report)))
 }

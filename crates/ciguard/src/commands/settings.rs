@@ -286,7 +286,12 @@ fn audit(
     let src = source(read)?;
     let report = ciguard_settings::audit(src.as_ref(), &options, &targets, &mut progress());
     let unknown = report.counts().unknown;
-    let report = report.into_report();
+    let mut report = report.into_report();
+    // Every diagnostic through the token redaction, as in `ciguard audit`.
+    report.diagnostics = std::mem::take(&mut report.diagnostics)
+        .into_iter()
+        .map(ciguard_core::Diagnostic::redacted)
+        .collect();
     render(format, color, &report)?;
     let code = exit::code_for(&report);
     // An incomplete audit must not pass as clean: unknowns without findings are "input could not be read".
