@@ -1,6 +1,6 @@
 //! Finding the files to audit: walk inputs (honouring .gitignore), classify each file, read it.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::safe_read::{self, ReadError};
@@ -75,12 +75,28 @@ pub fn repository_root(input: &Path) -> PathBuf {
             _ => PathBuf::from("."),
         }
     };
-    let written = std::path::absolute(&start).unwrap_or_else(|_| start.clone());
+    let written = as_written(&start);
     let found = written
         .ancestors()
         .find(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
         .unwrap_or(&written);
     std::fs::canonicalize(found).unwrap_or_else(|_| found.to_path_buf())
+}
+
+/// `path` made absolute without resolving links, except that `..` (navigation the user typed,
+/// such as `../shared/corpus`) is resolved: the part up to the last `..` is canonicalized.
+fn as_written(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let parts: Vec<Component<'_>> = absolute.components().collect();
+    let Some(last_up) = parts.iter().rposition(|c| *c == Component::ParentDir) else {
+        return absolute;
+    };
+    let navigated: PathBuf = parts[..=last_up].iter().collect();
+    let rest: PathBuf = parts[last_up + 1..].iter().collect();
+    match std::fs::canonicalize(navigated) {
+        Ok(base) => base.join(rest),
+        Err(_) => absolute,
+    }
 }
 
 /// Expands the inputs into candidates; problems (missing paths, walk errors) become diagnostics.
@@ -361,6 +377,25 @@ mod tests {
         );
         assert_eq!(classify(Path::new("r/dependabot.yml")), None);
         assert_eq!(classify(Path::new("r/.github/workflows/notes.md")), None);
+    }
+
+    #[test]
+    fn the_root_is_found_as_written_but_dot_dot_is_navigation() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(base.join("repo/.git")).unwrap();
+        std::fs::create_dir_all(base.join("repo/sub")).unwrap();
+        std::fs::create_dir_all(base.join("data/x")).unwrap();
+        std::os::unix::fs::symlink(base.join("data"), base.join("repo/sub/link")).unwrap();
+        // Through `..` the data folder is outside the repository: its own root.
+        let up = base.join("repo/sub/../../data/x");
+        assert_eq!(repository_root(&up), base.join("data/x"));
+        // Through a link inside the repository, the repository stays the root.
+        assert_eq!(
+            repository_root(&base.join("repo/sub/link/x")),
+            base.join("repo")
+        );
+        assert_eq!(repository_root(&base.join("repo/sub")), base.join("repo"));
     }
 
     #[test]
