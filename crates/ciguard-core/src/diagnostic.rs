@@ -54,6 +54,15 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+
+    /// The diagnostic with every known token masked (see [`crate::redact`]): a file's text or
+    /// an error may carry one, and diagnostics are printed.
+    pub fn redacted(mut self) -> Self {
+        self.path = crate::redact::redact(&self.path);
+        self.message = crate::redact::redact(&self.message);
+        self.help = self.help.map(|h| crate::redact::redact(&h));
+        self
+    }
 }
 
 impl fmt::Display for Diagnostic {

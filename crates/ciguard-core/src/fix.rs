@@ -134,31 +134,67 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
-/// Replaces `path` with `text` atomically: a temporary file in the same folder, flushed to disk,
-/// given the original's permissions, then renamed over it.
+/// Replaces `path` with `text` atomically (see [`replace_file`]). A `path` that is a symbolic link
+/// is refused: a repository could point it anywhere on the machine.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is a symbolic link; not replaced (name the file it points to instead)",
+        ));
+    }
+    replace_file(path, text)
+}
+
+/// As [`write_atomic`] for a path the user named on the command line: a symbolic link is
+/// followed and the file it points to is replaced, so the link stays a link.
+pub fn write_atomic_named(path: &Path, text: &str) -> std::io::Result<()> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        replace_file(&std::fs::canonicalize(path)?, text)
+    } else {
+        replace_file(path, text)
+    }
+}
+
+/// Writes `text` to a new file with a random name, created exclusively (never through an existing
+/// name or link) in `path`'s folder, flushed to disk and given the original's mode (new files get
+/// the usual 0666 less the umask), then renamed over `path`.
+fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let original = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Some(meta.permissions()),
+        Ok(meta) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "is {}, not a regular file; not replaced",
+                    crate::safe_read::describe(&meta.file_type())
+                ),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.ciguard-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ciguard-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    result
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    if let Some(permissions) = original {
+        // On the open file, not by name: nothing else can be reached through it.
+        tmp.as_file().set_permissions(permissions)?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -187,5 +223,55 @@ mod tests {
         write_atomic(&p, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_keeps_the_mode_and_ignores_planted_temporary_names() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.yml");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o751)).unwrap();
+        // The names the old implementation used, planted for a range of process ids.
+        let pid = std::process::id();
+        for id in pid.saturating_sub(5)..pid + 5 {
+            symlink(&victim, dir.path().join(format!(".w.yml.ciguard-{id}.tmp"))).unwrap();
+        }
+        write_atomic(&p, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o751);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        let victim_mode = std::fs::metadata(&victim).unwrap().permissions().mode() & 0o777;
+        assert_eq!(victim_mode, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_targets_are_refused_unless_named() {
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("t.json");
+        std::fs::write(&target, "old").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("l.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = write_atomic(&link, "new").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        write_atomic_named(&link, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let e = write_atomic(dir.path(), "x").unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
     }
 }

@@ -142,11 +142,14 @@ impl DepsConfig {
     /// Reads `[deps]` from `ciguard.toml` (or `.github/ciguard.toml`) under `root`; the defaults
     /// when there is none.
     pub fn load(root: &Path) -> Result<Self, Diagnostic> {
-        for rel in ["ciguard.toml", ".github/ciguard.toml"] {
-            let path = root.join(rel);
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
+        // Read as `ciguard audit` reads it: never through a link out of the repository, never
+        // from a FIFO, and never quoting a file that is not TOML.
+        let found = ciguard_core::config::Config::read_discovered(root).map_err(|e| {
+            Diagnostic::file(Level::Error, &e.path, e.message).help(
+                "make it a regular file inside the repository, or pass --config or --no-config",
+            )
+        })?;
+        if let Some((path, text)) = found {
             let display = path.display().to_string();
             let table: toml::Table = toml::from_str(&text).map_err(|e| {
                 let line = e

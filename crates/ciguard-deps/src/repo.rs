@@ -138,6 +138,17 @@ impl RepoFiles {
             let Ok(rel) = entry.path().strip_prefix(root) else {
                 continue;
             };
+            if rel.to_str().is_none() {
+                // It could not be named back to read it; say which (escaped) if it mattered.
+                if interesting(&rel.to_string_lossy()) {
+                    diagnostics.push(Diagnostic::file(
+                        Level::Warning,
+                        ciguard_core::safe_read::escape_path(entry.path()),
+                        "has a name that is not valid UTF-8; not read",
+                    ));
+                }
+                continue;
+            }
             let rel = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())

@@ -17,6 +17,8 @@ impl Token {
     /// `None` for an empty or blank value (an unset secret in Actions expands to "").
     pub fn new(secret: impl Into<String>) -> Option<Self> {
         let s = secret.into().trim().to_owned();
+        // Every message the run prints masks it from now on, not only HTTP errors.
+        ciguard_core::redact::register_secret(&s);
         (!s.is_empty()).then_some(Token(s))
     }
 
@@ -33,11 +35,7 @@ impl Token {
 
     /// `text` with every occurrence of the token replaced by `***`.
     pub fn redact(&self, text: &str) -> String {
-        if self.0.is_empty() {
-            text.to_owned()
-        } else {
-            text.replace(&self.0, "***")
-        }
+        ciguard_core::redact::redact_secret(text, &self.0)
     }
 }
 

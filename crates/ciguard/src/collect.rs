@@ -1,8 +1,9 @@
 //! Finding the files to audit: walk inputs (honouring .gitignore), classify each file, read it.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use ciguard_core::diagnostic::{Diagnostic, Level};
+use ciguard_core::safe_read::{self, ReadError};
 use ciguard_core::{FileKind, SourceFile};
 
 /// A file chosen for auditing, not yet read.
@@ -17,6 +18,8 @@ pub struct Candidate {
     pub sniff: bool,
     /// The repository root whose configuration applies.
     pub root: PathBuf,
+    /// Named on the command line (not found by a walk): fixes may write through a link.
+    pub named: bool,
 }
 
 /// The kind of a file from its path alone, as GitHub decides it.
@@ -59,19 +62,41 @@ pub fn sniff(text: &str) -> FileKind {
     }
 }
 
-/// The repository root of `path`: the nearest ancestor with `.git`, else the input itself.
+/// The repository root of `input`: the nearest ancestor with `.git`, else the input's folder (or
+/// the input itself when it is a directory). Ancestors are looked up as written, before links are
+/// resolved, so a symbolic link to elsewhere does not move the root there; the result is resolved.
 pub fn repository_root(input: &Path) -> PathBuf {
-    let start = if input.is_dir() {
+    let is_link = std::fs::symlink_metadata(input).is_ok_and(|m| m.file_type().is_symlink());
+    let start = if input.is_dir() && !is_link {
         input.to_path_buf()
     } else {
-        input.parent().map(Path::to_path_buf).unwrap_or_default()
+        match input.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
     };
-    let absolute = std::fs::canonicalize(&start).unwrap_or_else(|_| start.clone());
-    absolute
+    let written = as_written(&start);
+    let found = written
         .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or(absolute)
+        .find(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
+        .unwrap_or(&written);
+    std::fs::canonicalize(found).unwrap_or_else(|_| found.to_path_buf())
+}
+
+/// `path` made absolute without resolving links, except that `..` (navigation the user typed,
+/// such as `../shared/corpus`) is resolved: the part up to the last `..` is canonicalized.
+fn as_written(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let parts: Vec<Component<'_>> = absolute.components().collect();
+    let Some(last_up) = parts.iter().rposition(|c| *c == Component::ParentDir) else {
+        return absolute;
+    };
+    let navigated: PathBuf = parts[..=last_up].iter().collect();
+    let rest: PathBuf = parts[last_up + 1..].iter().collect();
+    match std::fs::canonicalize(navigated) {
+        Ok(base) => base.join(rest),
+        Err(_) => absolute,
+    }
 }
 
 /// Expands the inputs into candidates; problems (missing paths, walk errors) become diagnostics.
@@ -86,10 +111,11 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                 kind: FileKind::Workflow,
                 sniff: true,
                 root: std::env::current_dir().unwrap_or_default(),
+                named: true,
             });
             continue;
         }
-        let display_input = input.display().to_string();
+        let display_input = escape_path(input);
         let meta = match std::fs::metadata(input) {
             Ok(m) => m,
             Err(e) => {
@@ -101,6 +127,25 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
             }
         };
         let root = repository_root(input);
+        if let Err(e) = safe_read::resolve_inside(&root, input) {
+            diagnostics.push(
+                Diagnostic::file(Level::Error, &display_input, e.to_string())
+                    .help("name the file or directory the link points to, if you trust it"),
+            );
+            continue;
+        }
+        if !meta.is_file() && !meta.is_dir() {
+            let what = safe_read::describe(&meta.file_type());
+            diagnostics.push(
+                Diagnostic::file(
+                    Level::Error,
+                    &display_input,
+                    format!("is {what}, not a file or a directory; nothing was read from it"),
+                )
+                .help("pass a workflow, an action, a repository directory or `-` for stdin"),
+            );
+            continue;
+        }
         if meta.is_file() {
             // An explicitly named file is audited whatever its name; its kind comes from its path or content.
             let kind = classify(input);
@@ -110,6 +155,7 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                 kind: kind.unwrap_or(FileKind::Workflow),
                 sniff: kind.is_none(),
                 root,
+                named: true,
             });
             continue;
         }
@@ -136,11 +182,16 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                 }
             };
             let path = entry.path();
-            let Some(kind) = classify(path) else { continue };
+            let file_type = entry.file_type();
+            let Some(kind) = classify(path) else {
+                if let Some(skipped) = unread_entry(path, file_type, kinds) {
+                    diagnostics.push(skipped);
+                }
+                continue;
+            };
             if !kinds.contains(&kind) {
                 continue;
             }
-            let file_type = entry.file_type();
             if file_type.is_some_and(|t| t.is_symlink()) {
                 diagnostics.push(
                     Diagnostic::file(
@@ -163,7 +214,18 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                 );
                 continue;
             }
-            if !file_type.is_some_and(|t| t.is_file()) {
+            if let Some(t) = file_type.filter(|t| !t.is_file()) {
+                diagnostics.push(
+                    Diagnostic::file(
+                        Level::Warning,
+                        display_path(path),
+                        format!(
+                            "is {}, not a regular file; not read",
+                            safe_read::describe(&t)
+                        ),
+                    )
+                    .help("GitHub reads only regular files; replace it with one"),
+                );
                 continue;
             }
             found.push(Candidate {
@@ -172,6 +234,7 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
                 kind,
                 sniff: false,
                 root: root.clone(),
+                named: false,
             });
         }
         found.sort_by(|a, b| a.display.cmp(&b.display));
@@ -180,31 +243,74 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
     (out, diagnostics)
 }
 
-fn display_path(path: &Path) -> String {
-    let s = path.display().to_string();
-    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+/// Why a walked entry that [`classify`] did not accept was still worth naming: a link to a
+/// directory (what is behind it was not audited) or a name that is not UTF-8 but would be an
+/// input if it were. Other entries are skipped silently: they are not inputs.
+fn unread_entry(
+    path: &Path,
+    file_type: Option<std::fs::FileType>,
+    kinds: &[FileKind],
+) -> Option<Diagnostic> {
+    if file_type.is_some_and(|t| t.is_symlink()) && path.is_dir() {
+        return Some(
+            Diagnostic::file(
+                Level::Warning,
+                display_path(path),
+                "is a symbolic link to a directory; not followed, so nothing under it was audited",
+            )
+            .help("name the directory it points to explicitly to audit it, if you trust it"),
+        );
+    }
+    let lossy = PathBuf::from(path.to_string_lossy().into_owned());
+    if path.to_str().is_none() && classify(&lossy).is_some_and(|k| kinds.contains(&k)) {
+        return Some(
+            Diagnostic::file(
+                Level::Warning,
+                display_path(path),
+                "has a name that is not valid UTF-8; not read",
+            )
+            .help("rename it; GitHub expects UTF-8 file names"),
+        );
+    }
+    None
 }
 
-/// Reads a candidate's text, enforcing the size limit before reading it all.
+/// The path as shown to the user: without a leading `./`, escaped by [`escape_path`] so that a
+/// file name cannot forge output lines.
+fn display_path(path: &Path) -> String {
+    let shown = escape_path(path);
+    shown.strip_prefix("./").map(str::to_owned).unwrap_or(shown)
+}
+
+pub use safe_read::escape_path;
+
+/// Reads a candidate's text, enforcing the size limit before reading it all. Files are opened
+/// without blocking and must be regular files (a FIFO planted since the walk is refused).
 pub fn read(candidate: &Candidate, max_bytes: usize) -> Result<SourceFile, Diagnostic> {
     use std::io::Read;
-    let mut bytes = Vec::new();
-    let result = match &candidate.path {
-        None => std::io::stdin()
-            .lock()
-            .take(max_bytes as u64 + 1)
-            .read_to_end(&mut bytes),
-        Some(path) => std::fs::File::open(path)
-            .and_then(|f| f.take(max_bytes as u64 + 1).read_to_end(&mut bytes)),
+    let bytes = match &candidate.path {
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(max_bytes as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+                .map_err(ReadError::Io)
+        }
+        // `read_regular` refuses more than the limit; `decode` below reports it as too large.
+        Some(path) => safe_read::read_regular(path, max_bytes as u64),
     };
-    if let Err(e) = result {
-        return Err(Diagnostic::file(
-            Level::Error,
-            &candidate.display,
-            format!("cannot read: {e}"),
-        )
-        .help("check that the file exists, is readable and is not a symlink loop"));
-    }
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(ReadError::TooLarge { .. }) => return Err(too_large(&candidate.display, max_bytes)),
+        Err(e) => {
+            return Err(
+                Diagnostic::file(Level::Error, &candidate.display, e.to_string())
+                    .help("check that the file exists, is readable and is a regular file"),
+            );
+        }
+    };
     decode(candidate, bytes, max_bytes)
 }
 
@@ -271,6 +377,25 @@ mod tests {
         );
         assert_eq!(classify(Path::new("r/dependabot.yml")), None);
         assert_eq!(classify(Path::new("r/.github/workflows/notes.md")), None);
+    }
+
+    #[test]
+    fn the_root_is_found_as_written_but_dot_dot_is_navigation() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(base.join("repo/.git")).unwrap();
+        std::fs::create_dir_all(base.join("repo/sub")).unwrap();
+        std::fs::create_dir_all(base.join("data/x")).unwrap();
+        std::os::unix::fs::symlink(base.join("data"), base.join("repo/sub/link")).unwrap();
+        // Through `..` the data folder is outside the repository: its own root.
+        let up = base.join("repo/sub/../../data/x");
+        assert_eq!(repository_root(&up), base.join("data/x"));
+        // Through a link inside the repository, the repository stays the root.
+        assert_eq!(
+            repository_root(&base.join("repo/sub/link/x")),
+            base.join("repo")
+        );
+        assert_eq!(repository_root(&base.join("repo/sub")), base.join("repo"));
     }
 
     #[test]

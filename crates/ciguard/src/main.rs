@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!(
+                "error: {}",
+                ciguard_core::redact::redact(&format!("{err:#}"))
+            );
             ExitCode::from(commands::EXIT_TOOL_FAILURE)
         }
     }

@@ -247,6 +247,7 @@ fn read_snapshot(
             kind,
             sniff: false,
             root: root.clone(),
+            named: false,
         };
         if entry.size.is_some_and(|s| s > max_bytes as u64) {
             fetched
@@ -293,7 +294,7 @@ fn read_snapshot(
                 let path = format!("{prefix}:{}", entry.path);
                 let parsed = String::from_utf8(bytes)
                     .map_err(|_| "invalid UTF-8".to_owned())
-                    .and_then(|text| Config::parse(&text));
+                    .and_then(|text| Config::parse(&text).map_err(|e| e.to_string()));
                 match parsed {
                     Ok(mut config) => {
                         config.path = Some(PathBuf::from(&path));

@@ -387,8 +387,12 @@ fn persona_and_floors_filter() {
         "{}",
         text(&out.stdout)
     );
+    // Only actions are collected and there are none: no finding, and nothing audited is an
+    // input error (#10), not a pass.
     let out = ciguard(dir.path(), &["audit", "--collect", "actions"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
+    assert!(!text(&out.stdout).contains("excessive-permissions"));
+    assert!(text(&out.stderr).contains("nothing was audited"));
 }
 
 #[test]

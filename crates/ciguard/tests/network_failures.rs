@@ -272,7 +272,10 @@ fn settings_that_could_read_nothing_say_why_once_and_exit_4() {
     assert!(!text.contains("NETWORKSECRET"));
     assert_eq!(out.status.code(), Some(4), "{text}");
     assert_eq!(text.matches("refused the connection").count(), 1, "{text}");
-    assert!(text.contains(" settings checks could run: nothing was audited"), "{text}");
+    assert!(
+        text.contains(" settings checks could run: nothing was audited"),
+        "{text}"
+    );
     assert!(text.contains("0 of "), "{text}");
     assert!(!text.contains("permission"), "{text}");
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -13,7 +13,9 @@ use ciguard_core::config::Config;
 use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
-use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
+use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic, write_atomic_named};
+use ciguard_core::redact::redact;
+use ciguard_core::safe_read::{self, ReadError};
 use ciguard_core::suppress::{Baseline, apply_inline_ignores};
 use ciguard_core::transitive::Graph;
 use ciguard_core::yaml::Limits;
@@ -183,6 +185,9 @@ struct FileOutcome {
     audited: bool,
     /// (path, old text, new text) when fixes changed the file.
     fixed: Option<(PathBuf, String, String)>,
+    /// The findings and suppressed count of the file as it was, reported if the fixes cannot
+    /// be written.
+    unfixed: Option<(Vec<Finding>, usize)>,
     fix_messages: Vec<String>,
 }
 
@@ -219,10 +224,7 @@ pub(crate) fn config_for(
     } else if let Some(explicit) = explicit {
         Arc::clone(explicit)
     } else {
-        match Config::discover(root) {
-            Some(path) => Arc::new(Config::load(&path)?),
-            None => Arc::new(Config::default()),
-        }
+        Arc::new(Config::load_discovered(root)?.unwrap_or_default())
     })
 }
 
@@ -258,11 +260,11 @@ fn load_actions_locks(
             continue;
         }
         let path = c.root.join(LOCKFILE_PATH);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match safe_read::read_text(Some(&c.root), &path, MAX_SIDE_FILE_BYTES) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(ReadError::Missing) => continue,
             Err(e) => {
-                diagnostics.push(lockfile_error(&path, &format!("cannot be read: {e}")));
+                diagnostics.push(lockfile_error(&path, &e.to_string()));
                 continue;
             }
         };
@@ -279,7 +281,7 @@ fn load_actions_locks(
 fn lockfile_error(path: &std::path::Path, problem: &str) -> Diagnostic {
     Diagnostic::file(
         Level::Error,
-        path.display().to_string(),
+        collect::escape_path(path),
         format!("the actions lockfile {problem}; it was ignored, so no `uses:` counts as locked"),
     )
     .help("regenerate it with `gh actions-lock` or `ciguard pin --lockfile`, or delete it")
@@ -382,7 +384,8 @@ fn process(
         ));
         let (_, findings, _, suppressed) =
             audit_one(&new_file, config, &enabled, facts, graph, actions_lock);
-        outcome.findings = findings;
+        let unfixed = std::mem::replace(&mut outcome.findings, findings);
+        outcome.unfixed = Some((unfixed, outcome.suppressed));
         outcome.suppressed = suppressed;
         outcome.fix_messages.push(format!(
             "{}: applied {} fix(es): {}",
@@ -455,8 +458,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     diagnostics.extend(lock_diagnostics);
     let baseline = match &args.baseline {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read baseline {}", path.display()))?;
+            let text = safe_read::read_text(None, path, MAX_SIDE_FILE_BYTES)
+                .with_context(|| format!("baseline {}", collect::escape_path(path)))?;
             Some(Baseline::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
         }
         None => None,
@@ -513,26 +516,40 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr().lock();
     let mut stdout = std::io::stdout().lock();
     let mut all_findings = Vec::new();
-    for outcome in outcomes {
+    let mut unwritten = 0;
+    for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates) {
         report.files_audited += usize::from(outcome.audited);
-        report.suppressed += outcome.suppressed;
-        diagnostics.extend(outcome.diagnostics);
-        all_findings.extend(outcome.findings);
+        diagnostics.extend(std::mem::take(&mut outcome.diagnostics));
         for message in &outcome.fix_messages {
-            let _ = writeln!(stderr, "{message}");
+            let _ = writeln!(stderr, "{}", redact(message));
         }
-        if let Some((path, old, new)) = outcome.fixed {
+        if let Some((path, old, new)) = outcome.fixed.take() {
             if args.diff {
                 let _ = write!(
                     stdout,
                     "{}",
                     unified_diff(&path.display().to_string(), &old, &new)
                 );
-            } else {
-                write_atomic(&path, &new)
-                    .with_context(|| format!("cannot write fixes to {}", path.display()))?;
+            } else if let Err(e) = write_fixed(candidate, &path, &new) {
+                // One file that cannot be written must not cost the others their fixes; it is
+                // reported as it still is.
+                unwritten += 1;
+                if let Some((findings, suppressed)) = outcome.unfixed.take() {
+                    outcome.findings = findings;
+                    outcome.suppressed = suppressed;
+                }
+                diagnostics.push(
+                    Diagnostic::file(
+                        Level::Error,
+                        &candidate.display,
+                        format!("the fixes could not be written: {e}"),
+                    )
+                    .help("the file is unchanged; check its permissions and run --fix again"),
+                );
             }
         }
+        report.suppressed += outcome.suppressed;
+        all_findings.extend(outcome.findings);
     }
     if let Some((findings, diags, suppressed)) = dependencies {
         all_findings.extend(findings);
@@ -540,8 +557,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         report.suppressed += suppressed;
     }
     if let Some(path) = &args.write_baseline {
-        write_atomic(path, &Baseline::write(&all_findings))
-            .with_context(|| format!("cannot write baseline {}", path.display()))?;
+        write_atomic_named(path, &Baseline::write(&all_findings))
+            .with_context(|| format!("cannot write baseline {}", collect::escape_path(path)))?;
         let _ = writeln!(
             stderr,
             "wrote {} finding(s) to baseline {}",
@@ -561,10 +578,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     });
     report.suppressed += before - all_findings.len();
     report.findings = all_findings;
-    report.diagnostics = diagnostics;
+    if report.files_audited == 0 && !dependency_files_checked(&args) {
+        diagnostics.push(nothing_audited(&args));
+    }
+    report.diagnostics = diagnostics.into_iter().map(Diagnostic::redacted).collect();
     report.sort();
-    report.notes.extend(fetched.notes);
-    report.notes.extend(online_notes);
+    report.notes.extend(fetched.notes.iter().map(|n| redact(n)));
+    report.notes.extend(online_notes.iter().map(|n| redact(n)));
     let skipped: Vec<&str> = audits::all()
         .iter()
         .filter(|a| a.meta().needs_network && !facts.online)
@@ -584,10 +604,62 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         render_report(args.format, args.color, &report, &mut stdout)?;
     }
     let _ = stdout.flush();
+    if unwritten > 0 {
+        let _ = writeln!(
+            stderr,
+            "error: the fixes of {unwritten} {} could not be written; see above",
+            if unwritten == 1 { "file" } else { "files" }
+        );
+        return Ok(ExitCode::from(exit::FIX_NOT_WRITTEN));
+    }
     Ok(ExitCode::from(exit::with_online_failure(
         exit::code_for(&report),
         online_failed,
     )))
+}
+
+/// Baselines and actions lockfiles are small; a larger one is not what it claims to be.
+const MAX_SIDE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Writes a fixed file, never outside its repository and never through a link it did not name.
+fn write_fixed(candidate: &Candidate, path: &Path, text: &str) -> std::io::Result<()> {
+    if !candidate.named {
+        safe_read::resolve_inside(&candidate.root, path)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        return write_atomic(path, text);
+    }
+    write_atomic_named(path, text)
+}
+
+/// Whether the dependency checks found files to check in a directory input (asked only when no
+/// workflow, action or Dependabot file was audited, so the walk is rarely repeated).
+fn dependency_files_checked(args: &AuditArgs) -> bool {
+    args.collect.contains(&FileKind::Dependencies)
+        && args
+            .inputs
+            .iter()
+            .filter(|i| i.as_os_str() != "-" && i.is_dir())
+            .any(|i| !ciguard_deps::RepoFiles::discover(i).0.files.is_empty())
+}
+
+/// The error for a run that read nothing: what was searched, and where.
+fn nothing_audited(args: &AuditArgs) -> Diagnostic {
+    let searched: Vec<String> = args
+        .inputs
+        .iter()
+        .map(|i| collect::escape_path(i))
+        .collect();
+    let kinds: Vec<String> = args.collect.iter().map(ToString::to_string).collect();
+    Diagnostic::file(
+        Level::Error,
+        searched.join(", "),
+        format!(
+            "nothing was audited: no {} file was found and read (workflows are \
+             .github/workflows/*.yml, actions action.yml, Dependabot .github/dependabot.yml)",
+            kinds.join(", ")
+        ),
+    )
+    .help("pass a repository checkout, or name the files; skipped paths are listed above")
 }
 
 /// The offline part of `ciguard deps` for each directory input, under that input's configuration.

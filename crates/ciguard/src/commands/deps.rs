@@ -107,7 +107,7 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     let mut config = match loaded {
         Ok(c) => c,
         Err(d) => {
-            eprintln!("{d}");
+            eprintln!("{}", ciguard_core::redact::redact(&d));
             return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
         }
     };
@@ -175,6 +175,11 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         client.requests()
     ));
     report.sort();
+    // Every diagnostic through the token redaction, as in `ciguard audit`.
+    report.diagnostics = std::mem::take(&mut report.diagnostics)
+        .into_iter()
+        .map(ciguard_core::Diagnostic::redacted)
+        .collect();
     render(&args, &report)?;
     Ok(ExitCode::from(exit::code_for(&report)))
 }

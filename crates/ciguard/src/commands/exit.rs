@@ -5,15 +5,17 @@
 //! | 0  | no findings, every input read |
 //! | 1  | ciguard failed (I/O, configuration, internal error) |
 //! | 2  | usage error (unknown flag or value) |
-//! | 3  | some input could not be read or is not a valid workflow, action or config |
+//! | 3  | some input could not be read or is not a valid workflow, action or config, or nothing was audited |
 //! | 4  | the network stopped the checks: a token was given but no online check could run, or `pin --check` could not verify some version comments (see pin.rs) |
+//! | 5  | `--fix` could not write some fixed files (the others were written) |
 //! | 11 | findings, the highest informational |
 //! | 12 | findings, the highest low |
 //! | 13 | findings, the highest medium |
 //! | 14 | findings, the highest high |
 //!
-//! Input errors (3), then online checks that could not run (4), take precedence over findings:
-//! an incomplete audit must not pass as clean or look like a known set of findings.
+//! Unwritten fixes (5) take precedence over input errors (3), then online checks that could not
+//! run (4), which take precedence over findings: an incomplete audit or fix must not pass as
+//! clean or look like a known set of findings.
 
 use ciguard_core::diagnostic::Level;
 use ciguard_core::{Report, Severity};
@@ -21,6 +23,7 @@ use ciguard_core::{Report, Severity};
 pub const INPUT_ERROR: u8 = 3;
 pub const USAGE_ERROR: u8 = 2;
 pub const ONLINE_UNAVAILABLE: u8 = 4;
+pub const FIX_NOT_WRITTEN: u8 = 5;
 
 pub fn code_for(report: &Report) -> u8 {
     if report.diagnostics.iter().any(|d| d.level == Level::Error) {

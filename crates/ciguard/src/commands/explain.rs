@@ -48,50 +48,12 @@ fn unknown_message(id: &str) -> String {
 
 /// Ids within a small edit distance of `wanted`, or containing it, closest first.
 fn close_matches(wanted: &str) -> Vec<&'static str> {
-    let mut scored: Vec<(usize, &'static str)> = audits::all()
-        .iter()
-        .map(|a| a.meta().id)
-        .filter_map(|id| {
-            let d = distance(wanted, id);
-            let limit = (id.len() / 3).max(2);
-            let contains = wanted.len() >= 4 && (id.contains(wanted) || wanted.contains(id));
-            (d <= limit || contains).then_some((d, id))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(5).map(|(_, id)| id).collect()
-}
-
-/// Levenshtein distance over characters.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    ciguard_core::suggest::close_matches(wanted, audits::all().iter().map(|a| a.meta().id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distances() {
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("same", "same"), 0);
-    }
 
     #[test]
     fn suggests_close_ids() {

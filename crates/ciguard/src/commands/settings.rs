@@ -113,13 +113,13 @@ pub struct OptionArgs {
 
 impl OptionArgs {
     fn options(&self) -> anyhow::Result<Options> {
-        let path = match &self.config {
-            Some(p) => Some(p.clone()),
-            None => Config::discover(Path::new(".")),
+        let config = match &self.config {
+            Some(p) => Some(Config::load(p)?),
+            None => Config::load_discovered(Path::new("."))?,
         };
-        let mut options = match path {
-            Some(path) => {
-                let config = Config::load(&path)?;
+        let mut options = match config {
+            Some(config) => {
+                let path = config.path.clone().unwrap_or_default();
                 match config.raw.get("settings") {
                     Some(toml::Value::Table(t)) => Options::from_toml(t)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
@@ -297,6 +297,11 @@ fn audit(
     let counts = report.counts();
     let nothing_ran = report.nothing_ran();
     let mut report = report.into_report();
+    // Every diagnostic through the token redaction, as in `ciguard audit`.
+    report.diagnostics = std::mem::take(&mut report.diagnostics)
+        .into_iter()
+        .map(ciguard_core::Diagnostic::redacted)
+        .collect();
     for d in &report.diagnostics {
         eprintln!("{d}");
     }
