@@ -174,7 +174,7 @@ def persona_of(call):
 
 
 def run_ciguard(binary, inputs, persona, config):
-    args = [binary, "audit", "--format", "json", "--offline", "--persona", persona]
+    args = [str(Path(binary).resolve()), "audit", "--format", "json", "--offline", "--persona", persona]
     with tempfile.TemporaryDirectory() as tmp:
         if config is not None:
             cfg = Path(tmp) / "ciguard.toml"
