@@ -7,7 +7,7 @@ use crate::models::{Action, RepositoryUses, Step, Workflow};
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
-pub(crate) use crate::models::sites::{UsesSite, is_disabled, live_steps};
+pub(crate) use crate::models::sites::{UsesSite, in_disabled};
 
 /// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
 /// per job; jobs and steps with `if: false` are left out. Built once per workflow and shared.

@@ -1,5 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, is_disabled, is_expression_str, toolkit_bool};
+use crate::audits::common::{File, is_expression_str, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::{Action, Step, Uses, Workflow};
@@ -75,9 +75,7 @@ impl Audit for GithubApp {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        wf.steps()
-            .filter(|(j, s)| !is_disabled(j.node) && !is_disabled(s.node))
-            .for_each(|(_, s)| check(wf.file, s, out));
+        wf.steps().for_each(|(_, s)| check(wf.file, s, out));
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {

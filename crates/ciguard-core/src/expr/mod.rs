@@ -7,6 +7,7 @@
 //! `! == != < <= > >= && ||` with parentheses. Parsing is total: malformed input is an error,
 //! never a panic, and nesting is bounded.
 
+pub mod constant;
 pub mod contexts;
 pub mod env_fix;
 pub mod scope;

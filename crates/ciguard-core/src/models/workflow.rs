@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::diagnostic::Checker;
 use crate::expr::sites::{Site, sites};
 use crate::models::permissions::check_permissions;
-use crate::models::sites::{UsesSite, workflow_sites};
+use crate::models::sites::{UsesSite, live_sites, workflow_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
 use crate::route::Route;
@@ -144,7 +144,8 @@ impl<'a> Workflow<'a> {
 
     /// Every `${{ }}` expression and bare `if:` condition of the workflow, in document order.
     pub fn expr_sites(&self) -> &[Site<'a>] {
-        self.expr_sites.get_or_init(|| sites(self.root))
+        self.expr_sites
+            .get_or_init(|| live_sites(self.root, sites(self.root)))
     }
 
     /// Every `run:` script with its job and step, read in the step's dialect, in file order.
@@ -367,6 +368,10 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
             };
             JobKind::Normal { steps }
         };
+        // A job that can never run is checked for shape but left out of the model.
+        if crate::models::sites::is_disabled(node) {
+            continue;
+        }
         out.push(Job {
             id,
             id_node,
