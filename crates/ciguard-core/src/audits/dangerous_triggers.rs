@@ -138,7 +138,11 @@ impl Audit for DangerousTriggers {
 fn only_labels(wf: &Workflow<'_>) -> bool {
     let mut steps = wf.steps();
     let only_step = match (steps.next(), steps.next()) {
-        (Some((job, step)), None) => wf.jobs.len() == 1 && step.action_name().as_deref() == Some("actions/labeler") && job.reusable_uses().is_none(),
+        (Some((job, step)), None) => {
+            wf.jobs.len() == 1
+                && step.action_name().as_deref() == Some("actions/labeler")
+                && job.reusable_uses().is_none()
+        }
         _ => false,
     };
     only_step

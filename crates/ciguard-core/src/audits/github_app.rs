@@ -145,8 +145,8 @@ fn check(file: &File, step: &Step<'_>, out: &mut Vec<Finding>) {
         .collect();
     // A token that asks only for organization permissions reaches no repository.
     let org_only = !permissions.is_empty() && permissions.iter().all(|p| is_org_permission(p));
-    if let Some((span, _)) = entry("owner")
-        .filter(|_| !has("repositories") && !has("repository") && !org_only)
+    if let Some((span, _)) =
+        entry("owner").filter(|_| !has("repositories") && !has("repository") && !org_only)
     {
         out.push(
             Finding::new(
