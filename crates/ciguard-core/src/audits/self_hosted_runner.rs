@@ -144,7 +144,9 @@ fn matrix_lists_self_hosted(matrix: Node<'_>) -> bool {
             .any(|v| v.contains("self-hosted"))
     };
     let excluded = |key: &str, value: Node<'_>| {
-        let Some(v) = value.as_str() else { return false };
+        let Some(v) = value.as_str() else {
+            return false;
+        };
         matrix.get("exclude").is_some_and(|ex| {
             ex.items().any(|entry| {
                 let mut keys = entry.entries();
@@ -156,9 +158,9 @@ fn matrix_lists_self_hosted(matrix: Node<'_>) -> bool {
     matrix.entries().any(|(k, values)| match k.as_str() {
         Some("include") => self_hosted(values),
         Some("exclude") | None => false,
-        Some(key) if values.is_sequence() => values
-            .items()
-            .any(|v| self_hosted(v) && !excluded(key, v)),
+        Some(key) if values.is_sequence() => {
+            values.items().any(|v| self_hosted(v) && !excluded(key, v))
+        }
         Some(_) => self_hosted(values),
     })
 }
