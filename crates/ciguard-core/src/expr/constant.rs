@@ -47,9 +47,52 @@ impl Value {
     }
 }
 
+/// What is known of a run started by a tag: a tag push or a `release` event.
+#[derive(Debug, Clone, Copy)]
+pub struct TagRun<'e> {
+    /// `push` or `release`.
+    pub event_name: &'e str,
+}
+
+impl TagRun<'_> {
+    /// The value of a context this run fixes.
+    fn context(&self, e: &Expr) -> Option<Value> {
+        let path = e.context_path()?.to_string();
+        match path.as_str() {
+            "github.ref_type" => Some(Value::String("tag".into())),
+            "github.event_name" => Some(Value::String(self.event_name.into())),
+            _ => None,
+        }
+    }
+
+    /// `startsWith(github.ref, 'refs/tags/')` and the like: `github.ref` is `refs/tags/<tag>`.
+    fn call(&self, name: &str, args: &[Expr]) -> Option<Value> {
+        let [subject, prefix] = args else { return None };
+        let is_ref = subject
+            .context_path()
+            .is_some_and(|p| p.to_string() == "github.ref");
+        let ExprKind::String(prefix) = &prefix.ungroup().kind else {
+            return None;
+        };
+        if !name.eq_ignore_ascii_case("startswith") || !is_ref {
+            return None;
+        }
+        let prefix = prefix.to_ascii_lowercase();
+        if "refs/tags/".starts_with(&prefix) {
+            Some(Value::Bool(true))
+        } else if prefix.starts_with("refs/") && !prefix.starts_with("refs/tags/") {
+            Some(Value::Bool(false))
+        } else {
+            None
+        }
+    }
+}
+
 /// The value of an expression made only of literals, `!`, `&&`, `||`, `==`, `!=` and
-/// parentheses; `None` as soon as anything depends on the run.
-fn constant(e: &Expr) -> Option<Value> {
+/// parentheses (and, in a tag run, of what that run fixes); `None` as soon as anything else
+/// depends on the run.
+fn constant(e: &Expr, run: Option<TagRun<'_>>) -> Option<Value> {
+    let constant = |e: &Expr| constant(e, run);
     match &e.kind {
         ExprKind::Null => Some(Value::Null),
         ExprKind::Bool(b) => Some(Value::Bool(*b)),
@@ -71,8 +114,26 @@ fn constant(e: &Expr) -> Option<Value> {
             BinOp::Ne => Some(Value::Bool(!constant(lhs)?.loosely_equals(&constant(rhs)?))),
             _ => None,
         },
-        _ => None,
+        ExprKind::Call { name, args } => run?.call(name, args),
+        _ => run?.context(e),
     }
+}
+
+/// Whether a whole `${{ }}` value is false in every run started by a tag (the
+/// `sccache: ${{ !startsWith(github.ref, 'refs/tags/') }}` guard of release jobs).
+pub fn is_false_in_tag_run(value: &str, run: TagRun<'_>) -> bool {
+    let Some(body) = value
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|c| c.strip_suffix("}}"))
+        .filter(|c| !c.contains("${{"))
+    else {
+        return false;
+    };
+    parse(body)
+        .ok()
+        .and_then(|e| constant(&e, Some(run)))
+        .is_some_and(|v| !v.truthy())
 }
 
 /// Whether an `if:` value (bare or in `${{ }}`) is false whatever happens in the run.
@@ -92,13 +153,13 @@ pub fn is_always_false(condition: &str) -> bool {
     }
     parse(body)
         .ok()
-        .and_then(|e| constant(&e))
+        .and_then(|e| constant(&e, None))
         .is_some_and(|v| !v.truthy())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_always_false;
+    use super::{TagRun, is_always_false, is_false_in_tag_run};
 
     #[test]
     fn constant_false_conditions() {
@@ -135,6 +196,34 @@ mod tests {
             "not an expression (",
         ] {
             assert!(!is_always_false(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn guards_that_are_off_in_tag_runs() {
+        let push = TagRun { event_name: "push" };
+        let release = TagRun {
+            event_name: "release",
+        };
+        for c in [
+            "${{ !startsWith(github.ref, 'refs/tags/') }}",
+            "${{ !(github.event_name == 'push' && github.ref_type == 'tag') }}",
+            "${{ github.ref_type != 'tag' }}",
+            "${{ startsWith(github.ref, 'refs/heads/') }}",
+        ] {
+            assert!(is_false_in_tag_run(c, push), "{c}");
+        }
+        let on_tags = "${{ !startsWith(github.ref, 'refs/tags/') }}";
+        assert!(is_false_in_tag_run(on_tags, release));
+        let push_only = "${{ !(github.event_name == 'push' && github.ref_type == 'tag') }}";
+        assert!(!is_false_in_tag_run(push_only, release));
+        for c in [
+            "${{ matrix.os == 'ubuntu-latest' }}",
+            "${{ startsWith(github.ref, 'refs/tags/v') }}",
+            "true",
+            "${{ github.ref == 'refs/heads/main' }}",
+        ] {
+            assert!(!is_false_in_tag_run(c, push), "{c}");
         }
     }
 }
