@@ -66,7 +66,7 @@ def main():
     args = ap.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--locked", "--release", "-p", "ciguard"], cwd=ROOT, check=True)
-    binary = args.binary or str(ROOT / "target" / "release" / "ciguard")
+    binary = str(Path(args.binary).resolve()) if args.binary else str(ROOT / "target" / "release" / "ciguard")
     ours, anywhere = ciguard_findings(binary, args.persona, SHARED / "corpus")
     theirs = zizmor_findings(args.persona)
 
