@@ -58,7 +58,7 @@ pub(crate) fn in_disabled(root: Node<'_>, route: &Route) -> bool {
         let is_job = i == 1 && matches!(&segments[0], Segment::Key(k) if k == "jobs");
         let is_step = matches!(seg, Segment::Index(_))
             && i > 0
-            && matches!(&segments[i - 1], Segment::Key(k) if k == "steps");
+            && matches!(&segments[i - 1], Segment::Key(k) if k == "steps" || k == "parallel");
         // The condition that switches the job or step off is itself still read.
         let is_own_condition = matches!(&segments[i + 1..], [Segment::Key(k)] if k == "if");
         if (is_job || is_step) && !is_own_condition && is_disabled(node) {
