@@ -117,6 +117,18 @@ impl<'a> Job<'a> {
     }
 }
 
+/// The top-level keys of GitHub's workflow syntax.
+const WORKFLOW_KEYS: &[&str] = &[
+    "name",
+    "run-name",
+    "on",
+    "permissions",
+    "env",
+    "defaults",
+    "concurrency",
+    "jobs",
+];
+
 /// A workflow file, checked for the shape GitHub requires.
 pub struct Workflow<'a> {
     pub file: &'a Arc<SourceFile>,
@@ -208,6 +220,16 @@ impl<'a> Workflow<'a> {
                 return (None, ck.diagnostics);
             }
         };
+        for (key, _) in root.entries() {
+            let name = key.as_str().unwrap_or_default();
+            if !WORKFLOW_KEYS.contains(&name) {
+                ck.warning(
+                    key.span(),
+                    format!("`{name}` is not a workflow key; GitHub rejects the workflow"),
+                    format!("use one of {}", WORKFLOW_KEYS.join(", ")),
+                );
+            }
+        }
         let triggers = parse_triggers(&mut ck, on);
         if let Some(p) = root.get("permissions") {
             check_permissions(&mut ck, p, &Route::root().key("permissions"));
@@ -381,4 +403,79 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Workflow;
+    use crate::diagnostic::Level;
+    use crate::source::{FileKind, SourceFile};
+    use crate::yaml::{Document, Limits};
+
+    fn build(text: &str) -> (bool, Vec<(Level, Option<usize>, String)>) {
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let (wf, diags) = Workflow::build(&file, &doc);
+        let diags = diags
+            .into_iter()
+            .map(|d| (d.level, d.line, d.message))
+            .collect();
+        (wf.is_some(), diags)
+    }
+
+    #[test]
+    fn an_unknown_top_level_key_is_a_warning() {
+        let (ok, diags) =
+            build("on: push\nnmae: x\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n");
+        assert!(ok);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(matches!(diags[0].0, Level::Warning));
+        assert_eq!(diags[0].1, Some(2));
+        assert!(diags[0].2.contains("`nmae`"), "{diags:?}");
+        let (_, clean) = build(
+            "name: n\nrun-name: r\non: push\nenv: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n",
+        );
+        assert!(clean.is_empty(), "{clean:?}");
+    }
+
+    #[test]
+    fn parallel_groups_are_steps() {
+        let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: one\n      - parallel:\n          - run: two\n          - uses: actions/checkout@v4\n";
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let (wf, diags) = Workflow::build(&file, &doc);
+        assert!(
+            diags.is_empty(),
+            "{:?}",
+            diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+        let routes: Vec<String> = wf.unwrap().jobs[0]
+            .steps()
+            .iter()
+            .map(|s| s.route.to_string())
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                "jobs.a.steps[0]",
+                "jobs.a.steps[1].parallel[0]",
+                "jobs.a.steps[1].parallel[1]"
+            ]
+        );
+        let (ok, diags) = build(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - parallel:\n          - parallel:\n              - run: x\n",
+        );
+        assert!(!ok);
+        assert!(diags.iter().any(|d| d.2.contains("parallel")), "{diags:?}");
+    }
 }
