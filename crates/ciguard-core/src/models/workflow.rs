@@ -201,11 +201,13 @@ impl<'a> Workflow<'a> {
             );
             return (None, ck.diagnostics);
         };
-        if !root.is_mapping() {
-            ck.error(
+        // Other YAML kept beside workflows (a pre-commit config, a template's data) is not a
+        // broken workflow: it is named as skipped, and the run does not fail for it.
+        if !root.is_mapping() || (root.get("on").is_none() && root.get("jobs").is_none()) {
+            ck.warning(
                 root.span(),
-                "a workflow must be a mapping",
-                "start the file with `name:`, `on:` and `jobs:` keys",
+                "not a workflow (no `on:` or `jobs:`); skipped",
+                "move files that are not workflows out of `.github/workflows`",
             );
             return (None, ck.diagnostics);
         }
@@ -442,6 +444,19 @@ mod tests {
             "name: n\nrun-name: r\non: push\nenv: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n",
         );
         assert!(clean.is_empty(), "{clean:?}");
+    }
+
+    #[test]
+    fn yaml_that_is_not_a_workflow_is_skipped_not_failed() {
+        for text in ["repos:\n  - repo: local\n", "- a\n- b\n"] {
+            let (ok, diags) = build(text);
+            assert!(!ok);
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert!(matches!(diags[0].0, Level::Warning), "{diags:?}");
+            assert!(diags[0].2.contains("not a workflow"), "{diags:?}");
+        }
+        let (_, diags) = build("jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n");
+        assert!(matches!(diags[0].0, Level::Error), "{diags:?}");
     }
 
     #[test]
