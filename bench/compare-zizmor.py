@@ -62,10 +62,11 @@ def main():
     ap.add_argument("--show", help="list the differences of one audit")
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--binary", help="the ciguard binary to run (default: the release build)")
     args = ap.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--locked", "--release", "-p", "ciguard"], cwd=ROOT, check=True)
-    binary = str(ROOT / "target" / "release" / "ciguard")
+    binary = str(Path(args.binary).resolve()) if args.binary else str(ROOT / "target" / "release" / "ciguard")
     ours, anywhere = ciguard_findings(binary, args.persona, SHARED / "corpus")
     theirs = zizmor_findings(args.persona)
 

@@ -8,7 +8,7 @@ use crate::source::{SourceFile, Span};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
-    /// The file was still audited.
+    /// The file was still audited (or, for YAML that is not what its place says, skipped).
     Warning,
     /// The file could not be audited.
     Error,

@@ -83,7 +83,7 @@ pub fn apply_inline_ignores(
         };
         // The lines of the primary span, and of related spans in the same file (a step's
         // `with:` entry, say), may carry the ignore.
-        let ranges: Vec<(usize, usize)> = std::iter::once(span)
+        let mut ranges: Vec<(usize, usize)> = std::iter::once(span)
             .chain(
                 f.related
                     .iter()
@@ -92,6 +92,12 @@ pub fn apply_inline_ignores(
             )
             .map(|s| (file.line_col(s.start).line, file.line_col(s.end).line))
             .collect();
+        // As with zizmor, the block of comment lines right above the finding may carry it.
+        let first = file.line_col(span.start).line;
+        let above = comment_lines_above(file, first).min(item_start_above(file, first));
+        if above < first {
+            ranges.push((above, first - 1));
+        }
         let mut suppressed = false;
         for (i, ig) in ignores.iter().enumerate() {
             let on_finding = ranges
@@ -125,6 +131,49 @@ pub fn apply_inline_ignores(
         }
     }
     (before - findings.len(), unused)
+}
+
+/// The first line of the run of comment-only lines that ends right above `line` (`line` itself
+/// when the line above is not a comment).
+fn comment_lines_above(file: &SourceFile, line: usize) -> usize {
+    let mut first = line;
+    while first > 1
+        && file
+            .slice(file.line_span(first - 1))
+            .trim_start()
+            .starts_with('#')
+    {
+        first -= 1;
+    }
+    first
+}
+
+/// When `line` is a key of a list item's mapping (a step's `uses:` or `run:`), the line that
+/// starts the item (`- name: ...`), so an ignore on the step's first line covers its findings as
+/// zizmor's do; `line` itself otherwise. Only sibling keys, blank and comment lines are crossed.
+fn item_start_above(file: &SourceFile, line: usize) -> usize {
+    let indent = |t: &str| t.len() - t.trim_start().len();
+    let text = file.slice(file.line_span(line));
+    let want = indent(text);
+    if text.trim_start().starts_with('-') {
+        return line;
+    }
+    let mut at = line;
+    while at > 1 {
+        at -= 1;
+        let t = file.slice(file.line_span(at));
+        let body = t.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if body.starts_with("- ") && indent(t) + 2 == want {
+            return at;
+        }
+        if indent(t) != want || body.starts_with('-') {
+            return line;
+        }
+    }
+    line
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -217,5 +266,61 @@ mod tests {
             (found[1].line, found[1].audits.len(), found[1].ours),
             (3, 2, false)
         );
+    }
+
+    #[test]
+    fn the_comment_block_above_a_finding_may_carry_its_ignore() {
+        let text = "env:\n  # why\n  # zizmor: ignore[secrets-outside-env]\n  FOO: x\n  # zizmor: ignore[secrets-outside-env]\n\n  BAR: y\n  BAZ: z\n";
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let finding = |line: usize| {
+            let start = file.line_span(line).start + 2;
+            Finding::new(
+                &crate::audits::SecretsOutsideEnv::META,
+                "secret",
+                Location::file(&file, Span::new(start, start + 3), Route::root(), "here"),
+            )
+        };
+        // FOO (line 4) has the block above; BAR (line 7) has a blank line in between; BAZ
+        // (line 8) has a key above.
+        let mut findings = vec![finding(4), finding(7), finding(8)];
+        let (suppressed, _) = apply_inline_ignores(&file, &mut findings, &[]);
+        assert_eq!(suppressed, 1);
+        let lines: Vec<usize> = findings
+            .iter()
+            .map(|f| file.line_col(f.primary.span().unwrap().start).line)
+            .collect();
+        assert_eq!(lines, [7, 8]);
+    }
+
+    #[test]
+    fn an_ignore_on_the_first_line_of_a_step_covers_the_step() {
+        let text = "steps:\n  - name: a # zizmor: ignore[superfluous-actions]\n    if: x\n    uses: o/r@v1\n  - name: b\n    uses: o/r@v1\n  - uses: o/r@v1 # zizmor: ignore[superfluous-actions]\n    with:\n      x: y\n";
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let finding = |line: usize| {
+            let start = file.line_span(line).end - 6;
+            Finding::new(
+                &crate::audits::SuperfluousActions::META,
+                "superfluous",
+                Location::file(&file, Span::new(start, start + 6), Route::root(), "here"),
+            )
+        };
+        // Line 4 is in the ignored step; line 6 in the next one; line 9 is nested deeper in
+        // the third step, whose ignore is on its first line but covers only its own keys.
+        let mut findings = vec![finding(4), finding(6), finding(9)];
+        let (suppressed, _) = apply_inline_ignores(&file, &mut findings, &[]);
+        assert_eq!(suppressed, 1);
+        let lines: Vec<usize> = findings
+            .iter()
+            .map(|f| file.line_col(f.primary.span().unwrap().start).line)
+            .collect();
+        assert_eq!(lines, [6, 9]);
     }
 }

@@ -628,11 +628,17 @@ impl<'s> Builder<'s> {
                         seen.get(value.as_str()).copied()
                     };
                     if let Some(first) = first {
+                        let before = self.text.get(..first.start).unwrap_or_default();
+                        let line = before.matches('\n').count() + 1;
+                        let column = before
+                            .rsplit('\n')
+                            .next()
+                            .unwrap_or_default()
+                            .chars()
+                            .count()
+                            + 1;
                         return Err(YamlError::new(
-                            format!(
-                                "duplicate key `{value}` (first defined at byte {})",
-                                first.start
-                            ),
+                            format!("duplicate key `{value}` (first defined at line {line}, column {column})"),
                             data.span,
                         )
                         .help("GitHub rejects duplicate keys; remove or rename one of them"));
@@ -763,6 +769,10 @@ mod tests {
     fn duplicate_and_merge_keys_are_rejected() {
         let err = parse("a: 1\nb: 2\na: 3\n").1.unwrap_err();
         assert!(err.message.contains("duplicate key `a`"), "{err}");
+        assert!(
+            err.message.contains("first defined at line 1, column 1"),
+            "{err}"
+        );
         assert_eq!(err.span.start, 10);
         let err = parse("x: &a {k: 1}\ny:\n  <<: *a\n").1.unwrap_err();
         assert!(err.message.contains("merge keys"), "{err}");
@@ -782,8 +792,9 @@ mod tests {
                     err.message.contains(&format!("duplicate key `k{dup}`")),
                     "{err}"
                 );
-                let first = keys.find(&format!("k{dup}:")).unwrap();
-                assert!(err.message.contains(&format!("at byte {first})")), "{err}");
+                // `k{dup}` is the key of line dup + 1.
+                let at = format!("at line {}, column 1)", dup + 1);
+                assert!(err.message.contains(&at), "{err}");
                 assert_eq!(err.span.start, keys.len());
             }
         }

@@ -84,7 +84,8 @@ impl Audit for AdhocPackages {
 }
 
 fn check(file: &Arc<SourceFile>, step: &Step<'_>, rs: &RunScript<'_>, out: &mut Vec<Finding>) {
-    if rs.script.dialect != Dialect::Posix {
+    // Package managers take the same words under PowerShell (the Windows default) as under sh.
+    if !matches!(rs.script.dialect, Dialect::Posix | Dialect::PowerShell) {
         return;
     }
     for cmd in &rs.script.commands {
@@ -150,7 +151,10 @@ pub(crate) fn adhoc_install(cmd: &Command) -> Option<String> {
             Some("global") => positional.next() == Some("add") && has_operand_after("add"),
             _ => false,
         },
-        "gem" => sub == Some("install") && has_operand_after("install"),
+        "gem" => match sub {
+            Some(s @ ("install" | "i")) => has_operand_after(s),
+            _ => false,
+        },
         "bundle" => sub == Some("add") && has_operand_after("add"),
         _ => false,
     };

@@ -1,5 +1,4 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::is_disabled;
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Severity};
 use crate::models::{JobKind, Workflow};
@@ -82,10 +81,7 @@ impl Audit for AnonymousDefinition {
             ));
         }
         for job in &wf.jobs {
-            if matches!(job.kind, JobKind::Normal { .. })
-                && job.get("name").is_none()
-                && !is_disabled(job.node)
-            {
+            if matches!(job.kind, JobKind::Normal { .. }) && job.get("name").is_none() {
                 out.push(
                     Finding::new(
                         &Self::META,

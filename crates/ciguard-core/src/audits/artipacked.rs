@@ -1,5 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, column_of, is_disabled, live_steps, toolkit_bool};
+use crate::audits::common::{File, column_of, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::{Action, Step, Uses, Workflow};
@@ -70,7 +70,7 @@ impl Audit for Artipacked {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
+        for job in &wf.jobs {
             check_steps(wf.file, job.steps(), out);
         }
     }
@@ -119,7 +119,7 @@ fn leaks_workspace(step: &Step<'_>) -> bool {
 
 fn check_steps(file: &File, steps: &[Step<'_>], out: &mut Vec<Finding>) {
     for (i, step) in steps.iter().enumerate() {
-        if !is(step, "actions/checkout") || is_disabled(step.node) {
+        if !is(step, "actions/checkout") {
             continue;
         }
         let setting = step.input_node("persist-credentials");
@@ -132,7 +132,8 @@ fn check_steps(file: &File, steps: &[Step<'_>], out: &mut Vec<Finding>) {
             },
         };
         let in_git_config = major_version(file, step).is_none_or(|v| v < 6);
-        let upload = live_steps(&steps[i + 1..])
+        let upload = steps[i + 1..]
+            .iter()
             .find(|s| leaks_workspace(s))
             .filter(|_| in_git_config);
         let message = if upload.is_some() {

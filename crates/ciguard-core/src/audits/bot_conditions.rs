@@ -10,7 +10,9 @@ declare_audit! {
     ///
     /// Reports `if:` conditions that decide that a bot triggered the run by comparing
     /// `github.actor`, `github.triggering_actor` or `github.event.sender.login` with a bot's name
-    /// (`github.actor == 'dependabot[bot]'`, `endsWith(github.actor, '[bot]')`). Checks that
+    /// (`github.actor == 'dependabot[bot]'`, `endsWith(github.actor, '[bot]')`), or
+    /// `github.actor_id`, `github.triggering_actor_id` or `github.event.sender.id` with the
+    /// account id of a well-known bot (`github.actor_id == 49699333`). Checks that
     /// exclude a bot (`github.actor != 'dependabot[bot]'`) are not reported: spoofing them
     /// only skips the step.
     ///
@@ -80,28 +82,39 @@ const SPOOFABLE: &[&str] = &[
     "github.event.sender.login",
 ];
 
+/// The id contexts of the same actors, compared with a bot's account id.
+const SPOOFABLE_IDS: &[&str] = &[
+    "github.actor_id",
+    "github.triggering_actor_id",
+    "github.event.sender.id",
+];
+
+/// Account ids of dependabot[bot], renovate[bot], github-actions[bot] and dependabot-preview[bot].
+const BOT_IDS: &[&str] = &["49699333", "29139614", "41898282", "27856297"];
+
 fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
     for site in sites.iter().filter(|s| s.is_condition) {
         site.expr.walk(&mut |e| {
             let (ctx, lit) = match &e.kind {
                 // `!=` only excludes the bot: spoofing it makes the check skip, not pass.
                 ExprKind::Binary { op: BinOp::Eq, lhs, rhs } => match (lhs.ungroup(), rhs.ungroup()) {
-                    (c, Expr { kind: ExprKind::String(s), .. }) | (Expr { kind: ExprKind::String(s), .. }, c) => (c, s),
+                    (c, Expr { kind: ExprKind::String(s), .. }) | (Expr { kind: ExprKind::String(s), .. }, c) => (c, s.clone()),
+                    (c, Expr { kind: ExprKind::Number(n), .. }) | (Expr { kind: ExprKind::Number(n), .. }, c) => (c, n.to_string()),
                     _ => return,
                 },
                 ExprKind::Call { name, args } if matches!(name.to_ascii_lowercase().as_str(), "contains" | "startswith" | "endswith") => match args.as_slice() {
-                    [c, Expr { kind: ExprKind::String(s), .. }] => (c, s),
+                    [c, Expr { kind: ExprKind::String(s), .. }] => (c, s.clone()),
                     _ => return,
                 },
                 _ => return,
             };
-            let lit = lit.to_ascii_lowercase();
-            if !(lit.contains("[bot]") || lit.contains("dependabot") || lit.contains("renovate") || lit.ends_with("-bot")) {
-                return;
-            }
             let Some(path) = ctx.context_path() else { return };
             let shown = path.to_string();
-            if !SPOOFABLE.contains(&shown.as_str()) {
+            let lit = lit.to_ascii_lowercase();
+            let names_bot = SPOOFABLE.contains(&shown.as_str())
+                && (lit.contains("[bot]") || lit.contains("dependabot") || lit.contains("renovate") || lit.ends_with("-bot"));
+            let ids_bot = SPOOFABLE_IDS.contains(&shown.as_str()) && BOT_IDS.contains(&lit.trim());
+            if !(names_bot || ids_bot) {
                 return;
             }
             let at = site.file_span(file, ctx.span);

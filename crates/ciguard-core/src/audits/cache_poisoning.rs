@@ -1,7 +1,8 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
+use crate::expr::constant::{TagRun, is_false_in_tag_run};
 use crate::finding::{Confidence, Finding, Location};
-use crate::models::release::{action_version, job_publications, release_triggers};
+use crate::models::release::{ReleaseTrigger, action_version, job_publications, release_triggers};
 use crate::models::{Step, Workflow};
 use crate::source::SourceFile;
 
@@ -19,7 +20,10 @@ declare_audit! {
     /// `workflow_run` events), `Swatinem/rust-cache`, `actions/cache`, `gradle/actions/setup-gradle`,
     /// `golangci/golangci-lint-action`, `aquasecurity/trivy-action`, Docker `type=gha` caches,
     /// and more. `cache: false`, `enable-cache: false`, `lookup-only: true`, `cache-disabled: true`
-    /// and `ACTIONS_CACHE_MODE: none` (step, job or workflow `env:`) turn a cache off.
+    /// and `ACTIONS_CACHE_MODE: none` (step, job or workflow `env:`) turn a cache off, and so does
+    /// an input that is false in every run a tag starts (`sccache: ${{ !startsWith(github.ref,
+    /// 'refs/tags/') }}`) when tags are the job's only release triggers. The finding points at
+    /// the input that turns the cache on (`cache: npm`) when the step has one, else at `uses:`.
     ///
     /// Unlike zizmor 1.32, versions from before a default changed are not reported
     /// (`actions/setup-node@v4` without `cache:`, `actions/setup-go@v3`), and `goreleaser` runs
@@ -113,6 +117,12 @@ impl Audit for CachePoisoning {
                 };
                 let Some(uses) = step.uses else { continue };
                 let name = step.action_name().unwrap_or_default();
+                let input = enabling_input(&name).and_then(|k| step.with?.entry(k));
+                if publications.is_empty()
+                    && input.is_some_and(|(_, v)| off_in_release_runs(v, &triggers))
+                {
+                    continue;
+                }
                 let (how, confidence) = match cache {
                     Cache::On(how) => (
                         how,
@@ -133,17 +143,31 @@ impl Audit for CachePoisoning {
                     ),
                     None => format!("job `{}` runs on release triggers", job.id),
                 };
+                let at_uses = Location::file(
+                    wf.file,
+                    uses.span(),
+                    step.route.key("uses"),
+                    "restores a cache",
+                );
+                // Point at the input that turns the cache on, when the step writes one.
+                let at = match input {
+                    Some((k, v)) => Location::file(
+                        wf.file,
+                        k.span().cover(v.span()),
+                        step.route.key("with").key(k.as_str().unwrap_or_default()),
+                        "enables the cache",
+                    ),
+                    None => at_uses.clone(),
+                };
                 let mut f = Finding::new(
                     &Self::META,
                     format!("`{name}` {how} in a release job; {context}"),
-                    Location::file(
-                        wf.file,
-                        uses.span(),
-                        step.route.key("uses"),
-                        "restores a cache",
-                    ),
+                    at,
                 )
                 .confidence(confidence);
+                if input.is_some() {
+                    f = f.related(at_uses);
+                }
                 if let Some(p) = publications.first() {
                     f = f.related(Location::file(
                         wf.file,
@@ -163,6 +187,49 @@ impl Audit for CachePoisoning {
             }
         }
     }
+}
+
+/// The `with:` input that turns an action's cache on (or off, for opt-out inputs).
+fn enabling_input(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "actions/setup-go"
+        | "actions/setup-node"
+        | "actions/setup-python"
+        | "actions/setup-java"
+        | "graalvm/setup-graalvm"
+        | "actions/setup-dotnet"
+        | "actions-rust-lang/setup-rust-toolchain"
+        | "jdx/mise-action"
+        | "aquasecurity/trivy-action" => "cache",
+        "astral-sh/setup-uv" => "enable-cache",
+        "ruby/setup-ruby" => "bundler-cache",
+        "pyo3/maturin-action" => "sccache",
+        "mlugg/setup-zig" => "use-cache",
+        "determinatesystems/magic-nix-cache-action" => "use-gha-cache",
+        "docker/setup-buildx-action" => "cache-binary",
+        "docker/build-push-action" => "cache-from",
+        _ => return None,
+    })
+}
+
+/// Whether every release trigger of the workflow is started by a tag (a tag push, a `release`
+/// event) and the cache input is off in such runs (`${{ !startsWith(github.ref, 'refs/tags/') }}`).
+fn off_in_release_runs(
+    value: crate::yaml::Node<'_>,
+    triggers: &[(ReleaseTrigger, crate::yaml::Node<'_>)],
+) -> bool {
+    let Some(text) = value.as_str() else {
+        return false;
+    };
+    !triggers.is_empty()
+        && triggers.iter().all(|(t, _)| {
+            let event_name = match t {
+                ReleaseTrigger::TagPush => "push",
+                ReleaseTrigger::ReleaseEvent => "release",
+                _ => return false,
+            };
+            is_false_in_tag_run(text, TagRun { event_name })
+        })
 }
 
 fn env_disables(env: Option<crate::yaml::Node<'_>>) -> bool {

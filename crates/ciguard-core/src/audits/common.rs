@@ -7,7 +7,7 @@ use crate::models::{Action, RepositoryUses, Step, Workflow};
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
-pub(crate) use crate::models::sites::{UsesSite, is_disabled, live_steps};
+pub(crate) use crate::models::sites::{UsesSite, in_disabled};
 
 /// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
 /// per job; jobs and steps with `if: false` are left out. Built once per workflow and shared.
@@ -20,25 +20,34 @@ pub(crate) fn action_uses<'s, 'a>(action: &'s Action<'a>) -> &'s [UsesSite<'a, '
     action.uses_sites()
 }
 
-/// `owner/repo[/path]` patterns with `*` wildcards for the repository (`owner/*`) or the whole
-/// reference (`*`). Matching is case-insensitive; a pattern without a path matches every path
-/// of the repository.
+/// `owner/repo[/path][@ref]` patterns with `*` wildcards for the repository (`owner/*`) or the
+/// whole reference (`*`). Names match case-insensitively, a ref exactly (as git compares refs);
+/// a pattern without a path matches every path of the repository, one without a ref every ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RepoPattern {
     owner: String,
     /// `None` for `owner/*`.
     repo: Option<String>,
     path: Option<String>,
+    git_ref: Option<String>,
 }
 
 impl RepoPattern {
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim().to_ascii_lowercase();
+        let (name, git_ref) = match s.trim().split_once('@') {
+            Some((name, r)) if !r.is_empty() && !r.contains(['@', '*']) => {
+                (name, Some(r.to_owned()))
+            }
+            Some(_) => return None,
+            None => (s.trim(), None),
+        };
+        let s = name.to_ascii_lowercase();
         if s == "*" {
-            return Some(Self {
+            return git_ref.is_none().then(|| Self {
                 owner: "*".into(),
                 repo: None,
                 path: None,
+                git_ref: None,
             });
         }
         let mut parts = s.splitn(3, '/');
@@ -51,7 +60,7 @@ impl RepoPattern {
             .map(|p| p.trim_end_matches('/').to_owned())
             .filter(|p| !p.is_empty());
         let repo = match repo {
-            "*" if path.is_none() => None,
+            "*" if path.is_none() && git_ref.is_none() => None,
             "*" => return None,
             r if r.contains('*') => return None,
             r => Some(r.to_owned()),
@@ -60,6 +69,7 @@ impl RepoPattern {
             owner: owner.to_owned(),
             repo,
             path,
+            git_ref,
         })
     }
 
@@ -72,6 +82,11 @@ impl RepoPattern {
         }
         let Some(repo) = &self.repo else { return true };
         if !uses.repo.eq_ignore_ascii_case(repo) {
+            return false;
+        }
+        if let Some(want) = &self.git_ref
+            && uses.git_ref != Some(want.as_str())
+        {
             return false;
         }
         match (&self.path, uses.path) {
@@ -271,6 +286,19 @@ mod tests {
         assert!(RepoPattern::parse("*").unwrap().matches(&repo("a/b@c")));
         assert_eq!(RepoPattern::parse("no-slash"), None);
         assert_eq!(RepoPattern::parse("*/repo"), None);
+    }
+
+    #[test]
+    fn patterns_with_a_ref_match_that_ref_only() {
+        let p = RepoPattern::parse("actions/checkout@v4").unwrap();
+        assert!(p.matches(&repo("actions/checkout@v4")));
+        assert!(!p.matches(&repo("actions/checkout@v3")));
+        assert!(!p.matches(&repo("actions/checkout@V4")));
+        let p = RepoPattern::parse("pypa/gh-action-pypi-publish@release/v1").unwrap();
+        assert!(p.matches(&repo("pypa/gh-action-pypi-publish@release/v1")));
+        assert_eq!(RepoPattern::parse("actions/*@v4"), None);
+        assert_eq!(RepoPattern::parse("*@v4"), None);
+        assert_eq!(RepoPattern::parse("actions/checkout@"), None);
     }
 
     #[test]

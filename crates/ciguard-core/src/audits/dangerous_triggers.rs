@@ -7,7 +7,9 @@ declare_audit! {
     /// ## What it does
     ///
     /// Reports workflows triggered by `pull_request_target`, `workflow_run` or `issue_comment`,
-    /// in every form (`on: pull_request_target`, a list, or a mapping).
+    /// in every form (`on: pull_request_target`, a list, or a mapping). A `pull_request_target`
+    /// workflow whose only step is `actions/labeler` (the documented way to label pull requests
+    /// from forks) is not reported.
     ///
     /// ## Why is this bad?
     ///
@@ -82,6 +84,9 @@ impl Audit for DangerousTriggers {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        if only_labels(wf) {
+            return;
+        }
         for trigger in &wf.triggers {
             let why = match trigger.event {
                 "pull_request_target" => {
@@ -125,6 +130,26 @@ impl Audit for DangerousTriggers {
             out.push(finding);
         }
     }
+}
+
+/// `pull_request_target` is what `actions/labeler` is documented to need (it labels pull
+/// requests from forks); a workflow whose only step is the labeler, and that has no other
+/// dangerous trigger, runs nothing from the pull request.
+fn only_labels(wf: &Workflow<'_>) -> bool {
+    let mut steps = wf.steps();
+    let only_step = match (steps.next(), steps.next()) {
+        (Some((job, step)), None) => {
+            wf.jobs.len() == 1
+                && step.action_name().as_deref() == Some("actions/labeler")
+                && job.reusable_uses().is_none()
+        }
+        _ => false,
+    };
+    only_step
+        && wf
+            .triggers
+            .iter()
+            .all(|t| !matches!(t.event, "workflow_run" | "issue_comment"))
 }
 
 fn trigger_route(event: &str) -> crate::route::Route {

@@ -19,9 +19,9 @@ declare_audit! {
     ///
     /// ## Options
     ///
-    /// Exactly one of `allow` or `deny`, a list of `owner/repo[/path]`, `owner/*` or `*`
-    /// patterns (case-insensitive; a pattern without a path covers every path of the
-    /// repository).
+    /// Exactly one of `allow` or `deny`, a list of `owner/repo[/path][@ref]`, `owner/*` or `*`
+    /// patterns (names case-insensitive, refs exact; a pattern without a path covers every path
+    /// of the repository, one without `@ref` every ref).
     ///
     /// ## Example
     ///
@@ -80,7 +80,7 @@ fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, String> {
     list.iter()
         .map(|v| {
             let s = v.as_str().ok_or("patterns must be strings")?;
-            RepoPattern::parse(s).ok_or_else(|| format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/*` or `*`"))
+            RepoPattern::parse(s).ok_or_else(|| format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/repo@ref`, `owner/*` or `*`"))
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, is_disabled, is_expression_str, toolkit_bool};
+use crate::audits::common::{File, is_expression_str, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::{Action, Step, Uses, Workflow};
@@ -9,7 +9,8 @@ declare_audit! {
     ///
     /// Reports `actions/create-github-app-token` steps that mint broader or longer-lived tokens
     /// than needed: no `permission-<scope>` input (the token gets every permission of the
-    /// installation), `owner:` without `repositories:` (every repository of the installation),
+    /// installation), `owner:` without `repositories:` (every repository of the installation,
+    /// unless the token asks only for organization permissions such as `permission-members`),
     /// and `skip-token-revoke: true` (the token stays valid for an hour after the job).
     ///
     /// ## Why is this bad?
@@ -75,9 +76,7 @@ impl Audit for GithubApp {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        wf.steps()
-            .filter(|(j, s)| !is_disabled(j.node) && !is_disabled(s.node))
-            .for_each(|(_, s)| check(wf.file, s, out));
+        wf.steps().for_each(|(_, s)| check(wf.file, s, out));
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
@@ -140,7 +139,15 @@ fn check(file: &File, step: &Step<'_>, out: &mut Vec<Finding>) {
         }
     }
     let has = |key: &str| with.get(key).is_some();
-    if let Some((span, _)) = entry("owner").filter(|_| !has("repositories") && !has("repository")) {
+    let permissions: Vec<&str> = with
+        .entries()
+        .filter_map(|(k, _)| k.as_str()?.strip_prefix("permission-"))
+        .collect();
+    // A token that asks only for organization permissions reaches no repository.
+    let org_only = !permissions.is_empty() && permissions.iter().all(|p| is_org_permission(p));
+    if let Some((span, _)) =
+        entry("owner").filter(|_| !has("repositories") && !has("repository") && !org_only)
+    {
         out.push(
             Finding::new(
                 &GithubApp::META,
@@ -165,4 +172,10 @@ fn check(file: &File, step: &Step<'_>, out: &mut Vec<Finding>) {
             uses_loc(),
         ));
     }
+}
+
+/// GitHub App permissions of the organization, not of its repositories (`members`,
+/// `organization-*`, `team-discussions`).
+fn is_org_permission(name: &str) -> bool {
+    matches!(name, "members" | "team-discussions") || name.starts_with("organization-")
 }

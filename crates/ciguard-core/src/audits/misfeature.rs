@@ -1,5 +1,5 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, is_disabled, live_steps, step_shell};
+use crate::audits::common::{File, step_shell};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
 use crate::models::{Action, Step, Uses, Workflow};
@@ -68,8 +68,8 @@ impl Audit for Misfeature {
     }
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
-            for step in live_steps(job.steps()) {
+        for job in &wf.jobs {
+            for step in job.steps() {
                 check(wf.file, step, Some(job.node), Some(wf.root), out);
             }
         }

@@ -1,4 +1,5 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audits::common::in_disabled;
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::expr::{Expr, ExprKind, Member};
@@ -162,7 +163,7 @@ fn check(
             return;
         }
         let Some(uses) = node.as_str() else { return };
-        if uses.starts_with("docker://") {
+        if uses.starts_with("docker://") || in_disabled(root, route) {
             return;
         }
         if needless_path(uses.split('@').next().unwrap_or_default()) {

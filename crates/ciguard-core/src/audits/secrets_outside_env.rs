@@ -49,6 +49,16 @@ declare_audit! {
     ///           TOKEN: ${{ secrets.DEPLOY_TOKEN }}
     /// ```
     ///
+    /// ## Options
+    ///
+    /// `allow`: secret names (case-insensitive) that may be used outside an environment, such
+    /// as a token that only reads public data.
+    ///
+    /// ```toml
+    /// [audits.secrets-outside-env]
+    /// allow = ["CODECOV_TOKEN"]
+    /// ```
+    ///
     /// ## Fix
     ///
     /// None automatic: create an environment with protection rules, move the secret into it,
@@ -70,10 +80,20 @@ impl Audit for SecretsOutsideEnv {
         &Self::META
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+        if let Some(key) = options.keys().find(|k| k.as_str() != "allow") {
+            return Err(format!(
+                "`secrets-outside-env` has no option `{key}`; it takes `allow`"
+            ));
+        }
+        allowed(options).map(|_| ())
+    }
+
+    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if wf.has_trigger("workflow_call") {
             return;
         }
+        let allow = allowed(cx.options).unwrap_or_default();
         for job in &wf.jobs {
             if matches!(job.kind, JobKind::Reusable { .. }) || job.get("environment").is_some() {
                 continue;
@@ -81,7 +101,10 @@ impl Audit for SecretsOutsideEnv {
             for scalar in scalars_under(job.node) {
                 for (span, inner) in expressions_in(wf.file, scalar) {
                     for (at, raw, name) in secret_refs(inner) {
-                        if name.is_some_and(|n| n.eq_ignore_ascii_case("GITHUB_TOKEN")) {
+                        if name.is_some_and(|n| {
+                            n.eq_ignore_ascii_case("GITHUB_TOKEN")
+                                || allow.iter().any(|a| a.eq_ignore_ascii_case(n))
+                        }) {
                             continue;
                         }
                         let start = span.start + 3 + at;
@@ -105,4 +128,20 @@ impl Audit for SecretsOutsideEnv {
             }
         }
     }
+}
+
+/// The `allow` option: secret names that may be used outside an environment.
+fn allowed(options: &toml::Table) -> Result<Vec<String>, String> {
+    let Some(value) = options.get("allow") else {
+        return Ok(Vec::new());
+    };
+    value
+        .as_array()
+        .and_then(|names| {
+            names
+                .iter()
+                .map(|n| n.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| "`allow` must be a list of secret names".to_owned())
 }

@@ -115,12 +115,7 @@ fn classify(job: &Job<'_>, runs_on: Node<'_>) -> Option<(&'static str, Confidenc
         && job
             .get("strategy")
             .and_then(|s| s.get("matrix"))
-            .is_some_and(|m| {
-                scalars_under(m)
-                    .iter()
-                    .filter_map(|n| n.as_str())
-                    .any(|v| v.contains("self-hosted"))
-            });
+            .is_some_and(matrix_lists_self_hosted);
     if !matrix_self_hosted && runs_on.is_scalar() {
         // A whole `runs-on: ${{ ... }}` is usually a list of hosted images (`matrix.os`);
         // without a `self-hosted` in the matrix it is too weak a lead to report.
@@ -137,4 +132,35 @@ fn classify(job: &Job<'_>, runs_on: Node<'_>) -> Option<(&'static str, Confidenc
             Confidence::Low,
         ))
     }
+}
+
+/// Whether some combination of the matrix has a `self-hosted` value: one of a key's values
+/// that no single-key `exclude:` entry removes, or one added by `include:`.
+fn matrix_lists_self_hosted(matrix: Node<'_>) -> bool {
+    let self_hosted = |n: Node<'_>| {
+        scalars_under(n)
+            .iter()
+            .filter_map(|s| s.as_str())
+            .any(|v| v.contains("self-hosted"))
+    };
+    let excluded = |key: &str, value: Node<'_>| {
+        let Some(v) = value.as_str() else {
+            return false;
+        };
+        matrix.get("exclude").is_some_and(|ex| {
+            ex.items().any(|entry| {
+                let mut keys = entry.entries();
+                matches!((keys.next(), keys.next()), (Some((k, ev)), None)
+                    if k.as_str() == Some(key) && ev.as_str() == Some(v))
+            })
+        })
+    };
+    matrix.entries().any(|(k, values)| match k.as_str() {
+        Some("include") => self_hosted(values),
+        Some("exclude") | None => false,
+        Some(key) if values.is_sequence() => {
+            values.items().any(|v| self_hosted(v) && !excluded(key, v))
+        }
+        Some(_) => self_hosted(values),
+    })
 }

@@ -13,7 +13,9 @@ declare_audit! {
     /// ## What it does
     ///
     /// Reports `${{ }}` expansions inside code: `run:` scripts, the `script:` of
-    /// `actions/github-script`, and the inline scripts of a few other actions that execute them.
+    /// `actions/github-script`, and the inputs of other actions that run them as code (a list
+    /// after CodeQL's sink models: `mikefarah/yq` `cmd`, `addnab/docker-run-action` `run` and
+    /// `options`, `tibdex/backport` templates, ...), following YAML aliases.
     /// Expansions of text an outsider writes (pull request and issue titles and bodies, comments,
     /// branch names, commit messages, author names and emails) are high severity and high
     /// confidence; workflow inputs are medium; values computed at run time (step and job outputs,
@@ -71,15 +73,18 @@ declare_audit! {
     }
 }
 
-/// Actions (lowercased) with an input that is code, and that input.
-const SCRIPT_INPUTS: &[(&str, &str)] = &[
-    ("actions/github-script", "script"),
-    ("azure/cli", "inlinescript"),
-    ("azure/powershell", "inlinescript"),
-    ("appleboy/ssh-action", "script"),
-    ("jannekem/run-python-script-action", "script"),
-    ("amadevus/pwsh-script", "script"),
-];
+/// `owner/repo input` pairs (lowercase) of action inputs that run as code.
+const CODE_INPUTS: &str = include_str!("data/code-inputs.txt");
+
+/// The inputs of `action` (lowercase `owner/repo`) that run as code.
+fn code_inputs(action: &str) -> impl Iterator<Item = &'static str> + '_ {
+    CODE_INPUTS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(move |(a, _)| *a == action)
+        .map(|(_, input)| input)
+}
 
 impl Audit for TemplateInjection {
     fn meta(&self) -> &'static AuditMeta {
@@ -126,12 +131,11 @@ fn check_step(
     let Some(action) = step.action_name() else {
         return;
     };
-    for (name, input) in SCRIPT_INPUTS {
-        if action == *name
-            && let Some(with) = step.with
-            && let Some((key, node)) = with
-                .entries()
-                .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(input)))
+    let Some(with) = step.with else { return };
+    for input in code_inputs(&action) {
+        if let Some((key, node)) = with
+            .entries()
+            .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(input)))
         {
             let route = step.route.key("with").key(key.as_str().unwrap_or(input));
             check_code(file, step, node, route, None, scope, out);
@@ -237,4 +241,23 @@ fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> 
         && labels
             .iter()
             .all(|l| !l.contains("${{") && !l.to_ascii_lowercase().contains("windows"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn code_inputs_list_is_sorted_lowercase_pairs() {
+        let lines: Vec<&str> = super::CODE_INPUTS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]));
+        assert!(lines.iter().all(|l| *l == l.to_ascii_lowercase()
+            && l.split(' ').count() == 2
+            && l.split(' ').next().is_some_and(|a| a.contains('/'))));
+        let yq: Vec<_> = super::code_inputs("mikefarah/yq").collect();
+        assert_eq!(yq, ["cmd"]);
+        let docker: Vec<_> = super::code_inputs("addnab/docker-run-action").collect();
+        assert_eq!(docker, ["options", "run"]);
+    }
 }

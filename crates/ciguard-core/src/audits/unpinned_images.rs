@@ -1,5 +1,6 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
+use crate::expr::{BinOp, Expr, ExprKind, Seg};
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::{Action, ActionRuns, DockerImage, Uses, Workflow};
 use crate::route::Route;
@@ -10,7 +11,9 @@ declare_audit! {
     /// ## What it does
     ///
     /// Reports container images that are not pinned to a digest: `docker://` in `uses:`, a job's
-    /// `container:`, `services:` images, and a Docker action's `runs.image`.
+    /// `container:`, `services:` images, and a Docker action's `runs.image`. An image expression
+    /// whose every outcome is a pinned image or empty (`${{ matrix.db || '' }}` over a static
+    /// matrix of pinned images) is pinned.
     ///
     /// ## Why is this bad?
     ///
@@ -73,7 +76,7 @@ impl Audit for UnpinnedImages {
                 } else {
                     job.route.key("container")
                 };
-                check(wf.file, image, route, out);
+                check(wf.file, image, route, Some(job.node), out);
             }
             if let Some(services) = job.get("services") {
                 for (name, service) in services.entries() {
@@ -83,13 +86,14 @@ impl Audit for UnpinnedImages {
                         wf.file,
                         image,
                         job.route.key("services").key(name).key("image"),
+                        Some(job.node),
                         out,
                     );
                 }
             }
             for step in job.steps() {
                 if let (Some(node), Some(Uses::Docker(_))) = (step.uses, step.uses_ref()) {
-                    check(wf.file, node, step.route.key("uses"), out);
+                    check(wf.file, node, step.route.key("uses"), Some(job.node), out);
                 }
             }
         }
@@ -103,12 +107,13 @@ impl Audit for UnpinnedImages {
                 action.file,
                 *image,
                 Route::root().key("runs").key("image"),
+                None,
                 out,
             );
         }
         for step in action.steps() {
             if let (Some(node), Some(Uses::Docker(_))) = (step.uses, step.uses_ref()) {
-                check(action.file, node, step.route.key("uses"), out);
+                check(action.file, node, step.route.key("uses"), None, out);
             }
         }
     }
@@ -128,14 +133,20 @@ fn is_dockerfile(image: &str) -> bool {
         || !image.contains([':', '/'])
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, node: Node<'_>, route: Route, out: &mut Vec<Finding>) {
+fn check(
+    file: &std::sync::Arc<SourceFile>,
+    node: Node<'_>,
+    route: Route,
+    job: Option<Node<'_>>,
+    out: &mut Vec<Finding>,
+) {
     let Some(raw) = node.as_str() else { return };
     let reference = raw.trim().trim_start_matches("docker://");
     if reference.is_empty() {
         return;
     }
     let image = DockerImage::parse(reference);
-    if image.is_digest_pinned() {
+    if image.is_digest_pinned() || every_outcome_pinned(reference, job) {
         return;
     }
     let dynamic = reference.contains("${{");
@@ -153,4 +164,96 @@ fn check(file: &std::sync::Arc<SourceFile>, node: Node<'_>, route: Route, out: &
         finding = finding.confidence(Confidence::Low);
     }
     out.push(finding);
+}
+
+/// Whether a whole `${{ }}` image expression can only give digest-pinned images or nothing
+/// (`${{ matrix.db || '' }}` where every `matrix.db` is pinned, `${{ c && 'i@sha256:..' || '' }}`).
+fn every_outcome_pinned(reference: &str, job: Option<Node<'_>>) -> bool {
+    let Some(body) = reference
+        .strip_prefix("${{")
+        .and_then(|r| r.strip_suffix("}}"))
+        .filter(|b| !b.contains("${{") && !b.contains("}}"))
+    else {
+        return false;
+    };
+    let matrix = job
+        .and_then(|j| j.get("strategy"))
+        .and_then(|s| s.get("matrix"));
+    let Ok(expr) = crate::expr::parse(body) else {
+        return false;
+    };
+    outcomes(&expr, matrix).is_some_and(|all| {
+        all.iter()
+            .all(|o| o.is_empty() || DockerImage::parse(o).is_digest_pinned())
+    })
+}
+
+/// Every text an image expression can evaluate to (`""` for a falsy result), or `None` when
+/// it depends on something other than literals and a static matrix.
+fn outcomes(e: &Expr, matrix: Option<Node<'_>>) -> Option<Vec<String>> {
+    match &e.kind {
+        ExprKind::String(s) => Some(vec![s.clone()]),
+        ExprKind::Null | ExprKind::Bool(false) => Some(vec![String::new()]),
+        ExprKind::Group(x) => outcomes(x, matrix),
+        // `a || b` gives a truthy `a` or else `b`; `a && b` a falsy `a` (no image) or `b`.
+        ExprKind::Binary {
+            op: BinOp::Or,
+            lhs,
+            rhs,
+        } => {
+            let mut all = outcomes(lhs, matrix)?;
+            all.extend(outcomes(rhs, matrix)?);
+            Some(all)
+        }
+        ExprKind::Binary {
+            op: BinOp::And,
+            rhs,
+            ..
+        } => {
+            let mut all = outcomes(rhs, matrix)?;
+            all.push(String::new());
+            Some(all)
+        }
+        _ => {
+            let path = e.context_path()?;
+            let key = match path.segs.as_slice() {
+                [Seg::Name(root), Seg::Name(key)] if root == "matrix" => key,
+                _ => return None,
+            };
+            matrix_values(matrix?, key)
+        }
+    }
+}
+
+/// The values `matrix.<key>` takes: the key's list, and each `include:` entry's value (`""`
+/// for an entry without the key). `None` when any of them is computed.
+fn matrix_values(matrix: Node<'_>, key: &str) -> Option<Vec<String>> {
+    let mut all = Vec::new();
+    for (k, v) in matrix.entries() {
+        match k.as_str() {
+            Some("include") => {
+                for entry in v.items() {
+                    let value = entry
+                        .entries()
+                        .find(|(ek, _)| ek.as_str().is_some_and(|ek| ek.eq_ignore_ascii_case(key)));
+                    match value {
+                        Some((_, ev)) => {
+                            all.push(ev.as_str().filter(|s| !s.contains("${{"))?.to_owned())
+                        }
+                        None => all.push(String::new()),
+                    }
+                }
+            }
+            Some(name) if name.eq_ignore_ascii_case(key) => {
+                if !v.is_sequence() {
+                    return None;
+                }
+                for item in v.items() {
+                    all.push(item.as_str().filter(|s| !s.contains("${{"))?.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    (!all.is_empty()).then_some(all)
 }

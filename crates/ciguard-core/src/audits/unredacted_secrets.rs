@@ -1,14 +1,16 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::ExprKind;
 use crate::expr::sites::Site;
+use crate::expr::{Expr, ExprKind};
 use crate::finding::{Finding, Location};
 use crate::source::SourceFile;
 
 declare_audit! {
     /// ## What it does
     ///
-    /// Reports fields read out of a structured secret: `${{ fromJSON(secrets.CONFIG).token }}`.
+    /// Reports fields read out of a structured secret: `${{ fromJSON(secrets.CONFIG).token }}`,
+    /// and a secret's value parsed as JSON outside a condition (`${{ fromJSON(secrets.X) }}`:
+    /// a JSON string loses its quotes, so the masked text no longer matches).
     ///
     /// ## Why is this bad?
     ///
@@ -71,30 +73,45 @@ impl Audit for UnredactedSecrets {
 
 fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
     for site in sites {
-        site.expr.walk(&mut |e| {
-            let ExprKind::Access { base, .. } = &e.kind else {
-                return;
-            };
-            let ExprKind::Call { name, args } = &base.ungroup().kind else {
-                return;
-            };
-            if !name.eq_ignore_ascii_case("fromjson") {
-                return;
+        // `fromJSON(secrets.X).field` is reported at the field access; a bare
+        // `fromJSON(secrets.X)` (a JSON string secret loses its quotes) at the call.
+        let mut fields = Vec::new();
+        let mut calls = Vec::new();
+        site.expr.walk(&mut |e| match &e.kind {
+            ExprKind::Access { base, .. } if parses_secret(base.ungroup()) => {
+                fields.push((e.span, base.ungroup().span));
             }
-            if !args.iter().any(|a| {
-                a.contexts()
-                    .iter()
-                    .any(|(p, _)| p.root() == Some("secrets"))
-            }) {
-                return;
-            }
-            let msg = "a field of a JSON secret is not masked in logs";
-            let at = site.file_span(file, e.span);
+            // In a condition the parsed value is compared, never printed.
+            _ if !site.is_condition && parses_secret(e) => calls.push(e.span),
+            _ => {}
+        });
+        let bare = calls
+            .into_iter()
+            .filter(|c| !fields.iter().any(|(_, base)| base == c))
+            .map(|c| (c, "a value parsed from a JSON secret is not masked in logs"));
+        let accessed = fields
+            .iter()
+            .map(|(f, _)| (*f, "a field of a JSON secret is not masked in logs"));
+        for (span, msg) in accessed.chain(bare).collect::<Vec<_>>() {
+            let at = site.file_span(file, span);
             out.push(Finding::new(
                 &UnredactedSecrets::META,
                 msg,
                 Location::file(file, at, site.route.clone(), "unmasked value"),
             ));
-        });
+        }
     }
+}
+
+/// `fromJSON(...)` of an argument that reads a secret.
+fn parses_secret(e: &Expr) -> bool {
+    let ExprKind::Call { name, args } = &e.kind else {
+        return false;
+    };
+    name.eq_ignore_ascii_case("fromjson")
+        && args.iter().any(|a| {
+            a.contexts()
+                .iter()
+                .any(|(p, _)| p.root() == Some("secrets"))
+        })
 }

@@ -1,8 +1,8 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
-use crate::expr::ExprKind;
 use crate::expr::contexts::{Trust, classify};
 use crate::expr::sites::Site;
+use crate::expr::{ContextPath, ExprKind};
 use crate::finding::{Finding, Location, Severity};
 use crate::source::SourceFile;
 
@@ -81,7 +81,7 @@ fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Fi
             if !matches!(hay.ungroup().kind, ExprKind::String(_)) || needle.is_literal() {
                 return;
             }
-            let worst = needle.contexts().iter().map(|(p, _)| classify(p)).min().unwrap_or(Trust::Unknown);
+            let worst = needle.contexts().iter().map(|(p, _)| chosen_by(p)).min().unwrap_or(Trust::Unknown);
             let severity = match worst {
                 Trust::Safe => return,
                 Trust::Attacker => Severity::High,
@@ -91,5 +91,18 @@ fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Fi
             let at = site.file_span(file, e.span);
             out.push(Finding::new(&UnsoundContains::META, msg, Location::file(file, at, site.route.clone(), "substring test")).severity(severity));
         });
+    }
+}
+
+/// Who chooses the value: as for injection, except that account names, which cannot carry
+/// code, are still chosen by whoever registers the account (`ali` passes for `alice bob`).
+fn chosen_by(path: &ContextPath) -> Trust {
+    let shown = path.to_string();
+    let account = matches!(shown.as_str(), "github.actor" | "github.triggering_actor")
+        || shown.ends_with(".login");
+    if account {
+        Trust::Attacker
+    } else {
+        classify(path)
     }
 }

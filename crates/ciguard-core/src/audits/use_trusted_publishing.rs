@@ -143,7 +143,11 @@ fn check_step(
         };
         if !matches!(
             registry,
-            Registry::PyPI | Registry::CratesIo | Registry::Npm | Registry::RubyGems
+            Registry::PyPI
+                | Registry::CratesIo
+                | Registry::Npm
+                | Registry::RubyGems
+                | Registry::NuGet
         ) {
             continue;
         }

@@ -7,6 +7,7 @@
 //! `! == != < <= > >= && ||` with parentheses. Parsing is total: malformed input is an error,
 //! never a panic, and nesting is bounded.
 
+pub mod constant;
 pub mod contexts;
 pub mod env_fix;
 pub mod scope;
@@ -70,6 +71,21 @@ pub enum Member {
     Field(String),
     Star,
     Index(Box<Expr>),
+}
+
+impl Member {
+    /// The path segment this member selects.
+    fn seg(&self) -> Seg {
+        match self {
+            Member::Field(n) => Seg::Name(n.to_ascii_lowercase()),
+            Member::Star => Seg::Any,
+            Member::Index(idx) => match &idx.kind {
+                ExprKind::String(s) => Seg::Name(s.to_ascii_lowercase()),
+                ExprKind::Number(_) => Seg::Any,
+                _ => Seg::Dynamic,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,15 +187,7 @@ impl Expr {
                     break;
                 }
                 ExprKind::Access { base, member } => {
-                    segs.push(match member {
-                        Member::Field(n) => Seg::Name(n.to_ascii_lowercase()),
-                        Member::Star => Seg::Any,
-                        Member::Index(idx) => match &idx.kind {
-                            ExprKind::String(s) => Seg::Name(s.to_ascii_lowercase()),
-                            ExprKind::Number(_) => Seg::Any,
-                            _ => Seg::Dynamic,
-                        },
-                    });
+                    segs.push(member.seg());
                     cur = base;
                 }
                 _ => return None,
@@ -233,7 +241,9 @@ impl Expr {
     }
 
     /// The context accesses whose value can reach this expression's result: not those only
-    /// compared or tested (`a == 'x'`, `contains(a, 'x')`), whose result is a boolean.
+    /// compared or tested (`a == 'x'`, `contains(a, 'x')`), whose result is a boolean, nor the
+    /// left side of `a && b` (it is the result only when falsy: `''`, `0`, `false` or `null`).
+    /// A member of alternatives (`(a || b).number`) is that member of each alternative.
     pub fn value_contexts(&self) -> Vec<(ContextPath, Span)> {
         let mut out = Vec::new();
         self.collect_values(&mut out);
@@ -246,10 +256,31 @@ impl Expr {
             return;
         }
         match &self.kind {
+            ExprKind::Access { base, member }
+                if matches!(
+                    base.ungroup().kind,
+                    ExprKind::Binary {
+                        op: BinOp::And | BinOp::Or,
+                        ..
+                    }
+                ) =>
+            {
+                let mut alternatives = Vec::new();
+                base.collect_values(&mut alternatives);
+                out.extend(alternatives.into_iter().map(|(mut path, span)| {
+                    path.segs.push(member.seg());
+                    (path, span)
+                }));
+            }
             ExprKind::Access { base, .. } => base.collect_values(out),
             ExprKind::Group(e) => e.collect_values(out),
             ExprKind::Binary {
-                op: BinOp::And | BinOp::Or,
+                op: BinOp::And,
+                rhs,
+                ..
+            } => rhs.collect_values(out),
+            ExprKind::Binary {
+                op: BinOp::Or,
                 lhs,
                 rhs,
             } => {

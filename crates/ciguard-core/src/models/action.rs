@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Checker, Diagnostic};
 use crate::expr::sites::{Site, sites};
 use crate::models::Step;
-use crate::models::sites::{UsesSite, action_sites};
+use crate::models::sites::{UsesSite, action_sites, live_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::route::Route;
 use crate::shell::map::{RunScript, parse_action_scripts};
@@ -44,7 +44,8 @@ pub struct Action<'a> {
 impl<'a> Action<'a> {
     /// Every `${{ }}` expression and bare `if:` condition of the action, in document order.
     pub fn expr_sites(&self) -> &[Site<'a>] {
-        self.expr_sites.get_or_init(|| sites(self.root))
+        self.expr_sites
+            .get_or_init(|| live_sites(self.root, sites(self.root)))
     }
 
     /// Every `run:` script of a composite action with its step, read in the step's `shell:`.

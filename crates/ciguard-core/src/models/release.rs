@@ -266,7 +266,11 @@ fn split_commands(file: &SourceFile, step: &Step<'_>) -> Vec<Command> {
         if first_line.is_none() {
             first_line = Some(trimmed);
         }
-        if let Some(cont) = trimmed.strip_suffix('\\') {
+        // `\` continues a POSIX line, a trailing `` ` `` a PowerShell one.
+        if let Some(cont) = trimmed
+            .strip_suffix('\\')
+            .or_else(|| trimmed.strip_suffix(" `"))
+        {
             logical.push_str(cont);
             logical.push(' ');
             continue;
@@ -321,14 +325,14 @@ fn strip_wrappers(mut words: Vec<String>) -> Vec<String> {
         let Some(first) = words.first().map(String::as_str) else {
             return words;
         };
-        let skip = if first.contains('=') && !first.starts_with('-')
+        let skip = if is_assignment(first)
             || matches!(
                 first,
                 "sudo" | "exec" | "time" | "env" | "npx" | "bunx" | "uvx" | "command"
             ) {
             1
-        } else if (matches!(first, "python" | "python3" | "py")
-            && words.get(1).is_some_and(|w| w == "-m"))
+        } else if (is_python(first) && words.get(1).is_some_and(|w| w == "-m"))
+            || (first == "bundle" && words.get(1).is_some_and(|w| w == "exec"))
             || (matches!(first, "poetry" | "uv" | "pipx" | "hatch" | "pdm")
                 && words.get(1).is_some_and(|w| w == "run"))
             || (matches!(first, "pnpm" | "yarn" | "npm" | "bun")
@@ -344,6 +348,31 @@ fn strip_wrappers(mut words: Vec<String>) -> Vec<String> {
         };
         words.drain(..skip.min(words.len()));
     }
+}
+
+/// A leading `NAME=value` environment assignment (not `twine==6.1.0`, not a `--flag=value`).
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, value)| {
+        !name.is_empty()
+            && !value.starts_with('=')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
+
+/// `python`, `python3`, `python3.12`, `py`: the interpreters `-m` runs a module with.
+fn is_python(word: &str) -> bool {
+    word == "py"
+        || word
+            .strip_prefix("python")
+            .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+/// The tool a command word runs: `/usr/bin/nuget.exe` is `nuget`, `twine==6.1.0` (as `pipx run`
+/// takes it) is `twine`.
+fn program_name(word: &str) -> &str {
+    let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    let base = base.split("==").next().unwrap_or(base);
+    base.strip_suffix(".exe").unwrap_or(base)
 }
 
 /// The value of a `--flag value` or `--flag=value` option.
@@ -390,7 +419,7 @@ pub fn run_mentions(step: &Step<'_>, words: &[&str]) -> bool {
 /// The registry of a publishing command, `None` when the command does not publish (or publishes
 /// only to a local test registry).
 pub fn command_registry(words: &[String]) -> Option<(Registry, bool)> {
-    let cmd = words.first()?.rsplit('/').next()?;
+    let cmd = program_name(words.first()?);
     let args = &words[1..];
     let dry = has(args, "--dry-run") || has(args, "-n");
     let reg = match cmd {
@@ -417,7 +446,7 @@ pub fn command_registry(words: &[String]) -> Option<(Registry, bool)> {
             Some(h) if !h.contains("rubygems.org") => Registry::OtherPackages,
             _ => Registry::RubyGems,
         },
-        "npm" | "pnpm" | "lerna" if has(args, "publish") && !has(args, "--dry-run") => {
+        "npm" | "pnpm" | "lerna" | "bun" if has(args, "publish") && !has(args, "--dry-run") => {
             npm_registry(args)?
         }
         "yarn"

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::finding::Location;
 
 use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
-use crate::route::Route;
+use crate::route::{Route, Segment};
 use crate::source::SourceFile;
 use crate::yaml::Node;
 
@@ -36,25 +36,40 @@ impl<'a> UsesSite<'_, 'a> {
     }
 }
 
-/// A job or step switched off with `if: false` (or `${{ false }}`): it never runs.
+/// A job or step switched off with a condition that is always false (`if: false`,
+/// `${{ false }}`, `false && ...`): it never runs.
 pub(crate) fn is_disabled(node: Node<'_>) -> bool {
-    node.get("if").is_some_and(|c| {
-        let c = c.as_str().unwrap_or_default().trim();
-        let c = c
-            .strip_prefix("${{")
-            .and_then(|c| c.strip_suffix("}}"))
-            .unwrap_or(c);
-        c.trim() == "false" && !c.is_empty()
-    })
+    node.get("if")
+        .and_then(|c| c.as_str())
+        .is_some_and(crate::expr::constant::is_always_false)
 }
 
-/// The steps that can run (not `if: false`).
-pub(crate) fn live_steps<'s, 'a>(steps: &'s [Step<'a>]) -> impl Iterator<Item = &'s Step<'a>> {
-    steps.iter().filter(|s| !is_disabled(s.node))
+/// Whether `route` (from the document root) leads through a job or step that never runs.
+pub(crate) fn in_disabled(root: Node<'_>, route: &Route) -> bool {
+    let segments = route.segments();
+    let mut node = root;
+    for (i, seg) in segments.iter().enumerate() {
+        let next = match seg {
+            Segment::Key(k) => node.get(k),
+            Segment::Index(n) => node.items().nth(*n),
+        };
+        let Some(next) = next else { return false };
+        node = next;
+        let is_job = i == 1 && matches!(&segments[0], Segment::Key(k) if k == "jobs");
+        let is_step = matches!(seg, Segment::Index(_))
+            && i > 0
+            && matches!(&segments[i - 1], Segment::Key(k) if k == "steps" || k == "parallel");
+        // The condition that switches the job or step off is itself still read.
+        let is_own_condition = matches!(&segments[i + 1..], [Segment::Key(k)] if k == "if");
+        if (is_job || is_step) && !is_own_condition && is_disabled(node) {
+            return true;
+        }
+    }
+    false
 }
 
 fn step_sites<'a>(steps: &[Step<'a>], out: &mut Vec<UsesSite<'a, 'a>>) {
-    for step in live_steps(steps) {
+    for step in steps {
         if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
             out.push(UsesSite {
                 node,
@@ -70,7 +85,7 @@ fn step_sites<'a>(steps: &[Step<'a>], out: &mut Vec<UsesSite<'a, 'a>>) {
 /// per job; jobs and steps with `if: false` are left out.
 pub(crate) fn workflow_sites<'a>(wf: &Workflow<'a>) -> Vec<UsesSite<'a, 'a>> {
     let mut out = Vec::new();
-    for job in wf.jobs.iter().filter(|j| !is_disabled(j.node)) {
+    for job in &wf.jobs {
         if let Some((node, Some(uses))) = job.reusable_uses() {
             out.push(UsesSite {
                 node,
@@ -89,4 +104,13 @@ pub(crate) fn action_sites<'a>(action: &Action<'a>) -> Vec<UsesSite<'a, 'a>> {
     let mut out = Vec::new();
     step_sites(action.steps(), &mut out);
     out
+}
+
+/// `sites` without the expressions of jobs and steps that never run.
+pub(crate) fn live_sites<'a>(
+    root: Node<'a>,
+    mut sites: Vec<crate::expr::sites::Site<'a>>,
+) -> Vec<crate::expr::sites::Site<'a>> {
+    sites.retain(|s| !in_disabled(root, &s.route));
+    sites
 }

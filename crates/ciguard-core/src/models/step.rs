@@ -84,6 +84,23 @@ pub(crate) fn parse_steps<'a>(
     let mut steps = Vec::new();
     for (index, item) in node.items().enumerate() {
         let route = route.index(index);
+        // `- parallel: [steps]` runs a group of steps side by side; each is a step like any.
+        if let Some(group) = item.get("parallel") {
+            if item.is_mapping() && group.is_sequence() && nested_in(&route, "parallel") == 0 {
+                for step in parse_steps(checker, group, &route.key("parallel")) {
+                    steps.push(Step { index, ..step });
+                }
+            } else {
+                checker.error(
+                    group.span(),
+                    format!(
+                        "`{route}.parallel` must be a list of steps, not nested in another group"
+                    ),
+                    "write `parallel:` as a list of `- run:` or `- uses:` steps",
+                );
+            }
+            continue;
+        }
         if !item.is_mapping() {
             checker.error(
                 item.span(),
@@ -137,6 +154,11 @@ pub(crate) fn parse_steps<'a>(
                 );
             }
         }
+        // A step that can never run is checked for shape (GitHub rejects the file otherwise)
+        // but left out of the model, so no audit reports it.
+        if crate::models::sites::is_disabled(item) {
+            continue;
+        }
         steps.push(Step {
             index,
             node: item,
@@ -151,6 +173,15 @@ pub(crate) fn parse_steps<'a>(
         });
     }
     steps
+}
+
+/// How many `key` segments `route` goes through.
+fn nested_in(route: &Route, key: &str) -> usize {
+    route
+        .segments()
+        .iter()
+        .filter(|s| matches!(s, crate::route::Segment::Key(k) if k == key))
+        .count()
 }
 
 /// A scalar that is a whole `${{ }}` expression, allowed where a mapping or list is expected.

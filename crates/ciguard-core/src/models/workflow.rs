@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::diagnostic::Checker;
 use crate::expr::sites::{Site, sites};
 use crate::models::permissions::check_permissions;
-use crate::models::sites::{UsesSite, workflow_sites};
+use crate::models::sites::{UsesSite, live_sites, workflow_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
 use crate::route::Route;
@@ -117,6 +117,18 @@ impl<'a> Job<'a> {
     }
 }
 
+/// The top-level keys of GitHub's workflow syntax.
+const WORKFLOW_KEYS: &[&str] = &[
+    "name",
+    "run-name",
+    "on",
+    "permissions",
+    "env",
+    "defaults",
+    "concurrency",
+    "jobs",
+];
+
 /// A workflow file, checked for the shape GitHub requires.
 pub struct Workflow<'a> {
     pub file: &'a Arc<SourceFile>,
@@ -144,7 +156,8 @@ impl<'a> Workflow<'a> {
 
     /// Every `${{ }}` expression and bare `if:` condition of the workflow, in document order.
     pub fn expr_sites(&self) -> &[Site<'a>] {
-        self.expr_sites.get_or_init(|| sites(self.root))
+        self.expr_sites
+            .get_or_init(|| live_sites(self.root, sites(self.root)))
     }
 
     /// Every `run:` script with its job and step, read in the step's dialect, in file order.
@@ -188,11 +201,13 @@ impl<'a> Workflow<'a> {
             );
             return (None, ck.diagnostics);
         };
-        if !root.is_mapping() {
-            ck.error(
+        // Other YAML kept beside workflows (a pre-commit config, a template's data) is not a
+        // broken workflow: it is named as skipped, and the run does not fail for it.
+        if !root.is_mapping() || (root.get("on").is_none() && root.get("jobs").is_none()) {
+            ck.warning(
                 root.span(),
-                "a workflow must be a mapping",
-                "start the file with `name:`, `on:` and `jobs:` keys",
+                "not a workflow (no `on:` or `jobs:`); skipped",
+                "move files that are not workflows out of `.github/workflows`",
             );
             return (None, ck.diagnostics);
         }
@@ -207,6 +222,16 @@ impl<'a> Workflow<'a> {
                 return (None, ck.diagnostics);
             }
         };
+        for (key, _) in root.entries() {
+            let name = key.as_str().unwrap_or_default();
+            if !WORKFLOW_KEYS.contains(&name) {
+                ck.warning(
+                    key.span(),
+                    format!("`{name}` is not a workflow key; GitHub rejects the workflow"),
+                    format!("use one of {}", WORKFLOW_KEYS.join(", ")),
+                );
+            }
+        }
         let triggers = parse_triggers(&mut ck, on);
         if let Some(p) = root.get("permissions") {
             check_permissions(&mut ck, p, &Route::root().key("permissions"));
@@ -367,6 +392,10 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
             };
             JobKind::Normal { steps }
         };
+        // A job that can never run is checked for shape but left out of the model.
+        if crate::models::sites::is_disabled(node) {
+            continue;
+        }
         out.push(Job {
             id,
             id_node,
@@ -376,4 +405,92 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Workflow;
+    use crate::diagnostic::Level;
+    use crate::source::{FileKind, SourceFile};
+    use crate::yaml::{Document, Limits};
+
+    fn build(text: &str) -> (bool, Vec<(Level, Option<usize>, String)>) {
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let (wf, diags) = Workflow::build(&file, &doc);
+        let diags = diags
+            .into_iter()
+            .map(|d| (d.level, d.line, d.message))
+            .collect();
+        (wf.is_some(), diags)
+    }
+
+    #[test]
+    fn an_unknown_top_level_key_is_a_warning() {
+        let (ok, diags) =
+            build("on: push\nnmae: x\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n");
+        assert!(ok);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(matches!(diags[0].0, Level::Warning));
+        assert_eq!(diags[0].1, Some(2));
+        assert!(diags[0].2.contains("`nmae`"), "{diags:?}");
+        let (_, clean) = build(
+            "name: n\nrun-name: r\non: push\nenv: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n",
+        );
+        assert!(clean.is_empty(), "{clean:?}");
+    }
+
+    #[test]
+    fn yaml_that_is_not_a_workflow_is_skipped_not_failed() {
+        for text in ["repos:\n  - repo: local\n", "- a\n- b\n"] {
+            let (ok, diags) = build(text);
+            assert!(!ok);
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert!(matches!(diags[0].0, Level::Warning), "{diags:?}");
+            assert!(diags[0].2.contains("not a workflow"), "{diags:?}");
+        }
+        let (_, diags) = build("jobs:\n  a:\n    runs-on: x\n    steps:\n      - run: x\n");
+        assert!(matches!(diags[0].0, Level::Error), "{diags:?}");
+    }
+
+    #[test]
+    fn parallel_groups_are_steps() {
+        let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: one\n      - parallel:\n          - run: two\n          - uses: actions/checkout@v4\n";
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let (wf, diags) = Workflow::build(&file, &doc);
+        assert!(
+            diags.is_empty(),
+            "{:?}",
+            diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+        let routes: Vec<String> = wf.unwrap().jobs[0]
+            .steps()
+            .iter()
+            .map(|s| s.route.to_string())
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                "jobs.a.steps[0]",
+                "jobs.a.steps[1].parallel[0]",
+                "jobs.a.steps[1].parallel[1]"
+            ]
+        );
+        let (ok, diags) = build(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - parallel:\n          - parallel:\n              - run: x\n",
+        );
+        assert!(!ok);
+        assert!(diags.iter().any(|d| d.2.contains("parallel")), "{diags:?}");
+    }
 }
