@@ -7,12 +7,14 @@
 //! - [`audit_lockfiles`]: lockfiles against their registries (through a [`RegistryClient`]).
 
 pub mod audits;
+pub mod cache;
 pub mod config;
 pub mod configs;
-#[cfg(any(test, feature = "fake-registry"))]
+#[cfg(feature = "fake-registry")]
 pub mod fake;
 pub mod json5;
 pub mod lockfile;
+pub mod pep440;
 pub mod registry;
 pub mod repo;
 pub mod time;
@@ -24,7 +26,7 @@ use ciguard_core::{Diagnostic, Finding, Level, Location, Route, SourceFile};
 
 pub use config::DepsConfig;
 pub use lockfile::{Ecosystem, Format, Lockfile, Package, Source};
-pub use registry::{ClientOptions, Lookup, RegistryClient, RegistryUrls, Release};
+pub use registry::{ClientOptions, Lookup, RegistryClient, RegistryUrls, Release, RequestStats};
 pub use repo::RepoFiles;
 
 use audits::{DependencyCooldown, MutableDependencySource, YankedDependency};

@@ -54,6 +54,7 @@ fn cargo_lock_400_packages() {
             offline: false,
             threads: 8,
             timeout: Duration::from_secs(10),
+            ..ClientOptions::default()
         })
     };
     let (files, _) = RepoFiles::discover(repo.path());
