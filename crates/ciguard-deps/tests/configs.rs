@@ -116,7 +116,7 @@ fn package_manager_settings() {
         ("package.json", "{\"name\": \"x\"}"),
         (
             "pnpm-workspace.yaml",
-            "packages: ['.']\nminimumReleaseAge: 1440\n",
+            "packages: ['.']\nminimumReleaseAge: 10080\n",
         ),
         (".github/workflows/ci.yml", WORKFLOW),
         (
@@ -143,7 +143,7 @@ fn package_manager_settings() {
 }
 
 #[test]
-fn zero_and_partial_settings_do_not_count() {
+fn zero_and_short_settings_are_too_short() {
     let dir = repo(&[
         (
             "package.json",
@@ -168,10 +168,17 @@ fn zero_and_partial_settings_do_not_count() {
     assert_eq!(
         areas,
         vec![
-            ("package.json", "no cooldown for npm dependencies"),
-            ("setup.py", "no cooldown for python dependencies")
+            (".npmrc", "the cooldown for npm dependencies is too short"),
+            (
+                "package.json",
+                "the cooldown for cargo dependencies is too short"
+            ),
+            (
+                "package.json",
+                "the cooldown for python dependencies is too short"
+            )
         ],
-        "cargo is covered by the packageRule"
+        "0 days and a 3-day rule are below the 7-day policy"
     );
 }
 
@@ -180,12 +187,8 @@ fn other_settings_count() {
     for (file, text) in [
         (".npmrc", "min-release-age=7\n"),
         (".npmrc", "minimum-release-age=1440\n"),
-        (".yarnrc.yml", "npmMinimalAgeGate: 3d\n"),
-        ("bunfig.toml", "[install]\nminimumReleaseAge = 259200\n"),
-        (
-            "renovate.json",
-            "{\"extends\": [\"config:best-practices\"]}",
-        ),
+        (".yarnrc.yml", "npmMinimalAgeGate: 7d\n"),
+        ("bunfig.toml", "[install]\nminimumReleaseAge = 604800\n"),
         (
             "package.json",
             "{\"renovate\": {\"packageRules\": [{\"matchDatasources\": [\"npm\"], \"minimumReleaseAge\": \"1 week\"}]}}",

@@ -20,6 +20,8 @@ const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.t
   [deps]
   cooldown-days = 7            # every ecosystem; 0 turns the cooldown check off
   exempt = ["acme-*"]          # first-party packages (`*` at the end = prefix); never looked up
+  exclude = ["tests/fixtures/"] # paths not read at all (gitignore syntax, from the root)
+  negative-cache-hours = 24    # how long "no such package/version" answers are cached
 
   [deps.cargo]                 # also [deps.pypi] and [deps.npm]
   cooldown-days = 3
@@ -81,7 +83,7 @@ pub struct DepsArgs {
 }
 
 pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
-    let (repo, walk_diagnostics) = RepoFiles::discover(&args.path);
+    let (mut repo, walk_diagnostics) = RepoFiles::discover(&args.path);
     // The `[audits.<id>]` settings `ciguard audit` applies to its dependency checks, found the
     // same way; `--config`/`--no-config` choose the `[deps]` table too.
     let explicit = match &args.config {
@@ -118,7 +120,16 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
             .values_mut()
             .for_each(|e| e.cooldown_days = None);
     }
-    let mut options = ClientOptions::default();
+    if let Err(message) = repo.exclude(&config.exclude) {
+        eprintln!("error: {message}");
+        return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
+    }
+    let mut options = ClientOptions {
+        negative_ttl: std::time::Duration::from_secs(
+            u64::try_from(config.negative_cache_hours).unwrap_or(0) * 3600,
+        ),
+        ..ClientOptions::default()
+    };
     for (key, url) in &config.registries {
         options.urls.set(key, url).map_err(anyhow::Error::msg)?;
     }
