@@ -106,12 +106,11 @@ impl DepsConfig {
                 "exempt" => config.exempt = patterns(value, "deps.exempt")?,
                 "exclude" => config.exclude = patterns(value, "deps.exclude")?,
                 "negative-cache-hours" => {
-                    config.negative_cache_hours = days(value, "deps.negative-cache-hours").map_err(
-                        |_| {
+                    config.negative_cache_hours =
+                        days(value, "deps.negative-cache-hours").map_err(|_| {
                             "`deps.negative-cache-hours` must be a whole number of hours, 0 or more"
                                 .to_owned()
-                        },
-                    )?
+                        })?
                 }
                 "registries" => {
                     let t = value
