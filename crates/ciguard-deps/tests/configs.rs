@@ -282,7 +282,11 @@ updates:
         cooldown_days: 2,
         ..ciguard_deps::DepsConfig::default()
     };
-    assert!(ciguard_deps::configs::check_with(&files, &config).0.is_empty());
+    assert!(
+        ciguard_deps::configs::check_with(&files, &config)
+            .0
+            .is_empty()
+    );
 }
 
 #[test]
@@ -297,10 +301,16 @@ fn renovate_presets_managers_and_match_everything() {
             "renovate.json5",
             "{extends: ['github>astral-sh/renovate-config//presets/cooldown'], npm: {minimumReleaseAge: '7 days'}, packageRules: [{matchPackageNames: ['*'], matchManagers: ['cargo'], minimumReleaseAge: '14 days'}]}",
         ),
-        ("presets/cooldown.json", "{\"pep621\": {\"minimumReleaseAge\": \"7 days\"}}"),
+        (
+            "presets/cooldown.json",
+            "{\"pep621\": {\"minimumReleaseAge\": \"7 days\"}}",
+        ),
     ]);
     let (found, diagnostics) = findings(dir.path());
-    assert!(found.is_empty() && diagnostics.is_empty(), "{found:#?} {diagnostics:#?}");
+    assert!(
+        found.is_empty() && diagnostics.is_empty(),
+        "{found:#?} {diagnostics:#?}"
+    );
 
     // The preset is elsewhere: unknown, never "missing".
     std::fs::remove_file(dir.path().join("presets/cooldown.json")).expect("rm");
@@ -319,16 +329,29 @@ fn only_the_files_renovate_reads_and_settings_govern_their_directories() {
         ("package-lock.json", "{\"lockfileVersion\": 3}"),
         // Renovate reads neither of these.
         ("docs/renovate.json", "{\"minimumReleaseAge\": \"7 days\"}"),
-        ("web/package.json", "{\"renovate\": {\"minimumReleaseAge\": \"7 days\"}}"),
+        (
+            "web/package.json",
+            "{\"renovate\": {\"minimumReleaseAge\": \"7 days\"}}",
+        ),
         // A fixture's pnpm setting governs the fixture only.
-        ("test/fixture/pnpm-workspace.yaml", "minimumReleaseAge: 10080\n"),
+        (
+            "test/fixture/pnpm-workspace.yaml",
+            "minimumReleaseAge: 10080\n",
+        ),
         ("test/fixture/pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
     ]);
     let (found, _) = findings(dir.path());
     assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0].0, "package-lock.json", "points at the lockfile, not a manifest");
+    assert_eq!(
+        found[0].0, "package-lock.json",
+        "points at the lockfile, not a manifest"
+    );
     assert!(found[0].2.starts_with("no cooldown for npm dependencies"));
 
-    std::fs::write(dir.path().join("pnpm-workspace.yaml"), "minimumReleaseAge: 10080\n").expect("write");
+    std::fs::write(
+        dir.path().join("pnpm-workspace.yaml"),
+        "minimumReleaseAge: 10080\n",
+    )
+    .expect("write");
     assert!(findings(dir.path()).0.is_empty());
 }
