@@ -101,6 +101,24 @@ pub fn audit_offline(root: &Path) -> (Vec<Finding>, Vec<Diagnostic>) {
     (findings, diagnostics)
 }
 
+/// `ciguard audit` runs `dependabot-cooldown` and `missing-cooldown-config` together: a
+/// Dependabot entry's gap is reported once, by `dependabot-cooldown`, which carries the fix.
+pub fn one_gap_once(findings: &mut Vec<Finding>) {
+    fn entry(f: &Finding) -> Option<(String, String)> {
+        let route = f.primary.route_string();
+        let end = route.find(']')?;
+        Some((f.primary.path().to_owned(), route[..=end].to_owned()))
+    }
+    let reported: HashSet<_> = findings
+        .iter()
+        .filter(|f| f.audit == "dependabot-cooldown")
+        .filter_map(entry)
+        .collect();
+    findings.retain(|f| {
+        f.audit != "missing-cooldown-config" || entry(f).is_none_or(|e| !reported.contains(&e))
+    });
+}
+
 /// Lockfile checks of the repository at `root`, with publish dates from `client`.
 pub fn audit_lockfiles(
     root: &Path,

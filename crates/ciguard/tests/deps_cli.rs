@@ -199,3 +199,41 @@ fn has_finding(stdout: &str, at: &str, header: &str) -> bool {
         .windows(2)
         .any(|w| w[0].contains(header) && w[1].contains("-->") && w[1].ends_with(at))
 }
+
+#[test]
+fn audit_and_deps_agree_on_a_short_cooldown_and_audit_reports_it_once() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    std::fs::write(repo.path().join("Cargo.lock"), "version = 4\n").expect("write");
+    std::fs::create_dir_all(repo.path().join(".github")).expect("mkdir");
+    std::fs::write(
+        repo.path().join(".github/dependabot.yml"),
+        "version: 2\nupdates:\n  - package-ecosystem: cargo\n    directory: /\n    schedule:\n      interval: weekly\n    cooldown:\n      default-days: 2\n",
+    )
+    .expect("write");
+    let path = repo.path().to_str().expect("utf-8");
+    let audit = ciguard(&[
+        "audit",
+        "--collect",
+        "dependabot,dependencies",
+        "--color",
+        "never",
+        path,
+    ]);
+    let stdout = text(&audit.stdout);
+    assert_eq!(
+        stdout.matches("[dependabot-cooldown]").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("[missing-cooldown-config]"),
+        "one gap, once: {stdout}"
+    );
+    let deps = ciguard(&["deps", path, "--offline", "--no-cache", "--color", "never"]);
+    let stdout = text(&deps.stdout);
+    assert!(
+        stdout.contains("the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 day(s), less than the 7-day policy"),
+        "{stdout}\n{}",
+        text(&deps.stderr)
+    );
+}
