@@ -100,7 +100,11 @@ struct Anchor {
 }
 
 #[derive(Default)]
-struct State {
+struct State<'f> {
+    /// Reads presets from GitHub, when online.
+    fetch: Option<PresetFetcher<'f>>,
+    /// Presets already read (Renovate presets may extend each other in a cycle).
+    presets_seen: std::collections::HashSet<String>,
     /// Per area, the directories (relative, `""` = everywhere) a cooldown governs.
     covered: BTreeMap<Area, Vec<String>>,
     dependabot_gap: BTreeMap<Area, Anchor>,
@@ -114,7 +118,7 @@ struct State {
     minimum: BTreeMap<Area, i64>,
 }
 
-impl State {
+impl State<'_> {
     fn cover(&mut self, area: Area, dir: &str) {
         self.covered.entry(area).or_default().push(dir.to_owned());
     }
@@ -289,11 +293,11 @@ fn renovate_age(n: &json5::Node) -> Option<i64> {
     parse_duration(s)
 }
 
-/// The repository file of a preset (`github>owner/repo//path/name`, `local>owner/repo:name`),
-/// when it is one that could be in this repository: `path/name.json` or `.json5`, or the
-/// repository's `default.json` for `owner/repo` alone.
-fn preset_paths(preset: &str) -> Option<Vec<String>> {
-    let rest = [
+/// A repository preset: its GitHub repository (`owner/repo`, when it can be fetched) and the
+/// candidate files (`github>owner/repo//path/name` → `path/name.json` or `.json5`; `owner/repo`
+/// alone → `default.json`; `owner/repo:name` → `name.json`).
+fn preset_source(preset: &str) -> Option<(Option<String>, Vec<String>)> {
+    let (kind, rest) = [
         "github>",
         "gitlab>",
         "gitea>",
@@ -302,10 +306,10 @@ fn preset_paths(preset: &str) -> Option<Vec<String>> {
         "bitbucket>",
     ]
     .iter()
-    .find_map(|p| preset.strip_prefix(p))?;
+    .find_map(|p| preset.strip_prefix(p).map(|r| (*p, r)))?;
     let rest = rest.split('#').next().unwrap_or(rest);
     let rest = rest.split('(').next().unwrap_or(rest);
-    let (_, file) = match rest.split_once("//") {
+    let (slug, file) = match rest.split_once("//") {
         Some((repo, path)) => (repo, path.to_owned()),
         None => match rest.split_once(':') {
             Some((repo, name)) => (repo, name.to_owned()),
@@ -315,12 +319,21 @@ fn preset_paths(preset: &str) -> Option<Vec<String>> {
     if file.split('/').any(|c| c == ".." || c.is_empty()) {
         return None;
     }
-    Some(if file.ends_with(".json") || file.ends_with(".json5") {
+    let files = if file.ends_with(".json") || file.ends_with(".json5") {
         vec![file]
     } else {
         vec![format!("{file}.json"), format!("{file}.json5")]
-    })
+    };
+    let valid_slug = slug.split('/').count() == 2
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+    let fetchable = (kind == "github>" && valid_slug).then(|| slug.to_owned());
+    Some((fetchable, files))
 }
+
+/// Fetches a file of a GitHub repository (`owner/repo`, `path`): how presets are read online.
+pub type PresetFetcher<'a> = &'a (dyn Fn(&str, &str) -> Option<String> + Sync);
 
 /// Built-in presets that set `minimumReleaseAge`.
 fn builtin_preset(preset: &str) -> Option<(&'static [Area], i64)> {
@@ -339,6 +352,7 @@ fn renovate(
     state: &mut State,
     depth: usize,
 ) {
+    let fetch = state.fetch;
     if depth == 0 {
         state.renovate.get_or_insert_with(|| Arc::clone(file));
     }
@@ -397,22 +411,36 @@ fn renovate(
             state.cooldown(areas, "", seconds, anchor_at(preset, what));
             continue;
         }
-        let Some(paths) = preset_paths(name) else {
+        let Some((slug, paths)) = preset_source(name) else {
             continue;
         };
-        // Offline: the preset is read when its file is in this repository.
-        let found = paths
+        if depth >= MAX_PRESET_DEPTH || !state.presets_seen.insert(name.to_owned()) {
+            continue;
+        }
+        // The preset is read from this repository when its file is here, else fetched from
+        // GitHub when online; otherwise its cooldown is unknown.
+        let local = paths
             .iter()
-            .find(|p| crate::repo::regular_file(&repo.root, p));
-        match found {
-            Some(rel) if depth < MAX_PRESET_DEPTH => {
-                if let Some(pf) = read(repo, rel, state)
-                    && let Some(cfg) = json_file(&pf, state)
-                {
+            .find(|p| crate::repo::regular_file(&repo.root, p))
+            .and_then(|rel| read(repo, rel, state));
+        let fetched = || {
+            let (slug, fetch) = (slug.as_deref()?, fetch?);
+            paths.iter().find_map(|p| {
+                let text = fetch(slug, p)?;
+                Some(Arc::new(SourceFile::new(
+                    name,
+                    FileKind::Dependencies,
+                    text,
+                )))
+            })
+        };
+        match local.or_else(fetched) {
+            Some(pf) => {
+                if let Some(cfg) = json_file(&pf, state) {
                     renovate(repo, &pf, &cfg, state, depth + 1);
                 }
             }
-            _ => {
+            None => {
                 for a in Area::ALL {
                     state.unknown.entry(a).or_insert_with(|| name.to_owned());
                 }
@@ -700,8 +728,20 @@ pub fn check(repo: &RepoFiles) -> (Vec<Finding>, Vec<Diagnostic>) {
 /// Checks the repository's cooldown configuration against the policy of `config` (its
 /// `cooldown-days`); no network.
 pub fn check_with(repo: &RepoFiles, config: &crate::DepsConfig) -> (Vec<Finding>, Vec<Diagnostic>) {
+    check_online(repo, config, None)
+}
+
+/// As [`check_with`], reading Renovate presets that are not in the repository through `fetch`.
+pub fn check_online(
+    repo: &RepoFiles,
+    config: &crate::DepsConfig,
+    fetch: Option<PresetFetcher<'_>>,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     use crate::lockfile::Ecosystem;
-    let mut state = State::default();
+    let mut state = State {
+        fetch,
+        ..State::default()
+    };
     for (area, eco) in [
         (Area::Cargo, Some(Ecosystem::Cargo)),
         (Area::Python, Some(Ecosystem::PyPI)),

@@ -161,7 +161,10 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     let (config_findings, config_diagnostics) = if args.path.is_file() {
         (Vec::new(), Vec::new())
     } else {
-        ciguard_deps::configs::check(&repo)
+        let github = (!args.offline).then(|| preset_client(&args));
+        let fetch = |slug: &str, path: &str| fetch_preset(github.as_ref()?, slug, path);
+        let fetch: ciguard_deps::configs::PresetFetcher<'_> = &fetch;
+        ciguard_deps::configs::check_online(&repo, &deps_options.config, Some(fetch))
     };
 
     let mut found = lockfiles.findings;
@@ -190,14 +193,36 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit::code_for(&report)))
 }
 
-/// Renders the report with the shared renderer; diagnostics and notes go to stderr.
+/// The GitHub client that reads Renovate presets of other repositories (public ones without a
+/// token; `GH_TOKEN`/`GITHUB_TOKEN` and `GITHUB_API_URL` as for `ciguard audit`), with its
+/// ETag-revalidated disk cache unless `--no-cache`.
+fn preset_client(args: &DepsArgs) -> ciguard_github::Client {
+    ciguard_github::Client::new(ciguard_github::ClientConfig::from_flags(
+        None,
+        None,
+        None,
+        args.no_cache,
+        false,
+    ))
+}
+
+/// A file of a GitHub repository through the contents API; `None` when it cannot be read.
+fn fetch_preset(client: &ciguard_github::Client, slug: &str, path: &str) -> Option<String> {
+    let response = client
+        .get(&format!("/repos/{slug}/contents/{path}"))
+        .ok()
+        .filter(ciguard_github::ApiResponse::is_success)?;
+    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    let bytes = ciguard_github::remote::decode_base64(body.get("content")?.as_str()?)?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Renders the report with the shared renderer; diagnostics go to stderr. The renderer places
+/// the notes (in the output for plain and JSON, on stderr otherwise): each is said once.
 fn render(args: &DepsArgs, report: &Report) -> anyhow::Result<()> {
     let mut stderr = std::io::stderr();
     for d in &report.diagnostics {
         let _ = writeln!(stderr, "{d}");
-    }
-    for n in &report.notes {
-        let _ = writeln!(stderr, "note: {n}");
     }
     let mut stdout = std::io::stdout().lock();
     render_report(args.format, args.color, report, &mut stdout)?;
