@@ -426,9 +426,9 @@ pub(super) fn parse_yarn(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseEr
             .iter()
             .find_map(|p| reference.strip_prefix(p))
         {
-            let path = path.split(['#', ':']).next().unwrap_or(path);
+            let relative = path.split(['#', ':']).next().unwrap_or(path);
             Source::Path {
-                path: path.to_owned(),
+                path: from_workspace(relative, reference),
             }
         } else {
             resolved_source(reference, hashed)
@@ -450,6 +450,40 @@ fn split_at_version(s: &str) -> (&str, Option<&str>) {
         Some(i) => (&s[..=i], Some(&s[i + 2..])),
         None => (s, None),
     }
+}
+
+/// A berry `link:`/`portal:`/`file:` path is relative to the workspace that declares it, named
+/// in the reference's `::locator=app%40workspace%3Apackages%2Fapp`: the path from the root.
+fn from_workspace(relative: &str, reference: &str) -> String {
+    let workspace = reference
+        .split_once("::locator=")
+        .map(|(_, l)| percent_decode(l.split('&').next().unwrap_or(l)))
+        .and_then(|l| l.split_once("@workspace:").map(|(_, dir)| dir.to_owned()))
+        .filter(|dir| !dir.is_empty() && dir != ".");
+    match workspace {
+        Some(dir) if !relative.starts_with('/') => format!("{dir}/{relative}"),
+        _ => relative.to_owned(),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn unquote(s: &str) -> &str {
@@ -636,6 +670,31 @@ mod tests {
         );
         assert!(parse_pnpm(&file("pnpm-lock.yaml", "- a list\n")).is_err());
         assert!(parse_pnpm(&file("pnpm-lock.yaml", "packages: {a: [}\n")).is_err());
+    }
+
+    #[test]
+    fn yarn_berry_links_resolve_from_their_workspace() {
+        let text = "__metadata:\n  version: 8\n\n\"lib@link:../lib::locator=app%40workspace%3Apackages%2Fapp\":\n  version: 0.0.0-use.local\n  resolution: \"lib@link:../lib::locator=app%40workspace%3Apackages%2Fapp\"\n\n\"root-lib@link:./vendor/x::locator=root%40workspace%3A.\":\n  version: 0.0.0-use.local\n  resolution: \"root-lib@link:./vendor/x::locator=root%40workspace%3A.\"\n";
+        let pkgs = parse_yarn(&file("yarn.lock", text)).expect("berry");
+        assert_eq!(
+            pkgs[0].source,
+            Source::Path {
+                path: "packages/app/../lib".into()
+            }
+        );
+        assert_eq!(
+            pkgs[1].source,
+            Source::Path {
+                path: "./vendor/x".into()
+            }
+        );
+        // From the root, `packages/app/../lib` stays inside; `../lib` alone would not.
+        let root = std::path::Path::new("/repo");
+        assert!(!crate::repo::points_outside(
+            root,
+            "yarn.lock",
+            "packages/app/../lib"
+        ));
     }
 
     #[test]
