@@ -97,7 +97,7 @@ fn package_lock_3200_packages() {
         DISTINCT + TWICE,
         LATENCY.as_millis()
     );
-    let mut run = |label: &str, revalidate_after: Duration| {
+    let run = |label: &str, revalidate_after: Duration| {
         fake.reset_hits();
         let c = client(revalidate_after);
         let start = Instant::now();
