@@ -113,6 +113,9 @@ struct State<'f> {
     /// Areas whose cooldown may be set in a preset that could not be read, and its name.
     unknown: BTreeMap<Area, String>,
     renovate: Option<Arc<SourceFile>>,
+    /// The Dependabot configuration's `updates:` key, where an ecosystem without an entry is
+    /// reported.
+    dependabot_updates: Option<(Arc<SourceFile>, Span)>,
     diagnostics: Vec<Diagnostic>,
     /// The policy's minimum cooldown per area, in seconds.
     minimum: BTreeMap<Area, i64>,
@@ -205,6 +208,9 @@ fn dependabot(file: Arc<SourceFile>, state: &mut State) {
     let (Some(config), _) = Dependabot::build(&file, &doc) else {
         return;
     };
+    if let Some((key, _)) = config.root.entry("updates") {
+        state.dependabot_updates = Some((Arc::clone(&file), key.span()));
+    }
     for update in &config.updates {
         let Some(area) = Area::of_dependabot(update.ecosystem) else {
             continue;
@@ -793,6 +799,17 @@ pub fn check_online(
                 )
                 .help("run `ciguard deps` online with a GitHub token so the preset is fetched, or copy its `minimumReleaseAge` into the repository's Renovate configuration"),
             );
+            continue;
+        }
+        // Actions are only evidenced by workflows: point at Dependabot, which could update them.
+        if area == Area::GithubActions
+            && let Some((file, span)) = &state.dependabot_updates
+        {
+            findings.push(Finding::new(
+                meta,
+                format!("no cooldown for {area} dependencies: Dependabot has no `{area}` entry with a `cooldown`, and nothing else configures one"),
+                Location::file(file, *span, Route::root().key("updates"), format!("no `{area}` entry")),
+            ));
             continue;
         }
         let Some(file) = read(repo, rel, &mut state) else {

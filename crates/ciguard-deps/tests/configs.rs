@@ -355,3 +355,23 @@ fn only_the_files_renovate_reads_and_settings_govern_their_directories() {
     .expect("write");
     assert!(findings(dir.path()).0.is_empty());
 }
+
+#[test]
+fn actions_without_a_dependabot_entry_point_at_dependabot() {
+    let dir = repo(&[
+        (".github/workflows/ci.yml", WORKFLOW),
+        (
+            ".github/dependabot.yml",
+            "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule: {interval: weekly}\n    cooldown: {default-days: 7}\n",
+        ),
+    ]);
+    let (found, _) = findings(dir.path());
+    assert_eq!(
+        found,
+        [(
+            ".github/dependabot.yml".to_owned(),
+            2,
+            "no cooldown for github-actions dependencies: Dependabot has no `github-actions` entry with a `cooldown`, and nothing else configures one".to_owned()
+        )]
+    );
+}
