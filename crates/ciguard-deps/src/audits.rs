@@ -153,6 +153,14 @@ declare_audit! {
     /// `min-release-age` / `minimum-release-age`, Yarn `npmMinimalAgeGate`, Bun
     /// `minimumReleaseAge`, or Cargo `registry.global-min-publish-age` (`.cargo/config.toml`).
     ///
+    /// A cooldown shorter than the policy (7 days, `[deps] cooldown-days` in `ciguard.toml`) is
+    /// reported too, as `dependabot-cooldown` does. Dependabot `include: ["*"]` covers every
+    /// dependency. Renovate is read from the files Renovate reads (the root, `.github/`,
+    /// `.gitlab/`), with per-manager blocks, `matchPackageNames: ["*"]` and presets whose file is
+    /// in the repository; a cooldown possibly set in a preset that was not read is reported as
+    /// unknown, never as missing. A package manager's setting governs its own directory and those
+    /// below it. The finding points at the Dependabot entry, the setting, or the lockfile.
+    ///
     /// ## Why is this bad?
     ///
     /// Without a cooldown, update tools propose (and lockfiles take) releases minutes after they

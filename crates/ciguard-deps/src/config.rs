@@ -4,6 +4,8 @@
 //! [deps]
 //! cooldown-days = 7                # every ecosystem (default 7; 0 turns the cooldown check off)
 //! exempt = ["my-company-*"]        # first-party packages, in every ecosystem (`*` at the end = prefix)
+//! exclude = ["tests/fixtures/"]    # paths not read at all (gitignore syntax, from the root)
+//! negative-cache-hours = 24        # how long "no such package/version" answers are cached
 //!
 //! [deps.cargo]                     # also [deps.pypi] and [deps.npm]
 //! cooldown-days = 3
@@ -35,6 +37,10 @@ pub struct EcosystemConfig {
 pub struct DepsConfig {
     pub cooldown_days: i64,
     pub exempt: Vec<String>,
+    /// Paths not read at all (gitignore syntax, relative to the repository root).
+    pub exclude: Vec<String>,
+    /// How long negative registry answers are cached, in hours.
+    pub negative_cache_hours: i64,
     pub ecosystems: BTreeMap<Ecosystem, EcosystemConfig>,
     /// Registry base URLs by `--registry-url` key (`crates-io`, `pypi`, `npm`).
     pub registries: BTreeMap<String, String>,
@@ -45,6 +51,8 @@ impl Default for DepsConfig {
         Self {
             cooldown_days: DEFAULT_COOLDOWN_DAYS,
             exempt: Vec::new(),
+            exclude: Vec::new(),
+            negative_cache_hours: 24,
             ecosystems: BTreeMap::new(),
             registries: BTreeMap::new(),
         }
@@ -96,6 +104,14 @@ impl DepsConfig {
             match key.as_str() {
                 "cooldown-days" => config.cooldown_days = days(value, "deps.cooldown-days")?,
                 "exempt" => config.exempt = patterns(value, "deps.exempt")?,
+                "exclude" => config.exclude = patterns(value, "deps.exclude")?,
+                "negative-cache-hours" => {
+                    config.negative_cache_hours =
+                        days(value, "deps.negative-cache-hours").map_err(|_| {
+                            "`deps.negative-cache-hours` must be a whole number of hours, 0 or more"
+                                .to_owned()
+                        })?
+                }
                 "registries" => {
                     let t = value
                         .as_table()
@@ -112,7 +128,7 @@ impl DepsConfig {
                 }
                 other => {
                     let eco = Ecosystem::parse(other).filter(|e| e.as_str() == other).ok_or_else(|| {
-                        format!("unknown key `deps.{other}`: expected cooldown-days, exempt, registries, cargo, pypi or npm")
+                        format!("unknown key `deps.{other}`: expected cooldown-days, exempt, exclude, negative-cache-hours, registries, cargo, pypi or npm")
                     })?;
                     let t = value
                         .as_table()
@@ -215,12 +231,14 @@ mod tests {
     #[test]
     fn reads_keys() {
         let c = DepsConfig::from_table(&table(
-            "cooldown-days = 5\nexempt = ['acme-*']\n[cargo]\ncooldown-days = 2\nexempt = ['mine']\n[registries]\nnpm = 'http://127.0.0.1:1/'\n",
+            "cooldown-days = 5\nexempt = ['acme-*']\nexclude = ['tests/']\nnegative-cache-hours = 2\n[cargo]\ncooldown-days = 2\nexempt = ['mine']\n[registries]\nnpm = 'http://127.0.0.1:1/'\n",
         ))
         .expect("valid");
         assert_eq!(c.cooldown(Ecosystem::Cargo), 2 * DAY);
         assert_eq!(c.cooldown(Ecosystem::Npm), 5 * DAY);
         assert!(c.is_exempt(Ecosystem::Cargo, "mine"));
+        assert_eq!(c.exclude, ["tests/"]);
+        assert_eq!(c.negative_cache_hours, 2);
         assert!(!c.is_exempt(Ecosystem::Npm, "mine"));
         assert!(c.is_exempt(Ecosystem::Npm, "acme-utils"));
         assert_eq!(
@@ -237,6 +255,8 @@ mod tests {
                 .contains("unknown key `deps.cooldown`")
         );
         assert!(DepsConfig::from_table(&table("cooldown-days = -1")).is_err());
+        assert!(DepsConfig::from_table(&table("exclude = 'tests'")).is_err());
+        assert!(DepsConfig::from_table(&table("negative-cache-hours = -2")).is_err());
         assert!(
             DepsConfig::from_table(&table("[registries]\nmaven = 'https://x'"))
                 .unwrap_err()

@@ -100,23 +100,73 @@ struct Anchor {
 }
 
 #[derive(Default)]
-struct State {
-    covered: BTreeMap<Area, String>,
+struct State<'f> {
+    /// Reads presets from GitHub, when online.
+    fetch: Option<PresetFetcher<'f>>,
+    /// Presets already read (Renovate presets may extend each other in a cycle).
+    presets_seen: std::collections::HashSet<String>,
+    /// Per area, the directories (relative, `""` = everywhere) a cooldown governs.
+    covered: BTreeMap<Area, Vec<String>>,
     dependabot_gap: BTreeMap<Area, Anchor>,
+    /// Cooldowns set but shorter than the policy, per area (the first one seen).
+    short: BTreeMap<Area, Anchor>,
+    /// Areas whose cooldown may be set in a preset that could not be read, and its name.
+    unknown: BTreeMap<Area, String>,
     renovate: Option<Arc<SourceFile>>,
+    /// The Dependabot configuration's `updates:` key, where an ecosystem without an entry is
+    /// reported.
+    dependabot_updates: Option<(Arc<SourceFile>, Span)>,
     diagnostics: Vec<Diagnostic>,
+    /// The policy's minimum cooldown per area, in seconds.
+    minimum: BTreeMap<Area, i64>,
 }
 
-impl State {
-    fn cover(&mut self, area: Area, how: String) {
-        self.covered.entry(area).or_insert(how);
+impl State<'_> {
+    fn cover(&mut self, area: Area, dir: &str) {
+        self.covered.entry(area).or_default().push(dir.to_owned());
     }
 
-    fn cover_all(&mut self, how: &str) {
-        for a in Area::ALL {
-            self.cover(a, how.to_owned());
-        }
+    fn minimum(&self, area: Area) -> i64 {
+        self.minimum
+            .get(&area)
+            .copied()
+            .unwrap_or(crate::config::DEFAULT_COOLDOWN_DAYS * crate::time::DAY)
     }
+
+    fn is_covered(&self, area: Area, rel: &str) -> bool {
+        self.covered.get(&area).is_some_and(|dirs| {
+            dirs.iter()
+                .any(|d| d.is_empty() || rel.starts_with(&format!("{d}/")))
+        })
+    }
+
+    /// A cooldown of `seconds` for `areas`, set at `anchor`: coverage when it meets the policy,
+    /// otherwise a "too short" gap. Returns whether it met the policy.
+    fn cooldown(
+        &mut self,
+        areas: &[Area],
+        dir: &str,
+        seconds: i64,
+        anchor: impl Fn(Area, i64) -> Anchor,
+    ) -> bool {
+        let mut ok = true;
+        for &area in areas {
+            let minimum = self.minimum(area);
+            if seconds >= minimum {
+                self.cover(area, dir);
+            } else {
+                ok = false;
+                let a = anchor(area, minimum);
+                self.short.entry(area).or_insert(a);
+            }
+        }
+        ok
+    }
+}
+
+/// The directory of a repository-relative file (`""` at the root).
+fn dir_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
 fn first_line_span(file: &SourceFile) -> Span {
@@ -144,11 +194,8 @@ fn read(repo: &RepoFiles, rel: &str, state: &mut State) -> Option<Arc<SourceFile
     }
 }
 
-fn positive(duration: Option<i64>) -> bool {
-    duration.is_some_and(|d| d > 0)
-}
-
-/// Dependabot: an entry covers its ecosystem when every semver level gets a cooldown.
+/// Dependabot: an entry covers its ecosystem when every semver level gets a cooldown at least as
+/// long as the policy, for every dependency (`include: ["*"]` is every dependency).
 fn dependabot(file: Arc<SourceFile>, state: &mut State) {
     let file = Arc::new(SourceFile::new(
         file.path.clone(),
@@ -161,13 +208,16 @@ fn dependabot(file: Arc<SourceFile>, state: &mut State) {
     let (Some(config), _) = Dependabot::build(&file, &doc) else {
         return;
     };
+    if let Some((key, _)) = config.root.entry("updates") {
+        state.dependabot_updates = Some((Arc::clone(&file), key.span()));
+    }
     for update in &config.updates {
         let Some(area) = Area::of_dependabot(update.ecosystem) else {
             continue;
         };
+        let cooldown = update.get("cooldown");
         let days = |key: &str| {
-            update
-                .get("cooldown")
+            cooldown
                 .and_then(|c| c.get_str(key))
                 .and_then(|v| v.trim().parse::<i64>().ok())
         };
@@ -177,20 +227,34 @@ fn dependabot(file: Arc<SourceFile>, state: &mut State) {
             "semver-minor-days",
             "semver-patch-days",
         ]
-        .map(|k| days(k).or(default));
-        let include_only = update
-            .get("cooldown")
+        .map(|k| (k, days(k).or(default)));
+        let include_only = cooldown
             .and_then(|c| c.get("include"))
-            .is_some();
-        if levels.iter().all(|d| d.is_some_and(|d| d > 0)) && !include_only {
-            state.cover(area, format!("{}: {}", file.path, update.route));
+            .is_some_and(|i| !i.items().any(|p| p.as_str() == Some("*")));
+        let shortest = levels.iter().filter_map(|(_, d)| *d).min();
+        let all_levels = levels.iter().all(|(_, d)| d.is_some_and(|d| d > 0));
+        if all_levels && !include_only {
+            let shortest = shortest.unwrap_or(0);
+            let (span, route) = match cooldown.and_then(|_| update.node.entry("cooldown")) {
+                Some((k, _)) => (k.span(), update.route.key("cooldown")),
+                None => (update.node.span(), update.route.clone()),
+            };
+            let eco = update.ecosystem;
+            let f = Arc::clone(&file);
+            state.cooldown(&[area], "", shortest * crate::time::DAY, |area, minimum| Anchor {
+                file: Arc::clone(&f),
+                span,
+                route: route.clone(),
+                message: format!("the cooldown for {area} dependencies is too short: the Dependabot entry for `{eco}` waits {shortest} day(s), less than the {}-day policy", minimum / crate::time::DAY),
+                label: format!("{shortest}-day cooldown"),
+            });
             continue;
         }
         let (span, route) = match update.node.entry("package-ecosystem") {
             Some((_, v)) => (v.span(), update.route.key("package-ecosystem")),
             None => (update.node.span(), update.route.clone()),
         };
-        let why = if update.get("cooldown").is_none() {
+        let why = if cooldown.is_none() {
             "has no `cooldown`".to_owned()
         } else if include_only {
             "has a `cooldown` limited to `include`d dependencies".to_owned()
@@ -207,34 +271,186 @@ fn dependabot(file: Arc<SourceFile>, state: &mut State) {
     }
 }
 
-fn renovate(file: &Arc<SourceFile>, config: &json5::Node, state: &mut State) {
-    state.renovate.get_or_insert_with(|| Arc::clone(file));
-    let non_zero = |n: &json5::Node| {
-        n.as_str().is_some_and(|s| {
-            positive(parse_duration(s))
-                || (parse_duration(s).is_none() && !s.trim().is_empty() && s.trim() != "0")
-        })
+/// The files Renovate reads its repository configuration from, in its order (Renovate's
+/// "configuration options" documentation); `package.json` counts only at the root, under
+/// `renovate`.
+const RENOVATE_FILES: [&str; 10] = [
+    "renovate.json",
+    "renovate.json5",
+    ".github/renovate.json",
+    ".github/renovate.json5",
+    ".gitlab/renovate.json",
+    ".gitlab/renovate.json5",
+    ".renovaterc",
+    ".renovaterc.json",
+    ".renovaterc.json5",
+    "package.json",
+];
+
+/// Presets extended more deeply than this are not followed (Renovate itself stops cycles).
+const MAX_PRESET_DEPTH: usize = 5;
+
+/// A Renovate duration (`"7 days"`, `"3d"`, `"0"`), in seconds.
+fn renovate_age(n: &json5::Node) -> Option<i64> {
+    let s = n.as_str()?.trim();
+    if s == "0" {
+        return Some(0);
+    }
+    parse_duration(s)
+}
+
+/// A repository preset: its GitHub repository (`owner/repo`, when it can be fetched) and the
+/// candidate files (`github>owner/repo//path/name` → `path/name.json` or `.json5`; `owner/repo`
+/// alone → `default.json`; `owner/repo:name` → `name.json`).
+fn preset_source(preset: &str) -> Option<(Option<String>, Vec<String>)> {
+    let (kind, rest) = [
+        "github>",
+        "gitlab>",
+        "gitea>",
+        "local>",
+        "forgejo>",
+        "bitbucket>",
+    ]
+    .iter()
+    .find_map(|p| preset.strip_prefix(p).map(|r| (*p, r)))?;
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let rest = rest.split('(').next().unwrap_or(rest);
+    let (slug, file) = match rest.split_once("//") {
+        Some((repo, path)) => (repo, path.to_owned()),
+        None => match rest.split_once(':') {
+            Some((repo, name)) => (repo, name.to_owned()),
+            None => (rest, "default".to_owned()),
+        },
     };
-    if config.get("minimumReleaseAge").is_some_and(non_zero) {
-        state.cover_all(&format!("{}: minimumReleaseAge", file.path));
+    if file.split('/').any(|c| c == ".." || c.is_empty()) {
+        return None;
+    }
+    let files = if file.ends_with(".json") || file.ends_with(".json5") {
+        vec![file]
+    } else {
+        vec![format!("{file}.json"), format!("{file}.json5")]
+    };
+    let valid_slug = slug.split('/').count() == 2
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+    let fetchable = (kind == "github>" && valid_slug).then(|| slug.to_owned());
+    Some((fetchable, files))
+}
+
+/// Fetches a file of a GitHub repository (`owner/repo`, `path`): how presets are read online.
+pub type PresetFetcher<'a> = &'a (dyn Fn(&str, &str) -> Option<String> + Sync);
+
+/// Built-in presets that set `minimumReleaseAge`.
+fn builtin_preset(preset: &str) -> Option<(&'static [Area], i64)> {
+    match preset {
+        "config:best-practices" | "security:minimumReleaseAgeNpm" => {
+            Some((&[Area::Npm], 3 * crate::time::DAY))
+        }
+        _ => None,
+    }
+}
+
+fn renovate(
+    repo: &RepoFiles,
+    file: &Arc<SourceFile>,
+    config: &json5::Node,
+    state: &mut State,
+    depth: usize,
+) {
+    let fetch = state.fetch;
+    if depth == 0 {
+        state.renovate.get_or_insert_with(|| Arc::clone(file));
+    }
+    let anchor_at = |n: &json5::Node, what: String| {
+        let file = Arc::clone(file);
+        let span = n.span;
+        move |area: Area, minimum: i64| Anchor {
+            file: Arc::clone(&file),
+            span,
+            route: Route::root(),
+            message: format!(
+                "the cooldown for {area} dependencies is too short: {what} is less than the {}-day policy",
+                minimum / crate::time::DAY
+            ),
+            label: what.clone(),
+        }
+    };
+    if let Some(age) = config.get("minimumReleaseAge")
+        && let Some(seconds) = renovate_age(age)
+    {
+        let what = format!(
+            "Renovate's `minimumReleaseAge` of {}",
+            age.as_str().unwrap_or_default()
+        );
+        state.cooldown(&Area::ALL, "", seconds, anchor_at(age, what));
+    }
+    // Per-manager blocks: `"cargo": {"minimumReleaseAge": "7 days"}`.
+    for (key, block) in config.entries() {
+        let Some(area) = Area::of_renovate_manager(&key.name) else {
+            continue;
+        };
+        if let Some(age) = block.get("minimumReleaseAge")
+            && let Some(seconds) = renovate_age(age)
+        {
+            let what = format!(
+                "Renovate's `{}.minimumReleaseAge` of {}",
+                key.name,
+                age.as_str().unwrap_or_default()
+            );
+            state.cooldown(&[area], "", seconds, anchor_at(age, what));
+        }
     }
     for preset in config
         .get("extends")
         .map(json5::Node::items)
         .unwrap_or_default()
     {
-        if matches!(
-            preset.as_str(),
-            Some("config:best-practices" | "security:minimumReleaseAgeNpm")
-        ) {
-            state.cover(
-                Area::Npm,
-                format!(
-                    "{}: extends {}",
-                    file.path,
-                    preset.as_str().unwrap_or_default()
-                ),
+        let Some(name) = preset.as_str() else {
+            continue;
+        };
+        if let Some((areas, seconds)) = builtin_preset(name) {
+            let what = format!(
+                "the preset `{name}` (a {}-day `minimumReleaseAge`)",
+                seconds / crate::time::DAY
             );
+            state.cooldown(areas, "", seconds, anchor_at(preset, what));
+            continue;
+        }
+        let Some((slug, paths)) = preset_source(name) else {
+            continue;
+        };
+        if depth >= MAX_PRESET_DEPTH || !state.presets_seen.insert(name.to_owned()) {
+            continue;
+        }
+        // The preset is read from this repository when its file is here, else fetched from
+        // GitHub when online; otherwise its cooldown is unknown.
+        let local = paths
+            .iter()
+            .find(|p| crate::repo::regular_file(&repo.root, p))
+            .and_then(|rel| read(repo, rel, state));
+        let fetched = || {
+            let (slug, fetch) = (slug.as_deref()?, fetch?);
+            paths.iter().find_map(|p| {
+                let text = fetch(slug, p)?;
+                Some(Arc::new(SourceFile::new(
+                    name,
+                    FileKind::Dependencies,
+                    text,
+                )))
+            })
+        };
+        match local.or_else(fetched) {
+            Some(pf) => {
+                if let Some(cfg) = json_file(&pf, state) {
+                    renovate(repo, &pf, &cfg, state, depth + 1);
+                }
+            }
+            None => {
+                for a in Area::ALL {
+                    state.unknown.entry(a).or_insert_with(|| name.to_owned());
+                }
+            }
         }
     }
     for (i, rule) in config
@@ -244,15 +460,19 @@ fn renovate(file: &Arc<SourceFile>, config: &json5::Node, state: &mut State) {
         .iter()
         .enumerate()
     {
-        if !rule.get("minimumReleaseAge").is_some_and(non_zero) {
+        let Some(age) = rule.get("minimumReleaseAge") else {
             continue;
-        }
-        let how = format!("{}: packageRules[{i}].minimumReleaseAge", file.path);
+        };
+        let Some(seconds) = renovate_age(age) else {
+            continue;
+        };
         let mut areas = Vec::new();
         let mut narrowing = false;
+        let mut targeted = false;
         for (key, value) in rule.entries() {
             match key.name.as_str() {
                 "matchManagers" | "matchDatasources" | "matchCategories" => {
+                    targeted = true;
                     areas.extend(
                         value
                             .items()
@@ -260,26 +480,25 @@ fn renovate(file: &Arc<SourceFile>, config: &json5::Node, state: &mut State) {
                             .filter_map(|m| m.as_str().and_then(Area::of_renovate_manager)),
                     );
                 }
+                // `["*"]` (or a match-everything regex) selects every package.
+                "matchPackageNames" | "matchDepNames"
+                    if value
+                        .items()
+                        .iter()
+                        .all(|p| matches!(p.as_str(), Some("*" | "/.*/" | "/.+/"))) => {}
                 k if k.starts_with("match") || k.starts_with("exclude") => narrowing = true,
                 _ => {}
             }
         }
-        let targeted = rule.entries().iter().any(|(k, _)| {
-            matches!(
-                k.name.as_str(),
-                "matchManagers" | "matchDatasources" | "matchCategories"
-            )
-        });
         if narrowing {
             continue;
         }
-        if targeted {
-            for a in areas {
-                state.cover(a, how.clone());
-            }
-        } else {
-            state.cover_all(&how);
-        }
+        let what = format!(
+            "Renovate's `packageRules[{i}].minimumReleaseAge` of {}",
+            age.as_str().unwrap_or_default()
+        );
+        let areas = if targeted { areas } else { Area::ALL.to_vec() };
+        state.cooldown(&areas, "", seconds, anchor_at(age, what));
     }
 }
 
@@ -332,13 +551,6 @@ fn toml_path<'a>(t: &'a toml::Table, path: &[&str]) -> Option<&'a toml::Value> {
     table.get(*last)
 }
 
-/// uv's `exclude-newer`: a timestamp, a date, or a relative duration (`7 days`, `P7D`).
-fn uv_exclude_newer(value: Option<&toml::Value>) -> bool {
-    value
-        .and_then(toml::Value::as_str)
-        .is_some_and(|s| crate::time::parse_timestamp(s).is_some() || positive(parse_duration(s)))
-}
-
 fn number_or_string(v: &toml::Value) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
     v.as_integer()
@@ -349,27 +561,23 @@ fn number_or_string(v: &toml::Value) -> Option<f64> {
 
 fn inspect(repo: &RepoFiles, rel: &str, state: &mut State) {
     let name = rel.rsplit('/').next().unwrap_or(rel);
+    let dir = dir_of(rel);
     let in_dot_cargo = rel == ".cargo/config.toml"
         || rel.ends_with("/.cargo/config.toml")
         || rel == ".cargo/config"
         || rel.ends_with("/.cargo/config");
-    let renovate_names = [
-        "renovate.json",
-        "renovate.json5",
-        ".renovaterc",
-        ".renovaterc.json",
-        ".renovaterc.json5",
-    ];
+    // Renovate reads its configuration from the root only (and `.github/`, `.gitlab/`).
+    let renovate_file = RENOVATE_FILES.contains(&rel) && rel != "package.json";
     let relevant = matches!(
         name,
-        "package.json"
-            | "pyproject.toml"
+        "pyproject.toml"
             | "uv.toml"
             | "pnpm-workspace.yaml"
             | ".npmrc"
             | ".yarnrc.yml"
             | "bunfig.toml"
-    ) || renovate_names.contains(&name)
+    ) || rel == "package.json"
+        || renovate_file
         || in_dot_cargo
         || rel == ".github/dependabot.yml"
         || rel == ".github/dependabot.yaml";
@@ -379,45 +587,65 @@ fn inspect(repo: &RepoFiles, rel: &str, state: &mut State) {
     let Some(file) = read(repo, rel, state) else {
         return;
     };
+    // A package manager's setting governs its own directory and those below it.
+    let anchor = |what: String, span: Span| {
+        let file = Arc::clone(&file);
+        move |area: Area, minimum: i64| Anchor {
+            file: Arc::clone(&file),
+            span,
+            route: Route::root(),
+            message: format!(
+                "the cooldown for {area} dependencies is too short: {what} is less than the {}-day policy",
+                minimum / crate::time::DAY
+            ),
+            label: what.clone(),
+        }
+    };
+    let whole = first_line_span(&file);
     match name {
-        "dependabot.yml" | "dependabot.yaml" => dependabot(file, state),
+        "dependabot.yml" | "dependabot.yaml" => dependabot(Arc::clone(&file), state),
         "package.json" => {
             if let Some(cfg) = json_file(&file, state).and_then(|n| n.get("renovate").cloned()) {
-                renovate(&file, &cfg, state);
+                renovate(repo, &file, &cfg, state, 0);
             }
         }
-        n if renovate_names.contains(&n) => {
+        _ if renovate_file => {
             if let Some(cfg) = json_file(&file, state) {
-                renovate(&file, &cfg, state);
+                renovate(repo, &file, &cfg, state, 0);
             }
         }
-        "pyproject.toml" => {
-            if let Some(t) = toml_file(&file, state)
-                && uv_exclude_newer(toml_path(&t, &["tool", "uv", "exclude-newer"]))
-            {
-                state.cover(
-                    Area::Python,
-                    format!("{}: tool.uv.exclude-newer", file.path),
-                );
-            }
-        }
-        "uv.toml" => {
-            if let Some(t) = toml_file(&file, state)
-                && uv_exclude_newer(t.get("exclude-newer"))
-            {
-                state.cover(Area::Python, format!("{}: exclude-newer", file.path));
+        "pyproject.toml" | "uv.toml" => {
+            let Some(t) = toml_file(&file, state) else {
+                return;
+            };
+            let path: &[&str] = if name == "uv.toml" {
+                &["exclude-newer"]
+            } else {
+                &["tool", "uv", "exclude-newer"]
+            };
+            if let Some(value) = toml_path(&t, path).and_then(toml::Value::as_str) {
+                // A fixed date is a freeze, not a cooldown: it covers.
+                let seconds = if crate::time::parse_timestamp(value).is_some() {
+                    Some(i64::MAX)
+                } else {
+                    parse_duration(value)
+                };
+                if let Some(seconds) = seconds {
+                    let what = format!("uv's `exclude-newer` of {value}");
+                    state.cooldown(&[Area::Python], dir, seconds, anchor(what, whole));
+                }
             }
         }
         "bunfig.toml" => {
             if let Some(t) = toml_file(&file, state)
-                && toml_path(&t, &["install", "minimumReleaseAge"])
-                    .and_then(number_or_string)
-                    .is_some_and(|n| n > 0.0)
+                && let Some(n) =
+                    toml_path(&t, &["install", "minimumReleaseAge"]).and_then(number_or_string)
             {
-                state.cover(
-                    Area::Npm,
-                    format!("{}: install.minimumReleaseAge", file.path),
-                );
+                // Bun counts seconds.
+                #[allow(clippy::cast_possible_truncation)]
+                let seconds = n as i64;
+                let what = format!("Bun's `install.minimumReleaseAge` of {n} seconds");
+                state.cooldown(&[Area::Npm], dir, seconds, anchor(what, whole));
             }
         }
         "pnpm-workspace.yaml" | ".yarnrc.yml" => {
@@ -437,9 +665,17 @@ fn inspect(repo: &RepoFiles, rel: &str, state: &mut State) {
                 .root()
                 .and_then(|r| r.get_str(key))
                 .unwrap_or_default()
-                .trim();
-            if value.parse::<f64>().is_ok_and(|n| n > 0.0) || positive(parse_duration(value)) {
-                state.cover(Area::Npm, format!("{}: {key}", file.path));
+                .trim()
+                .to_owned();
+            // pnpm and Yarn count minutes when the value is a bare number.
+            let seconds = value
+                .parse::<f64>()
+                .ok()
+                .map(|m| (m * 60.0) as i64)
+                .or_else(|| parse_duration(&value));
+            if let Some(seconds) = seconds {
+                let what = format!("`{key}: {value}`");
+                state.cooldown(&[Area::Npm], dir, seconds, anchor(what, whole));
             }
         }
         ".npmrc" => {
@@ -449,20 +685,27 @@ fn inspect(repo: &RepoFiles, rel: &str, state: &mut State) {
                     continue;
                 };
                 if matches!(k.trim(), "min-release-age" | "minimum-release-age")
-                    && v.trim().parse::<f64>().is_ok_and(|n| n > 0.0)
+                    && let Ok(days) = v.trim().parse::<f64>()
                 {
-                    state.cover(Area::Npm, format!("{}: {}", file.path, k.trim()));
+                    // npm counts days.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let seconds = (days * crate::time::DAY as f64) as i64;
+                    let what = format!("`{}={}`", k.trim(), v.trim());
+                    state.cooldown(&[Area::Npm], dir, seconds, anchor(what, whole));
                 }
             }
         }
         _ if in_dot_cargo => {
+            // `.cargo/config.toml` governs the directory above `.cargo`.
+            let governed = dir_of(dir);
             if let Some(t) = toml_file(&file, state) {
                 for key in ["global-min-publish-age", "min-publish-age"] {
-                    if toml_path(&t, &["registry", key])
-                        .and_then(toml::Value::as_str)
-                        .is_some_and(|s| positive(parse_duration(s)))
+                    if let Some(value) =
+                        toml_path(&t, &["registry", key]).and_then(toml::Value::as_str)
+                        && let Some(seconds) = parse_duration(value)
                     {
-                        state.cover(Area::Cargo, format!("{}: registry.{key}", file.path));
+                        let what = format!("Cargo's `registry.{key}` of {value}");
+                        state.cooldown(&[Area::Cargo], governed, seconds, anchor(what, whole));
                     }
                 }
             }
@@ -471,31 +714,101 @@ fn inspect(repo: &RepoFiles, rel: &str, state: &mut State) {
     }
 }
 
-/// Checks the repository's cooldown configuration; no network.
+/// How strongly a file shows an ecosystem is used: lockfiles first, then manifests, then
+/// workflows; the finding points at the strongest.
+fn evidence_rank(rel: &str) -> u8 {
+    if crate::lockfile::Format::detect_path(rel).is_some() {
+        0
+    } else if rel.starts_with(".github/workflows/") {
+        2
+    } else {
+        1
+    }
+}
+
+/// Checks the repository's cooldown configuration against the default policy; no network.
 pub fn check(repo: &RepoFiles) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let mut state = State::default();
-    let mut evidence: BTreeMap<Area, &str> = BTreeMap::new();
+    check_with(repo, &crate::DepsConfig::default())
+}
+
+/// Checks the repository's cooldown configuration against the policy of `config` (its
+/// `cooldown-days`); no network.
+pub fn check_with(repo: &RepoFiles, config: &crate::DepsConfig) -> (Vec<Finding>, Vec<Diagnostic>) {
+    check_online(repo, config, None)
+}
+
+/// As [`check_with`], reading Renovate presets that are not in the repository through `fetch`.
+pub fn check_online(
+    repo: &RepoFiles,
+    config: &crate::DepsConfig,
+    fetch: Option<PresetFetcher<'_>>,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    use crate::lockfile::Ecosystem;
+    let mut state = State {
+        fetch,
+        ..State::default()
+    };
+    for (area, eco) in [
+        (Area::Cargo, Some(Ecosystem::Cargo)),
+        (Area::Python, Some(Ecosystem::PyPI)),
+        (Area::Npm, Some(Ecosystem::Npm)),
+        (Area::GithubActions, None),
+    ] {
+        let seconds = eco.map_or(config.cooldown_days * crate::time::DAY, |e| {
+            config.cooldown(e)
+        });
+        state.minimum.insert(area, seconds);
+    }
+    let mut evidence: BTreeMap<Area, Vec<&str>> = BTreeMap::new();
     for rel in &repo.files {
         if let Some(area) = Area::of_file(rel) {
-            let e = evidence.entry(area).or_insert(rel);
-            // Prefer the shallowest file as the evidence shown.
-            if rel.matches('/').count() < e.matches('/').count() {
-                *e = rel;
-            }
+            evidence.entry(area).or_default().push(rel);
         }
         inspect(repo, rel, &mut state);
     }
     let mut findings = Vec::new();
-    for (area, rel) in evidence {
-        if state.covered.contains_key(&area) {
+    let meta = &MissingCooldownConfig::META;
+    for (area, files) in evidence {
+        // The strongest, shallowest evidence not governed by any cooldown setting.
+        let Some(rel) = files
+            .iter()
+            .filter(|rel| !state.is_covered(area, rel))
+            .min_by_key(|rel| (evidence_rank(rel), rel.matches('/').count(), **rel))
+            .copied()
+        else {
             continue;
-        }
-        let meta = &MissingCooldownConfig::META;
-        if let Some(anchor) = state.dependabot_gap.remove(&area) {
+        };
+        if let Some(anchor) = state
+            .short
+            .remove(&area)
+            .or_else(|| state.dependabot_gap.remove(&area))
+        {
             findings.push(Finding::new(
                 meta,
                 anchor.message,
                 Location::file(&anchor.file, anchor.span, anchor.route, anchor.label),
+            ));
+            continue;
+        }
+        if let Some(preset) = state.unknown.get(&area) {
+            state.diagnostics.push(
+                Diagnostic::file(
+                    Level::Warning,
+                    repo.display(rel),
+                    format!("unknown: the cooldown for {area} dependencies may be set in the Renovate preset `{preset}`, which was not read"),
+                )
+                .help("run `ciguard deps` online with a GitHub token so the preset is fetched, or copy its `minimumReleaseAge` into the repository's Renovate configuration"),
+            );
+            continue;
+        }
+        // Actions are only evidenced by workflows: point at Dependabot, which could update them.
+        if area == Area::GithubActions
+            && let Some((file, span)) = &state.dependabot_updates
+        {
+            findings.push(Finding::new(
+                meta,
+                format!("no cooldown for {area} dependencies: Dependabot has no `{area}` entry with a `cooldown`, and nothing else configures one"),
+                Location::file(file, *span, Route::root().key("updates"), format!("no `{area}` entry")),
             ));
             continue;
         }

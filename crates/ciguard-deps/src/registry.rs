@@ -1,18 +1,20 @@
 //! Publish dates and yanked status from the registries: the crates.io sparse index (`pubtime`),
 //! PyPI's JSON API (upload times of a release's files) and the npm registry (`time`).
 //!
-//! One request per distinct package (each answer holds every version), made concurrently, cached
-//! on disk per package forever: a publish time never changes once known. (A yank can come later:
-//! `--no-cache` checks again.) Offline, only the cache is read and what it lacks is reported.
+//! One request per distinct package (each answer holds every version), with a bounded number in
+//! flight per registry over reused, compressed connections. Answers are cached on disk (see
+//! [`crate::cache`]): publish times for good, yank status revalidated with `ETag`s, negative
+//! answers for a day. Offline, only the cache is read and what it lacks is reported.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::{CacheEntry, DiskCache, Versions};
 use crate::lockfile::Ecosystem;
 use crate::time::parse_timestamp;
 
@@ -124,9 +126,20 @@ pub struct ClientOptions {
     pub cache_dir: Option<PathBuf>,
     /// Read the cache only; never ask a registry.
     pub offline: bool,
+    /// Concurrent requests per registry.
     pub threads: usize,
     pub timeout: Duration,
+    /// How long a cached yank status and version list are trusted before being revalidated
+    /// (with `If-None-Match`). Publish times are trusted for good.
+    pub revalidate_after: Duration,
+    /// How long "no such package" or "no such version" is trusted.
+    pub negative_ttl: Duration,
 }
+
+/// An hour: yanks are rare, and a conditional request per package per hour costs little.
+pub const DEFAULT_REVALIDATE_AFTER: Duration = Duration::from_secs(3600);
+/// A day, as the issue of private names fetched on every run asked.
+pub const DEFAULT_NEGATIVE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -136,6 +149,8 @@ impl Default for ClientOptions {
             offline: false,
             threads: 8,
             timeout: Duration::from_secs(30),
+            revalidate_after: DEFAULT_REVALIDATE_AFTER,
+            negative_ttl: DEFAULT_NEGATIVE_TTL,
         }
     }
 }
@@ -153,24 +168,40 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("ciguard").join("registry"))
 }
 
-type Versions = BTreeMap<String, Release>;
-
-#[derive(Serialize, Deserialize)]
-struct CacheEntry {
-    versions: Versions,
+/// What the registries were asked, for the summary and the benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    pub requests: usize,
+    /// Requests that carried `If-None-Match`.
+    pub conditional: usize,
+    /// Answers `304 Not Modified`.
+    pub not_modified: usize,
+    /// Bytes of answer bodies, after decompression.
+    pub body_bytes: usize,
 }
 
 enum Fetched {
-    Versions(Versions),
+    Versions(Versions, Option<String>),
+    NotModified,
     NotFound,
 }
+
+/// After this many packages in a row could not reach a registry, the rest of the run does not
+/// try it again: one failed connection is retried, a dead registry is not hammered.
+const DOWN_AFTER_FAILURES: usize = 3;
 
 /// Asks registries for publish dates; counts the requests it makes.
 pub struct RegistryClient {
     options: ClientOptions,
+    cache: Option<DiskCache>,
+    /// One agent for the run: its pool keeps a connection (and its DNS lookup) per thread.
     agent: ureq::Agent,
     requests: AtomicUsize,
-    down: [AtomicBool; 3],
+    conditional: AtomicUsize,
+    not_modified: AtomicUsize,
+    body_bytes: AtomicUsize,
+    /// Consecutive unreachable failures per registry; reset by any answer.
+    failures: [AtomicUsize; 3],
     down_reason: Mutex<HashMap<Ecosystem, String>>,
 }
 
@@ -182,11 +213,21 @@ fn eco_index(eco: Ecosystem) -> usize {
     }
 }
 
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
 impl RegistryClient {
     pub fn new(options: ClientOptions) -> Self {
+        let per_host = options.threads.clamp(1, 64);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(options.timeout))
             .http_status_as_error(false)
+            // ureq keeps 3 idle connections per host by default: with more threads, every
+            // further request opened a connection (and looked the host up) again.
+            .max_idle_connections_per_host(per_host)
+            .max_idle_connections(per_host * 3)
+            .max_idle_age(Duration::from_secs(60))
             .user_agent(concat!(
                 "ciguard/",
                 env!("CARGO_PKG_VERSION"),
@@ -201,13 +242,17 @@ impl RegistryClient {
             .build()
             .into();
         Self {
+            cache: options.cache_dir.clone().map(DiskCache::new),
             options,
             agent,
             requests: AtomicUsize::new(0),
-            down: [
-                AtomicBool::new(false),
-                AtomicBool::new(false),
-                AtomicBool::new(false),
+            conditional: AtomicUsize::new(0),
+            not_modified: AtomicUsize::new(0),
+            body_bytes: AtomicUsize::new(0),
+            failures: [
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
             ],
             down_reason: Mutex::new(HashMap::new()),
         }
@@ -222,8 +267,17 @@ impl RegistryClient {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// Looks up every `(ecosystem, name, version)`: one request per distinct package not fully
-    /// answered by the cache, spread over threads.
+    pub fn stats(&self) -> RequestStats {
+        RequestStats {
+            requests: self.requests(),
+            conditional: self.conditional.load(Ordering::Relaxed),
+            not_modified: self.not_modified.load(Ordering::Relaxed),
+            body_bytes: self.body_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Looks up every `(ecosystem, name, version)`: at most one request per distinct package not
+    /// answered by the cache, with `threads` requests in flight per registry.
     pub fn lookup(
         &self,
         wanted: &[(Ecosystem, String, String)],
@@ -235,101 +289,69 @@ impl RegistryClient {
                 versions.push(version.clone());
             }
         }
-        let jobs: Vec<_> = by_package.into_iter().collect();
-        let next = AtomicUsize::new(0);
+        let mut queues: BTreeMap<Ecosystem, Vec<(String, Vec<String>)>> = BTreeMap::new();
+        for ((eco, name), versions) in by_package {
+            queues.entry(eco).or_default().push((name, versions));
+        }
         let results = Mutex::new(HashMap::new());
-        let threads = self.options.threads.clamp(1, 64).min(jobs.len().max(1));
+        let per_registry = self.options.threads.clamp(1, 64);
         std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(((eco, name), versions)) = jobs.get(i) else {
-                            break;
-                        };
-                        let answers = self.package(*eco, name, versions);
-                        if let Ok(mut r) = results.lock() {
-                            for (version, answer) in versions.iter().zip(answers) {
-                                r.insert((*eco, name.clone(), version.clone()), answer);
+            for (eco, jobs) in &queues {
+                let next = std::sync::Arc::new(AtomicUsize::new(0));
+                for _ in 0..per_registry.min(jobs.len()) {
+                    let (next, results) = (std::sync::Arc::clone(&next), &results);
+                    scope.spawn(move || {
+                        while let Some((name, versions)) =
+                            jobs.get(next.fetch_add(1, Ordering::Relaxed))
+                        {
+                            let answers = self.package(*eco, name, versions);
+                            if let Ok(mut r) = results.lock() {
+                                for (version, answer) in versions.iter().zip(answers) {
+                                    r.insert((*eco, name.clone(), version.clone()), answer);
+                                }
                             }
                         }
-                    }
-                });
+                    });
+                }
             }
         });
         results.into_inner().unwrap_or_default()
     }
 
-    fn cache_path(&self, eco: Ecosystem, name: &str) -> Option<PathBuf> {
-        let dir = self.options.cache_dir.as_ref()?;
-        let key = match eco {
-            Ecosystem::Cargo => name.to_ascii_lowercase(),
-            Ecosystem::PyPI => normalize_pypi(name),
-            Ecosystem::Npm => name.to_owned(),
-        };
-        let safe: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@') {
-                    c.to_string()
-                } else {
-                    format!("%{:02x}", u32::from(c))
-                }
-            })
-            .collect();
-        Some(dir.join(eco.as_str()).join(format!("{safe}.json")))
-    }
-
-    fn read_cache(&self, eco: Ecosystem, name: &str) -> Option<Versions> {
-        let text = std::fs::read_to_string(self.cache_path(eco, name)?).ok()?;
-        serde_json::from_str::<CacheEntry>(&text)
-            .ok()
-            .map(|e| e.versions)
-    }
-
-    fn write_cache(&self, eco: Ecosystem, name: &str, versions: &Versions) {
-        let Some(path) = self.cache_path(eco, name) else {
-            return;
-        };
-        let Some(dir) = path.parent() else { return };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
-        let Ok(text) = serde_json::to_string(&CacheEntry {
-            versions: versions.clone(),
-        }) else {
-            return;
-        };
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &path).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
-
     fn package(&self, eco: Ecosystem, name: &str, versions: &[String]) -> Vec<Lookup> {
-        let cached = self.read_cache(eco, name);
-        if let Some(cached) = &cached
-            && versions
-                .iter()
-                .all(|v| find_version(cached, eco, v).is_some())
-        {
-            return versions
-                .iter()
-                .map(|v| answer(Some(cached), eco, v))
-                .collect();
+        let now = crate::time::now();
+        let cached = self.cache.as_ref().and_then(|c| c.read(eco, name));
+        let fresh = |at: i64, ttl: Duration| now.saturating_sub(at) < secs(ttl);
+        if let Some(entry) = &cached {
+            let negative_fresh =
+                |at: Option<&i64>| at.is_some_and(|at| fresh(*at, self.options.negative_ttl));
+            if negative_fresh(entry.missing_package_at.as_ref())
+                || (self.options.offline && entry.missing_package_at.is_some())
+            {
+                return versions.iter().map(|_| Lookup::UnknownPackage).collect();
+            }
+            let settled = |v: &String| {
+                find_version(&entry.versions, eco, v).is_some()
+                    || negative_fresh(entry.missing_versions.get(v))
+            };
+            if self.options.offline
+                || (fresh(entry.checked_at, self.options.revalidate_after)
+                    && versions.iter().all(settled))
+            {
+                return versions
+                    .iter()
+                    .map(|v| match find_version(&entry.versions, eco, v) {
+                        Some(r) => Lookup::Found(r),
+                        None if entry.missing_versions.contains_key(v) => Lookup::UnknownVersion,
+                        None => Lookup::NotCached,
+                    })
+                    .collect();
+            }
+        } else if self.options.offline {
+            return versions.iter().map(|_| Lookup::NotCached).collect();
         }
-        if self.options.offline {
-            return versions
-                .iter()
-                .map(|v| {
-                    cached
-                        .as_ref()
-                        .and_then(|c| find_version(c, eco, v))
-                        .map_or(Lookup::NotCached, Lookup::Found)
-                })
-                .collect();
-        }
-        if self.down[eco_index(eco)].load(Ordering::Relaxed) {
+        let index = eco_index(eco);
+        if self.failures[index].load(Ordering::Relaxed) >= DOWN_AFTER_FAILURES {
             let reason = self
                 .down_reason
                 .lock()
@@ -341,77 +363,120 @@ impl RegistryClient {
                 .map(|_| Lookup::Failed(reason.clone()))
                 .collect();
         }
-        let mut result = self.fetch(eco, name);
+        let etag = cached.as_ref().and_then(|e| e.etag.as_deref());
+        let mut result = self.fetch(eco, name, etag);
         // Connection errors are often passing (DNS, resets): two more tries before giving up.
         for pause in [300, 1000] {
             if !matches!(result, Err((_, true))) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(pause));
-            result = self.fetch(eco, name);
+            result = self.fetch(eco, name, etag);
         }
+        if !matches!(result, Err((_, true))) {
+            self.failures[index].store(0, Ordering::Relaxed);
+        }
+        let mut entry = cached.unwrap_or_default();
         match result {
-            Ok(Fetched::Versions(mut fresh)) => {
-                if let Some(old) = cached {
-                    for (v, r) in old {
-                        fresh.entry(v).or_insert(r);
+            Ok(Fetched::Versions(fresh_versions, etag)) => {
+                // Publish times are immutable: an old answer's time is kept when a mirror
+                // forgets it; yank status and the list come from the new answer.
+                let mut merged = fresh_versions;
+                for (v, old) in &entry.versions {
+                    if let Some(new) = merged.get_mut(v) {
+                        new.published = new.published.or(old.published);
                     }
                 }
-                self.write_cache(eco, name, &fresh);
-                versions
-                    .iter()
-                    .map(|v| answer(Some(&fresh), eco, v))
-                    .collect()
+                entry.versions = merged;
+                entry.etag = etag;
+                entry.checked_at = now;
+                entry.missing_package_at = None;
+                entry.missing_versions.clear();
             }
-            Ok(Fetched::NotFound) => versions.iter().map(|_| Lookup::UnknownPackage).collect(),
+            Ok(Fetched::NotModified) => entry.checked_at = now,
+            Ok(Fetched::NotFound) => {
+                entry = CacheEntry {
+                    missing_package_at: Some(now),
+                    ..CacheEntry::default()
+                };
+                self.store(eco, name, &entry);
+                return versions.iter().map(|_| Lookup::UnknownPackage).collect();
+            }
             Err((message, unreachable)) => {
                 if unreachable {
-                    self.down[eco_index(eco)].store(true, Ordering::Relaxed);
+                    self.failures[index].fetch_add(1, Ordering::Relaxed);
                     if let Ok(mut r) = self.down_reason.lock() {
                         r.entry(eco).or_insert_with(|| message.clone());
                     }
                 }
-                versions
+                return versions
                     .iter()
                     .map(|_| Lookup::Failed(message.clone()))
-                    .collect()
+                    .collect();
             }
+        }
+        let answers = versions
+            .iter()
+            .map(|v| answer(Some(&entry.versions), eco, v))
+            .collect::<Vec<_>>();
+        for (v, a) in versions.iter().zip(&answers) {
+            if *a == Lookup::UnknownVersion {
+                entry.missing_versions.insert(v.clone(), now);
+            }
+        }
+        self.store(eco, name, &entry);
+        answers
+    }
+
+    fn store(&self, eco: Ecosystem, name: &str, entry: &CacheEntry) {
+        if let Some(cache) = &self.cache {
+            cache.write(eco, name, entry);
         }
     }
 
-    /// One GET; the error is a message and whether the registry looks unreachable.
-    fn fetch(&self, eco: Ecosystem, name: &str) -> Result<Fetched, (String, bool)> {
+    /// One GET, conditional when an `ETag` is known; the error is a message and whether the
+    /// registry looks unreachable.
+    fn fetch(
+        &self,
+        eco: Ecosystem,
+        name: &str,
+        etag: Option<&str>,
+    ) -> Result<Fetched, (String, bool)> {
         let url = self.options.urls.package_url(eco, name);
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut response = self
-            .agent
-            .get(&url)
-            .header("Accept", "application/json")
-            .call()
-            .map_err(|e| {
-                let unreachable = matches!(
-                    e,
-                    ureq::Error::Io(_)
-                        | ureq::Error::Timeout(_)
-                        | ureq::Error::HostNotFound
-                        | ureq::Error::ConnectionFailed
-                        | ureq::Error::Tls(_)
-                );
-                if unreachable {
-                    // Said once per registry, not once per package.
-                    let base = self.options.urls.get(eco);
-                    (
-                        format!("cannot reach {} at {base}: {e}", eco.registry_name()),
-                        true,
-                    )
-                } else {
-                    (
-                        format!("request to {} failed for {url}: {e}", eco.registry_name()),
-                        false,
-                    )
-                }
-            })?;
+        let mut request = self.agent.get(&url).header("Accept", "application/json");
+        if let Some(etag) = etag {
+            self.conditional.fetch_add(1, Ordering::Relaxed);
+            request = request.header("If-None-Match", etag);
+        }
+        let mut response = request.call().map_err(|e| {
+            let unreachable = matches!(
+                e,
+                ureq::Error::Io(_)
+                    | ureq::Error::Timeout(_)
+                    | ureq::Error::HostNotFound
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::Tls(_)
+            );
+            if unreachable {
+                // Said once per registry, not once per package.
+                let base = self.options.urls.get(eco);
+                (
+                    format!("cannot reach {} at {base}: {e}", eco.registry_name()),
+                    true,
+                )
+            } else {
+                (
+                    format!("request to {} failed for {url}: {e}", eco.registry_name()),
+                    false,
+                )
+            }
+        })?;
         let status = response.status().as_u16();
+        if status == 304 && etag.is_some() {
+            self.not_modified.fetch_add(1, Ordering::Relaxed);
+            return Ok(Fetched::NotModified);
+        }
         if status == 404 || status == 410 {
             return Ok(Fetched::NotFound);
         }
@@ -421,6 +486,12 @@ impl RegistryClient {
                 status >= 500,
             ));
         }
+        let new_etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 512)
+            .map(str::to_owned);
         let body = response
             .body_mut()
             .with_config()
@@ -435,12 +506,13 @@ impl RegistryClient {
                     false,
                 )
             })?;
+        self.body_bytes.fetch_add(body.len(), Ordering::Relaxed);
         let parsed = match eco {
             Ecosystem::Cargo => parse_crates_index(&body),
             Ecosystem::PyPI => parse_pypi(&body),
             Ecosystem::Npm => parse_npm(&body),
         };
-        parsed.map(Fetched::Versions).map_err(|e| {
+        parsed.map(|v| Fetched::Versions(v, new_etag)).map_err(|e| {
             (
                 format!(
                     "unexpected answer from {} for {url}: {e}",
@@ -458,10 +530,14 @@ fn find_version(versions: &Versions, eco: Ecosystem, version: &str) -> Option<Re
     }
     let v = version.trim_start_matches('v');
     match eco {
-        Ecosystem::PyPI => versions
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(v))
-            .map(|(_, r)| *r),
+        // `1.0.0-Alpha1` in a lockfile is `1.0.0a1` on PyPI: compare PEP 440 canonical forms.
+        Ecosystem::PyPI => {
+            let want = crate::pep440::canonical(v)?;
+            versions
+                .iter()
+                .find(|(k, _)| crate::pep440::canonical(k).as_deref() == Some(want.as_str()))
+                .map(|(_, r)| *r)
+        }
         _ => versions.get(v).copied(),
     }
 }

@@ -1,6 +1,7 @@
 //! Finding the files that matter in a repository: lockfiles, manifests, update-bot and
-//! package-manager configurations. `.gitignore` is honoured; dependency and build directories are
-//! skipped.
+//! package-manager configurations. Dependency and build directories are skipped. In a git
+//! checkout, what git tracks is read whatever `.gitignore` says; elsewhere `.gitignore` is
+//! honoured and what it hid is named.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -13,6 +14,10 @@ pub struct RepoFiles {
     /// How the root is shown in messages (`""` for the current directory).
     pub shown_root: String,
     pub files: Vec<String>,
+    /// Interesting files `.gitignore` hid, outside a git checkout (so not known to be tracked).
+    pub ignored: Vec<String>,
+    /// The input was one file, named by the user.
+    pub explicit_file: bool,
 }
 
 const SKIP_DIRS: [&str; 6] = [
@@ -26,7 +31,7 @@ const SKIP_DIRS: [&str; 6] = [
 
 fn interesting(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    if crate::lockfile::Format::detect(name).is_some() {
+    if crate::lockfile::Format::detect_path(rel).is_some() {
         return true;
     }
     if rel.starts_with(".github/workflows/") {
@@ -88,6 +93,8 @@ impl RepoFiles {
                     root: parent,
                     shown_root: shown,
                     files: vec![name],
+                    ignored: Vec::new(),
+                    explicit_file: true,
                 },
                 diagnostics,
             );
@@ -106,67 +113,68 @@ impl RepoFiles {
                     root: root.to_path_buf(),
                     shown_root,
                     files: Vec::new(),
+                    ignored: Vec::new(),
+                    explicit_file: false,
                 },
                 diagnostics,
             );
         }
-        let mut files = Vec::new();
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .git_global(false)
-            .require_git(false)
-            .filter_entry(|e| {
-                !(e.file_type().is_some_and(|t| t.is_dir())
-                    && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
-            })
-            .build();
-        for entry in walker {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    diagnostics.push(Diagnostic::file(
-                        Level::Warning,
-                        root.display().to_string(),
-                        format!("cannot read part of the directory: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
+        let mut files = walk(root, true, &mut diagnostics);
+        let mut ignored = Vec::new();
+        match tracked_files(root) {
+            // Tracked files `.gitignore` matches are audited like the others.
+            Some(tracked) => {
+                let known: std::collections::HashSet<&String> = files.iter().collect();
+                let extra: Vec<String> = tracked
+                    .into_iter()
+                    .filter(|rel| interesting(rel) && !known.contains(rel) && !skipped_dir(rel))
+                    .filter(|rel| {
+                        std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.is_file())
+                    })
+                    .collect();
+                files.extend(extra);
             }
-            let Ok(rel) = entry.path().strip_prefix(root) else {
-                continue;
-            };
-            if rel.to_str().is_none() {
-                // It could not be named back to read it; say which (escaped) if it mattered.
-                if interesting(&rel.to_string_lossy()) {
-                    diagnostics.push(Diagnostic::file(
-                        Level::Warning,
-                        ciguard_core::safe_read::escape_path(entry.path()),
-                        "has a name that is not valid UTF-8; not read",
-                    ));
-                }
-                continue;
-            }
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            if interesting(&rel) {
-                files.push(rel);
+            None => {
+                let all = walk(root, false, &mut Vec::new());
+                let known: std::collections::HashSet<&String> = files.iter().collect();
+                ignored = all.into_iter().filter(|f| !known.contains(f)).collect();
             }
         }
         files.sort();
+        files.dedup();
         (
             RepoFiles {
                 root: root.to_path_buf(),
                 shown_root,
                 files,
+                ignored,
+                explicit_file: false,
             },
             diagnostics,
         )
+    }
+
+    /// Drops the files matched by `patterns` (gitignore syntax, relative to the root); returns
+    /// how many were dropped.
+    pub fn exclude(&mut self, patterns: &[String]) -> Result<usize, String> {
+        if patterns.is_empty() {
+            return Ok(0);
+        }
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(&self.root);
+        for p in patterns {
+            builder
+                .add_line(None, p)
+                .map_err(|e| format!("`deps.exclude`: invalid pattern `{p}`: {e}"))?;
+        }
+        let matcher = builder
+            .build()
+            .map_err(|e| format!("`deps.exclude`: {e}"))?;
+        let before = self.files.len();
+        self.files
+            .retain(|rel| !matcher.matched_path_or_any_parents(rel, false).is_ignore());
+        self.ignored
+            .retain(|rel| !matcher.matched_path_or_any_parents(rel, false).is_ignore());
+        Ok(before - self.files.len())
     }
 
     /// The path of a file as shown to the user.
@@ -177,6 +185,133 @@ impl RepoFiles {
             format!("{}/{rel}", self.shown_root)
         }
     }
+}
+
+/// Whether `rel` is a regular file under `root` reached through no link (a link could lead out
+/// of the repository).
+pub fn regular_file(root: &Path, rel: &str) -> bool {
+    if rel.split('/').any(|c| c == ".." || c.is_empty()) {
+        return false;
+    }
+    let mut path = root.to_path_buf();
+    for part in rel.split('/') {
+        path.push(part);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return false;
+        }
+    }
+    std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+}
+
+fn skipped_dir(rel: &str) -> bool {
+    rel.split('/').any(|c| SKIP_DIRS.contains(&c))
+}
+
+/// The interesting files under `root`, honouring `.gitignore` files or not.
+fn walk(root: &Path, gitignore: bool, diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
+    let mut files = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_global(false)
+        .git_ignore(gitignore)
+        .git_exclude(gitignore)
+        .ignore(gitignore)
+        .parents(gitignore)
+        .require_git(false)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+        })
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                diagnostics.push(Diagnostic::file(
+                    Level::Warning,
+                    ciguard_core::safe_read::escape_path(root),
+                    format!("cannot read part of the directory: {e}"),
+                ));
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        if rel.to_str().is_none() {
+            // It could not be named back to read it; say which (escaped) if it mattered.
+            if interesting(&rel.to_string_lossy()) {
+                diagnostics.push(Diagnostic::file(
+                    Level::Warning,
+                    ciguard_core::safe_read::escape_path(entry.path()),
+                    "has a name that is not valid UTF-8; not read",
+                ));
+            }
+            continue;
+        }
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if interesting(&rel) {
+            files.push(rel);
+        }
+    }
+    files
+}
+
+/// The files git tracks under `root`, relative to it; `None` when `root` is not in a git
+/// checkout (or git is missing). The repository's own configuration cannot run commands here:
+/// `core.fsmonitor` is forced off and no optional locks are taken.
+fn tracked_files(root: &Path) -> Option<Vec<String>> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "--no-optional-locks",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--full-name",
+            "--",
+            ".",
+        ])
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    // `--full-name` paths are relative to the top of the checkout; make them relative to root.
+    let top = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--show-prefix"])
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let prefix = String::from_utf8_lossy(&top.stdout).trim().to_owned();
+    Some(
+        output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| std::str::from_utf8(p).ok())
+            .filter_map(|p| p.strip_prefix(prefix.as_str()).map(str::to_owned))
+            .collect(),
+    )
 }
 
 /// Whether `path`, written in the file `rel_file` (relative to the root), points outside the root.

@@ -116,7 +116,7 @@ fn package_manager_settings() {
         ("package.json", "{\"name\": \"x\"}"),
         (
             "pnpm-workspace.yaml",
-            "packages: ['.']\nminimumReleaseAge: 1440\n",
+            "packages: ['.']\nminimumReleaseAge: 10080\n",
         ),
         (".github/workflows/ci.yml", WORKFLOW),
         (
@@ -143,7 +143,7 @@ fn package_manager_settings() {
 }
 
 #[test]
-fn zero_and_partial_settings_do_not_count() {
+fn zero_and_short_settings_are_too_short() {
     let dir = repo(&[
         (
             "package.json",
@@ -168,10 +168,17 @@ fn zero_and_partial_settings_do_not_count() {
     assert_eq!(
         areas,
         vec![
-            ("package.json", "no cooldown for npm dependencies"),
-            ("setup.py", "no cooldown for python dependencies")
+            (".npmrc", "the cooldown for npm dependencies is too short"),
+            (
+                "package.json",
+                "the cooldown for cargo dependencies is too short"
+            ),
+            (
+                "package.json",
+                "the cooldown for python dependencies is too short"
+            )
         ],
-        "cargo is covered by the packageRule"
+        "0 days and a 3-day rule are below the 7-day policy"
     );
 }
 
@@ -180,12 +187,8 @@ fn other_settings_count() {
     for (file, text) in [
         (".npmrc", "min-release-age=7\n"),
         (".npmrc", "minimum-release-age=1440\n"),
-        (".yarnrc.yml", "npmMinimalAgeGate: 3d\n"),
-        ("bunfig.toml", "[install]\nminimumReleaseAge = 259200\n"),
-        (
-            "renovate.json",
-            "{\"extends\": [\"config:best-practices\"]}",
-        ),
+        (".yarnrc.yml", "npmMinimalAgeGate: 7d\n"),
+        ("bunfig.toml", "[install]\nminimumReleaseAge = 604800\n"),
         (
             "package.json",
             "{\"renovate\": {\"packageRules\": [{\"matchDatasources\": [\"npm\"], \"minimumReleaseAge\": \"1 week\"}]}}",
@@ -238,4 +241,137 @@ fn no_ecosystem_no_finding() {
     let dir = repo(&[("README.md", "hello\n")]);
     let (found, diagnostics) = findings(dir.path());
     assert!(found.is_empty() && diagnostics.is_empty());
+}
+
+#[test]
+fn dependabot_include_everything_covers_and_short_cooldowns_are_findings() {
+    let dependabot = "\
+version: 2
+updates:
+  - package-ecosystem: npm
+    directory: /
+    schedule: {interval: weekly}
+    cooldown:
+      default-days: 7
+      include: [\"*\"]
+  - package-ecosystem: cargo
+    directory: /
+    schedule: {interval: weekly}
+    cooldown:
+      default-days: 2
+";
+    let dir = repo(&[
+        ("package-lock.json", "{\"lockfileVersion\": 3}"),
+        ("Cargo.lock", "version = 4\n"),
+        (".github/dependabot.yml", dependabot),
+    ]);
+    let (found, diagnostics) = findings(dir.path());
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    assert_eq!(
+        found,
+        [(
+            ".github/dependabot.yml".to_owned(),
+            12,
+            "the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 day(s), less than the 7-day policy".to_owned()
+        )]
+    );
+    // The policy is configurable: with `cooldown-days = 2`, two days are enough.
+    let (mut files, _) = ciguard_deps::RepoFiles::discover(dir.path());
+    files.shown_root = String::new();
+    let config = ciguard_deps::DepsConfig {
+        cooldown_days: 2,
+        ..ciguard_deps::DepsConfig::default()
+    };
+    assert!(
+        ciguard_deps::configs::check_with(&files, &config)
+            .0
+            .is_empty()
+    );
+}
+
+#[test]
+fn renovate_presets_managers_and_match_everything() {
+    // uv and ruff: the cooldown is in a preset of the organisation's config repository, here
+    // present in the repository itself.
+    let dir = repo(&[
+        ("Cargo.lock", "version = 4\n"),
+        ("uv.lock", "version = 1\n"),
+        ("package-lock.json", "{\"lockfileVersion\": 3}"),
+        (
+            "renovate.json5",
+            "{extends: ['github>astral-sh/renovate-config//presets/cooldown'], npm: {minimumReleaseAge: '7 days'}, packageRules: [{matchPackageNames: ['*'], matchManagers: ['cargo'], minimumReleaseAge: '14 days'}]}",
+        ),
+        (
+            "presets/cooldown.json",
+            "{\"pep621\": {\"minimumReleaseAge\": \"7 days\"}}",
+        ),
+    ]);
+    let (found, diagnostics) = findings(dir.path());
+    assert!(
+        found.is_empty() && diagnostics.is_empty(),
+        "{found:#?} {diagnostics:#?}"
+    );
+
+    // The preset is elsewhere: unknown, never "missing".
+    std::fs::remove_file(dir.path().join("presets/cooldown.json")).expect("rm");
+    let (found, diagnostics) = findings(dir.path());
+    assert!(found.is_empty(), "{found:#?}");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0].level, Level::Warning);
+    assert!(diagnostics[0].message.starts_with(
+        "unknown: the cooldown for python dependencies may be set in the Renovate preset `github>astral-sh/renovate-config//presets/cooldown`"
+    ));
+}
+
+#[test]
+fn only_the_files_renovate_reads_and_settings_govern_their_directories() {
+    let dir = repo(&[
+        ("package-lock.json", "{\"lockfileVersion\": 3}"),
+        // Renovate reads neither of these.
+        ("docs/renovate.json", "{\"minimumReleaseAge\": \"7 days\"}"),
+        (
+            "web/package.json",
+            "{\"renovate\": {\"minimumReleaseAge\": \"7 days\"}}",
+        ),
+        // A fixture's pnpm setting governs the fixture only.
+        (
+            "test/fixture/pnpm-workspace.yaml",
+            "minimumReleaseAge: 10080\n",
+        ),
+        ("test/fixture/pnpm-lock.yaml", "lockfileVersion: '9.0'\n"),
+    ]);
+    let (found, _) = findings(dir.path());
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0].0, "package-lock.json",
+        "points at the lockfile, not a manifest"
+    );
+    assert!(found[0].2.starts_with("no cooldown for npm dependencies"));
+
+    std::fs::write(
+        dir.path().join("pnpm-workspace.yaml"),
+        "minimumReleaseAge: 10080\n",
+    )
+    .expect("write");
+    assert!(findings(dir.path()).0.is_empty());
+}
+
+#[test]
+fn actions_without_a_dependabot_entry_point_at_dependabot() {
+    let dir = repo(&[
+        (".github/workflows/ci.yml", WORKFLOW),
+        (
+            ".github/dependabot.yml",
+            "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule: {interval: weekly}\n    cooldown: {default-days: 7}\n",
+        ),
+    ]);
+    let (found, _) = findings(dir.path());
+    assert_eq!(
+        found,
+        [(
+            ".github/dependabot.yml".to_owned(),
+            2,
+            "no cooldown for github-actions dependencies: Dependabot has no `github-actions` entry with a `cooldown`, and nothing else configures one".to_owned()
+        )]
+    );
 }

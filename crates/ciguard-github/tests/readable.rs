@@ -16,6 +16,7 @@ fn client(server: &FakeGitHub, cache: &std::path::Path) -> Client {
         max_concurrency: 2,
         timeout: Duration::from_secs(5),
         max_wait: Duration::from_secs(5),
+        ..ClientConfig::default()
     })
 }
 

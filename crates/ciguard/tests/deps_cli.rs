@@ -185,8 +185,16 @@ fn deps_on_one_lockfile() {
     assert_eq!(out.status.code(), Some(13), "{stdout}");
     assert!(stdout.contains("[mutable-dependency-source]"), "{stdout}");
     assert!(!stdout.contains("missing-cooldown-config"), "{stdout}");
+    // Notes are said once, in the output.
+    assert_eq!(
+        stdout
+            .matches("offline: 1 cargo version(s) are not in the cache")
+            .count(),
+        1,
+        "{stdout}"
+    );
     assert!(
-        text(&out.stderr).contains("offline: 1 cargo version(s) are not in the cache"),
+        !text(&out.stderr).contains("note:"),
         "{}",
         text(&out.stderr)
     );
@@ -198,4 +206,108 @@ fn has_finding(stdout: &str, at: &str, header: &str) -> bool {
     lines
         .windows(2)
         .any(|w| w[0].contains(header) && w[1].contains("-->") && w[1].ends_with(at))
+}
+
+#[test]
+fn audit_and_deps_agree_on_a_short_cooldown_and_audit_reports_it_once() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    std::fs::write(repo.path().join("Cargo.lock"), "version = 4\n").expect("write");
+    std::fs::create_dir_all(repo.path().join(".github")).expect("mkdir");
+    std::fs::write(
+        repo.path().join(".github/dependabot.yml"),
+        "version: 2\nupdates:\n  - package-ecosystem: cargo\n    directory: /\n    schedule:\n      interval: weekly\n    cooldown:\n      default-days: 2\n",
+    )
+    .expect("write");
+    let path = repo.path().to_str().expect("utf-8");
+    let audit = ciguard(&[
+        "audit",
+        "--collect",
+        "dependabot,dependencies",
+        "--color",
+        "never",
+        path,
+    ]);
+    let stdout = text(&audit.stdout);
+    assert_eq!(
+        stdout.matches("[dependabot-cooldown]").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("[missing-cooldown-config]"),
+        "one gap, once: {stdout}"
+    );
+    let deps = ciguard(&["deps", path, "--offline", "--no-cache", "--color", "never"]);
+    let stdout = text(&deps.stdout);
+    assert!(
+        stdout.contains("the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 day(s), less than the 7-day policy"),
+        "{stdout}\n{}",
+        text(&deps.stderr)
+    );
+}
+
+#[test]
+fn renovate_presets_are_fetched_through_github_when_online() {
+    use ciguard_github::testing::{FakeGitHub, GitRepo};
+    let server = FakeGitHub::start().expect("fake GitHub");
+    let presets = tempfile::tempdir().expect("tempdir");
+    let config_repo = GitRepo::init(presets.path()).expect("git repo");
+    config_repo
+        .commit(
+            "presets/cooldown.json",
+            "{\"minimumReleaseAge\": \"7 days\"}",
+            "cooldown preset",
+            "2025-01-01T00:00:00Z",
+        )
+        .expect("commit");
+    server.add_repo("astral-sh/renovate-config", &config_repo);
+
+    let repo = tempfile::tempdir().expect("tempdir");
+    std::fs::write(repo.path().join("Cargo.lock"), "version = 4\n").expect("write");
+    std::fs::write(
+        repo.path().join("renovate.json"),
+        "{\"extends\": [\"github>astral-sh/renovate-config//presets/cooldown\"]}",
+    )
+    .expect("write");
+    let cache = tempfile::tempdir().expect("cache");
+    let run = |offline: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ciguard"));
+        command
+            .args([
+                "deps",
+                repo.path().to_str().expect("utf-8"),
+                "--color",
+                "never",
+            ])
+            .env("GITHUB_API_URL", server.url())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_TOKEN");
+        if offline {
+            command.arg("--offline");
+        }
+        command.output().expect("run ciguard")
+    };
+    // Online: the preset's 7 days are read; nothing is missing.
+    let out = run(false);
+    let stdout = text(&out.stdout);
+    assert!(
+        !stdout.contains("missing-cooldown-config"),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !text(&out.stderr).contains("unknown:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(server.request_count() >= 1);
+    // Offline: unknown, never missing.
+    let out = run(true);
+    assert!(!text(&out.stdout).contains("missing-cooldown-config"));
+    assert!(
+        text(&out.stderr).contains("unknown: the cooldown for cargo dependencies may be set in the Renovate preset `github>astral-sh/renovate-config//presets/cooldown`"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -8,8 +8,10 @@ declare_audit! {
     ///
     /// Reports Dependabot `updates` entries that open pull requests for a new version as soon as
     /// it is published: entries with no `cooldown:`, a `cooldown:` without `default-days` (which
-    /// then defaults to 0) for some semver level, and `default-days` or `semver-*-days` below
-    /// the threshold (7 days unless the `days` option says otherwise). Every entry is checked.
+    /// then defaults to 0) for some semver level, `default-days` or `semver-*-days` below the
+    /// policy (7 days unless the `days` option says otherwise), and a cooldown whose `include:`
+    /// names only some dependencies (`include: ["*"]` is every dependency). Every entry is
+    /// checked; `ciguard deps` applies the same policy (`[deps] cooldown-days`).
     ///
     /// ## Why is this bad?
     ///
@@ -44,7 +46,7 @@ declare_audit! {
     /// ## Fix
     ///
     /// Safe: adds `cooldown:` with `default-days: 7` to block-style entries that have none,
-    /// at the entry's own indentation.
+    /// at the entry's own indentation, and raises a day count below the policy to the policy.
     pub struct DependabotCooldown {
         id: "dependabot-cooldown",
         summary: "insufficient cooldown in Dependabot updates",
@@ -156,44 +158,67 @@ impl Audit for DependabotCooldown {
                     ),
                 )),
                 Some((k, v)) if number(v).is_some_and(|d| d < days) && !uncovered.is_empty() => out
-                    .push(
-                        Finding::new(
-                            &Self::META,
-                            format!("`default-days` is below {days} days"),
-                            Location::file(
-                                file,
-                                k.span().cover(v.span()),
-                                route.key("default-days"),
-                                "insufficient cooldown",
-                            ),
-                        )
-                        .severity(Severity::Low)
-                        .confidence(Confidence::Medium),
-                    ),
+                    .push(too_short(
+                        file,
+                        k,
+                        v,
+                        route.key("default-days"),
+                        "default-days",
+                        days,
+                    )),
                 _ => {}
             }
             for level in SEMVER {
                 if let Some((k, v)) = cooldown.entry(level)
                     && number(v).is_some_and(|d| d < days)
                 {
-                    out.push(
-                        Finding::new(
-                            &Self::META,
-                            format!("`{level}` is below {days} days"),
-                            Location::file(
-                                file,
-                                k.span().cover(v.span()),
-                                route.key(level),
-                                "insufficient cooldown",
-                            ),
-                        )
-                        .severity(Severity::Low)
-                        .confidence(Confidence::Medium),
-                    );
+                    out.push(too_short(file, k, v, route.key(level), level, days));
                 }
+            }
+            // `include:` narrows the cooldown to the dependencies it names; `"*"` names all.
+            if let Some((k, include)) = cooldown.entry("include")
+                && !include.items().any(|p| p.as_str() == Some("*"))
+            {
+                out.push(
+                    Finding::new(
+                        &Self::META,
+                        "the cooldown applies only to the dependencies `include:` names; the others are updated as soon as they are published",
+                        Location::file(file, k.span(), route.key("include"), "cooldown limited to these dependencies"),
+                    )
+                    .severity(Severity::Low)
+                    .confidence(Confidence::Medium),
+                );
             }
         }
     }
+}
+
+/// A day count below the policy, with the fix that raises it to the policy.
+fn too_short(
+    file: &std::sync::Arc<crate::source::SourceFile>,
+    key: crate::yaml::Node<'_>,
+    value: crate::yaml::Node<'_>,
+    route: crate::route::Route,
+    name: &str,
+    days: i64,
+) -> Finding {
+    Finding::new(
+        &DependabotCooldown::META,
+        format!("`{name}` is below {days} days"),
+        Location::file(
+            file,
+            key.span().cover(value.span()),
+            route,
+            "insufficient cooldown",
+        ),
+    )
+    .severity(Severity::Low)
+    .confidence(Confidence::Medium)
+    .fix(
+        format!("raise `{name}` to {days}"),
+        Applicability::Safe,
+        vec![Edit::replace(value.span(), days.to_string())],
+    )
 }
 
 /// The entry's first key (where `- package-ecosystem:` is), or the whole entry.

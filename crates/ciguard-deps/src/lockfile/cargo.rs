@@ -52,7 +52,7 @@ fn cargo_source(s: &str) -> Source {
             rest.trim_end_matches('/'),
             "https://github.com/rust-lang/crates.io-index" | "https://index.crates.io"
         );
-        return Source::Registry { default };
+        return Source::index(rest, default);
     }
     if let Some(rest) = s.strip_prefix("git+") {
         let (url, fragment) = rest.split_once('#').unwrap_or((rest, ""));
@@ -67,7 +67,7 @@ fn cargo_source(s: &str) -> Source {
             path: path.trim_start_matches("file://").to_owned(),
         };
     }
-    Source::Registry { default: false }
+    Source::Index { url: s.to_owned() }
 }
 
 const DEP_TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
@@ -158,15 +158,17 @@ mod tests {
     fn sources() {
         assert_eq!(
             cargo_source("registry+https://github.com/rust-lang/crates.io-index"),
-            Source::Registry { default: true }
+            Source::Registry
         );
         assert_eq!(
             cargo_source("sparse+https://index.crates.io/"),
-            Source::Registry { default: true }
+            Source::Registry
         );
         assert_eq!(
             cargo_source("sparse+https://my.mirror/index/"),
-            Source::Registry { default: false }
+            Source::Index {
+                url: "https://my.mirror/index/".into()
+            }
         );
         let sha = "0123456789abcdef0123456789abcdef01234567";
         assert_eq!(

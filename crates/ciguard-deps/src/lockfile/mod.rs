@@ -17,6 +17,19 @@ pub enum Ecosystem {
     Npm,
 }
 
+impl Source {
+    /// The registry behind `url`: the default one, or another index.
+    pub(crate) fn index(url: &str, default: bool) -> Source {
+        if default {
+            Source::Registry
+        } else {
+            Source::Index {
+                url: url.to_owned(),
+            }
+        }
+    }
+}
+
 impl Ecosystem {
     pub const ALL: [Ecosystem; 3] = [Ecosystem::Cargo, Ecosystem::PyPI, Ecosystem::Npm];
 
@@ -66,8 +79,11 @@ impl fmt::Display for Ecosystem {
 /// Where a locked package comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    /// A package registry: the ecosystem's public one (`default`), or another index or mirror.
-    Registry { default: bool },
+    /// The ecosystem's public registry (crates.io, PyPI, npm).
+    Registry,
+    /// Another package index or a mirror, by the URL the lockfile records (index or tarball).
+    /// Checked when `--registry-url` points at it; otherwise counted as not checked.
+    Index { url: String },
     /// A git repository, at a commit when the lockfile records one.
     Git { url: String, commit: Option<String> },
     /// A direct URL to an archive, with or without a hash that pins its content.
@@ -119,6 +135,19 @@ impl Format {
         })
     }
 
+    /// Recognises a lockfile by its path: [`Format::detect`], plus pinned requirements files
+    /// named otherwise (`requirements/main.txt`, `build-requirements.txt`, `constraints.txt`).
+    pub fn detect_path(rel: &str) -> Option<Format> {
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        if let Some(f) = Format::detect(name) {
+            return Some(f);
+        }
+        let stem = name.strip_suffix(".txt")?;
+        let in_requirements_dir = dir.rsplit('/').next().is_some_and(|d| d == "requirements");
+        (in_requirements_dir || stem.ends_with("requirements") || stem.starts_with("constraints"))
+            .then_some(Format::Requirements)
+    }
+
     pub fn ecosystem(self) -> Ecosystem {
         match self {
             Format::CargoLock => Ecosystem::Cargo,
@@ -138,6 +167,8 @@ pub struct Lockfile {
     pub packages: Vec<Package>,
     /// Things worth saying that are not findings (e.g. unpinned requirements were not checked).
     pub notes: Vec<String>,
+    /// Files this one includes (`-r`/`-c` of requirements files), as written, and where.
+    pub includes: Vec<(String, Span)>,
 }
 
 impl Lockfile {
@@ -181,12 +212,13 @@ impl ParseError {
 pub fn parse(path: &str, format: Format, text: String) -> Result<Lockfile, Diagnostic> {
     let file = Arc::new(SourceFile::new(path, FileKind::Dependencies, text));
     let mut notes = Vec::new();
+    let mut includes = Vec::new();
     let result = match format {
         Format::CargoLock => cargo::parse_lock(&file),
         Format::UvLock => python::parse_uv(&file),
         Format::PyLock => python::parse_pylock(&file),
         Format::PoetryLock => python::parse_poetry(&file),
-        Format::Requirements => python::parse_requirements(&file, &mut notes),
+        Format::Requirements => python::parse_requirements(&file, &mut notes, &mut includes),
         Format::PackageLock => npm::parse_package_lock(&file),
         Format::PnpmLock => npm::parse_pnpm(&file),
         Format::YarnLock => npm::parse_yarn(&file),
@@ -197,6 +229,7 @@ pub fn parse(path: &str, format: Format, text: String) -> Result<Lockfile, Diagn
             format,
             packages,
             notes,
+            includes,
         }),
         Err(e) => Err(Diagnostic::at(Level::Error, &file, e.span, e.message).help(e.help)),
     }
@@ -208,3 +241,4 @@ pub fn is_commit(s: &str) -> bool {
 }
 
 pub(crate) use cargo::manifest_path_dependencies;
+pub(crate) use npm::is_github_packages;

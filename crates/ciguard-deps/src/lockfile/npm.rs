@@ -18,7 +18,7 @@ const DEFAULT_REGISTRIES: [&str; 2] = [
 /// `file:../x`).
 fn resolved_source(resolved: &str, hashed: bool) -> Source {
     if DEFAULT_REGISTRIES.iter().any(|r| resolved.starts_with(r)) {
-        return Source::Registry { default: true };
+        return Source::Registry;
     }
     let git_like = resolved.starts_with("git+")
         || resolved.starts_with("git://")
@@ -49,9 +49,12 @@ fn resolved_source(resolved: &str, hashed: bool) -> Source {
         };
     }
     if resolved.starts_with("http://") || resolved.starts_with("https://") {
-        // A tarball on another registry (`…/-/name-1.0.0.tgz`) is a registry package.
-        if resolved.contains("/-/") && hashed {
-            return Source::Registry { default: false };
+        // A tarball on another registry (`…/-/name-1.0.0.tgz`: Artifactory, Nexus, Verdaccio;
+        // GitHub Packages' `npm.pkg.github.com/download/…`) is a registry package.
+        if hashed && (resolved.contains("/-/") || is_github_packages(resolved)) {
+            return Source::Index {
+                url: resolved.to_owned(),
+            };
         }
         return Source::Url {
             url: resolved.to_owned(),
@@ -61,6 +64,13 @@ fn resolved_source(resolved: &str, hashed: bool) -> Source {
     Source::Path {
         path: resolved.to_owned(),
     }
+}
+
+/// A URL of GitHub Packages' npm registry.
+pub(crate) fn is_github_packages(url: &str) -> bool {
+    url.strip_prefix("https://")
+        .and_then(|u| u.split('/').next())
+        .is_some_and(|host| host == "npm.pkg.github.com")
 }
 
 // ------------------------------------------------------------------------------ package-lock.json
@@ -102,7 +112,7 @@ pub(super) fn parse_package_lock(file: &Arc<SourceFile>) -> Result<Vec<Package>,
             } else {
                 match entry.get_str("resolved") {
                     Some(r) => resolved_source(r, hashed),
-                    None if version.is_some() => Source::Registry { default: true },
+                    None if version.is_some() => Source::Registry,
                     None => Source::Local,
                 }
             };
@@ -138,6 +148,11 @@ fn v1_dependencies(deps: &json5::Node, route: &Route, out: &mut Vec<Package>, de
     for (key, entry) in deps.entries() {
         let route = route.key(&key.name);
         let version = entry.get_str("version").unwrap_or_default();
+        // An alias: `"react-is-18": {"version": "npm:react-is@18.2.0"}`.
+        let (name, version) = match version.strip_prefix("npm:").map(split_at_version) {
+            Some((real, Some(v))) => (real, v),
+            _ => (key.name.as_str(), version),
+        };
         let hashed = entry.get("integrity").is_some();
         let resolved = entry.get_str("resolved");
         let source = if entry.get("bundled").and_then(json5::Node::as_bool) == Some(true) {
@@ -147,11 +162,11 @@ fn v1_dependencies(deps: &json5::Node, route: &Route, out: &mut Vec<Package>, de
         } else if version.contains(':') || version.contains('/') {
             resolved_source(version, hashed)
         } else {
-            Source::Registry { default: true }
+            Source::Registry
         };
         let version = (!version.contains(':') && !version.is_empty()).then(|| version.to_owned());
         out.push(Package {
-            name: key.name.clone(),
+            name: name.to_owned(),
             version,
             source,
             span: key.span,
@@ -196,7 +211,70 @@ fn split_pnpm_key(key: &str, v5: bool) -> Option<(&str, &str)> {
     Some((&k[..at], &k[at + 1..]))
 }
 
+/// The byte ranges of a YAML stream's documents, split at `---` lines.
+fn yaml_documents(text: &str) -> Vec<(usize, usize)> {
+    let mut docs = Vec::new();
+    let (mut start, mut offset) = (0, 0);
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") {
+            if !text[start..offset].trim().is_empty() {
+                docs.push((start, offset));
+            }
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    if !text[start..].trim().is_empty() || docs.is_empty() {
+        docs.push((start, text.len()));
+    }
+    docs
+}
+
+/// The file with everything outside `range` blanked (newlines kept), so one document parses
+/// alone and its spans are still offsets into the whole file.
+fn only_document(file: &SourceFile, (start, end): (usize, usize)) -> SourceFile {
+    let blank = |s: &str| {
+        s.bytes()
+            .map(|b| if b == b'\n' { '\n' } else { ' ' })
+            .collect::<String>()
+    };
+    let text = format!(
+        "{}{}{}",
+        blank(&file.text[..start]),
+        &file.text[start..end],
+        blank(&file.text[end..])
+    );
+    SourceFile::new(file.path.clone(), file.kind, text)
+}
+
+/// pnpm 11+ may write two documents: the package manager's own lockfile (`packageManagerDependencies`),
+/// then the project's. Every document is read.
+const MAX_PNPM_DOCUMENTS: usize = 8;
+
 pub(super) fn parse_pnpm(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseError> {
+    let documents = yaml_documents(&file.text);
+    if documents.len() == 1 {
+        return parse_pnpm_document(file);
+    }
+    if documents.len() > MAX_PNPM_DOCUMENTS {
+        return Err(ParseError::new(
+            Span::new(
+                documents[MAX_PNPM_DOCUMENTS].0,
+                documents[MAX_PNPM_DOCUMENTS].0,
+            ),
+            format!("invalid pnpm-lock.yaml: more than {MAX_PNPM_DOCUMENTS} YAML documents"),
+            "pnpm writes at most two (the package manager's, then the project's); regenerate it with `pnpm install --lockfile-only`",
+        ));
+    }
+    let mut out = Vec::new();
+    for range in documents {
+        out.extend(parse_pnpm_document(&Arc::new(only_document(file, range)))?);
+    }
+    Ok(out)
+}
+
+fn parse_pnpm_document(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseError> {
     let doc = yaml_doc(file, "pnpm-lock.yaml", "pnpm install --lockfile-only")?;
     let Some(root) = doc.root().filter(|r| r.is_mapping()) else {
         return Err(ParseError::new(
@@ -242,7 +320,7 @@ pub(super) fn parse_pnpm(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseEr
                     resolved_source(r.get_str("tarball").unwrap_or_default(), hashed)
                 }
                 _ if version.contains(':') => resolved_source(version, hashed),
-                _ => Source::Registry { default: true },
+                _ => Source::Registry,
             };
             let version =
                 (!version.contains(':') && !version.contains('/')).then(|| version.to_owned());
@@ -259,7 +337,12 @@ pub(super) fn parse_pnpm(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseEr
     if let Some(importers) = root.get("importers") {
         for (imp_key, importer) in importers.entries() {
             let imp = imp_key.as_str().unwrap_or(".");
-            for section in ["dependencies", "devDependencies", "optionalDependencies"] {
+            for section in [
+                "dependencies",
+                "devDependencies",
+                "optionalDependencies",
+                "packageManagerDependencies",
+            ] {
                 let Some(deps) = importer.get(section) else {
                     continue;
                 };
@@ -333,7 +416,7 @@ pub(super) fn parse_yarn(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseEr
         let hashed = entry.get("checksum").is_some();
         let version = entry.get_str("version").map(str::to_owned);
         let source = if reference.starts_with("npm:") {
-            Source::Registry { default: true }
+            Source::Registry
         } else if reference.starts_with("workspace:")
             || reference.starts_with("patch:")
             || reference.starts_with("exec:")
@@ -343,9 +426,9 @@ pub(super) fn parse_yarn(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseEr
             .iter()
             .find_map(|p| reference.strip_prefix(p))
         {
-            let path = path.split(['#', ':']).next().unwrap_or(path);
+            let relative = path.split(['#', ':']).next().unwrap_or(path);
             Source::Path {
-                path: path.to_owned(),
+                path: from_workspace(relative, reference),
             }
         } else {
             resolved_source(reference, hashed)
@@ -359,6 +442,48 @@ pub(super) fn parse_yarn(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseEr
         });
     }
     Ok(out)
+}
+
+/// `name@spec` split at the `@` that ends the (possibly scoped) name.
+fn split_at_version(s: &str) -> (&str, Option<&str>) {
+    match s.get(1..).and_then(|r| r.find('@')) {
+        Some(i) => (&s[..=i], Some(&s[i + 2..])),
+        None => (s, None),
+    }
+}
+
+/// A berry `link:`/`portal:`/`file:` path is relative to the workspace that declares it, named
+/// in the reference's `::locator=app%40workspace%3Apackages%2Fapp`: the path from the root.
+fn from_workspace(relative: &str, reference: &str) -> String {
+    let workspace = reference
+        .split_once("::locator=")
+        .map(|(_, l)| percent_decode(l.split('&').next().unwrap_or(l)))
+        .and_then(|l| l.split_once("@workspace:").map(|(_, dir)| dir.to_owned()))
+        .filter(|dir| !dir.is_empty() && dir != ".");
+    match workspace {
+        Some(dir) if !relative.starts_with('/') => format!("{dir}/{relative}"),
+        _ => relative.to_owned(),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn unquote(s: &str) -> &str {
@@ -382,14 +507,15 @@ fn parse_yarn_classic(file: &Arc<SourceFile>) -> Vec<Package> {
                     .next()
                     .unwrap_or_default(),
             );
-            let name = first
-                .get(1..)
-                .and_then(|r| r.find('@'))
-                .map_or(first, |i| &first[..=i]);
+            // An alias (`react-is-18@npm:react-is@^18`) installs the package after `npm:`.
+            let (name, spec) = split_at_version(first);
+            let name = spec
+                .and_then(|s| s.strip_prefix("npm:"))
+                .map_or(name, |real| split_at_version(real).0);
             out.push(Package {
                 name: name.to_owned(),
                 version: None,
-                source: Source::Registry { default: true },
+                source: Source::Registry,
                 span,
                 route: Route::root().key(unquote(line.trim_end_matches(':'))),
             });
@@ -440,7 +566,7 @@ mod tests {
         let sha = "0123456789abcdef0123456789abcdef01234567";
         assert_eq!(
             resolved_source("https://registry.npmjs.org/a/-/a-1.0.0.tgz", true),
-            Source::Registry { default: true }
+            Source::Registry
         );
         assert_eq!(
             resolved_source(&format!("git+ssh://git@github.com/a/b.git#{sha}"), false),
@@ -472,8 +598,12 @@ mod tests {
         );
         assert_eq!(
             resolved_source("https://npm.corp.test/a/-/a-1.0.0.tgz", true),
-            Source::Registry { default: false }
+            Source::Index {
+                url: "https://npm.corp.test/a/-/a-1.0.0.tgz".into()
+            }
         );
+        let gh = "https://npm.pkg.github.com/download/@acme/ui/1.0.0/0a1b2c";
+        assert_eq!(resolved_source(gh, true), Source::Index { url: gh.into() });
         assert_eq!(
             resolved_source("file:../lib", false),
             Source::Path {
@@ -502,14 +632,8 @@ mod tests {
             .iter()
             .map(|p| (p.name.as_str(), p.version.as_deref(), &p.source))
             .collect();
-        assert_eq!(
-            got[0],
-            ("a", Some("1.0.0"), &Source::Registry { default: true })
-        );
-        assert_eq!(
-            got[1],
-            ("b", Some("2.0.0"), &Source::Registry { default: true })
-        );
+        assert_eq!(got[0], ("a", Some("1.0.0"), &Source::Registry));
+        assert_eq!(got[1], ("b", Some("2.0.0"), &Source::Registry));
         assert_eq!(
             got[2],
             (
@@ -549,6 +673,31 @@ mod tests {
     }
 
     #[test]
+    fn yarn_berry_links_resolve_from_their_workspace() {
+        let text = "__metadata:\n  version: 8\n\n\"lib@link:../lib::locator=app%40workspace%3Apackages%2Fapp\":\n  version: 0.0.0-use.local\n  resolution: \"lib@link:../lib::locator=app%40workspace%3Apackages%2Fapp\"\n\n\"root-lib@link:./vendor/x::locator=root%40workspace%3A.\":\n  version: 0.0.0-use.local\n  resolution: \"root-lib@link:./vendor/x::locator=root%40workspace%3A.\"\n";
+        let pkgs = parse_yarn(&file("yarn.lock", text)).expect("berry");
+        assert_eq!(
+            pkgs[0].source,
+            Source::Path {
+                path: "packages/app/../lib".into()
+            }
+        );
+        assert_eq!(
+            pkgs[1].source,
+            Source::Path {
+                path: "./vendor/x".into()
+            }
+        );
+        // From the root, `packages/app/../lib` stays inside; `../lib` alone would not.
+        let root = std::path::Path::new("/repo");
+        assert!(!crate::repo::points_outside(
+            root,
+            "yarn.lock",
+            "packages/app/../lib"
+        ));
+    }
+
+    #[test]
     fn yarn_classic() {
         let text = "# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.\n# yarn lockfile v1\n\n\n\"@babel/code-frame@^7.0.0\", \"@babel/code-frame@^7.10.4\":\n  version \"7.12.13\"\n  resolved \"https://registry.yarnpkg.com/@babel/code-frame/-/code-frame-7.12.13.tgz#dcfc826b\"\n  integrity sha512-x\n\nplain@https://example.test/plain.tgz:\n  version \"1.0.0\"\n  resolved \"https://example.test/plain.tgz\"\n";
         let pkgs = parse_yarn(&file("yarn.lock", text)).expect("classic");
@@ -557,7 +706,7 @@ mod tests {
             (pkgs[0].name.as_str(), pkgs[0].version.as_deref()),
             ("@babel/code-frame", Some("7.12.13"))
         );
-        assert_eq!(pkgs[0].source, Source::Registry { default: true });
+        assert_eq!(pkgs[0].source, Source::Registry);
         assert_eq!(
             pkgs[1].source,
             Source::Url {

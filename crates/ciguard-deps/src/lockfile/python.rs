@@ -73,12 +73,10 @@ pub(super) fn parse_uv(file: &Arc<SourceFile>) -> Result<Vec<Package>, ParseErro
             .chain(p.wheels.iter())
             .any(|f| f.contains_key("hash"));
         let source = match &p.source {
-            None => Source::Registry { default: true },
+            None => Source::Registry,
             Some(s) => {
                 if let Some(url) = str_of(s, "registry") {
-                    Source::Registry {
-                        default: is_default_index(url),
-                    }
+                    Source::index(url, is_default_index(url))
                 } else if let Some(git) = str_of(s, "git") {
                     let (url, commit) = git
                         .split_once('#')
@@ -168,8 +166,9 @@ pub(super) fn parse_pylock(file: &Arc<SourceFile>) -> Result<Vec<Package>, Parse
                 },
             }
         } else {
-            Source::Registry {
-                default: p.index.as_deref().is_none_or(is_default_index),
+            match p.index.as_deref() {
+                Some(url) => Source::index(url, is_default_index(url)),
+                None => Source::Registry,
             }
         };
         out.push(spanned_package(
@@ -206,7 +205,7 @@ pub(super) fn parse_poetry(file: &Arc<SourceFile>) -> Result<Vec<Package>, Parse
     for (i, p) in lock.package.into_iter().enumerate() {
         let hashed = p.files.iter().any(|f| f.contains_key("hash"));
         let source = match &p.source {
-            None => Source::Registry { default: true },
+            None => Source::Registry,
             Some(s) => {
                 let url = str_of(s, "url").unwrap_or_default();
                 match str_of(s, "type").unwrap_or_default() {
@@ -218,9 +217,7 @@ pub(super) fn parse_poetry(file: &Arc<SourceFile>) -> Result<Vec<Package>, Parse
                     "file" | "directory" => Source::Path {
                         path: url.to_owned(),
                     },
-                    _ => Source::Registry {
-                        default: is_default_index(url),
-                    },
+                    _ => Source::index(url, is_default_index(url)),
                 }
             }
         };
@@ -326,9 +323,28 @@ fn direct_reference(target: &str, hashed: bool) -> Source {
     }
 }
 
+/// The file an include line names (`-r base.txt`, `--constraint=c.txt`), if it is one.
+fn include_target<'a>(first: &'a str, second: Option<&'a str>) -> Option<&'a str> {
+    for flag in ["--requirement", "--constraint", "-r", "-c"] {
+        let Some(rest) = first.strip_prefix(flag) else {
+            continue;
+        };
+        let rest = rest.strip_prefix('=').unwrap_or(rest);
+        if rest.is_empty() {
+            return second;
+        }
+        // `-rfile` is an include; `--requirementsx` is not a flag of this family.
+        if flag.len() == 2 || first.contains('=') {
+            return Some(rest);
+        }
+    }
+    None
+}
+
 pub(super) fn parse_requirements(
     file: &Arc<SourceFile>,
     notes: &mut Vec<String>,
+    includes: &mut Vec<(String, Span)>,
 ) -> Result<Vec<Package>, ParseError> {
     let mut out = Vec::new();
     let mut unpinned = 0;
@@ -341,6 +357,12 @@ pub(super) fn parse_requirements(
         let route = Route::root().key(&format!("line {line_no}")).index(index);
         let hashed = line.contains("--hash");
         if first.starts_with('-') {
+            let mut rest = line.split_whitespace();
+            rest.next();
+            if let Some(target) = include_target(first, rest.next()) {
+                includes.push((target.to_owned(), span));
+                continue;
+            }
             let target = match first {
                 "-e" | "--editable" => {
                     tokens.next();
@@ -412,7 +434,7 @@ pub(super) fn parse_requirements(
                 out.push(Package {
                     name: name.to_owned(),
                     version: Some(version.trim().to_owned()),
-                    source: Source::Registry { default: true },
+                    source: Source::Registry,
                     span,
                     route,
                 });

@@ -555,6 +555,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         all_findings.extend(findings);
         diagnostics.extend(diags);
         report.suppressed += suppressed;
+        ciguard_deps::one_gap_once(&mut all_findings);
     }
     if let Some(path) = &args.write_baseline {
         write_atomic_named(path, &Baseline::write(&all_findings))

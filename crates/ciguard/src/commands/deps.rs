@@ -20,6 +20,8 @@ const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.t
   [deps]
   cooldown-days = 7            # every ecosystem; 0 turns the cooldown check off
   exempt = ["acme-*"]          # first-party packages (`*` at the end = prefix); never looked up
+  exclude = ["tests/fixtures/"] # paths not read at all (gitignore syntax, from the root)
+  negative-cache-hours = 24    # how long "no such package/version" answers are cached
 
   [deps.cargo]                 # also [deps.pypi] and [deps.npm]
   cooldown-days = 3
@@ -81,7 +83,7 @@ pub struct DepsArgs {
 }
 
 pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
-    let (repo, walk_diagnostics) = RepoFiles::discover(&args.path);
+    let (mut repo, walk_diagnostics) = RepoFiles::discover(&args.path);
     // The `[audits.<id>]` settings `ciguard audit` applies to its dependency checks, found the
     // same way; `--config`/`--no-config` choose the `[deps]` table too.
     let explicit = match &args.config {
@@ -118,7 +120,16 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
             .values_mut()
             .for_each(|e| e.cooldown_days = None);
     }
-    let mut options = ClientOptions::default();
+    if let Err(message) = repo.exclude(&config.exclude) {
+        eprintln!("error: {message}");
+        return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
+    }
+    let mut options = ClientOptions {
+        negative_ttl: std::time::Duration::from_secs(
+            u64::try_from(config.negative_cache_hours).unwrap_or(0) * 3600,
+        ),
+        ..ClientOptions::default()
+    };
     for (key, url) in &config.registries {
         options.urls.set(key, url).map_err(anyhow::Error::msg)?;
     }
@@ -150,7 +161,10 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     let (config_findings, config_diagnostics) = if args.path.is_file() {
         (Vec::new(), Vec::new())
     } else {
-        ciguard_deps::configs::check(&repo)
+        let github = (!args.offline).then(|| preset_client(&args));
+        let fetch = |slug: &str, path: &str| fetch_preset(github.as_ref()?, slug, path);
+        let fetch: ciguard_deps::configs::PresetFetcher<'_> = &fetch;
+        ciguard_deps::configs::check_online(&repo, &deps_options.config, Some(fetch))
     };
 
     let mut found = lockfiles.findings;
@@ -184,14 +198,36 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit::code_for(&report)))
 }
 
-/// Renders the report with the shared renderer; diagnostics and notes go to stderr.
+/// The GitHub client that reads Renovate presets of other repositories (public ones without a
+/// token; `GH_TOKEN`/`GITHUB_TOKEN` and `GITHUB_API_URL` as for `ciguard audit`), with its
+/// ETag-revalidated disk cache unless `--no-cache`.
+fn preset_client(args: &DepsArgs) -> ciguard_github::Client {
+    ciguard_github::Client::new(ciguard_github::ClientConfig::from_flags(
+        None,
+        None,
+        None,
+        args.no_cache,
+        false,
+    ))
+}
+
+/// A file of a GitHub repository through the contents API; `None` when it cannot be read.
+fn fetch_preset(client: &ciguard_github::Client, slug: &str, path: &str) -> Option<String> {
+    let response = client
+        .get(&format!("/repos/{slug}/contents/{path}"))
+        .ok()
+        .filter(ciguard_github::ApiResponse::is_success)?;
+    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    let bytes = ciguard_github::remote::decode_base64(body.get("content")?.as_str()?)?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Renders the report with the shared renderer; diagnostics go to stderr. The renderer places
+/// the notes (in the output for plain and JSON, on stderr otherwise): each is said once.
 fn render(args: &DepsArgs, report: &Report) -> anyhow::Result<()> {
     let mut stderr = std::io::stderr();
     for d in &report.diagnostics {
         let _ = writeln!(stderr, "{d}");
-    }
-    for n in &report.notes {
-        let _ = writeln!(stderr, "note: {n}");
     }
     let mut stdout = std::io::stdout().lock();
     render_report(args.format, args.color, report, &mut stdout)?;

@@ -1,0 +1,410 @@
+//! Lockfiles and layouts as real repositories have them (issue #16), against the fake registry:
+//! pnpm's two-document lockfile, requirements files in `requirements/` with `-r`/`-c`, tracked
+//! files that `.gitignore` matches, npm aliases, mirrors and GitHub Packages, broken test
+//! fixtures, `[deps] exclude`, and a file named on the command line that is not a lockfile.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use ciguard_core::Level;
+use ciguard_deps::fake::FakeRegistry;
+use ciguard_deps::{
+    ClientOptions, DepsConfig, DepsOptions, LockfileReport, RegistryClient, RegistryUrls, RepoFiles,
+};
+
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, text) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, text).expect("write");
+    }
+    dir
+}
+
+/// An npm packument with versions published on 2025-01-01.
+fn packument(versions: &[&str]) -> String {
+    let time: Vec<String> = versions
+        .iter()
+        .map(|v| format!("\"{v}\": \"2025-01-01T00:00:00Z\""))
+        .collect();
+    let listed: Vec<String> = versions.iter().map(|v| format!("\"{v}\": {{}}")).collect();
+    format!(
+        "{{\"time\": {{{}}}, \"versions\": {{{}}}}}",
+        time.join(", "),
+        listed.join(", ")
+    )
+}
+
+fn pypi(versions: &[&str]) -> String {
+    let releases: Vec<String> = versions
+        .iter()
+        .map(|v| format!("\"{v}\": [{{\"upload_time_iso_8601\": \"2025-01-01T00:00:00Z\", \"yanked\": false}}]"))
+        .collect();
+    format!("{{\"releases\": {{{}}}}}", releases.join(", "))
+}
+
+fn registry() -> FakeRegistry {
+    FakeRegistry::start(HashMap::from([
+        (
+            "/react-is".to_owned(),
+            (200, packument(&["18.2.0", "16.13.1"])),
+        ),
+        ("/left-pad".to_owned(), (200, packument(&["1.3.0"]))),
+        ("/pnpm".to_owned(), (200, packument(&["11.0.3"]))),
+        ("/pypi/requests/json".to_owned(), (200, pypi(&["2.32.3"]))),
+        ("/pypi/idna/json".to_owned(), (200, pypi(&["3.10"]))),
+        ("/pypi/certifi/json".to_owned(), (200, pypi(&["2024.8.30"]))),
+    ]))
+    .expect("fake registry")
+}
+
+fn client(url: &str, npm: Option<&str>) -> RegistryClient {
+    let mut urls = RegistryUrls::default();
+    for key in ["crates-io", "pypi", "npm"] {
+        urls.set(key, url).expect("url");
+    }
+    if let Some(npm) = npm {
+        urls.set("npm", npm).expect("url");
+    }
+    RegistryClient::new(ClientOptions {
+        urls,
+        cache_dir: None,
+        threads: 2,
+        timeout: Duration::from_secs(10),
+        ..ClientOptions::default()
+    })
+}
+
+fn run(root: &Path, client: &RegistryClient) -> LockfileReport {
+    let (files, diagnostics) = RepoFiles::discover(root);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let files = RepoFiles {
+        shown_root: String::new(),
+        ..files
+    };
+    ciguard_deps::check_lockfiles(&files, Some(client), &DepsOptions::default())
+}
+
+/// Diagnostics other than warnings, and every "not published" warning: none expected.
+fn assert_clean(report: &LockfileReport) {
+    let bad: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.level == Level::Error
+                || d.message.contains("not published")
+                || d.message.contains("no package")
+        })
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+const PNPM_TWO_DOCUMENTS: &str = "---
+lockfileVersion: '9.0'
+
+importers:
+
+  .:
+    configDependencies: {}
+    packageManagerDependencies:
+      pnpm:
+        specifier: 11.0.3
+        version: 11.0.3
+
+packages:
+
+  pnpm@11.0.3:
+    resolution: {integrity: sha512-aaaa}
+    hasBin: true
+
+snapshots:
+
+  pnpm@11.0.3: {}
+
+---
+lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .:
+    dependencies:
+      left-pad:
+        specifier: ^1.3.0
+        version: 1.3.0
+      react-is-18:
+        specifier: npm:react-is@^18
+        version: react-is@18.2.0
+
+packages:
+
+  left-pad@1.3.0:
+    resolution: {integrity: sha512-bbbb}
+
+  react-is@18.2.0:
+    resolution: {integrity: sha512-cccc}
+
+snapshots:
+
+  left-pad@1.3.0: {}
+
+  react-is@18.2.0: {}
+";
+
+#[test]
+fn pnpm_two_document_lockfile_is_read_whole() {
+    let dir = repo(&[("pnpm-lock.yaml", PNPM_TWO_DOCUMENTS)]);
+    let fake = registry();
+    let report = run(dir.path(), &client(&fake.url, None));
+    assert_clean(&report);
+    // pnpm itself from the first document, left-pad and react-is from the second.
+    assert_eq!((report.lockfiles, report.checked), (1, 3), "{report:#?}");
+    assert_eq!(fake.hits(), 3);
+}
+
+#[test]
+fn aliases_are_looked_up_under_the_real_name() {
+    let yarn_classic = r#"# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.
+# yarn lockfile v1
+
+
+"react-is-18@npm:react-is@^18":
+  version "18.2.0"
+  resolved "https://registry.yarnpkg.com/react-is/-/react-is-18.2.0.tgz#199431eeaaaa"
+  integrity sha512-xx
+
+react-is@^16.13.1:
+  version "16.13.1"
+  resolved "https://registry.yarnpkg.com/react-is/-/react-is-16.13.1.tgz#789729a4aaaa"
+  integrity sha512-yy
+"#;
+    let npm_v1 = r#"{"lockfileVersion": 1, "dependencies": {
+  "react-is-18": {"version": "npm:react-is@18.2.0", "resolved": "https://registry.npmjs.org/react-is/-/react-is-18.2.0.tgz", "integrity": "sha512-x"}
+}}"#;
+    let npm_v3 = r#"{"lockfileVersion": 3, "packages": {
+  "": {"name": "app"},
+  "node_modules/react-is-18": {"name": "react-is", "version": "18.2.0", "resolved": "https://registry.npmjs.org/react-is/-/react-is-18.2.0.tgz", "integrity": "sha512-x"}
+}}"#;
+    let berry = "__metadata:\n  version: 8\n\n\"react-is-18@npm:react-is@^18\":\n  version: 18.2.0\n  resolution: \"react-is@npm:18.2.0\"\n  checksum: 10c0/aaaa\n";
+    let dir = repo(&[
+        ("classic/yarn.lock", yarn_classic),
+        ("v1/package-lock.json", npm_v1),
+        ("v3/package-lock.json", npm_v3),
+        ("berry/yarn.lock", berry),
+        ("pnpm/pnpm-lock.yaml", PNPM_TWO_DOCUMENTS),
+    ]);
+    let fake = registry();
+    let report = run(dir.path(), &client(&fake.url, None));
+    assert_clean(&report);
+    assert_eq!(report.checked, 2 + 1 + 1 + 1 + 3, "{report:#?}");
+}
+
+#[test]
+fn requirements_directories_and_includes() {
+    let dir = repo(&[
+        // warehouse's layout: requirements/main.txt includes a constraints file.
+        (
+            "requirements/main.txt",
+            "-r ./base.in.txt\n--constraint=../constraints/pins.txt\nrequests==2.32.3 \\\n    --hash=sha256:aaaa\n",
+        ),
+        (
+            "requirements/base.in.txt",
+            "idna==3.10 --hash=sha256:bbbb\n",
+        ),
+        ("constraints/pins.txt", "certifi==2024.8.30\n"),
+        // pyca/cryptography's name.
+        (
+            "build-requirements.txt",
+            "-c missing.txt\n-r ../outside.txt\n",
+        ),
+    ]);
+    let fake = registry();
+    let report = run(dir.path(), &client(&fake.url, None));
+    assert_clean(&report);
+    assert_eq!(report.checked, 3, "{report:#?}");
+    assert_eq!(
+        report.lockfiles, 4,
+        "main, base.in (found and included once), pins, build"
+    );
+    let skipped: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("was not read"))
+        .map(|d| (d.path.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("build-requirements.txt", Some(1)),
+            ("build-requirements.txt", Some(2))
+        ]
+    );
+}
+
+#[test]
+fn an_explicit_file_is_read_or_refused() {
+    let dir = repo(&[("deps.txt", "requests==2.32.3\n"), ("notes.md", "hello\n")]);
+    let fake = registry();
+    let c = client(&fake.url, None);
+    let (files, _) = RepoFiles::discover(&dir.path().join("deps.txt"));
+    let report = ciguard_deps::check_lockfiles(&files, Some(&c), &DepsOptions::default());
+    assert_eq!((report.lockfiles, report.checked), (1, 1));
+    let (files, _) = RepoFiles::discover(&dir.path().join("notes.md"));
+    let report = ciguard_deps::check_lockfiles(&files, Some(&c), &DepsOptions::default());
+    assert_eq!(report.lockfiles, 0);
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.level == Level::Error && d.message == "not a lockfile ciguard reads"),
+        "{:#?}",
+        report.diagnostics
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn tracked_files_are_read_whatever_gitignore_says() {
+    // sigstore-python: `install/requirements.txt` is committed, and `.gitignore` matches it.
+    let dir = repo(&[
+        (".gitignore", "requirements.txt\n"),
+        (
+            "install/requirements.txt",
+            "requests==2.32.3 --hash=sha256:aaaa\n",
+        ),
+        ("requirements.txt", "idna==3.10\n"),
+    ]);
+    let fake = registry();
+    let c = client(&fake.url, None);
+    // Not a git checkout: `.gitignore` is honoured and what it hid is named.
+    let report = run(dir.path(), &c);
+    assert_eq!(report.lockfiles, 0);
+    assert!(
+        report.notes.iter().any(
+            |n| n.contains("2 file(s) matched by .gitignore were skipped")
+                && n.contains("install/requirements.txt")
+        ),
+        "{:#?}",
+        report.notes
+    );
+    if !git(dir.path(), &["init", "-q"]) {
+        println!("skipped the git half: no git binary");
+        return;
+    }
+    assert!(git(
+        dir.path(),
+        &["add", "-f", ".gitignore", "install/requirements.txt"]
+    ));
+    assert!(git(dir.path(), &["commit", "-q", "-m", "x"]));
+    let report = run(dir.path(), &c);
+    assert_eq!((report.lockfiles, report.checked), (1, 1), "{report:#?}");
+    assert!(report.notes.iter().all(|n| !n.contains(".gitignore")));
+}
+
+#[test]
+fn mirrors_are_checked_when_pointed_at() {
+    let lock = |base: &str| {
+        format!(
+            r#"{{"lockfileVersion": 3, "packages": {{
+  "": {{"name": "app"}},
+  "node_modules/left-pad": {{"version": "1.3.0", "resolved": "{base}/left-pad/-/left-pad-1.3.0.tgz", "integrity": "sha512-x"}},
+  "node_modules/@acme/ui": {{"version": "1.0.0", "resolved": "https://npm.pkg.github.com/download/@acme/ui/1.0.0/0a1b2c3d", "integrity": "sha512-y"}}
+}}}}"#
+        )
+    };
+    let fake = registry();
+    let mirror = format!("{}/artifactory/api/npm/npm-remote", fake.url);
+    fake.set(
+        "/artifactory/api/npm/npm-remote/left-pad",
+        200,
+        packument(&["1.3.0"]),
+    );
+    let dir = repo(&[("package-lock.json", &lock(&mirror))]);
+    // The npm registry elsewhere: both are counted as other registries, GitHub Packages named.
+    let report = run(
+        dir.path(),
+        &client(&fake.url, Some("http://127.0.0.1:9/npm")),
+    );
+    assert_eq!(report.checked, 0);
+    assert!(
+        report.notes.iter().any(
+            |n| n.starts_with("2 package(s) come from registries other than")
+                && n.contains("1 of them from GitHub Packages")
+        ),
+        "{:#?}",
+        report.notes
+    );
+    // Pointed at the mirror: left-pad is checked there.
+    let report = run(dir.path(), &client(&fake.url, Some(&mirror)));
+    assert_eq!(report.checked, 1, "{report:#?}");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("1 package(s) come from registries other than"))
+    );
+}
+
+#[test]
+fn broken_fixtures_are_skipped_and_exclude_is_honoured() {
+    let dir = repo(&[
+        (
+            "package-lock.json",
+            r#"{"lockfileVersion": 3, "packages": {"": {}, "node_modules/left-pad": {"version": "1.3.0", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "integrity": "sha512-x"}}}"#,
+        ),
+        ("tests/fixtures/broken/package-lock.json", "{ not json"),
+        ("e2e/cases/bad/yarn.lock", "this: [is not\n"),
+    ]);
+    let fake = registry();
+    let c = client(&fake.url, None);
+    let report = run(dir.path(), &c);
+    let levels: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.path.as_str(), d.level))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("e2e/cases/bad/yarn.lock", Level::Error),
+            ("tests/fixtures/broken/package-lock.json", Level::Warning)
+        ]
+    );
+    assert!(
+        report.diagnostics[1]
+            .message
+            .starts_with("skipped (test fixture?)")
+    );
+    assert_eq!(report.checked, 1);
+
+    let (mut files, _) = RepoFiles::discover(dir.path());
+    let config = DepsConfig {
+        exclude: vec!["e2e/".to_owned(), "/tests/fixtures".to_owned()],
+        ..DepsConfig::default()
+    };
+    assert_eq!(files.exclude(&config.exclude), Ok(2));
+    let report = ciguard_deps::check_lockfiles(&files, Some(&c), &DepsOptions::default());
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    assert_eq!(report.lockfiles, 1);
+}
