@@ -613,6 +613,17 @@ fn calls() -> Vec<(&'static str, Call)> {
         (
             CLI,
             call!(
+                "deps.rs",
+                "/repos/{owner}/{repo}/contents/{path}",
+                "get",
+                "/repos/{owner}/{repo}/contents/{path}",
+                &[],
+                &["content"]
+            ),
+        ),
+        (
+            CLI,
+            call!(
                 "pin.rs",
                 "/repos/{s}",
                 "get",
@@ -666,6 +677,7 @@ const NOT_CALLS: &[&str] = &[
     "crates/ciguard-github/src/client.rs",
     "crates/ciguard-github/src/cache.rs",
     "crates/ciguard-github/src/testing.rs",
+    "crates/ciguard-github/src/testing/github_like.rs",
     "crates/ciguard-github/src/registry.rs",
 ];
 

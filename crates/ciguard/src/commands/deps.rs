@@ -212,9 +212,30 @@ fn preset_client(args: &DepsArgs) -> ciguard_github::Client {
 }
 
 /// A file of a GitHub repository through the contents API; `None` when it cannot be read.
+/// `slug` and `path` come from a repository's Renovate configuration: a slug that is not
+/// `owner/name` or a path that climbs (`..`) is not asked for, and each piece is encoded so it
+/// cannot reach another API route.
 fn fetch_preset(client: &ciguard_github::Client, slug: &str, path: &str) -> Option<String> {
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    };
+    let (owner, repo) = slug.split_once('/')?;
+    if !name_ok(owner) || !name_ok(repo) {
+        return None;
+    }
+    if path
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        return None;
+    }
+    let path = ciguard_core::percent::encode(path, ciguard_core::percent::PATH);
     let response = client
-        .get(&format!("/repos/{slug}/contents/{path}"))
+        .get(&format!("/repos/{owner}/{repo}/contents/{path}"))
         .ok()
         .filter(ciguard_github::ApiResponse::is_success)?;
     let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
