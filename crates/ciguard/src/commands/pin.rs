@@ -135,6 +135,14 @@ struct TagError {
 
 impl TagError {
     fn new(e: &Error) -> Self {
+        // A request the client did not send because an earlier one met the same cause reads
+        // like that one, so one refused connection is one note.
+        if let Some(cause) = e.cause() {
+            return Self {
+                full: e.to_string(),
+                cause: cause.to_string(),
+            };
+        }
         let cause = match e {
             Error::Offline { .. } => {
                 "ciguard runs offline (drop --offline to let it list tags)".to_owned()
