@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as esc;
 use super::location_region;
 use crate::diagnostic::Level;
 use crate::finding::{Finding, Location, Severity};
@@ -14,7 +15,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Level::Error => "error",
             Level::Warning => "warning",
         };
-        let mut props = vec![("file", d.path.clone())];
+        let mut props = vec![("file", esc(&d.path).into_owned())];
         if let Some(line) = d.line {
             props.push(("line", line.to_string()));
         }
@@ -22,9 +23,9 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             props.push(("col", column.to_string()));
         }
         props.push(("title", "ciguard".to_owned()));
-        let mut message = d.message.clone();
+        let mut message = esc(&d.message).into_owned();
         if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {help}"));
+            message.push_str(&format!("\nhelp: {}", esc(help)));
         }
         write_command(out, command, &props, &message)?;
     }
@@ -44,11 +45,12 @@ fn command(severity: Severity) -> &'static str {
 
 fn write_finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
     let mut props = Vec::new();
-    let mut message = f.message.clone();
+    // Input text is escaped piece by piece; the line breaks added here are the only real ones.
+    let mut message = esc(&f.message).into_owned();
     match &f.primary {
         Location::File { .. } => {
             if let Some((file, region)) = location_region(&f.primary) {
-                props.push(("file", file.path.clone()));
+                props.push(("file", esc(&file.path).into_owned()));
                 props.push(("line", region.start.line.to_string()));
                 props.push(("col", region.start.column.to_string()));
                 props.push(("endLine", region.end.line.to_string()));
@@ -60,19 +62,20 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
             }
         }
         Location::Setting { subject, url, .. } => {
-            message = format!("{subject}: {message}");
+            message = format!("{}: {message}", esc(subject));
             if let Some(url) = url {
-                message.push_str(&format!("\n{url}"));
+                message.push_str(&format!("\n{}", esc(url)));
             }
         }
     }
     props.push(("title", format!("ciguard ({})", f.audit)));
-    let label = f.primary.label();
+    let label = esc(f.primary.label());
     if !label.is_empty() {
         message.push_str(&format!("\n{label}"));
     }
     if !f.chain.is_empty() {
-        message.push_str(&format!("\nreached through {}", f.chain.join(" -> ")));
+        let chain = f.chain.join(" -> ");
+        message.push_str(&format!("\nreached through {}", esc(&chain)));
     }
     write_command(out, command(f.severity), &props, &message)
 }
