@@ -19,6 +19,11 @@ use crate::yaml::{Node, Style};
 
 /// How deep expressions may nest before the parser gives up.
 pub const MAX_DEPTH: usize = 64;
+/// How many tokens one expression may have. Every syntax-tree node takes at least one token, so
+/// this also bounds the tree's height (`a.b.c…` and `a && b && …` chains grow it without
+/// nesting), and with it the recursion of every walker and of `Drop`. The longest expression in
+/// the corpus has about 125 tokens.
+pub const MAX_TOKENS: usize = 1024;
 
 /// Why an expression could not be parsed; `span` is relative to the expression's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +31,9 @@ pub const MAX_DEPTH: usize = 64;
 pub struct ExprError {
     pub message: String,
     pub span: Span,
+    /// The expression is over one of the parser's limits (not merely malformed): GitHub may
+    /// accept it, but ciguard cannot read it, so it is reported rather than skipped.
+    pub over_limit: bool,
 }
 
 impl ExprError {
@@ -33,6 +41,14 @@ impl ExprError {
         Self {
             message: message.into(),
             span,
+            over_limit: false,
+        }
+    }
+
+    fn limit(message: impl Into<String>, span: Span) -> Self {
+        Self {
+            over_limit: true,
+            ..Self::new(message, span)
         }
     }
 }
@@ -478,6 +494,12 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ExprError> {
             }
         };
         i += 1;
+        if out.len() == MAX_TOKENS {
+            return Err(ExprError::limit(
+                format!("expression has more than {MAX_TOKENS} tokens"),
+                Span::new(start, i),
+            ));
+        }
         out.push((tok, Span::new(start, i)));
     }
     Ok(out)
@@ -552,7 +574,7 @@ impl<'s> Parser<'s> {
     fn enter(&mut self) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(
+            return Err(ExprError::limit(
                 format!("expression nests deeper than {MAX_DEPTH} levels"),
                 self.span_here(),
             ));
