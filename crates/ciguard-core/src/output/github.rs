@@ -120,6 +120,31 @@ mod tests {
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
     }
 
+    /// Input text cannot end the command early or start a line of its own.
+    #[test]
+    fn input_cannot_forge_a_command() {
+        use std::sync::Arc;
+
+        use crate::route::Route;
+        use crate::source::{FileKind, SourceFile, Span};
+
+        let file = Arc::new(SourceFile::new(
+            "a\n::error::name\u{1b}[2J.yml",
+            FileKind::Workflow,
+            "on: push\n".to_owned(),
+        ));
+        let meta = crate::audits::all()[0].meta();
+        let loc = Location::file(&file, Span::new(0, 2), Route::root(), "x\r\n::warning::label");
+        let finding = Finding::new(meta, "uses evil/y@v1\n::error::forged", loc);
+        let mut out = Vec::new();
+        write_finding(&mut out, &finding).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+        assert!(text.contains("evil/y@v1\\n::error::forged"), "{text}");
+        assert!(text.contains("file=a\\n%3A%3Aerror%3A%3Aname\\x1b[2J.yml"), "{text}");
+    }
+
     #[test]
     fn commands_by_severity() {
         assert_eq!(command(Severity::High), "error");

@@ -456,6 +456,30 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_in_messages_and_lines_are_not_printed() {
+        let text = "jobs: {a: {uses: \"x/y@v1\\n::error::f\u{1b}[2J\u{202e}\"}}\n";
+        let out = render_one(text, "x/y@v1", "label\n::error::g");
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out}");
+        assert!(!out.contains('\u{202e}'), "{out}");
+        assert!(!out.lines().any(|l| l.starts_with("::")), "{out}");
+        assert!(out.contains("label\\n::error::g"), "{out}");
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_mark() {
+        let pad = "a ".repeat(50_000);
+        let text = format!("run: {pad}curl x | sh {pad}\n");
+        let out = render_one(&text, "curl x | sh", "here");
+        assert!(out.len() < 2_000, "{} bytes", out.len());
+        assert!(out.contains("| …a a") && out.contains("a a curl x | sh a a"), "{out}");
+        assert!(out.contains("a a …\n"), "{out}");
+        assert_aligned(&out, "curl x | sh");
+        // A short line is shown whole, as before.
+        let out = render_one("run: curl x | sh\n", "curl x | sh", "here");
+        assert!(out.contains(" | run: curl x | sh\n"), "{out}");
+    }
+
+    #[test]
     fn carets_align_after_tabs() {
         let out = render_one("jobs: {a: {name: x,\t\tuses: x/y@v1}}\n", "x/y@v1", "here");
         assert!(!out.contains('\t'));

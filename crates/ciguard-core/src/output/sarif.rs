@@ -472,6 +472,17 @@ mod tests {
     }
 
     #[test]
+    fn web_addresses_of_remote_files_are_percent_encoded() {
+        assert_eq!(
+            web_uri("https://github.com/o/r/blob/v1/.github/a b\n::error::x\u{1b}[2J.yml"),
+            "https://github.com/o/r/blob/v1/.github/a%20b%0A::error::x%1B[2J.yml"
+        );
+        let plain = "https://github.com/o/r/blob/v1/.github/workflows/ci.yml?x=1#L3";
+        assert_eq!(web_uri(plain), plain);
+        assert_eq!(web_uri("https://h/%C3%A9"), "https://h/%C3%A9");
+    }
+
+    #[test]
     fn levels_and_ranks() {
         assert_eq!(level(Severity::High), "error");
         assert_eq!(level(Severity::Medium), "error");
