@@ -116,8 +116,9 @@ fn script_limits<'s, 'a: 's>(
                 crate::shell::MAX_COMMANDS,
                 crate::shell::MAX_WORDS
             );
-            Diagnostic::at(Level::Warning, file, rs.node.span(), message)
-                .help("audits read only its beginning; move the script into a file in the repository")
+            Diagnostic::at(Level::Warning, file, rs.node.span(), message).help(
+                "audits read only its beginning; move the script into a file in the repository",
+            )
         })
         .collect()
 }

@@ -252,7 +252,11 @@ fn tallest_allowed_trees_fit_a_small_stack() {
         format!("github{}", ".a".repeat(MAX_TOKENS / 2 - 1)),
         format!("github{}", "[0]".repeat(MAX_TOKENS / 3 - 1)),
         vec!["a.b"; MAX_TOKENS / 4].join(" && "),
-        format!("{}a{}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1)),
+        format!(
+            "{}a{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        ),
     ];
     let walked = std::thread::Builder::new()
         .stack_size(1024 * 1024)

@@ -53,7 +53,8 @@ pub fn json(serialized: &[u8]) -> Cow<'_, [u8]> {
     let Ok(text) = std::str::from_utf8(serialized) else {
         return Cow::Borrowed(serialized);
     };
-    let needs = |c: char| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || is_invisible_control(c);
+    let needs =
+        |c: char| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || is_invisible_control(c);
     if !text.chars().any(needs) {
         return Cow::Borrowed(serialized);
     }

@@ -134,7 +134,12 @@ mod tests {
             "on: push\n".to_owned(),
         ));
         let meta = crate::audits::all()[0].meta();
-        let loc = Location::file(&file, Span::new(0, 2), Route::root(), "x\r\n::warning::label");
+        let loc = Location::file(
+            &file,
+            Span::new(0, 2),
+            Route::root(),
+            "x\r\n::warning::label",
+        );
         let finding = Finding::new(meta, "uses evil/y@v1\n::error::forged", loc);
         let mut out = Vec::new();
         write_finding(&mut out, &finding).unwrap();
@@ -142,7 +147,10 @@ mod tests {
         assert_eq!(text.lines().count(), 1, "{text}");
         assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
         assert!(text.contains("evil/y@v1\\n::error::forged"), "{text}");
-        assert!(text.contains("file=a\\n%3A%3Aerror%3A%3Aname\\x1b[2J.yml"), "{text}");
+        assert!(
+            text.contains("file=a\\n%3A%3Aerror%3A%3Aname\\x1b[2J.yml"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -471,7 +471,10 @@ mod tests {
         let text = format!("run: {pad}curl x | sh {pad}\n");
         let out = render_one(&text, "curl x | sh", "here");
         assert!(out.len() < 2_000, "{} bytes", out.len());
-        assert!(out.contains("| …a a") && out.contains("a a curl x | sh a a"), "{out}");
+        assert!(
+            out.contains("| …a a") && out.contains("a a curl x | sh a a"),
+            "{out}"
+        );
         assert!(out.contains("a a …\n"), "{out}");
         assert_aligned(&out, "curl x | sh");
         // A short line is shown whole, as before.

@@ -354,6 +354,18 @@ impl Script {
         })
     }
 
+    /// The commands downstream of `idx` in its pipeline, nearest first. Each step scans forward
+    /// from the last, so walking a whole pipeline is linear in the script.
+    pub fn downstream(&self, idx: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut cur = idx;
+        std::iter::from_fn(move || {
+            let next = (cur + 1..self.commands.len())
+                .find(|&j| self.commands[j].pipe_from == Some(cur))?;
+            cur = next;
+            Some(next)
+        })
+    }
+
     /// Commands nested (at any depth) inside the words of `idx`.
     pub fn nested_in(&self, idx: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.commands.len()).filter(move |&i| {
@@ -794,6 +806,9 @@ impl Parser<'_, '_> {
             for (s, e) in b.subs {
                 self.parse_range(s, e, depth + 1, Some(idx));
             }
+        } else {
+            // Substitutions nested deeper are not read.
+            self.truncated |= !b.subs.is_empty();
         }
         Some(idx)
     }

@@ -195,7 +195,33 @@ fn long_scripts_are_read_up_to_the_limits_and_say_so() {
     let s = sh(&words);
     assert!(s.truncated);
     let nested = "$(".repeat(20_000);
-    assert!(sh(&nested).commands.len() <= super::MAX_DEPTH + 1);
+    let s = sh(&nested);
+    assert!(s.truncated);
+    assert!(s.commands.len() <= super::MAX_DEPTH + 1);
+    assert!(!sh("echo $(a $(b $(c)))").truncated);
+}
+
+#[test]
+fn downstream_follows_the_pipeline_past_substitutions() {
+    let s = sh("curl $(echo u) | tar x | sh; b | c");
+    let names = |v: Vec<usize>| -> Vec<String> {
+        v.into_iter()
+            .map(|i| s.commands[i].program().unwrap().to_owned())
+            .collect()
+    };
+    let curl = 0;
+    assert_eq!(names(s.downstream(curl).collect()), ["tar", "sh"]);
+    let sh_idx = s
+        .commands
+        .iter()
+        .position(|c| c.program() == Some("sh"))
+        .unwrap();
+    assert_eq!(s.downstream(sh_idx).count(), 0);
+    for j in 0..s.commands.len() {
+        for i in s.upstream(j) {
+            assert!(s.downstream(i).any(|d| d == j), "{i} -> {j}");
+        }
+    }
 }
 
 #[test]
