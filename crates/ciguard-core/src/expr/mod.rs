@@ -817,6 +817,32 @@ impl Expansion<'_> {
 
 /// Every `${{ ... }}` in `text`, in order. An unterminated one ends the scan.
 pub fn expansions(text: &str) -> Vec<Expansion<'_>> {
+    expansion_bounds(text)
+        .into_iter()
+        .map(|(span, body_start, body_end)| {
+            let body = &text[body_start..body_end];
+            let parsed = if span.end == body_end {
+                Err(ExprError::new(
+                    "`${{` is never closed with `}}`",
+                    Span::new(0, body.len()),
+                ))
+            } else {
+                parse(body)
+            };
+            Expansion {
+                span,
+                body,
+                body_start,
+                parsed,
+            }
+        })
+        .collect()
+}
+
+/// Where each `${{ ... }}` of `text` is, without parsing it: the whole span, and where its
+/// body starts and ends. An unterminated one runs to the end of the text (its span then ends
+/// where its body does) and ends the scan.
+pub(crate) fn expansion_bounds(text: &str) -> Vec<(Span, usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut from = 0;
@@ -839,25 +865,10 @@ pub fn expansions(text: &str) -> Vec<Expansion<'_>> {
             i += 1;
         }
         let Some(body_end) = end else {
-            let body = &text[body_start..];
-            out.push(Expansion {
-                span: Span::new(start, text.len()),
-                body,
-                body_start,
-                parsed: Err(ExprError::new(
-                    "`${{` is never closed with `}}`",
-                    Span::new(0, body.len()),
-                )),
-            });
+            out.push((Span::new(start, text.len()), body_start, text.len()));
             break;
         };
-        let body = &text[body_start..body_end];
-        out.push(Expansion {
-            span: Span::new(start, body_end + 2),
-            body,
-            body_start,
-            parsed: parse(body),
-        });
+        out.push((Span::new(start, body_end + 2), body_start, body_end));
         from = body_end + 2;
     }
     out

@@ -1,6 +1,6 @@
 //! Every expression of a document: `${{ }}` in any scalar, and the bare conditions of `if:`.
 
-use super::{Expr, ExprError, MAX_DEPTH, expansions, parse, value_span_to_file};
+use super::{Expr, ExprError, MAX_DEPTH, expansion_bounds, expansions, parse, value_span_to_file};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::route::{Route, Segment};
 use crate::source::{SourceFile, Span};
@@ -86,9 +86,11 @@ pub fn over_limit(file: &SourceFile, root: Node<'_>) -> Option<Diagnostic> {
                 .into_iter()
                 .collect()
         } else {
-            expansions(value)
+            // Only closed bodies long enough to be over a limit are parsed again.
+            expansion_bounds(value)
                 .into_iter()
-                .filter_map(|exp| exp.parsed.err().map(|e| (exp.span, e)))
+                .filter(|(span, start, end)| span.end != *end && end - start > MAX_DEPTH)
+                .filter_map(|(span, start, end)| parse(&value[start..end]).err().map(|e| (span, e)))
                 .collect()
         };
         for (span, error) in errors.into_iter().filter(|(_, e)| e.over_limit) {
