@@ -253,7 +253,12 @@ fn is_assignment(v: &str) -> bool {
 
 /// The last path component of a program word.
 pub fn basename(v: &str) -> &str {
-    v.rsplit(['/', '\\']).next().unwrap_or(v)
+    // A byte scan: audits ask for the program of every command, and a hostile word can be
+    // tens of kilobytes long.
+    match v.bytes().rposition(|b| b == b'/' || b == b'\\') {
+        Some(i) => &v[i + 1..],
+        None => v,
+    }
 }
 
 /// A write of some command's output to an environment file.
