@@ -50,6 +50,14 @@ pub fn text(s: &str) -> Cow<'_, str> {
 /// already escapes C0; these others are legal raw in JSON strings, and can only occur inside
 /// strings, so a byte-level pass keeps the document's values exactly as they were.
 pub fn json(serialized: &[u8]) -> Cow<'_, [u8]> {
+    // Each such character is DEL or starts with one of these bytes in UTF-8 (C1: C2 80..9F,
+    // U+061C: D8 9C, the U+20xx ones: E2 ..). Output is mostly ASCII: a byte scan decides.
+    if !serialized
+        .iter()
+        .any(|b| matches!(b, 0x7F | 0xC2 | 0xD8 | 0xE2))
+    {
+        return Cow::Borrowed(serialized);
+    }
     let Ok(text) = std::str::from_utf8(serialized) else {
         return Cow::Borrowed(serialized);
     };
