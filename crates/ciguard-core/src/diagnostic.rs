@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::output::escape::text as esc;
 use crate::source::{SourceFile, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -71,13 +72,14 @@ impl fmt::Display for Diagnostic {
             Level::Warning => "warning",
             Level::Error => "error",
         };
-        write!(f, "{level}: {}", self.path)?;
+        // Paths and messages quote the input; stderr is a terminal too.
+        write!(f, "{level}: {}", esc(&self.path))?;
         if let (Some(l), Some(c)) = (self.line, self.column) {
             write!(f, ":{l}:{c}")?;
         }
-        write!(f, ": {}", self.message)?;
+        write!(f, ": {}", esc(&self.message))?;
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n  help: {}", esc(help))?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::Finding;
 use crate::models::{Action, Dependabot, Workflow};
+use crate::shell::map::RunScript;
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::{Document, Limits};
 
@@ -53,8 +54,11 @@ pub fn audit_file<'c>(
         FileKind::Workflow => {
             let (wf, diags) = Workflow::build(file, &doc);
             report.diagnostics = diags;
+            report.diagnostics.extend(expr_limits(file, &doc));
             if let Some(wf) = wf {
                 report.audited = true;
+                let scripts = wf.run_scripts().map(|(_, _, rs)| rs);
+                report.diagnostics.extend(script_limits(file, scripts));
                 // Per audit: the specific hook, then the shared one, with one context.
                 for audit in applicable {
                     let cx = context(*audit);
@@ -66,8 +70,11 @@ pub fn audit_file<'c>(
         FileKind::Action => {
             let (action, diags) = Action::build(file, &doc);
             report.diagnostics = diags;
+            report.diagnostics.extend(expr_limits(file, &doc));
             if let Some(action) = action {
                 report.audited = true;
+                let scripts = action.run_scripts().map(|(_, rs)| rs);
+                report.diagnostics.extend(script_limits(file, scripts));
                 for audit in applicable {
                     let cx = context(*audit);
                     audit.action(&cx, &action, &mut report.findings);
@@ -89,6 +96,31 @@ pub fn audit_file<'c>(
         FileKind::Dependencies => {}
     }
     report
+}
+
+/// The expressions of a workflow or action that are too large to audit.
+fn expr_limits(file: &SourceFile, doc: &Document) -> Option<Diagnostic> {
+    crate::expr::sites::over_limit(file, doc.root()?)
+}
+
+/// A warning for each `run:` script read only in part (see [`crate::shell::MAX_COMMANDS`]).
+fn script_limits<'s, 'a: 's>(
+    file: &SourceFile,
+    scripts: impl Iterator<Item = &'s RunScript<'a>>,
+) -> Vec<Diagnostic> {
+    scripts
+        .filter(|rs| rs.script.truncated)
+        .map(|rs| {
+            let message = format!(
+                "script not fully audited: it has more than {} commands or {} words",
+                crate::shell::MAX_COMMANDS,
+                crate::shell::MAX_WORDS
+            );
+            Diagnostic::at(Level::Warning, file, rs.node.span(), message).help(
+                "audits read only its beginning; move the script into a file in the repository",
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,8 +6,14 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::audit::AuditMeta;
+use crate::output::escape::elide;
 use crate::route::Route;
 use crate::source::{SourceFile, Span};
+
+/// How many characters of a message or label a finding keeps. Messages quote the input (a
+/// `uses:` value, a command); a hostile value must not make every finding, and the output,
+/// as large as itself. Longer texts end with `…`.
+pub const MAX_TEXT_CHARS: usize = 400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,7 +98,7 @@ impl Location {
             file: Arc::clone(file),
             span,
             route,
-            label: label.into(),
+            label: capped(label.into()),
         }
     }
 
@@ -104,7 +110,7 @@ impl Location {
         Location::Setting {
             subject: subject.into(),
             url,
-            label: label.into(),
+            label: capped(label.into()),
         }
     }
 
@@ -142,6 +148,14 @@ impl Location {
             Location::Setting { subject, .. } => subject.clone(),
         }
     }
+}
+
+/// `text` cut to [`MAX_TEXT_CHARS`], without copying when it is short.
+fn capped(text: String) -> String {
+    if text.len() <= MAX_TEXT_CHARS {
+        return text;
+    }
+    elide(&text, MAX_TEXT_CHARS).into_owned()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -207,7 +221,7 @@ impl Finding {
     pub fn new(meta: &AuditMeta, message: impl Into<String>, primary: Location) -> Self {
         Self {
             audit: meta.id,
-            message: message.into(),
+            message: capped(message.into()),
             severity: meta.severity,
             confidence: meta.confidence,
             persona: meta.persona,
@@ -245,7 +259,7 @@ impl Finding {
         edits: Vec<Edit>,
     ) -> Self {
         self.fixes.push(Fix {
-            title: title.into(),
+            title: capped(title.into()),
             applicability,
             edits,
         });

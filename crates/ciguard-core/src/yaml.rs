@@ -21,6 +21,11 @@ pub struct Limits {
     pub max_nodes: usize,
     /// How many nodes the document may have once every alias is expanded.
     pub max_expanded_nodes: u64,
+    /// How many bytes of scalar text the document may hold once every alias is expanded.
+    /// Audits read an alias's value each time it is used, so this, not the file's size, is
+    /// what they cost. Never below `max_bytes`, so a file without aliases is never refused by
+    /// it and aliases never make a file cost more than the largest file without any.
+    pub max_expanded_bytes: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +35,7 @@ impl Default for Limits {
             max_depth: 256,
             max_nodes: 1_000_000,
             max_expanded_nodes: 2_000_000,
+            max_expanded_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -357,6 +363,10 @@ struct Builder<'s> {
     char_offsets: Option<Vec<u32>>,
     nodes: Vec<NodeData>,
     expanded: Vec<u64>,
+    /// Per node, the bytes of scalar text it holds once expanded.
+    expanded_bytes: Vec<u64>,
+    /// The bytes of scalar text of the whole document so far, aliases expanded.
+    total_bytes: u64,
     anchors: HashMap<usize, NodeId>,
     stack: Vec<Frame>,
     root: Option<NodeId>,
@@ -377,6 +387,8 @@ impl<'s> Builder<'s> {
             char_offsets,
             nodes: Vec::new(),
             expanded: Vec::new(),
+            expanded_bytes: Vec::new(),
+            total_bytes: 0,
             anchors: HashMap::new(),
             stack: Vec::new(),
             root: None,
@@ -430,6 +442,7 @@ impl<'s> Builder<'s> {
                     {
                         return Err(merge_key_error(span));
                     }
+                    let bytes = value.len() as u64;
                     let id = self.push(
                         NodeKind::Scalar {
                             value: value.into_owned(),
@@ -439,6 +452,8 @@ impl<'s> Builder<'s> {
                         false,
                         1,
                     )?;
+                    self.expanded_bytes[id.0 as usize] = bytes;
+                    self.count_bytes(bytes, span)?;
                     self.anchor(anchor, id);
                     self.add(id)?;
                 }
@@ -456,7 +471,10 @@ impl<'s> Builder<'s> {
                         .help("a recursive alias has no finite value; remove it"));
                     }
                     let span = Span::new(span.start, span.end.max(span.start + 1));
+                    let bytes = self.expanded_bytes[target.0 as usize];
                     let id = self.push(NodeKind::Alias(target), span, false, size)?;
+                    self.expanded_bytes[id.0 as usize] = bytes;
+                    self.count_bytes(bytes, span)?;
                     self.add(id)?;
                 }
                 Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
@@ -502,23 +520,33 @@ impl<'s> Builder<'s> {
                         Frame::Map { id, entries, .. } => (id, NodeKind::Mapping(entries)),
                     };
                     // The children in order, without copying them out of the node.
-                    let (first_child, last_child, size) = {
-                        let expanded = &self.expanded;
+                    let (first_child, last_child, size, bytes) = {
+                        let (expanded, expanded_bytes) = (&self.expanded, &self.expanded_bytes);
                         let sum = |ids: &mut dyn Iterator<Item = NodeId>| {
-                            ids.fold(1u64, |n, c| n.saturating_add(expanded[c.0 as usize]))
+                            ids.fold((1u64, 0u64), |(n, b), c| {
+                                let c = c.0 as usize;
+                                (
+                                    n.saturating_add(expanded[c]),
+                                    b.saturating_add(expanded_bytes[c]),
+                                )
+                            })
                         };
                         match &kind {
-                            NodeKind::Sequence(items) => (
-                                items.first().copied(),
-                                items.last().copied(),
-                                sum(&mut items.iter().copied()),
-                            ),
-                            NodeKind::Mapping(entries) => (
-                                entries.first().map(|(k, _)| *k),
-                                entries.last().map(|(_, v)| *v),
-                                sum(&mut entries.iter().flat_map(|(k, v)| [*k, *v])),
-                            ),
-                            _ => (None, None, 1),
+                            NodeKind::Sequence(items) => {
+                                let (size, bytes) = sum(&mut items.iter().copied());
+                                (items.first().copied(), items.last().copied(), size, bytes)
+                            }
+                            NodeKind::Mapping(entries) => {
+                                let (size, bytes) =
+                                    sum(&mut entries.iter().flat_map(|(k, v)| [*k, *v]));
+                                (
+                                    entries.first().map(|(k, _)| *k),
+                                    entries.last().map(|(_, v)| *v),
+                                    size,
+                                    bytes,
+                                )
+                            }
+                            _ => (None, None, 1, 0),
                         }
                     };
                     if size > self.limits.max_expanded_nodes {
@@ -549,6 +577,7 @@ impl<'s> Builder<'s> {
                     node.kind = kind;
                     node.span = Span::new(start, end.max(start));
                     self.expanded[id.0 as usize] = size;
+                    self.expanded_bytes[id.0 as usize] = bytes;
                     self.last_end = end;
                     self.add(id)?;
                 }
@@ -578,7 +607,26 @@ impl<'s> Builder<'s> {
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(NodeData { kind, span, flow });
         self.expanded.push(size);
+        self.expanded_bytes.push(0);
         Ok(id)
+    }
+
+    /// Adds `bytes` of scalar text (a scalar, or everything an alias stands for) to the
+    /// document's expanded size; an error at `span` once that is over the budget.
+    fn count_bytes(&mut self, bytes: u64, span: Span) -> Result<(), YamlError> {
+        let budget = self
+            .limits
+            .max_expanded_bytes
+            .max(self.limits.max_bytes as u64);
+        self.total_bytes = self.total_bytes.saturating_add(bytes);
+        if self.total_bytes <= budget {
+            return Ok(());
+        }
+        Err(YamlError::new(
+            format!("aliases here expand to more than {budget} bytes of text"),
+            span,
+        )
+        .help("each use of an alias repeats its whole value; use shorter anchored values or fewer aliases"))
     }
 
     fn anchor(&mut self, anchor: usize, id: NodeId) {
@@ -821,6 +869,41 @@ mod tests {
         }
         let err = parse(&text).1.unwrap_err();
         assert!(err.message.contains("expand to more than"), "{err}");
+    }
+
+    #[test]
+    fn aliased_text_is_budgeted_in_bytes() {
+        // One long anchored string, used until the text is over the budget: the error points
+        // at the alias that crosses it, not at the file's start.
+        let value = "x".repeat(1 << 20);
+        let mut text = format!("a: &a {value}\nb:\n");
+        for _ in 0..8 {
+            text.push_str("  - *a\n");
+        }
+        let err = parse(&text).1.unwrap_err();
+        assert!(err.message.contains("bytes of text"), "{err}");
+        assert_eq!(&text[err.span.start..err.span.start + 2], "*a");
+        assert_eq!(text[..err.span.start].lines().count(), 9);
+        // Nested aliases double the text at each level while the file stays small.
+        let mut text = format!("x0: &x0 {}\n", "y".repeat(4096));
+        for i in 1..20 {
+            text.push_str(&format!("x{i}: &x{i} [*x{p}, *x{p}]\n", p = i - 1));
+        }
+        let err = parse(&text).1.unwrap_err();
+        assert!(err.message.contains("bytes of text"), "{err}");
+    }
+
+    #[test]
+    fn ok_aliases_within_the_byte_budget() {
+        let value = "x".repeat(1 << 20);
+        let mut text = format!("a: &a {value}\nb:\n");
+        for _ in 0..6 {
+            text.push_str("  - *a\n");
+        }
+        let doc = parse(&text).1.unwrap();
+        let items = doc.root().unwrap().get("b").unwrap();
+        assert_eq!(items.items().count(), 6);
+        assert!(items.items().all(|n| n.as_str() == Some(value.as_str())));
     }
 
     #[test]

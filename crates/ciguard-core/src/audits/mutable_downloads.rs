@@ -215,8 +215,9 @@ fn check_script(
             .find_map(moving_url)
             .or_else(|| gh_latest(cmd).then_some("the latest release"));
         // Extracted straight from the pipe: nothing can check it.
-        let piped_to = (0..script.commands.len())
-            .find(|&j| script.upstream(j).any(|u| u == i) && extracts_stdin(&script.commands[j]));
+        let piped_to = script
+            .downstream(i)
+            .find(|&j| extracts_stdin(&script.commands[j]));
         let used = saved_file(cmd).and_then(|f| {
             script
                 .commands

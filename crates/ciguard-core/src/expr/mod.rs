@@ -20,6 +20,11 @@ use crate::yaml::{Node, Style};
 
 /// How deep expressions may nest before the parser gives up.
 pub const MAX_DEPTH: usize = 64;
+/// How many tokens one expression may have. Every syntax-tree node takes at least one token, so
+/// this also bounds the tree's height (`a.b.c…` and `a && b && …` chains grow it without
+/// nesting), and with it the recursion of every walker and of `Drop`. The longest expression in
+/// the corpus has about 125 tokens.
+pub const MAX_TOKENS: usize = 1024;
 
 /// Why an expression could not be parsed; `span` is relative to the expression's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +32,9 @@ pub const MAX_DEPTH: usize = 64;
 pub struct ExprError {
     pub message: String,
     pub span: Span,
+    /// The expression is over one of the parser's limits (not merely malformed): GitHub may
+    /// accept it, but ciguard cannot read it, so it is reported rather than skipped.
+    pub over_limit: bool,
 }
 
 impl ExprError {
@@ -34,6 +42,14 @@ impl ExprError {
         Self {
             message: message.into(),
             span,
+            over_limit: false,
+        }
+    }
+
+    fn limit(message: impl Into<String>, span: Span) -> Self {
+        Self {
+            over_limit: true,
+            ..Self::new(message, span)
         }
     }
 }
@@ -509,6 +525,12 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ExprError> {
             }
         };
         i += 1;
+        if out.len() == MAX_TOKENS {
+            return Err(ExprError::limit(
+                format!("expression has more than {MAX_TOKENS} tokens"),
+                Span::new(start, i),
+            ));
+        }
         out.push((tok, Span::new(start, i)));
     }
     Ok(out)
@@ -583,7 +605,7 @@ impl<'s> Parser<'s> {
     fn enter(&mut self) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(
+            return Err(ExprError::limit(
                 format!("expression nests deeper than {MAX_DEPTH} levels"),
                 self.span_here(),
             ));
@@ -826,6 +848,32 @@ impl Expansion<'_> {
 
 /// Every `${{ ... }}` in `text`, in order. An unterminated one ends the scan.
 pub fn expansions(text: &str) -> Vec<Expansion<'_>> {
+    expansion_bounds(text)
+        .into_iter()
+        .map(|(span, body_start, body_end)| {
+            let body = &text[body_start..body_end];
+            let parsed = if span.end == body_end {
+                Err(ExprError::new(
+                    "`${{` is never closed with `}}`",
+                    Span::new(0, body.len()),
+                ))
+            } else {
+                parse(body)
+            };
+            Expansion {
+                span,
+                body,
+                body_start,
+                parsed,
+            }
+        })
+        .collect()
+}
+
+/// Where each `${{ ... }}` of `text` is, without parsing it: the whole span, and where its
+/// body starts and ends. An unterminated one runs to the end of the text (its span then ends
+/// where its body does) and ends the scan.
+pub(crate) fn expansion_bounds(text: &str) -> Vec<(Span, usize, usize)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut from = 0;
@@ -848,25 +896,10 @@ pub fn expansions(text: &str) -> Vec<Expansion<'_>> {
             i += 1;
         }
         let Some(body_end) = end else {
-            let body = &text[body_start..];
-            out.push(Expansion {
-                span: Span::new(start, text.len()),
-                body,
-                body_start,
-                parsed: Err(ExprError::new(
-                    "`${{` is never closed with `}}`",
-                    Span::new(0, body.len()),
-                )),
-            });
+            out.push((Span::new(start, text.len()), body_start, text.len()));
             break;
         };
-        let body = &text[body_start..body_end];
-        out.push(Expansion {
-            span: Span::new(start, body_end + 2),
-            body,
-            body_start,
-            parsed: parse(body),
-        });
+        out.push((Span::new(start, body_end + 2), body_start, body_end));
         from = body_end + 2;
     }
     out

@@ -1,6 +1,7 @@
 //! Every expression of a document: `${{ }}` in any scalar, and the bare conditions of `if:`.
 
-use super::{Expr, expansions, parse, value_span_to_file};
+use super::{Expr, ExprError, MAX_DEPTH, expansion_bounds, expansions, parse, value_span_to_file};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::route::{Route, Segment};
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
@@ -64,4 +65,55 @@ pub fn sites<'a>(root: Node<'a>) -> Vec<Site<'a>> {
         }
     });
     out
+}
+
+/// A warning for the first expression under `root` that is over the parser's limits (too deep,
+/// too many tokens), which audits cannot see; later ones are counted in its message. Malformed
+/// expressions stay silent here: they are GitHub's error to report, not a limit of ciguard.
+pub fn over_limit(file: &SourceFile, root: Node<'_>) -> Option<Diagnostic> {
+    let mut first: Option<(Node<'_>, Span, String)> = None;
+    let mut more = 0usize;
+    root.walk(&Route::root(), &mut |node, route| {
+        // Nothing shorter than the nesting limit can be over a limit.
+        let Some(value) = node.as_str().filter(|v| v.len() > MAX_DEPTH) else {
+            return;
+        };
+        let is_condition = matches!(route.segments().last(), Some(Segment::Key(k)) if k == "if");
+        let errors: Vec<(Span, ExprError)> = if is_condition && !value.contains("${{") {
+            parse(value)
+                .err()
+                .map(|e| (Span::new(0, value.len()), e))
+                .into_iter()
+                .collect()
+        } else {
+            // Only closed bodies long enough to be over a limit are parsed again.
+            expansion_bounds(value)
+                .into_iter()
+                .filter(|(span, start, end)| span.end != *end && end - start > MAX_DEPTH)
+                .filter_map(|(span, start, end)| parse(&value[start..end]).err().map(|e| (span, e)))
+                .collect()
+        };
+        for (span, error) in errors.into_iter().filter(|(_, e)| e.over_limit) {
+            if first.is_none() {
+                first = Some((node, span, error.message));
+            } else {
+                more += 1;
+            }
+        }
+    });
+    let (node, span, message) = first?;
+    let at = value_span_to_file(file, node, span);
+    let others = match more {
+        0 => String::new(),
+        n => format!(" ({n} more in this file)"),
+    };
+    Some(
+        Diagnostic::at(
+            Level::Warning,
+            file,
+            at,
+            format!("expression not audited: {message}{others}"),
+        )
+        .help("audits skip this expression; split it into smaller ones"),
+    )
 }

@@ -133,14 +133,29 @@ fn malformed_input_is_an_error() {
 
 #[test]
 fn deep_nesting_is_bounded() {
-    let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+    let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
     assert!(parse(&deep).unwrap_err().message.contains("deeper"));
+    let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(parse(&deep).unwrap_err().over_limit);
     let nots = format!("{}a", "!".repeat(10_000));
     assert!(parse(&nots).is_err());
     let idx = format!("a{}", "[a".repeat(10_000));
     assert!(parse(&idx).is_err());
-    let long = vec!["a"; 5_000].join(" || ");
-    assert!(parse(&long).is_ok());
+    // Chains grow the tree without nesting: bounded by the token count instead.
+    let within = vec!["a"; MAX_TOKENS / 2].join(" || ");
+    assert!(parse(&within).is_ok());
+    for long in [
+        vec!["a"; 5_000].join(" || "),
+        format!("github{}", ".a".repeat(35_000)),
+        format!("github{}", "[0]".repeat(50_000)),
+    ] {
+        let err = parse(&long).unwrap_err();
+        assert!(err.over_limit && err.message.contains("tokens"), "{err}");
+    }
+    let deep = parse(&"format(".repeat(20_000)).unwrap_err();
+    assert!(deep.over_limit, "{deep}");
+    // A malformed expression is not a limit.
+    assert!(!parse("a ==").unwrap_err().over_limit);
 }
 
 #[test]
@@ -226,4 +241,56 @@ fn falls_back_to_the_node_when_not_exact() {
     // A folded line break inside it.
     let t = "a: >\n  ${{ x\n  }}\n";
     assert_eq!(mapped(t, "a", 0), ">\n  ${{ x\n  }}");
+}
+
+/// The tallest trees the limits allow are walked, cloned and dropped (all recursive) on a
+/// thread with half the default 2 MiB thread stack (debug frames are large): the token cap, not
+/// the stack size, bounds the recursion.
+#[test]
+fn tallest_allowed_trees_fit_a_small_stack() {
+    let chains = [
+        format!("github{}", ".a".repeat(MAX_TOKENS / 2 - 1)),
+        format!("github{}", "[0]".repeat(MAX_TOKENS / 3 - 1)),
+        vec!["a.b"; MAX_TOKENS / 4].join(" && "),
+        format!(
+            "{}a{}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        ),
+    ];
+    let walked = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(move || {
+            let mut nodes = 0;
+            for text in &chains {
+                let e = parse(text).unwrap_or_else(|err| panic!("{err}: {text}"));
+                nodes += e.contexts().len() + e.value_contexts().len();
+                let copy = e.clone();
+                assert!(copy == e);
+                e.walk(&mut |_| nodes += 1);
+            }
+            nodes
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(walked > MAX_TOKENS, "{walked}");
+}
+
+#[test]
+fn expressions_over_the_limits_are_a_warning_at_their_line() {
+    let long = format!("github{}", ".a".repeat(MAX_TOKENS));
+    let t = format!(
+        "jobs:\n  a:\n    steps:\n      - run: echo ${{{{ {long} }}}} ${{{{ {long} }}}}\n      - if: {long}\n      - run: echo ${{{{ a == }}}} ${{{{ github.sha }}}}\n"
+    );
+    let (file, parsed) = doc(&t);
+    let d = super::sites::over_limit(&file, parsed.root().unwrap()).expect("a diagnostic");
+    assert_eq!(d.level, crate::diagnostic::Level::Warning);
+    assert_eq!((d.line, d.column), (Some(4), Some(19)), "{d}");
+    assert!(d.message.contains("more than 1024 tokens"), "{d}");
+    assert!(d.message.contains("(2 more in this file)"), "{d}");
+    // Malformed or ordinary expressions are not reported.
+    let ok = "on: push\nx: ${{ a == }} ${{ github.event.issue.title }}\n";
+    let (file, parsed) = doc(ok);
+    assert!(super::sites::over_limit(&file, parsed.root().unwrap()).is_none());
 }

@@ -75,7 +75,7 @@ pub struct Publication {
     /// Whether the publication signs its own provenance (PEP 740, `npm publish --provenance`).
     pub self_attesting: bool,
     /// For `run:` publications: the command line, for credential flags.
-    pub command: Option<String>,
+    pub command: Option<std::sync::Arc<str>>,
 }
 
 /// The triggers that usually start releases.
@@ -240,7 +240,9 @@ pub fn has_long_lived_secret(text: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Command {
     pub words: Vec<String>,
-    pub line: String,
+    /// The logical line the command is on, shared by its segments: a line of thousands of
+    /// `|`-separated segments must not be copied once per segment.
+    pub line: std::sync::Arc<str>,
     pub span: Span,
 }
 
@@ -292,12 +294,13 @@ fn split_commands(file: &SourceFile, step: &Step<'_>) -> Vec<Command> {
         if text.trim_start().starts_with('#') {
             continue;
         }
+        let line: std::sync::Arc<str> = text.as_str().into();
         for segment in split_segments(&text) {
             let words = strip_wrappers(shell_words(segment));
             if !words.is_empty() {
                 out.push(Command {
                     words,
-                    line: text.clone(),
+                    line: line.clone(),
                     span,
                 });
             }

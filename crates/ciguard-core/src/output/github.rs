@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as esc;
 use super::location_region;
 use crate::diagnostic::Level;
 use crate::finding::{Finding, Location, Severity};
@@ -14,7 +15,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             Level::Error => "error",
             Level::Warning => "warning",
         };
-        let mut props = vec![("file", d.path.clone())];
+        let mut props = vec![("file", esc(&d.path).into_owned())];
         if let Some(line) = d.line {
             props.push(("line", line.to_string()));
         }
@@ -22,9 +23,9 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             props.push(("col", column.to_string()));
         }
         props.push(("title", "ciguard".to_owned()));
-        let mut message = d.message.clone();
+        let mut message = esc(&d.message).into_owned();
         if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {help}"));
+            message.push_str(&format!("\nhelp: {}", esc(help)));
         }
         write_command(out, command, &props, &message)?;
     }
@@ -44,11 +45,12 @@ fn command(severity: Severity) -> &'static str {
 
 fn write_finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
     let mut props = Vec::new();
-    let mut message = f.message.clone();
+    // Input text is escaped piece by piece; the line breaks added here are the only real ones.
+    let mut message = esc(&f.message).into_owned();
     match &f.primary {
         Location::File { .. } => {
             if let Some((file, region)) = location_region(&f.primary) {
-                props.push(("file", file.path.clone()));
+                props.push(("file", esc(&file.path).into_owned()));
                 props.push(("line", region.start.line.to_string()));
                 props.push(("col", region.start.column.to_string()));
                 props.push(("endLine", region.end.line.to_string()));
@@ -60,19 +62,20 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
             }
         }
         Location::Setting { subject, url, .. } => {
-            message = format!("{subject}: {message}");
+            message = format!("{}: {message}", esc(subject));
             if let Some(url) = url {
-                message.push_str(&format!("\n{url}"));
+                message.push_str(&format!("\n{}", esc(url)));
             }
         }
     }
     props.push(("title", format!("ciguard ({})", f.audit)));
-    let label = f.primary.label();
+    let label = esc(f.primary.label());
     if !label.is_empty() {
         message.push_str(&format!("\n{label}"));
     }
     if !f.chain.is_empty() {
-        message.push_str(&format!("\nreached through {}", f.chain.join(" -> ")));
+        let chain = f.chain.join(" -> ");
+        message.push_str(&format!("\nreached through {}", esc(&chain)));
     }
     write_command(out, command(f.severity), &props, &message)
 }
@@ -115,6 +118,39 @@ mod tests {
             "50%25 done%0D%0Anext: a,b"
         );
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    /// Input text cannot end the command early or start a line of its own.
+    #[test]
+    fn input_cannot_forge_a_command() {
+        use std::sync::Arc;
+
+        use crate::route::Route;
+        use crate::source::{FileKind, SourceFile, Span};
+
+        let file = Arc::new(SourceFile::new(
+            "a\n::error::name\u{1b}[2J.yml",
+            FileKind::Workflow,
+            "on: push\n".to_owned(),
+        ));
+        let meta = crate::audits::all()[0].meta();
+        let loc = Location::file(
+            &file,
+            Span::new(0, 2),
+            Route::root(),
+            "x\r\n::warning::label",
+        );
+        let finding = Finding::new(meta, "uses evil/y@v1\n::error::forged", loc);
+        let mut out = Vec::new();
+        write_finding(&mut out, &finding).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+        assert!(text.contains("evil/y@v1\\n::error::forged"), "{text}");
+        assert!(
+            text.contains("file=a\\n%3A%3Aerror%3A%3Aname\\x1b[2J.yml"),
+            "{text}"
+        );
     }
 
     #[test]

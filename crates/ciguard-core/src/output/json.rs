@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{TOOL_NAME, TOOL_VERSION, location_region, severity_counts};
+use super::{TOOL_NAME, TOOL_VERSION, escape, location_region, severity_counts};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::report::Report;
 
@@ -16,16 +16,22 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// many there are. The text is the same as pretty-printing [`document`] whole.
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let shell = document_with(report, Vec::new());
-    let text = serde_json::to_string_pretty(&shell).map_err(io::Error::other)?;
-    let marker = "\"findings\": []";
-    let Some(at) = text.find(marker).filter(|_| !report.findings.is_empty()) else {
-        return writeln!(out, "{text}");
+    let text = serde_json::to_vec_pretty(&shell).map_err(io::Error::other)?;
+    let text = escape::json(&text);
+    let marker: &[u8] = b"\"findings\": []";
+    let Some(at) = text
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .filter(|_| !report.findings.is_empty())
+    else {
+        out.write_all(&text)?;
+        return writeln!(out);
     };
-    out.write_all(&text.as_bytes()[..at])?;
+    out.write_all(&text[..at])?;
     out.write_all(b"\"findings\": [\n")?;
     render_findings(&report.findings, out)?;
     out.write_all(b"  ]")?;
-    out.write_all(&text.as_bytes()[at + marker.len()..])?;
+    out.write_all(&text[at + marker.len()..])?;
     writeln!(out)
 }
 
@@ -75,7 +81,7 @@ fn render_items(findings: &[Finding], ends_document: bool) -> io::Result<Vec<u8>
         item.clear();
         serde_json::to_writer_pretty(&mut item, &FindingJson::new(f)).map_err(io::Error::other)?;
         out.extend_from_slice(b"    ");
-        for &b in &item {
+        for &b in escape::json(&item).iter() {
             out.push(b);
             if b == b'\n' {
                 out.extend_from_slice(b"    ");

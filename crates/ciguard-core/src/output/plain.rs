@@ -16,6 +16,7 @@
 
 use std::io::{self, Write};
 
+use super::escape::text as esc;
 use super::{location_region, severity_counts};
 use crate::diagnostic::Level;
 use crate::finding::{Applicability, Finding, Location, Severity};
@@ -24,6 +25,11 @@ use crate::source::SourceFile;
 
 /// Columns a tab takes in the rendered snippet.
 const TAB_WIDTH: usize = 4;
+/// Source lines longer than this (in characters) are shown as a window around the marks, so a
+/// finding on a megabyte-long line does not print the megabyte.
+const MAX_SHOWN_CHARS: usize = 240;
+/// How much of a long line is shown before the first mark.
+const CONTEXT_CHARS: usize = 40;
 
 struct Paint {
     color: bool,
@@ -68,7 +74,7 @@ pub(super) fn render(
         writeln!(out)?;
     }
     for note in &report.notes {
-        writeln!(out, "{}: {note}", paint.bold("note"))?;
+        writeln!(out, "{}: {}", paint.bold("note"), esc(note))?;
     }
     writeln!(out, "{}", summary(report))
 }
@@ -149,7 +155,7 @@ fn mark(file: &SourceFile, location: &Location, primary: bool) -> Option<Mark> {
         end,
         primary,
         continues,
-        label: location.label().to_owned(),
+        label: esc(location.label()).into_owned(),
     })
 }
 
@@ -165,7 +171,7 @@ fn display_line(text: &str) -> (String, Vec<usize>) {
             let n = TAB_WIDTH - width % TAB_WIDTH;
             shown.extend(std::iter::repeat_n(' ', n));
             width += n;
-        } else if c.is_control() {
+        } else if super::escape::is_unsafe(c) {
             shown.push('\u{FFFD}');
             width += 1;
         } else {
@@ -177,9 +183,35 @@ fn display_line(text: &str) -> (String, Vec<usize>) {
     (shown, columns)
 }
 
+/// The part of a line shown for `marks` (all on it): the whole line when it is short, else a
+/// window from a little before the first mark, elided with `…`. Returns the first character
+/// shown, the text and the display column of each shown character (see [`display_line`]).
+fn windowed_line(text: &str, marks: &[Mark]) -> (usize, String, Vec<usize>) {
+    let total = text.chars().count();
+    if total <= MAX_SHOWN_CHARS {
+        let (shown, columns) = display_line(text);
+        return (0, shown, columns);
+    }
+    let first = marks.iter().map(|m| m.start).min().unwrap_or(0);
+    let lo = first.saturating_sub(CONTEXT_CHARS).min(total);
+    let hi = (lo + MAX_SHOWN_CHARS).min(total);
+    let byte = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
+    let (shown, columns) = display_line(&text[byte(lo)..byte(hi)]);
+    let lead = usize::from(lo > 0);
+    let mut out = String::with_capacity(shown.len() + 8);
+    if lo > 0 {
+        out.push('…');
+    }
+    out.push_str(&shown);
+    if hi < total {
+        out.push('…');
+    }
+    (lo, out, columns.into_iter().map(|c| c + lead).collect())
+}
+
 fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     let header = paint.severity(f.severity, &format!("{}[{}]", f.severity, f.audit));
-    writeln!(out, "{header}: {}", paint.bold(&f.message))?;
+    writeln!(out, "{header}: {}", paint.bold(&esc(&f.message)))?;
     let mut notes: Vec<String> = Vec::new();
     match &f.primary {
         Location::File { file, .. } => {
@@ -206,7 +238,7 @@ fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<
                 out,
                 "{pad}{} {}:{}:{}",
                 paint.gutter("-->"),
-                file.path,
+                esc(&file.path),
                 region.start.line,
                 region.start.column
             )?;
@@ -218,15 +250,15 @@ fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<
             url,
             label,
         } => {
-            writeln!(out, " {} {subject}", paint.gutter("-->"))?;
+            writeln!(out, " {} {}", paint.gutter("-->"), esc(subject))?;
             if !label.is_empty() {
-                notes.insert(0, label.clone());
+                notes.insert(0, esc(label).into_owned());
             }
             for related in &f.related {
                 notes.push(related_note(related));
             }
             if let Some(url) = url {
-                notes.push(format!("change it at {url}"));
+                notes.push(format!("change it at {}", esc(url)));
             }
             write_notes(paint, f, notes, " ", out)
         }
@@ -237,26 +269,28 @@ fn related_note(location: &Location) -> String {
     match location {
         Location::File { .. } => match location_region(location) {
             Some((file, region)) => {
-                let label = location.label();
+                let label = esc(location.label());
                 let sep = if label.is_empty() { "" } else { ": " };
                 format!(
                     "{}:{}:{}{sep}{label}",
-                    file.path, region.start.line, region.start.column
+                    esc(&file.path),
+                    region.start.line,
+                    region.start.column
                 )
             }
-            None => location.path().to_owned(),
+            None => esc(location.path()).into_owned(),
         },
         Location::Setting {
             subject,
             url,
             label,
         } => {
-            let mut s = subject.clone();
+            let mut s = esc(subject).into_owned();
             if !label.is_empty() {
-                s.push_str(&format!(": {label}"));
+                s.push_str(&format!(": {}", esc(label)));
             }
             if let Some(url) = url {
-                s.push_str(&format!(" ({url})"));
+                s.push_str(&format!(" ({})", esc(url)));
             }
             s
         }
@@ -287,14 +321,14 @@ fn write_snippet(
         {
             writeln!(out, "{}", paint.gutter("..."))?;
         }
-        let (shown, columns) = display_line(file.line_text(line));
+        let (lo, shown, columns) = windowed_line(file.line_text(line), &marks[i..group_end]);
         let number = format!("{line:>width$}", width = pad.len());
         writeln!(out, "{} {bar} {}", paint.gutter(&number), shown.trim_end())?;
         let mut continues = false;
         for m in &marks[i..group_end] {
             let last = columns.len() - 1;
-            let from = columns[m.start.min(last)];
-            let to = columns[m.end.min(last)].max(from + 1);
+            let from = columns[m.start.saturating_sub(lo).min(last)];
+            let to = columns[m.end.saturating_sub(lo).min(last)].max(from + 1);
             let glyph = if m.primary { "^" } else { "-" };
             let underline = glyph.repeat(to - from);
             let label = if m.label.is_empty() {
@@ -338,11 +372,12 @@ fn write_notes(
                 writeln!(
                     out,
                     "{pad} {eq} help: fix available: {} ({})",
-                    fix.title, fix.applicability
+                    esc(&fix.title),
+                    fix.applicability
                 )?;
             }
             Applicability::DisplayOnly => {
-                writeln!(out, "{pad} {eq} help: suggestion: {}", fix.title)?
+                writeln!(out, "{pad} {eq} help: suggestion: {}", esc(&fix.title))?
             }
         }
     }
@@ -350,7 +385,7 @@ fn write_notes(
         writeln!(
             out,
             "{pad} {eq} help: reached through {}",
-            f.chain.join(" -> ")
+            esc(&f.chain.join(" -> "))
         )?;
     }
     Ok(())
@@ -418,6 +453,33 @@ mod tests {
         );
         assert_aligned(&out, "x/y@v1");
         assert!(out.contains(" --> w.yml:1:"), "{out}");
+    }
+
+    #[test]
+    fn control_characters_in_messages_and_lines_are_not_printed() {
+        let text = "jobs: {a: {uses: \"x/y@v1\\n::error::f\u{1b}[2J\u{202e}\"}}\n";
+        let out = render_one(text, "x/y@v1", "label\n::error::g");
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out}");
+        assert!(!out.contains('\u{202e}'), "{out}");
+        assert!(!out.lines().any(|l| l.starts_with("::")), "{out}");
+        assert!(out.contains("label\\n::error::g"), "{out}");
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_mark() {
+        let pad = "a ".repeat(50_000);
+        let text = format!("run: {pad}curl x | sh {pad}\n");
+        let out = render_one(&text, "curl x | sh", "here");
+        assert!(out.len() < 2_000, "{} bytes", out.len());
+        assert!(
+            out.contains("| …a a") && out.contains("a a curl x | sh a a"),
+            "{out}"
+        );
+        assert!(out.contains("a a …\n"), "{out}");
+        assert_aligned(&out, "curl x | sh");
+        // A short line is shown whole, as before.
+        let out = render_one("run: curl x | sh\n", "curl x | sh", "here");
+        assert!(out.contains(" | run: curl x | sh\n"), "{out}");
     }
 
     #[test]

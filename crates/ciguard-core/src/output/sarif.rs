@@ -90,7 +90,7 @@ impl SrcRoot {
     /// repository's file), else its path.
     fn file_artifact(&self, file: &SourceFile) -> Value {
         match &file.uri {
-            Some(web) => json!({ "uri": web }),
+            Some(web) => json!({ "uri": web_uri(web) }),
             None => self.artifact(&file.path),
         }
     }
@@ -121,7 +121,8 @@ const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report)).map_err(io::Error::other)?;
+    let text = serde_json::to_vec_pretty(&document(report)).map_err(io::Error::other)?;
+    out.write_all(&super::escape::json(&text))?;
     writeln!(out)
 }
 
@@ -243,6 +244,15 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
     rule
 }
 
+/// Bytes a web address keeps as they are: unreserved, reserved and `%` (already encoded).
+const URI_KEEP: &[u8] = b"-._~:/?#[]@!$&'()*+,;=%";
+
+/// A web address built from input (a remote file's path) with every byte a URI may not hold
+/// (spaces, control characters, non-ASCII) percent-encoded.
+fn web_uri(address: &str) -> String {
+    crate::percent::encode(address, URI_KEEP)
+}
+
 /// A relative path as a URI reference: forward slashes, no `./`, reserved bytes percent-encoded.
 pub(crate) fn uri(path: &str) -> String {
     let path = path.replace('\\', "/");
@@ -277,7 +287,7 @@ fn location(location: &Location, id: Option<usize>, base: &SrcRoot) -> Value {
         Location::Setting { subject, url, .. } => {
             let mut logical = json!({ "fullyQualifiedName": subject, "kind": "resource" });
             if let Some(url) = url {
-                logical["properties"] = json!({ "url": url });
+                logical["properties"] = json!({ "url": web_uri(url) });
             }
             json!({ "logicalLocations": [logical] })
         }
@@ -459,6 +469,17 @@ mod tests {
                 ["artifactLocation"]["uri"],
             ".github/workflows/a%20b.yml"
         );
+    }
+
+    #[test]
+    fn web_addresses_of_remote_files_are_percent_encoded() {
+        assert_eq!(
+            web_uri("https://github.com/o/r/blob/v1/.github/a b\n::error::x\u{1b}[2J.yml"),
+            "https://github.com/o/r/blob/v1/.github/a%20b%0A::error::x%1B[2J.yml"
+        );
+        let plain = "https://github.com/o/r/blob/v1/.github/workflows/ci.yml?x=1#L3";
+        assert_eq!(web_uri(plain), plain);
+        assert_eq!(web_uri("https://h/%C3%A9"), "https://h/%C3%A9");
     }
 
     #[test]

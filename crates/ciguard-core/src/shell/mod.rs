@@ -13,8 +13,12 @@ use crate::source::Span;
 
 /// How deep `$(...)` inside `$(...)` is followed.
 const MAX_DEPTH: usize = 8;
-/// At most this many commands are read from one script.
-const MAX_COMMANDS: usize = 20_000;
+/// At most this many commands are read from one script. Audits relate commands to each other
+/// (pipelines, substitutions, later uses of a download), some in quadratic time, so this bounds
+/// their cost; the longest script in the corpus has about 260.
+pub const MAX_COMMANDS: usize = 1_000;
+/// At most this many words are read from one script (each costs an allocation).
+pub const MAX_WORDS: usize = 50_000;
 
 /// Which language a `run:` script is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,7 +253,12 @@ fn is_assignment(v: &str) -> bool {
 
 /// The last path component of a program word.
 pub fn basename(v: &str) -> &str {
-    v.rsplit(['/', '\\']).next().unwrap_or(v)
+    // A byte scan: audits ask for the program of every command, and a hostile word can be
+    // tens of kilobytes long.
+    match v.bytes().rposition(|b| b == b'/' || b == b'\\') {
+        Some(i) => &v[i + 1..],
+        None => v,
+    }
 }
 
 /// A write of some command's output to an environment file.
@@ -307,22 +316,33 @@ const INTERPRETERS: &[&str] = &[
 pub struct Script {
     pub dialect: Dialect,
     pub commands: Vec<Command>,
+    /// The script has more than [`MAX_COMMANDS`] commands or [`MAX_WORDS`] words: the rest
+    /// was not read, and audits did not see it.
+    pub truncated: bool,
 }
 
 impl Script {
     /// Reads `text` as `dialect`. Never fails: what cannot be understood is skipped.
     pub fn parse(text: &str, dialect: Dialect) -> Script {
         let mut commands = Vec::new();
+        let mut truncated = false;
         if dialect != Dialect::Other {
             let mut p = Parser {
                 text,
                 s: text.as_bytes(),
                 dialect,
                 out: &mut commands,
+                words: 0,
+                truncated: false,
             };
             p.parse_range(0, text.len(), 0, None);
+            truncated = p.truncated;
         }
-        Script { dialect, commands }
+        Script {
+            dialect,
+            commands,
+            truncated,
+        }
     }
 
     /// The commands upstream of `idx` in its pipeline, nearest first.
@@ -336,6 +356,18 @@ impl Script {
                 .and_then(|c| c.pipe_from)
                 .filter(|n| *n < at);
             Some(at)
+        })
+    }
+
+    /// The commands downstream of `idx` in its pipeline, nearest first. Each step scans forward
+    /// from the last, so walking a whole pipeline is linear in the script.
+    pub fn downstream(&self, idx: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut cur = idx;
+        std::iter::from_fn(move || {
+            let next = (cur + 1..self.commands.len())
+                .find(|&j| self.commands[j].pipe_from == Some(cur))?;
+            cur = next;
+            Some(next)
         })
     }
 
@@ -438,6 +470,10 @@ struct Parser<'t, 'o> {
     s: &'t [u8],
     dialect: Dialect,
     out: &'o mut Vec<Command>,
+    /// Words read so far, towards [`MAX_WORDS`].
+    words: usize,
+    /// A limit was reached and reading stopped.
+    truncated: bool,
 }
 
 #[derive(Default)]
@@ -481,7 +517,8 @@ impl Parser<'_, '_> {
         let mut pending: Vec<(usize, usize, String)> = Vec::new();
         let mut skip_until_esac = false;
         while i < end {
-            if self.out.len() >= MAX_COMMANDS {
+            if self.out.len() >= MAX_COMMANDS || self.words >= MAX_WORDS {
+                self.truncated = true;
                 return;
             }
             let c = self.s[i];
@@ -728,6 +765,10 @@ impl Parser<'_, '_> {
         pending: &mut Vec<(usize, usize, String)>,
     ) -> Option<usize> {
         let b = std::mem::take(cur);
+        if self.out.len() >= MAX_COMMANDS {
+            self.truncated |= !(b.words.is_empty() && b.redirects.is_empty());
+            return None;
+        }
         if b.words.is_empty() && b.redirects.is_empty() {
             if sep != Sep::Pipe {
                 *pipe_prev = None;
@@ -770,6 +811,9 @@ impl Parser<'_, '_> {
             for (s, e) in b.subs {
                 self.parse_range(s, e, depth + 1, Some(idx));
             }
+        } else {
+            // Substitutions nested deeper are not read.
+            self.truncated |= !b.subs.is_empty();
         }
         Some(idx)
     }
@@ -948,6 +992,7 @@ impl Parser<'_, '_> {
         }
         w.span.end = i.min(end).max(start);
         let _ = depth;
+        self.words += 1;
         w
     }
 

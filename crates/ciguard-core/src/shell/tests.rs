@@ -184,6 +184,58 @@ fn never_panics_on_hostile_input() {
 }
 
 #[test]
+fn long_scripts_are_read_up_to_the_limits_and_say_so() {
+    let pipes = format!("curl -sSL https://x{}", " | sh".repeat(20_000));
+    let s = sh(&pipes);
+    assert!(s.truncated);
+    assert_eq!(s.commands.len(), MAX_COMMANDS);
+    // What was read is still related: the first `sh` runs the download.
+    assert_eq!(s.remote_execs()[0], RemoteExec { fetch: 0, exec: 1 });
+    let words = "a ".repeat(MAX_WORDS + 10);
+    let s = sh(&words);
+    assert!(s.truncated);
+    let nested = "$(".repeat(20_000);
+    let s = sh(&nested);
+    assert!(s.truncated);
+    assert!(s.commands.len() <= super::MAX_DEPTH + 1);
+    assert!(!sh("echo $(a $(b $(c)))").truncated);
+}
+
+#[test]
+fn downstream_follows_the_pipeline_past_substitutions() {
+    let s = sh("curl $(echo u) | tar x | sh; b | c");
+    let names = |v: Vec<usize>| -> Vec<String> {
+        v.into_iter()
+            .map(|i| s.commands[i].program().unwrap().to_owned())
+            .collect()
+    };
+    let curl = 0;
+    assert_eq!(names(s.downstream(curl).collect()), ["tar", "sh"]);
+    let sh_idx = s
+        .commands
+        .iter()
+        .position(|c| c.program() == Some("sh"))
+        .unwrap();
+    assert_eq!(s.downstream(sh_idx).count(), 0);
+    for j in 0..s.commands.len() {
+        for i in s.upstream(j) {
+            assert!(s.downstream(i).any(|d| d == j), "{i} -> {j}");
+        }
+    }
+}
+
+#[test]
+fn ok_scripts_under_the_limits_are_read_whole() {
+    let script = vec!["echo a | tee -a \"$GITHUB_ENV\""; MAX_COMMANDS / 2].join("\n");
+    let s = sh(&script);
+    assert!(!s.truncated);
+    assert_eq!(s.commands.len(), MAX_COMMANDS);
+    assert!(!sh("").truncated);
+    let words = "a ".repeat(MAX_WORDS - 1);
+    assert!(!sh(&words).truncated);
+}
+
+#[test]
 fn dialect_from_shell_values() {
     assert_eq!(Dialect::from_shell("/bin/bash -e {0}"), Dialect::Posix);
     assert_eq!(Dialect::from_shell("pwsh"), Dialect::PowerShell);
