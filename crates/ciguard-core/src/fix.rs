@@ -84,6 +84,21 @@ fn key(f: &Finding) -> (String, String, String) {
     )
 }
 
+/// A finding of `after` that `before` did not have (counting repeats), if any.
+fn first_new_finding<'a>(before: &[Finding], after: &'a [Finding]) -> Option<&'a Finding> {
+    let mut left: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for f in before {
+        *left.entry(key(f)).or_default() += 1;
+    }
+    after.iter().find(|f| match left.get_mut(&key(f)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            false
+        }
+        _ => true,
+    })
+}
+
 /// Re-audits a candidate text: whether it could be audited, and its findings.
 pub type Reaudit<'a> = dyn Fn(&Arc<SourceFile>) -> (bool, Vec<Finding>) + 'a;
 
@@ -91,7 +106,7 @@ pub type Reaudit<'a> = dyn Fn(&Arc<SourceFile>) -> (bool, Vec<Finding>) + 'a;
 /// re-parsed and compared with the previous document (only the nodes the edits touch may
 /// differ), then re-audited with `reaudit` (which returns whether
 /// the file could be audited, and its findings): a fix that breaks the file, changes anything
-/// else, or leaves its finding in place is refused.
+/// else, leaves its finding in place or brings a new one is refused.
 pub fn apply_fixes(
     file: &Arc<SourceFile>,
     findings: &[Finding],
@@ -154,6 +169,14 @@ pub fn apply_fixes(
             outcome
                 .rejected
                 .push(format!("{label}: the finding would remain after the fix"));
+            refused.insert(id);
+            continue;
+        }
+        if let Some(new) = first_new_finding(&pending, &after) {
+            outcome.rejected.push(format!(
+                "{label}: the fix would add a finding: {}: {}",
+                new.audit, new.message
+            ));
             refused.insert(id);
             continue;
         }

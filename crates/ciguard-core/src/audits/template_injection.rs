@@ -1,12 +1,12 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
-use crate::expr::env_fix::ScriptFix;
+use crate::expr::env_fix::{ScriptFix, file_starts};
 use crate::expr::scope::Scope;
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::models::{Action, Job, Step, Workflow};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
 declare_audit! {
@@ -159,7 +159,12 @@ fn check_code<'a>(
     let Some(text) = code.as_str() else { return };
     let fixer = std::cell::OnceCell::new();
     let mut offered = std::collections::HashSet::new();
-    for exp in expansions(text) {
+    let exps = expansions(text);
+    // Where each expansion is in the file, found in one pass (mapping each finding on its own
+    // rescans the whole script: quadratic in the number of expansions).
+    let spans: Vec<Span> = exps.iter().map(|e| e.span).collect();
+    let starts = file_starts(file, code, &spans);
+    for (i, exp) in exps.iter().enumerate() {
         let Some(expr) = exp.expr() else { continue };
         for (path, span) in expr.value_contexts() {
             let trust = scope.trust(&path);
@@ -184,7 +189,14 @@ fn check_code<'a>(
                     "a value computed at run time",
                 ),
             };
-            let at = value_span_to_file(file, code, exp.to_outer(span));
+            let outer = exp.to_outer(span);
+            let at = match starts.as_ref().and_then(|s| s.get(i)) {
+                Some(start) => Span::new(
+                    start + (outer.start - exp.span.start),
+                    start + (outer.end - exp.span.start),
+                ),
+                None => value_span_to_file(file, code, outer),
+            };
             let shown = exp.body.get(span.start..span.end).unwrap_or_default();
             let message = format!("`{shown}` may expand {why} into code");
             let mut finding = Finding::new(
@@ -243,4 +255,37 @@ fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> 
         && labels
             .iter()
             .all(|l| !l.contains("${{") && !l.to_ascii_lowercase().contains("windows"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::audit::AuditContext;
+    use crate::engine::audit_file;
+    use crate::source::{FileKind, SourceFile};
+    use crate::yaml::Limits;
+
+    /// 1,000 copies of one expansion: one fix, on the first finding, replacing all of them (the
+    /// fix used to be computed for every finding over every expansion: cubic time).
+    #[test]
+    fn repeated_expansions_share_one_fix() {
+        let body = ["\"${{ github.event.issue.title }}\""; 1000].join(" ");
+        let text = format!(
+            "on: issues\npermissions: {{}}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo {body}\n"
+        );
+        let file = Arc::new(SourceFile::new("w.yml", FileKind::Workflow, text));
+        let findings = audit_file(
+            &file,
+            &Limits::default(),
+            &[&super::TemplateInjection],
+            &|_| AuditContext::empty(),
+        )
+        .findings;
+        assert_eq!(findings.len(), 1000);
+        let fixes: Vec<_> = findings.iter().flat_map(|f| &f.fixes).collect();
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].edits.len(), 1001);
+        assert!(!findings[0].fixes.is_empty());
+    }
 }

@@ -81,28 +81,19 @@ impl<'a> ScriptFix<'a> {
             return None;
         }
         let script = run.as_str()?;
-        let raw = file.slice(run.span());
-        let body_start = match run.style()? {
-            Style::Literal | Style::Folded => raw.find('\n')? + 1,
-            Style::DoubleQuoted if raw.contains('\\') => return None,
-            _ => 0,
-        };
-        let body = &raw[body_start..];
-        let exps = expansions(script);
-        if body.matches("${{").count() != script.matches("${{").count() {
+        if matches!(run.style()?, Style::DoubleQuoted) && file.slice(run.span()).contains('\\') {
             return None;
         }
+        let exps = expansions(script);
         let spans: Vec<Span> = exps.iter().map(|e| e.span).collect();
+        let starts = file_starts(file, run, &spans)?;
         let kinds = shell_sites::classify(script, &spans)?;
-        let mut sites = Vec::with_capacity(exps.len());
-        let mut cursor = 0;
-        for (span, site) in spans.into_iter().zip(kinds) {
-            let text = &script[span.start..span.end];
-            let at = cursor + body[cursor..].find(text)?;
-            cursor = at + text.len();
-            let start = run.span().start + body_start + at;
-            sites.push((span, Span::new(start, start + text.len()), site));
-        }
+        let sites = spans
+            .into_iter()
+            .zip(starts)
+            .zip(kinds)
+            .map(|((span, start), site)| (span, Span::new(start, start + span.len()), site))
+            .collect();
         Some(Self {
             file,
             step,
@@ -187,6 +178,33 @@ impl<'a> ScriptFix<'a> {
             Edit::insert(key_at, format!("{name}: {value}{newline}{indent}"))
         })
     }
+}
+
+/// Where each expansion (`spans`, sorted, of the string value of `node`) starts in the file, when
+/// each is written there exactly as in the value (no escapes, no folding inside it), or `None`.
+/// One pass over the node's text: linear however many expansions there are.
+pub fn file_starts(file: &SourceFile, node: Node<'_>, spans: &[Span]) -> Option<Vec<usize>> {
+    let value = node.as_str()?;
+    let raw = file.slice(node.span());
+    let body_start = match node.style()? {
+        Style::Literal | Style::Folded => raw.find('\n')? + 1,
+        _ => 0,
+    };
+    let body = &raw[body_start..];
+    // As many `${{` in the source as in the value, each found in order: a one-to-one match.
+    if body.matches("${{").count() != value.matches("${{").count() {
+        return None;
+    }
+    let mut cursor = 0;
+    spans
+        .iter()
+        .map(|span| {
+            let text = value.get(span.start..span.end)?;
+            let at = cursor + body.get(cursor..)?.find(text)?;
+            cursor = at + text.len();
+            Some(node.span().start + body_start + at)
+        })
+        .collect()
 }
 
 /// What an environment variable name already means where the script runs.
