@@ -5,8 +5,9 @@ For every repository of ../shared/corpus (copied to a temporary directory first)
   1. audit (JSON, auditor persona, no config) to learn which findings carry fixes;
   2. `--fix=all` at the same persona;
   3. compare each changed YAML file's tree (PyYAML, a different parser than ciguard's) with the
-     original: only keys added inside the fixed findings' steps or jobs, and the fixed values
-     themselves (`run`, `uses`, `with.persist-credentials`), may differ;
+     original: only keys added or removed inside the fixed findings' steps or jobs, and the
+     fixed values themselves (`run`, `uses`, `with.persist-credentials`), may differ
+     (workflow-level fixes, such as permissions narrowed onto jobs, may touch any job);
   4. `--fix=all` again must change nothing;
   5. the re-audit must add no finding (audit, file, message) the first audit did not have.
 Prints the figures and exits 1 on any violation. Usage: bench/fix-corpus.py [path/to/ciguard]
@@ -95,7 +96,7 @@ def allowed(kind, at, fixed):
             return True
         if at[: len(s)] != s:
             continue
-        if kind == "added":
+        if kind in ("added", "removed"):
             return True
         if kind == "changed" and (at == parts or at in (s + ("with", "persist-credentials"),)):
             return True
@@ -131,8 +132,10 @@ def main():
             for line in first.stderr.splitlines():
                 if "fix not applied:" in line:
                     stats["fixes refused"] += 1
-                    reason = line.rsplit(": ", 1)[-1]
-                    refusals[re.sub(r"`[^`]*`", "`…`", reason)] += 1
+                    detail = re.sub(r"`[^`]*`", "`…`", line.split("fix not applied: ", 1)[1])
+                    audit_id, _title, reason = (detail.split(": ", 2) + ["", ""])[:3]
+                    reason = ": ".join(reason.split(": ")[:2]) if "add a finding" in reason else reason
+                    refusals[f"{audit_id}: {reason}"] += 1
                 m = re.search(r"applied (\d+) fix", line)
                 if m:
                     stats["fixes applied"] += int(m.group(1))
