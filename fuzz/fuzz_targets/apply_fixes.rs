@@ -17,7 +17,9 @@ fn bare_newlines(text: &str) -> usize {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let limits = Limits::default();
     let reaudit = |f: &Arc<SourceFile>| {
         let r = audit_file(f, &limits, audits::all(), &|_| AuditContext::empty());
