@@ -1,6 +1,8 @@
 //! Applying fixes: byte splices, each verified by re-parsing and re-auditing before it is kept,
 //! written atomically. Applying the result's fixes again changes nothing.
 
+mod tree;
+
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
@@ -8,6 +10,33 @@ use std::sync::Arc;
 
 use crate::finding::{Applicability, Edit, Finding};
 use crate::source::SourceFile;
+use crate::yaml::{Document, Limits};
+
+/// Line breaks not preceded by a carriage return.
+fn bare_newlines(text: &str) -> usize {
+    text.matches('\n').count() - text.matches("\r\n").count()
+}
+
+/// Why an edited text is not a faithful application of `edits`: a file written with CRLF that
+/// gains bare LF lines, or a document tree that changed beyond the nodes the edits touch (see
+/// [`tree`]).
+fn check_faithful(
+    old: &SourceFile,
+    old_doc: Option<&Document>,
+    new: &SourceFile,
+    edits: &[Edit],
+) -> Result<Document, String> {
+    if old.text.contains("\r\n") && bare_newlines(&new.text) > bare_newlines(&old.text) {
+        return Err("it would add lines ending in LF to a file written with CRLF".into());
+    }
+    let new_doc = Document::parse(new, &Limits::default())
+        .map_err(|_| format!("the fixed file would not parse as a valid {}", new.kind))?;
+    let old_doc = old_doc.ok_or("the original file could not be read back for comparison")?;
+    match tree::unintended(&old.text, old_doc, &new_doc, edits) {
+        Some(reason) => Err(reason),
+        None => Ok(new_doc),
+    }
+}
 
 /// What applying fixes to one file did.
 #[derive(Debug, Default)]
@@ -55,12 +84,29 @@ fn key(f: &Finding) -> (String, String, String) {
     )
 }
 
+/// A finding of `after` that `before` did not have (counting repeats), if any.
+fn first_new_finding<'a>(before: &[Finding], after: &'a [Finding]) -> Option<&'a Finding> {
+    let mut left: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for f in before {
+        *left.entry(key(f)).or_default() += 1;
+    }
+    after.iter().find(|f| match left.get_mut(&key(f)) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            false
+        }
+        _ => true,
+    })
+}
+
 /// Re-audits a candidate text: whether it could be audited, and its findings.
 pub type Reaudit<'a> = dyn Fn(&Arc<SourceFile>) -> (bool, Vec<Finding>) + 'a;
 
 /// Applies, one at a time, every fix whose applicability is in `allowed`. After each, the text is
-/// re-parsed and re-audited with `reaudit` (which returns whether the file could be audited, and
-/// its findings): a fix that breaks the file or leaves its finding in place is refused.
+/// re-parsed and compared with the previous document (only the nodes the edits touch may
+/// differ), then re-audited with `reaudit` (which returns whether
+/// the file could be audited, and its findings): a fix that breaks the file, changes anything
+/// else, leaves its finding in place or brings a new one is refused.
 pub fn apply_fixes(
     file: &Arc<SourceFile>,
     findings: &[Finding],
@@ -72,6 +118,7 @@ pub fn apply_fixes(
         ..Default::default()
     };
     let mut current = Arc::clone(file);
+    let mut current_doc = Document::parse(file, &Limits::default()).ok();
     let mut pending: Vec<Finding> = findings.to_vec();
     let mut refused: HashSet<(String, String, String, String)> = HashSet::new();
     // Each round keeps at most one fix, so the bound is the number of fixes offered plus slack.
@@ -101,6 +148,14 @@ pub fn apply_fixes(
             }
         };
         let next = Arc::new(SourceFile::new(current.path.clone(), current.kind, text));
+        let next_doc = match check_faithful(&current, current_doc.as_ref(), &next, &fix.edits) {
+            Ok(doc) => doc,
+            Err(reason) => {
+                outcome.rejected.push(format!("{label}: {reason}"));
+                refused.insert(id);
+                continue;
+            }
+        };
         let (audited, after) = reaudit(&next);
         if !audited {
             outcome.rejected.push(format!(
@@ -117,8 +172,17 @@ pub fn apply_fixes(
             refused.insert(id);
             continue;
         }
+        if let Some(new) = first_new_finding(&pending, &after) {
+            outcome.rejected.push(format!(
+                "{label}: the fix would add a finding: {}: {}",
+                new.audit, new.message
+            ));
+            refused.insert(id);
+            continue;
+        }
         outcome.applied.push(label);
         current = next;
+        current_doc = Some(next_doc);
         pending = after;
     }
     outcome.text = current.text.clone();

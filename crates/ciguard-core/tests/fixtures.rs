@@ -150,8 +150,9 @@ fn every_audit_matches_its_fixtures() {
                 let outcome = apply_fixes(&file, &findings, &all, &reaudit);
                 if outcome.text != want {
                     failures.push(format!(
-                        "{id}/{name}: fixed text differs from {}:\n{}",
+                        "{id}/{name}: fixed text differs from {} (refused: {:?}):\n{}",
                         fixed_path.display(),
+                        outcome.rejected,
                         outcome.text
                     ));
                 }

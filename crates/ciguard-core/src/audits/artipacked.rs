@@ -3,6 +3,7 @@ use crate::audits::common::{File, column_of, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::{Action, Step, Uses, Workflow};
+use crate::yaml::Style;
 
 declare_audit! {
     /// ## What it does
@@ -202,9 +203,31 @@ fn fix_edit(file: &File, step: &Step<'_>) -> Option<Edit> {
         }
         Some(with) if with.is_mapping() => {
             let (first_key, _) = with.entries().next()?;
-            let indent = " ".repeat(column_of(file, first_key.span().start));
-            let end = with.entries().last()?.1.span().end;
-            Some(insert_line_after(text, end, &format!("{indent}{ENTRY}")))
+            let at = first_key.span().start;
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &text[line_start..at];
+            if !indent.bytes().all(|c| c == b' ') {
+                return None;
+            }
+            let last = with.entries().last()?.1;
+            let one_line = matches!(
+                last.style(),
+                Some(Style::Plain | Style::SingleQuoted | Style::DoubleQuoted)
+            ) && !last.is_alias()
+                && !file.slice(last.span()).contains('\n');
+            if one_line {
+                Some(insert_line_after(
+                    text,
+                    last.span().end,
+                    &format!("{indent}{ENTRY}"),
+                ))
+            } else {
+                // First in `with:`, so the block scalar ending it keeps its lines.
+                Some(Edit::insert(
+                    at,
+                    format!("{ENTRY}{}{indent}", newline(text)),
+                ))
+            }
         }
         Some(_) => None,
         None if step.node.is_flow() => Some(Edit::insert(
@@ -215,19 +238,26 @@ fn fix_edit(file: &File, step: &Step<'_>) -> Option<Edit> {
             let (uses_key, uses_value) = step.node.entry("uses")?;
             let col = column_of(file, uses_key.span().start);
             let indent = " ".repeat(col);
+            let newline = newline(text);
             Some(insert_line_after(
                 text,
                 uses_value.span().end,
-                &format!("{indent}with:\n{indent}  {ENTRY}"),
+                &format!("{indent}with:{newline}{indent}  {ENTRY}"),
             ))
         }
     }
 }
 
+/// The line break the file is written with.
+fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") { "\r\n" } else { "\n" }
+}
+
 /// An edit adding `line` as a new line after the line on which byte `end` lies.
 fn insert_line_after(text: &str, end: usize, line: &str) -> Edit {
+    let newline = newline(text);
     if end > 0 && text.as_bytes().get(end - 1) == Some(&b'\n') {
-        return Edit::insert(end, format!("{line}\n"));
+        return Edit::insert(end, format!("{line}{newline}"));
     }
     let eol = text[end..].find('\n').map_or(text.len(), |i| end + i);
     let eol = if eol > 0 && text.as_bytes()[eol - 1] == b'\r' {
@@ -235,7 +265,6 @@ fn insert_line_after(text: &str, end: usize, line: &str) -> Edit {
     } else {
         eol
     };
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     Edit::insert(eol, format!("{newline}{line}"))
 }
 

@@ -71,7 +71,10 @@ impl Audit for SecretsInherit {
             if value.as_str() != Some("inherit") {
                 continue;
             }
-            let called = uses.as_str().unwrap_or("the called workflow");
+            let called = match uses.as_str() {
+                Some(text) => called_name(text),
+                None => "the called workflow".to_owned(),
+            };
             out.push(
                 Finding::new(
                     &Self::META,
@@ -96,8 +99,34 @@ impl Audit for SecretsInherit {
     }
 }
 
+/// How the message names the called workflow: `./path` and `$/path` (GitHub's self-repository
+/// syntax) are the same workflow of this repository and are named alike, so rewriting one into
+/// the other (the self-repository fix) keeps the finding as it was.
+fn called_name(uses: &str) -> String {
+    match uses.strip_prefix("$/") {
+        Some(path) => format!("./{path}"),
+        None => uses.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn self_repository_syntax_is_named_like_a_local_path() {
+        assert_eq!(
+            super::called_name("$/.github/workflows/r.yml"),
+            "./.github/workflows/r.yml"
+        );
+        assert_eq!(
+            super::called_name("./.github/workflows/r.yml"),
+            "./.github/workflows/r.yml"
+        );
+        assert_eq!(
+            super::called_name("o/r/.github/workflows/r.yml@v1"),
+            "o/r/.github/workflows/r.yml@v1"
+        );
+    }
+
     use std::sync::Arc;
 
     use crate::audit::AuditContext;

@@ -2,7 +2,10 @@ use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Applicability, Edit, Finding};
-use crate::models::Uses;
+use std::collections::HashSet;
+
+use crate::models::{Step, Uses};
+use crate::route::Route;
 use crate::source::Span;
 
 declare_audit! {
@@ -48,7 +51,13 @@ declare_audit! {
     ///
     /// ## Fix
     ///
-    /// Safe: `--fix` rewrites the leading `./` to `$/`.
+    /// Unsafe: `--fix=unsafe` rewrites the leading `./` to `$/`. It is not a safe fix: `$/`
+    /// needs runner 2.336.0 or later (older self-hosted runners and GitHub Enterprise Server
+    /// fail the job), and the step then runs the workflow's commit rather than what an earlier
+    /// step checked out, which is the point but changes behaviour. No fix is offered when the
+    /// path leaves the repository (`./../x`), is written with escapes, or when an earlier
+    /// checkout in the job put a repository into a `path:` or checked out another
+    /// `repository:`, where `./` does not mean the repository root.
     pub struct SelfRepository {
         id: "self-repository",
         summary: "same-repository actions used through the workspace instead of `$/`",
@@ -57,7 +66,7 @@ declare_audit! {
         persona: Regular,
         inputs: [Workflow, Action],
         needs_network: false,
-        fix: Safe,
+        fix: Unsafe,
     }
 }
 
@@ -67,11 +76,17 @@ impl Audit for SelfRepository {
     }
 
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.uses_sites(), out);
+        let relocated = after_relocating_checkout(doc);
+        check(doc.file(), doc.uses_sites(), &relocated, out);
     }
 }
 
-fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
+fn check(
+    file: &File,
+    sites: &[UsesSite<'_, '_>],
+    relocated: &HashSet<Route>,
+    out: &mut Vec<Finding>,
+) {
     for site in sites {
         let Uses::Local(path) = site.uses else {
             continue;
@@ -84,17 +99,65 @@ fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
             format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
             site.location(file, "use `$/...` instead of `./...`"),
         );
-        // Rewrite the `.` of `./` in the source, wherever quoting puts it.
-        let raw = file.slice(site.node.span());
-        if let Some(dot) = raw.find('.') {
-            let at = site.node.span().start + dot;
-            let edit = if path == "." {
-                Edit::replace(Span::new(at, at + 1), "$/")
-            } else {
-                Edit::replace(Span::new(at, at + 1), "$")
-            };
-            f = f.fix("rewrite `./` to `$/`", Applicability::Safe, vec![edit]);
+        if let Some(edit) = fix_edit(file, site, path, relocated) {
+            f = f.fix("rewrite `./` to `$/`", Applicability::Unsafe, vec![edit]);
         }
         out.push(f);
     }
+}
+
+/// The edit turning the `.` of `./` into `$`, when `$/` names the same files.
+fn fix_edit(
+    file: &File,
+    site: &UsesSite<'_, '_>,
+    path: &str,
+    relocated: &HashSet<Route>,
+) -> Option<Edit> {
+    if path.split('/').any(|seg| seg == "..") || relocated.contains(&site.route) {
+        return None;
+    }
+    // The source must spell the path as it is (plain or quoted, no escapes), so the offset of
+    // its `.` is exact.
+    let span = site.node.span();
+    let raw = file.slice(span);
+    let quote = usize::from(raw.starts_with(['\'', '"']));
+    if raw.get(quote..quote + path.len()) != Some(path) || !raw.is_char_boundary(quote) {
+        return None;
+    }
+    let at = span.start + quote;
+    Some(if path == "." {
+        Edit::replace(Span::new(at, at + 1), "$/")
+    } else {
+        Edit::replace(Span::new(at, at + 1), "$")
+    })
+}
+
+/// The `uses:` routes of steps that run after a checkout into a `path:` or of another
+/// `repository:`: there `./` is not this repository's root.
+fn after_relocating_checkout(doc: AnyDoc<'_, '_>) -> HashSet<Route> {
+    let step_lists: Vec<&[Step<'_>]> = match doc {
+        AnyDoc::Workflow(wf) => wf.jobs.iter().map(|job| job.steps()).collect(),
+        AnyDoc::Action(action) => vec![action.steps()],
+    };
+    let mut out = HashSet::new();
+    for steps in step_lists {
+        let mut relocated = false;
+        for step in steps {
+            if relocated {
+                out.insert(step.route.key("uses"));
+            }
+            relocated |= relocates(step);
+        }
+    }
+    out
+}
+
+fn relocates(step: &Step<'_>) -> bool {
+    let is_checkout = step
+        .action_name()
+        .is_some_and(|name| name == "actions/checkout");
+    let moved_path = step
+        .input_node("path")
+        .is_some_and(|p| !matches!(p.as_str(), Some("" | "." | "./")));
+    is_checkout && (moved_path || step.input_node("repository").is_some())
 }

@@ -1,12 +1,12 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
-use crate::expr::env_fix::move_to_env;
+use crate::expr::env_fix::{ScriptFix, file_starts};
 use crate::expr::scope::Scope;
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::models::{Action, Job, Step, Workflow};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
 declare_audit! {
@@ -58,9 +58,15 @@ declare_audit! {
     ///
     /// ## Fix
     ///
-    /// Unsafe: for bash scripts, the expansion moves into an `env:` variable of the step and the
-    /// script reads `${NAME}` (quoted as needed to keep the script's meaning). The shell then sees
-    /// the value as data, never as code.
+    /// Unsafe: for bash and sh scripts, the expansion moves into an `env:` variable of the step
+    /// and the script reads `${NAME}`: inside double quotes and heredoc bodies as `${NAME}`,
+    /// inside single quotes as `'"${NAME}"'`, and as an unquoted `${NAME}` where the expansion
+    /// was an unquoted argument (quoting it would turn an empty value into an empty argument).
+    /// The shell then sees the value as data, never as code. For plain values the fixed script
+    /// does exactly what the original did; where that cannot be guaranteed (arithmetic,
+    /// backticks, `$'…'`, `[[ ]]`, `case`, assignments, redirections, quoted heredocs, words
+    /// that join the value to other text) no fix is offered. The variable's name is never one
+    /// the script mentions or the job or workflow `env:` defines. PowerShell scripts get no fix.
     pub struct TemplateInjection {
         id: "template-injection",
         summary: "code injection via template expansion",
@@ -96,7 +102,9 @@ impl Audit for TemplateInjection {
             for step in job.steps() {
                 let scope = Scope::workflow(wf, job, Some(step));
                 let bash = is_bash(step, Some((wf, job)));
-                check_step(wf.file, step, &scope, bash, out);
+                let outer_envs = [job.get("env"), wf.get("env")];
+                let outer_envs = outer_envs.into_iter().flatten().collect();
+                check_step(wf.file, step, &scope, bash.then_some(outer_envs), out);
             }
         }
     }
@@ -104,29 +112,27 @@ impl Audit for TemplateInjection {
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
         for step in action.steps() {
             let scope = Scope::action_step(step);
-            check_step(action.file, step, &scope, is_bash(step, None), out);
+            let bash = is_bash(step, None).then(Vec::new);
+            check_step(action.file, step, &scope, bash, out);
         }
     }
 }
 
-fn check_step(
-    file: &std::sync::Arc<SourceFile>,
-    step: &Step<'_>,
+/// `bash_envs`: for a bash or sh script (the only ones fixed), the job's and workflow's `env:`.
+fn check_step<'a>(
+    file: &'a std::sync::Arc<SourceFile>,
+    step: &Step<'a>,
     scope: &Scope<'_>,
-    bash: bool,
+    bash_envs: Option<Vec<Node<'a>>>,
     out: &mut Vec<Finding>,
 ) {
     if let (Some(run), Some((run_key, _))) = (step.run, step.node.entry("run")) {
-        let fix_target = bash.then_some(run_key);
-        check_code(
-            file,
-            step,
-            run,
-            step.route.key("run"),
-            fix_target,
-            scope,
-            out,
-        );
+        let make_fix = bash_envs
+            .map(|envs| move || ScriptFix::new(file, step.node, run_key, run, envs.clone()));
+        let make_fix = make_fix
+            .as_ref()
+            .map(|m| m as &dyn Fn() -> Option<ScriptFix<'a>>);
+        check_code(file, run, step.route.key("run"), make_fix, scope, out);
     }
     let Some(action) = step.action_name() else {
         return;
@@ -138,22 +144,31 @@ fn check_step(
             .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(input)))
         {
             let route = step.route.key("with").key(key.as_str().unwrap_or(input));
-            check_code(file, step, node, route, None, scope, out);
+            check_code(file, node, route, None, scope, out);
         }
     }
 }
 
-fn check_code(
+/// `make_fix` reads the script for fixing; it runs at most once, at the first finding that can
+/// be fixed, and each distinct expansion gets its fix on its first finding only (the fix
+/// replaces every occurrence), so the cost stays linear in the number of expansions.
+fn check_code<'a>(
     file: &std::sync::Arc<SourceFile>,
-    step: &Step<'_>,
     code: Node<'_>,
     route: crate::route::Route,
-    fix_key: Option<Node<'_>>,
+    make_fix: Option<&dyn Fn() -> Option<ScriptFix<'a>>>,
     scope: &Scope<'_>,
     out: &mut Vec<Finding>,
 ) {
     let Some(text) = code.as_str() else { return };
-    for exp in expansions(text) {
+    let fixer = std::cell::OnceCell::new();
+    let mut offered = std::collections::HashSet::new();
+    let exps = expansions(text);
+    // Where each expansion is in the file, found in one pass (mapping each finding on its own
+    // rescans the whole script: quadratic in the number of expansions).
+    let spans: Vec<Span> = exps.iter().map(|e| e.span).collect();
+    let starts = file_starts(file, code, &spans);
+    for (i, exp) in exps.iter().enumerate() {
         let Some(expr) = exp.expr() else { continue };
         for (path, span) in expr.value_contexts() {
             let trust = scope.trust(&path);
@@ -178,7 +193,14 @@ fn check_code(
                     "a value computed at run time",
                 ),
             };
-            let at = value_span_to_file(file, code, exp.to_outer(span));
+            let outer = exp.to_outer(span);
+            let at = match starts.as_ref().and_then(|s| s.get(i)) {
+                Some(start) => Span::new(
+                    start + (outer.start - exp.span.start),
+                    start + (outer.end - exp.span.start),
+                ),
+                None => value_span_to_file(file, code, outer),
+            };
             let shown = exp.body.get(span.start..span.end).unwrap_or_default();
             let message = format!("`{shown}` may expand {why} into code");
             let mut finding = Finding::new(
@@ -189,16 +211,12 @@ fn check_code(
             .severity(severity)
             .confidence(confidence)
             .persona(persona);
+            let exp_text = &text[exp.span.start..exp.span.end];
             if trust <= Trust::Input
-                && let Some(key) = fix_key
-                && let Some(edits) = move_to_env(
-                    file,
-                    step.node,
-                    key,
-                    code,
-                    &text[exp.span.start..exp.span.end],
-                    &path,
-                )
+                && let Some(make) = make_fix
+                && offered.insert(exp_text)
+                && let Some(fixer) = fixer.get_or_init(make)
+                && let Some(edits) = fixer.edits(exp_text, &path)
             {
                 finding = finding.fix(
                     "move the expansion into an `env:` variable",
@@ -245,6 +263,13 @@ fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use crate::audit::AuditContext;
+    use crate::engine::audit_file;
+    use crate::source::{FileKind, SourceFile};
+    use crate::yaml::Limits;
+
     #[test]
     fn code_inputs_list_is_sorted_lowercase_pairs() {
         let lines: Vec<&str> = super::CODE_INPUTS
@@ -259,5 +284,28 @@ mod tests {
         assert_eq!(yq, ["cmd"]);
         let docker: Vec<_> = super::code_inputs("addnab/docker-run-action").collect();
         assert_eq!(docker, ["options", "run"]);
+    }
+
+    /// 1,000 copies of one expansion: one fix, on the first finding, replacing all of them (the
+    /// fix used to be computed for every finding over every expansion: cubic time).
+    #[test]
+    fn repeated_expansions_share_one_fix() {
+        let body = ["\"${{ github.event.issue.title }}\""; 1000].join(" ");
+        let text = format!(
+            "on: issues\npermissions: {{}}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo {body}\n"
+        );
+        let file = Arc::new(SourceFile::new("w.yml", FileKind::Workflow, text));
+        let findings = audit_file(
+            &file,
+            &Limits::default(),
+            &[&super::TemplateInjection],
+            &|_| AuditContext::empty(),
+        )
+        .findings;
+        assert_eq!(findings.len(), 1000);
+        let fixes: Vec<_> = findings.iter().flat_map(|f| &f.fixes).collect();
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].edits.len(), 1001);
+        assert!(!findings[0].fixes.is_empty());
     }
 }

@@ -332,11 +332,12 @@ fn process(
     candidate: &Candidate,
     read: &Result<Arc<SourceFile>, Diagnostic>,
     config: &Config,
-    args: &AuditArgs,
+    view: &ReportView<'_>,
     facts: &Facts,
     graph: &Graph,
     actions_lock: Option<&ActionsLock>,
 ) -> FileOutcome {
+    let args = view.args;
     let mut outcome = FileOutcome::default();
     let file = match read {
         Ok(f) => Arc::clone(f),
@@ -362,14 +363,17 @@ fn process(
     ) else {
         return outcome;
     };
-    if !outcome.findings.iter().any(|f| !f.fixes.is_empty()) {
+    // Only what the report shows is fixed: a finding hidden by persona, floors or baseline (config
+    // and inline ignores were applied by `audit_one`) keeps its code as it is.
+    let to_fix = view.reported(outcome.findings.clone());
+    if !to_fix.iter().any(|f| !f.fixes.is_empty()) {
         return outcome;
     }
     let reaudit = |f: &Arc<SourceFile>| {
         let (audited, findings, _, _) = audit_one(f, config, &enabled, facts, graph, actions_lock);
-        (audited, findings)
+        (audited, view.reported(findings))
     };
-    let fixed = apply_fixes(&file, &outcome.findings, mode.applicabilities(), &reaudit);
+    let fixed = apply_fixes(&file, &to_fix, mode.applicabilities(), &reaudit);
     outcome.fix_messages.extend(
         fixed
             .rejected
@@ -396,6 +400,31 @@ fn process(
         outcome.fixed = Some((path.clone(), file.text.clone(), fixed.text));
     }
     outcome
+}
+
+/// What the report shows: the same filter decides what is printed and what `--fix` may change.
+struct ReportView<'a> {
+    args: &'a AuditArgs,
+    baseline: Option<&'a Baseline>,
+}
+
+impl ReportView<'_> {
+    /// The findings the report will show: not in the baseline, and shown by persona and floors.
+    fn reported(&self, mut findings: Vec<Finding>) -> Vec<Finding> {
+        if let Some(baseline) = self.baseline {
+            baseline.filter(&mut findings);
+        }
+        findings.retain(|f| self.shows(f));
+        findings
+    }
+
+    /// Whether persona and the severity and confidence floors let the report show `f`.
+    fn shows(&self, f: &Finding) -> bool {
+        let args = self.args;
+        f.persona <= args.persona.persona()
+            && args.min_severity.is_none_or(|s| f.severity >= s)
+            && args.min_confidence.is_none_or(|c| f.confidence >= c)
+    }
 }
 
 /// Resolves the `uses:` of `files` online when a token is available and `--offline` is not
@@ -493,6 +522,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = &client {
         online_notes = network::diagnose(c, online_notes, asked_repos, facts.repos.len());
     }
+    let view = ReportView {
+        args: &args,
+        baseline: baseline.as_ref(),
+    };
     // The dependency checks read other files than the audits: both run at once.
     let (outcomes, dependencies): (Vec<FileOutcome>, _) = rayon::join(
         || {
@@ -501,7 +534,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 .zip(files.par_iter())
                 .map(|(c, f)| {
                     let lock = actions_locks.get(&c.root).map(Arc::as_ref);
-                    process(c, f, &configs[&c.root], &args, &facts, &graph, lock)
+                    process(c, f, &configs[&c.root], &view, &facts, &graph, lock)
                 })
                 .collect()
         },
@@ -570,13 +603,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(baseline) = &baseline {
         report.suppressed += baseline.filter(&mut all_findings);
     }
-    let persona = args.persona.persona();
     let before = all_findings.len();
-    all_findings.retain(|f| {
-        f.persona <= persona
-            && args.min_severity.is_none_or(|s| f.severity >= s)
-            && args.min_confidence.is_none_or(|c| f.confidence >= c)
-    });
+    all_findings.retain(|f| view.shows(f));
     report.suppressed += before - all_findings.len();
     report.findings = all_findings;
     if report.files_audited == 0 && !dependency_files_checked(&args) {
