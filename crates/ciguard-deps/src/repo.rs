@@ -268,6 +268,15 @@ fn walk(root: &Path, gitignore: bool, diagnostics: &mut Vec<Diagnostic>) -> Vec<
 /// checkout (or git is missing). The repository's own configuration cannot run commands here:
 /// `core.fsmonitor` is forced off and no optional locks are taken.
 fn tracked_files(root: &Path) -> Option<Vec<String>> {
+    // Most inputs outside a checkout (an unpacked archive, a corpus) have no `.git` above them:
+    // asking git there would cost a process per directory for nothing.
+    if !root
+        .ancestors()
+        .any(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
+    {
+        return None;
+    }
+    // Without `--full-name`, paths are relative to `-C root`, which is what the walk yields.
     let output = std::process::Command::new("git")
         .arg("-C")
         .arg(root)
@@ -278,7 +287,6 @@ fn tracked_files(root: &Path) -> Option<Vec<String>> {
             "ls-files",
             "-z",
             "--cached",
-            "--full-name",
             "--",
             ".",
         ])
@@ -291,25 +299,13 @@ fn tracked_files(root: &Path) -> Option<Vec<String>> {
     if !output.status.success() {
         return None;
     }
-    // `--full-name` paths are relative to the top of the checkout; make them relative to root.
-    let top = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--show-prefix"])
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let prefix = String::from_utf8_lossy(&top.stdout).trim().to_owned();
     Some(
         output
             .stdout
             .split(|b| *b == 0)
             .filter(|p| !p.is_empty())
             .filter_map(|p| std::str::from_utf8(p).ok())
-            .filter_map(|p| p.strip_prefix(prefix.as_str()).map(str::to_owned))
+            .map(str::to_owned)
             .collect(),
     )
 }
