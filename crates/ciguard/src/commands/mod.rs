@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod audits;
+pub mod completions;
 pub mod deps;
 pub mod exit;
 pub mod explain;
@@ -51,6 +52,10 @@ pub enum Command {
     Deps(deps::DepsArgs),
     /// Pin actions, reusable workflows (and with --images, container images) to commit SHAs.
     Pin(pin::PinArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) of ciguard or of one subcommand to stdout.
+    Man(completions::ManArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -61,5 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Settings(args) => settings::run(*args),
         Command::Deps(args) => deps::run(args),
         Command::Pin(args) => pin::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
