@@ -5,6 +5,7 @@ pub mod actions_lock;
 pub mod audit;
 pub mod audits;
 pub mod config;
+pub mod config_schema;
 pub mod diagnostic;
 pub mod docs;
 pub mod engine;

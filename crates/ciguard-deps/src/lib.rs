@@ -8,6 +8,7 @@
 
 pub mod audits;
 pub mod config;
+pub mod config_schema;
 pub mod configs;
 #[cfg(any(test, feature = "fake-registry"))]
 pub mod fake;

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod github;
 pub mod pin;
 pub mod render;
+pub mod schema;
 pub mod settings;
 pub mod transitive;
 
@@ -56,6 +57,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) of ciguard or of one subcommand to stdout.
     Man(completions::ManArgs),
+    /// Print the JSON schema of `ciguard.toml` (for editors) to stdout.
+    Schema(schema::SchemaArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -68,5 +71,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pin(args) => pin::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Schema(args) => schema::run(args),
     }
 }
