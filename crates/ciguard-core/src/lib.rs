@@ -17,6 +17,7 @@ pub mod models;
 pub mod output;
 pub mod percent;
 pub mod pin;
+pub mod plural;
 pub mod report;
 pub mod route;
 pub mod shell;

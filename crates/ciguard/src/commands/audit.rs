@@ -14,6 +14,7 @@ use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
 use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic};
+use ciguard_core::plural::count;
 use ciguard_core::suppress::{Baseline, apply_inline_ignores};
 use ciguard_core::transitive::Graph;
 use ciguard_core::yaml::Limits;
@@ -23,9 +24,9 @@ use ciguard_core::{
 use rayon::prelude::*;
 
 use crate::collect::{self, Candidate};
-use crate::commands::exit;
 use crate::commands::github::GithubArgs;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+use crate::commands::{exit, next_steps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FixMode {
@@ -140,6 +141,11 @@ pub struct AuditArgs {
     /// they use, this many `uses` hops deep (online only; 0 disables).
     #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH)]
     pub transitive_depth: usize,
+
+    /// After the report, print a table of findings per audit (on stderr unless the format is
+    /// plain).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -425,9 +431,9 @@ fn online_facts(
         .map(|w| format!("online: {w}"))
         .collect();
     notes.push(format!(
-        "online: {} repositories resolved with {} request(s)",
-        resolution.facts.repos.len(),
-        client.request_count()
+        "online: {} resolved with {}",
+        count(resolution.facts.repos.len(), "repository", "repositories"),
+        count(client.request_count(), "request", "requests")
     ));
     (resolution.facts, notes, Some(client), uses)
 }
@@ -497,9 +503,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr().lock();
     let mut stdout = std::io::stdout().lock();
     let mut all_findings = Vec::new();
+    let mut why_suppressed = next_steps::Suppressed::default();
     for outcome in outcomes {
         report.files_audited += usize::from(outcome.audited);
-        report.suppressed += outcome.suppressed;
+        why_suppressed.ignored += outcome.suppressed;
         diagnostics.extend(outcome.diagnostics);
         all_findings.extend(outcome.findings);
         for message in &outcome.fix_messages {
@@ -521,29 +528,37 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some((findings, diags, suppressed)) = dependencies {
         all_findings.extend(findings);
         diagnostics.extend(diags);
-        report.suppressed += suppressed;
+        why_suppressed.ignored += suppressed;
     }
     if let Some(path) = &args.write_baseline {
         write_atomic(path, &Baseline::write(&all_findings))
             .with_context(|| format!("cannot write baseline {}", path.display()))?;
         let _ = writeln!(
             stderr,
-            "wrote {} finding(s) to baseline {}",
-            all_findings.len(),
+            "wrote {} to baseline {}",
+            count(all_findings.len(), "finding", "findings"),
             path.display()
         );
     }
     if let Some(baseline) = &baseline {
-        report.suppressed += baseline.filter(&mut all_findings);
+        why_suppressed.baselined = baseline.filter(&mut all_findings);
     }
     let persona = args.persona.persona();
-    let before = all_findings.len();
     all_findings.retain(|f| {
-        f.persona <= persona
-            && args.min_severity.is_none_or(|s| f.severity >= s)
-            && args.min_confidence.is_none_or(|c| f.confidence >= c)
+        if f.persona > persona {
+            why_suppressed.below_persona += 1;
+            why_suppressed.shown_by = why_suppressed.shown_by.max(Some(f.persona));
+            return false;
+        }
+        let shown = args.min_severity.is_none_or(|s| f.severity >= s)
+            && args.min_confidence.is_none_or(|c| f.confidence >= c);
+        why_suppressed.below_floor += usize::from(!shown);
+        shown
     });
-    report.suppressed += before - all_findings.len();
+    report.suppressed = why_suppressed.ignored
+        + why_suppressed.baselined
+        + why_suppressed.below_persona
+        + why_suppressed.below_floor;
     report.findings = all_findings;
     report.diagnostics = diagnostics;
     report.sort();
@@ -566,6 +581,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.diff {
         render_report(args.format, args.color, &report, &mut stdout)?;
+        if args.format == OutputFormat::Plain {
+            for line in next_steps::lines(&report.findings, &why_suppressed, args.fix.is_some()) {
+                let _ = writeln!(stdout, "{line}");
+            }
+        }
+    }
+    if args.statistics {
+        let table = next_steps::statistics(&report.findings);
+        if args.format == OutputFormat::Plain {
+            let _ = write!(stdout, "{table}");
+        } else {
+            let _ = write!(stderr, "{table}");
+        }
     }
     let _ = stdout.flush();
     Ok(ExitCode::from(exit::code_for(&report)))

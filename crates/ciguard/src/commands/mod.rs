@@ -11,6 +11,7 @@ pub mod deps;
 pub mod exit;
 pub mod explain;
 pub mod github;
+pub mod next_steps;
 pub mod pin;
 pub mod render;
 pub mod schema;
