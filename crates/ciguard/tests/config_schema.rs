@@ -49,17 +49,13 @@ fn parser_error(toml_text: &str) -> Option<String> {
         return Some(e);
     }
     let table: toml::Table = toml_text.parse().ok()?;
-    if let Some(deps) = table.get("deps") {
-        if let Err(e) = ciguard_deps::config::DepsConfig::from_table(deps.as_table()?) {
-            return Some(e);
-        }
-    }
-    if let Some(settings) = table.get("settings") {
-        if let Err(e) = ciguard_settings::options::Options::from_toml(settings.as_table()?) {
-            return Some(e);
-        }
-    }
-    None
+    let deps = table
+        .get("deps")
+        .map(|d| ciguard_deps::config::DepsConfig::from_table(d.as_table()?).err());
+    let settings = table
+        .get("settings")
+        .map(|s| ciguard_settings::options::Options::from_toml(s.as_table()?).err());
+    deps.flatten().or(settings.flatten())
 }
 
 #[test]
