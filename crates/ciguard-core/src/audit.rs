@@ -156,6 +156,13 @@ impl<'s, 'a> AnyDoc<'s, 'a> {
 pub trait Audit: Send + Sync {
     fn meta(&self) -> &'static AuditMeta;
 
+    /// The JSON schemas of this audit's options, by key (the keys of `[audits.<id>]` other than
+    /// disable, severity and ignore), for the schema of `ciguard.toml`. Keep it next to
+    /// [`Audit::validate_options`]: the schema test checks that they agree.
+    fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
+
     /// Checks this audit's options; the message says what is wrong and what is expected.
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
         match options.keys().next() {

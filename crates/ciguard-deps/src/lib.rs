@@ -9,6 +9,7 @@
 pub mod audits;
 pub mod cache;
 pub mod config;
+pub mod config_schema;
 pub mod configs;
 #[cfg(feature = "fake-registry")]
 pub mod fake;

@@ -11,6 +11,7 @@ pub mod fnmatch;
 pub mod gather;
 pub mod live;
 pub mod options;
+pub mod options_schema;
 pub mod recommend;
 pub mod server;
 pub mod snapshot;

@@ -1,8 +1,8 @@
 //! Options of the settings checks, from the `[settings]` table of the configuration or flags.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
     /// Branch name patterns whose creation must be forbidden.

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use ciguard_core::config::{self, Config};
 use ciguard_core::diagnostic::{Diagnostic, Level};
+use ciguard_core::plural::count;
 use ciguard_core::{FileKind, SourceFile};
 use ciguard_github::remote::{self, RemoteError, Snapshot};
 use ciguard_github::{Client, Error};
@@ -155,10 +156,9 @@ pub fn fetch(
     }
     progress.clear();
     fetched.notes.push(format!(
-        "remote: {} repositor{} read with {} request(s)",
-        specs.len(),
-        if specs.len() == 1 { "y" } else { "ies" },
-        client.request_count()
+        "remote: {} read with {}",
+        count(specs.len(), "repository", "repositories"),
+        count(client.request_count(), "request", "requests")
     ));
     fetched
 }
@@ -259,8 +259,12 @@ fn read_snapshot(
         wanted.push((candidate, entry));
     }
     progress.show(&format!(
-        "fetching {} file(s) of {}",
-        wanted.len() + usize::from(config_entry.is_some()),
+        "fetching {} of {}",
+        count(
+            wanted.len() + usize::from(config_entry.is_some()),
+            "file",
+            "files"
+        ),
         spec.input
     ));
     let mut blobs: Vec<_> = wanted.iter().map(|(_, e)| *e).collect();

@@ -70,6 +70,16 @@ impl Audit for DependabotCooldown {
         &Self::META
     }
 
+    fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
+        let days = serde_json::json!({
+            "description": "the shortest cooldown that passes, in days (default 7)",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 90,
+        });
+        [("days".to_owned(), days)].into_iter().collect()
+    }
+
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
         for (key, value) in options {
             match (key.as_str(), value.as_integer()) {

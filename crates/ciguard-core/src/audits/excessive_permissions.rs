@@ -139,7 +139,7 @@ impl Audit for ExcessivePermissions {
                 } else {
                     out.push(Finding::new(
                         &Self::META,
-                        format!("workflow has no `permissions:`, so {} job(s) get the repository's default token permissions", jobs_without.len()),
+                        format!("workflow has no `permissions:`, so {} the repository's default token permissions", crate::plural::count(jobs_without.len(), "job gets", "jobs get")),
                         at,
                     ));
                 }

@@ -99,6 +99,22 @@ impl Audit for ForbiddenUses {
         &Self::META
     }
 
+    fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
+        let list = |what: &str| {
+            serde_json::json!({
+                "description": format!("actions to {what}: `owner/repo[/path]`, `owner/*` or `*`"),
+                "type": "array",
+                "items": { "type": "string" },
+            })
+        };
+        [
+            ("allow".to_owned(), list("allow (every other is reported)")),
+            ("deny".to_owned(), list("report")),
+        ]
+        .into_iter()
+        .collect()
+    }
+
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
         if let Some(key) = options
             .keys()

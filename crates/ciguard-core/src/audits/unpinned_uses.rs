@@ -138,6 +138,16 @@ impl Audit for UnpinnedUses {
         &Self::META
     }
 
+    fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
+        let policy = serde_json::json!({ "enum": ["hash-pin", "ref-pin", "any"] });
+        let policies = serde_json::json!({
+            "description": "pattern (`owner/*`, `owner/repo`, `owner/repo/path`, `*`) = policy; the most specific match wins",
+            "type": "object",
+            "additionalProperties": policy,
+        });
+        [("policies".to_owned(), policies)].into_iter().collect()
+    }
+
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
         for (key, value) in options {
             if key != "policies" {

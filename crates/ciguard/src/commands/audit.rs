@@ -14,6 +14,7 @@ use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
 use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic, write_atomic_named};
+use ciguard_core::plural::count;
 use ciguard_core::redact::redact;
 use ciguard_core::safe_read::{self, ReadError};
 use ciguard_core::suppress::{Baseline, apply_inline_ignores};
@@ -25,10 +26,10 @@ use ciguard_core::{
 use rayon::prelude::*;
 
 use crate::collect::{self, Candidate};
-use crate::commands::exit;
 use crate::commands::github::GithubArgs;
 use crate::commands::network;
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+use crate::commands::{exit, next_steps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FixMode {
@@ -143,6 +144,11 @@ pub struct AuditArgs {
     /// they use, this many `uses` hops deep (online only; 0 disables).
     #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH)]
     pub transitive_depth: usize,
+
+    /// After the report, print a table of findings per audit (on stderr unless the format is
+    /// plain).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -458,9 +464,9 @@ fn online_facts(
         .map(|w| format!("online: {w}"))
         .collect();
     notes.push(format!(
-        "online: {} repositories resolved with {} request(s)",
-        resolution.facts.repos.len(),
-        client.request_count()
+        "online: {} resolved with {}",
+        count(resolution.facts.repos.len(), "repository", "repositories"),
+        count(client.request_count(), "request", "requests")
     ));
     (resolution.facts, notes, Some(client), uses)
 }
@@ -489,7 +495,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let text = safe_read::read_text(None, path, MAX_SIDE_FILE_BYTES)
                 .with_context(|| format!("baseline {}", collect::escape_path(path)))?;
-            Some(Baseline::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?)
+            Some(
+                Baseline::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", collect::escape_path(path)))?,
+            )
         }
         None => None,
     };
@@ -549,6 +558,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr().lock();
     let mut stdout = std::io::stdout().lock();
     let mut all_findings = Vec::new();
+    let mut why_suppressed = next_steps::Suppressed::default();
     let mut unwritten = 0;
     for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates) {
         report.files_audited += usize::from(outcome.audited);
@@ -561,7 +571,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 let _ = write!(
                     stdout,
                     "{}",
-                    unified_diff(&path.display().to_string(), &old, &new)
+                    unified_diff(&collect::escape_path(&path), &old, &new)
                 );
             } else if let Err(e) = write_fixed(candidate, &path, &new) {
                 // One file that cannot be written must not cost the others their fixes; it is
@@ -581,13 +591,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        report.suppressed += outcome.suppressed;
+        why_suppressed.ignored += outcome.suppressed;
         all_findings.extend(outcome.findings);
     }
     if let Some((findings, diags, suppressed)) = dependencies {
         all_findings.extend(findings);
         diagnostics.extend(diags);
-        report.suppressed += suppressed;
+        why_suppressed.ignored += suppressed;
         ciguard_deps::one_gap_once(&mut all_findings);
     }
     if let Some(path) = &args.write_baseline {
@@ -595,17 +605,29 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write baseline {}", collect::escape_path(path)))?;
         let _ = writeln!(
             stderr,
-            "wrote {} finding(s) to baseline {}",
-            all_findings.len(),
-            path.display()
+            "wrote {} to baseline {}",
+            count(all_findings.len(), "finding", "findings"),
+            collect::escape_path(path)
         );
     }
     if let Some(baseline) = &baseline {
-        report.suppressed += baseline.filter(&mut all_findings);
+        why_suppressed.baselined = baseline.filter(&mut all_findings);
     }
-    let before = all_findings.len();
-    all_findings.retain(|f| view.shows(f));
-    report.suppressed += before - all_findings.len();
+    let persona = args.persona.persona();
+    all_findings.retain(|f| {
+        if f.persona > persona {
+            why_suppressed.below_persona += 1;
+            why_suppressed.shown_by = why_suppressed.shown_by.max(Some(f.persona));
+            return false;
+        }
+        let shown = view.shows(f);
+        why_suppressed.below_floor += usize::from(!shown);
+        shown
+    });
+    report.suppressed = why_suppressed.ignored
+        + why_suppressed.baselined
+        + why_suppressed.below_persona
+        + why_suppressed.below_floor;
     report.findings = all_findings;
     if report.files_audited == 0 && !dependency_files_checked(&args) {
         diagnostics.push(nothing_audited(&args));
@@ -631,6 +653,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     if !args.diff {
         render_report(args.format, args.color, &report, &mut stdout)?;
+        if args.format == OutputFormat::Plain {
+            for line in next_steps::lines(&report.findings, &why_suppressed, args.fix.is_some()) {
+                let _ = writeln!(stdout, "{line}");
+            }
+        }
+    }
+    if args.statistics {
+        let table = next_steps::statistics(&report.findings);
+        if args.format == OutputFormat::Plain {
+            let _ = write!(stdout, "{table}");
+        } else {
+            let _ = write!(stderr, "{table}");
+        }
     }
     let _ = stdout.flush();
     if unwritten > 0 {

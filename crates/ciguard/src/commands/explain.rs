@@ -20,7 +20,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", unknown_message(&args.audit));
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let text = docs::audit_markdown(meta);
+    let text = for_terminal(&docs::audit_markdown(meta), meta.id);
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -29,6 +29,17 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Where the repository's files are browsed, from `repository` in Cargo.toml.
+const BLOB_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/");
+
+/// The page as `docs/audits/<id>.md` has it, with its relative links made absolute (they point
+/// nowhere from a terminal) and the page's own address at the end.
+fn for_terminal(markdown: &str, id: &str) -> String {
+    let mut text = markdown.replace("](../../", &format!("]({BLOB_URL}"));
+    text.push_str(&format!("\nOnline: {BLOB_URL}docs/audits/{id}.md\n"));
+    text
 }
 
 /// `Unpinned_Uses` and ` unpinned-uses ` name the same audit.
@@ -67,6 +78,20 @@ mod tests {
         let msg = unknown_message("unpined-uses");
         assert!(msg.contains("did you mean: unpinned-uses"), "{msg}");
         assert!(msg.contains("ciguard audits"));
+    }
+
+    #[test]
+    fn links_are_absolute() {
+        let meta = audits::meta_by_id("unpinned-uses").unwrap();
+        let text = for_terminal(&docs::audit_markdown(meta), meta.id);
+        assert!(!text.contains("](../"), "{text}");
+        assert!(
+            text.contains("(https://github.com/ciguard/ciguard/blob/main/crates/ciguard-core/src/audits/unpinned_uses.rs)"),
+            "{text}"
+        );
+        assert!(text.ends_with(
+            "\nOnline: https://github.com/ciguard/ciguard/blob/main/docs/audits/unpinned-uses.md\n"
+        ));
     }
 
     #[test]

@@ -6,13 +6,16 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod audits;
+pub mod completions;
 pub mod deps;
 pub mod exit;
 pub mod explain;
 pub mod github;
 pub mod network;
+pub mod next_steps;
 pub mod pin;
 pub mod render;
+pub mod schema;
 pub mod settings;
 pub mod transitive;
 
@@ -52,6 +55,12 @@ pub enum Command {
     Deps(deps::DepsArgs),
     /// Pin actions, reusable workflows (and with --images, container images) to commit SHAs.
     Pin(pin::PinArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) of ciguard or of one subcommand to stdout.
+    Man(completions::ManArgs),
+    /// Print the JSON schema of `ciguard.toml` (for editors) to stdout.
+    Schema(schema::SchemaArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -62,5 +71,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Settings(args) => settings::run(*args),
         Command::Deps(args) => deps::run(args),
         Command::Pin(args) => pin::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
+        Command::Schema(args) => schema::run(args),
     }
 }

@@ -10,7 +10,7 @@ use ciguard_core::engine::audit_file;
 use ciguard_core::facts::{Facts, UsesRef};
 use ciguard_core::transitive::Graph;
 use ciguard_core::yaml::Limits;
-use ciguard_core::{SourceFile, audits};
+use ciguard_core::{SourceFile, audits, plural};
 use rayon::prelude::*;
 
 /// Fetches and audits the dependencies of `files`. Without a client (offline or no token) or
@@ -80,9 +80,10 @@ pub fn audit_dependencies(
         }
     }
     notes.push(format!(
-        "transitive: {} dependency file(s) audited (depth {depth}), {count} finding(s) inside them, {} request(s)",
-        audited,
-        client.request_count() - before
+        "transitive: {} audited (depth {depth}), {} inside them, {}",
+        plural::count(audited, "dependency file", "dependency files"),
+        plural::count(count, "finding", "findings"),
+        plural::count(client.request_count() - before, "request", "requests")
     ));
     (graph, notes)
 }
