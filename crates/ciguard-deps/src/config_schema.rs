@@ -9,6 +9,22 @@ use crate::lockfile::Ecosystem;
 
 pub fn schema() -> Value {
     let mut properties = common_keys();
+    properties.insert(
+        "exclude".to_owned(),
+        json!({
+            "description": "paths (gitignore syntax) whose lockfiles and settings are not checked, such as test fixtures",
+            "type": "array",
+            "items": { "type": "string" },
+        }),
+    );
+    properties.insert(
+        "negative-cache-hours".to_owned(),
+        json!({
+            "description": "how long answers that a package or version does not exist are cached (default 24)",
+            "type": "integer",
+            "minimum": 0,
+        }),
+    );
     let registries: Map<String, Value> = REGISTRY_KEYS
         .iter()
         .map(|key| {

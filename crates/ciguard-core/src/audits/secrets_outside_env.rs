@@ -80,6 +80,15 @@ impl Audit for SecretsOutsideEnv {
         &Self::META
     }
 
+    fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
+        let allow = serde_json::json!({
+            "description": "secret names that may be used outside a deployment environment",
+            "type": "array",
+            "items": { "type": "string" },
+        });
+        [("allow".to_owned(), allow)].into_iter().collect()
+    }
+
     fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
         if let Some(key) = options.keys().find(|k| k.as_str() != "allow") {
             return Err(format!(
