@@ -270,7 +270,9 @@ fn walk(root: &Path, gitignore: bool, diagnostics: &mut Vec<Diagnostic>) -> Vec<
 fn tracked_files(root: &Path) -> Option<Vec<String>> {
     // Most inputs outside a checkout (an unpacked archive, a corpus) have no `.git` above them:
     // asking git there would cost a process per directory for nothing.
-    if !root
+    // Canonical first: the ancestors of a relative path end at the current directory.
+    let absolute = root.canonicalize().ok()?;
+    if !absolute
         .ancestors()
         .any(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
     {
