@@ -42,14 +42,15 @@ def main():
         default_corpus = ROOT.parent.parent / "shared" / "corpus"
     ap.add_argument("--corpus", default=str(default_corpus))
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--ciguard", help="the ciguard binary to measure (default: target/release/ciguard, built first)")
     ap.add_argument("--only", help="comma-separated audit ids: disable every other audit (and the dependency checks)")
     args = ap.parse_args()
 
     corpus = Path(args.corpus).resolve()
     dirs = sorted(p.name for p in corpus.iterdir() if p.is_dir() and p.name != "etcd-io__etcd")
-    if not args.no_build:
+    if not args.no_build and not args.ciguard:
         subprocess.run(["cargo", "build", "--locked", "--release", "-p", "ciguard"], cwd=ROOT, check=True)
-    ciguard = str(ROOT / "target" / "release" / "ciguard")
+    ciguard = str(Path(args.ciguard).resolve()) if args.ciguard else str(ROOT / "target" / "release" / "ciguard")
     extra = []
     if args.only:
         keep = set(args.only.split(","))

@@ -46,6 +46,15 @@ pub(crate) fn is_disabled(node: Node<'_>) -> bool {
 
 /// Whether `route` (from the document root) leads through a job or step that never runs.
 pub(crate) fn in_disabled(root: Node<'_>, route: &Route) -> bool {
+    in_disabled_with(root, route, &mut is_disabled)
+}
+
+/// [`in_disabled`], asking `disabled` about each job or step on the way.
+fn in_disabled_with(
+    root: Node<'_>,
+    route: &Route,
+    disabled: &mut impl FnMut(Node<'_>) -> bool,
+) -> bool {
     let segments = route.segments();
     let mut node = root;
     for (i, seg) in segments.iter().enumerate() {
@@ -61,7 +70,7 @@ pub(crate) fn in_disabled(root: Node<'_>, route: &Route) -> bool {
             && matches!(&segments[i - 1], Segment::Key(k) if k == "steps" || k == "parallel");
         // The condition that switches the job or step off is itself still read.
         let is_own_condition = matches!(&segments[i + 1..], [Segment::Key(k)] if k == "if");
-        if (is_job || is_step) && !is_own_condition && is_disabled(node) {
+        if (is_job || is_step) && !is_own_condition && disabled(node) {
             return true;
         }
     }
@@ -111,6 +120,14 @@ pub(crate) fn live_sites<'a>(
     root: Node<'a>,
     mut sites: Vec<crate::expr::sites::Site<'a>>,
 ) -> Vec<crate::expr::sites::Site<'a>> {
-    sites.retain(|s| !in_disabled(root, &s.route));
+    // Many sites share a job or step: each condition is evaluated once (keyed by where its node
+    // starts, which an alias shares with its anchor, so the answer is the same).
+    let mut known: std::collections::HashMap<usize, bool> = std::collections::HashMap::new();
+    let mut disabled = |node: Node<'_>| {
+        *known
+            .entry(node.span().start)
+            .or_insert_with(|| is_disabled(node))
+    };
+    sites.retain(|s| !in_disabled_with(root, &s.route, &mut disabled));
     sites
 }
