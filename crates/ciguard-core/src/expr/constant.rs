@@ -136,8 +136,31 @@ pub fn is_false_in_tag_run(value: &str, run: TagRun<'_>) -> bool {
         .is_some_and(|v| !v.truthy())
 }
 
-/// Whether an `if:` value (bare or in `${{ }}`) is false whatever happens in the run.
+/// Whether an `if:` value (bare or in `${{ }}`) is false whatever happens in the run. The model
+/// and the site filter both ask about each condition: answers are kept per thread by text (a
+/// pure function of it), in a table cleared when it grows past a bound.
 pub fn is_always_false(condition: &str) -> bool {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const MAX_KEPT: usize = 4096;
+    thread_local! {
+        static KNOWN: RefCell<HashMap<Box<str>, bool>> = RefCell::new(HashMap::new());
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(condition).copied()) {
+        return known;
+    }
+    let answer = evaluate_always_false(condition);
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= MAX_KEPT {
+            k.clear();
+        }
+        k.insert(condition.into(), answer);
+    });
+    answer
+}
+
+fn evaluate_always_false(condition: &str) -> bool {
     let text = condition.trim();
     let body = text
         .strip_prefix("${{")

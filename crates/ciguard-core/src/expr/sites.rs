@@ -67,6 +67,18 @@ pub fn sites<'a>(root: Node<'a>) -> Vec<Site<'a>> {
     out
 }
 
+/// Whether parsing `body` could hit a limit: each token is at least one byte, and each level of
+/// nesting starts at a `(`, `[` or `!` (counted inside strings too, so this never says no to an
+/// expression that is over). Most expressions are far below both, and are not parsed again.
+fn may_be_over_limit(body: &str) -> bool {
+    body.len() >= crate::expr::MAX_TOKENS
+        || body
+            .bytes()
+            .filter(|b| matches!(b, b'(' | b'[' | b'!'))
+            .count()
+            > MAX_DEPTH
+}
+
 /// A warning for the first expression under `root` that is over the parser's limits (too deep,
 /// too many tokens), which audits cannot see; later ones are counted in its message. Malformed
 /// expressions stay silent here: they are GitHub's error to report, not a limit of ciguard.
@@ -80,8 +92,9 @@ pub fn over_limit(file: &SourceFile, root: Node<'_>) -> Option<Diagnostic> {
         };
         let is_condition = matches!(route.segments().last(), Some(Segment::Key(k)) if k == "if");
         let errors: Vec<(Span, ExprError)> = if is_condition && !value.contains("${{") {
-            parse(value)
-                .err()
+            Some(value)
+                .filter(|v| may_be_over_limit(v))
+                .and_then(|v| parse(v).err())
                 .map(|e| (Span::new(0, value.len()), e))
                 .into_iter()
                 .collect()
@@ -89,7 +102,9 @@ pub fn over_limit(file: &SourceFile, root: Node<'_>) -> Option<Diagnostic> {
             // Only closed bodies long enough to be over a limit are parsed again.
             expansion_bounds(value)
                 .into_iter()
-                .filter(|(span, start, end)| span.end != *end && end - start > MAX_DEPTH)
+                .filter(|(span, start, end)| {
+                    span.end != *end && may_be_over_limit(&value[*start..*end])
+                })
                 .filter_map(|(span, start, end)| parse(&value[start..end]).err().map(|e| (span, e)))
                 .collect()
         };
