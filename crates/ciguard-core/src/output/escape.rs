@@ -52,10 +52,7 @@ pub fn text(s: &str) -> Cow<'_, str> {
 pub fn json(serialized: &[u8]) -> Cow<'_, [u8]> {
     // Each such character is DEL or starts with one of these bytes in UTF-8 (C1: C2 80..9F,
     // U+061C: D8 9C, the U+20xx ones: E2 ..). Output is mostly ASCII: a byte scan decides.
-    if !serialized
-        .iter()
-        .any(|b| matches!(b, 0x7F | 0xC2 | 0xD8 | 0xE2))
-    {
+    if !has_unsafe_sequence(serialized) {
         return Cow::Borrowed(serialized);
     }
     let Ok(text) = std::str::from_utf8(serialized) else {
@@ -77,6 +74,22 @@ pub fn json(serialized: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out.into_bytes())
 }
 
+/// Whether UTF-8 `bytes` hold DEL, a C1 control or one of [`is_invisible_control`]'s characters,
+/// matched on their encodings so that other non-ASCII text (`…`, `→`) costs no decoding.
+fn has_unsafe_sequence(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(i, b)| match b {
+        0x7F => true,
+        0xC2 => bytes.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        0xD8 => bytes.get(i + 1) == Some(&0x9C),
+        0xE2 => match (bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(0x80), Some(n)) => matches!(n, 0x8E | 0x8F | 0xA8..=0xAE),
+            (Some(0x81), Some(n)) => (0xA6..=0xA9).contains(n),
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
 /// At most `max` characters of `s`, ending with `…` when cut; for quoting input in messages.
 pub fn elide(s: &str, max: usize) -> Cow<'_, str> {
     match s.char_indices().nth(max) {
@@ -88,6 +101,16 @@ pub fn elide(s: &str, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_byte_scan_finds_exactly_the_unsafe_characters() {
+        for c in ('\u{0}'..='\u{3000}').chain(['\u{FEFF}', '\u{1F600}']) {
+            let text = format!("a{c}b");
+            let unsafe_here =
+                c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || is_invisible_control(c);
+            assert_eq!(has_unsafe_sequence(text.as_bytes()), unsafe_here, "{:?}", c);
+        }
+    }
 
     #[test]
     fn text_makes_controls_visible_and_leaves_the_rest() {
