@@ -1,7 +1,8 @@
 //! `ciguard audits`: the catalogue of audits, as a table or JSON.
 
-use std::io::Write;
 use std::process::ExitCode;
+
+use crate::commands::render::print_stdout;
 
 use ciguard_core::audits;
 use ciguard_core::output::audit_docs_url;
@@ -29,14 +30,7 @@ pub fn run(args: AuditsArgs) -> anyhow::Result<ExitCode> {
             s
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    print_stdout(text.as_bytes())
 }
 
 fn sorted() -> Vec<&'static ciguard_core::AuditMeta> {

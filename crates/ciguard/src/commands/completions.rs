@@ -1,8 +1,9 @@
 //! `ciguard completions <shell>` and `ciguard man [subcommand]`: shell completions and man pages
 //! generated from the clap definitions, so they never drift from the real flags.
 
-use std::io::Write;
 use std::process::ExitCode;
+
+use crate::commands::render::print_stdout;
 
 use anyhow::Context;
 use clap::CommandFactory;
@@ -26,7 +27,7 @@ pub struct ManArgs {
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "ciguard", &mut out);
-    write_stdout(&out)
+    print_stdout(&out)
 }
 
 pub fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
@@ -57,13 +58,5 @@ pub fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
         .title(title)
         .render(&mut out)
         .context("rendering the man page")?;
-    write_stdout(&out)
-}
-
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    print_stdout(&out)
 }

@@ -1,7 +1,8 @@
 //! `ciguard explain <audit-id>`: an audit's documentation, as in `docs/audits/<id>.md`.
 
-use std::io::Write;
 use std::process::ExitCode;
+
+use crate::commands::render::print_stdout;
 
 use ciguard_core::{audits, docs};
 
@@ -21,14 +22,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
     let text = for_terminal(&docs::audit_markdown(meta), meta.id);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    print_stdout(text.as_bytes())
 }
 
 /// Where the repository's files are browsed, from `repository` in Cargo.toml.

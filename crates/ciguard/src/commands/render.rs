@@ -1,6 +1,7 @@
 //! Output choices shared by the subcommands that report findings.
 
 use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
 use ciguard_core::Report;
 use ciguard_core::output::{Format, RenderOptions, render};
@@ -68,5 +69,15 @@ pub fn render_report(
     match render(format.format(), report, &opts, &mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+/// Writes `bytes` to stdout for commands that print one document (`audits`, `explain`, `schema`,
+/// `completions`, `man`); a reader that closed the pipe early (`| head`) is not an error.
+pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
