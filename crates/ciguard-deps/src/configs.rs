@@ -99,6 +99,26 @@ struct Anchor {
     label: String,
 }
 
+/// Where a cooldown setting `what` stands in `file`: the finding to report there when it is
+/// shorter than the policy for an area.
+fn too_short_at(
+    file: &Arc<SourceFile>,
+    span: Span,
+    what: String,
+) -> impl Fn(Area, i64) -> Anchor + use<> {
+    let file = Arc::clone(file);
+    move |area: Area, minimum: i64| Anchor {
+        file: Arc::clone(&file),
+        span,
+        route: Route::root(),
+        message: format!(
+            "the cooldown for {area} dependencies is too short: {what} is less than the {}-day policy",
+            minimum / crate::time::DAY
+        ),
+        label: what.clone(),
+    }
+}
+
 #[derive(Default)]
 struct State<'f> {
     /// Reads presets from GitHub, when online.
@@ -362,20 +382,7 @@ fn renovate(
     if depth == 0 {
         state.renovate.get_or_insert_with(|| Arc::clone(file));
     }
-    let anchor_at = |n: &json5::Node, what: String| {
-        let file = Arc::clone(file);
-        let span = n.span;
-        move |area: Area, minimum: i64| Anchor {
-            file: Arc::clone(&file),
-            span,
-            route: Route::root(),
-            message: format!(
-                "the cooldown for {area} dependencies is too short: {what} is less than the {}-day policy",
-                minimum / crate::time::DAY
-            ),
-            label: what.clone(),
-        }
-    };
+    let anchor_at = |n: &json5::Node, what: String| too_short_at(file, n.span, what);
     if let Some(age) = config.get("minimumReleaseAge")
         && let Some(seconds) = renovate_age(age)
     {
@@ -588,19 +595,7 @@ fn inspect(repo: &RepoFiles, rel: &str, state: &mut State) {
         return;
     };
     // A package manager's setting governs its own directory and those below it.
-    let anchor = |what: String, span: Span| {
-        let file = Arc::clone(&file);
-        move |area: Area, minimum: i64| Anchor {
-            file: Arc::clone(&file),
-            span,
-            route: Route::root(),
-            message: format!(
-                "the cooldown for {area} dependencies is too short: {what} is less than the {}-day policy",
-                minimum / crate::time::DAY
-            ),
-            label: what.clone(),
-        }
-    };
+    let anchor = |what: String, span: Span| too_short_at(&file, span, what);
     let whole = first_line_span(&file);
     match name {
         "dependabot.yml" | "dependabot.yaml" => dependabot(Arc::clone(&file), state),
