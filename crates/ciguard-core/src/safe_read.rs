@@ -135,18 +135,13 @@ pub fn read_text(root: Option<&Path>, path: &Path, max_bytes: u64) -> Result<Str
     })
 }
 
-/// `path` with control characters and bytes that are not UTF-8 escaped (`\u{1b}`, `\xff`).
+/// `path` with the characters every output escapes ([`crate::output::escape::text`]: controls,
+/// bidirectional overrides) and bytes that are not UTF-8 written visibly (`\x1b`, `\xff`).
 pub fn escape_path(path: &Path) -> String {
     let bytes = path.as_os_str().as_encoded_bytes();
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
+        out.push_str(&crate::output::escape::text(chunk.valid()));
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02x}"));
         }
@@ -217,7 +212,12 @@ mod tests {
         let raw = std::ffi::OsStr::from_bytes(b"a/\xff\x1b[2Jb\n::error::x.yml");
         assert_eq!(
             escape_path(Path::new(raw)),
-            "a/\\xff\\u{1b}[2Jb\\n::error::x.yml"
+            "a/\\xff\\x1b[2Jb\\n::error::x.yml"
+        );
+        // A right-to-left override would show `lmy.exe` as `exe.yml` on a terminal.
+        assert_eq!(
+            escape_path(Path::new("w/\u{202e}lmy.exe")),
+            "w/\\u{202e}lmy.exe"
         );
         assert_eq!(
             escape_path(Path::new("./.github/ci.yml")),

@@ -470,7 +470,7 @@ fn file_names_that_are_not_utf8_or_hold_control_characters_are_escaped() {
     assert_eq!(run.code, Some(3), "{run}");
     assert!(
         run.stderr
-            .contains("\\xff\\u{1b}[31m.yml: has a name that is not valid UTF-8"),
+            .contains("\\xff\\x1b[31m.yml: has a name that is not valid UTF-8"),
         "{run}"
     );
     assert!(!run.stderr.contains('\x1b'), "{run}");
