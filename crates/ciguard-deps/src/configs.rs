@@ -265,7 +265,7 @@ fn dependabot(file: Arc<SourceFile>, state: &mut State) {
                 file: Arc::clone(&f),
                 span,
                 route: route.clone(),
-                message: format!("the cooldown for {area} dependencies is too short: the Dependabot entry for `{eco}` waits {shortest} day(s), less than the {}-day policy", minimum / crate::time::DAY),
+                message: format!("the cooldown for {area} dependencies is too short: the Dependabot entry for `{eco}` waits {}, less than the {}-day policy", if shortest == 1 { "1 day".to_owned() } else { format!("{shortest} days") }, minimum / crate::time::DAY),
                 label: format!("{shortest}-day cooldown"),
             });
             continue;

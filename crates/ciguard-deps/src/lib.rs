@@ -143,8 +143,8 @@ pub fn check_lockfiles(
     if !repo.ignored.is_empty() {
         let shown: Vec<_> = repo.ignored.iter().take(10).map(String::as_str).collect();
         report.notes.push(format!(
-            "{} file(s) matched by .gitignore were skipped (not a git checkout, so not known to be tracked): {}{}",
-            repo.ignored.len(),
+            "{} matched by .gitignore skipped (not a git checkout, so not known to be tracked): {}{}",
+            ciguard_core::plural::count(repo.ignored.len(), "file", "files"),
             shown.join(", "),
             if repo.ignored.len() > 10 { ", …" } else { "" }
         ));

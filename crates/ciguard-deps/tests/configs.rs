@@ -272,7 +272,7 @@ updates:
         [(
             ".github/dependabot.yml".to_owned(),
             12,
-            "the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 day(s), less than the 7-day policy".to_owned()
+            "the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 days, less than the 7-day policy".to_owned()
         )]
     );
     // The policy is configurable: with `cooldown-days = 2`, two days are enough.

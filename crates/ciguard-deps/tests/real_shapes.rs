@@ -301,10 +301,11 @@ fn tracked_files_are_read_whatever_gitignore_says() {
     let report = run(dir.path(), &c);
     assert_eq!(report.lockfiles, 0);
     assert!(
-        report.notes.iter().any(
-            |n| n.contains("2 file(s) matched by .gitignore were skipped")
-                && n.contains("install/requirements.txt")
-        ),
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("2 files matched by .gitignore skipped")
+                && n.contains("install/requirements.txt")),
         "{:#?}",
         report.notes
     );

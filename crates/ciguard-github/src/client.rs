@@ -480,7 +480,8 @@ impl Client {
             return Err(Error::Incomplete {
                 url: first_url,
                 message: format!(
-                    "GitHub counts {total} item(s) but its pages listed {}; the list is incomplete, so what depends on it is unknown (try again)",
+                    "GitHub counts {} but its pages listed {}; the list is incomplete, so what depends on it is unknown (try again)",
+                    ciguard_core::plural::count(total as usize, "item", "items"),
                     items.len()
                 ),
             });

@@ -240,7 +240,7 @@ fn audit_and_deps_agree_on_a_short_cooldown_and_audit_reports_it_once() {
     let deps = ciguard(&["deps", path, "--offline", "--no-cache", "--color", "never"]);
     let stdout = text(&deps.stdout);
     assert!(
-        stdout.contains("the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 day(s), less than the 7-day policy"),
+        stdout.contains("the cooldown for cargo dependencies is too short: the Dependabot entry for `cargo` waits 2 days, less than the 7-day policy"),
         "{stdout}\n{}",
         text(&deps.stderr)
     );

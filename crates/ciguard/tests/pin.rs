@@ -310,8 +310,7 @@ fn check_without_the_network_says_not_verified_once_with_its_own_exit_code() {
         .collect();
     assert_eq!(notes.len(), 1, "one cause, once: {stderr}");
     assert!(
-        notes[0].contains("3 version comment(s) in 2 repository(ies)")
-            && notes[0].contains("offline"),
+        notes[0].contains("3 version comments in 2 repositories") && notes[0].contains("offline"),
         "{stderr}"
     );
     assert_eq!(w.server.request_count(), 0);

@@ -39,9 +39,9 @@ pub fn explain(client: &Client, notes: Vec<String>) -> Vec<String> {
             format!("the first: {}", f.url)
         };
         kept.push(format!(
-            "online: {}: {} request(s) failed or were not sent ({detail}); {}",
+            "online: {}: {} failed or were not sent ({detail}); {}",
             f.cause.summary(),
-            f.count,
+            ciguard_core::plural::count(f.count, "request", "requests"),
             f.cause.next_step()
         ));
     }

@@ -25,6 +25,7 @@ use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH, LockedDependency, w
 use ciguard_core::fix::{unified_diff, write_atomic};
 use ciguard_core::models::{Uses, uses::is_full_sha};
 use ciguard_core::pin::{Replacement, Site, SiteKind, find_sites, rewrite};
+use ciguard_core::plural::count;
 use ciguard_core::yaml::{Document, Limits};
 use ciguard_core::{FileKind, SourceFile};
 use ciguard_github::registry::{ImageRef, Registry};
@@ -296,16 +297,17 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         for (cause, (comments, repos)) in &unverified.0 {
             let _ = writeln!(
                 stderr,
-                "note: {comments} version comment(s) in {} repository(ies) not verified: {cause}",
-                repos.len()
+                "note: {} in {} not verified: {cause}",
+                count(*comments, "version comment", "version comments"),
+                count(repos.len(), "repository", "repositories")
             );
         }
         let _ = writeln!(
             stderr,
-            "{} problem(s), {} not verified, {} request(s)",
-            problems.len(),
+            "{}, {} not verified, {}",
+            count(problems.len(), "problem", "problems"),
             unverified.comments(),
-            client.request_count()
+            count(client.request_count(), "request", "requests")
         );
         return Ok(ExitCode::from(if input_errors > 0 {
             exit::INPUT_ERROR
