@@ -1,0 +1,6 @@
+//! `ciguard serve`: the GitHub App. Ingress verifies and records webhook deliveries and their
+//! jobs in one transaction; workers claim jobs with leases and run them through a [`job::JobRunner`];
+//! a scheduler (one leader) runs periodic tasks. The App side (tokens, pull request audits, check
+//! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
+
+pub mod job;
