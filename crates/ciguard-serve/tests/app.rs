@@ -808,3 +808,20 @@ fn the_app_never_spawns_a_process() {
     }
     assert!(checked >= 8);
 }
+
+#[tokio::test]
+async fn a_refusal_after_the_check_run_started_completes_it_as_a_failure_and_the_job_is_dead() {
+    let w = world();
+    let head = w.pull(10, "gone", &[(".github/workflows/ci.yml", CLEAN)]);
+    w.fake
+        .add_fault(Fault::fail("GET /repos/octo/app/git/trees", 404, 1));
+    let app = w.app(MemRates::default());
+    let o = app.run(&pr_job(1, "octo/app", 101, 10, &head, false)).await;
+    assert!(
+        matches!(&o, Outcome::Dead { reason } if reason.contains("404")),
+        "{o:?}"
+    );
+    let run = &w.fake.check_runs()[0];
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(run.title, "could not audit this commit");
+}

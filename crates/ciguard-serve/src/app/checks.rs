@@ -277,6 +277,21 @@ pub fn bad_config(message: &str) -> CheckReport {
     }
 }
 
+/// The check run when GitHub refused a request the audit needs: failing, so that a commit
+/// that was not audited never passes.
+pub fn not_audited(reason: &str) -> CheckReport {
+    CheckReport {
+        conclusion: "failure",
+        title: "could not audit this commit".into(),
+        summary: format!(
+            "GitHub refused a request the audit needs, so nothing was audited:\n\n> {}\n\n\
+             Re-run the check once the cause is fixed.",
+            markdown_text(reason)
+        ),
+        batches: Vec::new(),
+    }
+}
+
 /// The `output` object of one create or update request.
 pub fn output(report: &CheckReport, annotations: &[Value]) -> Value {
     let mut out = json!({"title": report.title, "summary": report.summary});

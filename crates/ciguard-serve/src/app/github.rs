@@ -113,7 +113,9 @@ impl Response {
             m.contains("secondary rate limit") || m.contains("abuse")
         };
         let primary_exhausted = remaining == Some(0);
-        let limited = limited_status && (secondary || retry_after.is_some() || primary_exhausted);
+        // A 429 is always a limit; a 403 only when it says so (else it is a permission refusal).
+        let limited = self.status == 429
+            || (limited_status && (secondary || retry_after.is_some() || primary_exhausted));
         (limited || primary_exhausted).then_some(RateState {
             remaining,
             reset,
@@ -350,6 +352,11 @@ mod tests {
         assert_eq!(
             primary.limited_until(now),
             Some(SystemTime::UNIX_EPOCH + Duration::from_secs(5000))
+        );
+        let bare_429 = response(429, &[], "");
+        assert_eq!(
+            bare_429.limited_until(now),
+            Some(now + SECONDARY_DEFAULT_WAIT)
         );
         let no_retry_after = response(429, &[], r#"{"message":"secondary rate limit"}"#);
         assert_eq!(

@@ -217,6 +217,29 @@ impl<R: RateLimitStore> Session<'_, R> {
         self.complete(id, report).await
     }
 
+    /// Completes check run `id` with the report `work` produces. When GitHub refuses a request
+    /// for good, the run is completed as a failure that says why (never left in progress, never
+    /// passing a commit that was not audited); limits and transient errors leave it in progress
+    /// for the next attempt.
+    async fn finish_on_refusal(
+        &self,
+        id: u64,
+        work: impl std::future::Future<Output = Result<CheckReport, ApiError>>,
+    ) -> Result<CheckReport, ApiError> {
+        match work.await {
+            Ok(report) => {
+                self.complete(id, &report).await?;
+                Ok(report)
+            }
+            Err(ApiError::Rejected(reason)) => {
+                // Best effort: the job is dead either way, with the original reason.
+                let _ = self.complete(id, &checks::not_audited(&reason)).await;
+                Err(ApiError::Rejected(reason))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The whole tree at `sha` (symlinks and submodules are not files to read).
     async fn tree(&self, sha: &str) -> Result<Tree, ApiError> {
         let target = format!("/repos/{}/git/trees/{sha}?recursive=1", self.repo);
@@ -387,8 +410,24 @@ impl<R: RateLimitStore> App<R> {
             ));
         }
         let id = s.start_check_run(&t.head_sha).await?;
+        let report = s
+            .finish_on_refusal(id, self.pr_report(&s, t, pr.changed_files))
+            .await?;
+        Ok(format!(
+            "{}#{} at {}: {} ({})",
+            t.repository, t.number, t.head_sha, report.conclusion, report.title
+        ))
+    }
+
+    /// The report of a pull request whose head is `t.head_sha`.
+    async fn pr_report(
+        &self,
+        s: &Session<'_, R>,
+        t: &PrTarget,
+        changed_files: u64,
+    ) -> Result<CheckReport, ApiError> {
         let mut notes = Vec::new();
-        let wanted = if pr.changed_files > PR_FILES_CAP {
+        let wanted = if changed_files > PR_FILES_CAP {
             notes.push(format!(
                 "the pull request changes more than {PR_FILES_CAP} files, more than GitHub lists: every workflow, action and Dependabot file of the head was audited"
             ));
@@ -404,15 +443,12 @@ impl<R: RateLimitStore> App<R> {
             Some(files)
         };
         let tree = s.tree(&t.head_sha).await?;
-        let report = match s.audit_tree(&tree, wanted.as_deref(), &mut notes).await? {
-            Ok(audited) => checks::report(&audited, self.policy, &t.head_sha, &notes),
-            Err(config) => checks::bad_config(&config),
-        };
-        s.complete(id, &report).await?;
-        Ok(format!(
-            "{}#{} at {}: {} ({})",
-            t.repository, t.number, t.head_sha, report.conclusion, report.title
-        ))
+        Ok(
+            match s.audit_tree(&tree, wanted.as_deref(), &mut notes).await? {
+                Ok(audited) => checks::report(&audited, self.policy, &t.head_sha, &notes),
+                Err(config) => checks::bad_config(&config),
+            },
+        )
     }
 
     async fn push_audit(&self, job: &Job, t: &PushTarget) -> Result<String, ApiError> {
@@ -425,13 +461,15 @@ impl<R: RateLimitStore> App<R> {
             .session(job.installation_id, &t.repository, t.repository_id)
             .await?;
         let id = s.start_check_run(&t.after).await?;
-        let tree = s.tree(&t.after).await?;
-        let mut notes = Vec::new();
-        let report = match s.audit_tree(&tree, None, &mut notes).await? {
-            Ok(audited) => checks::report(&audited, self.policy, &t.after, &notes),
-            Err(config) => checks::bad_config(&config),
+        let work = async {
+            let tree = s.tree(&t.after).await?;
+            let mut notes = Vec::new();
+            Ok(match s.audit_tree(&tree, None, &mut notes).await? {
+                Ok(audited) => checks::report(&audited, self.policy, &t.after, &notes),
+                Err(config) => checks::bad_config(&config),
+            })
         };
-        s.complete(id, &report).await?;
+        let report = s.finish_on_refusal(id, work).await?;
         Ok(format!(
             "{} at {}: {} ({})",
             t.repository, t.after, report.conclusion, report.title
