@@ -64,9 +64,40 @@ struct World {
     fake: FakeGitHubApp,
     base: Repo,
     base_sha: String,
+    /// Every test logs at trace level through the redacting writer; when the test ends, the
+    /// logs must hold none of the tokens the fake minted, no JWT and no key.
+    logs: Sink,
+    _tracing: tracing::subscriber::DefaultGuard,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let logs = self.logs.text();
+        assert!(!logs.is_empty(), "nothing was logged");
+        for t in self.fake.tokens() {
+            assert!(!logs.contains(&t.token), "an installation token was logged");
+        }
+        assert!(!logs.contains("eyJ"), "a JWT was logged");
+        assert!(!logs.contains("PRIVATE KEY"), "a key was logged");
+    }
+}
+
+fn trace_into(sink: &Sink) -> tracing::subscriber::DefaultGuard {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(ciguard_serve::app::redact::Redacting(sink.clone()))
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_default(subscriber)
 }
 
 fn world() -> World {
+    let logs = Sink::default();
+    let tracing = trace_into(&logs);
+    tracing::trace!("test starts");
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeGitHubApp::start().unwrap();
     let base = Repo::init(&dir.path().join("base")).unwrap();
@@ -79,6 +110,8 @@ fn world() -> World {
         fake,
         base,
         base_sha,
+        logs,
+        _tracing: tracing,
     }
 }
 
@@ -96,12 +129,16 @@ impl World {
     }
 
     fn app(&self, rates: MemRates) -> App<MemRates> {
+        self.app_at(rates, &self.fake.url())
+    }
+
+    fn app_at(&self, rates: MemRates, api_url: &str) -> App<MemRates> {
         let key = AppKey::load(&fake::app_private_key_pkcs1(), fake::APP_ID).unwrap();
         App::new(
             key,
             rates,
             AppSettings {
-                api_url: self.fake.url(),
+                api_url: api_url.to_owned(),
                 write_interval: Duration::ZERO,
                 ..AppSettings::default()
             },
@@ -611,7 +648,8 @@ async fn the_reconciler_asks_for_exactly_the_missing_deliveries() {
     w.fake.add_delivery(6, "twice", minute * 8, 500);
     w.fake
         .add_delivery(7, "ancient", Duration::from_secs(7 * 3600), 500); // outside the window
-    let app = Arc::new(w.app(MemRates::default()));
+    // As on GitHub Enterprise Server, under `/api/v3`: the `Link` cursors stay under it.
+    let app = Arc::new(w.app_at(MemRates::default(), &format!("{}/api/v3", w.fake.url())));
     let index = MemDeliveries(Arc::new(HashSet::from(["stored".to_owned()])));
     let reconciler = Reconciler::new(Arc::clone(&app), index, ReconcileSettings::default());
     let summary = reconciler.tick().await.unwrap();
@@ -623,7 +661,7 @@ async fn the_reconciler_asks_for_exactly_the_missing_deliveries() {
         .fake
         .log()
         .iter()
-        .filter(|l| l.target.starts_with("/app/hook/deliveries?"))
+        .filter(|l| l.target.starts_with("/api/v3/app/hook/deliveries?"))
         .count();
     assert_eq!(pages, 2, "cursor pagination followed");
 }
@@ -698,7 +736,6 @@ async fn the_fake_refuses_check_runs_beyond_githubs_limits() {
 
 #[test]
 fn no_secret_reaches_the_logs_debug_output_or_outcomes_at_trace_level() {
-    use ciguard_serve::app::redact::Redacting;
     let w = world();
     let head = w.pull(
         9,
@@ -706,12 +743,7 @@ fn no_secret_reaches_the_logs_debug_output_or_outcomes_at_trace_level() {
         &[(".github/workflows/ci.yml", &workflow_with(1))],
     );
     let sink = Sink::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(Redacting(sink.clone()))
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = trace_into(&sink);
     // A key file readable by others is used, with a warning.
     let dir = tempfile::tempdir().unwrap();
     let loose = dir.path().join("key.pem");
@@ -824,4 +856,43 @@ async fn a_refusal_after_the_check_run_started_completes_it_as_a_failure_and_the
     let run = &w.fake.check_runs()[0];
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(run.title, "could not audit this commit");
+}
+
+#[tokio::test]
+async fn a_primary_limit_defers_until_the_reset() {
+    let w = world();
+    let head = w.pull(11, "primary", &[(".github/workflows/ci.yml", CLEAN)]);
+    w.fake.add_fault(Fault::primary_limit(
+        "GET /repos/octo/app/pulls/11",
+        Duration::from_secs(600),
+        1,
+    ));
+    let app = w.app(MemRates::default());
+    let o = app.run(&pr_job(1, "octo/app", 101, 11, &head, false)).await;
+    let Outcome::Deferred { until, .. } = o else {
+        panic!("{o:?}")
+    };
+    let wait = until.duration_since(SystemTime::now()).unwrap();
+    assert!(
+        (Duration::from_secs(590)..=Duration::from_secs(600)).contains(&wait),
+        "{wait:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_is_minted_again_when_it_expires_within_the_margin() {
+    let w = world();
+    let one = w.pull(12, "one", &[(".github/workflows/ci.yml", CLEAN)]);
+    let two = w.pull(13, "two", &[(".github/workflows/ci.yml", CLEAN)]);
+    // Tokens that live 4 minutes are inside the 5-minute margin: never reused.
+    w.fake.set_token_lifetime(Duration::from_secs(240));
+    let app = w.app(MemRates::default());
+    assert!(is_done(
+        &app.run(&pr_job(1, "octo/app", 101, 12, &one, false)).await
+    ));
+    assert!(is_done(
+        &app.run(&pr_job(1, "octo/app", 101, 13, &two, false)).await
+    ));
+    assert_eq!(app.tokens.minted(), 2);
+    assert_eq!(w.fake.tokens().len(), 2);
 }

@@ -109,7 +109,7 @@ impl AppKey {
             .map_or(0, |d| d.as_secs());
         let exp = iat + JWT_LIFETIME.as_secs();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
-        let claims = serde_json::json!({"iat": iat, "exp": exp, "iss": self.app_id.to_string()});
+        let claims = serde_json::json!({"iat": iat, "exp": exp, "iss": self.app_id});
         let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{claims}");
         let mut signature = vec![0; self.pair.public().modulus_len()];

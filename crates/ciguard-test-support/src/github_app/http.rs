@@ -20,6 +20,9 @@ pub struct Request {
     pub query: HashMap<String, String>,
     /// The target as sent (path and query).
     pub target: String,
+    /// `/api/v3` when the request came under GitHub Enterprise Server's prefix, else empty:
+    /// links in answers keep it.
+    pub prefix: &'static str,
     /// Lowercase names.
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
@@ -124,7 +127,10 @@ fn serve(handler: &dyn Fn(&Request) -> Reply, stream: TcpStream) -> std::io::Res
         .unwrap_or(0);
     let mut body = vec![0; length.min(MAX_BODY)];
     reader.read_exact(&mut body)?;
-    let unprefixed = target.strip_prefix("/api/v3").unwrap_or(&target).to_owned();
+    let (prefix, unprefixed) = match target.strip_prefix("/api/v3/") {
+        Some(rest) => ("/api/v3", format!("/{rest}")),
+        None => ("", target.clone()),
+    };
     let (path, query) = unprefixed.split_once('?').unwrap_or((&unprefixed, ""));
     let query = query
         .split('&')
@@ -136,6 +142,7 @@ fn serve(handler: &dyn Fn(&Request) -> Reply, stream: TcpStream) -> std::io::Res
         path: path.to_owned(),
         query,
         target,
+        prefix,
         headers,
         body,
     };

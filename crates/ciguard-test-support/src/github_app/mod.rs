@@ -203,6 +203,8 @@ struct State {
     log: Vec<Logged>,
     /// PR files per page when the client does not say (GitHub: 30).
     default_per_page: usize,
+    /// Seconds an installation token lives (GitHub: one hour).
+    token_lifetime: u64,
 }
 
 /// The fake GitHub App API. Stops when dropped.
@@ -226,6 +228,7 @@ impl FakeGitHubApp {
         let state = Arc::new(Mutex::new(State {
             public_key,
             default_per_page: 30,
+            token_lifetime: 3600,
             ..State::default()
         }));
         let shared = Arc::clone(&state);
@@ -312,6 +315,11 @@ impl FakeGitHubApp {
             status_code,
             event: "pull_request".into(),
         });
+    }
+
+    /// How long the installation tokens minted from now on live.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.state).token_lifetime = lifetime.as_secs();
     }
 
     pub fn add_fault(&self, fault: Fault) {

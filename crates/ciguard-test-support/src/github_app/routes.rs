@@ -211,7 +211,7 @@ fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
         nanos,
         installation
     );
-    let expires_at = now() + 3600;
+    let expires_at = now() + st.token_lifetime;
     let repositories: Vec<Value> = installed
         .iter()
         .filter(|r| ids.contains(&r.id))
@@ -295,8 +295,9 @@ fn deliveries(state: &Mutex<State>, req: &Request) -> Reply {
         reply = reply.header(
             "link",
             format!(
-                "<{}/app/hook/deliveries?per_page={per_page}&cursor={}>; rel=\"next\"",
+                "<{}{}/app/hook/deliveries?per_page={per_page}&cursor={}>; rel=\"next\"",
                 st.base,
+                req.prefix,
                 start + per_page
             ),
         );
@@ -389,7 +390,7 @@ fn pull_json(repo: &FakeRepo, pr: &FakePull) -> Reply {
 fn pull_files(state: &Mutex<State>, req: &Request, repo: &FakeRepo, pr: &FakePull) -> Reply {
     let (base, default) = {
         let st = lock(state);
-        (st.base.clone(), st.default_per_page)
+        (format!("{}{}", st.base, req.prefix), st.default_per_page)
     };
     let per_page = per_page(req, default);
     let page: usize = req
