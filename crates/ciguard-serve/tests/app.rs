@@ -896,3 +896,43 @@ async fn a_token_is_minted_again_when_it_expires_within_the_margin() {
     assert_eq!(app.tokens.minted(), 2);
     assert_eq!(w.fake.tokens().len(), 2);
 }
+
+#[tokio::test]
+async fn files_beyond_the_per_job_cap_are_named_not_read() {
+    let w = world();
+    let head = w.pull(
+        14,
+        "wide",
+        &[
+            (".github/workflows/a.yml", CLEAN),
+            (".github/workflows/b.yml", CLEAN),
+            (".github/workflows/c.yml", CLEAN),
+        ],
+    );
+    let key = AppKey::load(&fake::app_private_key_pkcs1(), fake::APP_ID).unwrap();
+    let settings = AppSettings {
+        api_url: w.fake.url(),
+        write_interval: Duration::ZERO,
+        max_files: 2,
+        ..AppSettings::default()
+    };
+    let app = App::new(key, MemRates::default(), settings);
+    assert!(is_done(
+        &app.run(&pr_job(1, "octo/app", 101, 14, &head, false)).await
+    ));
+    let blobs = w
+        .fake
+        .log()
+        .iter()
+        .filter(|l| l.target.contains("/git/blobs/"))
+        .count();
+    assert_eq!(blobs, 2);
+    let run = &w.fake.check_runs()[0];
+    assert!(run.summary.contains("audited 2 files"), "{}", run.summary);
+    assert!(
+        run.summary
+            .contains("c.yml: beyond the 2 files read per audit"),
+        "{}",
+        run.summary
+    );
+}

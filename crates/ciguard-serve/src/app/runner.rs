@@ -28,6 +28,9 @@ pub struct AppSettings {
     pub policy: ReportPolicy,
     /// Least time between two writes (POST/PATCH) of one installation.
     pub write_interval: Duration,
+    /// At most this many files are read and audited per job; the others are named in the
+    /// summary as not audited.
+    pub max_files: usize,
 }
 
 impl Default for AppSettings {
@@ -36,6 +39,7 @@ impl Default for AppSettings {
             api_url: "https://api.github.com".into(),
             policy: ReportPolicy::default(),
             write_interval: Duration::from_secs(1),
+            max_files: 1_000,
         }
     }
 }
@@ -47,6 +51,7 @@ pub struct App<R> {
     pub tokens: Tokens,
     app_id: u64,
     policy: ReportPolicy,
+    max_files: usize,
 }
 
 #[derive(Deserialize)]
@@ -311,10 +316,21 @@ impl<R: RateLimitStore> Session<'_, R> {
                     && wanted.is_none_or(|w| w.contains(&e.path)))
         };
         let mut files = Vec::new();
-        let mut too_big = Vec::new();
+        let mut not_read = Vec::new();
         for entry in tree.tree.iter().filter(chosen) {
             if entry.size.is_some_and(|s| s > MAX_FILE_BYTES) {
-                too_big.push(entry.path.clone());
+                not_read.push((
+                    entry.path.clone(),
+                    format!("larger than {MAX_FILE_BYTES} bytes"),
+                ));
+                continue;
+            }
+            if files.len() >= self.app.max_files {
+                let cap = self.app.max_files;
+                not_read.push((
+                    entry.path.clone(),
+                    format!("beyond the {cap} files read per audit"),
+                ));
                 continue;
             }
             files.push((entry.path.clone(), self.blob(&entry.sha).await?));
@@ -327,12 +343,11 @@ impl<R: RateLimitStore> Session<'_, R> {
             Ok(audited) => audited,
             Err(e) => return Ok(Err(e.to_string())),
         };
-        audited
-            .skipped
-            .extend(too_big.into_iter().map(|path| audit::Skipped {
-                path,
-                reason: format!("larger than {MAX_FILE_BYTES} bytes"),
-            }));
+        audited.skipped.extend(
+            not_read
+                .into_iter()
+                .map(|(path, reason)| audit::Skipped { path, reason }),
+        );
         Ok(Ok(audited))
     }
 }
@@ -363,6 +378,7 @@ impl<R: RateLimitStore> App<R> {
             tokens: Tokens::new(key),
             app_id,
             policy: settings.policy,
+            max_files: settings.max_files,
         }
     }
 
