@@ -635,22 +635,30 @@ async fn push_audit_reads_the_whole_tree_at_after_and_honours_ciguard_toml() {
 async fn the_reconciler_asks_for_exactly_the_missing_deliveries() {
     let w = world();
     let minute = Duration::from_secs(60);
-    // 150 delivered fine: the failed ones are on the second page.
-    for i in 0..150 {
+    // Delivered fine: GitHub's `status=failure` leaves them out.
+    for i in 0..50 {
         w.fake
             .add_delivery(1000 + i, &format!("ok-{i}"), minute, 200);
     }
+    // 120 that failed (GitHub gave up waiting) although the store recorded them: the ones to
+    // reconcile are on the second page.
+    let mut stored: HashSet<String> = (0..120).map(|i| format!("slow-{i}")).collect();
+    for i in 0..120 {
+        w.fake
+            .add_delivery(2000 + i, &format!("slow-{i}"), minute, 504);
+    }
     w.fake.add_delivery(1, "lost", minute * 5, 503); // failed, not in the store: redeliver
     w.fake.add_delivery(2, "stored", minute * 5, 504); // failed answer, but recorded: leave
-    w.fake.add_delivery(3, "retried", minute * 6, 502); // failed, then redelivered fine: leave
+    w.fake.add_delivery(3, "retried", minute * 6, 502); // failed, then redelivered and stored
     w.fake.add_delivery(4, "retried", minute * 4, 202);
     w.fake.add_delivery(5, "twice", minute * 9, 500); // failed twice: redeliver the latest
     w.fake.add_delivery(6, "twice", minute * 8, 500);
     w.fake
         .add_delivery(7, "ancient", Duration::from_secs(7 * 3600), 500); // outside the window
+    stored.extend(["stored".to_owned(), "retried".to_owned()]);
     // As on GitHub Enterprise Server, under `/api/v3`: the `Link` cursors stay under it.
     let app = Arc::new(w.app_at(MemRates::default(), &format!("{}/api/v3", w.fake.url())));
-    let index = MemDeliveries(Arc::new(HashSet::from(["stored".to_owned()])));
+    let index = MemDeliveries(Arc::new(stored));
     let reconciler = Reconciler::new(Arc::clone(&app), index, ReconcileSettings::default());
     let summary = reconciler.tick().await.unwrap();
     let mut asked = w.fake.redeliveries();
@@ -662,8 +670,12 @@ async fn the_reconciler_asks_for_exactly_the_missing_deliveries() {
         .log()
         .iter()
         .filter(|l| l.target.starts_with("/api/v3/app/hook/deliveries?"))
+        .filter(|l| l.target.contains("status=failure"))
         .count();
-    assert_eq!(pages, 2, "cursor pagination followed");
+    assert_eq!(
+        pages, 2,
+        "cursor pagination of the failed deliveries followed"
+    );
 }
 
 #[tokio::test]

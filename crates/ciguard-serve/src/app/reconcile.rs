@@ -68,7 +68,9 @@ impl<R: RateLimitStore, D: DeliveryIndex> Reconciler<R, D> {
             .unwrap_or(SystemTime::UNIX_EPOCH);
         // GUID → (the latest attempt's id, whether any attempt succeeded).
         let mut by_guid: BTreeMap<String, (u64, bool)> = BTreeMap::new();
-        let mut next = Some("/app/hook/deliveries?per_page=100".to_owned());
+        // GitHub filters the failed ones (a `status_code` outside 200-399); a GUID redelivered
+        // successfully since is in the store, so the index tells it apart.
+        let mut next = Some("/app/hook/deliveries?per_page=100&status=failure".to_owned());
         let mut listed = 0;
         for _ in 0..self.settings.max_pages {
             let Some(target) = next.take() else { break };
@@ -82,7 +84,7 @@ impl<R: RateLimitStore, D: DeliveryIndex> Reconciler<R, D> {
                     continue;
                 }
                 listed += 1;
-                let ok = (200..300).contains(&d.status_code);
+                let ok = (200..400).contains(&d.status_code);
                 let entry = by_guid.entry(d.guid).or_insert((d.id, false));
                 entry.0 = entry.0.max(d.id);
                 entry.1 |= ok;

@@ -268,7 +268,18 @@ fn per_page(req: &Request, default: usize) -> usize {
 /// Newest first, cursor pagination with `Link` as GitHub does.
 fn deliveries(state: &Mutex<State>, req: &Request) -> Reply {
     let st = lock(state);
-    let mut all = st.deliveries.clone();
+    // `status`: success is a status code in 200-399, failure anything else.
+    let wanted = req.query.get("status").map(String::as_str);
+    let mut all: Vec<_> = st
+        .deliveries
+        .iter()
+        .filter(|d| match wanted {
+            Some("success") => (200..400).contains(&d.status_code),
+            Some("failure") => !(200..400).contains(&d.status_code),
+            _ => true,
+        })
+        .cloned()
+        .collect();
     all.sort_by(|a, b| b.delivered_at.cmp(&a.delivered_at).then(b.id.cmp(&a.id)));
     let per_page = per_page(req, 30);
     let start: usize = req
@@ -284,7 +295,7 @@ fn deliveries(state: &Mutex<State>, req: &Request) -> Reply {
             json!({
                 "id": d.id, "guid": d.guid, "delivered_at": rfc3339(d.delivered_at),
                 "redelivery": false, "duration": 0.1,
-                "status": if (200..300).contains(&d.status_code) { "OK" } else { "Invalid HTTP Response: 503" },
+                "status": if (200..400).contains(&d.status_code) { "OK" } else { "Invalid HTTP Response: 503" },
                 "status_code": d.status_code, "event": d.event, "action": "opened",
                 "installation_id": 1, "repository_id": 1,
             })
@@ -295,9 +306,10 @@ fn deliveries(state: &Mutex<State>, req: &Request) -> Reply {
         reply = reply.header(
             "link",
             format!(
-                "<{}{}/app/hook/deliveries?per_page={per_page}&cursor={}>; rel=\"next\"",
+                "<{}{}/app/hook/deliveries?per_page={per_page}{}&cursor={}>; rel=\"next\"",
                 st.base,
                 req.prefix,
+                wanted.map(|w| format!("&status={w}")).unwrap_or_default(),
                 start + per_page
             ),
         );
