@@ -306,6 +306,27 @@ async fn pr_audit_sends_120_annotations_as_one_create_and_3_updates_and_counts_r
         .collect();
     assert_eq!(on_head2.len(), 1);
     assert_eq!(on_head2[0].creates, 1);
+
+    // A re-run of the annotated commit: GitHub would append the annotations a second time, so
+    // one update sends the summary and conclusion only.
+    let rerun = app.run(&pr_job(1, "octo/app", 101, 1, &head, false)).await;
+    assert!(is_done(&rerun), "{rerun:?}");
+    let run = w
+        .fake
+        .check_runs()
+        .into_iter()
+        .find(|r| r.head_sha == head)
+        .unwrap();
+    assert_eq!(
+        (run.creates, run.updates, run.annotations.len()),
+        (1, 4, 121)
+    );
+    assert!(
+        run.summary.contains("first audit of this commit"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
 }
 
 #[tokio::test]

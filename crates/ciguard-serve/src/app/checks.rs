@@ -292,6 +292,19 @@ pub fn not_audited(reason: &str) -> CheckReport {
     }
 }
 
+/// `report` for a check run that has its annotations from an earlier audit of the same commit:
+/// GitHub appends annotations and cannot replace them, so the summary says they are kept.
+pub fn annotations_kept(report: &CheckReport) -> CheckReport {
+    let note = "\n\nThe annotations are those of the first audit of this commit (GitHub adds \
+                annotations to a check run and cannot replace them); the list above is current.";
+    CheckReport {
+        conclusion: report.conclusion,
+        title: report.title.clone(),
+        summary: cap(format!("{}{note}", report.summary), MAX_SUMMARY),
+        batches: Vec::new(),
+    }
+}
+
 /// The `output` object of one create or update request.
 pub fn output(report: &CheckReport, annotations: &[Value]) -> Value {
     let mut out = json!({"title": report.title, "summary": report.summary});

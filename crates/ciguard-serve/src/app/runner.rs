@@ -106,6 +106,22 @@ struct CheckRun {
     id: u64,
     name: String,
     app: Option<AppRef>,
+    output: Option<RunOutput>,
+}
+
+#[derive(Deserialize)]
+struct RunOutput {
+    #[serde(default)]
+    annotations_count: u64,
+}
+
+/// The check run a job reports into.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    id: u64,
+    /// It already has annotations (a re-run of the same commit): GitHub appends annotations and
+    /// cannot replace them, so they are not sent again.
+    annotated: bool,
 }
 
 #[derive(Deserialize)]
@@ -151,7 +167,7 @@ impl<R: RateLimitStore> Session<'_, R> {
     }
 
     /// The `ciguard` check run of this App on `sha`, if there is one.
-    async fn existing_check_run(&self, sha: &str) -> Result<Option<u64>, ApiError> {
+    async fn existing_check_run(&self, sha: &str) -> Result<Option<Target>, ApiError> {
         let target = format!(
             "/repos/{}/commits/{sha}/check-runs?check_name={CHECK_NAME}&app_id={}&filter=all&per_page={PER_PAGE}",
             self.repo, self.app.app_id
@@ -163,13 +179,16 @@ impl<R: RateLimitStore> Session<'_, R> {
             .find(|r| {
                 r.name == CHECK_NAME && r.app.as_ref().is_some_and(|a| a.id == self.app.app_id)
             })
-            .map(|r| r.id))
+            .map(|r| Target {
+                id: r.id,
+                annotated: r.output.is_some_and(|o| o.annotations_count > 0),
+            }))
     }
 
     /// The check run on `sha` to report into: the existing one, else a new one in progress.
-    async fn start_check_run(&self, sha: &str) -> Result<u64, ApiError> {
-        if let Some(id) = self.existing_check_run(sha).await? {
-            return Ok(id);
+    async fn start_check_run(&self, sha: &str) -> Result<Target, ApiError> {
+        if let Some(target) = self.existing_check_run(sha).await? {
+            return Ok(target);
         }
         let body = json!({"name": CHECK_NAME, "head_sha": sha, "status": "in_progress"});
         let created = self
@@ -180,18 +199,26 @@ impl<R: RateLimitStore> Session<'_, R> {
             .await?;
         let created: Created = serde_json::from_value(created)
             .map_err(|e| ApiError::Transient(format!("check run created without an id: {e}")))?;
-        Ok(created.id)
+        Ok(Target {
+            id: created.id,
+            annotated: false,
+        })
     }
 
-    /// Sends `report` into check run `id`: one update per batch of annotations, the last one
-    /// completing it (one update when there are none).
-    async fn complete(&self, id: u64, report: &CheckReport) -> Result<(), ApiError> {
-        let target = format!("/repos/{}/check-runs/{id}", self.repo);
-        let batches: Vec<&[Value]> = if report.batches.is_empty() {
-            vec![&[]]
-        } else {
-            report.batches.iter().map(Vec::as_slice).collect()
-        };
+    /// Sends `report` into check run `run`: one update per batch of annotations, the last one
+    /// completing it (one update when there are none, or when the run has its annotations).
+    async fn complete(&self, run: Target, report: &CheckReport) -> Result<(), ApiError> {
+        let target = format!("/repos/{}/check-runs/{}", self.repo, run.id);
+        let kept;
+        let (report, batches): (&CheckReport, Vec<&[Value]>) =
+            if run.annotated && !report.batches.is_empty() {
+                kept = checks::annotations_kept(report);
+                (&kept, vec![&[]])
+            } else if report.batches.is_empty() {
+                (report, vec![&[]])
+            } else {
+                (report, report.batches.iter().map(Vec::as_slice).collect())
+            };
         let last = batches.len() - 1;
         for (i, batch) in batches.into_iter().enumerate() {
             let mut body = json!({"output": checks::output(report, batch)});
@@ -218,8 +245,8 @@ impl<R: RateLimitStore> Session<'_, R> {
             .await?;
             return Ok(());
         }
-        let id = self.start_check_run(sha).await?;
-        self.complete(id, report).await
+        let run = self.start_check_run(sha).await?;
+        self.complete(run, report).await
     }
 
     /// Completes check run `id` with the report `work` produces. When GitHub refuses a request
@@ -228,17 +255,17 @@ impl<R: RateLimitStore> Session<'_, R> {
     /// for the next attempt.
     async fn finish_on_refusal(
         &self,
-        id: u64,
+        run: Target,
         work: impl std::future::Future<Output = Result<CheckReport, ApiError>>,
     ) -> Result<CheckReport, ApiError> {
         match work.await {
             Ok(report) => {
-                self.complete(id, &report).await?;
+                self.complete(run, &report).await?;
                 Ok(report)
             }
             Err(ApiError::Rejected(reason)) => {
                 // Best effort: the job is dead either way, with the original reason.
-                let _ = self.complete(id, &checks::not_audited(&reason)).await;
+                let _ = self.complete(run, &checks::not_audited(&reason)).await;
                 Err(ApiError::Rejected(reason))
             }
             Err(e) => Err(e),
@@ -425,9 +452,9 @@ impl<R: RateLimitStore> App<R> {
                 t.repository, t.number, pr.head.sha
             ));
         }
-        let id = s.start_check_run(&t.head_sha).await?;
+        let run = s.start_check_run(&t.head_sha).await?;
         let report = s
-            .finish_on_refusal(id, self.pr_report(&s, t, pr.changed_files))
+            .finish_on_refusal(run, self.pr_report(&s, t, pr.changed_files))
             .await?;
         Ok(format!(
             "{}#{} at {}: {} ({})",
@@ -476,7 +503,7 @@ impl<R: RateLimitStore> App<R> {
         let s = self
             .session(job.installation_id, &t.repository, t.repository_id)
             .await?;
-        let id = s.start_check_run(&t.after).await?;
+        let run = s.start_check_run(&t.after).await?;
         let work = async {
             let tree = s.tree(&t.after).await?;
             let mut notes = Vec::new();
@@ -485,7 +512,7 @@ impl<R: RateLimitStore> App<R> {
                 Err(config) => checks::bad_config(&config),
             })
         };
-        let report = s.finish_on_refusal(id, work).await?;
+        let report = s.finish_on_refusal(run, work).await?;
         Ok(format!(
             "{} at {}: {} ({})",
             t.repository, t.after, report.conclusion, report.title
