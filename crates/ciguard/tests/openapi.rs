@@ -740,7 +740,8 @@ fn calls() -> Vec<(&'static str, Call)> {
                 &[
                     "check_runs[].id",
                     "check_runs[].name",
-                    "check_runs[].app.id"
+                    "check_runs[].app.id",
+                    "check_runs[].output.annotations_count"
                 ]
             ),
         ),
@@ -759,7 +760,7 @@ fn calls() -> Vec<(&'static str, Call)> {
             SERVE,
             call!(
                 "runner.rs",
-                "/repos/{}/check-runs/{id}",
+                "/repos/{}/check-runs/{}",
                 "patch",
                 "/repos/{owner}/{repo}/check-runs/{check_run_id}",
                 &[],
