@@ -940,6 +940,11 @@ async fn files_beyond_the_per_job_cap_are_named_not_read() {
             (".github/workflows/a.yml", CLEAN),
             (".github/workflows/b.yml", CLEAN),
             (".github/workflows/c.yml", CLEAN),
+            // Read whatever the cap: never audit with defaults because of it.
+            (
+                "ciguard.toml",
+                "[audits.unpinned-uses]\nseverity = \"low\"\n",
+            ),
         ],
     );
     let key = AppKey::load(&fake::app_private_key_pkcs1(), fake::APP_ID).unwrap();
@@ -959,7 +964,7 @@ async fn files_beyond_the_per_job_cap_are_named_not_read() {
         .iter()
         .filter(|l| l.target.contains("/git/blobs/"))
         .count();
-    assert_eq!(blobs, 2);
+    assert_eq!(blobs, 3, "two workflows and the configuration");
     let run = &w.fake.check_runs()[0];
     assert!(run.summary.contains("audited 2 files"), "{}", run.summary);
     assert!(

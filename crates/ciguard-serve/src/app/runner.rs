@@ -1,6 +1,7 @@
 //! The App's [`JobRunner`]: a pull request or push audit read entirely through the API (never a
 //! checkout, never a process), reported as one `ciguard` check run on the audited SHA.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -337,13 +338,15 @@ impl<R: RateLimitStore> Session<'_, R> {
         if tree.truncated {
             notes.push("the repository tree is too large for GitHub to list whole; files it left out were not audited".into());
         }
+        let wanted: Option<HashSet<&str>> = wanted.map(|w| w.iter().map(String::as_str).collect());
         let chosen = |e: &&TreeEntry| {
             audit::is_support_file(&e.path)
                 || (audit::audited_kind(&e.path).is_some()
-                    && wanted.is_none_or(|w| w.contains(&e.path)))
+                    && wanted.as_ref().is_none_or(|w| w.contains(e.path.as_str())))
         };
         let mut files = Vec::new();
         let mut not_read = Vec::new();
+        let mut audited_files = 0;
         for entry in tree.tree.iter().filter(chosen) {
             if entry.size.is_some_and(|s| s > MAX_FILE_BYTES) {
                 not_read.push((
@@ -352,7 +355,10 @@ impl<R: RateLimitStore> Session<'_, R> {
                 ));
                 continue;
             }
-            if files.len() >= self.app.max_files {
+            // The configuration and the actions lock are always read: never audit with
+            // defaults because the cap was reached.
+            let support = audit::is_support_file(&entry.path);
+            if !support && audited_files >= self.app.max_files {
                 let cap = self.app.max_files;
                 not_read.push((
                     entry.path.clone(),
@@ -360,6 +366,7 @@ impl<R: RateLimitStore> Session<'_, R> {
                 ));
                 continue;
             }
+            audited_files += usize::from(!support);
             files.push((entry.path.clone(), self.blob(&entry.sha).await?));
         }
         let config = ciguard_core::config::FILE_NAMES
