@@ -974,3 +974,49 @@ async fn files_beyond_the_per_job_cap_are_named_not_read() {
         run.summary
     );
 }
+
+#[tokio::test]
+async fn the_fake_serves_contents_at_a_sha_and_answers_slow_routes() {
+    let w = world();
+    let app = w.app(MemRates::default());
+    let token = app
+        .tokens
+        .token(
+            &app.api,
+            1,
+            &[101],
+            &ciguard_serve::app::tokens::audit_permissions(),
+        )
+        .await
+        .unwrap();
+    let http = Http::new(&w.fake.url());
+    w.fake.add_fault(Fault::slow(
+        "GET /repos/octo/app/contents",
+        Duration::from_millis(20),
+    ));
+    let target = format!(
+        "/repos/octo/app/contents/.github/workflows/ok.yml?ref={}",
+        w.base_sha
+    );
+    let file = http.send(Method::Get, &target, &token).await.unwrap();
+    assert_eq!(file.status, 200);
+    let body: serde_json::Value = serde_json::from_slice(&file.body).unwrap();
+    use base64::Engine as _;
+    let content: String = body["content"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(content)
+        .unwrap();
+    assert_eq!(decoded, CLEAN.as_bytes());
+    let missing = format!("/repos/octo/app/contents/nope.yml?ref={}", w.base_sha);
+    assert_eq!(
+        http.send(Method::Get, &missing, &token)
+            .await
+            .unwrap()
+            .status,
+        404
+    );
+}
