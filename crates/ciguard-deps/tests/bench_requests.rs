@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use ciguard_deps::fake::FakeRegistry;
+use ciguard_test_support::registry::FakeRegistry;
 use ciguard_deps::{ClientOptions, DepsOptions, RegistryClient, RegistryUrls, RepoFiles};
 
 const DISTINCT: usize = 3_000;

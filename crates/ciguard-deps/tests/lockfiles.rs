@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ciguard_core::Level;
-use ciguard_deps::fake::FakeRegistry;
+use ciguard_test_support::registry::FakeRegistry;
 use ciguard_deps::time::parse_timestamp;
 use ciguard_deps::{
     ClientOptions, DepsConfig, DepsOptions, RegistryClient, RegistryUrls, RepoFiles,

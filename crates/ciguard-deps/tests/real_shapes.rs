@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ciguard_core::Level;
-use ciguard_deps::fake::FakeRegistry;
+use ciguard_test_support::registry::FakeRegistry;
 use ciguard_deps::{
     ClientOptions, DepsConfig, DepsOptions, LockfileReport, RegistryClient, RegistryUrls, RepoFiles,
 };

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use ciguard_deps::fake::FakeRegistry;
+use ciguard_test_support::registry::FakeRegistry;
 use ciguard_deps::{ClientOptions, Ecosystem, Lookup, RegistryClient, RegistryUrls, Release};
 
 fn index_line(name: &str, version: &str, yanked: bool) -> String {

@@ -166,7 +166,7 @@ struct AttemptError {
 /// A request body as JSON bytes.
 fn encode_body<B: serde::Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(body)
-        .map_err(|e| Error::Other(format!("cannot encode the request body: {e}")))
+        .map_err(Error::Encode)
 }
 
 impl Client {
@@ -643,9 +643,10 @@ impl Client {
             if let Some(target) = redirect_location(&response, &method) {
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
-                    return Err(Error::Other(format!(
-                        "{url}: more than {MAX_REDIRECTS} redirects; not followed further"
-                    )));
+                    return Err(Error::TooManyRedirects {
+                        url: url.to_owned(),
+                        max: MAX_REDIRECTS,
+                    });
                 }
                 current = self.same_origin_target(&current, target)?;
                 failures = 0;
@@ -1058,7 +1059,8 @@ mod tests {
 
     #[test]
     fn a_cached_body_that_is_not_json_is_a_miss() {
-        use crate::testing::{FakeGitHub, action_repo};
+        use ciguard_test_support::git::action_repo;
+        use ciguard_test_support::github::FakeGitHub;
         let dir = tempfile::tempdir().unwrap();
         let server = FakeGitHub::start().unwrap();
         let (repo, _) = action_repo(

@@ -113,8 +113,9 @@ impl Registry {
         match status {
             200 => header(&headers, "docker-content-digest")
                 .filter(|d| d.starts_with("sha256:"))
-                .ok_or_else(|| {
-                    Error::Other(format!("{url}: the registry sent no Docker-Content-Digest"))
+                .ok_or_else(|| Error::Registry {
+                    url: url.clone(),
+                    message: "the registry sent no Docker-Content-Digest",
                 }),
             404 => Err(Error::Status {
                 url,
@@ -153,10 +154,9 @@ impl Registry {
                 .find(|(pk, _)| pk == k)
                 .map(|(_, v)| v.clone())
         };
-        let realm = get("realm").ok_or_else(|| {
-            Error::Other(format!(
-                "{url}: the registry asked for a token without saying where to get one"
-            ))
+        let realm = get("realm").ok_or_else(|| Error::Registry {
+            url: url.to_owned(),
+            message: "the registry asked for a token without saying where to get one",
         })?;
         let scope = get("scope").unwrap_or_else(|| format!("repository:{name}:pull"));
         let mut token_url = format!("{realm}?scope={scope}");

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ciguard_github::testing::{FakeGitHub, Fault, action_repo};
+use ciguard_test_support::git::action_repo;
+use ciguard_test_support::github::{FakeGitHub, Fault};
 use ciguard_github::{Cause, Client, ClientConfig, Error, Token};
 use serde_json::{Value, json};
 

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use ciguard_github::remote;
-use ciguard_github::testing::{FakeGitHub, Fault, GitRepo};
+use ciguard_test_support::git::GitRepo;
+use ciguard_test_support::github::{FakeGitHub, Fault};
 use ciguard_github::{Client, ClientConfig, Token};
 
 fn client(server: &FakeGitHub, cache: &std::path::Path) -> Client {

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{FakeGitHub, Reply, Request, State, respond};
+use super::{FakeGitHub, State, respond};
+use crate::http::{Reply, Request};
 
 /// GitHub's answer to a secondary rate limit (REST docs, "Exceeding the rate limit"); the request
 /// ID varies on github.com.
@@ -121,7 +122,7 @@ fn secondary_limit(state: &State, req: &Request) -> Option<Reply> {
     let mut limits = state.knobs.secondary.lock().ok()?;
     let i = limits
         .iter()
-        .position(|(prefix, _, left)| *left > 0 && req.raw_target.starts_with(prefix.as_str()))?;
+        .position(|(prefix, _, left)| *left > 0 && req.target.starts_with(prefix.as_str()))?;
     limits[i].2 -= 1;
     let status = limits[i].1;
     // No `retry-after`, and the primary limit is far from spent.
@@ -151,7 +152,7 @@ fn foreign_redirect(state: &State, req: &Request) -> Option<Reply> {
     let foreign = state.knobs.foreign.lock().ok()?;
     let (_, location) = foreign
         .iter()
-        .find(|(prefix, _)| req.raw_target.starts_with(prefix.as_str()))?;
+        .find(|(prefix, _)| req.target.starts_with(prefix.as_str()))?;
     Some(moved(location.clone()))
 }
 
@@ -167,7 +168,7 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
                 location.push('/');
                 location.push_str(segment);
             }
-            if let Some((_, query)) = req.raw_target.split_once('?') {
+            if let Some((_, query)) = req.target.split_once('?') {
                 location.push('?');
                 location.push_str(query);
             }
@@ -175,7 +176,7 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
         }
         ["repositories", id, rest @ ..] => {
             if !req.headers.contains_key("authorization") {
-                return Some(Reply::not_found());
+                return Some(super::not_found());
             }
             let id: u64 = id.parse().ok()?;
             let slug = state
@@ -190,7 +191,7 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
                 path.push('/');
                 path.push_str(segment);
             }
-            let raw_target = match req.raw_target.split_once('?') {
+            let target = match req.target.split_once('?') {
                 Some((_, query)) => format!("{path}?{query}"),
                 None => path.clone(),
             };
@@ -198,8 +199,9 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
                 method: req.method.clone(),
                 path,
                 query: req.query.clone(),
-                raw_target,
+                target,
                 headers: req.headers.clone(),
+                body: req.body.clone(),
             };
             Some(respond(state, &inner))
         }
