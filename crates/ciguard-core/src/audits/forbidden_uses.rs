@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta, InvalidOption};
 use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
 use crate::finding::Finding;
@@ -115,16 +115,16 @@ impl Audit for ForbiddenUses {
         .collect()
     }
 
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         if let Some(key) = options
             .keys()
             .find(|k| !matches!(k.as_str(), "allow" | "deny"))
         {
-            return Err(format!(
+            return Err(InvalidOption::new(format!(
                 "`forbidden-uses` has no option `{key}`; it takes `allow` or `deny`"
-            ));
+            )));
         }
-        policy(options).map(|_| ())
+        policy(options).map(|_| ()).map_err(InvalidOption::new)
     }
 
     fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {

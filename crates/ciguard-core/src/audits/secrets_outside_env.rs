@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
 use crate::audits::common::{expressions_in, scalars_under, secret_refs};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -89,13 +89,13 @@ impl Audit for SecretsOutsideEnv {
         [("allow".to_owned(), allow)].into_iter().collect()
     }
 
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         if let Some(key) = options.keys().find(|k| k.as_str() != "allow") {
-            return Err(format!(
+            return Err(InvalidOption::new(format!(
                 "`secrets-outside-env` has no option `{key}`; it takes `allow`"
-            ));
+            )));
         }
-        allowed(options).map(|_| ())
+        allowed(options).map(|_| ()).map_err(InvalidOption::new)
     }
 
     fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
