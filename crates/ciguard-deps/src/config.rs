@@ -108,24 +108,23 @@ impl DepsConfig {
                 "cooldown-days" => config.cooldown_days = days(value, "deps.cooldown-days")?,
                 "exempt" => config.exempt = patterns(value, "deps.exempt")?,
                 "exclude" => config.exclude = patterns(value, "deps.exclude")?,
-                "negative-cache-hours" => {
-                    config.negative_cache_hours =
-                        days(value, "deps.negative-cache-hours").map_err(|_| {
-                            ConfigError::new(
-                                "`deps.negative-cache-hours` must be a whole number of hours, 0 or more",
-                            )
-                        })?
-                }
+                "negative-cache-hours" => config.negative_cache_hours = days(
+                    value,
+                    "deps.negative-cache-hours",
+                )
+                .map_err(|_| {
+                    ConfigError::new(
+                        "`deps.negative-cache-hours` must be a whole number of hours, 0 or more",
+                    )
+                })?,
                 "registries" => {
-                    let t = value
-                        .as_table()
-                        .ok_or_else(|| ConfigError::new("`deps.registries` must be a table of URLs"))?;
+                    let t = value.as_table().ok_or_else(|| {
+                        ConfigError::new("`deps.registries` must be a table of URLs")
+                    })?;
                     for (k, v) in t {
-                        let url = v
-                            .as_str()
-                            .ok_or_else(|| {
-                                ConfigError::new(format!("`deps.registries.{k}` must be a URL"))
-                            })?;
+                        let url = v.as_str().ok_or_else(|| {
+                            ConfigError::new(format!("`deps.registries.{k}` must be a URL"))
+                        })?;
                         check_registry(k, url)?;
                         config
                             .registries
@@ -136,9 +135,9 @@ impl DepsConfig {
                     let eco = Ecosystem::parse(other).filter(|e| e.as_str() == other).ok_or_else(|| {
                         ConfigError::new(format!("unknown key `deps.{other}`: expected cooldown-days, exempt, exclude, negative-cache-hours, registries, cargo, pypi or npm"))
                     })?;
-                    let t = value
-                        .as_table()
-                        .ok_or_else(|| ConfigError::new(format!("`deps.{other}` must be a table")))?;
+                    let t = value.as_table().ok_or_else(|| {
+                        ConfigError::new(format!("`deps.{other}` must be a table"))
+                    })?;
                     let mut e = EcosystemConfig::default();
                     for (k, v) in t {
                         match k.as_str() {

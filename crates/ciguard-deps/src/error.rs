@@ -11,14 +11,14 @@ pub enum Error {
     Unreachable {
         registry: &'static str,
         url: String,
-        source: Box<ureq::Error>,
+        source: Box<ciguard_http::Error>,
     },
     /// The request failed after a connection (protocol error, redirect refused, ...).
     #[error("request to {registry} failed for {url}: {source}")]
     Request {
         registry: &'static str,
         url: String,
-        source: Box<ureq::Error>,
+        source: Box<ciguard_http::Error>,
     },
     /// An answer other than 200, 304, 404 or 410.
     #[error("{registry} answered HTTP {status} for {url}")]
@@ -32,7 +32,7 @@ pub enum Error {
     Read {
         registry: &'static str,
         url: String,
-        source: Box<ureq::Error>,
+        source: Box<ciguard_http::Error>,
     },
     /// The body is not the document this registry serves.
     #[error("unexpected answer from {registry} for {url}: {source}")]

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use ciguard_http::{AgentOptions, Backoff, Redirects, RequestCounter, TrustRoots};
+
 use crate::cache::{CacheEntry, DiskCache, Versions};
 use crate::error::{ConfigError, DecodeError, Error};
 use crate::lockfile::Ecosystem;
@@ -191,13 +193,19 @@ enum Fetched {
 /// try it again: one failed connection is retried, a dead registry is not hammered.
 const DOWN_AFTER_FAILURES: usize = 3;
 
+/// Retries of a registry that could not be reached or answered 5xx.
+const BACKOFF: Backoff = Backoff {
+    base: Duration::from_millis(300),
+    retries: 2,
+};
+
 /// Asks registries for publish dates; counts the requests it makes.
 pub struct RegistryClient {
     options: ClientOptions,
     cache: Option<DiskCache>,
     /// One agent for the run: its pool keeps a connection (and its DNS lookup) per thread.
-    agent: ureq::Agent,
-    requests: AtomicUsize,
+    agent: ciguard_http::Agent,
+    requests: RequestCounter,
     conditional: AtomicUsize,
     not_modified: AtomicUsize,
     body_bytes: AtomicUsize,
@@ -220,33 +228,20 @@ fn secs(d: Duration) -> i64 {
 
 impl RegistryClient {
     pub fn new(options: ClientOptions) -> Self {
-        let per_host = options.threads.clamp(1, 64);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(options.timeout))
-            .http_status_as_error(false)
-            // ureq keeps 3 idle connections per host by default: with more threads, every
-            // further request opened a connection (and looked the host up) again.
-            .max_idle_connections_per_host(per_host)
-            .max_idle_connections(per_host * 3)
-            .max_idle_age(Duration::from_secs(60))
-            .user_agent(concat!(
-                "ciguard/",
-                env!("CARGO_PKG_VERSION"),
-                " (supply-chain audit)"
-            ))
+        let agent = AgentOptions {
+            timeout: options.timeout,
             // The system's trust store, so mirrors and proxies with private CAs work.
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .build(),
-            )
-            .build()
-            .into();
+            roots: TrustRoots::Platform,
+            // No credentials are sent: a registry may redirect to its CDN.
+            redirects: Redirects::Follow,
+            idle_per_host: options.threads,
+        }
+        .build();
         Self {
             cache: options.cache_dir.clone().map(DiskCache::new),
             options,
             agent,
-            requests: AtomicUsize::new(0),
+            requests: RequestCounter::default(),
             conditional: AtomicUsize::new(0),
             not_modified: AtomicUsize::new(0),
             body_bytes: AtomicUsize::new(0),
@@ -265,7 +260,7 @@ impl RegistryClient {
 
     /// HTTP requests made so far.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.requests.get()
     }
 
     pub fn stats(&self) -> RequestStats {
@@ -367,11 +362,13 @@ impl RegistryClient {
         let etag = cached.as_ref().and_then(|e| e.etag.as_deref());
         let mut result = self.fetch(eco, name, etag);
         // Connection errors are often passing (DNS, resets): two more tries before giving up.
-        for pause in [300, 1000] {
-            if !result.as_ref().is_err_and(Error::is_unreachable) {
+        let mut failures = 0;
+        while result.as_ref().is_err_and(Error::is_unreachable) {
+            failures += 1;
+            let Some(pause) = BACKOFF.delay(failures) else {
                 break;
-            }
-            std::thread::sleep(Duration::from_millis(pause));
+            };
+            std::thread::sleep(pause);
             result = self.fetch(eco, name, etag);
         }
         if !result.as_ref().is_err_and(Error::is_unreachable) {
@@ -439,7 +436,7 @@ impl RegistryClient {
     /// One GET, conditional when an `ETag` is known.
     fn fetch(&self, eco: Ecosystem, name: &str, etag: Option<&str>) -> Result<Fetched, Error> {
         let url = self.options.urls.package_url(eco, name);
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.requests.add();
         let mut request = self.agent.get(&url).header("Accept", "application/json");
         if let Some(etag) = etag {
             self.conditional.fetch_add(1, Ordering::Relaxed);
@@ -449,11 +446,11 @@ impl RegistryClient {
         let mut response = request.call().map_err(|e| {
             let unreachable = matches!(
                 e,
-                ureq::Error::Io(_)
-                    | ureq::Error::Timeout(_)
-                    | ureq::Error::HostNotFound
-                    | ureq::Error::ConnectionFailed
-                    | ureq::Error::Tls(_)
+                ciguard_http::Error::Io(_)
+                    | ciguard_http::Error::Timeout(_)
+                    | ciguard_http::Error::HostNotFound
+                    | ciguard_http::Error::ConnectionFailed
+                    | ciguard_http::Error::Tls(_)
             );
             if unreachable {
                 Error::Unreachable {

@@ -164,9 +164,9 @@ impl RepoFiles {
         }
         let mut builder = ignore::gitignore::GitignoreBuilder::new(&self.root);
         for p in patterns {
-            builder
-                .add_line(None, p)
-                .map_err(|e| ConfigError::new(format!("`deps.exclude`: invalid pattern `{p}`: {e}")))?;
+            builder.add_line(None, p).map_err(|e| {
+                ConfigError::new(format!("`deps.exclude`: invalid pattern `{p}`: {e}"))
+            })?;
         }
         let matcher = builder
             .build()

@@ -68,12 +68,14 @@ impl fmt::Display for Cause {
 }
 
 /// The cause of a transport error, when ureq tells it apart.
-pub(crate) fn classify(e: &ureq::Error) -> Option<Cause> {
+pub(crate) fn classify(e: &ciguard_http::Error) -> Option<Cause> {
     match e {
-        ureq::Error::HostNotFound => Some(Cause::Dns),
-        ureq::Error::Timeout(_) => Some(Cause::Timeout),
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => Some(Cause::Tls),
-        ureq::Error::Io(io) => match io.kind() {
+        ciguard_http::Error::HostNotFound => Some(Cause::Dns),
+        ciguard_http::Error::Timeout(_) => Some(Cause::Timeout),
+        ciguard_http::Error::Tls(_)
+        | ciguard_http::Error::Rustls(_)
+        | ciguard_http::Error::Pem(_) => Some(Cause::Tls),
+        ciguard_http::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => Some(Cause::ConnectionRefused),
             // std's resolver reports a failed lookup as an uncategorised I/O error.
             _ if io.to_string().contains("failed to lookup address") => Some(Cause::Dns),

@@ -193,11 +193,10 @@ fn fetch_one(client: &Client, key: &DepKey) -> Result<Option<(String, String)>, 
                 problem: ContentProblem::TooLargeForApi,
             });
         }
-        let bytes = decode_base64(&content.content)
-            .ok_or_else(|| Error::Content {
-                path: path.clone(),
-                problem: ContentProblem::InvalidBase64,
-            })?;
+        let bytes = decode_base64(&content.content).ok_or_else(|| Error::Content {
+            path: path.clone(),
+            problem: ContentProblem::InvalidBase64,
+        })?;
         if bytes.len() > Limits::default().max_bytes {
             return Err(Error::Content {
                 path,

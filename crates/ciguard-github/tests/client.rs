@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use ciguard_github::resolve;
+use ciguard_github::{Client, ClientConfig, Error, Token};
 use ciguard_test_support::git::{GitRepo, action_repo};
 use ciguard_test_support::github::{FakeGitHub, Fault};
-use ciguard_github::{Client, ClientConfig, Error, Token};
 
 fn config(server: &FakeGitHub, cache: Option<&Path>) -> ClientConfig {
     ClientConfig {

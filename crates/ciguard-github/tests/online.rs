@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use ciguard_core::facts::UsesRef;
 use ciguard_github::online;
+use ciguard_github::{Client, ClientConfig, Token};
 use ciguard_test_support::git::action_repo;
 use ciguard_test_support::github::FakeGitHub;
-use ciguard_github::{Client, ClientConfig, Token};
 
 fn client(server: &FakeGitHub) -> Client {
     Client::new(ClientConfig {

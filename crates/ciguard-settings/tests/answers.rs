@@ -259,7 +259,7 @@ fn live_answers_of_the_wrong_shape_and_ghes_gaps_are_unknown_too() {
 #[test]
 fn the_project_fake_in_ghes_mode_makes_immutable_releases_not_available() {
     use ciguard_test_support::git::GitRepo;
-use ciguard_test_support::github::FakeGitHub;
+    use ciguard_test_support::github::FakeGitHub;
     let dir = tempfile::tempdir().unwrap();
     let server = FakeGitHub::start().unwrap();
     let repo = GitRepo::init(&dir.path().join("r")).unwrap();

@@ -93,7 +93,11 @@ impl GitRepo {
     }
 }
 
-pub(crate) fn run_git(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> io::Result<String> {
+pub(crate) fn run_git(
+    dir: Option<&Path>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> io::Result<String> {
     let mut cmd = Command::new("git");
     if let Some(dir) = dir {
         cmd.arg("-C").arg(dir);
@@ -114,7 +118,6 @@ pub(crate) fn run_git(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
-
 
 /// Builds an action repository with one commit per version, each tagged `vX.Y.Z`, and the moving
 /// tags `vX` and `vX.Y` pointing at the newest commit of their line. `versions` are

@@ -288,7 +288,10 @@ impl Fault {
             Fault::Delay(d) => http::Fault::Delay(d),
             Fault::EchoAuthorization(status) => http::Fault::Answer(Arc::new(move |req| {
                 let auth = req.header("authorization").unwrap_or_default();
-                Reply::json(status, &json!({"message": format!("bad credentials: {auth}")}))
+                Reply::json(
+                    status,
+                    &json!({"message": format!("bad credentials: {auth}")}),
+                )
             })),
         }
     }
@@ -987,4 +990,3 @@ fn base64_lines(bytes: &[u8]) -> String {
     wrapped.push('\n');
     wrapped
 }
-

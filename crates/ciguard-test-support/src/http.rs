@@ -493,7 +493,10 @@ mod tests {
         assert_eq!(get(&format!("{url}/b")).0, 200);
         assert_eq!(get(&format!("{url}/a/x")).0, 503);
         assert_eq!(get(&format!("{url}/a/y")).0, 503);
-        assert_eq!(get(&format!("{url}/a/z")), (200, r#"{"path":"/a/z"}"#.into()));
+        assert_eq!(
+            get(&format!("{url}/a/z")),
+            (200, r#"{"path":"/a/z"}"#.into())
+        );
         let log = server.requests();
         let statuses: Vec<u16> = log.iter().map(|l| l.status).collect();
         assert_eq!(statuses, [200, 503, 503, 200]);

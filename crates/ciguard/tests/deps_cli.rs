@@ -249,7 +249,7 @@ fn audit_and_deps_agree_on_a_short_cooldown_and_audit_reports_it_once() {
 #[test]
 fn renovate_presets_are_fetched_through_github_when_online() {
     use ciguard_test_support::git::GitRepo;
-use ciguard_test_support::github::FakeGitHub;
+    use ciguard_test_support::github::FakeGitHub;
     let server = FakeGitHub::start().expect("fake GitHub");
     let presets = tempfile::tempdir().expect("tempdir");
     let config_repo = GitRepo::init(presets.path()).expect("git repo");
