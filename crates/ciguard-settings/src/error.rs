@@ -33,7 +33,7 @@ pub enum Error {
     Write {
         method: &'static str,
         path: String,
-        source: ciguard_github::Error,
+        source: Box<ciguard_github::Error>,
         done: usize,
         total: usize,
     },

@@ -73,7 +73,7 @@ pub fn apply(client: &Client, changes: &[Change]) -> Result<usize, crate::Error>
                 return Err(crate::Error::Write {
                     method: c.method,
                     path: c.path.clone(),
-                    source,
+                    source: Box::new(source),
                     done,
                     total: changes.len(),
                 });
