@@ -297,7 +297,11 @@ mod tests {
             Edit::replace(crate::Span::new(1, 3), "x"),
             Edit::replace(crate::Span::new(2, 4), "y"),
         ];
-        assert!(apply_edits("abcdef", &overlap).is_err());
+        assert_eq!(apply_edits("abcdef", &overlap), Err(FixError::BadSpan));
+        let split = [Edit::replace(crate::Span::new(1, 2), "x")];
+        let err = apply_edits("é", &split).unwrap_err();
+        assert_eq!(err, FixError::SplitsCharacter);
+        assert_eq!(err.to_string(), "an edit splits a character");
     }
 
     #[test]

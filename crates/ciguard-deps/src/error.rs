@@ -82,3 +82,42 @@ impl ConfigError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16) -> Error {
+        Error::Status {
+            registry: "crates.io",
+            url: "https://index.crates.io/se/rd/serde".into(),
+            status,
+        }
+    }
+
+    #[test]
+    fn only_5xx_and_no_connection_count_as_unreachable() {
+        assert!(status(503).is_unreachable());
+        assert!(!status(429).is_unreachable());
+        assert!(!status(403).is_unreachable());
+        let decode = Error::Decode {
+            registry: "npm",
+            url: "https://registry.npmjs.org/x".into(),
+            source: DecodeError::from(serde_json::from_str::<u8>("x").unwrap_err()),
+        };
+        assert!(!decode.is_unreachable());
+    }
+
+    #[test]
+    fn messages_keep_their_wording() {
+        assert_eq!(
+            status(503).to_string(),
+            "crates.io answered HTTP 503 for https://index.crates.io/se/rd/serde"
+        );
+        let line = DecodeError::Line {
+            line: 2,
+            source: serde_json::from_str::<u8>("x").unwrap_err(),
+        };
+        assert!(line.to_string().starts_with("line 2: "), "{line}");
+    }
+}

@@ -47,3 +47,29 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_write_says_what_it_needs_and_how_far_the_plan_got() {
+        let e = Error::Refused {
+            method: "PUT",
+            path: "repos/o/r/rulesets/1".into(),
+            status: 403,
+            needs: Some("administration=write".into()),
+            message: "Resource not accessible".into(),
+            done: 2,
+            total: 5,
+        };
+        assert_eq!(
+            e.to_string(),
+            "PUT repos/o/r/rulesets/1: GitHub answered 403 (needs administration=write): Resource not accessible; 2 of 5 changes applied"
+        );
+        assert_eq!(
+            Error::argument("x", "expected `owner/repo` or `org:NAME`").to_string(),
+            "`x`: expected `owner/repo` or `org:NAME`"
+        );
+    }
+}
