@@ -73,21 +73,25 @@ enum Policy {
     Deny(Vec<RepoPattern>),
 }
 
-fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, String> {
+fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, InvalidOption> {
     let list = value
         .as_array()
-        .ok_or("`allow`/`deny` must be a list of patterns")?;
+        .ok_or_else(|| InvalidOption::new("`allow`/`deny` must be a list of patterns"))?;
     list.iter()
         .map(|v| {
-            let s = v.as_str().ok_or("patterns must be strings")?;
-            RepoPattern::parse(s).ok_or_else(|| format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/repo@ref`, `owner/*` or `*`"))
+            let s = v
+                .as_str()
+                .ok_or_else(|| InvalidOption::new("patterns must be strings"))?;
+            RepoPattern::parse(s).ok_or_else(|| InvalidOption::new(format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/repo@ref`, `owner/*` or `*`")))
         })
         .collect()
 }
 
-fn policy(options: &toml::Table) -> Result<Option<Policy>, String> {
+fn policy(options: &toml::Table) -> Result<Option<Policy>, InvalidOption> {
     match (options.get("allow"), options.get("deny")) {
-        (Some(_), Some(_)) => Err("`forbidden-uses` takes `allow` or `deny`, not both".into()),
+        (Some(_), Some(_)) => Err(InvalidOption::new(
+            "`forbidden-uses` takes `allow` or `deny`, not both",
+        )),
         (Some(a), None) => Ok(Some(Policy::Allow(patterns(a)?))),
         (None, Some(d)) => Ok(Some(Policy::Deny(patterns(d)?))),
         (None, None) => Ok(None),
@@ -124,7 +128,7 @@ impl Audit for ForbiddenUses {
                 "`forbidden-uses` has no option `{key}`; it takes `allow` or `deny`"
             )));
         }
-        policy(options).map(|_| ()).map_err(InvalidOption::new)
+        policy(options).map(|_| ())
     }
 
     fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {

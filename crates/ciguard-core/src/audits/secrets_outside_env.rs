@@ -95,7 +95,7 @@ impl Audit for SecretsOutsideEnv {
                 "`secrets-outside-env` has no option `{key}`; it takes `allow`"
             )));
         }
-        allowed(options).map(|_| ()).map_err(InvalidOption::new)
+        allowed(options).map(|_| ())
     }
 
     fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
@@ -140,7 +140,7 @@ impl Audit for SecretsOutsideEnv {
 }
 
 /// The `allow` option: secret names that may be used outside an environment.
-fn allowed(options: &toml::Table) -> Result<Vec<String>, String> {
+fn allowed(options: &toml::Table) -> Result<Vec<String>, InvalidOption> {
     let Some(value) = options.get("allow") else {
         return Ok(Vec::new());
     };
@@ -152,5 +152,5 @@ fn allowed(options: &toml::Table) -> Result<Vec<String>, String> {
                 .map(|n| n.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
         })
-        .ok_or_else(|| "`allow` must be a list of secret names".to_owned())
+        .ok_or_else(|| InvalidOption::new("`allow` must be a list of secret names"))
 }
