@@ -11,7 +11,6 @@
 
 mod auth;
 pub mod git;
-mod http;
 mod routes;
 
 use std::path::{Path, PathBuf};
@@ -207,10 +206,10 @@ struct State {
     token_lifetime: u64,
 }
 
-/// The fake GitHub App API. Stops when dropped.
+/// The fake GitHub App API, on the shared HTTP loop. Stops when dropped.
 pub struct FakeGitHubApp {
     state: Arc<Mutex<State>>,
-    server: http::Server,
+    server: crate::http::Server,
 }
 
 fn now() -> u64 {
@@ -231,17 +230,20 @@ impl FakeGitHubApp {
             token_lifetime: 3600,
             ..State::default()
         }));
+        let listener = crate::http::Listener::bind().map_err(|e| e.to_string())?;
+        lock(&state).base = listener.url();
         let shared = Arc::clone(&state);
-        let server = http::Server::start(move |req| routes::handle(&shared, req))
-            .map_err(|e| e.to_string())?;
-        let base = format!("http://{}", server.addr);
-        lock(&state).base = base;
+        // No prefix stripped by the loop: the routes keep GitHub Enterprise Server's `/api/v3`
+        // in the links they answer with.
+        let server = listener.serve(crate::http::Options::default(), move |req| {
+            routes::handle(&shared, req)
+        });
         Ok(Self { state, server })
     }
 
     /// The API base URL (`http://127.0.0.1:PORT`); `/api/v3` under it works too.
     pub fn url(&self) -> String {
-        format!("http://{}", self.server.addr)
+        self.server.url()
     }
 
     /// Serves `git` as repository `slug` (`owner/name`) with `id`, installed in `installation`.

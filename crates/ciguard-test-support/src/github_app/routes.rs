@@ -9,10 +9,23 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::auth::{MintedToken, verify_jwt};
-use super::http::{Reply, Request};
 use super::{CheckRunRecord, FakePull, FakeRepo, Logged, State, lock, now};
+use crate::http::{Reply, Request as Raw};
 
 const DOCS: &str = "https://docs.github.com/rest";
+
+/// A request as the routes see it: the path without GitHub Enterprise Server's `/api/v3`,
+/// which `prefix` keeps for the links of the answer.
+struct Request<'a> {
+    method: &'a str,
+    path: &'a str,
+    prefix: &'static str,
+    /// As sent (path and query).
+    target: &'a str,
+    query: &'a std::collections::HashMap<String, String>,
+    headers: &'a std::collections::HashMap<String, String>,
+    body: &'a [u8],
+}
 
 fn error(status: u16, message: &str) -> Reply {
     Reply::json(
@@ -38,7 +51,20 @@ fn invalid(field: &str, message: &str) -> Reply {
     )
 }
 
-pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Reply {
+pub(super) fn handle(state: &Mutex<State>, raw: &Raw) -> Reply {
+    let (prefix, path) = match raw.path.strip_prefix("/api/v3/") {
+        Some(rest) => ("/api/v3", &raw.path[raw.path.len() - rest.len() - 1..]),
+        None => ("", raw.path.as_str()),
+    };
+    let req = &Request {
+        method: &raw.method,
+        path,
+        prefix,
+        target: &raw.target,
+        query: &raw.query,
+        headers: &raw.headers,
+        body: &raw.body,
+    };
     let route = format!("{} {}", req.method, req.path);
     let fault = {
         let mut st = lock(state);
@@ -73,22 +99,22 @@ pub(super) fn handle(state: &Mutex<State>, req: &Request) -> Reply {
     {
         let reset = now() + 3600;
         reply = reply
-            .header("x-ratelimit-limit", "5000")
-            .header("x-ratelimit-remaining", "4999")
-            .header("x-ratelimit-used", "1")
-            .header("x-ratelimit-reset", reset.to_string())
-            .header("x-ratelimit-resource", "core");
+            .with_header("x-ratelimit-limit", "5000")
+            .with_header("x-ratelimit-remaining", "4999")
+            .with_header("x-ratelimit-used", "1")
+            .with_header("x-ratelimit-reset", reset.to_string())
+            .with_header("x-ratelimit-resource", "core");
     }
     lock(state).log.push(Logged {
-        method: req.method.clone(),
-        target: req.target.clone(),
+        method: req.method.to_owned(),
+        target: req.target.to_owned(),
         status: reply.status,
         installation,
     });
     reply
 }
 
-fn bearer(req: &Request) -> Option<&str> {
+fn bearer<'a>(req: &Request<'a>) -> Option<&'a str> {
     req.headers.get("authorization")?.strip_prefix("Bearer ")
 }
 
@@ -158,7 +184,7 @@ fn authorize_repo(
         .find(|r| r.slug == slug && r.installation == token.installation)
         .cloned()
         .ok_or_else(not_found)?;
-    let (permission, level) = permission_for(&req.method, rest);
+    let (permission, level) = permission_for(req.method, rest);
     if !token.repository_ids.contains(&repo.id) || !token.grants(permission, level) {
         return Err(error(403, "Resource not accessible by integration"));
     }
@@ -236,8 +262,8 @@ fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
 }
 
 fn app_route(state: &Mutex<State>, req: &Request, rest: &[&str]) -> Reply {
-    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    match (req.method.as_str(), rest) {
+    let body: Value = serde_json::from_slice(req.body).unwrap_or(Value::Null);
+    match (req.method, rest) {
         ("POST", ["installations", id, "access_tokens"]) => match id.parse() {
             Ok(id) => mint(state, id, &body),
             Err(_) => not_found(),
@@ -303,7 +329,7 @@ fn deliveries(state: &Mutex<State>, req: &Request) -> Reply {
         .collect();
     let mut reply = Reply::json(200, &Value::Array(page));
     if start + per_page < all.len() {
-        reply = reply.header(
+        reply = reply.with_header(
             "link",
             format!(
                 "<{}{}/app/hook/deliveries?per_page={per_page}{}&cursor={}>; rel=\"next\"",
@@ -322,7 +348,7 @@ fn is_sha(s: &str) -> bool {
 }
 
 fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str]) -> Reply {
-    match (req.method.as_str(), rest) {
+    match (req.method, rest) {
         ("GET", ["pulls", n]) => match find_pull(state, repo, n) {
             Some(pr) => pull_json(repo, &pr),
             None => not_found(),
@@ -424,7 +450,7 @@ fn pull_files(state: &Mutex<State>, req: &Request, repo: &FakeRepo, pr: &FakePul
     let mut reply = Reply::json(200, &Value::Array(items));
     if page * per_page < files.len() {
         let last = files.len().div_ceil(per_page);
-        reply = reply.header(
+        reply = reply.with_header(
             "link",
             format!(
                 "<{base}/repos/{slug}/pulls/{n}/files?per_page={per_page}&page={next}>; rel=\"next\", <{base}/repos/{slug}/pulls/{n}/files?per_page={per_page}&page={last}>; rel=\"last\"",
@@ -631,7 +657,7 @@ fn apply(run: &mut CheckRunRecord, body: &Value) -> Result<(), Reply> {
 }
 
 fn create_check_run(state: &Mutex<State>, req: &Request, repo: &FakeRepo) -> Reply {
-    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+    let Ok(body) = serde_json::from_slice::<Value>(req.body) else {
         return error(400, "Problems parsing JSON");
     };
     let (Some(name), Some(head_sha)) = (
@@ -668,7 +694,7 @@ fn create_check_run(state: &Mutex<State>, req: &Request, repo: &FakeRepo) -> Rep
 }
 
 fn update_check_run(state: &Mutex<State>, req: &Request, repo: &FakeRepo, id: u64) -> Reply {
-    let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
+    let Ok(body) = serde_json::from_slice::<Value>(req.body) else {
         return error(400, "Problems parsing JSON");
     };
     let mut st = lock(state);
