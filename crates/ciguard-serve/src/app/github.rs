@@ -16,17 +16,18 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// A secondary limit without `retry-after`: GitHub asks to wait at least a minute.
 pub const SECONDARY_DEFAULT_WAIT: Duration = Duration::from_secs(60);
 
-/// The one place that builds the HTTP agent (to be replaced by the shared `ciguard-http`
-/// constructor): status codes are answers, not errors; no redirects (a token must not follow
-/// one to another host).
+/// The one place that builds the App's HTTP agent, through the shared `ciguard-http`
+/// constructor: status codes are answers, not errors; redirects are never followed (a token
+/// must not follow one to another host); the system's trust store, for GitHub Enterprise
+/// Server behind a private CA; idle connections for the workers that share it.
 pub fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent(format!("ciguard-serve/{}", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+    ciguard_http::AgentOptions {
+        timeout: TIMEOUT,
+        roots: ciguard_http::TrustRoots::Platform,
+        redirects: ciguard_http::Redirects::Caller,
+        idle_per_host: 16,
+    }
+    .build()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
