@@ -396,9 +396,9 @@ mod tests {
 
     #[test]
     fn existing_paths_win() {
-        // Tests run in the crate's directory, where `src/commands` exists.
-        let local = PathBuf::from("src/commands");
-        assert!(parse_spec("src/commands").is_some());
+        // Tests run in the crate's directory, where `tests/in_memory.rs` exists.
+        let local = PathBuf::from("tests/in_memory.rs");
+        assert!(parse_spec("tests/in_memory.rs").is_some());
         let (l, r) = split_inputs(&[
             local.clone(),
             PathBuf::from("-"),

@@ -43,15 +43,6 @@ pub struct SettingsArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Use this configuration file (its `[audits.<id>]` tables: disable, severity, ignore)
-    /// instead of the `ciguard.toml` of the repository in the current directory.
-    #[arg(long, conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore configuration files.
-    #[arg(long)]
-    pub no_config: bool,
-
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -276,11 +267,9 @@ fn audit(args: &SettingsArgs) -> anyhow::Result<ExitCode> {
         args.format,
         args.color,
     );
-    // The checks read no file: the configuration is the one of the current directory's
-    // repository, as `ciguard audit .` would use.
-    let root = ciguard_pipeline::collect::repository_root(Path::new("."));
+    // The `[audits.<id>]` tables of the configuration whose `[settings]` table is read.
     let filter = ciguard_pipeline::FindingFilter {
-        config: config_choice(args.config.clone(), args.no_config).for_root(&root)?,
+        config: config_choice(opt.config.clone(), false).for_root(Path::new("."))?,
         baseline: ciguard_pipeline::run::load_baseline_opt(args.filter.baseline.as_deref())?,
         view: args.filter.view(),
     };
