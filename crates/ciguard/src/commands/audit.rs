@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ciguard_core::{Applicability, FileKind};
-use ciguard_pipeline::{ConfigChoice, FixRequest, Options};
+use ciguard_pipeline::{FixRequest, Options};
 
 use crate::commands::exit::ExitStatus;
-use crate::commands::filter_args::FilterArgs;
+use crate::commands::filter_args::{FilterArgs, config_choice};
 use crate::commands::github::GithubArgs;
 use crate::commands::next_steps;
-use crate::commands::render::{ColorChoice, OutputFormat, render_report};
+use crate::commands::render::{ColorChoice, OutputFormat, print_statistics, render_report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FixMode {
@@ -175,12 +175,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.statistics {
-        let table = next_steps::statistics(&report.findings);
-        if args.format == OutputFormat::Plain {
-            let _ = write!(stdout, "{table}");
-        } else {
-            let _ = write!(stderr, "{table}");
-        }
+        print_statistics(args.format, &report.findings, &mut stdout, &mut stderr);
     }
     let _ = stdout.flush();
     if outcome.unwritten > 0 {
@@ -199,13 +194,4 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitStatus::for_report(report, args.filter.no_exit_codes)
         .with_online_failure(outcome.online_failed)
         .into())
-}
-
-/// `--config FILE`, `--no-config`, or discovery at each repository root.
-pub fn config_choice(config: Option<PathBuf>, no_config: bool) -> ConfigChoice {
-    match (config, no_config) {
-        (_, true) => ConfigChoice::Ignore,
-        (Some(path), false) => ConfigChoice::File(path),
-        (None, false) => ConfigChoice::Discover,
-    }
 }

@@ -12,9 +12,8 @@ use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoF
 
 use ciguard_pipeline::collect;
 
-use crate::commands::audit::config_choice;
 use crate::commands::exit::ExitStatus;
-use crate::commands::filter_args::FilterArgs;
+use crate::commands::filter_args::{FilterArgs, config_choice};
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 
 const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.toml`):

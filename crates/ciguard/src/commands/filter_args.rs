@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use ciguard_core::{Confidence, Persona, Severity};
-use ciguard_pipeline::View;
+use ciguard_pipeline::{ConfigChoice, View};
 
 /// Suppress and filter flags shared by `audit`, `deps` and `settings`.
 #[derive(Debug, Clone, clap::Args)]
@@ -65,4 +65,13 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 fn parse_confidence(s: &str) -> Result<Confidence, String> {
     Confidence::parse(s).ok_or_else(|| format!("`{s}` is not one of: low, medium, high"))
+}
+
+/// `--config FILE`, `--no-config`, or discovery at each repository root.
+pub fn config_choice(config: Option<PathBuf>, no_config: bool) -> ConfigChoice {
+    match (config, no_config) {
+        (_, true) => ConfigChoice::Ignore,
+        (Some(path), false) => ConfigChoice::File(path),
+        (None, false) => ConfigChoice::Discover,
+    }
 }

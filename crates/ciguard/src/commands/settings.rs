@@ -15,9 +15,8 @@ use ciguard_settings::{DirSource, Options, Recorder, Source, Target};
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
 use ciguard_pipeline::network;
 
-use crate::commands::audit::config_choice;
 use crate::commands::exit::ExitStatus;
-use crate::commands::filter_args::FilterArgs;
+use crate::commands::filter_args::{FilterArgs, config_choice};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
