@@ -133,7 +133,11 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
     diagnostics.extend(fetched.diagnostics);
     let local_count = candidates.len();
     candidates.extend(fetched.candidates);
-    let configs = load_configs(&options.config, &candidates, fetched.configs)?;
+    let roots = candidates
+        .iter()
+        .map(|c| &c.root)
+        .chain(collected.repos.iter().map(|r| &r.root));
+    let configs = load_configs(&options.config, roots, fetched.configs)?;
     // Local repositories only: a remote one's lockfile is not fetched.
     let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates[..local_count]);
     diagnostics.extend(lock_diagnostics);
@@ -267,21 +271,23 @@ fn load_baseline(path: &Path) -> Result<Baseline, Error> {
 }
 
 /// The configuration for each repository root, loaded once.
-fn load_configs(
+/// (Directory inputs without a file to audit included: their dependency checks follow the
+/// same configuration.)
+fn load_configs<'a>(
     choice: &ConfigChoice,
-    candidates: &[Candidate],
+    roots: impl Iterator<Item = &'a PathBuf>,
     mut configs: HashMap<PathBuf, Arc<Config>>,
 ) -> Result<HashMap<PathBuf, Arc<Config>>, Error> {
     let explicit = choice.explicit()?;
-    for c in candidates {
-        if configs.contains_key(&c.root) {
+    for root in roots {
+        if configs.contains_key(root) {
             continue;
         }
         let config = match &explicit {
             Some(config) => Arc::clone(config),
-            None => Arc::new(Config::load_discovered(&c.root)?.unwrap_or_default()),
+            None => Arc::new(Config::load_discovered(root)?.unwrap_or_default()),
         };
-        configs.insert(c.root.clone(), config);
+        configs.insert(root.clone(), config);
     }
     Ok(configs)
 }
@@ -497,10 +503,7 @@ fn dependency_checks(
     let per_dir: Vec<_> = repos
         .par_iter()
         .map(|walk| {
-            let config = configs
-                .get(&walk.root)
-                .cloned()
-                .unwrap_or_else(|| Arc::new(Config::default()));
+            let config = Arc::clone(&configs[&walk.root]);
             let (found, diags) = ciguard_deps::audit_offline_files(walk.repo.clone());
             let filter = FindingFilter {
                 config,

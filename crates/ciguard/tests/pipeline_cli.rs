@@ -154,3 +154,15 @@ fn deps_takes_the_persona_and_floors_of_audit() {
     assert!(!text.contains("[missing-cooldown-config]"), "{text}");
     assert!(text.contains("suppressed"), "{text}");
 }
+
+#[test]
+fn a_directory_without_workflows_still_follows_its_configuration() {
+    let dir = repository(true);
+    std::fs::remove_dir_all(dir.path().join(".github")).unwrap();
+    let out = ciguard(dir.path(), &["audit", "--offline", "--color", "never", "."]);
+    let text = all(&out);
+    assert!(!text.contains("[missing-cooldown-config]"), "{text}");
+    std::fs::remove_file(dir.path().join("ciguard.toml")).unwrap();
+    let out = ciguard(dir.path(), &["audit", "--offline", "--color", "never", "."]);
+    assert!(all(&out).contains("[missing-cooldown-config]"), "{}", all(&out));
+}
