@@ -54,7 +54,9 @@ pub fn audit_in_memory(files: &[MemoryFile], options: &MemoryOptions<'_>) -> Res
         None => Config::default(),
     };
     let baseline = match options.baseline {
-        Some(text) => Some(Arc::new(Baseline::parse(text).map_err(Error::Baseline)?)),
+        Some(text) => Some(Arc::new(
+            Baseline::parse(text).map_err(|e| Error::Baseline(e.to_string()))?,
+        )),
         None => None,
     };
     let filter = FindingFilter {

@@ -1,8 +1,7 @@
 //! Every subcommand runs the same suppress/filter stage: one `ciguard.toml` disabling an audit
 //! of each crate (core, deps, settings) is honoured by `audit`, `deps` and `settings`.
 
-#[path = "../../ciguard-settings/tests/common/mod.rs"]
-mod common;
+use ciguard_test_support::settings_api as common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -164,5 +163,9 @@ fn a_directory_without_workflows_still_follows_its_configuration() {
     assert!(!text.contains("[missing-cooldown-config]"), "{text}");
     std::fs::remove_file(dir.path().join("ciguard.toml")).unwrap();
     let out = ciguard(dir.path(), &["audit", "--offline", "--color", "never", "."]);
-    assert!(all(&out).contains("[missing-cooldown-config]"), "{}", all(&out));
+    assert!(
+        all(&out).contains("[missing-cooldown-config]"),
+        "{}",
+        all(&out)
+    );
 }
