@@ -8,6 +8,7 @@ pub mod release;
 pub(crate) mod sites;
 mod step;
 pub mod uses;
+pub mod version;
 mod workflow;
 
 pub use action::{Action, ActionRuns};

@@ -4,6 +4,7 @@
 //! Shared by `cache-poisoning`, `use-trusted-publishing`, `trusted-publishing`,
 //! `release-isolation` and `missing-attestations`.
 
+use crate::models::version::{Version, VersionComment};
 use crate::models::{Job, Step, Workflow};
 use crate::route::Route;
 use crate::source::{SourceFile, Span};
@@ -159,35 +160,17 @@ fn cached_step_publications<'s>(file: &SourceFile, step: &'s Step<'_>) -> &'s [P
         .get_or_init(|| find_step_publications(file, step))
 }
 
-/// The major (and minor) version a step's action is pinned to: from the ref (`v4`, `v4.2.1`), or
-/// from the comment after a SHA pin (`# v4.2.1`, `# ratchet:owner/repo@v4`). `None` when unknown.
+/// The major and minor version a step's action is pinned to: from the ref (`v4`, `v4.2.1`), or
+/// from the version comment after a SHA pin (`# v4.2.1`, `# ratchet:owner/repo@v4`). `None` when
+/// unknown.
 pub fn action_version(file: &SourceFile, step: &Step<'_>) -> Option<(u64, u64)> {
     let uses = step.uses?;
-    let value = uses.as_str()?;
-    let git_ref = value.rsplit_once('@').map(|(_, r)| r)?;
-    parse_version(git_ref).or_else(|| {
+    let git_ref = uses.as_str()?.rsplit_once('@').map(|(_, r)| r)?;
+    let version = Version::parse(git_ref).or_else(|| {
         let comment = file.trailing_comment(uses.span())?;
-        let text = comment.rsplit_once('@').map_or(comment, |(_, r)| r);
-        text.split(|c: char| c.is_whitespace() || c == ':')
-            .find_map(parse_version)
-            .or_else(|| {
-                // `#v 5.0.0`
-                let digits = text.trim_start_matches(|c: char| c == 'v' || c.is_whitespace());
-                parse_version(digits)
-            })
-    })
-}
-
-fn parse_version(s: &str) -> Option<(u64, u64)> {
-    let s = s.trim();
-    let s = s
-        .strip_prefix('v')
-        .or_else(|| s.strip_prefix('V'))
-        .unwrap_or(s);
-    let mut parts = s.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    Some((major, minor))
+        VersionComment::parse(comment)?.version
+    })?;
+    Some((version.major(), version.minor()))
 }
 
 /// `secrets.NAME` and `secrets['NAME']` references inside `${{ }}` in `text`, with their byte
@@ -1034,12 +1017,5 @@ mod tests {
             refs.iter().map(|r| r.0).collect::<Vec<_>>(),
             vec!["PYPI", "X"]
         );
-    }
-
-    #[test]
-    fn parses_versions() {
-        assert_eq!(parse_version("v4.2.1"), Some((4, 2)));
-        assert_eq!(parse_version("v5"), Some((5, 0)));
-        assert_eq!(parse_version("main"), None);
     }
 }
