@@ -5,6 +5,7 @@ mod action;
 mod dependabot;
 pub mod permissions;
 pub mod release;
+pub mod secrets;
 pub(crate) mod sites;
 mod step;
 pub mod uses;

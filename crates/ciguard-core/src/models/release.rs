@@ -4,6 +4,7 @@
 //! Shared by `cache-poisoning`, `use-trusted-publishing`, `trusted-publishing`,
 //! `release-isolation` and `missing-attestations`.
 
+use crate::models::secrets::has_long_lived_secret;
 use crate::models::version::{Version, VersionComment};
 use crate::models::{Job, Step, Workflow};
 use crate::route::Route;
@@ -171,52 +172,6 @@ pub fn action_version(file: &SourceFile, step: &Step<'_>) -> Option<(u64, u64)> 
         VersionComment::parse(comment)?.version
     })?;
     Some((version.major(), version.minor()))
-}
-
-/// `secrets.NAME` and `secrets['NAME']` references inside `${{ }}` in `text`, with their byte
-/// offsets in `text`. `GITHUB_TOKEN` is left out: it is short-lived.
-pub fn secret_refs(text: &str) -> Vec<(&str, usize)> {
-    let mut out = Vec::new();
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find("secrets") {
-        let at = from + i;
-        from = at + 7;
-        if at > 0 && lower.as_bytes()[at - 1].is_ascii_alphanumeric() || !in_expression(&lower, at)
-        {
-            continue;
-        }
-        let rest = &text[at + 7..];
-        let name = if let Some(r) = rest.strip_prefix('.') {
-            let end = r
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .unwrap_or(r.len());
-            &r[..end]
-        } else if let Some(r) = rest.strip_prefix("['").or_else(|| rest.strip_prefix("[\"")) {
-            let end = r.find(['\'', '"']).unwrap_or(0);
-            &r[..end]
-        } else {
-            continue;
-        };
-        if !name.is_empty() && !name.eq_ignore_ascii_case("GITHUB_TOKEN") {
-            out.push((name, at));
-        }
-    }
-    out
-}
-
-fn in_expression(lower: &str, at: usize) -> bool {
-    let before = &lower[..at];
-    match (before.rfind("${{"), before.rfind("}}")) {
-        (Some(open), Some(close)) => open > close,
-        (Some(_), None) => true,
-        _ => false,
-    }
-}
-
-/// Whether text passes a long-lived secret (any `secrets.*` but `GITHUB_TOKEN`).
-pub fn has_long_lived_secret(text: &str) -> bool {
-    !secret_refs(text).is_empty()
 }
 
 /// One command of a `run:` script: its words and where its line is in the file.
@@ -1005,17 +960,6 @@ mod tests {
         assert_eq!(
             command_registry(&words("gh release upload v1 a.tgz --clobber")).map(|r| r.0),
             Some(Registry::GitHubRelease)
-        );
-    }
-
-    #[test]
-    fn finds_secret_references() {
-        let refs = secret_refs(
-            "a ${{ secrets.PYPI }} b ${{ secrets['X'] }} ${{ secrets.GITHUB_TOKEN }} secrets.NOPE",
-        );
-        assert_eq!(
-            refs.iter().map(|r| r.0).collect::<Vec<_>>(),
-            vec!["PYPI", "X"]
         );
     }
 }

@@ -140,26 +140,30 @@ fn line_map(file: &SourceFile, node: Node<'_>, text: &str) -> Option<Vec<(usize,
     }
 }
 
-/// The dialect a `run:` step is read in: its `shell:`, else `defaults.run.shell` of its job
-/// then of the workflow, else `pwsh` on Windows runners and `bash` elsewhere.
-pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Node<'_>>) -> Dialect {
-    let defaults = |n: Option<Node<'_>>| {
+/// Which shell runs a `run:` step, the one reader of that question: the `shell:` node that
+/// names it (the step's, else `defaults.run.shell` of its job, then of the workflow) and the
+/// dialect the script is read in: from that value (one with `${{ }}` is read as POSIX), else
+/// `pwsh` on Windows runners and bash elsewhere.
+pub fn step_shell<'a>(
+    step: &Step<'a>,
+    job: Option<Node<'a>>,
+    workflow: Option<Node<'a>>,
+) -> (Option<Node<'a>>, Dialect) {
+    let defaults = |n: Option<Node<'a>>| {
         n.and_then(|n| n.get("defaults"))
             .and_then(|d| d.get("run"))
-            .and_then(|r| r.get_str("shell"))
-            .map(str::to_owned)
+            .and_then(|r| r.get("shell"))
     };
-    if let Some(shell) = step
+    let node = step
         .node
-        .get_str("shell")
-        .map(str::to_owned)
+        .get("shell")
         .or_else(|| defaults(job))
-        .or_else(|| defaults(workflow))
-    {
+        .or_else(|| defaults(workflow));
+    if let Some(shell) = node.and_then(|n| n.as_str()) {
         if shell.contains("${{") {
-            return Dialect::Posix;
+            return (node, Dialect::Posix);
         }
-        return Dialect::from_shell(&shell);
+        return (node, Dialect::from_shell(shell));
     }
     let windows = job.and_then(|j| j.get("runs-on")).is_some_and(|r| {
         let mut labels: Vec<&str> = r.items().filter_map(|i| i.as_str()).collect();
@@ -170,11 +174,14 @@ pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Nod
             .iter()
             .any(|l| l.to_ascii_lowercase().starts_with("windows"))
     });
-    if windows {
-        Dialect::PowerShell
-    } else {
-        Dialect::Posix
-    }
+    (
+        node,
+        if windows {
+            Dialect::PowerShell
+        } else {
+            Dialect::Posix
+        },
+    )
 }
 
 /// Every `run:` script of a workflow, with its job and step, read in the step's dialect. Parsed
@@ -200,7 +207,7 @@ pub(crate) fn parse_workflow_scripts<'a>(
     let mut out = Vec::new();
     for (j, job) in wf.jobs.iter().enumerate() {
         for (s, step) in job.steps().iter().enumerate() {
-            let dialect = step_dialect(step, Some(job.node), Some(wf.root));
+            let (_, dialect) = step_shell(step, Some(job.node), Some(wf.root));
             if let Some(rs) = RunScript::of_step(wf.file, step, dialect) {
                 out.push((j, s, rs));
             }
@@ -218,7 +225,7 @@ pub(crate) fn parse_action_scripts<'a>(
         .iter()
         .enumerate()
         .filter_map(|(i, step)| {
-            let dialect = step_dialect(step, None, None);
+            let (_, dialect) = step_shell(step, None, None);
             Some((i, RunScript::of_step(action.file, step, dialect)?))
         })
         .collect()
