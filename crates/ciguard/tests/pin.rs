@@ -403,7 +403,14 @@ fn version_comment_spellings_agree_between_pin_check_and_ref_version_mismatch() 
     assert_eq!(stdout.lines().count(), lying.len(), "{stdout}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
-        .args(["audit", "--no-config", "--format", "json", "--transitive-depth", "0"])
+        .args([
+            "audit",
+            "--no-config",
+            "--format",
+            "json",
+            "--transitive-depth",
+            "0",
+        ])
         .args(["--github-api-url", &w.server.url(), "--cache-dir"])
         .arg(&w.cache)
         .arg(repo.path())

@@ -3,10 +3,10 @@ use std::cmp::Ordering;
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
-use crate::models::version::{Version, most_specific_tag};
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Applicability, Finding, Severity};
+use crate::models::version::{Version, most_specific_tag};
 
 declare_audit! {
     /// ## What it does
@@ -80,7 +80,10 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
             .commit()
             .and_then(|c| r.repo.tags_at(&c))
             .unwrap_or_default();
-        let versions = tags.iter().copied().filter(|t| version_numbers(t).is_some());
+        let versions = tags
+            .iter()
+            .copied()
+            .filter(|t| version_numbers(t).is_some());
         let version = most_specific_tag(versions, None)
             .or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
         let Some(version) = version else { continue };

@@ -1,9 +1,9 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::audits::common::File;
-use crate::shell::map::step_shell;
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
 use crate::models::{Action, Step, Uses, Workflow};
+use crate::shell::map::step_shell;
 use crate::yaml::Node;
 
 declare_audit! {

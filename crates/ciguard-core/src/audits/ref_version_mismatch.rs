@@ -1,10 +1,10 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
-use crate::models::version::{Version, VersionComment, most_specific_tag};
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Applicability, Finding};
+use crate::models::version::{Version, VersionComment, most_specific_tag};
 
 declare_audit! {
     /// ## What it does

@@ -211,7 +211,10 @@ impl Audit for ReleaseIsolation {
         }
         if let Some(env) = wf.get("env") {
             for (k, v) in env.entries() {
-                let Some(name) = long_lived_secrets(v.as_str().unwrap_or("")).first().map(|s| s.0) else {
+                let Some(name) = long_lived_secrets(v.as_str().unwrap_or(""))
+                    .first()
+                    .map(|s| s.0)
+                else {
                     continue;
                 };
                 let key = k.as_str().unwrap_or("?");

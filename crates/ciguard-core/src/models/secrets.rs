@@ -54,7 +54,10 @@ pub fn secret_refs(text: &str, within: Within, token: GithubToken) -> Vec<Secret
         }
     }
     if token == GithubToken::Skip {
-        out.retain(|r| !r.name.is_some_and(|n| n.eq_ignore_ascii_case("GITHUB_TOKEN")));
+        out.retain(|r| {
+            !r.name
+                .is_some_and(|n| n.eq_ignore_ascii_case("GITHUB_TOKEN"))
+        });
     }
     out
 }
@@ -135,7 +138,10 @@ mod tests {
                 ("secrets.GITHUB_TOKEN", Some("GITHUB_TOKEN")),
             ]
         );
-        assert_eq!(&text[refs[1].at..refs[1].at + refs[1].raw.len()], "secrets['B-c']");
+        assert_eq!(
+            &text[refs[1].at..refs[1].at + refs[1].raw.len()],
+            "secrets['B-c']"
+        );
     }
 
     #[test]
@@ -152,14 +158,23 @@ mod tests {
         );
         assert_eq!(&text[refs[0].at..refs[0].at + 12], "secrets.PYPI");
         assert!(has_long_lived_secret("${{ secrets.NPM }}"));
-        assert!(!has_long_lived_secret("${{ secrets.GITHUB_TOKEN }} secrets.X"));
+        assert!(!has_long_lived_secret(
+            "${{ secrets.GITHUB_TOKEN }} secrets.X"
+        ));
     }
 
     #[test]
     fn hostile_expressions_are_bounded() {
-        let deep = format!("${{{{ {}secrets.A{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+        let deep = format!(
+            "${{{{ {}secrets.A{} }}}}",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        );
         let _ = secret_refs(&deep, Within::Template, GithubToken::Keep);
         let many = "${{ secrets.A }}".repeat(10_000);
-        assert_eq!(secret_refs(&many, Within::Template, GithubToken::Keep).len(), 10_000);
+        assert_eq!(
+            secret_refs(&many, Within::Template, GithubToken::Keep).len(),
+            10_000
+        );
     }
 }

@@ -23,13 +23,13 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context as _;
 use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH, LockedDependency, workflow_key};
 use ciguard_core::fix::{unified_diff, write_atomic};
+use ciguard_core::models::version::{Version, VersionComment, most_specific_tag};
 use ciguard_core::models::{Uses, uses::is_full_sha};
 use ciguard_core::pin::{Replacement, Site, SiteKind, find_sites, rewrite};
 use ciguard_core::plural::count;
 use ciguard_core::yaml::{Document, Limits};
 use ciguard_core::{FileKind, SourceFile};
 use ciguard_github::registry::{ImageRef, Registry};
-use ciguard_core::models::version::{Version, VersionComment, most_specific_tag};
 use ciguard_github::resolve::{self, Tag};
 use ciguard_github::{Client, Error};
 
@@ -548,7 +548,11 @@ fn check_file(
             continue;
         }
         // Only a comment naming a version is a claim (as for `ref-version-mismatch`).
-        let Some(tag) = site.comment.as_deref().and_then(VersionComment::version_tag) else {
+        let Some(tag) = site
+            .comment
+            .as_deref()
+            .and_then(VersionComment::version_tag)
+        else {
             continue;
         };
         let slug = r.slug().to_ascii_lowercase();
