@@ -202,44 +202,14 @@ pub fn newest_aged(
 }
 
 /// Seconds since the epoch of an RFC 3339 time (`2024-01-02T03:04:05Z`, fractions and offsets
-/// allowed).
+/// allowed; a time without an offset is UTC), with `jiff`'s parser.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let s = s.trim();
-    let (date, rest) = s.split_once(['T', 't', ' '])?;
-    let mut d = date.split('-');
-    let (y, m, day): (i64, i64, i64) = (
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-    );
-    let (time, offset) = match rest.find(['Z', 'z', '+', '-']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "Z"),
-    };
-    let mut t = time.split(':');
-    let (hh, mm): (i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
-    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
-    let offset_secs = match offset.chars().next() {
-        Some(sign @ ('+' | '-')) => {
-            let (oh, om) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-            let secs = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
-            if sign == '+' { secs } else { -secs }
-        }
-        _ => 0,
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss as i64 - offset_secs;
-    u64::try_from(secs).ok()
+    let t = s.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let civil = s.parse::<jiff::civil::DateTime>().ok()?;
+        jiff::tz::Offset::UTC.to_timestamp(civil).ok()
+    })?;
+    u64::try_from(t.as_second()).ok()
 }
 
 #[cfg(test)]
@@ -274,5 +244,8 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2024-01-01T00:00:00.5Z"), Some(1_704_067_200));
         assert_eq!(parse_rfc3339("garbage"), None);
+        assert_eq!(parse_rfc3339("2024-01-01 00:00:00"), Some(1_704_067_200));
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), None);
+        assert_eq!(parse_rfc3339(&"2".repeat(100_000)), None);
     }
 }
