@@ -69,10 +69,8 @@ pub fn human(seconds: i64) -> String {
 
 /// A Unix time as `YYYY-MM-DD` (UTC); the seconds themselves when out of `jiff`'s range.
 pub fn date(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix).map_or_else(
-        |_| unix.to_string(),
-        |t| t.strftime("%Y-%m-%d").to_string(),
-    )
+    jiff::Timestamp::from_second(unix)
+        .map_or_else(|_| unix.to_string(), |t| t.strftime("%Y-%m-%d").to_string())
 }
 
 #[cfg(test)]

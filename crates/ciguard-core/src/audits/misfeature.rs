@@ -119,7 +119,7 @@ fn check(
     if step.run.is_none() {
         return;
     }
-    let (Some(shell), _) = step_shell(step, job, root) else {
+    let Some(shell) = step_shell(step, job, root).node else {
         return;
     };
     let Some(text) = shell.as_str() else { return };

@@ -231,10 +231,12 @@ fn check_code<'a>(
     }
 }
 
-/// Whether the step's script runs in a POSIX shell, where `${NAME}` reads a variable.
+/// Whether the step's script certainly runs in a POSIX shell, where `${NAME}` reads a variable
+/// (not when the runner is an expression that may name Windows).
 fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> bool {
     let (job, root) = workflow.map_or((None, None), |(wf, job)| (Some(job.node), Some(wf.root)));
-    step_shell(step, job, root).1 == Dialect::Posix
+    let shell = step_shell(step, job, root);
+    shell.dialect == Dialect::Posix && !shell.guessed
 }
 
 #[cfg(test)]
@@ -283,5 +285,34 @@ mod tests {
         assert_eq!(fixes.len(), 1);
         assert_eq!(fixes[0].edits.len(), 1001);
         assert!(!findings[0].fixes.is_empty());
+    }
+
+    /// The fix writes `${NAME}`, which only a POSIX shell reads: offered when `step_shell` knows
+    /// the shell is one, not when the runner is an expression that may name Windows.
+    #[test]
+    fn the_env_fix_follows_the_one_step_shell_reader() {
+        let fixes = |runs_on: &str, shell: &str| {
+            let text = format!(
+                "on: issues\npermissions: {{}}\njobs:\n  a:\n    runs-on: {runs_on}\n    steps:\n      - run: echo \"${{{{ github.event.issue.title }}}}\"\n{shell}"
+            );
+            let file = Arc::new(SourceFile::new("w.yml", FileKind::Workflow, text));
+            let findings = audit_file(
+                &file,
+                &Limits::default(),
+                &[&super::TemplateInjection],
+                &|_| AuditContext::empty(),
+            )
+            .findings;
+            assert_eq!(findings.len(), 1);
+            findings[0].fixes.len()
+        };
+        assert_eq!(fixes("ubuntu-latest", ""), 1);
+        assert_eq!(fixes("${{ matrix.os }}", ""), 0);
+        assert_eq!(fixes("${{ matrix.os }}", "        shell: bash\n"), 1);
+        assert_eq!(fixes("windows-latest", ""), 0);
+        assert_eq!(
+            fixes("windows-latest", "        shell: /usr/bin/bash -e {0}\n"),
+            1
+        );
     }
 }

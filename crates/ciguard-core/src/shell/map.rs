@@ -140,15 +140,26 @@ fn line_map(file: &SourceFile, node: Node<'_>, text: &str) -> Option<Vec<(usize,
     }
 }
 
-/// Which shell runs a `run:` step, the one reader of that question: the `shell:` node that
-/// names it (the step's, else `defaults.run.shell` of its job, then of the workflow) and the
-/// dialect the script is read in: from that value (one with `${{ }}` is read as POSIX), else
-/// `pwsh` on Windows runners and bash elsewhere.
+/// Which shell runs a `run:` step (the one reader of that question).
+#[derive(Debug, Clone, Copy)]
+pub struct StepShell<'a> {
+    /// The `shell:` that names it: the step's, else `defaults.run.shell` of its job, then of the
+    /// workflow.
+    pub node: Option<Node<'a>>,
+    /// The dialect the script is read in: from that value (one with `${{ }}` is read as POSIX),
+    /// else `pwsh` on Windows runners and bash elsewhere.
+    pub dialect: Dialect,
+    /// No `shell:`, and some `runs-on:` label is an expression: the runner, and so the dialect,
+    /// is a guess (good enough for reading the script, not for rewriting it).
+    pub guessed: bool,
+}
+
+/// Which shell runs `step`, given its job and workflow nodes (`None` for composite actions).
 pub fn step_shell<'a>(
     step: &Step<'a>,
     job: Option<Node<'a>>,
     workflow: Option<Node<'a>>,
-) -> (Option<Node<'a>>, Dialect) {
+) -> StepShell<'a> {
     let defaults = |n: Option<Node<'a>>| {
         n.and_then(|n| n.get("defaults"))
             .and_then(|d| d.get("run"))
@@ -160,28 +171,34 @@ pub fn step_shell<'a>(
         .or_else(|| defaults(job))
         .or_else(|| defaults(workflow));
     if let Some(shell) = node.and_then(|n| n.as_str()) {
-        if shell.contains("${{") {
-            return (node, Dialect::Posix);
-        }
-        return (node, Dialect::from_shell(shell));
+        let dialect = if shell.contains("${{") {
+            Dialect::Posix
+        } else {
+            Dialect::from_shell(shell)
+        };
+        return StepShell {
+            node,
+            dialect,
+            guessed: false,
+        };
     }
-    let windows = job.and_then(|j| j.get("runs-on")).is_some_and(|r| {
-        let mut labels: Vec<&str> = r.items().filter_map(|i| i.as_str()).collect();
-        if let Some(s) = r.as_str() {
-            labels.push(s);
-        }
-        labels
-            .iter()
-            .any(|l| l.to_ascii_lowercase().starts_with("windows"))
-    });
-    (
+    let mut labels: Vec<&str> = Vec::new();
+    if let Some(r) = job.and_then(|j| j.get("runs-on")) {
+        labels.extend(r.items().filter_map(|i| i.as_str()));
+        labels.extend(r.as_str());
+    }
+    let windows = labels
+        .iter()
+        .any(|l| l.to_ascii_lowercase().starts_with("windows"));
+    StepShell {
         node,
-        if windows {
+        dialect: if windows {
             Dialect::PowerShell
         } else {
             Dialect::Posix
         },
-    )
+        guessed: labels.iter().any(|l| l.contains("${{")),
+    }
 }
 
 /// Every `run:` script of a workflow, with its job and step, read in the step's dialect. Parsed
@@ -207,7 +224,7 @@ pub(crate) fn parse_workflow_scripts<'a>(
     let mut out = Vec::new();
     for (j, job) in wf.jobs.iter().enumerate() {
         for (s, step) in job.steps().iter().enumerate() {
-            let (_, dialect) = step_shell(step, Some(job.node), Some(wf.root));
+            let dialect = step_shell(step, Some(job.node), Some(wf.root)).dialect;
             if let Some(rs) = RunScript::of_step(wf.file, step, dialect) {
                 out.push((j, s, rs));
             }
@@ -225,7 +242,7 @@ pub(crate) fn parse_action_scripts<'a>(
         .iter()
         .enumerate()
         .filter_map(|(i, step)| {
-            let (_, dialect) = step_shell(step, None, None);
+            let dialect = step_shell(step, None, None).dialect;
             Some((i, RunScript::of_step(action.file, step, dialect)?))
         })
         .collect()
