@@ -1,6 +1,7 @@
 //! The release chain's own split of a `run:` script into commands (words, wrappers removed).
-//! Still a second reader beside `shell::Script`: moving the release audits onto
-//! `shell::Command` would change the spans of their findings, and is left for its own change.
+//! Still a second reader beside `shell::Script` (moving the release audits onto `shell::Command`
+//! changes the spans of their findings and the text searched for secrets, and is its own
+//! change); the wrappers and package runners it strips are `shell`'s one list.
 
 use crate::models::Step;
 use crate::source::{SourceFile, Span};
@@ -97,26 +98,15 @@ pub(super) fn strip_wrappers(mut words: Vec<String>) -> Vec<String> {
         let Some(first) = words.first().map(String::as_str) else {
             return words;
         };
-        let skip = if is_assignment(first)
-            || matches!(
-                first,
-                "sudo" | "exec" | "time" | "env" | "npx" | "bunx" | "uvx" | "command"
-            ) {
+        let skip = if is_assignment(first) || crate::shell::WRAPPERS.contains(&first) {
             1
-        } else if (is_python(first) && words.get(1).is_some_and(|w| w == "-m"))
-            || (first == "bundle" && words.get(1).is_some_and(|w| w == "exec"))
-            || (matches!(first, "poetry" | "uv" | "pipx" | "hatch" | "pdm")
-                && words.get(1).is_some_and(|w| w == "run"))
-            || (matches!(first, "pnpm" | "yarn" | "npm" | "bun")
-                && words
-                    .get(1)
-                    .is_some_and(|w| matches!(w.as_str(), "exec" | "dlx" | "x")))
-        {
-            2
         } else if first == "cd" {
             return Vec::new();
         } else {
-            return words;
+            match crate::shell::runner_len(first, words.get(1).map(String::as_str)) {
+                0 => return words,
+                n => n,
+            }
         };
         words.drain(..skip.min(words.len()));
     }
@@ -129,12 +119,4 @@ pub(super) fn is_assignment(word: &str) -> bool {
             && !value.starts_with('=')
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     })
-}
-
-/// `python`, `python3`, `python3.12`, `py`: the interpreters `-m` runs a module with.
-pub(super) fn is_python(word: &str) -> bool {
-    word == "py"
-        || word
-            .strip_prefix("python")
-            .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
 }

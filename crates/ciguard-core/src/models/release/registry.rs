@@ -265,6 +265,21 @@ mod tests {
             command_registry(&words("python -m twine upload dist/*")).map(|r| r.0),
             Some(Registry::PyPI)
         );
+        // Wrappers and runners from `shell`'s one list, nested.
+        for line in [
+            "nohup npx twine upload dist/*",
+            "sudo env A=b poetry run twine upload d",
+            "python3.12 -m twine upload d",
+            "uv run twine upload d",
+            "pipx run twine==6.1.0 upload d",
+        ] {
+            assert_eq!(
+                command_registry(&words(line)).map(|r| r.0),
+                Some(Registry::PyPI),
+                "{line}"
+            );
+        }
+        assert_eq!(words("cd dir"), Vec::<String>::new());
         assert_eq!(
             command_registry(&words("npm publish --registry http://localhost:4873/")),
             None
