@@ -1,5 +1,6 @@
 //! The `ciguard` command line. Each subcommand lives in its own file under `commands/`.
 
+mod catalogue;
 mod collect;
 mod commands;
 mod remote;
@@ -9,7 +10,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    ciguard_core::audits::register_external(commands::external_audits());
     let cli = commands::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

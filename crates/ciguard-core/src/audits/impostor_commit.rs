@@ -61,6 +61,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: None,
+        transitive: Consumer,
     }
 }
 

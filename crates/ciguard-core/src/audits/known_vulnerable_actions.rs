@@ -57,6 +57,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: DisplayOnly,
+        transitive: Consumer,
     }
 }
 

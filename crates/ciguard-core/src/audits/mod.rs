@@ -1,8 +1,7 @@
 //! The registry: every audit ciguard has, in one list.
 
-use std::sync::OnceLock;
-
-use crate::audit::{Audit, AuditMeta};
+use crate::audit::Audit;
+use crate::catalog::Catalogue;
 
 mod adhoc_packages;
 mod anonymous_definition;
@@ -158,24 +157,8 @@ pub fn by_id(id: &str) -> Option<&'static dyn Audit> {
     all().iter().copied().find(|a| a.meta().id == id)
 }
 
-static EXTERNAL: OnceLock<Vec<&'static AuditMeta>> = OnceLock::new();
-
-/// Declares the audits of other crates (dependency and settings checks) so that configuration,
-/// outputs and the catalogue know them. Called once by the binary at start; later calls are ignored.
-pub fn register_external(metas: Vec<&'static AuditMeta>) {
-    let _ = EXTERNAL.set(metas);
-}
-
-/// Every audit's declaration: this crate's, then the registered external ones.
-pub fn catalogue() -> Vec<&'static AuditMeta> {
-    let mut metas: Vec<&'static AuditMeta> = all().iter().map(|a| a.meta()).collect();
-    metas.extend(EXTERNAL.get().into_iter().flatten().copied());
-    metas
-}
-
-/// The declaration of any known audit, this crate's or an external one.
-pub fn meta_by_id(id: &str) -> Option<&'static AuditMeta> {
-    by_id(id)
-        .map(|a| a.meta())
-        .or_else(|| EXTERNAL.get()?.iter().copied().find(|m| m.id == id))
+/// This crate's audits as a [`Catalogue`]. Front ends extend it with the audits of the
+/// other crates (`ciguard_deps::audits`, `ciguard_settings::checks`) and pass it on.
+pub fn catalogue() -> Catalogue {
+    Catalogue::new(all().iter().map(|a| a.meta()))
 }

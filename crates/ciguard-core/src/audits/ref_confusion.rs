@@ -53,6 +53,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: None,
+        transitive: Consumer,
     }
 }
 

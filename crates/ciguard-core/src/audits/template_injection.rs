@@ -76,6 +76,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Unsafe,
+        transitive: Consumer,
     }
 }
 

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{INFORMATION_URI, TOOL_NAME, TOOL_VERSION, audit_docs_url, location_region};
-use crate::audits;
+use crate::catalog::AuditMeta;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::{Applicability, Confidence, Finding, Location, Severity};
 use crate::report::Report;
@@ -154,22 +154,18 @@ fn precision(confidence: Confidence) -> &'static str {
 
 pub(crate) fn document(report: &Report) -> Value {
     // Rules in the order of their first finding would change with the findings; sort by id.
-    let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut metas: BTreeMap<&str, &AuditMeta> = BTreeMap::new();
     for f in &report.findings {
-        rule_index.entry(f.audit).or_insert(0);
+        metas.entry(f.audit_id()).or_insert(f.meta);
     }
-    for (i, v) in rule_index.values_mut().enumerate() {
-        *v = i;
-    }
-    let rules: Vec<Value> = rule_index
-        .keys()
-        .map(|id| rule(id, &report.findings))
-        .collect();
+    let rule_index: BTreeMap<&str, usize> =
+        metas.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let rules: Vec<Value> = metas.values().map(|meta| rule(meta)).collect();
     let base = SrcRoot::of(report);
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base))
+        .map(|f| result(f, rule_index.get(f.audit_id()).copied().unwrap_or(0), &base))
         .collect();
     let notifications: Vec<Value> = report
         .diagnostics
@@ -204,18 +200,18 @@ pub(crate) fn document(report: &Report) -> Value {
     doc
 }
 
-fn rule(id: &str, findings: &[Finding]) -> Value {
-    let meta = audits::meta_by_id(id);
-    // The default severity ranks the rule; an audit unknown to the registry takes its findings' highest.
-    let severity = meta.map(|m| m.severity).unwrap_or_else(|| {
-        findings
-            .iter()
-            .filter(|f| f.audit == id)
-            .map(|f| f.severity)
-            .max()
-            .unwrap_or(Severity::Medium)
-    });
-    let mut rule = json!({
+fn rule(meta: &AuditMeta) -> Value {
+    let id = meta.id;
+    // The default severity ranks the rule.
+    let severity = meta.severity;
+    let what = meta.section("What it does").unwrap_or_default();
+    let full = if what.trim().is_empty() {
+        meta.summary.to_owned()
+    } else {
+        what.trim().to_owned()
+    };
+    let docs = meta.documentation();
+    json!({
         "id": id,
         "name": id,
         "helpUri": audit_docs_url(id),
@@ -223,25 +219,13 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
         "properties": {
             "security-severity": security_severity(severity),
             "tags": ["security", "supply-chain", "github-actions"],
+            "precision": precision(meta.confidence),
+            "persona": meta.persona,
         },
-    });
-    if let Some(meta) = meta {
-        let docs = meta.documentation();
-        let what = meta.section("What it does").unwrap_or_default();
-        let full = if what.trim().is_empty() {
-            meta.summary.to_owned()
-        } else {
-            what.trim().to_owned()
-        };
-        rule["shortDescription"] = json!({ "text": meta.summary });
-        rule["fullDescription"] = json!({ "text": full });
-        rule["help"] = json!({ "text": docs, "markdown": docs });
-        rule["properties"]["precision"] = json!(precision(meta.confidence));
-        rule["properties"]["persona"] = json!(meta.persona);
-    } else {
-        rule["shortDescription"] = json!({ "text": id });
-    }
-    rule
+        "shortDescription": { "text": meta.summary },
+        "fullDescription": { "text": full },
+        "help": { "text": docs, "markdown": docs },
+    })
 }
 
 /// Bytes a web address keeps as they are: unreserved, reserved and `%` (already encoded).
@@ -322,7 +306,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
         message.push_str(&format!(" (reached through {})", f.chain.join(" -> ")));
     }
     let mut value = json!({
-        "ruleId": f.audit,
+        "ruleId": f.audit_id(),
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": message },

@@ -204,7 +204,7 @@ fn load_configs(
     mut configs: HashMap<PathBuf, Arc<Config>>,
 ) -> anyhow::Result<HashMap<PathBuf, Arc<Config>>> {
     let explicit = match &args.config {
-        Some(path) => Some(Arc::new(Config::load(path)?)),
+        Some(path) => Some(Arc::new(Config::load(path, super::catalogue())?)),
         None => None,
     };
     for c in candidates {
@@ -230,7 +230,7 @@ pub(crate) fn config_for(
     } else if let Some(explicit) = explicit {
         Arc::clone(explicit)
     } else {
-        Arc::new(Config::load_discovered(root)?.unwrap_or_default())
+        Arc::new(Config::load_discovered(root, super::catalogue())?.unwrap_or_default())
     })
 }
 
@@ -244,7 +244,7 @@ pub(crate) fn apply_config(config: &Config, found: Vec<Finding>) -> (Vec<Finding
             .primary
             .span()
             .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
-        if config.is_disabled(f.audit) || !config.apply(&mut f, line) {
+        if config.is_disabled(f.audit_id()) || !config.apply(&mut f, line) {
             suppressed += 1;
         } else {
             findings.push(f);

@@ -87,7 +87,7 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     // The `[audits.<id>]` settings `ciguard audit` applies to its dependency checks, found the
     // same way; `--config`/`--no-config` choose the `[deps]` table too.
     let explicit = match &args.config {
-        Some(path) => Some(Arc::new(Config::load(path)?)),
+        Some(path) => Some(Arc::new(Config::load(path, super::catalogue())?)),
         None => None,
     };
     let root = collect::repository_root(&args.path);

@@ -1,6 +1,9 @@
 //! Subcommands, one file each.
 
 use std::process::ExitCode;
+use std::sync::LazyLock;
+
+use ciguard_core::Catalogue;
 
 use clap::{Parser, Subcommand};
 
@@ -19,11 +22,12 @@ pub mod schema;
 pub mod settings;
 pub mod transitive;
 
-/// The declarations of the checks that live outside the core crate.
-pub fn external_audits() -> Vec<&'static ciguard_core::AuditMeta> {
-    let mut metas: Vec<_> = ciguard_deps::audits::all().to_vec();
-    metas.extend(ciguard_settings::checks::all().iter().map(|c| c.meta()));
-    metas
+/// Every audit of every crate (core, dependency and settings audits), built on first use from
+/// the crates' static lists and passed to what needs it: configuration, docs, `ciguard audits`,
+/// `explain`.
+pub fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(crate::catalogue::build);
+    &CATALOGUE
 }
 
 /// Exit code when ciguard itself failed (I/O, bad configuration, internal error).

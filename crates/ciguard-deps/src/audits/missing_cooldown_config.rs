@@ -8,12 +8,81 @@ use std::sync::Arc;
 
 use ciguard_core::models::Dependabot;
 use ciguard_core::yaml::{Document, Limits};
-use ciguard_core::{Diagnostic, FileKind, Finding, Level, Location, Route, SourceFile, Span};
+use ciguard_core::{
+    Diagnostic, FileKind, Finding, Level, Location, Route, SourceFile, Span, declare_audit,
+};
 
-use crate::audits::MissingCooldownConfig;
 use crate::json5;
 use crate::repo::RepoFiles;
 use crate::time::parse_duration;
+
+declare_audit! {
+    /// ## What it does
+    ///
+    /// Finds the package ecosystems a repository uses (Cargo, Python, npm, GitHub Actions) and
+    /// reports each one that has no cooldown configured anywhere: a Dependabot `cooldown` on its
+    /// `updates` entries (`default-days`, or all of `semver-major-days`, `semver-minor-days` and
+    /// `semver-patch-days`), Renovate `minimumReleaseAge` (`renovate.json`, `renovate.json5`,
+    /// `.renovaterc*`, `package.json` `renovate`), uv `exclude-newer` (`pyproject.toml`
+    /// `[tool.uv]`, `uv.toml`), pnpm `minimumReleaseAge` (`pnpm-workspace.yaml`), `.npmrc`
+    /// `min-release-age` / `minimum-release-age`, Yarn `npmMinimalAgeGate`, Bun
+    /// `minimumReleaseAge`, or Cargo `registry.global-min-publish-age` (`.cargo/config.toml`).
+    ///
+    /// A cooldown shorter than the policy (7 days, `[deps] cooldown-days` in `ciguard.toml`) is
+    /// reported too, as `dependabot-cooldown` does. Dependabot `include: ["*"]` covers every
+    /// dependency. Renovate is read from the files Renovate reads (the root, `.github/`,
+    /// `.gitlab/`), with per-manager blocks, `matchPackageNames: ["*"]` and presets whose file is
+    /// in the repository; a cooldown possibly set in a preset that was not read is reported as
+    /// unknown, never as missing. A package manager's setting governs its own directory and those
+    /// below it. The finding points at the Dependabot entry, the setting, or the lockfile.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// Without a cooldown, update tools propose (and lockfiles take) releases minutes after they
+    /// are published, which is when a compromised release does its damage.
+    ///
+    /// ## Example
+    ///
+    /// ```yaml
+    /// # .github/dependabot.yml
+    /// version: 2
+    /// updates:
+    ///   - package-ecosystem: cargo
+    ///     directory: /
+    ///     schedule:
+    ///       interval: weekly
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```yaml
+    /// version: 2
+    /// updates:
+    ///   - package-ecosystem: cargo
+    ///     directory: /
+    ///     schedule:
+    ///       interval: weekly
+    ///     cooldown:
+    ///       default-days: 7
+    /// ```
+    ///
+    /// ## Fix
+    ///
+    /// Add a cooldown where the ecosystem is updated: `cooldown: {default-days: 7}` in
+    /// Dependabot, `"minimumReleaseAge": "7 days"` in Renovate, `exclude-newer = "7 days"` under
+    /// `[tool.uv]`, `minimumReleaseAge: 10080` in `pnpm-workspace.yaml`, or
+    /// `[registry] global-min-publish-age = "7 days"` in `.cargo/config.toml`.
+    pub struct MissingCooldownConfig {
+        id: "missing-cooldown-config",
+        summary: "package ecosystem without any update cooldown",
+        severity: Medium,
+        confidence: High,
+        persona: Regular,
+        inputs: [Dependencies, Dependabot],
+        needs_network: false,
+        fix: None,
+    }
+}
 
 /// What update tools call an ecosystem, as far as cooldowns go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
