@@ -1,8 +1,8 @@
 //! The audit trait, its declaration, and what an audit is given.
 
 use crate::actions_lock::ActionsLock;
-use crate::facts::Facts;
 pub use crate::catalog::{AuditMeta, FixAvailability};
+use crate::facts::Facts;
 use crate::finding::Finding;
 use std::sync::Arc;
 

@@ -163,7 +163,8 @@ impl Config {
     }
 
     fn from_text(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Config, ConfigError> {
-        let mut config = Config::parse(text, catalogue).map_err(|e| ConfigError::invalid(path, e))?;
+        let mut config =
+            Config::parse(text, catalogue).map_err(|e| ConfigError::invalid(path, e))?;
         config.path = Some(path.to_owned());
         Ok(config)
     }
@@ -215,8 +216,8 @@ impl Config {
                 path.extend_from_slice(rest);
                 located(&path, message)
             };
-            let settings =
-                parse_audit(id, value, catalogue).map_err(|(rest, message)| here(&rest, message))?;
+            let settings = parse_audit(id, value, catalogue)
+                .map_err(|(rest, message)| here(&rest, message))?;
             config.audits.insert(id.clone(), settings);
         }
         Ok(config)
@@ -436,8 +437,11 @@ mod tests {
     fn rejects_unknown_audits_and_bad_options() {
         let e = Config::parse("[audits.nope]\n", &audits::catalogue()).unwrap_err();
         assert!(e.message.contains("unknown audit `nope`"), "{e}");
-        let e = Config::parse("[audits.unpinned-uses]\npolicies = { \"*\" = \"sometimes\" }\n", &audits::catalogue())
-            .unwrap_err();
+        let e = Config::parse(
+            "[audits.unpinned-uses]\npolicies = { \"*\" = \"sometimes\" }\n",
+            &audits::catalogue(),
+        )
+        .unwrap_err();
         assert!(e.message.contains("hash-pin"), "{e}");
         let e = Config::parse("audits = [", &audits::catalogue()).unwrap_err();
         assert!(e.message.contains("invalid TOML"), "{e}");
@@ -472,7 +476,11 @@ mod tests {
                 "{text}: {e}"
             );
         }
-        let e = Config::parse("[audits.artipacked]\ndisabled = true\n", &audits::catalogue()).unwrap_err();
+        let e = Config::parse(
+            "[audits.artipacked]\ndisabled = true\n",
+            &audits::catalogue(),
+        )
+        .unwrap_err();
         assert!(e.message.contains("did you mean `disable`?"), "{e}");
     }
 
@@ -489,7 +497,13 @@ mod tests {
                 ("x.yml".into(), Some(7))
             ]
         );
-        assert!(Config::parse("[audits.artipacked]\nignore = [\"x.yml:0\"]\n", &audits::catalogue()).is_err());
+        assert!(
+            Config::parse(
+                "[audits.artipacked]\nignore = [\"x.yml:0\"]\n",
+                &audits::catalogue()
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -497,7 +511,11 @@ mod tests {
         let text = "PATH=/usr/bin\0GH_TOKEN=ghp_planted_secret\0HOME=/root\0";
         let e = Config::parse(text, &audits::catalogue()).unwrap_err();
         assert!(!e.to_string().contains("ghp_planted_secret"), "{e}");
-        let e = Config::parse("first line is fine = 1\nGH_TOKEN ghp_planted_secret\n", &audits::catalogue()).unwrap_err();
+        let e = Config::parse(
+            "first line is fine = 1\nGH_TOKEN ghp_planted_secret\n",
+            &audits::catalogue(),
+        )
+        .unwrap_err();
         assert!(!e.to_string().contains("ghp_planted_secret"), "{e}");
     }
 

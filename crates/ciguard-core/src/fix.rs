@@ -175,7 +175,8 @@ pub fn apply_fixes(
         if let Some(new) = first_new_finding(&pending, &after) {
             outcome.rejected.push(format!(
                 "{label}: the fix would add a finding: {}: {}",
-                new.audit_id(), new.message
+                new.audit_id(),
+                new.message
             ));
             refused.insert(id);
             continue;

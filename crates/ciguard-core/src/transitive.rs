@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::audits::common::{action_uses, workflow_uses};
-use crate::engine::parse;
 use crate::catalog::Transitive;
+use crate::engine::parse;
 use crate::facts::{Facts, UsesRef};
 use crate::finding::{Finding, Location, Persona};
 use crate::models::uses::is_full_sha;

@@ -8,6 +8,8 @@
 //! - `NAME.fixed.yml` beside `NAME.yml` is what applying the audit's fixes must produce; applying
 //!   them again must change nothing.
 //! - `NAME.toml` beside `NAME.yml` holds the audit's options for that fixture.
+//! - `NAME.facts.json` beside `NAME.yml` holds what online resolution would have learned (see
+//!   [`facts_for`]); with it the run is online, which audits that need the network require.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -76,7 +78,7 @@ fn run_one(
     audit
         .validate_options(&options)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let facts = Facts::default();
+    let facts = facts_for(path);
     let report = audit_file(&file, &Limits::default(), &[audit], &|_| AuditContext {
         options: &options,
         facts: &facts,
@@ -89,6 +91,78 @@ fn run_one(
         report.diagnostics
     );
     (file, report.findings)
+}
+
+/// The facts of `NAME.facts.json` beside a fixture, online; offline, empty facts when there is
+/// none. The file maps lowercase `owner/repo` to what is known of it:
+///
+/// ```json
+/// { "a/b": { "archived": false, "default_branch": "main",
+///            "tags": { "v1.0.0": "<sha>" },
+///            "refs": { "v1": { "commit": "<sha>", "branch": true, "tag": true } },
+///            "reachable": { "<sha>": true },
+///            "advisories": [ { "id": "GHSA-…", "summary": "…", "severity": "high",
+///                              "package": "a/b", "vulnerable_range": "< 1.2.3",
+///                              "first_patched": "1.2.3" } ] } }
+/// ```
+fn facts_for(yml: &Path) -> Facts {
+    use ciguard_core::facts::{Advisory, RefFacts, RepoFacts, TagFact};
+    use serde_json::Value;
+    let path = yml.with_extension("facts.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Facts::default();
+    };
+    let shown = path.display();
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{shown}: {e}"));
+    let str_of = |v: &Value| v.as_str().map(str::to_owned);
+    let mut facts = Facts {
+        online: true,
+        ..Facts::default()
+    };
+    for (slug, repo) in json
+        .as_object()
+        .unwrap_or_else(|| panic!("{shown}: not an object"))
+    {
+        let mut facts_of_repo = RepoFacts {
+            archived: repo["archived"].as_bool().unwrap_or(false),
+            default_branch: str_of(&repo["default_branch"]),
+            ..RepoFacts::default()
+        };
+        if let Some(tags) = repo["tags"].as_object() {
+            let tags = tags.iter().map(|(name, commit)| TagFact {
+                name: name.clone(),
+                commit: str_of(commit).unwrap_or_else(|| panic!("{shown}: tag {name}")),
+            });
+            facts_of_repo.tags = Some(tags.collect());
+        }
+        for (name, r) in repo["refs"].as_object().into_iter().flatten() {
+            let facts_of_ref = RefFacts {
+                commit: str_of(&r["commit"]),
+                is_branch: r["branch"].as_bool().unwrap_or(false),
+                is_tag: r["tag"].as_bool().unwrap_or(false),
+            };
+            facts_of_repo.refs.insert(name.clone(), facts_of_ref);
+        }
+        for (sha, reachable) in repo["reachable"].as_object().into_iter().flatten() {
+            let reachable = reachable
+                .as_bool()
+                .unwrap_or_else(|| panic!("{shown}: {sha}"));
+            facts_of_repo.reachable.insert(sha.clone(), reachable);
+        }
+        if let Some(list) = repo["advisories"].as_array() {
+            let advisories = list.iter().map(|a| Advisory {
+                id: str_of(&a["id"]).unwrap_or_default(),
+                summary: str_of(&a["summary"]).unwrap_or_default(),
+                severity: str_of(&a["severity"]).unwrap_or_default(),
+                package: str_of(&a["package"]).unwrap_or_default(),
+                vulnerable_range: str_of(&a["vulnerable_range"]).unwrap_or_default(),
+                first_patched: str_of(&a["first_patched"]),
+            });
+            facts_of_repo.advisories = Some(advisories.collect());
+        }
+        facts.repos.insert(slug.to_ascii_lowercase(), facts_of_repo);
+    }
+    facts
 }
 
 #[test]
@@ -105,6 +179,12 @@ fn every_audit_matches_its_fixtures() {
         for path in paths {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if !name.ends_with(".yml") || name.ends_with(".fixed.yml") {
+                continue;
+            }
+            if audit.meta().needs_network && !path.with_extension("facts.json").is_file() {
+                failures.push(format!(
+                    "{id}/{name}: an online audit's case needs NAME.facts.json"
+                ));
                 continue;
             }
             let (file, findings) = run_one(*audit, &path);
@@ -127,6 +207,11 @@ fn every_audit_matches_its_fixtures() {
                         .join("\n")
                 ));
             }
+            for f in &findings {
+                if let Some(problem) = message_problem(&f.message) {
+                    failures.push(format!("{id}/{name}: message {problem}: {:?}", f.message));
+                }
+            }
             if name.starts_with("ok-") && !findings.is_empty() {
                 failures.push(format!("{id}/{name}: an ok- fixture must be clean"));
             }
@@ -139,7 +224,7 @@ fn every_audit_matches_its_fixtures() {
                 let all = [Applicability::Safe, Applicability::Unsafe];
                 let reaudit = |f: &Arc<SourceFile>| {
                     let options = options_for(&path);
-                    let facts = Facts::default();
+                    let facts = facts_for(&path);
                     let r = audit_file(f, &Limits::default(), &[*audit], &|_| AuditContext {
                         options: &options,
                         facts: &facts,
@@ -195,4 +280,60 @@ fn every_offline_audit_has_ok_bad_and_mixed_fixtures() {
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// What is wrong with a finding message, if anything: messages start lowercase (they follow
+/// `severity[audit]:` in the output) and have no trailing period, like compiler messages.
+fn message_problem(message: &str) -> Option<&'static str> {
+    if message.chars().next().is_some_and(char::is_uppercase) {
+        Some("starts with a capital letter")
+    } else if message.ends_with('.') && !message.ends_with("...") {
+        Some("ends with a period")
+    } else if message.trim().is_empty() {
+        Some("is empty")
+    } else {
+        None
+    }
+}
+
+#[test]
+fn message_convention() {
+    assert_eq!(message_problem("`a/b@v1` is not pinned"), None);
+    assert!(message_problem("Not pinned").is_some());
+    assert!(message_problem("not pinned.").is_some());
+    assert!(message_problem("").is_some());
+}
+
+/// Core audits that have no fixture folder yet: those that need online facts, and
+/// `unused-ignore`, which reads the ignore comments of other audits. Shrink it, never grow it.
+const WITHOUT_FIXTURES: &[&str] = &[
+    "impostor-commit",
+    "known-vulnerable-actions",
+    "ref-version-mismatch",
+    "unused-ignore",
+];
+
+#[test]
+fn every_fixture_folder_names_a_registered_audit_and_every_audit_has_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let catalogue = audits::catalogue();
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("fixtures folder") {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && catalogue.get(&name).is_none() {
+            problems.push(format!("tests/fixtures/{name} names no registered audit"));
+        }
+    }
+    for id in catalogue.ids() {
+        let has = fixture_dir(id).is_dir();
+        match (has, WITHOUT_FIXTURES.contains(&id)) {
+            (false, false) => problems.push(format!("{id} has no tests/fixtures/{id}/")),
+            (true, true) => problems.push(format!(
+                "{id} has fixtures now: drop it from WITHOUT_FIXTURES"
+            )),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -45,7 +45,11 @@ fn the_catalogue_has_every_audit_of_every_crate() {
 fn audit_pages_are_up_to_date() {
     let dir = docs_dir();
     let expected = docs::pages(&catalogue::build());
-    assert_eq!(expected.len(), AUDITS + 1, "one page per audit and an index");
+    assert_eq!(
+        expected.len(),
+        AUDITS + 1,
+        "one page per audit and an index"
+    );
     let bless = std::env::var_os("CIGUARD_BLESS").is_some_and(|v| v != "0");
     let present: BTreeSet<String> = fs::read_dir(&dir)
         .map(|entries| {
@@ -189,4 +193,53 @@ fn explain_links_resolve_for_every_audit() {
 
 fn source_of(id: &str) -> &'static str {
     catalogue::build().get(id).expect("registered").source
+}
+
+/// `ciguard audit --help` lists the online audits and those whose findings inside a dependency
+/// keep their persona from the declarations, so a new or renamed audit cannot be missed there.
+#[test]
+fn audit_help_lists_online_and_consumer_audits_from_their_declarations() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args(["audit", "--help"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ciguard");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    let online = help
+        .split("Online audits (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("online audits listed");
+    let consumer = help
+        .split("concern the consumer (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("consumer audits listed");
+    let list = |text: &str| -> Vec<String> {
+        text.split(", ")
+            .filter(|item| !item.starts_with("and "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (online, consumer) = (list(online), list(consumer));
+    assert!(
+        online.len() >= 5 && consumer.len() >= 10,
+        "{online:?} {consumer:?}"
+    );
+    for meta in ciguard_core::audits::catalogue().iter() {
+        let id = meta.id.to_owned();
+        assert_eq!(
+            online.contains(&id),
+            meta.needs_network,
+            "{}: {online:?}",
+            meta.id
+        );
+        assert_eq!(
+            consumer.contains(&id),
+            meta.transitive == ciguard_core::catalog::Transitive::Consumer,
+            "{}: {consumer:?}",
+            meta.id
+        );
+    }
 }

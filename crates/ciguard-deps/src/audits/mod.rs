@@ -9,13 +9,13 @@ pub mod missing_cooldown_config;
 mod mutable_dependency_source;
 mod yanked_dependency;
 
-pub(crate) use dependency_cooldown::finding as cooldown_finding;
 pub use dependency_cooldown::DependencyCooldown;
+pub(crate) use dependency_cooldown::finding as cooldown_finding;
 pub use missing_cooldown_config::MissingCooldownConfig;
-pub(crate) use mutable_dependency_source::mutable_source;
 pub use mutable_dependency_source::MutableDependencySource;
-pub(crate) use yanked_dependency::finding as yanked_finding;
+pub(crate) use mutable_dependency_source::mutable_source;
 pub use yanked_dependency::YankedDependency;
+pub(crate) use yanked_dependency::finding as yanked_finding;
 
 /// Every audit of this crate.
 pub fn all() -> [&'static AuditMeta; 4] {

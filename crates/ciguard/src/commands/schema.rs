@@ -13,7 +13,7 @@ pub fn schema() -> serde_json::Value {
     ciguard_core::config_schema::schema(
         super::catalogue(),
         vec![
-        ("deps", ciguard_deps::config_schema::schema()),
+            ("deps", ciguard_deps::config_schema::schema()),
             ("settings", ciguard_settings::options_schema::schema()),
         ],
     )
