@@ -8,6 +8,8 @@
 //! - `NAME.fixed.yml` beside `NAME.yml` is what applying the audit's fixes must produce; applying
 //!   them again must change nothing.
 //! - `NAME.toml` beside `NAME.yml` holds the audit's options for that fixture.
+//! - `NAME.snap` beside `NAME.yml` is the findings rendered as plain output (no colour), so a
+//!   change of message, column or label shows in review; `CIGUARD_BLESS=1` rewrites it.
 //! - `NAME.facts.json` beside `NAME.yml` holds what online resolution would have learned (see
 //!   [`facts_for`]); with it the run is online, which audits that need the network require.
 
@@ -165,6 +167,40 @@ fn facts_for(yml: &Path) -> Facts {
     facts
 }
 
+/// `findings` rendered as plain output, as `ciguard audit --color never` prints them.
+fn rendered(findings: &[ciguard_core::Finding]) -> String {
+    use ciguard_core::output::{Format, RenderOptions, render};
+    let mut report = ciguard_core::Report {
+        findings: findings.to_vec(),
+        diagnostics: Vec::new(),
+        files_audited: 1,
+        suppressed: 0,
+        notes: Vec::new(),
+    };
+    report.sort();
+    let mut out = Vec::new();
+    render(Format::Plain, &report, &RenderOptions::default(), &mut out).expect("render");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+/// Compares the rendered findings with `NAME.snap`, or writes it with `CIGUARD_BLESS=1`.
+fn check_snapshot(yml: &Path, findings: &[ciguard_core::Finding]) -> Option<String> {
+    let snap = yml.with_extension("snap");
+    let actual = rendered(findings);
+    if std::env::var_os("CIGUARD_BLESS").is_some_and(|v| v != "0") {
+        std::fs::write(&snap, &actual).expect("write snapshot");
+        return None;
+    }
+    match std::fs::read_to_string(&snap) {
+        Ok(want) if want == actual => None,
+        Ok(_) => Some(format!(
+            "rendered findings differ from {} (bless with CIGUARD_BLESS=1 cargo test -p ciguard-core --test fixtures):\n{actual}",
+            snap.display()
+        )),
+        Err(_) => Some(format!("{} is missing (bless with CIGUARD_BLESS=1)", snap.display())),
+    }
+}
+
 #[test]
 fn every_audit_matches_its_fixtures() {
     let mut failures = Vec::new();
@@ -211,6 +247,9 @@ fn every_audit_matches_its_fixtures() {
                 if let Some(problem) = message_problem(&f.message) {
                     failures.push(format!("{id}/{name}: message {problem}: {:?}", f.message));
                 }
+            }
+            if let Some(problem) = check_snapshot(&path, &findings) {
+                failures.push(format!("{id}/{name}: {problem}"));
             }
             if name.starts_with("ok-") && !findings.is_empty() {
                 failures.push(format!("{id}/{name}: an ok- fixture must be clean"));
