@@ -105,7 +105,9 @@ fn every_settings_check_matches_its_fixtures() {
                 continue;
             };
             if states.is_empty() || states.iter().any(|s| *s != want) {
-                failures.push(format!("{id}/{name}: every subject must {want}: {states:?}"));
+                failures.push(format!(
+                    "{id}/{name}: every subject must {want}: {states:?}"
+                ));
             }
         }
     }
