@@ -197,7 +197,10 @@ fn check_snapshot(yml: &Path, findings: &[ciguard_core::Finding]) -> Option<Stri
             "rendered findings differ from {} (bless with CIGUARD_BLESS=1 cargo test -p ciguard-core --test fixtures):\n{actual}",
             snap.display()
         )),
-        Err(_) => Some(format!("{} is missing (bless with CIGUARD_BLESS=1)", snap.display())),
+        Err(_) => Some(format!(
+            "{} is missing (bless with CIGUARD_BLESS=1)",
+            snap.display()
+        )),
     }
 }
 
