@@ -16,8 +16,8 @@ use ciguard_core::docs;
 #[path = "../src/catalogue.rs"]
 mod catalogue;
 
-/// The number of audits ciguard has; change it when adding or removing one.
-const AUDITS: usize = 59;
+/// ciguard had this many audits when the catalogue became one value; there are never fewer.
+const AUDITS_AT_LEAST: usize = 59;
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -30,7 +30,7 @@ fn docs_dir() -> PathBuf {
 #[test]
 fn the_catalogue_has_every_audit_of_every_crate() {
     let catalogue = catalogue::build();
-    assert_eq!(catalogue.len(), AUDITS);
+    assert!(catalogue.len() >= AUDITS_AT_LEAST, "{}", catalogue.len());
     for id in [
         "unpinned-uses",
         "dependency-cooldown",
@@ -47,7 +47,7 @@ fn audit_pages_are_up_to_date() {
     let expected = docs::pages(&catalogue::build());
     assert_eq!(
         expected.len(),
-        AUDITS + 1,
+        catalogue::build().len() + 1,
         "one page per audit and an index"
     );
     let bless = std::env::var_os("CIGUARD_BLESS").is_some_and(|v| v != "0");
@@ -150,7 +150,7 @@ fn every_file_in_an_audits_folder_is_a_registered_audit() {
         orphans.is_empty(),
         "not registered (missing `mod` line or registry entry?): {orphans:?}"
     );
-    assert_eq!(seen, AUDITS, "one file per audit");
+    assert_eq!(seen, catalogue.len(), "one file per audit");
 }
 
 /// The `https://github.com/ciguard/ciguard/blob/main/<path>` links of a text, as paths.
