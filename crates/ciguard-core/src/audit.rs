@@ -1,4 +1,6 @@
-//! The audit trait, its declaration, and what an audit is given.
+//! The audit trait and what an audit is given. What is known of an audit without running it
+//! (its `AuditMeta`, written by `declare_audit!`) is in `catalog.rs`; re-exported here so
+//! `crate::audit::AuditMeta` keeps working.
 
 use crate::actions_lock::ActionsLock;
 pub use crate::catalog::{AuditMeta, FixAvailability};
