@@ -12,8 +12,7 @@ pub mod config;
 pub mod config_schema;
 /// The cooldown-configuration audit, under its older name.
 pub use audits::missing_cooldown_config as configs;
-#[cfg(feature = "fake-registry")]
-pub mod fake;
+pub mod error;
 pub mod json5;
 pub mod lockfile;
 pub mod pep440;
@@ -27,6 +26,7 @@ use std::path::Path;
 use ciguard_core::{Diagnostic, Finding, Level, Location, SourceFile};
 
 pub use config::DepsConfig;
+pub use error::{ConfigError, DecodeError, Error};
 pub use lockfile::{Ecosystem, Format, Lockfile, Package, Source};
 pub use registry::{ClientOptions, Lookup, RegistryClient, RegistryUrls, Release, RequestStats};
 pub use repo::RepoFiles;
@@ -88,7 +88,7 @@ pub fn audit_offline(root: &Path) -> (Vec<Finding>, Vec<Diagnostic>) {
         diagnostics.push(Diagnostic::file(
             Level::Error,
             repo.display("ciguard.toml"),
-            m,
+            m.message,
         ));
     }
     let (mut findings, more) = configs::check_with(&repo, &config);

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ciguard_deps::fake::FakeRegistry;
+use ciguard_test_support::registry::FakeRegistry;
 use ciguard_deps::time::parse_timestamp;
 use ciguard_deps::{
     ClientOptions, DepsConfig, DepsOptions, RegistryClient, RegistryUrls, RepoFiles, audits,
