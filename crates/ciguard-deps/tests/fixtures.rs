@@ -17,12 +17,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ciguard_test_support::registry::FakeRegistry;
 use ciguard_deps::time::parse_timestamp;
 use ciguard_deps::{
     ClientOptions, DepsConfig, DepsOptions, RegistryClient, RegistryUrls, RepoFiles, audits,
     configs,
 };
+use ciguard_test_support::registry::FakeRegistry;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
