@@ -1,74 +1,19 @@
-//! The audit trait, its declaration, and what an audit is given.
+//! The audit trait and what an audit is given. What is known of an audit without running it
+//! (its `AuditMeta`, written by `declare_audit!`) is in `catalog.rs`; re-exported here so
+//! `crate::audit::AuditMeta` keeps working.
 
 use crate::actions_lock::ActionsLock;
+pub use crate::catalog::{AuditMeta, FixAvailability};
 use crate::facts::Facts;
-use crate::finding::{Confidence, Finding, Persona, Severity};
+use crate::finding::Finding;
 use std::sync::Arc;
 
 use crate::expr::sites::Site;
 use crate::models::sites::UsesSite;
 use crate::models::{Action, Dependabot, Job, Step, Workflow};
 use crate::shell::map::RunScript;
-use crate::source::{FileKind, SourceFile};
+use crate::source::SourceFile;
 use crate::yaml::Node;
-
-/// What fix an audit can offer, for the catalogue and the docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FixAvailability {
-    None,
-    Safe,
-    Unsafe,
-    DisplayOnly,
-}
-
-impl FixAvailability {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixAvailability::None => "none",
-            FixAvailability::Safe => "safe",
-            FixAvailability::Unsafe => "unsafe",
-            FixAvailability::DisplayOnly => "display-only",
-        }
-    }
-}
-
-/// Everything known about an audit without running it.
-#[derive(Debug)]
-pub struct AuditMeta {
-    pub id: &'static str,
-    pub summary: &'static str,
-    /// The user documentation: the audit's doc comment, verbatim.
-    pub docs: &'static str,
-    pub severity: Severity,
-    pub confidence: Confidence,
-    pub persona: Persona,
-    pub inputs: &'static [FileKind],
-    pub needs_network: bool,
-    pub fix: FixAvailability,
-}
-
-impl AuditMeta {
-    /// The doc comment with the one space `///` leaves at the start of each line removed.
-    pub fn documentation(&self) -> String {
-        let mut out = String::new();
-        for line in self.docs.lines() {
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
-            out.push('\n');
-        }
-        out
-    }
-
-    /// The body of a `## Heading` section of the documentation.
-    pub fn section(&self, heading: &str) -> Option<String> {
-        let docs = self.documentation();
-        let marker = format!("## {heading}\n");
-        let start = docs.find(&marker)? + marker.len();
-        let end = docs[start..]
-            .find("\n## ")
-            .map_or(docs.len(), |i| start + i + 1);
-        Some(docs[start..end].to_owned())
-    }
-}
 
 /// What an audit is given besides the document: its options and the facts resolved online.
 pub struct AuditContext<'a> {
@@ -209,39 +154,4 @@ pub trait Audit: Send + Sync {
         _out: &mut Vec<Finding>,
     ) {
     }
-}
-
-/// Declares an audit: its doc comment becomes its documentation, the fields its [`AuditMeta`].
-#[macro_export]
-macro_rules! declare_audit {
-    (
-        $(#[doc = $doc:literal])*
-        $vis:vis struct $name:ident {
-            id: $id:literal,
-            summary: $summary:literal,
-            severity: $severity:ident,
-            confidence: $confidence:ident,
-            persona: $persona:ident,
-            inputs: [$($input:ident),* $(,)?],
-            needs_network: $network:literal,
-            fix: $fix:ident $(,)?
-        }
-    ) => {
-        $(#[doc = $doc])*
-        $vis struct $name;
-
-        impl $name {
-            pub const META: $crate::audit::AuditMeta = $crate::audit::AuditMeta {
-                id: $id,
-                summary: $summary,
-                docs: concat!($($doc, "\n"),*),
-                severity: $crate::finding::Severity::$severity,
-                confidence: $crate::finding::Confidence::$confidence,
-                persona: $crate::finding::Persona::$persona,
-                inputs: &[$($crate::source::FileKind::$input),*],
-                needs_network: $network,
-                fix: $crate::audit::FixAvailability::$fix,
-            };
-        }
-    };
 }

@@ -4,6 +4,7 @@
 pub mod actions_lock;
 pub mod audit;
 pub mod audits;
+pub mod catalog;
 pub mod config;
 pub mod config_schema;
 pub mod diagnostic;
@@ -29,7 +30,8 @@ pub mod suppress;
 pub mod transitive;
 pub mod yaml;
 
-pub use audit::{Audit, AuditContext, AuditMeta};
+pub use audit::{Audit, AuditContext};
+pub use catalog::{AuditMeta, Catalogue};
 pub use diagnostic::{Diagnostic, Level};
 pub use finding::{Applicability, Confidence, Edit, Finding, Fix, Location, Persona, Severity};
 pub use report::Report;

@@ -23,13 +23,13 @@ impl Report {
             (
                 a.primary.path(),
                 a.primary.span().map(|s| s.start),
-                a.audit,
+                a.audit_id(),
                 &a.message,
             )
                 .cmp(&(
                     b.primary.path(),
                     b.primary.span().map(|s| s.start),
-                    b.audit,
+                    b.audit_id(),
                     &b.message,
                 ))
         });

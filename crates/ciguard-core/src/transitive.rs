@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::audits::common::{action_uses, workflow_uses};
+use crate::catalog::Transitive;
 use crate::engine::parse;
 use crate::facts::{Facts, UsesRef};
 use crate::finding::{Finding, Location, Persona};
@@ -22,30 +23,6 @@ use crate::yaml::Limits;
 
 /// The default number of `uses` hops followed (`--transitive-depth`).
 pub const DEFAULT_DEPTH: usize = 3;
-
-/// The audits whose findings inside a dependency concern the consumer (an unpinned nested
-/// action, a moving download, an injection reachable through the action's inputs...): they keep
-/// their persona. Findings of other audits inside a dependency are style or hardening of someone
-/// else's code, shown to the `auditor` persona only.
-pub const CONSUMER_AUDITS: &[&str] = &[
-    "archived-uses",
-    "artipacked",
-    "github-env",
-    "hardcoded-container-credentials",
-    "impostor-commit",
-    "insecure-commands",
-    "known-vulnerable-actions",
-    "mutable-downloads",
-    "obfuscation",
-    "ref-confusion",
-    "secrets-inherit",
-    "template-injection",
-    "typosquat-uses",
-    "unpinned-images",
-    "unpinned-tools",
-    "unpinned-uses",
-    "unredacted-secrets",
-];
 
 /// One repository `uses:` of a file (not local, not Docker), with its ref.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,7 +256,7 @@ impl Graph {
                 VecDeque::from([(first, vec![root.path.clone(), site.display.clone()])]);
             while let Some((key, chain)) = queue.pop_front() {
                 for f in self.findings.get(&key).into_iter().flatten() {
-                    if audits.contains(&f.audit) {
+                    if audits.contains(&f.audit_id()) {
                         out.push(lift_one(root, &site, f, &chain));
                     }
                 }
@@ -310,7 +287,8 @@ impl Graph {
 /// becomes a related one, fixes (edits of someone else's file) are dropped.
 fn lift_one(root: &Arc<SourceFile>, site: &Site, f: &Finding, chain: &[String]) -> Finding {
     let within = chain.last().map_or("", String::as_str);
-    let persona = if CONSUMER_AUDITS.contains(&f.audit) {
+    // Whom a dependency's finding concerns is declared with the audit (`transitive:`).
+    let persona = if f.meta.transitive == Transitive::Consumer {
         f.persona
     } else {
         Persona::Auditor
@@ -318,7 +296,7 @@ fn lift_one(root: &Arc<SourceFile>, site: &Site, f: &Finding, chain: &[String]) 
     let mut related = vec![f.primary.clone()];
     related.extend(f.related.iter().cloned());
     Finding {
-        audit: f.audit,
+        meta: f.meta,
         message: format!("in `{within}`: {}", f.message),
         severity: f.severity,
         confidence: f.confidence,
@@ -485,7 +463,7 @@ mod tests {
         // Someone else's style or hardening is for auditors; what concerns the consumer keeps
         // its persona.
         let mut style = lifted[0].clone();
-        style.audit = "concurrency-limits";
+        style.meta = &crate::audits::ConcurrencyLimits::META;
         let site = &sites(&root)[0];
         assert_eq!(lift_one(&root, site, &style, &[]).persona, Persona::Auditor);
         assert_eq!(

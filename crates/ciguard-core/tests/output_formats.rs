@@ -173,7 +173,7 @@ fn snapshot(name: &str, actual: &str) {
 #[test]
 fn report_has_the_findings_the_snapshots_expect() {
     let report = report();
-    let audits: Vec<&str> = report.findings.iter().map(|f| f.audit).collect();
+    let audits: Vec<&str> = report.findings.iter().map(|f| f.audit_id()).collect();
     for id in AUDITS {
         assert!(audits.contains(id), "{id} missing from {audits:?}");
     }

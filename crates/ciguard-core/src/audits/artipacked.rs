@@ -64,6 +64,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Safe,
+        transitive: Consumer,
     }
 }
 

@@ -61,6 +61,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -90,34 +91,5 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
             ),
             r.site.location(file, "commit not in the repository"),
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::RepoFacts;
-
-    const GOOD: &str = "1111111111111111111111111111111111111111";
-    const BAD: &str = "2222222222222222222222222222222222222222";
-
-    #[test]
-    fn reports_unreachable_commits_only() {
-        let mut repo = RepoFacts {
-            tags: tags(&[("v1.0.0", GOOD)]),
-            ..RepoFacts::default()
-        };
-        repo.reachable.insert(GOOD.into(), true);
-        repo.reachable.insert(BAD.into(), false);
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{GOOD} # v1.0.0\n      - uses: A/B@{}\n      - uses: a/b@v1\n      - uses: c/d@{BAD}\n",
-            BAD.to_uppercase()
-        );
-        let findings = run_with(&ImpostorCommit, &facts, &wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains("impostor"));
-        assert!(run_with(&ImpostorCommit, &Facts::default(), &wf).is_empty());
     }
 }

@@ -62,6 +62,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Safe,
+        transitive: Consumer,
     }
 }
 

@@ -82,6 +82,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 

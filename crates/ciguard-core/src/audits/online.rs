@@ -86,27 +86,3 @@ pub(crate) fn run_with(
         });
     report.findings
 }
-
-/// Facts for one repository, online.
-#[cfg(test)]
-pub(crate) fn facts_for(slug: &str, repo: RepoFacts) -> Facts {
-    let mut facts = Facts {
-        online: true,
-        ..Facts::default()
-    };
-    facts.repos.insert(slug.to_owned(), repo);
-    facts
-}
-
-/// `(name, commit)` tags.
-#[cfg(test)]
-pub(crate) fn tags(list: &[(&str, &str)]) -> Option<Vec<crate::facts::TagFact>> {
-    Some(
-        list.iter()
-            .map(|(n, c)| crate::facts::TagFact {
-                name: (*n).to_owned(),
-                commit: (*c).to_owned(),
-            })
-            .collect(),
-    )
-}

@@ -53,6 +53,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -76,37 +77,5 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
             format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
             r.site.location(file, "ambiguous ref"),
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with};
-    use crate::facts::{RefFacts, RepoFacts};
-
-    #[test]
-    fn reports_refs_that_are_branch_and_tag() {
-        let mut repo = RepoFacts::default();
-        let both = RefFacts {
-            commit: Some("a".repeat(40)),
-            is_branch: true,
-            is_tag: true,
-        };
-        repo.refs.insert("v1".into(), both);
-        repo.refs.insert(
-            "v2".into(),
-            RefFacts {
-                commit: Some("b".repeat(40)),
-                is_branch: false,
-                is_tag: true,
-            },
-        );
-        let facts = facts_for("a/b", repo);
-        let wf = "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@v2\n      - uses: a/b@v1\n";
-        let findings = run_with(&RefConfusion, &facts, wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains("`v1`"));
-        assert!(run_with(&RefConfusion, &Facts::default(), wf).is_empty());
     }
 }

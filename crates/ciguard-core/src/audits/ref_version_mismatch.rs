@@ -114,27 +114,3 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
         );
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::RepoFacts;
-
-    #[test]
-    fn reports_comments_naming_another_commit() {
-        let (old, new) = ("1".repeat(40), "2".repeat(40));
-        let repo = RepoFacts {
-            tags: tags(&[("v1.0.0", &old), ("v1.1.0", &new), ("v1", &new)]),
-            ..RepoFacts::default()
-        };
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{new} # v1.1.0\n      - uses: a/b@{new} # tag=v1\n      - uses: a/b@{old} # v9.9.9\n      - uses: a/b@{old} # bump later\n      - uses: a/b@{old} # v1.1.0\n"
-        );
-        let findings = run_with(&RefVersionMismatch, &facts, &wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains("`v1.1.0`"));
-        assert!(findings[0].fixes[0].title.contains("`# v1.0.0`"));
-    }
-}

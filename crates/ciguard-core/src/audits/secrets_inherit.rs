@@ -52,6 +52,7 @@ declare_audit! {
         inputs: [Workflow],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 

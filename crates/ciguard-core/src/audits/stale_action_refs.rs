@@ -87,31 +87,3 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
         ));
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::RepoFacts;
-
-    #[test]
-    fn reports_untagged_commits() {
-        let tagged = "1".repeat(40);
-        let untagged = "2".repeat(40);
-        let impostor = "3".repeat(40);
-        let mut repo = RepoFacts {
-            tags: tags(&[("v1.0.0", &tagged)]),
-            ..RepoFacts::default()
-        };
-        repo.reachable.insert(tagged.clone(), true);
-        repo.reachable.insert(untagged.clone(), true);
-        repo.reachable.insert(impostor.clone(), false);
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{tagged}\n      - uses: a/b@{untagged}\n      - uses: a/b@{impostor}\n      - uses: a/b@main\n"
-        );
-        let findings = run_with(&StaleActionRefs, &facts, &wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains(&untagged));
-    }
-}

@@ -78,6 +78,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Unsafe,
+        transitive: Consumer,
     }
 }
 

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{INFORMATION_URI, TOOL_NAME, TOOL_VERSION, audit_docs_url, location_region};
-use crate::audits;
+use crate::catalog::AuditMeta;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::{Applicability, Confidence, Finding, Location, Severity};
 use crate::report::Report;
@@ -145,7 +145,7 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for (i, f) in report.findings.iter().enumerate() {
         item.clear();
         indented.clear();
-        let value = result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base);
+        let value = result(f, rule_index.get(f.audit_id()).copied().unwrap_or(0), &base);
         serde_json::to_writer_pretty(&mut item, &value).map_err(io::Error::other)?;
         // Items of `runs[0].results` sit four levels deep.
         indented.extend_from_slice(RESULT_INDENT);
@@ -204,7 +204,7 @@ pub(crate) fn document(report: &Report) -> Value {
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base))
+        .map(|f| result(f, rule_index.get(f.audit_id()).copied().unwrap_or(0), &base))
         .collect();
     document_with(report, &rule_index, &base, results)
 }
@@ -214,7 +214,7 @@ pub(crate) fn document(report: &Report) -> Value {
 fn rule_indices(report: &Report) -> BTreeMap<&'static str, usize> {
     let mut rule_index: BTreeMap<&'static str, usize> = BTreeMap::new();
     for f in &report.findings {
-        rule_index.entry(f.audit).or_insert(0);
+        rule_index.entry(f.audit_id()).or_insert(0);
     }
     for (i, v) in rule_index.values_mut().enumerate() {
         *v = i;
@@ -228,9 +228,13 @@ fn document_with(
     base: &SrcRoot,
     results: Vec<Value>,
 ) -> Value {
+    let mut metas: BTreeMap<&str, &AuditMeta> = BTreeMap::new();
+    for f in &report.findings {
+        metas.entry(f.audit_id()).or_insert(f.meta);
+    }
     let rules: Vec<Value> = rule_index
         .keys()
-        .map(|id| rule(id, &report.findings))
+        .filter_map(|id| metas.get(id).map(|meta| rule(meta)))
         .collect();
     let notifications: Vec<Value> = report
         .diagnostics
@@ -265,18 +269,18 @@ fn document_with(
     doc
 }
 
-fn rule(id: &str, findings: &[Finding]) -> Value {
-    let meta = audits::meta_by_id(id);
-    // The default severity ranks the rule; an audit unknown to the registry takes its findings' highest.
-    let severity = meta.map(|m| m.severity).unwrap_or_else(|| {
-        findings
-            .iter()
-            .filter(|f| f.audit == id)
-            .map(|f| f.severity)
-            .max()
-            .unwrap_or(Severity::Medium)
-    });
-    let mut rule = json!({
+fn rule(meta: &AuditMeta) -> Value {
+    let id = meta.id;
+    // The default severity ranks the rule.
+    let severity = meta.severity;
+    let what = meta.section("What it does").unwrap_or_default();
+    let full = if what.trim().is_empty() {
+        meta.summary.to_owned()
+    } else {
+        what.trim().to_owned()
+    };
+    let docs = meta.documentation();
+    json!({
         "id": id,
         "name": id,
         "helpUri": audit_docs_url(id),
@@ -284,25 +288,13 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
         "properties": {
             "security-severity": security_severity(severity),
             "tags": ["security", "supply-chain", "github-actions"],
+            "precision": precision(meta.confidence),
+            "persona": meta.persona,
         },
-    });
-    if let Some(meta) = meta {
-        let docs = meta.documentation();
-        let what = meta.section("What it does").unwrap_or_default();
-        let full = if what.trim().is_empty() {
-            meta.summary.to_owned()
-        } else {
-            what.trim().to_owned()
-        };
-        rule["shortDescription"] = json!({ "text": meta.summary });
-        rule["fullDescription"] = json!({ "text": full });
-        rule["help"] = json!({ "text": docs, "markdown": docs });
-        rule["properties"]["precision"] = json!(precision(meta.confidence));
-        rule["properties"]["persona"] = json!(meta.persona);
-    } else {
-        rule["shortDescription"] = json!({ "text": id });
-    }
-    rule
+        "shortDescription": { "text": meta.summary },
+        "fullDescription": { "text": full },
+        "help": { "text": docs, "markdown": docs },
+    })
 }
 
 /// Bytes a web address keeps as they are: unreserved, reserved and `%` (already encoded).
@@ -381,7 +373,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
         message.push_str(&format!(" (reached through {})", f.chain.join(" -> ")));
     }
     let mut value = json!({
-        "ruleId": f.audit,
+        "ruleId": f.audit_id(),
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": message },

@@ -36,7 +36,7 @@ pub fn lines(findings: &[Finding], suppressed: &Suppressed, fixing: bool) -> Vec
     }
     let unpinned = findings
         .iter()
-        .filter(|f| f.audit == "unpinned-uses" && f.fixes.is_empty())
+        .filter(|f| f.audit_id() == "unpinned-uses" && f.fixes.is_empty())
         .count();
     if unpinned > 0 {
         out.push(format!(
@@ -79,7 +79,7 @@ pub fn statistics(findings: &[Finding]) -> String {
     let mut per_audit: BTreeMap<&str, (usize, usize, String)> = BTreeMap::new();
     for f in findings {
         let entry = per_audit
-            .entry(f.audit)
+            .entry(f.audit_id())
             .or_insert((0, 0, f.severity.to_string()));
         entry.0 += 1;
         entry.1 += usize::from(!f.fixes.is_empty());
