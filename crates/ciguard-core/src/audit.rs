@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::expr::sites::Site;
 use crate::models::sites::UsesSite;
 use crate::models::{Action, Dependabot, Job, Step, Workflow};
-use crate::shell::map::RunScript;
+use crate::models::run_script::RunScript;
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::Node;
 

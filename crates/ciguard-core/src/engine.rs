@@ -6,7 +6,7 @@ use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::Finding;
 use crate::models::{Action, Dependabot, Workflow};
-use crate::shell::map::RunScript;
+use crate::models::run_script::RunScript;
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::{Document, Limits};
 

@@ -6,10 +6,8 @@ pub mod audit;
 pub mod audits;
 pub mod config;
 pub mod config_schema;
-pub mod diagnostic;
 pub mod docs;
 pub mod engine;
-pub mod expr;
 pub mod facts;
 pub mod finding;
 pub mod fix;
@@ -18,16 +16,14 @@ pub mod output;
 pub mod percent;
 pub mod pin;
 pub mod plural;
-pub mod redact;
 pub mod report;
-pub mod route;
 pub mod safe_read;
-pub mod shell;
-pub mod source;
 pub mod suggest;
 pub mod suppress;
 pub mod transitive;
-pub mod yaml;
+
+/// The syntax layer, re-exported so `crate::yaml::…` and `ciguard_core::yaml::…` keep working.
+pub use ciguard_syntax::{diagnostic, expr, redact, route, shell, source, yaml};
 
 pub use audit::{Audit, AuditContext, AuditMeta};
 pub use diagnostic::{Diagnostic, Level};

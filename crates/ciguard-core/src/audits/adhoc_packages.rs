@@ -4,7 +4,7 @@ use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::Step;
-use crate::shell::map::{RunScript, run_key_span};
+use crate::models::run_script::{RunScript, run_key_span};
 use crate::shell::{Command, Dialect};
 use crate::source::SourceFile;
 

@@ -4,7 +4,7 @@ use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
 use crate::models::{Action, Step, Workflow};
-use crate::shell::map::{RunScript, action_scripts, workflow_scripts};
+use crate::models::run_script::{RunScript, action_scripts, workflow_scripts};
 use crate::source::SourceFile;
 
 declare_audit! {

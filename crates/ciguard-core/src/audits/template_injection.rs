@@ -1,8 +1,8 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
-use crate::expr::env_fix::{ScriptFix, file_starts};
-use crate::expr::scope::Scope;
+use crate::fix::template_injection::{ScriptFix, file_starts};
+use crate::models::scope::Scope;
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::models::{Action, Job, Step, Workflow};

@@ -9,7 +9,7 @@ use crate::models::Step;
 use crate::models::sites::{UsesSite, action_sites, live_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::route::Route;
-use crate::shell::map::{RunScript, parse_action_scripts};
+use crate::models::run_script::{RunScript, parse_action_scripts};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Node};
 

@@ -5,6 +5,8 @@ mod action;
 mod dependabot;
 pub mod permissions;
 pub mod release;
+pub mod run_script;
+pub mod scope;
 pub(crate) mod sites;
 mod step;
 pub mod uses;

@@ -10,7 +10,7 @@ use crate::models::sites::{UsesSite, live_sites, workflow_sites};
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
 use crate::route::Route;
-use crate::shell::map::{RunScript, parse_workflow_scripts};
+use crate::models::run_script::{RunScript, parse_workflow_scripts};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Node};
 

@@ -11,7 +11,8 @@
 
 mod shell_sites;
 
-use super::{ContextPath, expansions, scope::env_name_for};
+use crate::expr::{ContextPath, expansions};
+use crate::models::scope::env_name_for;
 use crate::finding::Edit;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Node, Style};
