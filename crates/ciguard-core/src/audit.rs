@@ -152,9 +152,14 @@ impl<'s, 'a> AnyDoc<'s, 'a> {
     }
 }
 
-/// An audit is a pure function of a document, its options and the facts: no I/O.
-pub trait Audit: Send + Sync {
+/// An audit's metadata, implemented by [`declare_audit!`](crate::declare_audit) so that no
+/// audit writes `fn meta` by hand.
+pub trait Declared {
     fn meta(&self) -> &'static AuditMeta;
+}
+
+/// An audit is a pure function of a document, its options and the facts: no I/O.
+pub trait Audit: Declared + Send + Sync {
 
     /// The JSON schemas of this audit's options, by key (the keys of `[audits.<id>]` other than
     /// disable, severity and ignore), for the schema of `ciguard.toml`. Keep it next to
@@ -223,6 +228,12 @@ macro_rules! declare_audit {
                 needs_network: $network,
                 fix: $crate::audit::FixAvailability::$fix,
             };
+        }
+
+        impl $crate::audit::Declared for $name {
+            fn meta(&self) -> &'static $crate::audit::AuditMeta {
+                &Self::META
+            }
         }
     };
 }

@@ -126,7 +126,6 @@ fn script_limits<'s, 'a: 's>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::AuditMeta;
     use crate::declare_audit;
     use crate::finding::Location;
     use crate::route::Route;
@@ -151,10 +150,6 @@ mod tests {
     }
 
     impl Audit for Probe {
-        fn meta(&self) -> &'static AuditMeta {
-            &Self::META
-        }
-
         fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
             note(wf.file, "workflow", out);
         }

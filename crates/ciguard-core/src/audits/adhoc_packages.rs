@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::Step;
@@ -72,10 +72,6 @@ const NPM_INSTALL: &[&str] = &[
 ];
 
 impl Audit for AdhocPackages {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         for (step, rs) in doc.run_scripts() {
             check(doc.file(), step, rs, out);

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Severity};
 use crate::models::{JobKind, Workflow};
@@ -58,10 +58,6 @@ declare_audit! {
 }
 
 impl Audit for AnonymousDefinition {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if wf.get("name").is_none() {
             let first_key = wf

@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::facts::Facts;
@@ -76,10 +76,6 @@ fn is_listed(slug: &str) -> bool {
 }
 
 impl Audit for ArchivedUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }

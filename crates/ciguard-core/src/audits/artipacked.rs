@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{File, column_of, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
@@ -66,10 +66,6 @@ declare_audit! {
 }
 
 impl Audit for Artipacked {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             check_steps(wf.file, job.steps(), out);

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
 use crate::finding::Finding;
@@ -95,10 +95,6 @@ fn policy(options: &toml::Table) -> Result<Option<Policy>, String> {
 }
 
 impl Audit for ForbiddenUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let list = |what: &str| {
             serde_json::json!({

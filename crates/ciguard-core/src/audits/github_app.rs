@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{File, is_expression_str, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
@@ -71,10 +71,6 @@ declare_audit! {
 }
 
 impl Audit for GithubApp {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         wf.steps().for_each(|(_, s)| check(wf.file, s, out));
     }

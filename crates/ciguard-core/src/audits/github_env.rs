@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::{Action, Step, Workflow};
@@ -84,10 +84,6 @@ const ATTACKER_CONTEXTS: &[&str] = &[
 ];
 
 impl Audit for GithubEnv {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let Some(trigger) = ["pull_request_target", "workflow_run"]
             .into_iter()

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::is_expression_str;
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -69,10 +69,6 @@ declare_audit! {
 }
 
 impl Audit for HardcodedContainerCredentials {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             if let Some(container) = job.get("container") {

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::File;
 use crate::audits::common::UsesSite;
 use crate::audits::online::resolved;
@@ -65,10 +65,6 @@ declare_audit! {
 }
 
 impl Audit for ImpostorCommit {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }

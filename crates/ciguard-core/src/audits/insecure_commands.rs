@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona};
 use crate::models::{Action, Step, Workflow, is_expression};
@@ -68,10 +68,6 @@ declare_audit! {
 const VAR: &str = "ACTIONS_ALLOW_UNSECURE_COMMANDS";
 
 impl Audit for InsecureCommands {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         check(wf.file, wf.root, &Route::root(), out);
         for job in &wf.jobs {

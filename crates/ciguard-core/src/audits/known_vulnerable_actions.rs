@@ -1,6 +1,6 @@
 use std::cmp::Ordering;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::{most_specific, resolved, version_numbers};
 use crate::declare_audit;
@@ -61,10 +61,6 @@ declare_audit! {
 }
 
 impl Audit for KnownVulnerableActions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{File, step_shell};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
@@ -63,10 +63,6 @@ declare_audit! {
 }
 
 impl Audit for Misfeature {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             for step in job.steps() {

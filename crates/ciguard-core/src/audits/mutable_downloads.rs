@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::unpinned_tools::tool_action;
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
@@ -86,10 +86,6 @@ declare_audit! {
 }
 
 impl Audit for MutableDownloads {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for (_, step, rs) in workflow_scripts(wf) {
             check_script(wf.file, step, rs, out);

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::Workflow;
@@ -56,10 +56,6 @@ declare_audit! {
 }
 
 impl Audit for SecretsInherit {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             let Some((uses, _)) = job.reusable_uses() else {

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{expressions_in, scalars_under, secret_refs};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -76,10 +76,6 @@ declare_audit! {
 }
 
 impl Audit for SecretsOutsideEnv {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let allow = serde_json::json!({
             "description": "secret names that may be used outside a deployment environment",

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{is_expression_str, scalars_under};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
@@ -61,10 +61,6 @@ declare_audit! {
 }
 
 impl Audit for SelfHostedRunner {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             let Some((key, runs_on)) = job.node.entry("runs-on") else {

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Applicability, Edit, Finding};
@@ -71,10 +71,6 @@ declare_audit! {
 }
 
 impl Audit for SelfRepository {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         let relocated = after_relocating_checkout(doc);
         check(doc.file(), doc.uses_sites(), &relocated, out);

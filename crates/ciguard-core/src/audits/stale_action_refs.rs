@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -60,10 +60,6 @@ declare_audit! {
 }
 
 impl Audit for StaleActionRefs {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), cx.facts, doc.uses_sites(), out);
     }

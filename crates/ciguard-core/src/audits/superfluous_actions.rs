@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Persona};
@@ -114,10 +114,6 @@ const SUPERFLUOUS: &[(&str, &str, Option<Confidence>)] = &[
 ];
 
 impl Audit for SuperfluousActions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), doc.uses_sites(), out);
     }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
 use crate::fix::template_injection::{ScriptFix, file_starts};
@@ -93,10 +93,6 @@ fn code_inputs(action: &str) -> impl Iterator<Item = &'static str> + '_ {
 }
 
 impl Audit for TemplateInjection {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             for step in job.steps() {

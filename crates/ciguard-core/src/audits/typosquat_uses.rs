@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::Finding;
@@ -134,10 +134,6 @@ fn imitated(slug: &str, owner: &str) -> Option<&'static str> {
 }
 
 impl Audit for TyposquatUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), doc.uses_sites(), out);
     }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::has_meaningful_comment;
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -65,10 +65,6 @@ declare_audit! {
 }
 
 impl Audit for UndocumentedPermissions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if let Some(p) = wf.permissions() {
             check(wf, p, Route::root().key("permissions"), "workflow", out);

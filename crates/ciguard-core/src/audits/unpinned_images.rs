@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::{BinOp, Expr, ExprKind, Seg};
 use crate::finding::{Confidence, Finding, Location};
@@ -63,10 +63,6 @@ declare_audit! {
 }
 
 impl Audit for UnpinnedImages {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             if let Some(container) = job.get("container") {

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::Step;
@@ -92,10 +92,6 @@ pub(crate) fn tool_action(step: &Step<'_>) -> Option<(&'static str, &'static [&'
 }
 
 impl Audit for UnpinnedTools {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         for step in doc.steps() {
             check(doc.file(), step, out);

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
@@ -134,10 +134,6 @@ fn policy_for(policies: &[(String, Policy)], uses: &RepositoryUses<'_>) -> Polic
 }
 
 impl Audit for UnpinnedUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let policy = serde_json::json!({ "enum": ["hash-pin", "ref-pin", "any"] });
         let policies = serde_json::json!({
