@@ -6,9 +6,9 @@ use crate::finding::{Confidence, Finding, Persona, Severity};
 use std::sync::Arc;
 
 use crate::expr::sites::Site;
-use crate::models::sites::UsesSite;
-use crate::models::{Action, Dependabot, Job, Step, Workflow};
 use crate::models::run_script::RunScript;
+use crate::models::{Action, Dependabot, Job, Step, Workflow};
+use crate::refs::UsesSite;
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::Node;
 
@@ -122,14 +122,6 @@ impl<'s, 'a> AnyDoc<'s, 'a> {
         }
     }
 
-    /// Every `uses:` that can run (not `if: false`), in file order.
-    pub(crate) fn uses_sites(self) -> &'s [UsesSite<'a, 'a>] {
-        match self {
-            Self::Workflow(wf) => wf.uses_sites(),
-            Self::Action(action) => action.uses_sites(),
-        }
-    }
-
     /// Every step (of every job of a workflow, or of a composite action), in file order.
     pub fn steps(self) -> impl Iterator<Item = &'s Step<'a>> {
         let (jobs, steps): (&'s [Job<'a>], &'s [Step<'a>]) = match self {
@@ -159,8 +151,17 @@ pub trait Declared {
 }
 
 /// An audit is a pure function of a document, its options and the facts: no I/O.
+///
+/// Hooks, from the whole file down: [`Audit::workflow`] or [`Audit::action`], then
+/// [`Audit::document`], then the per-level hooks the engine walks to: [`Audit::job`],
+/// [`Audit::step`], [`Audit::uses`], [`Audit::expr`] and [`Audit::run_script`]. An audit
+/// implements the level it reads and never walks jobs or steps itself.
+///
+/// `if: false`: a job or step whose condition is constant-false (`if: false`, `${{ false }}`,
+/// `false && …`) never runs, so no audit reports inside it. The models leave such jobs and steps
+/// out after checking their shape, and the expression sites skip them, so the policy is applied
+/// once for every hook and every audit (`ok-disabled.yml` in the fixtures checks it).
 pub trait Audit: Declared + Send + Sync {
-
     /// The JSON schemas of this audit's options, by key (the keys of `[audits.<id>]` other than
     /// disable, severity and ignore), for the schema of `ciguard.toml`. Keep it next to
     /// [`Audit::validate_options`]: the schema test checks that they agree.
@@ -187,6 +188,58 @@ pub trait Audit: Declared + Send + Sync {
     /// and action file, right after [`Audit::workflow`] or [`Audit::action`] and with the same
     /// context, so an audit's findings for a file are those of the specific hook, then these.
     fn document(&self, _cx: &AuditContext<'_>, _doc: AnyDoc<'_, '_>, _out: &mut Vec<Finding>) {}
+
+    /// Audits one job of a workflow.
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        _wf: &Workflow<'_>,
+        _job: &Job<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one step of a workflow job (`job` is `Some`) or of a composite action.
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, '_>,
+        _job: Option<&Job<'_>>,
+        _step: &Step<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one `uses:` of a step or reusable-workflow job, as the refs stage found it.
+    fn uses(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, '_>,
+        _site: &UsesSite<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one `${{ }}` expression or bare `if:` condition.
+    fn expr(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, '_>,
+        _site: &Site<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one `run:` script, read in its step's shell.
+    fn run_script(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, '_>,
+        _step: &Step<'_>,
+        _script: &RunScript<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
 
     fn dependabot(
         &self,

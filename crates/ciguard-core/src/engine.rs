@@ -1,12 +1,14 @@
-//! Parse one file and run audits over it: the pure middle of the pipeline.
+//! Parse one file once and run audits over it: the pure middle of the pipeline.
 
 use std::sync::Arc;
 
 use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::diagnostic::{Diagnostic, Level};
+use crate::facts::UsesRef;
 use crate::finding::Finding;
-use crate::models::{Action, Dependabot, Workflow};
+use crate::models::View;
 use crate::models::run_script::RunScript;
+use crate::refs::{self, UsesSite};
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::{Document, Limits};
 
@@ -30,72 +32,148 @@ pub fn parse(file: &SourceFile, limits: &Limits) -> Result<Document, Diagnostic>
     })
 }
 
-/// Runs `audits` over one file. `context` gives each audit its options. For a workflow or an
-/// action, each audit in turn gets its specific hook ([`Audit::workflow`] or [`Audit::action`])
-/// and then [`Audit::document`], so findings stay grouped by audit in registry order.
+/// A file parsed once and built into its typed view, with its `uses:` found by the refs stage:
+/// what the audits, online resolution and the transitive lift share. The caller owns the
+/// [`Document`] (from [`parse`]), which the view borrows.
+pub struct ParsedFile<'a> {
+    pub file: &'a Arc<SourceFile>,
+    pub doc: &'a Document,
+    /// `None` when the shape is invalid (see `diagnostics`) or the kind has no view here.
+    pub view: Option<View<'a>>,
+    /// Every `uses:` that can run, in file order.
+    pub uses: Vec<UsesSite<'a>>,
+    /// Shape errors, then warnings about what is too large to audit in full.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> ParsedFile<'a> {
+    pub fn build(file: &'a Arc<SourceFile>, doc: &'a Document) -> Self {
+        let (view, mut diagnostics) = View::build(file, doc);
+        if matches!(file.kind, FileKind::Workflow | FileKind::Action) {
+            diagnostics.extend(expr_limits(file, doc));
+        }
+        match &view {
+            Some(View::Workflow(wf)) => {
+                let scripts = wf.run_scripts().map(|(_, _, rs)| rs);
+                diagnostics.extend(script_limits(file, scripts));
+            }
+            Some(View::Action(action)) => {
+                let scripts = action.run_scripts().map(|(_, rs)| rs);
+                diagnostics.extend(script_limits(file, scripts));
+            }
+            Some(View::Dependabot(_)) | None => {}
+        }
+        let uses = view.as_ref().map(refs::view_uses).unwrap_or_default();
+        Self {
+            file,
+            doc,
+            view,
+            uses,
+            diagnostics,
+        }
+    }
+
+    /// What online resolution looks up for this file.
+    pub fn uses_refs(&self) -> Vec<UsesRef> {
+        refs::refs_of(&self.uses)
+    }
+
+    /// The repository `uses:` transitive auditing follows from this file.
+    pub fn repository_sites(&self) -> Vec<refs::Site> {
+        refs::repository_sites_of(&self.uses)
+    }
+}
+
+/// Runs `audits` over one file. `context` gives each audit its options. See [`audit_parsed`].
 pub fn audit_file<'c>(
     file: &Arc<SourceFile>,
     limits: &Limits,
     audits: &[&dyn Audit],
     context: &dyn Fn(&dyn Audit) -> AuditContext<'c>,
 ) -> FileReport {
-    let mut report = FileReport::default();
     let doc = match parse(file, limits) {
         Ok(doc) => doc,
         Err(d) => {
-            report.diagnostics.push(d);
-            return report;
+            return FileReport {
+                diagnostics: vec![d],
+                ..FileReport::default()
+            };
         }
     };
-    let applicable = audits
-        .iter()
-        .filter(|a| a.meta().inputs.contains(&file.kind));
-    match file.kind {
-        FileKind::Workflow => {
-            let (wf, diags) = Workflow::build(file, &doc);
-            report.diagnostics = diags;
-            report.diagnostics.extend(expr_limits(file, &doc));
-            if let Some(wf) = wf {
-                report.audited = true;
-                let scripts = wf.run_scripts().map(|(_, _, rs)| rs);
-                report.diagnostics.extend(script_limits(file, scripts));
-                // Per audit: the specific hook, then the shared one, with one context.
-                for audit in applicable {
-                    let cx = context(*audit);
-                    audit.workflow(&cx, &wf, &mut report.findings);
-                    audit.document(&cx, AnyDoc::Workflow(&wf), &mut report.findings);
-                }
-            }
-        }
-        FileKind::Action => {
-            let (action, diags) = Action::build(file, &doc);
-            report.diagnostics = diags;
-            report.diagnostics.extend(expr_limits(file, &doc));
-            if let Some(action) = action {
-                report.audited = true;
-                let scripts = action.run_scripts().map(|(_, rs)| rs);
-                report.diagnostics.extend(script_limits(file, scripts));
-                for audit in applicable {
-                    let cx = context(*audit);
-                    audit.action(&cx, &action, &mut report.findings);
-                    audit.document(&cx, AnyDoc::Action(&action), &mut report.findings);
-                }
-            }
-        }
-        FileKind::Dependabot => {
-            let (config, diags) = Dependabot::build(file, &doc);
-            report.diagnostics = diags;
-            if let Some(config) = config {
-                report.audited = true;
-                for audit in applicable {
-                    audit.dependabot(&context(*audit), &config, &mut report.findings);
-                }
-            }
-        }
-        // Lockfiles and package-manager configurations are audited by `ciguard-deps`.
-        FileKind::Dependencies => {}
+    let parsed = ParsedFile::build(file, &doc);
+    let findings = audit_parsed(&parsed, audits, context);
+    FileReport {
+        findings,
+        audited: parsed.view.is_some(),
+        diagnostics: parsed.diagnostics,
     }
-    report
+}
+
+/// Runs `audits` over a parsed file. Each audit in turn gets the hooks of [`Audit`] from the
+/// whole file down ([`Audit::workflow`] or [`Audit::action`], [`Audit::document`], then one
+/// walk over jobs, steps, `uses:`, expressions and scripts), so findings stay grouped by audit
+/// in registry order.
+pub fn audit_parsed<'c>(
+    parsed: &ParsedFile<'_>,
+    audits: &[&dyn Audit],
+    context: &dyn Fn(&dyn Audit) -> AuditContext<'c>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(view) = &parsed.view else {
+        return out;
+    };
+    let kind = parsed.file.kind;
+    for audit in audits.iter().filter(|a| a.meta().inputs.contains(&kind)) {
+        let cx = context(*audit);
+        match view {
+            View::Workflow(wf) => {
+                audit.workflow(&cx, wf, &mut out);
+                walk(*audit, &cx, AnyDoc::Workflow(wf), &parsed.uses, &mut out);
+            }
+            View::Action(action) => {
+                audit.action(&cx, action, &mut out);
+                walk(*audit, &cx, AnyDoc::Action(action), &parsed.uses, &mut out);
+            }
+            View::Dependabot(config) => audit.dependabot(&cx, config, &mut out),
+        }
+    }
+    out
+}
+
+/// The one walk every audit gets: the shared hook, then each job, step, `uses:`, expression and
+/// script. Jobs and steps with `if: false` are not in the models, so no hook sees them.
+fn walk(
+    audit: &dyn Audit,
+    cx: &AuditContext<'_>,
+    doc: AnyDoc<'_, '_>,
+    uses: &[UsesSite<'_>],
+    out: &mut Vec<Finding>,
+) {
+    audit.document(cx, doc, out);
+    match doc {
+        AnyDoc::Workflow(wf) => {
+            for job in &wf.jobs {
+                audit.job(cx, wf, job, out);
+                for step in job.steps() {
+                    audit.step(cx, doc, Some(job), step, out);
+                }
+            }
+        }
+        AnyDoc::Action(action) => {
+            for step in action.steps() {
+                audit.step(cx, doc, None, step, out);
+            }
+        }
+    }
+    for site in uses {
+        audit.uses(cx, doc, site, out);
+    }
+    for site in doc.expr_sites() {
+        audit.expr(cx, doc, site, out);
+    }
+    for (step, script) in doc.run_scripts() {
+        audit.run_script(cx, doc, step, script, out);
+    }
 }
 
 /// The expressions of a workflow or action that are too large to audit.
@@ -128,6 +206,7 @@ mod tests {
     use super::*;
     use crate::declare_audit;
     use crate::finding::Location;
+    use crate::models::{Action, Dependabot, Workflow};
     use crate::route::Route;
 
     declare_audit! {

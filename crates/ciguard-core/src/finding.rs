@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::audit::AuditMeta;
-use crate::output::escape::elide;
+use crate::escape::elide;
 use crate::route::Route;
 use crate::source::{SourceFile, Span};
 

@@ -16,6 +16,7 @@ pub mod output;
 pub mod percent;
 pub mod pin;
 pub mod plural;
+pub mod refs;
 pub mod report;
 pub mod safe_read;
 pub mod suggest;
@@ -23,7 +24,7 @@ pub mod suppress;
 pub mod transitive;
 
 /// The syntax layer, re-exported so `crate::yaml::…` and `ciguard_core::yaml::…` keep working.
-pub use ciguard_syntax::{diagnostic, expr, redact, route, shell, source, yaml};
+pub use ciguard_syntax::{diagnostic, escape, expr, redact, route, shell, source, yaml};
 
 pub use audit::{Audit, AuditContext, AuditMeta};
 pub use diagnostic::{Diagnostic, Level};

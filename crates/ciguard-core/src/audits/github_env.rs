@@ -3,8 +3,8 @@ use std::sync::Arc;
 use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
-use crate::models::{Action, Step, Workflow};
 use crate::models::run_script::{RunScript, action_scripts, run_key_span, workflow_scripts};
+use crate::models::{Action, Step, Workflow};
 use crate::shell::{EnvFile, EnvWrite};
 use crate::source::SourceFile;
 

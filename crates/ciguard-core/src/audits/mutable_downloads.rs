@@ -4,9 +4,9 @@ use crate::audit::{Audit, AuditContext};
 use crate::audits::unpinned_tools::tool_action;
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
+use crate::models::run_script::{RunScript, action_scripts, workflow_scripts};
 use crate::models::{Action, Step, Workflow};
 use crate::route::Route;
-use crate::models::run_script::{RunScript, action_scripts, workflow_scripts};
 use crate::shell::supply::{
     extracts_stdin, moving_url, saved_file, unpinned_install, urls, uses_file, verifies,
 };

@@ -57,22 +57,29 @@ declare_audit! {
 }
 
 impl Audit for RefConfusion {
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
-            continue;
-        }
-        out.push(Finding::new(
-            &RefConfusion::META,
-            format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
-            r.site.location(file, "ambiguous ref"),
-        ));
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
+        return;
     }
+    out.push(Finding::new(
+        &RefConfusion::META,
+        format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
+        r.site.location(file, "ambiguous ref"),
+    ));
 }
 
 #[cfg(test)]

@@ -64,48 +64,55 @@ declare_audit! {
 }
 
 impl Audit for RefVersionMismatch {
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
-            continue;
-        };
-        let Some(comment) = file.trailing_comment(r.site.node.span()) else {
-            continue;
-        };
-        let Some(version) = comment_version(comment) else {
-            continue;
-        };
-        // A tag the repository does not have is not a claim we can check.
-        let Some(tag_commit) = r.repo.tag_commit(version) else {
-            continue;
-        };
-        if tag_commit == sha {
-            continue;
-        }
-        let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
-        let fix = match most_specific(&on_commit) {
-            Some(actual) => format!(
-                "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
-            ),
-            None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
-        };
-        out.push(
-            Finding::new(
-                &RefVersionMismatch::META,
-                format!(
-                    "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
-                    r.slug
-                ),
-                r.site.location(file, "commit does not match the version comment"),
-            )
-            .fix(fix, Applicability::DisplayOnly, Vec::new()),
-        );
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+        return;
+    };
+    let Some(comment) = file.trailing_comment(r.site.node.span()) else {
+        return;
+    };
+    let Some(version) = comment_version(comment) else {
+        return;
+    };
+    // A tag the repository does not have is not a claim we can check.
+    let Some(tag_commit) = r.repo.tag_commit(version) else {
+        return;
+    };
+    if tag_commit == sha {
+        return;
     }
+    let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
+    let fix = match most_specific(&on_commit) {
+        Some(actual) => format!(
+            "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
+        ),
+        None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
+    };
+    out.push(
+        Finding::new(
+            &RefVersionMismatch::META,
+            format!(
+                "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
+                r.slug
+            ),
+            r.site.location(file, "commit does not match the version comment"),
+        )
+        .fix(fix, Applicability::DisplayOnly, Vec::new()),
+    );
 }
 
 #[cfg(test)]

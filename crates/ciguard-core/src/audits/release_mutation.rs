@@ -3,8 +3,8 @@ use std::sync::Arc;
 use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
-use crate::models::{Action, Step, Workflow};
 use crate::models::run_script::{RunScript, action_scripts, workflow_scripts};
+use crate::models::{Action, Step, Workflow};
 use crate::source::SourceFile;
 
 declare_audit! {

@@ -71,41 +71,41 @@ declare_audit! {
 }
 
 impl Audit for SelfRepository {
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        let relocated = after_relocating_checkout(doc);
-        check(doc.file(), doc.uses_sites(), &relocated, out);
+    fn uses(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc, site, out);
     }
 }
 
-fn check(
-    file: &File,
-    sites: &[UsesSite<'_, '_>],
-    relocated: &HashSet<Route>,
-    out: &mut Vec<Finding>,
-) {
-    for site in sites {
-        let Uses::Local(path) = site.uses else {
-            continue;
-        };
-        if !path.starts_with("./") && path != "." {
-            continue;
-        }
-        let mut f = Finding::new(
-            &SelfRepository::META,
-            format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
-            site.location(file, "use `$/...` instead of `./...`"),
-        );
-        if let Some(edit) = fix_edit(file, site, path, relocated) {
-            f = f.fix("rewrite `./` to `$/`", Applicability::Unsafe, vec![edit]);
-        }
-        out.push(f);
+fn check(doc: AnyDoc<'_, '_>, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let file = doc.file();
+
+    let Uses::Local(path) = site.uses else {
+        return;
+    };
+    if !path.starts_with("./") && path != "." {
+        return;
     }
+    let mut f = Finding::new(
+        &SelfRepository::META,
+        format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
+        site.location(file, "use `$/...` instead of `./...`"),
+    );
+    if let Some(edit) = fix_edit(file, site, path, &after_relocating_checkout(doc)) {
+        f = f.fix("rewrite `./` to `$/`", Applicability::Unsafe, vec![edit]);
+    }
+    out.push(f);
 }
 
 /// The edit turning the `.` of `./` into `$`, when `$/` names the same files.
 fn fix_edit(
     file: &File,
-    site: &UsesSite<'_, '_>,
+    site: &UsesSite<'_>,
     path: &str,
     relocated: &HashSet<Route>,
 ) -> Option<Edit> {

@@ -1,10 +1,10 @@
 use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
-use crate::fix::template_injection::{ScriptFix, file_starts};
-use crate::models::scope::Scope;
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
+use crate::fix::template_injection::{ScriptFix, file_starts};
+use crate::models::scope::Scope;
 use crate::models::{Action, Job, Step, Workflow};
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;

@@ -52,5 +52,4 @@ declare_audit! {
     }
 }
 
-impl Audit for UnusedIgnore {
-}
+impl Audit for UnusedIgnore {}

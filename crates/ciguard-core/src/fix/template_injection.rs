@@ -12,8 +12,8 @@
 mod shell_sites;
 
 use crate::expr::{ContextPath, expansions};
-use crate::models::scope::env_name_for;
 use crate::finding::Edit;
+use crate::models::scope::env_name_for;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Node, Style};
 use shell_sites::Site;

@@ -452,7 +452,7 @@ fn online_facts(
     let mut uses: Vec<_> = files
         .iter()
         .flatten()
-        .flat_map(ciguard_core::facts::uses_refs)
+        .flat_map(ciguard_core::refs::uses_refs)
         .collect();
     uses.sort();
     uses.dedup();
