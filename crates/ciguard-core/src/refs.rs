@@ -11,7 +11,7 @@ use crate::facts::UsesRef;
 use crate::finding::Location;
 use crate::models::uses::is_full_sha;
 use crate::models::{Action, RepositoryUses, Step, Uses, View, Workflow};
-use crate::route::Route;
+use crate::route::{Route, Segment};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Document, Limits, Node};
 
@@ -31,6 +31,12 @@ impl<'a> UsesSite<'a> {
             Uses::Repository(r) if r.owner != "$" => Some(r),
             _ => None,
         }
+    }
+
+    /// Whether this is a step's `uses:` (not a reusable-workflow job's).
+    pub fn is_step(&self) -> bool {
+        let segments = self.route.segments();
+        matches!(segments.iter().rev().nth(1), Some(Segment::Index(_)))
     }
 
     /// A finding's location at this `uses:` value of `file`.

@@ -72,10 +72,15 @@ const NPM_INSTALL: &[&str] = &[
 ];
 
 impl Audit for AdhocPackages {
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        for (step, rs) in doc.run_scripts() {
-            check(doc.file(), step, rs, out);
-        }
+    fn run_script(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        step: &Step<'_>,
+        script: &RunScript<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), step, script, out);
     }
 }
 
