@@ -253,8 +253,16 @@ fn no_audit_reports_what_never_runs() {
             .replace("if: ${{ false }}", "if: ${{ true }}")
             .replace("if: false", "if: true");
         let reported = reporting_audits(name, &enabled);
-        for id in ["unpinned-uses", "archived-uses", "template-injection", "impostor-commit"] {
-            assert!(reported.contains(id), "{name} switched on: {id} silent: {reported:?}");
+        for id in [
+            "unpinned-uses",
+            "archived-uses",
+            "template-injection",
+            "impostor-commit",
+        ] {
+            assert!(
+                reported.contains(id),
+                "{name} switched on: {id} silent: {reported:?}"
+            );
         }
     }
 }
