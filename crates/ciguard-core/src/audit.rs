@@ -190,53 +190,53 @@ pub trait Audit: Declared + Send + Sync {
     fn document(&self, _cx: &AuditContext<'_>, _doc: AnyDoc<'_, '_>, _out: &mut Vec<Finding>) {}
 
     /// Audits one job of a workflow.
-    fn job(
+    fn job<'a>(
         &self,
         _cx: &AuditContext<'_>,
-        _wf: &Workflow<'_>,
-        _job: &Job<'_>,
+        _wf: &Workflow<'a>,
+        _job: &Job<'a>,
         _out: &mut Vec<Finding>,
     ) {
     }
 
     /// Audits one step of a workflow job (`job` is `Some`) or of a composite action.
-    fn step(
+    fn step<'a>(
         &self,
         _cx: &AuditContext<'_>,
-        _doc: AnyDoc<'_, '_>,
-        _job: Option<&Job<'_>>,
-        _step: &Step<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _job: Option<&Job<'a>>,
+        _step: &Step<'a>,
         _out: &mut Vec<Finding>,
     ) {
     }
 
     /// Audits one `uses:` of a step or reusable-workflow job, as the refs stage found it.
-    fn uses(
+    fn uses<'a>(
         &self,
         _cx: &AuditContext<'_>,
-        _doc: AnyDoc<'_, '_>,
-        _site: &UsesSite<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _site: &UsesSite<'a>,
         _out: &mut Vec<Finding>,
     ) {
     }
 
     /// Audits one `${{ }}` expression or bare `if:` condition.
-    fn expr(
+    fn expr<'a>(
         &self,
         _cx: &AuditContext<'_>,
-        _doc: AnyDoc<'_, '_>,
-        _site: &Site<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _site: &Site<'a>,
         _out: &mut Vec<Finding>,
     ) {
     }
 
     /// Audits one `run:` script, read in its step's shell.
-    fn run_script(
+    fn run_script<'a>(
         &self,
         _cx: &AuditContext<'_>,
-        _doc: AnyDoc<'_, '_>,
-        _step: &Step<'_>,
-        _script: &RunScript<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _step: &Step<'a>,
+        _script: &RunScript<'a>,
         _out: &mut Vec<Finding>,
     ) {
     }

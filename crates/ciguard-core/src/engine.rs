@@ -142,11 +142,11 @@ pub fn audit_parsed<'c>(
 
 /// The one walk every audit gets: the shared hook, then each job, step, `uses:`, expression and
 /// script. Jobs and steps with `if: false` are not in the models, so no hook sees them.
-fn walk(
+fn walk<'a>(
     audit: &dyn Audit,
     cx: &AuditContext<'_>,
-    doc: AnyDoc<'_, '_>,
-    uses: &[UsesSite<'_>],
+    doc: AnyDoc<'_, 'a>,
+    uses: &[UsesSite<'a>],
     out: &mut Vec<Finding>,
 ) {
     audit.document(cx, doc, out);
