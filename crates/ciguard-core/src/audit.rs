@@ -183,10 +183,11 @@ pub trait Audit: Declared + Send + Sync {
     /// Audits an action. Called before [`Audit::document`] for the same file.
     fn action(&self, _cx: &AuditContext<'_>, _action: &Action<'_>, _out: &mut Vec<Finding>) {}
 
-    /// Audits a workflow or an action alike, for checks that read only what both have (the
-    /// file, the root, the expressions, the `uses:`). The engine calls it for every workflow
-    /// and action file, right after [`Audit::workflow`] or [`Audit::action`] and with the same
-    /// context, so an audit's findings for a file are those of the specific hook, then these.
+    /// Audits a workflow or an action alike, for checks that need the whole document (state
+    /// across expressions or steps); checks of one job, step, `uses:`, expression or script
+    /// belong in that level's hook. The engine calls it for every workflow and action file,
+    /// right after [`Audit::workflow`] or [`Audit::action`] and before the per-level hooks,
+    /// with the same context.
     fn document(&self, _cx: &AuditContext<'_>, _doc: AnyDoc<'_, '_>, _out: &mut Vec<Finding>) {}
 
     /// Audits one job of a workflow.

@@ -206,7 +206,7 @@ mod tests {
     use super::*;
     use crate::declare_audit;
     use crate::finding::Location;
-    use crate::models::{Action, Dependabot, Workflow};
+    use crate::models::{Action, Dependabot, Job, Step, Workflow};
     use crate::route::Route;
 
     declare_audit! {
@@ -279,6 +279,118 @@ mod tests {
         assert_eq!(
             calls(FileKind::Dependabot, dependabot),
             ["dependabot", "dependabot"]
+        );
+    }
+
+    declare_audit! {
+        /// Records the per-level hooks the engine's walk calls, in order.
+        struct Levels {
+            id: "levels",
+            summary: "records per-level hook calls",
+            severity: Low,
+            confidence: High,
+            persona: Regular,
+            inputs: [Workflow, Action],
+            needs_network: false,
+            fix: None,
+        }
+    }
+
+    fn at(file: &Arc<SourceFile>, what: String, out: &mut Vec<Finding>) {
+        let at = Location::file(file, Default::default(), Route::root(), "here");
+        out.push(Finding::new(&Levels::META, what, at));
+    }
+
+    impl Audit for Levels {
+        fn job<'a>(
+            &self,
+            _: &AuditContext<'_>,
+            wf: &Workflow<'a>,
+            job: &Job<'a>,
+            out: &mut Vec<Finding>,
+        ) {
+            at(wf.file, format!("job {}", job.id), out);
+        }
+
+        fn step<'a>(
+            &self,
+            _: &AuditContext<'_>,
+            doc: AnyDoc<'_, 'a>,
+            job: Option<&Job<'a>>,
+            step: &Step<'a>,
+            out: &mut Vec<Finding>,
+        ) {
+            let job = job.map_or("-", |j| j.id);
+            at(doc.file(), format!("step {job} {}", step.route), out);
+        }
+
+        fn uses<'a>(
+            &self,
+            _: &AuditContext<'_>,
+            doc: AnyDoc<'_, 'a>,
+            site: &UsesSite<'a>,
+            out: &mut Vec<Finding>,
+        ) {
+            at(
+                doc.file(),
+                format!("uses {}", site.node.as_str().unwrap_or("?")),
+                out,
+            );
+        }
+
+        fn expr<'a>(
+            &self,
+            _: &AuditContext<'_>,
+            doc: AnyDoc<'_, 'a>,
+            site: &crate::expr::sites::Site<'a>,
+            out: &mut Vec<Finding>,
+        ) {
+            at(doc.file(), format!("expr {}", site.route), out);
+        }
+
+        fn run_script<'a>(
+            &self,
+            _: &AuditContext<'_>,
+            doc: AnyDoc<'_, 'a>,
+            _step: &Step<'a>,
+            script: &RunScript<'a>,
+            out: &mut Vec<Finding>,
+        ) {
+            at(doc.file(), format!("run {}", script.text.trim()), out);
+        }
+    }
+
+    fn levels(kind: FileKind, text: &str) -> Vec<String> {
+        let file = Arc::new(SourceFile::new("t.yml", kind, text.to_owned()));
+        let report = audit_file(&file, &Limits::default(), &[&Levels], &|_| {
+            AuditContext::empty()
+        });
+        report.findings.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn the_walk_calls_each_level_once_and_skips_what_never_runs() {
+        let wf = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: o/r@v1\n      - if: false\n        run: off\n      - run: echo ${{ github.sha }}\n  b:\n    if: false\n    runs-on: x\n    steps:\n      - run: off\n  c:\n    uses: o/r/.github/workflows/w.yml@v1\n";
+        assert_eq!(
+            levels(FileKind::Workflow, wf),
+            [
+                "job a",
+                "step a jobs.a.steps[0]",
+                "step a jobs.a.steps[2]",
+                "job c",
+                "uses o/r@v1",
+                "uses o/r/.github/workflows/w.yml@v1",
+                // The condition that switches a job or step off is itself still read.
+                "expr jobs.a.steps[1].if",
+                "expr jobs.a.steps[2].run",
+                "expr jobs.b.if",
+                "run echo ${{ github.sha }}",
+            ]
+        );
+        let action = "name: a\ndescription: d\nruns:\n  using: composite\n  steps:\n    - uses: o/r@v1\n    - if: false\n      uses: o/off@v1\n";
+        assert_eq!(
+            levels(FileKind::Action, action),
+            ["step - runs.steps[0]", "uses o/r@v1"]
         );
     }
 }
