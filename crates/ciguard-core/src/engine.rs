@@ -390,7 +390,11 @@ mod tests {
         let action = "name: a\ndescription: d\nruns:\n  using: composite\n  steps:\n    - uses: o/r@v1\n    - if: false\n      uses: o/off@v1\n";
         assert_eq!(
             levels(FileKind::Action, action),
-            ["step - runs.steps[0]", "uses o/r@v1"]
+            [
+                "step - runs.steps[0]",
+                "uses o/r@v1",
+                "expr runs.steps[1].if"
+            ]
         );
     }
 }
