@@ -6,8 +6,8 @@ use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::facts::UsesRef;
 use crate::finding::Finding;
-use crate::models::View;
 use crate::models::run_script::RunScript;
+use crate::models::{Job, Step, View};
 use crate::refs::{self, UsesSite};
 use crate::source::{FileKind, SourceFile};
 use crate::yaml::{Document, Limits};
@@ -123,56 +123,86 @@ pub fn audit_parsed<'c>(
         return out;
     };
     let kind = parsed.file.kind;
+    let doc = match view {
+        View::Workflow(wf) => AnyDoc::Workflow(wf),
+        View::Action(action) => AnyDoc::Action(action),
+        View::Dependabot(config) => {
+            for audit in audits.iter().filter(|a| a.meta().inputs.contains(&kind)) {
+                audit.dependabot(&context(*audit), config, &mut out);
+            }
+            return out;
+        }
+    };
+    let levels = Levels::of(doc, &parsed.uses);
     for audit in audits.iter().filter(|a| a.meta().inputs.contains(&kind)) {
         let cx = context(*audit);
-        match view {
-            View::Workflow(wf) => {
-                audit.workflow(&cx, wf, &mut out);
-                walk(*audit, &cx, AnyDoc::Workflow(wf), &parsed.uses, &mut out);
-            }
-            View::Action(action) => {
-                audit.action(&cx, action, &mut out);
-                walk(*audit, &cx, AnyDoc::Action(action), &parsed.uses, &mut out);
-            }
-            View::Dependabot(config) => audit.dependabot(&cx, config, &mut out),
+        match doc {
+            AnyDoc::Workflow(wf) => audit.workflow(&cx, wf, &mut out),
+            AnyDoc::Action(action) => audit.action(&cx, action, &mut out),
         }
+        levels.walk(*audit, &cx, &mut out);
     }
     out
 }
 
-/// The one walk every audit gets: the shared hook, then each job, step, `uses:`, expression and
-/// script. Jobs and steps with `if: false` are not in the models, so no hook sees them.
-fn walk<'a>(
-    audit: &dyn Audit,
-    cx: &AuditContext<'_>,
-    doc: AnyDoc<'_, 'a>,
-    uses: &[UsesSite<'a>],
-    out: &mut Vec<Finding>,
-) {
-    audit.document(cx, doc, out);
-    match doc {
-        AnyDoc::Workflow(wf) => {
+/// What the walk visits in a workflow or action, listed once per file and walked once per
+/// audit. Jobs and steps with `if: false` are not in the models, so no hook sees them.
+struct Levels<'s, 'a> {
+    doc: AnyDoc<'s, 'a>,
+    steps: Vec<(Option<&'s Job<'a>>, &'s Step<'a>)>,
+    uses: &'s [UsesSite<'a>],
+    exprs: &'s [crate::expr::sites::Site<'a>],
+    scripts: Vec<(&'s Step<'a>, &'s RunScript<'a>)>,
+}
+
+impl<'s, 'a> Levels<'s, 'a> {
+    fn of(doc: AnyDoc<'s, 'a>, uses: &'s [UsesSite<'a>]) -> Self {
+        let steps = match doc {
+            AnyDoc::Workflow(wf) => wf
+                .jobs
+                .iter()
+                .flat_map(|job| job.steps().iter().map(move |step| (Some(job), step)))
+                .collect(),
+            AnyDoc::Action(action) => action.steps().iter().map(|step| (None, step)).collect(),
+        };
+        Self {
+            doc,
+            steps,
+            uses,
+            exprs: doc.expr_sites(),
+            scripts: doc.run_scripts().collect(),
+        }
+    }
+
+    /// The shared hook, then each job followed by its steps, then each `uses:`, expression and
+    /// script.
+    fn walk(&self, audit: &dyn Audit, cx: &AuditContext<'_>, out: &mut Vec<Finding>) {
+        let doc = self.doc;
+        audit.document(cx, doc, out);
+        let mut steps = self.steps.iter().peekable();
+        if let AnyDoc::Workflow(wf) = doc {
             for job in &wf.jobs {
                 audit.job(cx, wf, job, out);
-                for step in job.steps() {
+                let of_job = |(j, _): &&(Option<&Job<'a>>, &Step<'a>)| {
+                    j.is_some_and(|j| std::ptr::eq(j, job))
+                };
+                while let Some((_, step)) = steps.next_if(of_job) {
                     audit.step(cx, doc, Some(job), step, out);
                 }
             }
         }
-        AnyDoc::Action(action) => {
-            for step in action.steps() {
-                audit.step(cx, doc, None, step, out);
-            }
+        for (job, step) in steps {
+            audit.step(cx, doc, *job, step, out);
         }
-    }
-    for site in uses {
-        audit.uses(cx, doc, site, out);
-    }
-    for site in doc.expr_sites() {
-        audit.expr(cx, doc, site, out);
-    }
-    for (step, script) in doc.run_scripts() {
-        audit.run_script(cx, doc, step, script, out);
+        for site in self.uses {
+            audit.uses(cx, doc, site, out);
+        }
+        for site in self.exprs {
+            audit.expr(cx, doc, site, out);
+        }
+        for (step, script) in &self.scripts {
+            audit.run_script(cx, doc, step, script, out);
+        }
     }
 }
 
