@@ -109,11 +109,9 @@ fn crate_paths(code: &str) -> Vec<String> {
 /// The code with every `#[cfg(test)]` item removed, and the names of `#[cfg(test)] mod x;`.
 fn without_test_items(text: &str) -> (String, Vec<String>) {
     let (mut code, mut test_mods) = (String::new(), Vec::new());
-    let mut lines = text.lines();
+    let masked = masked(text);
+    let mut lines = masked.lines();
     while let Some(line) = lines.next() {
-        if line.trim_start().starts_with("//") {
-            continue; // doc links name modules too, but are no dependency
-        }
         if line.trim() != "#[cfg(test)]" {
             code.push_str(line);
             code.push('\n');
@@ -121,19 +119,89 @@ fn without_test_items(text: &str) -> (String, Vec<String>) {
         }
         let mut depth = 0i64;
         for item in lines.by_ref() {
-            let item_code = item.split("//").next().unwrap_or("");
-            if depth == 0 && item_code.trim_end().ends_with(';') {
-                let name = item_code.trim().trim_end_matches(';');
+            if depth == 0 && item.trim_end().ends_with(';') {
+                let name = item.trim().trim_end_matches(';');
                 if let Some(name) = name.rsplit(' ').next().filter(|_| name.contains("mod ")) {
                     test_mods.push(name.to_owned());
                 }
                 break;
             }
-            depth += item_code.matches('{').count() as i64 - item_code.matches('}').count() as i64;
-            if depth <= 0 && item_code.contains('}') {
+            depth += item.matches('{').count() as i64 - item.matches('}').count() as i64;
+            if depth <= 0 && item.contains('}') {
                 break;
             }
         }
     }
     (code, test_mods)
+}
+
+/// `text` with comments and the insides of string and character literals blanked (newlines
+/// kept), so braces and paths are only those of the code.
+fn masked(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let rest = &chars[i..];
+        let end = if rest.starts_with(&['/', '/']) {
+            rest.iter().position(|&c| c == '\n').unwrap_or(rest.len())
+        } else if rest.starts_with(&['/', '*']) {
+            (2..rest.len())
+                .find(|&k| rest[k - 1..].starts_with(&['*', '/']))
+                .map_or(rest.len(), |k| k + 1)
+        } else if rest[0] == '"' {
+            let mut k = 1;
+            while k < rest.len() && rest[k] != '"' {
+                k += if rest[k] == '\\' { 2 } else { 1 };
+            }
+            (k + 1).min(rest.len())
+        } else if rest[0] == 'r' && (i == 0 || !chars[i - 1].is_alphanumeric()) {
+            let hashes = rest[1..].iter().take_while(|&&c| c == '#').count();
+            if rest.get(1 + hashes) == Some(&'"') {
+                let close: Vec<char> = std::iter::once('"')
+                    .chain(std::iter::repeat_n('#', hashes))
+                    .collect();
+                (2 + hashes..rest.len())
+                    .find(|&k| rest[k..].starts_with(&close))
+                    .map_or(rest.len(), |k| k + close.len())
+            } else {
+                0
+            }
+        } else if rest[0] == '\'' && (rest.get(2) == Some(&'\'') || rest.get(1) == Some(&'\\')) {
+            let mut k = 1;
+            while k < rest.len() && rest[k] != '\'' {
+                k += if rest[k] == '\\' { 2 } else { 1 };
+            }
+            (k + 1).min(rest.len())
+        } else {
+            0
+        };
+        if end == 0 {
+            out.push(rest[0]);
+            i += 1;
+        } else {
+            out.extend(rest[..end].iter().map(|&c| blank(c)));
+            i += end;
+        }
+    }
+    out
+}
+
+#[test]
+fn edges_come_from_code_outside_tests_and_comments() {
+    let text = "use crate::a::X;\nuse crate::{b, c::Y};\n/// see [`crate::d`]\n#[cfg(test)]\nmod tests {\n    use crate::e;\n    fn f() { let _ = (\"{\", '{', r#\"\n}\"#); }\n}\n#[cfg(test)]\nmod more;\nfn g() { crate::h::i(\"crate::j\"); }\n";
+    let (code, test_mods) = without_test_items(text);
+    let mut paths = crate_paths(&code);
+    paths.sort();
+    assert_eq!(paths, ["a", "b", "c", "h"]);
+    assert_eq!(test_mods, ["more"]);
+    let graph: Graph = [("x", "y"), ("y", "x"), ("y", "z")]
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), BTreeSet::from([(*b).to_owned()])))
+        .fold(Graph::new(), |mut g, (a, bs)| {
+            g.entry(a).or_default().extend(bs);
+            g
+        });
+    assert!(reaches(&graph, "y", "x") && !reaches(&graph, "z", "x"));
 }
