@@ -198,6 +198,12 @@ impl Catalogue {
     }
 }
 
+/// An audit's metadata, implemented by [`declare_audit!`](crate::declare_audit) so that no
+/// audit writes `fn meta` by hand.
+pub trait Declared {
+    fn meta(&self) -> &'static AuditMeta;
+}
+
 /// Declares an audit: its doc comment becomes its documentation, the fields its [`AuditMeta`].
 /// `transitive: Consumer` marks audits whose findings inside a dependency concern the consumer
 /// (see [`Transitive`]); it may be left out for the default, `Auditor`.
@@ -234,6 +240,12 @@ macro_rules! declare_audit {
                 source: file!(),
                 transitive: $crate::__transitive_or_auditor!($($transitive)?),
             };
+        }
+
+        impl $crate::catalog::Declared for $name {
+            fn meta(&self) -> &'static $crate::catalog::AuditMeta {
+                &Self::META
+            }
         }
     };
 }

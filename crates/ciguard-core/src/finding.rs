@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::catalog::AuditMeta;
 pub use crate::catalog::{Applicability, Confidence, Persona, Severity};
-use crate::output::escape::elide;
+use crate::escape::elide;
 use crate::route::Route;
 use crate::source::{SourceFile, Span};
 

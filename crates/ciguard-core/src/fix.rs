@@ -1,6 +1,7 @@
 //! Applying fixes: byte splices, each verified by re-parsing and re-auditing before it is kept,
 //! written atomically. Applying the result's fixes again changes nothing.
 
+pub mod template_injection;
 mod tree;
 
 use std::collections::HashSet;

@@ -381,3 +381,77 @@ fn every_fixture_folder_names_a_registered_audit_and_every_audit_has_one() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Facts under which the online audits report the `a/b` uses of `every-audit/`: an archived
+/// repository, an impostor commit, a ref that is both a branch and a tag.
+fn hostile_facts() -> Facts {
+    use ciguard_core::facts::{RefFacts, RepoFacts};
+    let mut repo = RepoFacts {
+        archived: true,
+        tags: Some(Vec::new()),
+        ..RepoFacts::default()
+    };
+    repo.reachable
+        .insert("2222222222222222222222222222222222222222".into(), false);
+    repo.refs.insert(
+        "main".into(),
+        RefFacts {
+            commit: Some("3333333333333333333333333333333333333333".into()),
+            is_branch: true,
+            is_tag: true,
+        },
+    );
+    let mut facts = Facts {
+        online: true,
+        ..Facts::default()
+    };
+    facts.repos.insert("a/b".into(), repo);
+    facts
+}
+
+/// The ids of the audits reporting on `text` (a file named `name`), all audits run together.
+fn reporting_audits(name: &str, text: &str) -> BTreeSet<&'static str> {
+    let file = Arc::new(SourceFile::new(name, kind_of(name), text.to_owned()));
+    let facts = hostile_facts();
+    let options = toml::Table::new();
+    let all: Vec<&dyn Audit> = audits::all().to_vec();
+    let report = audit_file(&file, &Limits::default(), &all, &|_| AuditContext {
+        options: &options,
+        facts: &facts,
+        actions_lock: None,
+    });
+    assert!(report.audited, "{name}: {:?}", report.diagnostics);
+    report.findings.iter().map(|f| f.audit_id()).collect()
+}
+
+/// `if: false` is honoured once, by the models and the engine's walk, for every audit: nothing
+/// in a job or step that never runs is reported. Switched on, the same content is.
+#[test]
+fn no_audit_reports_what_never_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/every-audit");
+    for name in ["ok-disabled.yml", "ok-disabled.action.yml"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        let reported = reporting_audits(name, &text);
+        assert!(reported.is_empty(), "{name}: reported by {reported:?}");
+        let enabled = text
+            .replace("if: false && ", "if: true && ")
+            .replace("if: ${{ false }}", "if: ${{ true }}")
+            .replace("if: false", "if: true");
+        let reported = reporting_audits(name, &enabled);
+        let mut expected = vec![
+            "unpinned-uses",
+            "archived-uses",
+            "template-injection",
+            "impostor-commit",
+        ];
+        if name == "ok-disabled.yml" {
+            expected.push("secrets-outside-env"); // a workflow-only audit
+        }
+        for id in expected {
+            assert!(
+                reported.contains(id),
+                "{name} switched on: {id} silent: {reported:?}"
+            );
+        }
+    }
+}

@@ -3,22 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::models::{Action, RepositoryUses, Workflow};
+use crate::models::RepositoryUses;
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
-pub(crate) use crate::models::sites::{UsesSite, in_disabled};
-
-/// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
-/// per job; jobs and steps with `if: false` are left out. Built once per workflow and shared.
-pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> &'s [UsesSite<'a, 'a>] {
-    wf.uses_sites()
-}
-
-/// Every `uses:` of a composite action's steps, built once per action and shared.
-pub(crate) fn action_uses<'s, 'a>(action: &'s Action<'a>) -> &'s [UsesSite<'a, 'a>] {
-    action.uses_sites()
-}
+pub(crate) use crate::models::disabled::in_disabled;
+pub(crate) use crate::refs::UsesSite;
 
 /// `owner/repo[/path][@ref]` patterns with `*` wildcards for the repository (`owner/*`) or the
 /// whole reference (`*`). Names match case-insensitively, a ref exactly (as git compares refs);

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::File;
 use crate::audits::common::UsesSite;
 use crate::audits::online::resolved;
@@ -66,30 +66,33 @@ declare_audit! {
 }
 
 impl Audit for ImpostorCommit {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
-            continue;
-        };
-        if r.repo.reachable.get(&sha) != Some(&false) {
-            continue;
-        }
-        out.push(Finding::new(
-            &ImpostorCommit::META,
-            format!(
-                "`{sha}` is on no branch or tag of `{}`: it may come from a fork (impostor commit)",
-                r.slug
-            ),
-            r.site.location(file, "commit not in the repository"),
-        ));
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+        return;
+    };
+    if r.repo.reachable.get(&sha) != Some(&false) {
+        return;
     }
+    out.push(Finding::new(
+        &ImpostorCommit::META,
+        format!(
+            "`{sha}` is on no branch or tag of `{}`: it may come from a fork (impostor commit)",
+            r.slug
+        ),
+        r.site.location(file, "commit not in the repository"),
+    ));
 }

@@ -1,6 +1,6 @@
 use std::cmp::Ordering;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -63,64 +63,65 @@ declare_audit! {
 }
 
 impl Audit for KnownVulnerableActions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(advisories) = r.repo.advisories.as_ref().filter(|a| !a.is_empty()) else {
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(advisories) = r.repo.advisories.as_ref().filter(|a| !a.is_empty()) else {
+        return;
+    };
+    let tags = r
+        .commit()
+        .and_then(|c| r.repo.tags_at(&c))
+        .unwrap_or_default();
+    let versions = tags
+        .iter()
+        .copied()
+        .filter(|t| version_numbers(t).is_some());
+    let version =
+        most_specific_tag(versions, None).or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
+    let Some(version) = version else { return };
+    let Some(numbers) = version_numbers(version) else {
+        return;
+    };
+    let name = r.uses.name().to_ascii_lowercase();
+    for a in advisories {
+        if (a.package != name && a.package != r.slug) || !in_range(&numbers, &a.vulnerable_range) {
             continue;
-        };
-        let tags = r
-            .commit()
-            .and_then(|c| r.repo.tags_at(&c))
-            .unwrap_or_default();
-        let versions = tags
-            .iter()
-            .copied()
-            .filter(|t| version_numbers(t).is_some());
-        let version = most_specific_tag(versions, None)
-            .or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
-        let Some(version) = version else { continue };
-        let Some(numbers) = version_numbers(version) else {
-            continue;
-        };
-        let name = r.uses.name().to_ascii_lowercase();
-        for a in advisories {
-            if (a.package != name && a.package != r.slug)
-                || !in_range(&numbers, &a.vulnerable_range)
-            {
-                continue;
-            }
-            let severity = match a.severity.as_str() {
-                "low" => Severity::Low,
-                "medium" | "moderate" => Severity::Medium,
-                _ => Severity::High,
-            };
-            let fix = match &a.first_patched {
-                Some(p) => format!("upgrade `{}` to `{p}` or later", a.package),
-                None => format!("no patched version of `{}`: replace the action", a.package),
-            };
-            out.push(
-                Finding::new(
-                    &KnownVulnerableActions::META,
-                    format!(
-                        "`{name}` {version} is vulnerable ({}: {})",
-                        a.id,
-                        a.summary.trim()
-                    ),
-                    r.site.location(file, "vulnerable version"),
-                )
-                .severity(severity)
-                .fix(fix, Applicability::DisplayOnly, Vec::new()),
-            );
         }
+        let severity = match a.severity.as_str() {
+            "low" => Severity::Low,
+            "medium" | "moderate" => Severity::Medium,
+            _ => Severity::High,
+        };
+        let fix = match &a.first_patched {
+            Some(p) => format!("upgrade `{}` to `{p}` or later", a.package),
+            None => format!("no patched version of `{}`: replace the action", a.package),
+        };
+        out.push(
+            Finding::new(
+                &KnownVulnerableActions::META,
+                format!(
+                    "`{name}` {version} is vulnerable ({}: {})",
+                    a.id,
+                    a.summary.trim()
+                ),
+                r.site.location(file, "vulnerable version"),
+            )
+            .severity(severity)
+            .fix(fix, Applicability::DisplayOnly, Vec::new()),
+        );
     }
 }
 

@@ -1,9 +1,9 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::File;
+use crate::models::run_script::step_shell;
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
-use crate::models::{Action, Step, Uses, Workflow};
-use crate::shell::map::step_shell;
+use crate::models::{Job, Step, Uses};
 use crate::yaml::Node;
 
 declare_audit! {
@@ -64,22 +64,16 @@ declare_audit! {
 }
 
 impl Audit for Misfeature {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            for step in job.steps() {
-                check(wf.file, step, Some(job.node), Some(wf.root), out);
-            }
-        }
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for step in action.steps() {
-            check(action.file, step, None, None, out);
-        }
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let root = job.map(|_| doc.root());
+        check(doc.file(), step, job.map(|j| j.node), root, out);
     }
 }
 

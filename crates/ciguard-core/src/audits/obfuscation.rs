@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::in_disabled;
 use crate::declare_audit;
 use crate::expr::sites::Site;
@@ -64,10 +64,6 @@ declare_audit! {
 }
 
 impl Audit for Obfuscation {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
         check(doc.file(), doc.root(), doc.expr_sites(), out);
     }

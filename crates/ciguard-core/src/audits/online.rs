@@ -7,8 +7,8 @@ use crate::models::RepositoryUses;
 use crate::models::uses::is_full_sha;
 
 /// A repository `uses:` whose repository was resolved online.
-pub(crate) struct Resolved<'f, 'x, 's, 'a> {
-    pub site: &'x UsesSite<'s, 'a>,
+pub(crate) struct Resolved<'f, 'x, 'a> {
+    pub site: &'x UsesSite<'a>,
     pub uses: &'x RepositoryUses<'a>,
     /// Lowercase `owner/repo`.
     pub slug: String,
@@ -19,7 +19,7 @@ pub(crate) struct Resolved<'f, 'x, 's, 'a> {
     pub resolved: Option<&'f RefFacts>,
 }
 
-impl Resolved<'_, '_, '_, '_> {
+impl Resolved<'_, '_, '_> {
     pub fn is_sha(&self) -> bool {
         is_full_sha(self.git_ref)
     }
@@ -33,32 +33,30 @@ impl Resolved<'_, '_, '_, '_> {
     }
 }
 
-/// The sites of `sites` with facts, in order.
-pub(crate) fn resolved<'f, 'x, 's, 'a>(
+/// `site` with the facts resolved for it; `None` offline, for local and Docker uses, and for
+/// repositories that were not resolved. What the online audits' [`uses`] hooks start from.
+///
+/// [`uses`]: crate::audit::Audit::uses
+pub(crate) fn resolved<'f, 'x, 'a>(
     facts: &'f Facts,
-    sites: &'x [UsesSite<'s, 'a>],
-) -> Vec<Resolved<'f, 'x, 's, 'a>> {
+    site: &'x UsesSite<'a>,
+) -> Option<Resolved<'f, 'x, 'a>> {
     if !facts.online {
-        return Vec::new();
+        return None;
     }
-    sites
-        .iter()
-        .filter_map(|site| {
-            let uses = site.repo()?;
-            let git_ref = uses.git_ref.filter(|r| !r.is_empty())?;
-            let slug = uses.slug().to_ascii_lowercase();
-            let repo = facts.repo(&slug)?;
-            let resolved = facts.git_ref(&slug, git_ref);
-            Some(Resolved {
-                site,
-                uses,
-                slug,
-                git_ref,
-                repo,
-                resolved,
-            })
-        })
-        .collect()
+    let uses = site.repo()?;
+    let git_ref = uses.git_ref.filter(|r| !r.is_empty())?;
+    let slug = uses.slug().to_ascii_lowercase();
+    let repo = facts.repo(&slug)?;
+    let resolved = facts.git_ref(&slug, git_ref);
+    Some(Resolved {
+        site,
+        uses,
+        slug,
+        git_ref,
+        repo,
+        resolved,
+    })
 }
 
 /// Runs `audit` over a workflow (or, when `text` has `runs:`, an action) with `facts`.

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -58,24 +58,27 @@ declare_audit! {
 }
 
 impl Audit for RefConfusion {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
-            continue;
-        }
-        out.push(Finding::new(
-            &RefConfusion::META,
-            format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
-            r.site.location(file, "ambiguous ref"),
-        ));
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
+        return;
     }
+    out.push(Finding::new(
+        &RefConfusion::META,
+        format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
+        r.site.location(file, "ambiguous ref"),
+    ));
 }

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -65,52 +65,55 @@ declare_audit! {
 }
 
 impl Audit for RefVersionMismatch {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
-            continue;
-        };
-        let Some(comment) = file.trailing_comment(r.site.node.span()) else {
-            continue;
-        };
-        let Some(version) = VersionComment::version_tag(comment) else {
-            continue;
-        };
-        let version = version.as_str();
-        // A tag the repository does not have is not a claim we can check.
-        let Some(tag_commit) = r.repo.tag_commit(version) else {
-            continue;
-        };
-        if tag_commit == sha {
-            continue;
-        }
-        let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
-        let versions = on_commit.iter().copied();
-        let fix = match most_specific_tag(versions.filter(|t| Version::parse(t).is_some()), None) {
-            Some(actual) => format!(
-                "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
-            ),
-            None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
-        };
-        out.push(
-            Finding::new(
-                &RefVersionMismatch::META,
-                format!(
-                    "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
-                    r.slug
-                ),
-                r.site.location(file, "commit does not match the version comment"),
-            )
-            .fix(fix, Applicability::DisplayOnly, Vec::new()),
-        );
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+        return;
+    };
+    let Some(comment) = file.trailing_comment(r.site.node.span()) else {
+        return;
+    };
+    let Some(version) = VersionComment::version_tag(comment) else {
+        return;
+    };
+    let version = version.as_str();
+    // A tag the repository does not have is not a claim we can check.
+    let Some(tag_commit) = r.repo.tag_commit(version) else {
+        return;
+    };
+    if tag_commit == sha {
+        return;
     }
+    let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
+    let versions = on_commit.iter().copied();
+    let fix = match most_specific_tag(versions.filter(|t| Version::parse(t).is_some()), None) {
+        Some(actual) => format!(
+            "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
+        ),
+        None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
+    };
+    out.push(
+        Finding::new(
+            &RefVersionMismatch::META,
+            format!(
+                "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
+                r.slug
+            ),
+            r.site.location(file, "commit does not match the version comment"),
+        )
+        .fix(fix, Applicability::DisplayOnly, Vec::new()),
+    );
 }

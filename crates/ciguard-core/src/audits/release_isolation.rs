@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
 use crate::models::Workflow;
@@ -80,10 +80,6 @@ declare_audit! {
 }
 
 impl Audit for ReleaseIsolation {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let file = wf.file;
         let meta = &Self::META;

@@ -1,13 +1,13 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
-use crate::expr::env_fix::{ScriptFix, file_starts};
-use crate::expr::scope::Scope;
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
-use crate::models::{Action, Job, Step, Workflow};
+use crate::fix::template_injection::{ScriptFix, file_starts};
+use crate::models::scope::Scope;
+use crate::models::{Job, Step, Workflow};
+use crate::models::run_script::step_shell;
 use crate::shell::Dialect;
-use crate::shell::map::step_shell;
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
@@ -96,27 +96,28 @@ fn code_inputs(action: &str) -> impl Iterator<Item = &'static str> + '_ {
 }
 
 impl Audit for TemplateInjection {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            for step in job.steps() {
+    fn step<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, 'a>,
+        job: Option<&Job<'a>>,
+        step: &Step<'a>,
+        out: &mut Vec<Finding>,
+    ) {
+        match (doc, job) {
+            (AnyDoc::Workflow(wf), Some(job)) => {
                 let scope = Scope::workflow(wf, job, Some(step));
                 let bash = is_bash(step, Some((wf, job)));
                 let outer_envs = [job.get("env"), wf.get("env")];
                 let outer_envs = outer_envs.into_iter().flatten().collect();
                 check_step(wf.file, step, &scope, bash.then_some(outer_envs), out);
             }
-        }
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for step in action.steps() {
-            let scope = Scope::action_step(step);
-            let bash = is_bash(step, None).then(Vec::new);
-            check_step(action.file, step, &scope, bash, out);
+            (AnyDoc::Action(action), _) => {
+                let scope = Scope::action_step(step);
+                let bash = is_bash(step, None).then(Vec::new);
+                check_step(action.file, step, &scope, bash, out);
+            }
+            (AnyDoc::Workflow(_), None) => {}
         }
     }
 }

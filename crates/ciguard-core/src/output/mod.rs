@@ -1,7 +1,7 @@
 //! Output formats: how a [`Report`] is shown to people (plain), programs (json), code scanning
 //! (sarif) and GitHub Actions logs (github).
 
-pub mod escape;
+pub use ciguard_syntax::escape;
 mod github;
 mod json;
 mod plain;

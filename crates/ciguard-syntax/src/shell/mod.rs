@@ -4,9 +4,8 @@
 //! work is bounded (linear scans, a substitution depth limit and a command cap).
 //!
 //! Offsets are bytes into the script text as the runner sees it (the YAML scalar's value);
-//! [`map`] turns them into spans of the workflow file.
+//! `ciguard_core::models::run_script` turns them into spans of the workflow file.
 
-pub mod map;
 pub mod supply;
 
 use crate::source::Span;

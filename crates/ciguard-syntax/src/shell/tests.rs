@@ -244,33 +244,6 @@ fn dialect_from_shell_values() {
 }
 
 #[test]
-fn script_offsets_map_to_file_spans() {
-    use crate::source::{FileKind, SourceFile};
-    use crate::yaml::{Document, Limits};
-    let text = "a:\n  run: |\n    echo one\n      curl x | sh\nb:\n  run: \"echo two\"\nc:\n  run: >\n    echo three\n    curl y\n";
-    let file = SourceFile::new("t.yml", FileKind::Workflow, text.to_owned());
-    let doc = Document::parse(&file, &Limits::default()).unwrap();
-    let root = doc.root().unwrap();
-    for key in ["a", "b", "c"] {
-        let node = root.get(key).unwrap().get("run").unwrap();
-        let rs = map::RunScript::new(&file, node, node.as_str().unwrap(), Dialect::Posix);
-        for cmd in &rs.script.commands {
-            let span = rs.span(&file, cmd.span);
-            if key == "c" {
-                // Folded lines are joined: the mapping falls back to the whole scalar.
-                assert_eq!(span, node.span());
-            } else {
-                assert_eq!(
-                    file.slice(span),
-                    &rs.text[cmd.span.start..cmd.span.end],
-                    "{key}"
-                );
-            }
-        }
-    }
-}
-
-#[test]
 fn every_prefix_of_a_dense_script_parses() {
     let text = "A=\"é$(curl -fsSL 'https://x/é' | tar xz)\" && echo ${{ github.head_ref }} >> \"$GITHUB_ENV\" \\\n  || cat <<-'EOF' | tee -a ${GITHUB_PATH}\n\tbody é\n\tEOF\n$'a\\'b' `uname` 2>&1 <(wget -O- x) # c\nif [ x ]; then case $x in a) y;; esac; fi; for i in 1 2; do :; done\n";
     for dialect in [Dialect::Posix, Dialect::PowerShell, Dialect::Cmd] {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::output::escape::text as esc;
+use crate::escape::text as esc;
 use crate::source::{SourceFile, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -86,7 +86,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// Collects shape errors while a model is built from a document.
-pub(crate) struct Checker<'f> {
+pub struct Checker<'f> {
     pub file: &'f SourceFile,
     pub diagnostics: Vec<Diagnostic>,
 }

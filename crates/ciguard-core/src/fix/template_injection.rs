@@ -11,8 +11,9 @@
 
 mod shell_sites;
 
-use super::{ContextPath, expansions, scope::env_name_for};
+use crate::expr::{ContextPath, expansions};
 use crate::finding::Edit;
+use crate::models::scope::env_name_for;
 use crate::source::{SourceFile, Span};
 use crate::yaml::{Node, Style};
 use shell_sites::Site;

@@ -1,40 +1,9 @@
-//! Where a document's `uses:` are: built once per workflow or action and shared by the audits
-//! that check them.
+//! `if: false`: a job or step whose condition is constant-false never runs. The models leave such
+//! jobs and steps out (after checking their shape), so every audit walking them skips them alike;
+//! the helpers here answer the same question for what is found by route in the raw document.
 
-use std::marker::PhantomData;
-use std::sync::Arc;
-
-use crate::finding::Location;
-
-use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
 use crate::route::{Route, Segment};
-use crate::source::SourceFile;
 use crate::yaml::Node;
-
-/// One `uses:` of a step or a reusable-workflow job.
-pub(crate) struct UsesSite<'s, 'a> {
-    /// The `uses:` value.
-    pub node: Node<'a>,
-    /// The route of the `uses:` value.
-    pub route: Route,
-    pub uses: Uses<'a>,
-    _steps: PhantomData<&'s Step<'a>>,
-}
-
-impl<'a> UsesSite<'_, 'a> {
-    /// The repository reference, unless it is local, Docker, or GitHub's `$/` self syntax.
-    pub fn repo(&self) -> Option<&RepositoryUses<'a>> {
-        match &self.uses {
-            Uses::Repository(r) if r.owner != "$" => Some(r),
-            _ => None,
-        }
-    }
-
-    /// A finding's location at this `uses:` value of `file`.
-    pub fn location(&self, file: &Arc<SourceFile>, label: impl Into<String>) -> Location {
-        Location::file(file, self.node.span(), self.route.clone(), label)
-    }
-}
 
 /// A job or step switched off with a condition that is always false (`if: false`,
 /// `${{ false }}`, `false && ...`): it never runs.
@@ -75,44 +44,6 @@ fn in_disabled_with(
         }
     }
     false
-}
-
-fn step_sites<'a>(steps: &[Step<'a>], out: &mut Vec<UsesSite<'a, 'a>>) {
-    for step in steps {
-        if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
-            out.push(UsesSite {
-                node,
-                route: step.route.key("uses"),
-                uses,
-                _steps: PhantomData,
-            });
-        }
-    }
-}
-
-/// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
-/// per job; jobs and steps with `if: false` are left out.
-pub(crate) fn workflow_sites<'a>(wf: &Workflow<'a>) -> Vec<UsesSite<'a, 'a>> {
-    let mut out = Vec::new();
-    for job in &wf.jobs {
-        if let Some((node, Some(uses))) = job.reusable_uses() {
-            out.push(UsesSite {
-                node,
-                route: job.route.key("uses"),
-                uses,
-                _steps: PhantomData,
-            });
-        }
-        step_sites(job.steps(), &mut out);
-    }
-    out
-}
-
-/// Every `uses:` of a composite action's steps.
-pub(crate) fn action_sites<'a>(action: &Action<'a>) -> Vec<UsesSite<'a, 'a>> {
-    let mut out = Vec::new();
-    step_sites(action.steps(), &mut out);
-    out
 }
 
 /// `sites` without the expressions of jobs and steps that never run.

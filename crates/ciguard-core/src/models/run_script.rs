@@ -254,3 +254,36 @@ pub fn run_key_span(step: &Step<'_>) -> Span {
         .entry("run")
         .map_or(step.node.span(), |(k, _)| k.span())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::Dialect;
+    use crate::source::FileKind;
+    use crate::yaml::{Document, Limits};
+
+    #[test]
+    fn script_offsets_map_to_file_spans() {
+        let text = "a:\n  run: |\n    echo one\n      curl x | sh\nb:\n  run: \"echo two\"\nc:\n  run: >\n    echo three\n    curl y\n";
+        let file = SourceFile::new("t.yml", FileKind::Workflow, text.to_owned());
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let root = doc.root().unwrap();
+        for key in ["a", "b", "c"] {
+            let node = root.get(key).unwrap().get("run").unwrap();
+            let rs = RunScript::new(&file, node, node.as_str().unwrap(), Dialect::Posix);
+            for cmd in &rs.script.commands {
+                let span = rs.span(&file, cmd.span);
+                if key == "c" {
+                    // Folded lines are joined: the mapping falls back to the whole scalar.
+                    assert_eq!(span, node.span());
+                } else {
+                    assert_eq!(
+                        file.slice(span),
+                        &rs.text[cmd.span.start..cmd.span.end],
+                        "{key}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -9,8 +9,6 @@
 
 pub mod constant;
 pub mod contexts;
-pub mod env_fix;
-pub mod scope;
 pub mod sites;
 
 use std::fmt;

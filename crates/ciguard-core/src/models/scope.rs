@@ -1,8 +1,8 @@
 //! What a workflow tells about `env`, `matrix` and `inputs` where a step runs: refines the
 //! default trust of [`classify`] with the definitions in scope.
 
-use super::contexts::{Trust, classify};
-use super::{ContextPath, Seg, expansions};
+use crate::expr::contexts::{Trust, classify};
+use crate::expr::{ContextPath, Seg, expansions};
 use crate::models::{Job, Step, Workflow};
 use crate::yaml::Node;
 
