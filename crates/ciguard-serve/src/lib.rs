@@ -3,4 +3,14 @@
 //! a scheduler (one leader) runs periodic tasks. The App side (tokens, pull request audits, check
 //! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
 
+pub mod events;
+pub mod ingress;
 pub mod job;
+pub mod ops;
+pub mod scheduler;
+pub mod secret;
+pub mod server;
+pub mod signature;
+pub mod store;
+pub mod wiring;
+pub mod worker;
