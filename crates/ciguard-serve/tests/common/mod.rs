@@ -186,7 +186,8 @@ pub struct Ledger {
     pub runs: Mutex<HashMap<String, usize>>,
     /// (key, head SHA, replica) per completed run, in completion order.
     pub effects: Mutex<Vec<(String, String, usize)>>,
-    pub running: Mutex<HashMap<String, usize>>,
+    /// Replicas running each key now.
+    pub running: Mutex<HashMap<String, Vec<usize>>>,
     pub overlaps: AtomicUsize,
     pub started: tokio::sync::Notify,
 }
@@ -197,6 +198,23 @@ impl Ledger {
     }
     pub fn total_runs(&self) -> usize {
         self.runs.lock().unwrap().values().sum()
+    }
+}
+
+struct RunningGuard<'a> {
+    ledger: &'a Ledger,
+    key: String,
+    replica: usize,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.ledger.running.lock() {
+            let replicas = running.entry(self.key.clone()).or_default();
+            if let Some(at) = replicas.iter().position(|r| *r == self.replica) {
+                replicas.remove(at);
+            }
+        }
     }
 }
 
@@ -227,12 +245,22 @@ impl JobRunner for TestRunner {
         };
         {
             let mut running = self.ledger.running.lock().unwrap();
-            let n = running.entry(key.clone()).or_default();
-            *n += 1;
-            if *n > 1 {
+            let replicas = running.entry(key.clone()).or_default();
+            if !replicas.is_empty() {
                 self.ledger.overlaps.fetch_add(1, Ordering::SeqCst);
+                eprintln!(
+                    "overlap: {key} job {} attempt {} on replica {} while on {replicas:?}",
+                    job.id, job.attempt, self.replica
+                );
             }
+            replicas.push(self.replica);
         }
+        // Counted down on drop too: a run cut off by a killed replica is no longer running.
+        let _running = RunningGuard {
+            ledger: &self.ledger,
+            key: key.clone(),
+            replica: self.replica,
+        };
         *self
             .ledger
             .runs
@@ -272,7 +300,6 @@ impl JobRunner for TestRunner {
                 .unwrap()
                 .push((key.clone(), head, self.replica));
         }
-        *self.ledger.running.lock().unwrap().entry(key).or_default() -= 1;
         outcome
     }
 }
