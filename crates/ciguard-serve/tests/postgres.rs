@@ -214,7 +214,7 @@ fn killing_one_of_three_replicas_mid_run_loses_nothing() {
             "every job done or dead",
             async || {
                 let states = states(&store).await;
-                states.get("queued").is_none() && states.get("running").is_none()
+                !states.contains_key("queued") && !states.contains_key("running")
             },
         )
         .await;
