@@ -52,6 +52,8 @@ fn serve(db: &str, secret_file: &Path) -> (Child, String) {
         }
         line.clear();
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("ciguard serve did not start");
 }
 
