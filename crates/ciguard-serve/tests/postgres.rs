@@ -35,6 +35,7 @@ on_postgres!(
     leader_lease,
     delivery_index,
     stop_drains,
+    long_job_keeps_its_lease,
 );
 
 /// One server process: its own runtime, so dropping the runtime kills it the way `kill -9`

@@ -31,6 +31,7 @@ on_sqlite!(
     leader_lease,
     delivery_index,
     stop_drains,
+    long_job_keeps_its_lease,
 );
 
 /// 10,000 forged requests (wrong secret, flipped bits, sha1-only, malformed, missing): every one

@@ -347,6 +347,41 @@ pub async fn delivery_index(db: DbUrl) {
     known.sort();
     assert_eq!(known, vec![guid(1), guid(2), guid(3)]);
     assert_eq!(server.store.list_jobs(None, 10).await.unwrap().len(), 1);
+    // The janitor: old deliveries go, a queued job stays (only finished jobs are pruned).
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(server.store.prune(Duration::ZERO).await.unwrap(), (3, 0));
+    assert_eq!(server.store.delivery_count().await.unwrap(), 0);
+    assert_eq!(server.store.list_jobs(None, 10).await.unwrap().len(), 1);
+    server.stop().await;
+}
+
+/// A job running longer than its lease keeps it through heartbeats: the reaper leaves it alone
+/// and it runs once.
+pub async fn long_job_keeps_its_lease(db: DbUrl) {
+    let ledger = Arc::new(Ledger::default());
+    let mut runner = TestRunner::new(ledger.clone());
+    runner.default = Behaviour::Slow(Duration::from_millis(3500));
+    let mut cfg = config(Roles::ALL);
+    cfg.worker.concurrency = 2;
+    let server = start(&db, cfg, runner).await;
+    assert_eq!(
+        deliver(
+            server.addr,
+            "pull_request",
+            &guid(1),
+            &pr_body(1, 5, &sha(1))
+        )
+        .await
+        .status,
+        202
+    );
+    let store = server.store.clone();
+    eventually(Duration::from_secs(20), "the job is done", async || {
+        states(&store).await.get("done").copied() == Some(1)
+    })
+    .await;
+    assert_eq!(ledger.runs_of("pr:1:5"), 1);
+    assert_eq!(store.list_jobs(None, 1).await.unwrap()[0].attempts, 1);
     server.stop().await;
 }
 
