@@ -50,7 +50,8 @@ pub struct Ingress {
     pub accepts_webhooks: bool,
     /// Set at shutdown: `/readyz` says 503 so a balancer stops sending.
     pub draining: Arc<AtomicBool>,
-    /// Bounds the bodies buffered at once (each up to [`MAX_BODY`]).
+    /// Bounds the body bytes buffered at once: one permit per started MiB of declared length,
+    /// [`MAX_BODY`]'s worth for a body of unknown length.
     pub body_permits: Semaphore,
     pub body_timeout: Duration,
 }
@@ -101,7 +102,10 @@ impl Ingress {
         else {
             return self.unauthorized(signature::SignatureError::Missing);
         };
-        let Ok(_permit) = self.body_permits.acquire().await else {
+        let mib = declared
+            .map_or(MAX_BODY as u64, |n| n.max(1))
+            .div_ceil(1024 * 1024);
+        let Ok(_permit) = self.body_permits.acquire_many(mib as u32).await else {
             return text(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
         };
         let body =

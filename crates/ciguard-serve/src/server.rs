@@ -15,12 +15,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinHandle;
 
-use crate::ingress::{self, Counters, Ingress};
+use crate::ingress::{self, Counters, Ingress, MAX_BODY};
 use crate::job::JobRunner;
 use crate::scheduler::{self, DynTask, Janitor};
 use crate::secret::Secret;
 use crate::store::Store;
 use crate::worker::{self, WorkerConfig};
+
+const MAX_BODY_MIB: usize = MAX_BODY / (1024 * 1024);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Roles {
@@ -73,8 +75,8 @@ pub struct ServeConfig {
     pub retention: Duration,
     /// The most a graceful stop waits for in-flight requests and jobs.
     pub drain_timeout: Duration,
-    /// Webhook bodies buffered at once.
-    pub bodies_in_flight: usize,
+    /// MiB of webhook bodies buffered at once (at least one 25 MiB body).
+    pub body_budget_mib: usize,
     pub max_connections: usize,
 }
 
@@ -94,7 +96,7 @@ impl ServeConfig {
             scheduler_lease: Duration::from_secs(30),
             retention: Duration::from_secs(14 * 24 * 3600),
             drain_timeout: Duration::from_secs(20),
-            bodies_in_flight: 32,
+            body_budget_mib: 64,
             max_connections: 1024,
         }
     }
@@ -143,7 +145,7 @@ pub async fn start<R: JobRunner>(
         jobs_queued: jobs_queued.clone(),
         accepts_webhooks: config.roles.ingress,
         draining: draining.clone(),
-        body_permits: Semaphore::new(config.bodies_in_flight.max(1)),
+        body_permits: Semaphore::new(config.body_budget_mib.max(MAX_BODY_MIB)),
         body_timeout: Duration::from_secs(60),
     });
     let http = tokio::spawn(serve_http(
