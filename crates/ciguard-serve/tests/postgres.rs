@@ -278,3 +278,97 @@ fn concurrent_starts_migrate_once() {
         }
     });
 }
+
+/// PostgreSQL going away under a running server (connections cut, new ones refused): 503, never
+/// a 2xx without a commit; once it is back, deliveries are accepted again without a restart.
+#[test]
+fn postgres_outage_is_503_and_recovers_without_restart() {
+    let Some(url) = test_url("outage") else {
+        return;
+    };
+    let name = format!("ciguard_outage_{}", std::process::id());
+    let admin = std::env::var("CIGUARD_TEST_POSTGRES_URL").unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::{AssertSqlSafe, Connection, Executor};
+        let server = start(&url, config(INGRESS_ONLY), TestRunner::new(Arc::default())).await;
+        assert_eq!(
+            deliver(
+                server.addr,
+                "pull_request",
+                &guid(1),
+                &pr_body(1, 1, &sha(1))
+            )
+            .await
+            .status,
+            202
+        );
+        let mut admin = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        admin
+            .execute(AssertSqlSafe(format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS false"
+            )))
+            .await
+            .unwrap();
+        admin
+            .execute(AssertSqlSafe(format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )))
+            .await
+            .unwrap();
+        for n in 2..5 {
+            let reply = deliver(
+                server.addr,
+                "pull_request",
+                &guid(n),
+                &pr_body(1, n, &sha(n)),
+            )
+            .await;
+            assert_eq!(reply.status, 503, "{reply:?}");
+        }
+        assert_eq!(
+            send(server.addr, "GET", "/readyz", &[], b"")
+                .await
+                .unwrap()
+                .status,
+            503
+        );
+        admin
+            .execute(AssertSqlSafe(format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS true"
+            )))
+            .await
+            .unwrap();
+        let mut n = 10;
+        eventually(
+            Duration::from_secs(30),
+            "accepted again after the outage",
+            async || {
+                n += 1;
+                deliver(
+                    server.addr,
+                    "pull_request",
+                    &guid(n),
+                    &pr_body(1, n, &sha(n)),
+                )
+                .await
+                .status
+                    == 202
+            },
+        )
+        .await;
+        for refused in 2..5 {
+            assert!(
+                !server.store.has_delivery(&guid(refused)).await.unwrap(),
+                "503 but recorded"
+            );
+        }
+        assert!(server.store.has_delivery(&guid(1)).await.unwrap());
+        assert!(server.store.has_delivery(&guid(n)).await.unwrap());
+        server.stop().await;
+    });
+}
