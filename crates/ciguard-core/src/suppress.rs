@@ -190,6 +190,15 @@ struct BaselineEntry {
     message: String,
 }
 
+/// Why a baseline file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("not a ciguard baseline: {0}")]
+    NotBaseline(#[source] serde_json::Error),
+    #[error("baseline version {0} is not supported (expected 1)")]
+    Version(u32),
+}
+
 /// Known findings that a run should not report again.
 #[derive(Debug, Default)]
 pub struct Baseline {
@@ -216,14 +225,10 @@ impl Baseline {
         text
     }
 
-    pub fn parse(text: &str) -> Result<Baseline, String> {
-        let file: BaselineFile =
-            serde_json::from_str(text).map_err(|e| format!("not a ciguard baseline: {e}"))?;
+    pub fn parse(text: &str) -> Result<Baseline, BaselineError> {
+        let file: BaselineFile = serde_json::from_str(text).map_err(BaselineError::NotBaseline)?;
         if file.version != 1 {
-            return Err(format!(
-                "baseline version {} is not supported (expected 1)",
-                file.version
-            ));
+            return Err(BaselineError::Version(file.version));
         }
         let mut counts = HashMap::new();
         for entry in file.findings {
