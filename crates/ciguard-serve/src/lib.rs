@@ -3,6 +3,7 @@
 //! a scheduler (one leader) runs periodic tasks. The App side (tokens, pull request audits, check
 //! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
 
+pub mod app;
 pub mod events;
 pub mod ingress;
 pub mod job;

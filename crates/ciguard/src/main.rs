@@ -1,8 +1,6 @@
 //! The `ciguard` command line. Each subcommand lives in its own file under `commands/`.
 
-mod collect;
 mod commands;
-mod remote;
 
 use std::process::ExitCode;
 
@@ -18,7 +16,7 @@ fn main() -> ExitCode {
                 "error: {}",
                 ciguard_core::redact::redact(&format!("{err:#}"))
             );
-            ExitCode::from(commands::EXIT_TOOL_FAILURE)
+            commands::exit::ExitStatus::ToolFailure.into()
         }
     }
 }
