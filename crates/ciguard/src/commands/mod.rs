@@ -18,6 +18,7 @@ pub mod next_steps;
 pub mod pin;
 pub mod render;
 pub mod schema;
+pub mod serve;
 pub mod settings;
 
 /// Every audit of every crate (core, dependency and settings audits), built on first use from
@@ -59,6 +60,8 @@ pub enum Command {
     Man(completions::ManArgs),
     /// Print the JSON schema of `ciguard.toml` (for editors) to stdout.
     Schema(schema::SchemaArgs),
+    /// Run the GitHub App: webhook ingress, job queue (SQLite or PostgreSQL), workers.
+    Serve(Box<serve::ServeArgs>),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -72,5 +75,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Schema(args) => schema::run(args),
+        Command::Serve(args) => serve::run(*args),
     }
 }
