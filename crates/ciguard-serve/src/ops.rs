@@ -17,6 +17,8 @@ pub enum ServeError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Key(#[from] crate::app::key::KeyError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("no job {0} in a state that allows this (see `ciguard serve jobs list`)")]
@@ -31,8 +33,8 @@ pub fn serve(db: &DbUrl, config: ServeConfig, app: &AppSettings) -> Result<(), S
         .map_err(ServeError::Runtime)?;
     runtime.block_on(async {
         let store = Store::open(db, &StoreOptions::default()).await?;
-        let runner = wiring::app_runner(app, &store);
-        let tasks = wiring::periodic_tasks(app, &store);
+        let runner = wiring::app_runner(app, &store)?;
+        let tasks = wiring::periodic_tasks(&runner, &store);
         let addr = config.listen;
         let running = server::start(store, config, runner, tasks)
             .await
@@ -147,8 +149,10 @@ pub fn init_logging(verbose: bool) {
     } else {
         tracing::Level::INFO
     };
+    // Every line goes through the redacting writer: tokens, JWTs and PEM blocks never reach
+    // the log, whatever a message or an error happens to contain.
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(crate::app::redact::Redacting(std::io::stderr))
         .with_max_level(level)
         .with_ansi(false)
         .try_init();

@@ -58,6 +58,15 @@ pub struct ServeArgs {
     )]
     pub github_api_url: String,
 
+    /// Findings at or above this severity fail the `ciguard` check run.
+    #[arg(long, env = "CIGUARD_FAIL_ON", default_value = "high", value_parser = parse_severity)]
+    pub fail_on: ciguard_core::Severity,
+
+    /// Least time in milliseconds between two writes (POST/PATCH) of one installation, as
+    /// GitHub asks of integrations to stay under its secondary rate limits.
+    #[arg(long, env = "CIGUARD_WRITE_INTERVAL_MS", default_value_t = 1000)]
+    pub write_interval_ms: u64,
+
     /// Jobs run at once by this process.
     #[arg(long, env = "CIGUARD_WORKERS", default_value_t = 4)]
     pub workers: usize,
@@ -143,8 +152,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         app_id: args.app_id,
         private_key_file: args.private_key_file,
         github_api_url: args.github_api_url,
+        fail_on: args.fail_on,
+        write_interval: Duration::from_millis(args.write_interval_ms),
     };
     ops::init_logging(args.verbose);
     ops::serve(&db, config, &app)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_severity(s: &str) -> Result<ciguard_core::Severity, String> {
+    ciguard_core::Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not one of: informational, low, medium, high"))
 }
