@@ -248,7 +248,7 @@ impl Graph {
     /// did not run: its comment sits on a repository `uses:` line, where it can silence the
     /// findings of that dependency, which only an online run sees.
     pub fn may_hide_unused_ignore(&self, file: &Arc<SourceFile>, unused: &Finding) -> bool {
-        if self.ran {
+        if self.ran || crate::suppress::names_unknown_audit(unused) {
             return false;
         }
         let Some(span) = unused.primary.span() else {

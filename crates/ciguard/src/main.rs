@@ -3,6 +3,7 @@
 mod collect;
 mod commands;
 mod remote;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -327,7 +327,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
         "level": level(f.severity),
         "message": { "text": message },
         "locations": [primary_location(f, base)],
-        "partialFingerprints": { "ciguard/v1": f.fingerprint() },
+        "partialFingerprints": { "ciguard/v2": f.fingerprint() },
         "properties": {
             "severity": f.severity,
             "confidence": f.confidence,

@@ -13,7 +13,9 @@ use ciguard_core::config::Config;
 use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
-use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic, write_atomic_named};
+use ciguard_core::fix::{
+    apply_fixes, describe_applied, patch_path, unified_diff, write_atomic, write_atomic_named,
+};
 use ciguard_core::plural::count;
 use ciguard_core::redact::redact;
 use ciguard_core::safe_read::{self, ReadError};
@@ -397,11 +399,11 @@ fn process(
         let unfixed = std::mem::replace(&mut outcome.findings, findings);
         outcome.unfixed = Some((unfixed, outcome.suppressed));
         outcome.suppressed = suppressed;
+        let verb = if args.diff { "would apply" } else { "applied" };
         outcome.fix_messages.push(format!(
-            "{}: applied {} fix(es): {}",
+            "{}: {verb} {}",
             file.path,
-            fixed.applied.len(),
-            fixed.applied.join("; ")
+            describe_applied(&fixed.applied)
         ));
         outcome.fixed = Some((path.clone(), file.text.clone(), fixed.text));
     }
@@ -457,7 +459,12 @@ fn online_facts(
     uses.sort();
     uses.dedup();
     let client = ciguard_github::Client::new(config);
-    let resolution = ciguard_github::online::resolve(&client, &uses);
+    let resolution = crate::terminal::with_progress(
+        "resolving actions on GitHub",
+        ("request", "requests"),
+        &|| client.request_count(),
+        || ciguard_github::online::resolve(&client, &uses),
+    );
     let mut notes: Vec<String> = resolution
         .warnings
         .iter()
@@ -508,12 +515,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         .collect();
     files.extend(fetched.files);
     let (mut facts, mut online_notes, client, asked) = online_facts(&args.github, &files);
-    let (graph, transitive_notes) = crate::commands::transitive::audit_dependencies(
-        client.as_ref(),
-        &files,
-        &mut facts,
-        &asked,
-        args.transitive_depth,
+    let (graph, transitive_notes) = crate::terminal::with_progress(
+        "auditing the actions used",
+        ("request", "requests"),
+        &|| client.as_ref().map_or(0, |c| c.request_count()),
+        || {
+            crate::commands::transitive::audit_dependencies(
+                client.as_ref(),
+                &files,
+                &mut facts,
+                &asked,
+                args.transitive_depth,
+            )
+        },
     );
     online_notes.extend(transitive_notes);
     let asked_repos = asked
@@ -555,6 +569,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     );
 
     let mut report = Report::default();
+    let quiet = crate::terminal::quiet();
     let mut stderr = std::io::stderr().lock();
     let mut stdout = std::io::stdout().lock();
     let mut all_findings = Vec::new();
@@ -563,16 +578,15 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates) {
         report.files_audited += usize::from(outcome.audited);
         diagnostics.extend(std::mem::take(&mut outcome.diagnostics));
-        for message in &outcome.fix_messages {
+        for message in outcome.fix_messages.iter().filter(|_| !quiet) {
             let _ = writeln!(stderr, "{}", redact(message));
+        }
+        if crate::terminal::verbose() {
+            let _ = writeln!(stderr, "read {}", candidate.display);
         }
         if let Some((path, old, new)) = outcome.fixed.take() {
             if args.diff {
-                let _ = write!(
-                    stdout,
-                    "{}",
-                    unified_diff(&collect::escape_path(&path), &old, &new)
-                );
+                let _ = write!(stdout, "{}", unified_diff(&patch_path(&path), &old, &new));
             } else if let Err(e) = write_fixed(candidate, &path, &new) {
                 // One file that cannot be written must not cost the others their fixes; it is
                 // reported as it still is.
@@ -603,14 +617,28 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.write_baseline {
         write_atomic_named(path, &Baseline::write(&all_findings))
             .with_context(|| format!("cannot write baseline {}", collect::escape_path(path)))?;
-        let _ = writeln!(
-            stderr,
-            "wrote {} to baseline {}",
-            count(all_findings.len(), "finding", "findings"),
-            collect::escape_path(path)
-        );
+        if !quiet {
+            let _ = writeln!(
+                stderr,
+                "wrote {} to baseline {}",
+                count(all_findings.len(), "finding", "findings"),
+                collect::escape_path(path)
+            );
+        }
     }
     if let Some(baseline) = &baseline {
+        let audited: std::collections::HashSet<&str> =
+            files.iter().flatten().map(|f| f.path.as_str()).collect();
+        let stale = baseline.stale(&all_findings, &|path| audited.contains(path));
+        if !stale.is_empty() {
+            report.notes.push(format!(
+                "baseline: {} no longer {} a finding (fixed or changed; rewrite the baseline \
+                 with --write-baseline): {}",
+                count(stale.len(), "entry", "entries"),
+                if stale.len() == 1 { "matches" } else { "match" },
+                stale.join("; ")
+            ));
+        }
         why_suppressed.baselined = baseline.filter(&mut all_findings);
     }
     let persona = args.persona.persona();
@@ -636,24 +664,42 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     report.sort();
     report.notes.extend(fetched.notes.iter().map(|n| redact(n)));
     report.notes.extend(online_notes.iter().map(|n| redact(n)));
-    let skipped: Vec<&str> = audits::all()
+    let mut skipped: Vec<&str> = audits::all()
         .iter()
         .filter(|a| a.meta().needs_network && !facts.online)
         .map(|a| a.meta().id)
         .collect();
-    if !skipped.is_empty() {
+    if client.is_none() && args.transitive_depth > 0 {
+        skipped.push("transitive auditing");
+    }
+    // Said once for everything, and not at all when `--offline` asked for exactly this.
+    if !skipped.is_empty() && !args.github.client_config().offline {
         report.notes.push(format!(
-            "skipped (need the network): {}",
+            "skipped (need the network: a GitHub token and no --offline): {}",
             skipped.join(", ")
         ));
     }
 
-    for d in &report.diagnostics {
+    // `-q` keeps errors only.
+    for d in report
+        .diagnostics
+        .iter()
+        .filter(|d| !quiet || d.level == Level::Error)
+    {
         let _ = writeln!(stderr, "{d}");
+    }
+    if crate::terminal::verbose()
+        && let Some(c) = &client
+    {
+        let _ = writeln!(
+            stderr,
+            "online: {} sent",
+            count(c.request_count(), "request", "requests")
+        );
     }
     if !args.diff {
         render_report(args.format, args.color, &report, &mut stdout)?;
-        if args.format == OutputFormat::Plain {
+        if args.format == OutputFormat::Plain && !quiet {
             for line in next_steps::lines(&report.findings, &why_suppressed, args.fix.is_some()) {
                 let _ = writeln!(stdout, "{line}");
             }
@@ -675,6 +721,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             if unwritten == 1 { "file" } else { "files" }
         );
         return Ok(ExitCode::from(exit::FIX_NOT_WRITTEN));
+    }
+    if args.write_baseline.is_some() && exit::code_for(&report) != exit::INPUT_ERROR {
+        // Recording the findings is what was asked; they are not a failure of this run.
+        return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::from(exit::with_online_failure(
         exit::code_for(&report),

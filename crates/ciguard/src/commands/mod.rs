@@ -38,6 +38,8 @@ pub const EXIT_TOOL_FAILURE: u8 = 1;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub verbosity: crate::terminal::Verbosity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +66,7 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::terminal::set_verbosity(cli.verbosity);
     match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Audits(args) => audits::run(args),

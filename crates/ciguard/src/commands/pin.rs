@@ -16,13 +16,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH, LockedDependency, workflow_key};
-use ciguard_core::fix::{unified_diff, write_atomic};
+use ciguard_core::fix::{patch_path, unified_diff, write_atomic};
 use ciguard_core::models::{Uses, uses::is_full_sha};
 use ciguard_core::pin::{Replacement, Site, SiteKind, find_sites, rewrite};
 use ciguard_core::plural::count;
@@ -455,7 +455,11 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             let _ = write!(
                 std::io::stdout(),
                 "{}",
-                unified_diff(&input.file.path, &input.file.text, &new_text)
+                unified_diff(
+                    &patch_path(Path::new(&input.file.path)),
+                    &input.file.text,
+                    &new_text
+                )
             );
         } else {
             write_atomic(&input.path, &new_text)
