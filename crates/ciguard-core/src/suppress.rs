@@ -387,4 +387,122 @@ mod tests {
             .collect();
         assert_eq!(lines, [6, 9]);
     }
+
+    fn workflow(text: &str) -> Arc<SourceFile> {
+        Arc::new(SourceFile::new(
+            ".github/workflows/w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ))
+    }
+
+    fn unpinned_at(file: &Arc<SourceFile>, needle: &str, message: &str) -> Finding {
+        let start = file.text.find(needle).unwrap();
+        Finding::new(
+            &crate::audits::UnpinnedUses::META,
+            message,
+            Location::file(
+                file,
+                Span::new(start, start + needle.len()),
+                Route::root(),
+                "here",
+            ),
+        )
+    }
+
+    #[test]
+    fn the_space_after_the_colon_is_optional() {
+        let file = workflow(
+            "a: x # ciguard:ignore[unpinned-uses]\nb: y #ciguard:  ignore[a]\nc: z # ciguard:ignored[b]\n",
+        );
+        let found = inline_ignores(&file);
+        let ids: Vec<_> = found.iter().map(|i| (i.line, i.audits.clone())).collect();
+        assert_eq!(
+            ids,
+            [
+                (1, vec!["unpinned-uses".to_owned()]),
+                (2, vec!["a".to_owned()])
+            ]
+        );
+        let mut findings = vec![unpinned_at(&file, "x", "m")];
+        let (suppressed, _) = apply_inline_ignores(&file, &mut findings, &["unpinned-uses"]);
+        assert_eq!((suppressed, findings.len()), (1, 0));
+    }
+
+    #[test]
+    fn unknown_ids_are_reported_to_every_persona_with_the_closest_id() {
+        // On a `uses:` line, next to an id that does suppress a finding.
+        let file = workflow(
+            "steps:\n  - uses: a/b@v1 # ciguard: ignore[unpinned-uses,unpined-uses]\n  - run: x # ciguard:ignore[artipacked]\n",
+        );
+        let mut findings = vec![unpinned_at(&file, "a/b@v1", "m")];
+        let (suppressed, reported) =
+            apply_inline_ignores(&file, &mut findings, &["unpinned-uses", "artipacked"]);
+        assert_eq!(suppressed, 1);
+        let messages: Vec<(&str, Persona)> = reported
+            .iter()
+            .map(|f| (f.message.as_str(), f.persona))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    "`unpined-uses` in this ignore comment is not an audit; did you mean `unpinned-uses`?",
+                    Persona::Regular
+                ),
+                (
+                    "this ignore comment suppresses no `artipacked` finding",
+                    Persona::Pedantic
+                ),
+            ]
+        );
+        assert!(names_unknown_audit(&reported[0]));
+        assert!(!names_unknown_audit(&reported[1]));
+    }
+
+    #[test]
+    fn baseline_fingerprints_ignore_message_wording_and_old_baselines_still_match() {
+        let file = workflow("steps:\n  - uses: a/b@v1\n  - uses: c/d@v2\n");
+        let old = [
+            unpinned_at(&file, "a/b@v1", "old wording"),
+            unpinned_at(&file, "c/d@v2", "old wording"),
+        ];
+        let new = [
+            unpinned_at(&file, "a/b@v1", "new wording"),
+            unpinned_at(&file, "c/d@v2", "new wording"),
+        ];
+        // Written today, read after a message was reworded: still known.
+        let baseline = Baseline::parse(&Baseline::write(&old)).unwrap();
+        assert!(Baseline::write(&old).contains("\"version\": 2"));
+        let mut findings = new.to_vec();
+        assert_eq!(baseline.filter(&mut findings), 2);
+        // A version 1 baseline (fingerprints with the message) matches the same findings.
+        let v1 = serde_json::json!({"version": 1, "findings": old.iter().map(|f| serde_json::json!({
+            "audit": f.audit, "path": f.primary.path(), "fingerprint": f.legacy_fingerprint(), "message": f.message,
+        })).collect::<Vec<_>>()});
+        let baseline = Baseline::parse(&v1.to_string()).unwrap();
+        let mut findings = old.to_vec();
+        assert_eq!(baseline.filter(&mut findings), 2);
+        assert!(Baseline::parse(r#"{"version": 3, "findings": []}"#).is_err());
+    }
+
+    #[test]
+    fn baseline_entries_that_match_nothing_are_named() {
+        let file = workflow("steps:\n  - uses: a/b@v1\n  - uses: c/d@v2\n");
+        let both = [
+            unpinned_at(&file, "a/b@v1", "a is unpinned"),
+            unpinned_at(&file, "c/d@v2", "c is unpinned"),
+        ];
+        let baseline = Baseline::parse(&Baseline::write(&both)).unwrap();
+        let all = |_: &str| true;
+        assert!(baseline.stale(&both, &all).is_empty());
+        // c/d was pinned since.
+        let stale = baseline.stale(&both[..1], &all);
+        assert_eq!(
+            stale,
+            ["unpinned-uses at .github/workflows/w.yml: c is unpinned"]
+        );
+        // A file the run did not audit says nothing about its entries.
+        assert!(baseline.stale(&[], &|p| p != file.path).is_empty());
+    }
 }
