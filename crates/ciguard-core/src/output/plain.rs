@@ -7,9 +7,14 @@
 //!  9 |       - uses: actions/checkout@v4
 //!    |               ^^^^^^^^^^^^^^^^^^^ not pinned to a commit SHA
 //!    |
+//!    = help: see `ciguard explain unpinned-uses` or https://github.com/ciguard/ciguard/blob/main/docs/audits/unpinned-uses.md
 //!
 //! 1 finding (1 high, 0 medium, 0 low, 0 informational), 0 suppressed, 1 file audited
 //! ```
+//!
+//! A span over several lines is drawn as rustc draws it, with a bracket in the margin from
+//! its first line to its last. Long lines are elided to the terminal's width (a fixed width
+//! when stdout is not a terminal, so piped output is the same everywhere).
 //!
 //! Diagnostics (files that could not be audited) are not part of this output: the binary writes
 //! them to stderr, so stdout carries only findings. The summary counts the files not audited.
