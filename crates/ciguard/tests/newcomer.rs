@@ -174,8 +174,7 @@ fn write_baseline_exits_zero_and_stale_entries_are_named() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
         stdout.contains("note: baseline: 1 entry no longer matches a finding")
-            && stdout
-                .contains("unpinned-uses at .github/workflows/ci.yml: `actions/setup-go@v5`"),
+            && stdout.contains("unpinned-uses at .github/workflows/ci.yml: `actions/setup-go@v5`"),
         "{stdout}"
     );
 }

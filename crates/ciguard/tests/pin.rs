@@ -120,7 +120,7 @@ fn pins_every_uses_byte_exactly_with_few_requests() {
     // One tag listing per repository, one commit lookup for the branch ref.
     let paths: Vec<String> = w.server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths.len(), 3, "{paths:?}");
-    assert!(stderr.contains("3 GitHub request(s)"), "{stderr}");
+    assert!(stderr.contains("3 GitHub requests"), "{stderr}");
 
     // Pinning again changes nothing; the warm cache only revalidates.
     w.server.clear_log();

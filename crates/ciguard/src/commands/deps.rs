@@ -9,6 +9,7 @@ use std::io::Write;
 
 use ciguard_core::Report;
 use ciguard_core::config::Config;
+use ciguard_core::plural::count;
 use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoFiles};
 
 use crate::collect;
@@ -182,11 +183,11 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     report.diagnostics.extend(config_diagnostics);
     report.notes.extend(lockfiles.notes);
     report.notes.push(format!(
-        "{} lockfile(s), {} locked package(s), {} registry version(s) checked, {} registry request(s)",
-        lockfiles.lockfiles,
-        lockfiles.packages,
-        lockfiles.checked,
-        client.requests()
+        "{}, {}, {} checked, {}",
+        count(lockfiles.lockfiles, "lockfile", "lockfiles"),
+        count(lockfiles.packages, "locked package", "locked packages"),
+        count(lockfiles.checked, "registry version", "registry versions"),
+        count(client.requests(), "registry request", "registry requests")
     ));
     report.sort();
     // Every diagnostic through the token redaction, as in `ciguard audit`.

@@ -474,8 +474,10 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     };
     let _ = writeln!(
         stderr,
-        "{verb} {changed_refs} ref(s) in {changed_files} file(s); {} GitHub request(s)",
-        client.request_count()
+        "{verb} {} in {}; {}",
+        count(changed_refs, "ref", "refs"),
+        count(changed_files, "file", "files"),
+        count(client.request_count(), "GitHub request", "GitHub requests")
     );
     Ok(ExitCode::from(if !errors.is_empty() {
         1
@@ -672,9 +674,9 @@ fn write_lockfiles(
     report_errors(&mut stderr, &errors);
     let _ = writeln!(
         stderr,
-        "wrote {} lockfile(s); {} GitHub request(s)",
-        by_root.len(),
-        client.request_count()
+        "wrote {}; {}",
+        count(by_root.len(), "lockfile", "lockfiles"),
+        count(client.request_count(), "GitHub request", "GitHub requests")
     );
     Ok(ExitCode::from(if !errors.is_empty() {
         1
