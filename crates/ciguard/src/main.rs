@@ -2,6 +2,7 @@
 
 mod collect;
 mod commands;
+mod markdown;
 mod remote;
 mod terminal;
 

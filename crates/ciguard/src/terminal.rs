@@ -6,6 +6,7 @@
 //! people who pipe through a pager that understands them.
 
 use std::io::{IsTerminal, Write};
+use std::os::fd::AsFd;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -112,24 +113,34 @@ pub fn with_progress<R>(
     if !progress_enabled() {
         return work();
     }
+    // The commands hold `std::io::stderr().lock()` while they work: the progress line goes
+    // to a duplicate of the descriptor, never waiting on that lock.
+    let Ok(mut err) = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+    else {
+        return work();
+    };
     let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        scope.spawn(|| {
+        let ticker = scope.spawn(|| {
             let mut shown = false;
             let mut frame = 0;
             while !finished.load(Ordering::Relaxed) {
                 let line = progress_line(label, unit, done(), frame);
-                let _ = write!(std::io::stderr().lock(), "\r\x1b[K{line}");
+                let _ = write!(err, "\r\x1b[K{line}");
                 shown = true;
                 frame += 1;
                 std::thread::park_timeout(TICK);
             }
             if shown {
-                let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+                let _ = write!(err, "\r\x1b[K");
             }
         });
         let result = work();
         finished.store(true, Ordering::Relaxed);
+        ticker.thread().unpark();
         result
     })
 }

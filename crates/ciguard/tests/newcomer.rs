@@ -281,3 +281,72 @@ fn docs_links_are_hyperlinks_only_when_coloured_for_a_capable_terminal() {
     );
     assert!(!text(&out.stdout).contains('\x1b'));
 }
+
+#[test]
+fn audit_help_is_grouped_and_short_flags_work() {
+    let dir = repo(&[(".github/workflows/ci.yml", UNPINNED)]);
+    let help = text(&ciguard(dir.path(), &["audit", "--help"]).stdout);
+    let headings: Vec<&str> = help
+        .lines()
+        .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Arguments:",
+            "Options:",
+            "Inputs:",
+            "Output:",
+            "Filtering:",
+            "Fixes:",
+            "Network (online audits):"
+        ],
+        "{help}"
+    );
+    assert!(
+        help.contains("[possible values: informational, low, medium, high]"),
+        "{help}"
+    );
+    assert!(
+        help.contains("[possible values: workflows, actions, dependabot, dependencies]"),
+        "{help}"
+    );
+    // -f, -p, -c are --format, --persona, --config.
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[audits.unpinned-uses]\ndisable = true\n",
+    )
+    .unwrap();
+    let short = ciguard(
+        dir.path(),
+        &["audit", "-f", "json", "-p", "auditor", "-c", "c.toml"],
+    );
+    let long = ciguard(
+        dir.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--persona",
+            "auditor",
+            "--config",
+            "c.toml",
+        ],
+    );
+    assert_eq!(short.stdout, long.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&short.stdout).unwrap();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["audit"] != "unpinned-uses"),
+        "{doc:#}"
+    );
+    // Values are still case-insensitive.
+    let out = ciguard(
+        dir.path(),
+        &["audit", "--min-severity", "HIGH", "--no-config"],
+    );
+    assert_eq!(out.status.code(), Some(14), "{}", text(&out.stderr));
+}

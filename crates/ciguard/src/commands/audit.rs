@@ -83,75 +83,83 @@ pub struct AuditArgs {
     #[arg(default_value = ".")]
     pub inputs: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Plain)]
-    pub format: OutputFormat,
-
-    /// When to colour plain output (`auto` honours NO_COLOR and whether stdout is a terminal).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
     /// Which kinds of files to collect from directories.
     /// `dependencies` runs the offline checks of `ciguard deps` (cooldown settings, mutable
     /// sources in lockfiles) on each directory given.
-    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies", value_parser = parse_kind)]
+    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies", value_parser = kind_parser(), help_heading = INPUTS)]
     pub collect: Vec<FileKind>,
 
     /// Use this configuration file for every input instead of discovering one.
-    #[arg(long, conflicts_with = "no_config")]
+    #[arg(short, long, conflicts_with = "no_config", help_heading = INPUTS)]
     pub config: Option<PathBuf>,
 
     /// Ignore configuration files.
-    #[arg(long)]
+    #[arg(long, help_heading = INPUTS)]
     pub no_config: bool,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Plain, help_heading = OUTPUT)]
+    pub format: OutputFormat,
+
+    /// When to colour plain output (`auto` honours NO_COLOR and whether stdout is a terminal).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = OUTPUT)]
+    pub color: ColorChoice,
 
     /// Who the report is for: `regular` findings only, `pedantic` adds hardening advice,
     /// `auditor` adds low-signal leads.
-    #[arg(long, value_enum, default_value_t = PersonaArg::Regular)]
+    #[arg(short, long, value_enum, default_value_t = PersonaArg::Regular, help_heading = FILTERS)]
     pub persona: PersonaArg,
 
     /// Hide findings below this severity.
-    #[arg(long, value_parser = parse_severity)]
+    #[arg(long, ignore_case = true, value_parser = severity_parser(), help_heading = FILTERS)]
     pub min_severity: Option<Severity>,
 
     /// Hide findings below this confidence.
-    #[arg(long, value_parser = parse_confidence)]
+    #[arg(long, ignore_case = true, value_parser = confidence_parser(), help_heading = FILTERS)]
     pub min_confidence: Option<Confidence>,
 
     /// Report only findings that are not in this baseline.
-    #[arg(long)]
+    #[arg(long, help_heading = FILTERS)]
     pub baseline: Option<PathBuf>,
 
-    /// Record the current findings (every persona) in this baseline file, then report as usual.
-    #[arg(long)]
+    /// Record the current findings (every persona) in this baseline file, then report as usual;
+    /// exits 0 once written.
+    #[arg(long, help_heading = FILTERS)]
     pub write_baseline: Option<PathBuf>,
 
     /// Apply fixes in place: `safe` (the default when no value is given), `unsafe`, or `all`.
-    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "safe")]
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "safe", help_heading = FIXES)]
     pub fix: Option<FixMode>,
 
     /// Show the fixes as a unified diff on stdout instead of writing them (the safe ones, or
     /// those `--fix=MODE` chooses: `--diff --fix=unsafe` previews the unsafe fixes).
-    #[arg(long)]
+    #[arg(long, help_heading = FIXES)]
     pub diff: bool,
 
     /// Online audits (impostor commits, lying version comments, ref confusion, advisories,
     /// archived repositories) run when a token is available (`--gh-token`, `GH_TOKEN` or
     /// `GITHUB_TOKEN`) and `--offline` is not given; otherwise they are skipped and the report
     /// says so. `ciguard audit .` needs no token and sends no request.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = NETWORK)]
     pub github: GithubArgs,
 
     /// Also audit the actions and reusable workflows used, at their resolved commit, and what
     /// they use, this many `uses` hops deep (online only; 0 disables).
-    #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH)]
+    #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH, help_heading = NETWORK)]
     pub transitive_depth: usize,
 
     /// After the report, print a table of findings per audit (on stderr unless the format is
     /// plain).
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub statistics: bool,
 }
+
+// `audit --help` groups its options by topic.
+const INPUTS: &str = "Inputs";
+const OUTPUT: &str = "Output";
+const FILTERS: &str = "Filtering";
+const FIXES: &str = "Fixes";
+const NETWORK: &str = "Network (online audits)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PersonaArg {
@@ -170,18 +178,24 @@ impl PersonaArg {
     }
 }
 
-fn parse_kind(s: &str) -> Result<FileKind, String> {
-    FileKind::parse(s)
-        .ok_or_else(|| format!("`{s}` is not one of: workflows, actions, dependabot, dependencies"))
+// Parsers that list the accepted values in `--help` and in their errors.
+
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = FileKind> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["workflows", "actions", "dependabot", "dependencies"])
+        .try_map(|s| FileKind::parse(&s).ok_or("not a kind of file"))
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s)
-        .ok_or_else(|| format!("`{s}` is not one of: informational, low, medium, high"))
+fn severity_parser() -> impl clap::builder::TypedValueParser<Value = Severity> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Severity::ALL.iter().map(|s| s.as_str()))
+        .try_map(|s| Severity::parse(&s).ok_or("not a severity"))
 }
 
-fn parse_confidence(s: &str) -> Result<Confidence, String> {
-    Confidence::parse(s).ok_or_else(|| format!("`{s}` is not one of: low, medium, high"))
+fn confidence_parser() -> impl clap::builder::TypedValueParser<Value = Confidence> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Confidence::ALL.iter().map(|c| c.as_str()))
+        .try_map(|s| Confidence::parse(&s).ok_or("not a confidence"))
 }
 
 /// What one file contributed to the run.

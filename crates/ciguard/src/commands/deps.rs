@@ -157,7 +157,12 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         ..DepsOptions::default()
     };
 
-    let lockfiles = ciguard_deps::check_lockfiles(&repo, Some(&client), &deps_options);
+    let lockfiles = crate::terminal::with_progress(
+        "checking lockfiles against registries",
+        ("request", "requests"),
+        &|| client.requests(),
+        || ciguard_deps::check_lockfiles(&repo, Some(&client), &deps_options),
+    );
     // One lockfile given: the repository's configuration was not looked at, so no config checks.
     let (config_findings, config_diagnostics) = if args.path.is_file() {
         (Vec::new(), Vec::new())

@@ -64,9 +64,13 @@ pub struct PinArgs {
     #[arg(long, requires = "update")]
     pub major: bool,
 
-    /// Print a unified diff instead of writing files.
-    #[arg(long)]
+    /// Print a unified diff instead of writing files (`--dry-run` is another name for it).
+    #[arg(long = "diff", visible_alias = "dry-run")]
     pub dry_run: bool,
+
+    /// Output of `--check`: `plain` lines `path:line: problem`, or a `json` document.
+    #[arg(long, value_enum, default_value_t = PinFormat::Plain, requires = "check")]
+    pub format: PinFormat,
 
     /// Also pin container images (`docker://`, `container:`, `services:`) to their digest.
     #[arg(long)]
@@ -82,6 +86,12 @@ pub struct PinArgs {
 
     #[command(flatten)]
     pub github: GithubArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PinFormat {
+    Plain,
+    Json,
 }
 
 fn parse_age(s: &str) -> Result<Duration, String> {
@@ -256,9 +266,16 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let tag_lists: TagLists = slugs
         .iter()
         .cloned()
-        .zip(client.map_concurrent(&slugs, |s| {
-            resolve::tags(&client, s).map_err(|e| TagError::new(&e))
-        }))
+        .zip(crate::terminal::with_progress(
+            "listing tags on GitHub",
+            ("request", "requests"),
+            &|| client.request_count(),
+            || {
+                client.map_concurrent(&slugs, |s| {
+                    resolve::tags(&client, s).map_err(|e| TagError::new(&e))
+                })
+            },
+        ))
         .collect();
     let tags_of = |slug: &str| tags_in(&tag_lists, slug);
 
@@ -270,7 +287,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
                 .map(|e| format!("{slug}: cannot list tags: {}", e.full))
         })
         .collect();
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
 
     if args.check {
         let mut unverified = Unverified::default();
@@ -281,16 +298,25 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             for input in &inputs {
                 for site in input.sites.iter().filter(|s| s.kind == SiteKind::Image) {
                     if ImageRef::parse(&site.value).is_some_and(|i| i.digest.is_none()) {
-                        problems.push(format!(
-                            "{}: {}: image `{}` is not pinned to a digest",
-                            input.file.path, site.route, site.value
+                        problems.push(Problem::at(
+                            input,
+                            site,
+                            format!("image `{}` is not pinned to a digest", site.value),
                         ));
                     }
                 }
             }
         }
-        for p in &problems {
-            let _ = writeln!(std::io::stdout(), "{p}");
+        if args.format == PinFormat::Json {
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                check_json(&problems, &unverified, client.request_count())
+            );
+        } else {
+            for p in &problems {
+                let _ = writeln!(std::io::stdout(), "{p}");
+            }
         }
         // Tags that could not be listed are not problems of the pins: their comments are "not
         // verified", with each cause given once.
@@ -531,7 +557,7 @@ impl Unverified {
 fn check_file(
     input: &Input,
     tag_lists: &TagLists,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
     unverified: &mut Unverified,
 ) {
     for site in &input.sites {
@@ -541,17 +567,16 @@ fn check_file(
         let Some(Uses::Repository(r)) = Uses::parse(&site.value) else {
             continue;
         };
-        let line = input.file.line_col(site.span.start).line;
-        let at = format!("{}:{line}", input.file.path);
+        let problem = |message: String| Problem::at(input, site, message);
         let Some(git_ref) = r.git_ref else {
-            problems.push(format!("{at}: `{}` has no ref", site.value));
+            problems.push(problem(format!("`{}` has no ref", site.value)));
             continue;
         };
         if !is_full_sha(git_ref) {
-            problems.push(format!(
-                "{at}: `{}` is not pinned to a commit SHA",
+            problems.push(problem(format!(
+                "`{}` is not pinned to a commit SHA",
                 site.value
-            ));
+            )));
             continue;
         }
         let Some(tag) = site.comment.as_deref().and_then(comment_tag) else {
@@ -567,18 +592,64 @@ fn check_file(
         let tags = tags_in(tag_lists, &slug);
         match tags.iter().find(|t| t.name == tag) {
             Some(t) if t.commit.eq_ignore_ascii_case(git_ref) => {}
-            Some(t) => problems.push(format!(
-                "{at}: `{}`: the comment says {tag}, but {tag} is commit {}",
+            Some(t) => problems.push(problem(format!(
+                "`{}`: the comment says {tag}, but {tag} is commit {}",
                 site.value, t.commit
-            )),
-            None if Version::parse(tag).is_some() => problems.push(format!(
-                "{at}: `{}`: the comment names {tag}, which is not a tag of {}",
+            ))),
+            None if Version::parse(tag).is_some() => problems.push(problem(format!(
+                "`{}`: the comment names {tag}, which is not a tag of {}",
                 site.value,
                 r.slug()
-            )),
+            ))),
             None => {}
         }
     }
+}
+
+/// What `pin --check` found wrong with one pin.
+struct Problem {
+    path: String,
+    line: usize,
+    message: String,
+}
+
+impl Problem {
+    fn at(input: &Input, site: &Site, message: String) -> Problem {
+        Problem {
+            path: input.file.path.clone(),
+            line: input.file.line_col(site.span.start).line,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// `pin --check --format json`: the problems, the version comments not verified (by cause) and
+/// the requests sent. Strings are JSON-escaped by serde.
+fn check_json(problems: &[Problem], unverified: &Unverified, requests: usize) -> String {
+    let problems: Vec<_> = problems
+        .iter()
+        .map(|p| serde_json::json!({"path": p.path, "line": p.line, "message": p.message}))
+        .collect();
+    let unverified: Vec<_> = unverified
+        .0
+        .iter()
+        .map(|(cause, (comments, repos))| {
+            serde_json::json!({"cause": cause, "comments": comments, "repositories": repos})
+        })
+        .collect();
+    serde_json::json!({
+        "version": 1,
+        "problems": problems,
+        "unverified": unverified,
+        "requests": requests,
+    })
+    .to_string()
 }
 
 fn write_lockfiles(
