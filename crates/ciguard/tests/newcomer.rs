@@ -243,7 +243,7 @@ fn the_network_note_is_said_once_and_not_under_offline() {
     let stdout = text(&out.stdout);
     assert_eq!(stdout.matches("need the network").count(), 1, "{stdout}");
     assert!(
-        stdout.contains("known-vulnerable-actions, transitive auditing\n"),
+        stdout.contains("known-vulnerable-actions, transitive auditing (they run when a GitHub token is available)\n"),
         "{stdout}"
     );
     let out = ciguard(dir.path(), &["audit", "--no-config", "--offline"]);

@@ -688,8 +688,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     }
     // Said once for everything, and not at all when `--offline` asked for exactly this.
     if !skipped.is_empty() && !args.github.client_config().offline {
+        let how = if client.is_none() {
+            " (they run when a GitHub token is available)"
+        } else {
+            ""
+        };
         report.notes.push(format!(
-            "skipped (need the network: a GitHub token and no --offline): {}",
+            "skipped (need the network): {}{how}",
             skipped.join(", ")
         ));
     }
