@@ -22,7 +22,16 @@
 use std::collections::BTreeMap;
 
 use crate::source::{FileKind, SourceFile};
-use crate::yaml::{Document, Limits};
+use crate::yaml::{Document, Limits, YamlError};
+
+/// Why `actions.lock` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{0}")]
+    Yaml(YamlError),
+    #[error("the lockfile is not a mapping")]
+    NotMapping,
+}
 
 /// Where the lockfile lives, relative to the repository root.
 pub const LOCKFILE_PATH: &str = ".github/workflows/actions.lock";
@@ -58,15 +67,15 @@ pub fn workflow_key(path: &str) -> String {
 }
 
 impl ActionsLock {
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, LockError> {
         let file = SourceFile::new(LOCKFILE_PATH, FileKind::Workflow, text.to_owned());
-        let doc = Document::parse(&file, &Limits::default()).map_err(|e| e.to_string())?;
+        let doc = Document::parse(&file, &Limits::default()).map_err(LockError::Yaml)?;
         let mut lock = ActionsLock::default();
         let Some(root) = doc.root() else {
             return Ok(lock);
         };
         if !root.is_mapping() {
-            return Err("the lockfile is not a mapping".into());
+            return Err(LockError::NotMapping);
         }
         lock.version = root.get_str("version").map(str::to_owned);
         if let Some(workflows) = root.get("workflows") {

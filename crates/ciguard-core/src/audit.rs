@@ -152,6 +152,22 @@ impl<'s, 'a> AnyDoc<'s, 'a> {
     }
 }
 
+/// An `[audits.<id>]` option that is not what the audit expects; the message names the option
+/// and says what it takes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidOption {
+    pub message: String,
+}
+
+impl InvalidOption {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
 /// An audit is a pure function of a document, its options and the facts: no I/O.
 pub trait Audit: Send + Sync {
     fn meta(&self) -> &'static AuditMeta;
@@ -164,10 +180,13 @@ pub trait Audit: Send + Sync {
     }
 
     /// Checks this audit's options; the message says what is wrong and what is expected.
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         match options.keys().next() {
             None => Ok(()),
-            Some(key) => Err(format!("`{}` takes no option `{key}`", self.meta().id)),
+            Some(key) => Err(InvalidOption::new(format!(
+                "`{}` takes no option `{key}`",
+                self.meta().id
+            ))),
         }
     }
 

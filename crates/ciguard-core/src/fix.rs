@@ -12,6 +12,25 @@ use crate::finding::{Applicability, Edit, Finding};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Limits};
 
+/// Why a fix was refused: its edits cannot be spliced, or the result is not a faithful
+/// application of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixError {
+    #[error("edits overlap or fall outside the file")]
+    BadSpan,
+    #[error("an edit splits a character")]
+    SplitsCharacter,
+    #[error("it would add lines ending in LF to a file written with CRLF")]
+    MixedLineEndings,
+    #[error("the fixed file would not parse as a valid {kind}")]
+    WouldNotParse { kind: String },
+    #[error("the original file could not be read back for comparison")]
+    OriginalUnreadable,
+    /// The document tree changed beyond the nodes the edits touch.
+    #[error("{0}")]
+    Unintended(String),
+}
+
 /// Line breaks not preceded by a carriage return.
 fn bare_newlines(text: &str) -> usize {
     text.matches('\n').count() - text.matches("\r\n").count()
@@ -25,15 +44,17 @@ fn check_faithful(
     old_doc: Option<&Document>,
     new: &SourceFile,
     edits: &[Edit],
-) -> Result<Document, String> {
+) -> Result<Document, FixError> {
     if old.text.contains("\r\n") && bare_newlines(&new.text) > bare_newlines(&old.text) {
-        return Err("it would add lines ending in LF to a file written with CRLF".into());
+        return Err(FixError::MixedLineEndings);
     }
-    let new_doc = Document::parse(new, &Limits::default())
-        .map_err(|_| format!("the fixed file would not parse as a valid {}", new.kind))?;
-    let old_doc = old_doc.ok_or("the original file could not be read back for comparison")?;
+    let new_doc =
+        Document::parse(new, &Limits::default()).map_err(|_| FixError::WouldNotParse {
+            kind: new.kind.to_string(),
+        })?;
+    let old_doc = old_doc.ok_or(FixError::OriginalUnreadable)?;
     match tree::unintended(&old.text, old_doc, &new_doc, edits) {
-        Some(reason) => Err(reason),
+        Some(reason) => Err(FixError::Unintended(reason)),
         None => Ok(new_doc),
     }
 }
@@ -71,17 +92,17 @@ impl FixOutcome {
 }
 
 /// Splices `edits` into `text`; they must lie on char boundaries and not overlap.
-pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, String> {
+pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, FixError> {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| (e.start, e.end));
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for edit in sorted {
         if edit.start < at || edit.end < edit.start || edit.end > text.len() {
-            return Err("edits overlap or fall outside the file".into());
+            return Err(FixError::BadSpan);
         }
         if !text.is_char_boundary(edit.start) || !text.is_char_boundary(edit.end) {
-            return Err("an edit splits a character".into());
+            return Err(FixError::SplitsCharacter);
         }
         out.push_str(&text[at..edit.start]);
         out.push_str(&edit.replacement);
@@ -175,10 +196,10 @@ pub fn apply_fixes(
         };
         let (audited, after) = reaudit(&next);
         if !audited {
-            outcome.rejected.push(format!(
-                "{label}: the fixed file would not parse as a valid {}",
-                current.kind
-            ));
+            let reason = FixError::WouldNotParse {
+                kind: current.kind.to_string(),
+            };
+            outcome.rejected.push(format!("{label}: {reason}"));
             refused.insert(id);
             continue;
         }
@@ -336,7 +357,11 @@ mod tests {
             Edit::replace(crate::Span::new(1, 3), "x"),
             Edit::replace(crate::Span::new(2, 4), "y"),
         ];
-        assert!(apply_edits("abcdef", &overlap).is_err());
+        assert_eq!(apply_edits("abcdef", &overlap), Err(FixError::BadSpan));
+        let split = [Edit::replace(crate::Span::new(1, 2), "x")];
+        let err = apply_edits("é", &split).unwrap_err();
+        assert_eq!(err, FixError::SplitsCharacter);
+        assert_eq!(err.to_string(), "an edit splits a character");
     }
 
     #[test]

@@ -214,6 +214,15 @@ struct BaselineEntry {
 /// them with `--write-baseline` to move on.
 const BASELINE_VERSION: u32 = 2;
 
+/// Why a baseline file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("not a ciguard baseline: {0}")]
+    NotBaseline(#[source] serde_json::Error),
+    #[error("baseline version {0} is not supported (expected 1 or {BASELINE_VERSION})")]
+    Version(u32),
+}
+
 /// Known findings that a run should not report again.
 #[derive(Debug, Default)]
 pub struct Baseline {
@@ -242,14 +251,10 @@ impl Baseline {
         text
     }
 
-    pub fn parse(text: &str) -> Result<Baseline, String> {
-        let file: BaselineFile =
-            serde_json::from_str(text).map_err(|e| format!("not a ciguard baseline: {e}"))?;
+    pub fn parse(text: &str) -> Result<Baseline, BaselineError> {
+        let file: BaselineFile = serde_json::from_str(text).map_err(BaselineError::NotBaseline)?;
         if !(1..=BASELINE_VERSION).contains(&file.version) {
-            return Err(format!(
-                "baseline version {} is not supported (expected 1 or {BASELINE_VERSION})",
-                file.version
-            ));
+            return Err(BaselineError::Version(file.version));
         }
         Ok(Baseline {
             entries: file.findings,

@@ -22,6 +22,7 @@ use std::path::Path;
 
 use ciguard_core::{Diagnostic, Level};
 
+use crate::error::ConfigError;
 use crate::lockfile::Ecosystem;
 use crate::time::DAY;
 
@@ -59,22 +60,24 @@ impl Default for DepsConfig {
     }
 }
 
-fn days(value: &toml::Value, key: &str) -> Result<i64, String> {
+fn days(value: &toml::Value, key: &str) -> Result<i64, ConfigError> {
     match value.as_integer() {
         Some(n) if n >= 0 => Ok(n),
-        _ => Err(format!("`{key}` must be a whole number of days, 0 or more")),
+        _ => Err(ConfigError::new(format!(
+            "`{key}` must be a whole number of days, 0 or more"
+        ))),
     }
 }
 
-fn patterns(value: &toml::Value, key: &str) -> Result<Vec<String>, String> {
+fn patterns(value: &toml::Value, key: &str) -> Result<Vec<String>, ConfigError> {
     let list = value
         .as_array()
-        .ok_or_else(|| format!("`{key}` must be a list of package names"))?;
+        .ok_or_else(|| ConfigError::new(format!("`{key}` must be a list of package names")))?;
     list.iter()
         .map(|v| {
             v.as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| format!("`{key}` must be a list of package names"))
+                .ok_or_else(|| ConfigError::new(format!("`{key}` must be a list of package names")))
         })
         .collect()
 }
@@ -82,44 +85,46 @@ fn patterns(value: &toml::Value, key: &str) -> Result<Vec<String>, String> {
 pub const REGISTRY_KEYS: [&str; 3] = ["crates-io", "pypi", "npm"];
 
 /// Checks a registry key and URL (`crates-io=https://…`).
-pub fn check_registry(key: &str, url: &str) -> Result<(), String> {
+pub fn check_registry(key: &str, url: &str) -> Result<(), ConfigError> {
     if !REGISTRY_KEYS.contains(&key) {
-        return Err(format!(
+        return Err(ConfigError::new(format!(
             "unknown registry `{key}`: expected one of crates-io, pypi, npm"
-        ));
+        )));
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(format!(
+        return Err(ConfigError::new(format!(
             "the URL of registry `{key}` must start with http:// or https://, got `{url}`"
-        ));
+        )));
     }
     Ok(())
 }
 
 impl DepsConfig {
     /// Reads the `[deps]` table; the error says which key is wrong and what it should be.
-    pub fn from_table(table: &toml::Table) -> Result<Self, String> {
+    pub fn from_table(table: &toml::Table) -> Result<Self, ConfigError> {
         let mut config = DepsConfig::default();
         for (key, value) in table {
             match key.as_str() {
                 "cooldown-days" => config.cooldown_days = days(value, "deps.cooldown-days")?,
                 "exempt" => config.exempt = patterns(value, "deps.exempt")?,
                 "exclude" => config.exclude = patterns(value, "deps.exclude")?,
-                "negative-cache-hours" => {
-                    config.negative_cache_hours =
-                        days(value, "deps.negative-cache-hours").map_err(|_| {
-                            "`deps.negative-cache-hours` must be a whole number of hours, 0 or more"
-                                .to_owned()
-                        })?
-                }
+                "negative-cache-hours" => config.negative_cache_hours = days(
+                    value,
+                    "deps.negative-cache-hours",
+                )
+                .map_err(|_| {
+                    ConfigError::new(
+                        "`deps.negative-cache-hours` must be a whole number of hours, 0 or more",
+                    )
+                })?,
                 "registries" => {
-                    let t = value
-                        .as_table()
-                        .ok_or("`deps.registries` must be a table of URLs")?;
+                    let t = value.as_table().ok_or_else(|| {
+                        ConfigError::new("`deps.registries` must be a table of URLs")
+                    })?;
                     for (k, v) in t {
-                        let url = v
-                            .as_str()
-                            .ok_or_else(|| format!("`deps.registries.{k}` must be a URL"))?;
+                        let url = v.as_str().ok_or_else(|| {
+                            ConfigError::new(format!("`deps.registries.{k}` must be a URL"))
+                        })?;
                         check_registry(k, url)?;
                         config
                             .registries
@@ -128,11 +133,11 @@ impl DepsConfig {
                 }
                 other => {
                     let eco = Ecosystem::parse(other).filter(|e| e.as_str() == other).ok_or_else(|| {
-                        format!("unknown key `deps.{other}`: expected cooldown-days, exempt, exclude, negative-cache-hours, registries, cargo, pypi or npm")
+                        ConfigError::new(format!("unknown key `deps.{other}`: expected cooldown-days, exempt, exclude, negative-cache-hours, registries, cargo, pypi or npm"))
                     })?;
-                    let t = value
-                        .as_table()
-                        .ok_or_else(|| format!("`deps.{other}` must be a table"))?;
+                    let t = value.as_table().ok_or_else(|| {
+                        ConfigError::new(format!("`deps.{other}` must be a table"))
+                    })?;
                     let mut e = EcosystemConfig::default();
                     for (k, v) in t {
                         match k.as_str() {
@@ -142,9 +147,9 @@ impl DepsConfig {
                             }
                             "exempt" => e.exempt = patterns(v, &format!("deps.{other}.exempt"))?,
                             _ => {
-                                return Err(format!(
+                                return Err(ConfigError::new(format!(
                                     "unknown key `deps.{other}.{k}`: expected cooldown-days or exempt"
-                                ));
+                                )));
                             }
                         }
                     }
@@ -182,7 +187,7 @@ impl DepsConfig {
             return match table.get("deps") {
                 None => Ok(DepsConfig::default()),
                 Some(toml::Value::Table(deps)) => DepsConfig::from_table(deps).map_err(|m| {
-                    Diagnostic::file(Level::Error, &display, m)
+                    Diagnostic::file(Level::Error, &display, m.message)
                         .help("see the `[deps]` keys in the documentation of `ciguard deps`")
                 }),
                 Some(_) => Err(
@@ -252,6 +257,7 @@ mod tests {
         assert!(
             DepsConfig::from_table(&table("cooldown = 3"))
                 .unwrap_err()
+                .message
                 .contains("unknown key `deps.cooldown`")
         );
         assert!(DepsConfig::from_table(&table("cooldown-days = -1")).is_err());
@@ -260,6 +266,7 @@ mod tests {
         assert!(
             DepsConfig::from_table(&table("[registries]\nmaven = 'https://x'"))
                 .unwrap_err()
+                .message
                 .contains("unknown registry")
         );
         assert!(DepsConfig::from_table(&table("[pip]\ncooldown-days = 1")).is_err());

@@ -11,8 +11,7 @@ pub mod cache;
 pub mod config;
 pub mod config_schema;
 pub mod configs;
-#[cfg(feature = "fake-registry")]
-pub mod fake;
+pub mod error;
 pub mod json5;
 pub mod lockfile;
 pub mod pep440;
@@ -26,6 +25,7 @@ use std::path::Path;
 use ciguard_core::{Diagnostic, Finding, Level, Location, Route, SourceFile};
 
 pub use config::DepsConfig;
+pub use error::{ConfigError, DecodeError, Error};
 pub use lockfile::{Ecosystem, Format, Lockfile, Package, Source};
 pub use registry::{ClientOptions, Lookup, RegistryClient, RegistryUrls, Release, RequestStats};
 pub use repo::RepoFiles;
@@ -87,7 +87,7 @@ pub fn audit_offline(root: &Path) -> (Vec<Finding>, Vec<Diagnostic>) {
         diagnostics.push(Diagnostic::file(
             Level::Error,
             repo.display("ciguard.toml"),
-            m,
+            m.message,
         ));
     }
     let (mut findings, more) = configs::check_with(&repo, &config);

@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use ciguard_http::{AgentOptions, Backoff, Redirects, RequestCounter, TrustRoots};
+
 use crate::cache::{CacheEntry, DiskCache, Versions};
+use crate::error::{ConfigError, DecodeError, Error};
 use crate::lockfile::Ecosystem;
 use crate::time::parse_timestamp;
 
@@ -69,7 +72,7 @@ impl RegistryUrls {
     }
 
     /// Sets one base URL by its key (`crates-io`, `pypi`, `npm`).
-    pub fn set(&mut self, key: &str, url: &str) -> Result<(), String> {
+    pub fn set(&mut self, key: &str, url: &str) -> Result<(), ConfigError> {
         crate::config::check_registry(key, url)?;
         let url = url.trim_end_matches('/').to_owned();
         match key {
@@ -190,13 +193,19 @@ enum Fetched {
 /// try it again: one failed connection is retried, a dead registry is not hammered.
 const DOWN_AFTER_FAILURES: usize = 3;
 
+/// Retries of a registry that could not be reached or answered 5xx.
+const BACKOFF: Backoff = Backoff {
+    base: Duration::from_millis(300),
+    retries: 2,
+};
+
 /// Asks registries for publish dates; counts the requests it makes.
 pub struct RegistryClient {
     options: ClientOptions,
     cache: Option<DiskCache>,
     /// One agent for the run: its pool keeps a connection (and its DNS lookup) per thread.
-    agent: ureq::Agent,
-    requests: AtomicUsize,
+    agent: ciguard_http::Agent,
+    requests: RequestCounter,
     conditional: AtomicUsize,
     not_modified: AtomicUsize,
     body_bytes: AtomicUsize,
@@ -219,33 +228,20 @@ fn secs(d: Duration) -> i64 {
 
 impl RegistryClient {
     pub fn new(options: ClientOptions) -> Self {
-        let per_host = options.threads.clamp(1, 64);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(options.timeout))
-            .http_status_as_error(false)
-            // ureq keeps 3 idle connections per host by default: with more threads, every
-            // further request opened a connection (and looked the host up) again.
-            .max_idle_connections_per_host(per_host)
-            .max_idle_connections(per_host * 3)
-            .max_idle_age(Duration::from_secs(60))
-            .user_agent(concat!(
-                "ciguard/",
-                env!("CARGO_PKG_VERSION"),
-                " (supply-chain audit)"
-            ))
+        let agent = AgentOptions {
+            timeout: options.timeout,
             // The system's trust store, so mirrors and proxies with private CAs work.
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .build(),
-            )
-            .build()
-            .into();
+            roots: TrustRoots::Platform,
+            // No credentials are sent: a registry may redirect to its CDN.
+            redirects: Redirects::Follow,
+            idle_per_host: options.threads,
+        }
+        .build();
         Self {
             cache: options.cache_dir.clone().map(DiskCache::new),
             options,
             agent,
-            requests: AtomicUsize::new(0),
+            requests: RequestCounter::default(),
             conditional: AtomicUsize::new(0),
             not_modified: AtomicUsize::new(0),
             body_bytes: AtomicUsize::new(0),
@@ -264,7 +260,7 @@ impl RegistryClient {
 
     /// HTTP requests made so far.
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.requests.get()
     }
 
     pub fn stats(&self) -> RequestStats {
@@ -366,14 +362,16 @@ impl RegistryClient {
         let etag = cached.as_ref().and_then(|e| e.etag.as_deref());
         let mut result = self.fetch(eco, name, etag);
         // Connection errors are often passing (DNS, resets): two more tries before giving up.
-        for pause in [300, 1000] {
-            if !matches!(result, Err((_, true))) {
+        let mut failures = 0;
+        while result.as_ref().is_err_and(Error::is_unreachable) {
+            failures += 1;
+            let Some(pause) = BACKOFF.delay(failures) else {
                 break;
-            }
-            std::thread::sleep(Duration::from_millis(pause));
+            };
+            std::thread::sleep(pause);
             result = self.fetch(eco, name, etag);
         }
-        if !matches!(result, Err((_, true))) {
+        if !result.as_ref().is_err_and(Error::is_unreachable) {
             self.failures[index].store(0, Ordering::Relaxed);
         }
         let mut entry = cached.unwrap_or_default();
@@ -402,8 +400,9 @@ impl RegistryClient {
                 self.store(eco, name, &entry);
                 return versions.iter().map(|_| Lookup::UnknownPackage).collect();
             }
-            Err((message, unreachable)) => {
-                if unreachable {
+            Err(error) => {
+                let message = error.to_string();
+                if error.is_unreachable() {
                     self.failures[index].fetch_add(1, Ordering::Relaxed);
                     if let Ok(mut r) = self.down_reason.lock() {
                         r.entry(eco).or_insert_with(|| message.clone());
@@ -434,42 +433,37 @@ impl RegistryClient {
         }
     }
 
-    /// One GET, conditional when an `ETag` is known; the error is a message and whether the
-    /// registry looks unreachable.
-    fn fetch(
-        &self,
-        eco: Ecosystem,
-        name: &str,
-        etag: Option<&str>,
-    ) -> Result<Fetched, (String, bool)> {
+    /// One GET, conditional when an `ETag` is known.
+    fn fetch(&self, eco: Ecosystem, name: &str, etag: Option<&str>) -> Result<Fetched, Error> {
         let url = self.options.urls.package_url(eco, name);
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.requests.add();
         let mut request = self.agent.get(&url).header("Accept", "application/json");
         if let Some(etag) = etag {
             self.conditional.fetch_add(1, Ordering::Relaxed);
             request = request.header("If-None-Match", etag);
         }
+        let registry = eco.registry_name();
         let mut response = request.call().map_err(|e| {
             let unreachable = matches!(
                 e,
-                ureq::Error::Io(_)
-                    | ureq::Error::Timeout(_)
-                    | ureq::Error::HostNotFound
-                    | ureq::Error::ConnectionFailed
-                    | ureq::Error::Tls(_)
+                ciguard_http::Error::Io(_)
+                    | ciguard_http::Error::Timeout(_)
+                    | ciguard_http::Error::HostNotFound
+                    | ciguard_http::Error::ConnectionFailed
+                    | ciguard_http::Error::Tls(_)
             );
             if unreachable {
-                // Said once per registry, not once per package.
-                let base = self.options.urls.get(eco);
-                (
-                    format!("cannot reach {} at {base}: {e}", eco.registry_name()),
-                    true,
-                )
+                Error::Unreachable {
+                    registry,
+                    url: self.options.urls.get(eco).to_owned(),
+                    source: Box::new(e),
+                }
             } else {
-                (
-                    format!("request to {} failed for {url}: {e}", eco.registry_name()),
-                    false,
-                )
+                Error::Request {
+                    registry,
+                    url: url.clone(),
+                    source: Box::new(e),
+                }
             }
         })?;
         let status = response.status().as_u16();
@@ -481,10 +475,11 @@ impl RegistryClient {
             return Ok(Fetched::NotFound);
         }
         if status != 200 {
-            return Err((
-                format!("{} answered HTTP {status} for {url}", eco.registry_name()),
-                status >= 500,
-            ));
+            return Err(Error::Status {
+                registry,
+                url,
+                status,
+            });
         }
         let new_etag = response
             .headers()
@@ -497,14 +492,10 @@ impl RegistryClient {
             .with_config()
             .limit(256 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| {
-                (
-                    format!(
-                        "cannot read the answer of {} for {url}: {e}",
-                        eco.registry_name()
-                    ),
-                    false,
-                )
+            .map_err(|e| Error::Read {
+                registry,
+                url: url.clone(),
+                source: Box::new(e),
             })?;
         self.body_bytes.fetch_add(body.len(), Ordering::Relaxed);
         let parsed = match eco {
@@ -512,15 +503,13 @@ impl RegistryClient {
             Ecosystem::PyPI => parse_pypi(&body),
             Ecosystem::Npm => parse_npm(&body),
         };
-        parsed.map(|v| Fetched::Versions(v, new_etag)).map_err(|e| {
-            (
-                format!(
-                    "unexpected answer from {} for {url}: {e}",
-                    eco.registry_name()
-                ),
-                false,
-            )
-        })
+        parsed
+            .map(|v| Fetched::Versions(v, new_etag))
+            .map_err(|source| Error::Decode {
+                registry,
+                url,
+                source,
+            })
     }
 }
 
@@ -549,7 +538,7 @@ fn answer(versions: Option<&Versions>, eco: Ecosystem, version: &str) -> Lookup 
 }
 
 /// A sparse-index file: one JSON object per line (`vers`, `yanked`, `pubtime`).
-pub fn parse_crates_index(body: &str) -> Result<Versions, String> {
+pub fn parse_crates_index(body: &str) -> Result<Versions, DecodeError> {
     #[derive(Deserialize)]
     struct Line {
         vers: String,
@@ -563,7 +552,10 @@ pub fn parse_crates_index(body: &str) -> Result<Versions, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let l: Line = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let l: Line = serde_json::from_str(line).map_err(|source| DecodeError::Line {
+            line: i + 1,
+            source,
+        })?;
         out.insert(
             l.vers,
             Release {
@@ -577,7 +569,7 @@ pub fn parse_crates_index(body: &str) -> Result<Versions, String> {
 
 /// `/pypi/<name>/json`: `releases` maps each version to its files; the earliest upload is the
 /// publish time, and a release is yanked when all its files are.
-pub fn parse_pypi(body: &str) -> Result<Versions, String> {
+pub fn parse_pypi(body: &str) -> Result<Versions, DecodeError> {
     #[derive(Deserialize)]
     struct File {
         upload_time_iso_8601: Option<String>,
@@ -588,7 +580,7 @@ pub fn parse_pypi(body: &str) -> Result<Versions, String> {
     struct Doc {
         releases: BTreeMap<String, Vec<File>>,
     }
-    let doc: Doc = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let doc: Doc = serde_json::from_str(body)?;
     Ok(doc
         .releases
         .into_iter()
@@ -605,7 +597,7 @@ pub fn parse_pypi(body: &str) -> Result<Versions, String> {
 
 /// A packument: `time` maps versions to publish times; a version in `time` but not in
 /// `versions` was unpublished.
-pub fn parse_npm(body: &str) -> Result<Versions, String> {
+pub fn parse_npm(body: &str) -> Result<Versions, DecodeError> {
     #[derive(Deserialize)]
     struct Doc {
         #[serde(default)]
@@ -613,7 +605,7 @@ pub fn parse_npm(body: &str) -> Result<Versions, String> {
         #[serde(default)]
         versions: BTreeMap<String, serde::de::IgnoredAny>,
     }
-    let doc: Doc = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let doc: Doc = serde_json::from_str(body)?;
     let mut out = Versions::new();
     for (v, t) in &doc.time {
         if v == "created" || v == "modified" || v == "unpublished" {

@@ -7,6 +7,8 @@ use std::path::{Component, Path, PathBuf};
 
 use ciguard_core::{Diagnostic, Level};
 
+use crate::error::ConfigError;
+
 /// The interesting files under a root, as `/`-separated paths relative to it, sorted.
 #[derive(Debug, Clone)]
 pub struct RepoFiles {
@@ -156,19 +158,19 @@ impl RepoFiles {
 
     /// Drops the files matched by `patterns` (gitignore syntax, relative to the root); returns
     /// how many were dropped.
-    pub fn exclude(&mut self, patterns: &[String]) -> Result<usize, String> {
+    pub fn exclude(&mut self, patterns: &[String]) -> Result<usize, ConfigError> {
         if patterns.is_empty() {
             return Ok(0);
         }
         let mut builder = ignore::gitignore::GitignoreBuilder::new(&self.root);
         for p in patterns {
-            builder
-                .add_line(None, p)
-                .map_err(|e| format!("`deps.exclude`: invalid pattern `{p}`: {e}"))?;
+            builder.add_line(None, p).map_err(|e| {
+                ConfigError::new(format!("`deps.exclude`: invalid pattern `{p}`: {e}"))
+            })?;
         }
         let matcher = builder
             .build()
-            .map_err(|e| format!("`deps.exclude`: {e}"))?;
+            .map_err(|e| ConfigError::new(format!("`deps.exclude`: {e}")))?;
         let before = self.files.len();
         self.files
             .retain(|rel| !matcher.matched_path_or_any_parents(rel, false).is_ignore());

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use ciguard_deps::fake::FakeRegistry;
 use ciguard_deps::{ClientOptions, DepsOptions, RegistryClient, RegistryUrls, RepoFiles};
+use ciguard_test_support::registry::FakeRegistry;
 
 const DISTINCT: usize = 3_000;
 const TWICE: usize = 200;

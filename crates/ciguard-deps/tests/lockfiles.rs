@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ciguard_core::Level;
-use ciguard_deps::fake::FakeRegistry;
 use ciguard_deps::time::parse_timestamp;
 use ciguard_deps::{
     ClientOptions, DepsConfig, DepsOptions, RegistryClient, RegistryUrls, RepoFiles,
 };
+use ciguard_test_support::registry::FakeRegistry;
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")

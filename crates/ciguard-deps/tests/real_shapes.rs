@@ -8,10 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use ciguard_core::Level;
-use ciguard_deps::fake::FakeRegistry;
 use ciguard_deps::{
     ClientOptions, DepsConfig, DepsOptions, LockfileReport, RegistryClient, RegistryUrls, RepoFiles,
 };
+use ciguard_test_support::registry::FakeRegistry;
 
 fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use ciguard_deps::fake::FakeRegistry;
 use ciguard_deps::{ClientOptions, Ecosystem, Lookup, RegistryClient, RegistryUrls, Release};
+use ciguard_test_support::registry::FakeRegistry;
 
 fn index_line(name: &str, version: &str, yanked: bool) -> String {
     format!(

@@ -10,13 +10,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use ciguard_http::{AgentOptions, Backoff, Redirects, RequestCounter, TrustRoots};
+
 use crate::cache::{self, Cache, Entry};
 use crate::config::ClientConfig;
 use crate::error::{self, Cause, Error};
 
 /// Retries after a 5xx answer or a connection error, with exponential backoff.
-const RETRIES: u32 = 3;
-const BACKOFF_BASE: Duration = Duration::from_millis(200);
+const BACKOFF: Backoff = Backoff {
+    base: Duration::from_millis(200),
+    retries: 3,
+};
 /// Rate-limit waits per request before giving up, whatever the time budget.
 const MAX_RATE_LIMIT_ROUNDS: u32 = 5;
 /// Largest body read (GitHub's API answers are far smaller).
@@ -124,9 +128,9 @@ struct Failures {
 #[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
-    agent: ureq::Agent,
+    agent: ciguard_http::Agent,
     cache: Option<Cache>,
-    requests: AtomicUsize,
+    requests: RequestCounter,
     memo: Mutex<HashMap<String, ApiResponse>>,
     /// When the primary rate limit resets, once GitHub said none is left.
     blocked_until: Mutex<Option<SystemTime>>,
@@ -165,26 +169,25 @@ struct AttemptError {
 
 /// A request body as JSON bytes.
 fn encode_body<B: serde::Serialize + ?Sized>(body: &B) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body)
-        .map_err(|e| Error::Other(format!("cannot encode the request body: {e}")))
+    serde_json::to_vec(body).map_err(Error::Encode)
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(config.timeout))
-            .http_status_as_error(false)
-            // Redirects are followed by `send`, which keeps the token on the API's own origin.
-            .max_redirects(0)
-            .user_agent(format!("ciguard/{}", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        let agent = AgentOptions {
+            timeout: config.timeout,
+            roots: TrustRoots::Bundled,
+            // Followed by `send`, which keeps the token on the API's own origin.
+            redirects: Redirects::Caller,
+            idle_per_host: config.max_concurrency,
+        }
+        .build();
         let cache = config.cache_dir.as_deref().map(Cache::new);
         Self {
             config,
             agent,
             cache,
-            requests: AtomicUsize::new(0),
+            requests: RequestCounter::default(),
             memo: Mutex::new(HashMap::new()),
             blocked_until: Mutex::new(None),
             waited_ms: AtomicU64::new(0),
@@ -201,7 +204,7 @@ impl Client {
 
     /// HTTP requests sent so far (retries included; cache and memo hits excluded).
     pub fn request_count(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.requests.get()
     }
 
     /// The causes of failed requests so far, one entry each, in a stable order.
@@ -594,7 +597,7 @@ impl Client {
             self.wait_for_primary_reset(&current)?;
             self.wait_for_pace(&current)?;
             let timeout = self.attempt_timeout(&current)?;
-            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.requests.add();
             let response = match self.send_once(&current, &method, etag, timeout) {
                 Ok(r) => r,
                 Err(failure) => {
@@ -602,15 +605,15 @@ impl Client {
                     if self.remaining().is_zero() {
                         return Err(self.deadline(&current));
                     }
-                    if failures > RETRIES {
+                    let Some(pause) = BACKOFF.delay(failures) else {
                         return Err(Error::Transport {
                             url: current,
                             message: self.redact(&failure.message),
                             attempts: failures,
                             cause: failure.cause,
                         });
-                    }
-                    self.sleep_within_budget(&current, BACKOFF_BASE * 2u32.pow(failures - 1))?;
+                    };
+                    self.sleep_within_budget(&current, pause)?;
                     continue;
                 }
             };
@@ -630,22 +633,23 @@ impl Client {
             }
             if response.status >= 500 && retry_5xx {
                 failures += 1;
-                if failures > RETRIES {
+                let Some(pause) = BACKOFF.delay(failures) else {
                     return Err(Error::Server {
                         url: current,
                         status: response.status,
                         attempts: failures,
                     });
-                }
-                self.sleep_within_budget(&current, BACKOFF_BASE * 2u32.pow(failures - 1))?;
+                };
+                self.sleep_within_budget(&current, pause)?;
                 continue;
             }
             if let Some(target) = redirect_location(&response, &method) {
                 redirects += 1;
                 if redirects > MAX_REDIRECTS {
-                    return Err(Error::Other(format!(
-                        "{url}: more than {MAX_REDIRECTS} redirects; not followed further"
-                    )));
+                    return Err(Error::TooManyRedirects {
+                        url: url.to_owned(),
+                        max: MAX_REDIRECTS,
+                    });
                 }
                 current = self.same_origin_target(&current, target)?;
                 failures = 0;
@@ -658,20 +662,18 @@ impl Client {
     /// The absolute URL a redirect names, when it keeps the scheme, host and port of the API:
     /// only there may the token go.
     fn same_origin_target(&self, current: &str, location: &str) -> Result<String, Error> {
-        let api_origin = origin(&self.config.api_url);
-        let target = if location.starts_with('/') && !location.starts_with("//") {
-            format!("{}{location}", api_origin.unwrap_or_default())
-        } else {
-            location.to_owned()
-        };
-        match (origin(&target), api_origin) {
-            (Some(to), Some(api)) if to.eq_ignore_ascii_case(api) => Ok(target),
-            (to, _) => Err(Error::ForeignRedirect {
+        ciguard_http::same_origin_target(&self.config.api_url, location).map_err(|foreign| {
+            Error::ForeignRedirect {
                 url: current.to_owned(),
-                target: self.redact(to.unwrap_or("an unreadable location")),
+                target: self.redact(
+                    foreign
+                        .origin
+                        .as_deref()
+                        .unwrap_or("an unreadable location"),
+                ),
                 api_url: self.config.api_url.clone(),
-            }),
-        }
+            }
+        })
     }
 
     fn send_once(
@@ -681,15 +683,15 @@ impl Client {
         etag: Option<&str>,
         timeout: Duration,
     ) -> Result<ApiResponse, AttemptError> {
-        let failed = |e: ureq::Error| AttemptError {
+        let failed = |e: ciguard_http::Error| AttemptError {
             cause: error::classify(&e),
             message: e.to_string(),
         };
-        let unsent = |e: ureq::http::Error| AttemptError {
+        let unsent = |e: ciguard_http::http::Error| AttemptError {
             message: e.to_string(),
             cause: None,
         };
-        let mut builder = ureq::http::Request::builder()
+        let mut builder = ciguard_http::http::Request::builder()
             .method(method.name())
             .uri(url)
             .header("accept", "application/vnd.github+json")
@@ -935,18 +937,6 @@ fn redirect_location<'r>(response: &'r ApiResponse, method: &Method<'_>) -> Opti
     follow.then(|| response.header("location")).flatten()
 }
 
-/// `scheme://authority` of an absolute http(s) URL.
-fn origin(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    if authority_len == 0 {
-        return None;
-    }
-    Some(&url[..url.len() - rest.len() + authority_len])
-}
-
 /// `path` with `per_page=100` unless it names a page size.
 fn with_per_page(path: &str) -> String {
     let query = path.split_once('?').map_or("", |(_, q)| q);
@@ -1036,17 +1026,7 @@ mod tests {
     }
 
     #[test]
-    fn origins_and_page_sizes() {
-        assert_eq!(
-            origin("https://api.github.com/repos/a"),
-            Some("https://api.github.com")
-        );
-        assert_eq!(
-            origin("http://127.0.0.1:8080?x"),
-            Some("http://127.0.0.1:8080")
-        );
-        assert_eq!(origin("https:///x"), None);
-        assert_eq!(origin("ftp://host/x"), None);
+    fn page_sizes() {
         assert_eq!(with_per_page("/a"), "/a?per_page=100");
         assert_eq!(with_per_page("/a?b=1"), "/a?b=1&per_page=100");
         assert_eq!(with_per_page("/a?per_page=5"), "/a?per_page=5");
@@ -1058,7 +1038,8 @@ mod tests {
 
     #[test]
     fn a_cached_body_that_is_not_json_is_a_miss() {
-        use crate::testing::{FakeGitHub, action_repo};
+        use ciguard_test_support::git::action_repo;
+        use ciguard_test_support::github::FakeGitHub;
         let dir = tempfile::tempdir().unwrap();
         let server = FakeGitHub::start().unwrap();
         let (repo, _) = action_repo(

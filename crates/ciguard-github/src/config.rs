@@ -1,6 +1,5 @@
 //! Client configuration: where the API is, who we are, where the cache lives.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,48 +7,7 @@ use std::time::Duration;
 /// e.g. for GitHub Enterprise Server (`https://ghe.example.com/api/v3`).
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
-/// An API token. Its `Debug` and `Display` print `***`: it can be logged by mistake without
-/// leaking. Only [`Token::expose`] gives the secret, for the `Authorization` header.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    /// `None` for an empty or blank value (an unset secret in Actions expands to "").
-    pub fn new(secret: impl Into<String>) -> Option<Self> {
-        let s = secret.into().trim().to_owned();
-        // Every message the run prints masks it from now on, not only HTTP errors.
-        ciguard_core::redact::register_secret(&s);
-        (!s.is_empty()).then_some(Token(s))
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// A short hash naming whose token this is, for cache keys: never the token itself.
-    pub fn identity(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(format!("ciguard-token-identity\0{}", self.0).as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// `text` with every occurrence of the token replaced by `***`.
-    pub fn redact(&self, text: &str) -> String {
-        ciguard_core::redact::redact_secret(text, &self.0)
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(***)")
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use ciguard_http::Token;
 
 /// How the client talks to GitHub.
 #[derive(Debug, Clone)]
@@ -162,16 +120,6 @@ fn default_cache_dir_from(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn token_never_prints() {
-        let t = Token::new("ghp_secret123").unwrap();
-        assert_eq!(format!("{t}"), "***");
-        assert_eq!(format!("{t:?}"), "Token(***)");
-        assert!(!t.identity().contains("secret"));
-        assert_eq!(t.redact("bearer ghp_secret123!"), "bearer ***!");
-        assert!(Token::new("  ").is_none());
-    }
 
     #[test]
     fn flags_win_over_environment() {

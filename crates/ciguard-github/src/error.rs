@@ -68,12 +68,14 @@ impl fmt::Display for Cause {
 }
 
 /// The cause of a transport error, when ureq tells it apart.
-pub(crate) fn classify(e: &ureq::Error) -> Option<Cause> {
+pub(crate) fn classify(e: &ciguard_http::Error) -> Option<Cause> {
     match e {
-        ureq::Error::HostNotFound => Some(Cause::Dns),
-        ureq::Error::Timeout(_) => Some(Cause::Timeout),
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => Some(Cause::Tls),
-        ureq::Error::Io(io) => match io.kind() {
+        ciguard_http::Error::HostNotFound => Some(Cause::Dns),
+        ciguard_http::Error::Timeout(_) => Some(Cause::Timeout),
+        ciguard_http::Error::Tls(_)
+        | ciguard_http::Error::Rustls(_)
+        | ciguard_http::Error::Pem(_) => Some(Cause::Tls),
+        ciguard_http::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => Some(Cause::ConnectionRefused),
             // std's resolver reports a failed lookup as an uncategorised I/O error.
             _ if io.to_string().contains("failed to lookup address") => Some(Cause::Dns),
@@ -153,8 +155,30 @@ pub enum Error {
         target: String,
         api_url: String,
     },
-    #[error("{0}")]
-    Other(String),
+    #[error("{url}: more than {max} redirects; not followed further")]
+    TooManyRedirects { url: String, max: u32 },
+    #[error("cannot encode the request body: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// A container registry's answer that does not follow the distribution protocol.
+    #[error("{url}: {message}")]
+    Registry { url: String, message: &'static str },
+    /// A file of the contents API that cannot be read as text.
+    #[error("`{path}`{problem}")]
+    Content {
+        path: String,
+        problem: ContentProblem,
+    },
+}
+
+/// Why a file from the contents API was not used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentProblem {
+    #[error(" is too large for the contents API")]
+    TooLargeForApi,
+    #[error(": invalid base64 content")]
+    InvalidBase64,
+    #[error(" is larger than {0} bytes")]
+    TooLarge(usize),
 }
 
 fn transport_advice(cause: Option<Cause>) -> String {
@@ -186,8 +210,10 @@ impl Error {
             | Error::Decode { url, .. }
             | Error::Incomplete { url, .. }
             | Error::ForeignUrl { url, .. }
-            | Error::ForeignRedirect { url, .. } => Some(url),
-            Error::Other(_) => None,
+            | Error::ForeignRedirect { url, .. }
+            | Error::TooManyRedirects { url, .. }
+            | Error::Registry { url, .. } => Some(url),
+            Error::Encode(_) | Error::Content { .. } => None,
         }
     }
 

@@ -17,10 +17,8 @@ pub mod online;
 pub mod registry;
 pub mod remote;
 pub mod resolve;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod transitive;
 
 pub use client::{ApiResponse, Client, NetworkFailure};
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};
-pub use error::{Cause, Error};
+pub use error::{Cause, ContentProblem, Error};

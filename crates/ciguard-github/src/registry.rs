@@ -2,7 +2,6 @@
 //! anonymous bearer-token dance when the registry asks for it (`WWW-Authenticate: Bearer
 //! realm=...,service=...,scope=...`). The GitHub token is never sent to a registry.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::error::Error;
@@ -62,28 +61,29 @@ impl ImageRef {
 /// A registry client; `base_url` overrides where every image is looked up (a mirror, or tests).
 #[derive(Debug)]
 pub struct Registry {
-    agent: ureq::Agent,
+    agent: ciguard_http::Agent,
     base_url: Option<String>,
-    requests: AtomicUsize,
+    requests: ciguard_http::RequestCounter,
 }
 
 impl Registry {
     pub fn new(base_url: Option<String>, timeout: Duration) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .user_agent(format!("ciguard/{}", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+        // Follows redirects itself: a blob store's redirect carries no token of ours.
+        let agent = ciguard_http::AgentOptions {
+            timeout,
+            redirects: ciguard_http::Redirects::Follow,
+            ..ciguard_http::AgentOptions::default()
+        }
+        .build();
         Self {
             agent,
             base_url: base_url.map(|u| u.trim_end_matches('/').to_owned()),
-            requests: AtomicUsize::new(0),
+            requests: ciguard_http::RequestCounter::default(),
         }
     }
 
     pub fn request_count(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.requests.get()
     }
 
     fn base(&self, image: &ImageRef) -> String {
@@ -113,8 +113,9 @@ impl Registry {
         match status {
             200 => header(&headers, "docker-content-digest")
                 .filter(|d| d.starts_with("sha256:"))
-                .ok_or_else(|| {
-                    Error::Other(format!("{url}: the registry sent no Docker-Content-Digest"))
+                .ok_or_else(|| Error::Registry {
+                    url: url.clone(),
+                    message: "the registry sent no Docker-Content-Digest",
                 }),
             404 => Err(Error::Status {
                 url,
@@ -130,7 +131,7 @@ impl Registry {
     }
 
     fn head(&self, url: &str, token: Option<&str>) -> Result<(u16, Vec<(String, String)>), Error> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.requests.add();
         let mut req = self.agent.head(url).header("accept", ACCEPT);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -153,17 +154,16 @@ impl Registry {
                 .find(|(pk, _)| pk == k)
                 .map(|(_, v)| v.clone())
         };
-        let realm = get("realm").ok_or_else(|| {
-            Error::Other(format!(
-                "{url}: the registry asked for a token without saying where to get one"
-            ))
+        let realm = get("realm").ok_or_else(|| Error::Registry {
+            url: url.to_owned(),
+            message: "the registry asked for a token without saying where to get one",
         })?;
         let scope = get("scope").unwrap_or_else(|| format!("repository:{name}:pull"));
         let mut token_url = format!("{realm}?scope={scope}");
         if let Some(service) = get("service") {
             token_url.push_str(&format!("&service={service}"));
         }
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.requests.add();
         let mut resp = self
             .agent
             .get(&token_url)
@@ -201,7 +201,7 @@ impl Registry {
     }
 }
 
-fn headers(h: &ureq::http::HeaderMap) -> Vec<(String, String)> {
+fn headers(h: &ciguard_http::http::HeaderMap) -> Vec<(String, String)> {
     h.iter()
         .map(|(k, v)| {
             (

@@ -16,7 +16,7 @@ use ciguard_core::{FileKind, SourceFile};
 use serde::Deserialize;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{ContentProblem, Error};
 use crate::online;
 use crate::remote::{blob_url, decode_base64};
 
@@ -188,17 +188,20 @@ fn fetch_one(client: &Client, key: &DepKey) -> Result<Option<(String, String)>, 
             continue;
         }
         if content.encoding != "base64" {
-            return Err(Error::Other(format!(
-                "`{path}` is too large for the contents API"
-            )));
+            return Err(Error::Content {
+                path,
+                problem: ContentProblem::TooLargeForApi,
+            });
         }
-        let bytes = decode_base64(&content.content)
-            .ok_or_else(|| Error::Other(format!("`{path}`: invalid base64 content")))?;
+        let bytes = decode_base64(&content.content).ok_or_else(|| Error::Content {
+            path: path.clone(),
+            problem: ContentProblem::InvalidBase64,
+        })?;
         if bytes.len() > Limits::default().max_bytes {
-            return Err(Error::Other(format!(
-                "`{path}` is larger than {} bytes",
-                Limits::default().max_bytes
-            )));
+            return Err(Error::Content {
+                path,
+                problem: ContentProblem::TooLarge(Limits::default().max_bytes),
+            });
         }
         let text = String::from_utf8_lossy(&bytes).into_owned();
         return Ok(Some((path, text)));

@@ -5,8 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use ciguard_github::resolve;
-use ciguard_github::testing::{FakeGitHub, Fault, GitRepo, action_repo};
 use ciguard_github::{Client, ClientConfig, Error, Token};
+use ciguard_test_support::git::{GitRepo, action_repo};
+use ciguard_test_support::github::{FakeGitHub, Fault};
 
 fn config(server: &FakeGitHub, cache: Option<&Path>) -> ClientConfig {
     ClientConfig {

@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ciguard_github::testing::{FakeGitHub, Fault, action_repo};
 use ciguard_github::{Cause, Client, ClientConfig, Error, Token};
+use ciguard_test_support::git::action_repo;
+use ciguard_test_support::github::{FakeGitHub, Fault};
 use serde_json::{Value, json};
 
 fn config(server: &FakeGitHub, cache: Option<&Path>) -> ClientConfig {

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use ciguard_core::facts::UsesRef;
 use ciguard_github::online;
-use ciguard_github::testing::{FakeGitHub, action_repo};
 use ciguard_github::{Client, ClientConfig, Token};
+use ciguard_test_support::git::action_repo;
+use ciguard_test_support::github::FakeGitHub;
 
 fn client(server: &FakeGitHub) -> Client {
     Client::new(ClientConfig {
@@ -31,7 +32,7 @@ fn uses(sha: &str) -> UsesRef {
 }
 
 /// `up/act` with two releases and a branch, and its fork `evil/act`; returns the release commits.
-fn world(dir: &Path, server: &FakeGitHub) -> (ciguard_github::testing::GitRepo, Vec<String>) {
+fn world(dir: &Path, server: &FakeGitHub) -> (ciguard_test_support::git::GitRepo, Vec<String>) {
     let (repo, shas) = action_repo(
         &dir.join("up"),
         "act",
@@ -89,7 +90,7 @@ fn unrelated_history_on_one_branch_does_not_hide_a_commit_another_branch_has() {
     let server = FakeGitHub::start().unwrap();
     let (_, _) = world(dir.path(), &server);
     // An orphan branch `docs` in the parent itself, whose head is the pinned commit's ancestor.
-    let up = ciguard_github::testing::GitRepo {
+    let up = ciguard_test_support::git::GitRepo {
         dir: dir.path().join("up"),
     };
     up.git(&["checkout", "-q", "--orphan", "docs"]).unwrap();

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use ciguard_github::remote;
-use ciguard_github::testing::{FakeGitHub, Fault, GitRepo};
 use ciguard_github::{Client, ClientConfig, Token};
+use ciguard_test_support::git::GitRepo;
+use ciguard_test_support::github::{FakeGitHub, Fault};
 
 fn client(server: &FakeGitHub, cache: &std::path::Path) -> Client {
     Client::new(ClientConfig {

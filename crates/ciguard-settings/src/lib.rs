@@ -7,6 +7,7 @@
 //! the check needs; never counted as a pass).
 
 pub mod checks;
+mod error;
 pub mod fnmatch;
 pub mod gather;
 pub mod live;
@@ -22,6 +23,7 @@ use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::{Finding, Report};
 
 pub use checks::{Check, Outcome, State};
+pub use error::Error;
 pub use gather::Unknown;
 pub use options::Options;
 pub use snapshot::{Answer, DirSource, MemorySource, Recorder, Source};
@@ -237,7 +239,7 @@ pub enum Target {
 
 impl Target {
     /// Parses `owner/repo` or `org:NAME`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, Error> {
         let valid = |p: &str| {
             !p.is_empty()
                 && p != "."
@@ -249,7 +251,7 @@ impl Target {
             return if valid(org) {
                 Ok(Target::Org(org.to_owned()))
             } else {
-                Err(format!("`{s}`: not a valid organization name"))
+                Err(Error::argument(s, "not a valid organization name"))
             };
         }
         match s.split_once('/') {
@@ -257,7 +259,7 @@ impl Target {
                 owner: o.to_owned(),
                 name: r.to_owned(),
             }),
-            _ => Err(format!("`{s}`: expected `owner/repo` or `org:NAME`")),
+            _ => Err(Error::argument(s, "expected `owner/repo` or `org:NAME`")),
         }
     }
 }

@@ -46,7 +46,7 @@ impl Source for LiveSource {
 }
 
 /// Performs the writes of a plan, in order; stops at the first refusal.
-pub fn apply(client: &Client, changes: &[Change]) -> Result<usize, String> {
+pub fn apply(client: &Client, changes: &[Change]) -> Result<usize, crate::Error> {
     for (done, c) in changes.iter().enumerate() {
         let result = match c.method {
             "POST" => client.post_json(&c.path, &c.body),
@@ -59,25 +59,24 @@ pub fn apply(client: &Client, changes: &[Change]) -> Result<usize, String> {
                     .ok()
                     .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_default();
-                let perm = r
-                    .header("x-accepted-github-permissions")
-                    .map(|p| format!(" (needs {p})"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "{} {}: GitHub answered {}{perm}: {msg}; {done} of {} changes applied",
-                    c.method,
-                    c.path,
-                    r.status,
-                    changes.len()
-                ));
+                return Err(crate::Error::Refused {
+                    method: c.method,
+                    path: c.path.clone(),
+                    status: r.status,
+                    needs: r.header("x-accepted-github-permissions").map(str::to_owned),
+                    message: msg,
+                    done,
+                    total: changes.len(),
+                });
             }
-            Err(e) => {
-                return Err(format!(
-                    "{} {}: {e}; {done} of {} changes applied",
-                    c.method,
-                    c.path,
-                    changes.len()
-                ));
+            Err(source) => {
+                return Err(crate::Error::Write {
+                    method: c.method,
+                    path: c.path.clone(),
+                    source: Box::new(source),
+                    done,
+                    total: changes.len(),
+                });
             }
         }
     }

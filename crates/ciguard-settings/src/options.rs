@@ -38,9 +38,11 @@ impl Default for Options {
 
 impl Options {
     /// Reads options from a TOML table such as the configuration's `[settings]`.
-    pub fn from_toml(table: &toml::Table) -> Result<Self, String> {
+    pub fn from_toml(table: &toml::Table) -> Result<Self, crate::Error> {
         toml::Value::Table(table.clone())
             .try_into()
-            .map_err(|e: toml::de::Error| format!("[settings]: {}", e.message()))
+            .map_err(|e: toml::de::Error| crate::Error::Options {
+                message: e.message().to_owned(),
+            })
     }
 }

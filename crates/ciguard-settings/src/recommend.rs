@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::Error;
 use crate::options::Options;
 use crate::snapshot::{Answer, MemorySource, encode_segment};
 
@@ -12,17 +13,17 @@ use crate::snapshot::{Answer, MemorySource, encode_segment};
 pub type Reviewer = (String, i64);
 
 /// Parses `team:ID` or `user:ID`.
-pub fn parse_reviewer(s: &str) -> Result<Reviewer, String> {
+pub fn parse_reviewer(s: &str) -> Result<Reviewer, Error> {
     let (kind, id) = s
         .split_once(':')
-        .ok_or_else(|| format!("`{s}`: expected `team:ID` or `user:ID`"))?;
+        .ok_or_else(|| Error::argument(s, "expected `team:ID` or `user:ID`"))?;
     let id: i64 = id
         .parse()
-        .map_err(|_| format!("`{s}`: the id must be a number"))?;
+        .map_err(|_| Error::argument(s, "the id must be a number"))?;
     match kind.to_ascii_lowercase().as_str() {
         "team" => Ok(("Team".into(), id)),
         "user" => Ok(("User".into(), id)),
-        _ => Err(format!("`{s}`: expected `team:ID` or `user:ID`")),
+        _ => Err(Error::argument(s, "expected `team:ID` or `user:ID`")),
     }
 }
 

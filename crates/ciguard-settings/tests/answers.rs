@@ -2,7 +2,7 @@
 //! that lack what github.com has (GHES): unknown with a reason, never an empty list, never a
 //! finding.
 
-mod common;
+use ciguard_test_support::settings_api as common;
 
 use ciguard_settings::{DirSource, Options, SettingsReport, State, audit, snapshot_targets};
 use common::{Api, BASE};
@@ -250,9 +250,7 @@ fn live_answers_of_the_wrong_shape_and_ghes_gaps_are_unknown_too() {
     assert_eq!(report.counts().failed, 0, "{:?}", report.notes());
     assert!(
         server
-            .gets
-            .lock()
-            .unwrap()
+            .gets()
             .iter()
             .any(|p| p.split('?').next() == Some("meta"))
     );
@@ -260,7 +258,8 @@ fn live_answers_of_the_wrong_shape_and_ghes_gaps_are_unknown_too() {
 
 #[test]
 fn the_project_fake_in_ghes_mode_makes_immutable_releases_not_available() {
-    use ciguard_github::testing::{FakeGitHub, GitRepo};
+    use ciguard_test_support::git::GitRepo;
+    use ciguard_test_support::github::FakeGitHub;
     let dir = tempfile::tempdir().unwrap();
     let server = FakeGitHub::start().unwrap();
     let repo = GitRepo::init(&dir.path().join("r")).unwrap();

@@ -1,6 +1,6 @@
 //! The settings audit against a fake GitHub on 127.0.0.1.
 
-mod common;
+use ciguard_test_support::settings_api as common;
 
 use ciguard_github::{Client, ClientConfig};
 use ciguard_settings::live::{LiveSource, apply};
@@ -88,9 +88,7 @@ fn organization_mode_lists_repositories_through_the_api() {
     assert_eq!(report.counts().failed, checks::all().len());
     assert!(
         server
-            .gets
-            .lock()
-            .unwrap()
+            .gets()
             .iter()
             .any(|p| p.starts_with("orgs/octo-org/repos?per_page=100"))
     );
@@ -108,8 +106,8 @@ fn apply_writes_the_plan_in_order() {
     );
     let changes = plan(&src, &rec, "octo-org", "hello-world");
     assert_eq!(changes.len(), 10);
-    assert_eq!(apply(src.client(), &changes), Ok(10));
-    let writes = server.writes.lock().unwrap();
+    assert_eq!(apply(src.client(), &changes).ok(), Some(10));
+    let writes = server.writes();
     let got: Vec<_> = writes.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
     let want: Vec<_> = changes
         .iter()

@@ -1,10 +1,10 @@
 //! The live source reads every page of GitHub's `{total_count, <list>}` envelopes (secrets,
 //! environments, deployment branch policies), against the fake GitHub behaving like github.com.
 
-use ciguard_github::testing::FakeGitHub;
 use ciguard_github::{Client, ClientConfig, Token};
 use ciguard_settings::live::LiveSource;
 use ciguard_settings::snapshot::Source;
+use ciguard_test_support::github::FakeGitHub;
 use serde_json::{Value, json};
 
 fn names(n: usize, last: &str) -> Vec<Value> {

@@ -1,6 +1,6 @@
 //! The settings checks on snapshot directories written from realistic GitHub answers.
 
-mod common;
+use ciguard_test_support::settings_api as common;
 
 use ciguard_core::Location;
 use ciguard_settings::recommend::{as_snapshot, recommend};

@@ -51,10 +51,12 @@ fn parser_error(toml_text: &str) -> Option<String> {
     let table: toml::Table = toml_text.parse().ok()?;
     let deps = table
         .get("deps")
-        .map(|d| ciguard_deps::config::DepsConfig::from_table(d.as_table()?).err());
+        .map(|d| ciguard_deps::config::DepsConfig::from_table(d.as_table()?).err())
+        .map(|e| e.map(|e| e.to_string()));
     let settings = table
         .get("settings")
-        .map(|s| ciguard_settings::options::Options::from_toml(s.as_table()?).err());
+        .map(|s| ciguard_settings::options::Options::from_toml(s.as_table()?).err())
+        .map(|e| e.map(|e| e.to_string()));
     deps.flatten().or(settings.flatten())
 }
 

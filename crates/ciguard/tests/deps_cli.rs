@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::process::{Command, Output};
 
-use ciguard_deps::fake::FakeRegistry;
+use ciguard_test_support::registry::FakeRegistry;
 
 const LOG_INDEX: &str = r#"{"name":"log","vers":"0.4.35","deps":[],"cksum":"00","features":{},"yanked":false,"pubtime":"2026-10-30T21:36:19Z"}
 "#;
@@ -248,7 +248,8 @@ fn audit_and_deps_agree_on_a_short_cooldown_and_audit_reports_it_once() {
 
 #[test]
 fn renovate_presets_are_fetched_through_github_when_online() {
-    use ciguard_github::testing::{FakeGitHub, GitRepo};
+    use ciguard_test_support::git::GitRepo;
+    use ciguard_test_support::github::FakeGitHub;
     let server = FakeGitHub::start().expect("fake GitHub");
     let presets = tempfile::tempdir().expect("tempdir");
     let config_repo = GitRepo::init(presets.path()).expect("git repo");

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ciguard_github::testing::{FakeGitHub, Fault, action_repo};
+use ciguard_test_support::git::action_repo;
+use ciguard_test_support::github::{FakeGitHub, Fault};
 
 const TOKEN: &str = "ghp_NETWORKSECRET";
 

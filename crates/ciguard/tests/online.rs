@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use ciguard_github::testing::{FakeGitHub, GitRepo, action_repo};
+use ciguard_test_support::git::{GitRepo, action_repo};
+use ciguard_test_support::github::FakeGitHub;
 
 struct World {
     server: FakeGitHub,

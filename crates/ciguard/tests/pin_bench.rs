@@ -5,7 +5,8 @@
 
 use std::process::Command;
 
-use ciguard_github::testing::{FakeGitHub, action_repo};
+use ciguard_test_support::git::action_repo;
+use ciguard_test_support::github::FakeGitHub;
 
 /// Five workflows using 50 distinct actions (each used twice, with a moving major tag, an exact
 /// version or a branch), the fake server serving them, and the distinct (repository, ref) pairs.

@@ -4,7 +4,8 @@
 
 use std::process::Command;
 
-use ciguard_github::testing::{FakeGitHub, Fault, GitRepo, Logged, action_repo};
+use ciguard_test_support::git::{GitRepo, action_repo};
+use ciguard_test_support::github::{FakeGitHub, Fault, Logged};
 
 const BAD_V1: &str = "name: bad\non: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n";
 const BAD_MAIN_TAIL: &str = "      - uses: actions/setup-node@v4\n";

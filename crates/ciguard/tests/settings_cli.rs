@@ -1,7 +1,6 @@
 //! `ciguard settings` end to end on snapshot directories.
 
-#[path = "../../ciguard-settings/tests/common/mod.rs"]
-mod common;
+use ciguard_test_support::settings_api as common;
 
 use std::process::{Command, Output};
 

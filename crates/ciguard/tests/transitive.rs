@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use ciguard_github::testing::{FakeGitHub, GitRepo};
+use ciguard_test_support::git::GitRepo;
+use ciguard_test_support::github::FakeGitHub;
 
 const DATE: &str = "2024-01-01T00:00:00Z";
 

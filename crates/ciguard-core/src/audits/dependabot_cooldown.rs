@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::{Dependabot, Update};
@@ -80,19 +80,19 @@ impl Audit for DependabotCooldown {
         [("days".to_owned(), days)].into_iter().collect()
     }
 
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         for (key, value) in options {
             match (key.as_str(), value.as_integer()) {
                 ("days", Some(d)) if (1..=90).contains(&d) => {}
                 ("days", _) => {
-                    return Err(
-                        "`dependabot-cooldown.days` must be a number of days from 1 to 90".into(),
-                    );
+                    return Err(InvalidOption::new(
+                        "`dependabot-cooldown.days` must be a number of days from 1 to 90",
+                    ));
                 }
                 _ => {
-                    return Err(format!(
+                    return Err(InvalidOption::new(format!(
                         "`dependabot-cooldown` takes no option `{key}` (known: days)"
-                    ));
+                    )));
                 }
             }
         }

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta, InvalidOption};
 use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
 use crate::finding::Finding;
@@ -73,21 +73,25 @@ enum Policy {
     Deny(Vec<RepoPattern>),
 }
 
-fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, String> {
+fn patterns(value: &toml::Value) -> Result<Vec<RepoPattern>, InvalidOption> {
     let list = value
         .as_array()
-        .ok_or("`allow`/`deny` must be a list of patterns")?;
+        .ok_or_else(|| InvalidOption::new("`allow`/`deny` must be a list of patterns"))?;
     list.iter()
         .map(|v| {
-            let s = v.as_str().ok_or("patterns must be strings")?;
-            RepoPattern::parse(s).ok_or_else(|| format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/repo@ref`, `owner/*` or `*`"))
+            let s = v
+                .as_str()
+                .ok_or_else(|| InvalidOption::new("patterns must be strings"))?;
+            RepoPattern::parse(s).ok_or_else(|| InvalidOption::new(format!("`{s}` is not a pattern: write `owner/repo`, `owner/repo/path`, `owner/repo@ref`, `owner/*` or `*`")))
         })
         .collect()
 }
 
-fn policy(options: &toml::Table) -> Result<Option<Policy>, String> {
+fn policy(options: &toml::Table) -> Result<Option<Policy>, InvalidOption> {
     match (options.get("allow"), options.get("deny")) {
-        (Some(_), Some(_)) => Err("`forbidden-uses` takes `allow` or `deny`, not both".into()),
+        (Some(_), Some(_)) => Err(InvalidOption::new(
+            "`forbidden-uses` takes `allow` or `deny`, not both",
+        )),
         (Some(a), None) => Ok(Some(Policy::Allow(patterns(a)?))),
         (None, Some(d)) => Ok(Some(Policy::Deny(patterns(d)?))),
         (None, None) => Ok(None),
@@ -115,14 +119,14 @@ impl Audit for ForbiddenUses {
         .collect()
     }
 
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         if let Some(key) = options
             .keys()
             .find(|k| !matches!(k.as_str(), "allow" | "deny"))
         {
-            return Err(format!(
+            return Err(InvalidOption::new(format!(
                 "`forbidden-uses` has no option `{key}`; it takes `allow` or `deny`"
-            ));
+            )));
         }
         policy(options).map(|_| ())
     }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
 use crate::audits::common::{expressions_in, scalars_under, secret_refs};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
@@ -89,11 +89,11 @@ impl Audit for SecretsOutsideEnv {
         [("allow".to_owned(), allow)].into_iter().collect()
     }
 
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         if let Some(key) = options.keys().find(|k| k.as_str() != "allow") {
-            return Err(format!(
+            return Err(InvalidOption::new(format!(
                 "`secrets-outside-env` has no option `{key}`; it takes `allow`"
-            ));
+            )));
         }
         allowed(options).map(|_| ())
     }
@@ -140,7 +140,7 @@ impl Audit for SecretsOutsideEnv {
 }
 
 /// The `allow` option: secret names that may be used outside an environment.
-fn allowed(options: &toml::Table) -> Result<Vec<String>, String> {
+fn allowed(options: &toml::Table) -> Result<Vec<String>, InvalidOption> {
     let Some(value) = options.get("allow") else {
         return Ok(Vec::new());
     };
@@ -152,5 +152,5 @@ fn allowed(options: &toml::Table) -> Result<Vec<String>, String> {
                 .map(|n| n.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
         })
-        .ok_or_else(|| "`allow` must be a list of secret names".to_owned())
+        .ok_or_else(|| InvalidOption::new("`allow` must be a list of secret names"))
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
@@ -148,21 +148,21 @@ impl Audit for UnpinnedUses {
         [("policies".to_owned(), policies)].into_iter().collect()
     }
 
-    fn validate_options(&self, options: &toml::Table) -> Result<(), String> {
+    fn validate_options(&self, options: &toml::Table) -> Result<(), InvalidOption> {
         for (key, value) in options {
             if key != "policies" {
-                return Err(format!(
+                return Err(InvalidOption::new(format!(
                     "`unpinned-uses` has no option `{key}`; it takes `policies`"
-                ));
+                )));
             }
-            let table = value
-                .as_table()
-                .ok_or("`policies` must be a table of pattern = policy")?;
+            let table = value.as_table().ok_or_else(|| {
+                InvalidOption::new("`policies` must be a table of pattern = policy")
+            })?;
             for (pattern, policy) in table {
                 if policy.as_str().and_then(Policy::parse).is_none() {
-                    return Err(format!(
+                    return Err(InvalidOption::new(format!(
                         "policy for `{pattern}` must be \"hash-pin\", \"ref-pin\" or \"any\""
-                    ));
+                    )));
                 }
             }
         }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{FakeGitHub, Reply, Request, State, respond};
+use super::{FakeGitHub, State, respond};
+use crate::http::{Reply, Request};
 
 /// GitHub's answer to a secondary rate limit (REST docs, "Exceeding the rate limit"); the request
 /// ID varies on github.com.
@@ -26,24 +27,18 @@ struct Envelope {
 
 #[derive(Debug, Default)]
 pub(super) struct Knobs {
-    /// Added before every answer.
-    latency: Mutex<Duration>,
     /// Path (no query) → the list served there.
     envelopes: Mutex<HashMap<String, Envelope>>,
     /// Old `owner/name` (lowercase) → current `owner/name`.
     renamed: Mutex<HashMap<String, String>>,
     /// Path prefix → absolute URL elsewhere, answered with a 301.
     foreign: Mutex<Vec<(String, String)>>,
-    /// Path prefix → (status, answers left): secondary limits without `retry-after`.
-    secondary: Mutex<Vec<(String, u16, usize)>>,
 }
 
 impl FakeGitHub {
     /// Every answer from now on comes `latency` late (a slow or distant GitHub).
     pub fn set_latency(&self, latency: Duration) {
-        if let Ok(mut l) = self.state.knobs.latency.lock() {
-            *l = latency;
-        }
+        self.server.set_latency(latency);
     }
 
     /// Serves `path` (no query) as GitHub serves secrets, environments or deployment branch
@@ -93,21 +88,22 @@ impl FakeGitHub {
     /// The next `times` requests whose path starts with `path_prefix` answer `status` (403 or
     /// 429) with GitHub's secondary rate limit message and no `retry-after`.
     pub fn push_secondary_limit(&self, path_prefix: &str, status: u16, times: usize) {
-        if let Ok(mut s) = self.state.knobs.secondary.lock() {
-            s.push((path_prefix.to_owned(), status, times));
-        }
+        // No `retry-after`, and the primary limit is far from spent.
+        let reply = Reply::json(
+            status,
+            &json!({
+                "message": SECONDARY_LIMIT_MESSAGE,
+                "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            }),
+        )
+        .with_header("x-ratelimit-remaining", "4321");
+        self.server
+            .push_fault(path_prefix, crate::http::Fault::Reply(reply), times);
     }
 }
 
 /// The answer when one of the knobs applies, else `None` (the usual dispatch answers).
 pub(super) fn intercept(state: &State, req: &Request) -> Option<Reply> {
-    let latency = state.knobs.latency.lock().map(|l| *l).unwrap_or_default();
-    if !latency.is_zero() {
-        std::thread::sleep(latency);
-    }
-    if let Some(reply) = secondary_limit(state, req) {
-        return Some(reply);
-    }
     if let Some(reply) = foreign_redirect(state, req) {
         return Some(reply);
     }
@@ -115,27 +111,6 @@ pub(super) fn intercept(state: &State, req: &Request) -> Option<Reply> {
         return Some(reply);
     }
     envelope(state, req)
-}
-
-fn secondary_limit(state: &State, req: &Request) -> Option<Reply> {
-    let mut limits = state.knobs.secondary.lock().ok()?;
-    let i = limits
-        .iter()
-        .position(|(prefix, _, left)| *left > 0 && req.raw_target.starts_with(prefix.as_str()))?;
-    limits[i].2 -= 1;
-    let status = limits[i].1;
-    // No `retry-after`, and the primary limit is far from spent.
-    let mut reply = Reply::json(
-        status,
-        &json!({
-            "message": SECONDARY_LIMIT_MESSAGE,
-            "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-        }),
-    );
-    reply
-        .headers
-        .push(("x-ratelimit-remaining".into(), "4321".into()));
-    Some(reply)
 }
 
 fn moved(location: String) -> Reply {
@@ -151,7 +126,7 @@ fn foreign_redirect(state: &State, req: &Request) -> Option<Reply> {
     let foreign = state.knobs.foreign.lock().ok()?;
     let (_, location) = foreign
         .iter()
-        .find(|(prefix, _)| req.raw_target.starts_with(prefix.as_str()))?;
+        .find(|(prefix, _)| req.target.starts_with(prefix.as_str()))?;
     Some(moved(location.clone()))
 }
 
@@ -167,7 +142,7 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
                 location.push('/');
                 location.push_str(segment);
             }
-            if let Some((_, query)) = req.raw_target.split_once('?') {
+            if let Some((_, query)) = req.target.split_once('?') {
                 location.push('?');
                 location.push_str(query);
             }
@@ -175,7 +150,7 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
         }
         ["repositories", id, rest @ ..] => {
             if !req.headers.contains_key("authorization") {
-                return Some(Reply::not_found());
+                return Some(super::not_found());
             }
             let id: u64 = id.parse().ok()?;
             let slug = state
@@ -190,7 +165,7 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
                 path.push('/');
                 path.push_str(segment);
             }
-            let raw_target = match req.raw_target.split_once('?') {
+            let target = match req.target.split_once('?') {
                 Some((_, query)) => format!("{path}?{query}"),
                 None => path.clone(),
             };
@@ -198,8 +173,9 @@ fn renamed(state: &State, req: &Request) -> Option<Reply> {
                 method: req.method.clone(),
                 path,
                 query: req.query.clone(),
-                raw_target,
+                target,
                 headers: req.headers.clone(),
+                body: req.body.clone(),
             };
             Some(respond(state, &inner))
         }

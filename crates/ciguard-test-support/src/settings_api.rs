@@ -1,11 +1,13 @@
-//! Realistic GitHub answers (shapes of the REST API docs' examples) written as snapshot directories.
+//! The settings API table: realistic GitHub answers (shapes of the REST API docs' examples) for
+//! the settings checks, written as snapshot directories or served on the shared request loop.
 
-#![allow(dead_code)]
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
+use ciguard_settings::snapshot::file_stem;
 use serde_json::{Value, json};
+
+use crate::http::{Listener, Options, Reply, Request, Server};
 
 pub const OWNER: &str = "octo-org";
 pub const REPO: &str = "hello-world";
@@ -41,7 +43,7 @@ impl Api {
     /// Writes the snapshot layout: `PATH.json`, and `PATH.status` for non-200 answers.
     pub fn write(&self, dir: &Path) {
         for (path, (status, perm, body)) in &self.0 {
-            let stem = dir.join(ciguard_settings::snapshot::file_stem(path).unwrap());
+            let stem = dir.join(file_stem(path).unwrap());
             std::fs::create_dir_all(stem.parent().unwrap()).unwrap();
             std::fs::write(
                 format!("{}.json", stem.display()),
@@ -283,88 +285,63 @@ pub fn metadata_only() -> Api {
 /// `x-accepted-github-permissions`) and records writes.
 pub struct FakeServer {
     pub url: String,
-    pub writes: std::sync::Arc<std::sync::Mutex<Vec<(String, String, Value)>>>,
-    pub gets: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    server: Server,
+}
+
+impl FakeServer {
+    /// Paths of the GETs so far (no leading `/`).
+    pub fn gets(&self) -> Vec<String> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET")
+            .map(|r| r.path.trim_start_matches('/').to_owned())
+            .collect()
+    }
+
+    /// The writes so far: method, path (no leading `/`) and JSON body.
+    pub fn writes(&self) -> Vec<(String, String, Value)> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| {
+                let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                (r.method, r.path.trim_start_matches('/').to_owned(), body)
+            })
+            .collect()
+    }
 }
 
 pub fn serve(api: Api) -> FakeServer {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::sync::{Arc, Mutex};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let table: std::collections::HashMap<std::path::PathBuf, (u16, Option<String>, Value)> = api
+    let listener = Listener::bind().expect("bind 127.0.0.1");
+    let url = listener.url();
+    let table: HashMap<PathBuf, (u16, Option<String>, Value)> = api
         .0
         .iter()
-        .map(|(k, v)| (ciguard_settings::snapshot::file_stem(k).unwrap(), v.clone()))
+        .map(|(k, v)| (file_stem(k).expect("fixture path"), v.clone()))
         .collect();
-    let table = Arc::new(table);
-    let writes = Arc::new(Mutex::new(Vec::new()));
-    let gets = Arc::new(Mutex::new(Vec::new()));
-    let (w, g) = (Arc::clone(&writes), Arc::clone(&gets));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (table, w, g) = (Arc::clone(&table), Arc::clone(&w), Arc::clone(&g));
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    return;
-                }
-                let mut parts = line.split_whitespace();
-                let (method, target) = (
-                    parts.next().unwrap_or("").to_owned(),
-                    parts.next().unwrap_or("/").to_owned(),
-                );
-                let mut length = 0;
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                    if let Some((k, v)) = h.split_once(':')
-                        && k.eq_ignore_ascii_case("content-length")
-                    {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let path = target.trim_start_matches('/').to_owned();
-                let (status, perm, reply) = if method == "GET" {
-                    g.lock().unwrap().push(path.clone());
-                    match ciguard_settings::snapshot::file_stem(&path)
-                        .ok()
-                        .and_then(|s| table.get(&s).cloned())
-                    {
-                        Some(found) => found,
-                        None => (
-                            404,
-                            None,
-                            json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
-                        ),
-                    }
-                } else {
-                    w.lock().unwrap().push((
-                        method.clone(),
-                        path,
-                        serde_json::from_slice(&body).unwrap_or(Value::Null),
-                    ));
-                    (if method == "POST" { 201 } else { 200 }, None, json!({}))
-                };
-                let text = serde_json::to_string(&reply).unwrap();
-                let mut head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    text.len()
-                );
-                if let Some(p) = perm {
-                    head.push_str(&format!("x-accepted-github-permissions: {p}\r\n"));
-                }
-                head.push_str("\r\n");
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(text.as_bytes());
-            });
-        }
-    });
-    FakeServer { url, writes, gets }
+    let server = listener.serve(Options::default(), move |req| answer(&table, req));
+    FakeServer { url, server }
+}
+
+fn answer(table: &HashMap<PathBuf, (u16, Option<String>, Value)>, req: &Request) -> Reply {
+    if req.method != "GET" {
+        return Reply::json(if req.method == "POST" { 201 } else { 200 }, &json!({}));
+    }
+    let (status, perm, body) = file_stem(req.target.trim_start_matches('/'))
+        .ok()
+        .and_then(|s| table.get(&s).cloned())
+        .unwrap_or_else(|| {
+            (
+                404,
+                None,
+                json!({ "message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404" }),
+            )
+        });
+    let reply = Reply::json(status, &body);
+    match perm {
+        Some(p) => reply.with_header("x-accepted-github-permissions", p),
+        None => reply,
+    }
 }

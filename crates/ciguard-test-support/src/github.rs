@@ -10,130 +10,20 @@
 //! alternates), so a commit pushed only to a fork is reachable by SHA through the parent's API.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use crate::git::{GitRepo, run_git};
+use crate::http::{self, Listener, Options, Reply, Request, Server, now_secs};
+
 mod github_like;
+pub use crate::http::Logged;
 pub use github_like::SECONDARY_LIMIT_MESSAGE;
-
-/// A git repository on disk, driven through the `git` CLI.
-#[derive(Debug, Clone)]
-pub struct GitRepo {
-    pub dir: PathBuf,
-}
-
-impl GitRepo {
-    /// `git init` with branch `main` and a fixed identity.
-    pub fn init(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        let repo = Self {
-            dir: dir.to_owned(),
-        };
-        repo.git(&["init", "-q", "-b", "main"])?;
-        repo.git(&["config", "user.name", "Fake"])?;
-        repo.git(&["config", "user.email", "fake@example.com"])?;
-        repo.git(&["config", "commit.gpgsign", "false"])?;
-        repo.git(&["config", "tag.gpgsign", "false"])?;
-        Ok(repo)
-    }
-
-    /// A clone sharing nothing but history (a fork).
-    pub fn fork(&self, dir: &Path) -> Result<Self, String> {
-        run_git(
-            None,
-            &[
-                "clone",
-                "-q",
-                &self.dir.to_string_lossy(),
-                &dir.to_string_lossy(),
-            ],
-            &[],
-        )?;
-        let repo = Self {
-            dir: dir.to_owned(),
-        };
-        repo.git(&["config", "user.name", "Forker"])?;
-        repo.git(&["config", "user.email", "forker@example.com"])?;
-        Ok(repo)
-    }
-
-    pub fn git(&self, args: &[&str]) -> Result<String, String> {
-        run_git(Some(&self.dir), args, &[])
-    }
-
-    /// Writes `file` and commits it with author and committer date `date` (RFC 3339); the SHA.
-    pub fn commit(
-        &self,
-        file: &str,
-        content: &str,
-        message: &str,
-        date: &str,
-    ) -> Result<String, String> {
-        let path = self.dir.join(file);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-        }
-        std::fs::write(&path, content).map_err(|e| e.to_string())?;
-        self.git(&["add", "-A"])?;
-        run_git(
-            Some(&self.dir),
-            &["commit", "-q", "-m", message],
-            &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
-        )?;
-        self.head()
-    }
-
-    pub fn head(&self) -> Result<String, String> {
-        self.git(&["rev-parse", "HEAD"])
-            .map(|s| s.trim().to_owned())
-    }
-
-    /// A lightweight tag, moved if it exists.
-    pub fn tag(&self, name: &str, target: &str) -> Result<(), String> {
-        self.git(&["tag", "-f", name, target]).map(|_| ())
-    }
-
-    /// An annotated tag, moved if it exists.
-    pub fn annotated_tag(&self, name: &str, target: &str, message: &str) -> Result<(), String> {
-        self.git(&["tag", "-f", "-a", name, "-m", message, target])
-            .map(|_| ())
-    }
-
-    pub fn branch(&self, name: &str, target: &str) -> Result<(), String> {
-        self.git(&["branch", "-f", name, target]).map(|_| ())
-    }
-}
-
-fn run_git(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
-    let mut cmd = Command::new("git");
-    if let Some(dir) = dir {
-        cmd.arg("-C").arg(dir);
-    }
-    cmd.args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().map_err(|e| format!("cannot run git: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 /// A release of a fake repository.
 #[derive(Debug, Clone)]
@@ -172,24 +62,10 @@ pub enum Fault {
     EchoAuthorization(u16),
 }
 
-/// One request the server got.
-#[derive(Debug, Clone)]
-pub struct Logged {
-    pub method: String,
-    /// Path and query.
-    pub path: String,
-    /// It carried `If-None-Match`.
-    pub conditional: bool,
-    pub authorized: bool,
-    pub status: u16,
-}
-
 #[derive(Debug, Default)]
 struct State {
     base: String,
     repos: Mutex<HashMap<String, FakeRepo>>,
-    faults: Mutex<Vec<(String, Fault)>>,
-    log: Mutex<Vec<Logged>>,
     images: Mutex<HashMap<String, String>>,
     /// Global security advisories (`GET /advisories`), as the API lists them.
     advisories: Mutex<Vec<Value>>,
@@ -207,43 +83,29 @@ struct State {
 /// The fake server. Stops when dropped.
 #[derive(Debug)]
 pub struct FakeGitHub {
-    addr: SocketAddr,
+    server: Server,
     state: Arc<State>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 /// The token the fake registry hands out and checks.
 pub const REGISTRY_TOKEN: &str = "fake-registry-token";
 
 impl FakeGitHub {
-    pub fn start() -> Result<Self, String> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    pub fn start() -> io::Result<Self> {
+        let listener = Listener::bind()?;
         let state = Arc::new(State {
-            base: format!("http://{addr}"),
+            base: listener.url(),
             ..State::default()
         });
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (Arc::clone(&state), Arc::clone(&stop));
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if sp.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let st = Arc::clone(&st);
-                std::thread::spawn(move || {
-                    let _ = serve(&st, stream);
-                });
-            }
-        });
-        Ok(Self {
-            addr,
-            state,
-            stop,
-            thread: Some(thread),
-        })
+        let st = Arc::clone(&state);
+        let options = Options {
+            // GitHub Enterprise Server serves the API under `/api/v3`: answer there too.
+            strip_prefix: Some("/api/v3"),
+            finish: Some(Box::new(rate_limit_headers)),
+            ..Options::default()
+        };
+        let server = listener.serve(options, move |req| respond(&st, req));
+        Ok(Self { server, state })
     }
 
     /// `http://127.0.0.1:PORT`, the API base URL (and the registry's).
@@ -389,216 +251,73 @@ impl FakeGitHub {
 
     /// Scripts `fault` for the next request whose path starts with `path_prefix`.
     pub fn push_fault(&self, path_prefix: &str, fault: Fault) {
-        if let Ok(mut faults) = self.state.faults.lock() {
-            faults.push((path_prefix.to_owned(), fault));
-        }
+        self.server.push_fault(path_prefix, fault.into_http(), 1);
     }
 
     pub fn requests(&self) -> Vec<Logged> {
-        self.state.log.lock().map(|l| l.clone()).unwrap_or_default()
+        self.server.requests()
     }
 
     pub fn request_count(&self) -> usize {
-        self.state.log.lock().map(|l| l.len()).unwrap_or(0)
+        self.server.request_count()
     }
 
     pub fn clear_log(&self) {
-        if let Ok(mut l) = self.state.log.lock() {
-            l.clear();
+        self.server.clear_log();
+    }
+}
+
+impl Fault {
+    fn into_http(self) -> http::Fault {
+        match self {
+            Fault::Status(status) => {
+                http::Fault::Reply(Reply::json(status, &json!({"message": "Server Error"})))
+            }
+            Fault::SecondaryRateLimit { retry_after } => http::Fault::RateLimit {
+                status: 403,
+                body: json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+                retry_after: Some(retry_after),
+                reset_in: None,
+            },
+            Fault::PrimaryRateLimit { reset_in } => http::Fault::RateLimit {
+                status: 403,
+                body: json!({"message": "API rate limit exceeded"}),
+                retry_after: None,
+                reset_in: Some(reset_in),
+            },
+            Fault::Delay(d) => http::Fault::Delay(d),
+            Fault::EchoAuthorization(status) => http::Fault::Answer(Arc::new(move |req| {
+                let auth = req.header("authorization").unwrap_or_default();
+                Reply::json(
+                    status,
+                    &json!({"message": format!("bad credentials: {auth}")}),
+                )
+            })),
         }
     }
 }
 
-impl Drop for FakeGitHub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+/// GitHub's rate-limit headers on every answer that does not set its own.
+fn rate_limit_headers(_: &Request, reply: &mut Reply) {
+    if reply.header("x-ratelimit-remaining").is_none() {
+        let reset = now_secs() + 3600;
+        reply.headers.extend([
+            ("x-ratelimit-limit".into(), "5000".into()),
+            ("x-ratelimit-remaining".into(), "4999".into()),
+            ("x-ratelimit-reset".into(), reset.to_string()),
+            ("x-ratelimit-resource".into(), "core".into()),
+        ]);
     }
 }
 
-struct Request {
-    method: String,
-    path: String,
-    query: HashMap<String, String>,
-    raw_target: String,
-    headers: HashMap<String, String>,
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(status: u16, value: &Value) -> Self {
-        Reply {
-            status,
-            headers: vec![(
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            )],
-            body: value.to_string().into_bytes(),
-        }
-    }
-
-    fn not_found() -> Self {
-        Reply::json(
-            404,
-            &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
-        )
-    }
-}
-
-fn serve(state: &State, stream: TcpStream) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let target = parts.next().unwrap_or("/").to_owned();
-    // GitHub Enterprise Server serves the API under `/api/v3`: answer there too.
-    let target = match target.strip_prefix("/api/v3/") {
-        Some(rest) => format!("/{rest}"),
-        None => target,
-    };
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length.min(1 << 20)];
-    reader.read_exact(&mut body)?;
-    let (path, query_str) = target.split_once('?').unwrap_or((&target, ""));
-    let query = query_str
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let request = Request {
-        method,
-        path: path.to_owned(),
-        query,
-        raw_target: target.clone(),
-        headers,
-    };
-    // Logged on arrival (status 0 until answered), so a request the client gave up on counts.
-    let index = state.log.lock().ok().map(|mut log| {
-        log.push(Logged {
-            method: request.method.clone(),
-            path: request.raw_target.clone(),
-            conditional: request.headers.contains_key("if-none-match"),
-            authorized: request.headers.contains_key("authorization"),
-            status: 0,
-        });
-        log.len() - 1
-    });
-    let reply = respond(state, &request);
-    if let (Some(i), Ok(mut log)) = (index, state.log.lock())
-        && let Some(entry) = log.get_mut(i)
-    {
-        entry.status = reply.status;
-    }
-    let mut out = stream;
-    let reset = now_secs() + 3600;
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        reply.status,
-        reason(reply.status),
-        reply.body.len()
-    );
-    let mut has_limit = false;
-    for (k, v) in &reply.headers {
-        has_limit |= k == "x-ratelimit-remaining";
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !has_limit {
-        head.push_str(&format!("x-ratelimit-limit: 5000\r\nx-ratelimit-remaining: 4999\r\nx-ratelimit-reset: {reset}\r\nx-ratelimit-resource: core\r\n"));
-    }
-    head.push_str("\r\n");
-    out.write_all(head.as_bytes())?;
-    if request.method != "HEAD" {
-        out.write_all(&reply.body)?;
-    }
-    out.flush()
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        304 => "Not Modified",
-        401 => "Unauthorized",
-        301 => "Moved Permanently",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        _ => "Status",
-    }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+fn not_found() -> Reply {
+    Reply::json(
+        404,
+        &json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+    )
 }
 
 fn respond(state: &State, req: &Request) -> Reply {
-    let fault = state.faults.lock().ok().and_then(|mut faults| {
-        let i = faults
-            .iter()
-            .position(|(prefix, _)| req.raw_target.starts_with(prefix.as_str()))?;
-        Some(faults.remove(i).1)
-    });
-    match fault {
-        Some(Fault::Status(status)) => {
-            return Reply::json(status, &json!({"message": "Server Error"}));
-        }
-        Some(Fault::SecondaryRateLimit { retry_after }) => {
-            let mut r = Reply::json(
-                403,
-                &json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
-            );
-            r.headers
-                .push(("retry-after".into(), retry_after.to_string()));
-            return r;
-        }
-        Some(Fault::PrimaryRateLimit { reset_in }) => {
-            let mut r = Reply::json(403, &json!({"message": "API rate limit exceeded"}));
-            r.headers.push(("x-ratelimit-remaining".into(), "0".into()));
-            r.headers.push((
-                "x-ratelimit-reset".into(),
-                (now_secs() + reset_in).to_string(),
-            ));
-            return r;
-        }
-        Some(Fault::EchoAuthorization(status)) => {
-            let auth = req
-                .headers
-                .get("authorization")
-                .cloned()
-                .unwrap_or_default();
-            return Reply::json(
-                status,
-                &json!({"message": format!("bad credentials: {auth}")}),
-            );
-        }
-        Some(Fault::Delay(d)) => std::thread::sleep(d),
-        None => {}
-    }
     if let Some(reply) = github_like::intercept(state, req) {
         return reply;
     }
@@ -659,7 +378,7 @@ fn registry(state: &State, req: &Request) -> Reply {
         .trim_start_matches("/v2/")
         .rsplit_once("/manifests/")
     else {
-        return Reply::not_found();
+        return not_found();
     };
     if !authorized {
         return challenge(Some(&format!("repository:{name}:pull")));
@@ -737,7 +456,7 @@ fn github(state: &State, req: &Request) -> Reply {
     }
     let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     let ["repos", owner, name, rest @ ..] = segments.as_slice() else {
-        return Reply::not_found();
+        return not_found();
     };
     let slug = format!("{owner}/{name}");
     if state
@@ -745,7 +464,7 @@ fn github(state: &State, req: &Request) -> Reply {
         .lock()
         .is_ok_and(|h| h.contains(&slug.to_ascii_lowercase()))
     {
-        return Reply::not_found();
+        return not_found();
     }
     let Some(repo) = state
         .repos
@@ -753,7 +472,7 @@ fn github(state: &State, req: &Request) -> Reply {
         .ok()
         .and_then(|r| r.get(&slug.to_ascii_lowercase()).cloned())
     else {
-        return Reply::not_found();
+        return not_found();
     };
     let api = format!("{}/repos/{slug}", state.base);
     match rest {
@@ -771,7 +490,7 @@ fn github(state: &State, req: &Request) -> Reply {
             let full = format!("refs/{}", r.join("/"));
             match refs(&repo).into_iter().find(|r| r.name == full) {
                 Some(r) => Reply::json(200, &r.json(&api)),
-                None => Reply::not_found(),
+                None => not_found(),
             }
         }
         ["git", "tags", sha] => tag_object(&repo, sha, &api),
@@ -830,7 +549,7 @@ fn github(state: &State, req: &Request) -> Reply {
         }
         ["compare", range] => {
             let Some((base, head)) = range.split_once("...") else {
-                return Reply::not_found();
+                return not_found();
             };
             compare(&repo, base, head, &api)
         }
@@ -850,10 +569,10 @@ fn github(state: &State, req: &Request) -> Reply {
                 .as_deref()
                 != Some("blob")
             {
-                return Reply::not_found();
+                return not_found();
             }
             let Some(content) = git(&repo, &["show", &spec]) else {
-                return Reply::not_found();
+                return not_found();
             };
             let sha = git(&repo, &["rev-parse", &spec]).unwrap_or_default();
             let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
@@ -866,7 +585,7 @@ fn github(state: &State, req: &Request) -> Reply {
                 }),
             )
         }
-        _ => Reply::not_found(),
+        _ => not_found(),
     }
 }
 
@@ -948,7 +667,7 @@ fn tag_object(repo: &FakeRepo, sha: &str, api: &str) -> Reply {
         .as_deref()
         != Some("tag")
     {
-        return Reply::not_found();
+        return not_found();
     }
     let raw = git(repo, &["cat-file", "-p", sha]).unwrap_or_default();
     let (head, message) = raw.split_once("\n\n").unwrap_or((&raw, ""));
@@ -1056,11 +775,11 @@ fn tree_json(
             &format!("{sha}^{{tree}}"),
         ],
     ) else {
-        return Reply::not_found();
+        return not_found();
     };
     let tree = tree.trim();
     let Some(entries) = ls_tree(repo, tree, recursive) else {
-        return Reply::not_found();
+        return not_found();
     };
     let truncated = recursive && limit.is_some_and(|l| entries.len() > l);
     let items: Vec<Value> = entries
@@ -1094,7 +813,7 @@ fn blob_json(repo: &FakeRepo, sha: &str, api: &str) -> Reply {
         .as_deref()
         != Some("blob")
     {
-        return Reply::not_found();
+        return not_found();
     }
     let content = git(repo, &["cat-file", "blob", sha]).unwrap_or_default();
     Reply::json(
@@ -1158,7 +877,7 @@ fn compare(repo: &FakeRepo, base: &str, head: &str, api: &str) -> Reply {
         .map(|s| s.trim().to_owned())
     };
     let (Some(b), Some(h)) = (resolve(base), resolve(head)) else {
-        return Reply::not_found();
+        return not_found();
     };
     // Unrelated histories (an orphan commit pushed to a fork): GitHub's exact answer.
     let Some(merge_base) = git(repo, &["merge-base", &b, &h]).map(|s| s.trim().to_owned()) else {
@@ -1270,31 +989,4 @@ fn base64_lines(bytes: &[u8]) -> String {
     }
     wrapped.push('\n');
     wrapped
-}
-
-/// Builds an action repository with one commit per version, each tagged `vX.Y.Z`, and the moving
-/// tags `vX` and `vX.Y` pointing at the newest commit of their line. `versions` are
-/// `(version, RFC 3339 date)`, oldest first. Returns the repository and each version's commit.
-pub fn action_repo(
-    dir: &Path,
-    name: &str,
-    versions: &[(&str, &str)],
-) -> Result<(GitRepo, Vec<String>), String> {
-    let repo = GitRepo::init(dir)?;
-    let mut shas = Vec::new();
-    for (version, date) in versions {
-        let sha = repo.commit(
-            "action.yml",
-            &format!("name: {name}\ndescription: {name} {version}\nruns:\n  using: node20\n  main: index.js\n"),
-            &format!("release {version}"),
-            date,
-        )?;
-        repo.tag(version, &sha)?;
-        let parts: Vec<&str> = version.split('.').collect();
-        for n in 1..parts.len() {
-            repo.tag(&parts[..n].join("."), &sha)?;
-        }
-        shas.push(sha);
-    }
-    Ok((repo, shas))
 }

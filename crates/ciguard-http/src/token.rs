@@ -1,0 +1,62 @@
+//! A secret that never prints: an API token is logged by mistake without leaking, and every
+//! message of the run masks it once it is known.
+
+use std::fmt;
+
+/// An API token. Its `Debug` and `Display` print `***`: it can be logged by mistake without
+/// leaking. Only [`Token::expose`] gives the secret, for the `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// `None` for an empty or blank value (an unset secret in Actions expands to "").
+    pub fn new(secret: impl Into<String>) -> Option<Self> {
+        let s = secret.into().trim().to_owned();
+        // Every message the run prints masks it from now on, not only HTTP errors.
+        ciguard_core::redact::register_secret(&s);
+        (!s.is_empty()).then_some(Token(s))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A short hash naming whose token this is, for cache keys: never the token itself.
+    pub fn identity(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("ciguard-token-identity\0{}", self.0).as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// `text` with every occurrence of the token replaced by `***`.
+    pub fn redact(&self, text: &str) -> String {
+        ciguard_core::redact::redact_secret(text, &self.0)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_never_prints() {
+        let t = Token::new("ghp_secret123").unwrap();
+        assert_eq!(format!("{t}"), "***");
+        assert_eq!(format!("{t:?}"), "Token(***)");
+        assert!(!t.identity().contains("secret"));
+        assert_eq!(t.redact("bearer ghp_secret123!"), "bearer ***!");
+        assert!(Token::new("  ").is_none());
+    }
+}
