@@ -74,7 +74,15 @@ pub fn audit_configs(root: &Path) -> (Vec<Finding>, Vec<Diagnostic>) {
 
 /// Everything `ciguard audit` runs without a network: [`audit_configs`] and mutable sources.
 pub fn audit_offline(root: &Path) -> (Vec<Finding>, Vec<Diagnostic>) {
-    let (mut repo, mut diagnostics) = RepoFiles::discover(root);
+    let (repo, mut diagnostics) = RepoFiles::discover(root);
+    let (findings, more) = audit_offline_files(repo);
+    diagnostics.extend(more);
+    (findings, diagnostics)
+}
+
+/// [`audit_offline`] over files already found (by the one walk of `ciguard audit`).
+pub fn audit_offline_files(mut repo: RepoFiles) -> (Vec<Finding>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
     // `[deps]` decides what is read and the cooldown policy, as for `ciguard deps`.
     let config = match DepsConfig::load(&repo.root) {
         Ok(c) => c,

@@ -31,7 +31,8 @@ const SKIP_DIRS: [&str; 6] = [
     "__pycache__",
 ];
 
-fn interesting(rel: &str) -> bool {
+/// Whether `rel` (relative to the root, `/`-separated) is a file the dependency checks read.
+pub fn interesting(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     if crate::lockfile::Format::detect_path(rel).is_some() {
         return true;
@@ -121,8 +122,28 @@ impl RepoFiles {
                 diagnostics,
             );
         }
-        let mut files = walk(root, true, &mut diagnostics);
-        let mut ignored = Vec::new();
+        let files = walk(root, true, &mut diagnostics);
+        let (mut repo, outside_git) = RepoFiles::from_walk(root, files);
+        if outside_git {
+            let all = walk(root, false, &mut Vec::new());
+            let known: std::collections::HashSet<&String> = repo.files.iter().collect();
+            repo.ignored = all.into_iter().filter(|f| !known.contains(f)).collect();
+        }
+        (repo, diagnostics)
+    }
+
+    /// The dependency files of the directory `root` from a walk that honoured `.gitignore`
+    /// (`files`: the [`interesting`] ones outside [`skipped_dir`]s), plus those git tracks that
+    /// `.gitignore` matches. The flag says `root` is not in a git checkout: what `.gitignore`
+    /// hid is then not known to be tracked, and `ignored` is left for the caller to fill.
+    pub fn from_walk(root: &Path, mut files: Vec<String>) -> (RepoFiles, bool) {
+        let shown_root = root.to_string_lossy().trim_end_matches('/').to_owned();
+        let shown_root = if shown_root == "." {
+            String::new()
+        } else {
+            shown_root
+        };
+        let mut outside_git = false;
         match tracked_files(root) {
             // Tracked files `.gitignore` matches are audited like the others.
             Some(tracked) => {
@@ -136,11 +157,7 @@ impl RepoFiles {
                     .collect();
                 files.extend(extra);
             }
-            None => {
-                let all = walk(root, false, &mut Vec::new());
-                let known: std::collections::HashSet<&String> = files.iter().collect();
-                ignored = all.into_iter().filter(|f| !known.contains(f)).collect();
-            }
+            None => outside_git = true,
         }
         files.sort();
         files.dedup();
@@ -149,10 +166,10 @@ impl RepoFiles {
                 root: root.to_path_buf(),
                 shown_root,
                 files,
-                ignored,
+                ignored: Vec::new(),
                 explicit_file: false,
             },
-            diagnostics,
+            outside_git,
         )
     }
 
@@ -205,7 +222,8 @@ pub fn regular_file(root: &Path, rel: &str) -> bool {
     std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
 }
 
-fn skipped_dir(rel: &str) -> bool {
+/// Whether `rel` lies in a dependency or build directory (`node_modules`, `target`...).
+pub fn skipped_dir(rel: &str) -> bool {
     rel.split('/').any(|c| SKIP_DIRS.contains(&c))
 }
 

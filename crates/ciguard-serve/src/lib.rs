@@ -3,4 +3,5 @@
 //! a scheduler (one leader) runs periodic tasks. The App side (tokens, pull request audits, check
 //! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
 
+pub mod app;
 pub mod job;

@@ -1,9 +1,7 @@
 //! The `ciguard` command line. Each subcommand lives in its own file under `commands/`.
 
-mod collect;
 mod commands;
 mod markdown;
-mod remote;
 mod terminal;
 
 use std::process::ExitCode;
@@ -20,7 +18,7 @@ fn main() -> ExitCode {
                 "error: {}",
                 ciguard_core::redact::redact(&format!("{err:#}"))
             );
-            ExitCode::from(commands::EXIT_TOOL_FAILURE)
+            commands::exit::ExitStatus::ToolFailure.into()
         }
     }
 }

@@ -32,6 +32,7 @@ struct Call {
 const GH: &str = "crates/ciguard-github/src";
 const SET: &str = "crates/ciguard-settings/src";
 const CLI: &str = "crates/ciguard/src/commands";
+const SERVE: &str = "crates/ciguard-serve/src/app";
 
 const REPO: &str = "/repos/{owner}/{repo}";
 const REPO_FIELDS: &[&str] = &["default_branch"];
@@ -643,6 +644,129 @@ fn calls() -> Vec<(&'static str, Call)> {
                 REPO_FIELDS
             ),
         ),
+        // ciguard-serve: the GitHub App (JWT calls, then installation tokens per job).
+        (
+            SERVE,
+            call!(
+                "tokens.rs",
+                "/app/installations/{installation}/access_tokens",
+                "post",
+                "/app/installations/{installation_id}/access_tokens",
+                &[],
+                &["token", "expires_at"]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "reconcile.rs",
+                "/app/hook/deliveries?per_page=100&status=failure",
+                "get",
+                "/app/hook/deliveries",
+                &["per_page", "status", "cursor"],
+                &["[].id", "[].guid", "[].delivered_at", "[].status_code"]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "reconcile.rs",
+                "/app/hook/deliveries/{id}/attempts",
+                "post",
+                "/app/hook/deliveries/{delivery_id}/attempts",
+                &[],
+                &[]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/pulls/{}",
+                "get",
+                "/repos/{owner}/{repo}/pulls/{pull_number}",
+                &[],
+                &["head.sha", "changed_files"]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/pulls/{number}/files?per_page={PER_PAGE}",
+                "get",
+                "/repos/{owner}/{repo}/pulls/{pull_number}/files",
+                &["per_page", "page"],
+                &["[].filename", "[].status"]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/git/trees/{sha}?recursive=1",
+                "get",
+                "/repos/{owner}/{repo}/git/trees/{tree_sha}",
+                &["recursive"],
+                &[
+                    "truncated",
+                    "tree[].path",
+                    "tree[].mode",
+                    "tree[].type",
+                    "tree[].sha",
+                    "tree[].size"
+                ]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/git/blobs/{sha}",
+                "get",
+                "/repos/{owner}/{repo}/git/blobs/{file_sha}",
+                &[],
+                &["content", "encoding"]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/commits/{sha}/check-runs?check_name={CHECK_NAME}&app_id={}&filter=all&per_page={PER_PAGE}",
+                "get",
+                "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+                &["check_name", "app_id", "filter", "per_page"],
+                &[
+                    "check_runs[].id",
+                    "check_runs[].name",
+                    "check_runs[].app.id",
+                    "check_runs[].output.annotations_count"
+                ]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/check-runs",
+                "post",
+                "/repos/{owner}/{repo}/check-runs",
+                &[],
+                &["id"]
+            ),
+        ),
+        (
+            SERVE,
+            call!(
+                "runner.rs",
+                "/repos/{}/check-runs/{}",
+                "patch",
+                "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+                &[],
+                &[]
+            ),
+        ),
     ]
 }
 
@@ -670,6 +794,7 @@ const PREFIXES: &[&str] = &[
     "{env_path}/",
     "{env_base}/",
     "{path}/",
+    "/app/",
 ];
 
 /// Client plumbing: URLs, not calls. (The fakes live in ciguard-test-support, not scanned.)
@@ -741,7 +866,7 @@ fn is_api_path(lit: &str) -> bool {
 fn api_paths_in_code() -> BTreeSet<(String, String)> {
     let root = workspace();
     let mut files = Vec::new();
-    for dir in [GH, SET, CLI] {
+    for dir in [GH, SET, CLI, SERVE] {
         rust_files(&root.join(dir), &mut files);
     }
     let mut out = BTreeSet::new();
@@ -842,9 +967,10 @@ impl Spec {
             .any(|p| self.resolve(p).get("name").and_then(Value::as_str) == Some(name))
     }
 
-    /// The JSON schema of the 200 answer.
+    /// The JSON schema of the 200 answer (201 for a creation).
     fn answer<'a>(&'a self, op: &'a Value) -> Option<&'a Value> {
-        let response = self.resolve(op.get("responses")?.get("200")?);
+        let responses = op.get("responses")?;
+        let response = self.resolve(responses.get("200").or_else(|| responses.get("201"))?);
         response
             .get("content")?
             .get("application/json")?

@@ -3,7 +3,9 @@ use crate::audits::common::{File, column_of, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::{Action, Step, Uses, Workflow};
-use crate::yaml::Style;
+use crate::route::Route;
+use crate::source::Span;
+use crate::yaml::{Node, Style};
 
 declare_audit! {
     /// ## What it does
@@ -72,12 +74,15 @@ impl Audit for Artipacked {
 
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
-            check_steps(wf.file, job.steps(), out);
+            let aliases = step_aliases(job.node.get("steps"), &job.route.key("steps"));
+            check_steps(wf.file, job.steps(), &aliases, out);
         }
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check_steps(action.file, action.steps(), out);
+        let route = Route::root().key("runs").key("steps");
+        let aliases = step_aliases(action.runs_node.get("steps"), &route);
+        check_steps(action.file, action.steps(), &aliases, out);
     }
 }
 
@@ -118,7 +123,40 @@ fn leaks_workspace(step: &Step<'_>) -> bool {
         })
 }
 
-fn check_steps(file: &File, steps: &[Step<'_>], out: &mut Vec<Finding>) {
+/// The steps written as an alias (`- *checkout`), by route, with where the alias is: the
+/// models see the anchored step itself, so a finding on it would otherwise never show the job
+/// that pulls it in.
+fn step_aliases(steps: Option<Node<'_>>, route: &Route) -> Vec<(Route, Span)> {
+    let mut found = Vec::new();
+    if let Some(steps) = steps {
+        steps.walk(route, &mut |node, at| {
+            if node.is_alias() && node.resolve().is_mapping() {
+                found.push((at.clone(), node.span()));
+            }
+        });
+    }
+    found
+}
+
+/// The `&name` anchor written just before a node (`- &checkout` above its first key, or before
+/// the `{` of a flow mapping), which
+/// the parser does not keep: a fix there changes every step that aliases it.
+fn anchor_before(text: &str, start: usize) -> Option<Span> {
+    let blank = [' ', '\t', '\r', '\n'];
+    // A flow mapping's span starts at its first key, after the `{`.
+    let before = text.get(..start)?.trim_end_matches(blank);
+    let before = before
+        .strip_suffix('{')
+        .unwrap_or(before)
+        .trim_end_matches(blank);
+    let token_start = before
+        .rfind(|c: char| c.is_whitespace() || matches!(c, '-' | '[' | '{' | ',' | ':'))
+        .map_or(0, |i| i + 1);
+    let token = &before[token_start..];
+    (token.len() > 1 && token.starts_with('&')).then(|| Span::new(token_start, before.len()))
+}
+
+fn check_steps(file: &File, steps: &[Step<'_>], aliases: &[(Route, Span)], out: &mut Vec<Finding>) {
     for (i, step) in steps.iter().enumerate() {
         if !is(step, "actions/checkout") {
             continue;
@@ -162,6 +200,32 @@ fn check_steps(file: &File, steps: &[Step<'_>], out: &mut Vec<Finding>) {
                     up.route.clone(),
                     "uploads the workspace with the credentials",
                 ));
+        }
+        if let Some((_, at)) = aliases.iter().find(|(r, _)| *r == step.route) {
+            f = f.related(Location::file(
+                file,
+                *at,
+                step.route.clone(),
+                "the anchored checkout is used here",
+            ));
+        }
+        if let Some(anchor) = anchor_before(&file.text, step.node.span().start) {
+            f = f.related(Location::file(
+                file,
+                anchor,
+                step.route.clone(),
+                "anchored here: a fix applies to every alias",
+            ));
+        }
+        if step.get("with").is_some_and(|w| !w.is_mapping())
+            && let Some(span) = step.node.entry_span("with")
+        {
+            f = f.related(Location::file(
+                file,
+                span,
+                step.route.key("with"),
+                "`with:` is one expression: whether it sets `persist-credentials` is unknown",
+            ));
         }
         if explicit_true {
             f = f.persona(Persona::Auditor);
@@ -325,5 +389,44 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    fn lines_of(text: &str) -> Vec<(usize, Vec<usize>)> {
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let report = audit_file(&file, &Limits::default(), &[&super::Artipacked], &|_| {
+            AuditContext::empty()
+        });
+        let line = |l: &crate::finding::Location| file.line_col(l.span().unwrap().start).line;
+        report
+            .findings
+            .iter()
+            .map(|f| (line(&f.primary), f.related.iter().map(line).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn an_aliased_step_points_at_the_alias_and_the_anchor() {
+        let text = "on: push\njobs:\n  _anchors:\n    runs-on: x\n    steps:\n      - &checkout\n        uses: actions/checkout@v4\n  real:\n    runs-on: x\n    steps:\n      - *checkout\n      - &flow { uses: \"actions/checkout@v4\" }\n      - *flow\n";
+        // The primary stays on the anchored step (the text to change); the alias pulling it
+        // into `real` and the `&anchor` line are related.
+        assert_eq!(
+            lines_of(text),
+            vec![
+                (7, vec![6]),
+                (7, vec![11, 6]),
+                (12, vec![12]),
+                (12, vec![13, 12])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_with_that_is_one_expression_is_shown() {
+        let text = "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: ${{ fromJSON(needs.a.outputs.o) }}\n      - uses: actions/checkout@v4\n        with:\n          fetch-depth: 0\n";
+        assert_eq!(lines_of(text), vec![(6, vec![7]), (8, vec![])]);
     }
 }

@@ -4,7 +4,7 @@ use crate::finding::{Finding, Location};
 use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
 use crate::route::Route;
 use crate::source::SourceFile;
-use crate::yaml::Node;
+use crate::yaml::{Node, Style};
 
 declare_audit! {
     /// ## What it does
@@ -241,8 +241,33 @@ fn check(
     out.push(Finding::new(
         &UnpinnedUses::META,
         message,
-        Location::file(file, node.span(), route, "not pinned to a commit SHA"),
+        Location::file(
+            file,
+            value_text(file, node),
+            route,
+            "not pinned to a commit SHA",
+        ),
     ));
+}
+
+/// Where the reference itself is written: for a block scalar (`uses: |` or `>`), from its
+/// first line of text rather than the indicator, since that line is the one to change.
+fn value_text(file: &SourceFile, node: Node<'_>) -> crate::source::Span {
+    let span = node.span();
+    if !matches!(node.style(), Some(Style::Literal | Style::Folded)) {
+        return span;
+    }
+    let written = file.slice(span);
+    let Some(newline) = written.find('\n') else {
+        return span;
+    };
+    let body = &written[newline..];
+    let skipped = body.len() - body.trim_start().len();
+    let start = span.start + newline + skipped;
+    if start >= span.end {
+        return span;
+    }
+    crate::source::Span::new(start, span.end)
 }
 
 #[cfg(test)]
@@ -318,5 +343,27 @@ mod tests {
             lines("repo/.github/workflows/other.yml", Some(&lock)),
             vec![6, 7, 8, 10]
         );
+    }
+
+    #[test]
+    fn a_block_scalar_reference_is_reported_on_its_text() {
+        let text = "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - uses: |\n          actions/checkout@v4\n      - uses: >-\n\n          actions/cache@v4\n      - uses: actions/setup-go@v5\n";
+        let file = std::sync::Arc::new(SourceFile::new(
+            "w.yml",
+            crate::source::FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let report = crate::engine::audit_file(
+            &file,
+            &crate::yaml::Limits::default(),
+            &[&UnpinnedUses],
+            &|_| AuditContext::empty(),
+        );
+        let at: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| file.line_col(f.primary.span().unwrap().start).line)
+            .collect();
+        assert_eq!(at, vec![7, 10, 11]);
     }
 }

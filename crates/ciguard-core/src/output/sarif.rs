@@ -120,11 +120,55 @@ impl SrcRoot {
 const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
+/// Streams the document: the results are serialized one at a time into the `results` array of
+/// the document's shell, so no tree of the whole document is built. The text is the same as
+/// pretty-printing [`document`] whole.
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let text = serde_json::to_vec_pretty(&document(report)).map_err(io::Error::other)?;
-    out.write_all(&super::escape::json(&text))?;
+    let rule_index = rule_indices(report);
+    let base = SrcRoot::of(report);
+    let shell = document_with(report, &rule_index, &base, Vec::new());
+    let text = serde_json::to_vec_pretty(&shell).map_err(io::Error::other)?;
+    let text = super::escape::json(&text);
+    let marker: &[u8] = b"\"results\": []";
+    let Some(at) = text
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .filter(|_| !report.findings.is_empty())
+    else {
+        out.write_all(&text)?;
+        return writeln!(out);
+    };
+    out.write_all(&text[..at])?;
+    out.write_all(b"\"results\": [\n")?;
+    let mut item = Vec::new();
+    let mut indented = Vec::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        item.clear();
+        indented.clear();
+        let value = result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base);
+        serde_json::to_writer_pretty(&mut item, &value).map_err(io::Error::other)?;
+        // Items of `runs[0].results` sit four levels deep.
+        indented.extend_from_slice(RESULT_INDENT);
+        for &b in super::escape::json(&item).iter() {
+            indented.push(b);
+            if b == b'\n' {
+                indented.extend_from_slice(RESULT_INDENT);
+            }
+        }
+        indented.extend_from_slice(if i + 1 == report.findings.len() {
+            b"\n"
+        } else {
+            b",\n"
+        });
+        out.write_all(&indented)?;
+    }
+    out.write_all(RESULTS_CLOSE)?;
+    out.write_all(&text[at + marker.len()..])?;
     writeln!(out)
 }
+
+const RESULT_INDENT: &[u8] = b"        ";
+const RESULTS_CLOSE: &[u8] = b"      ]";
 
 /// GitHub's ranking: critical >= 9.0, high >= 7.0, medium >= 4.0, low below.
 pub(crate) fn security_severity(severity: Severity) -> &'static str {
@@ -152,29 +196,46 @@ fn precision(confidence: Confidence) -> &'static str {
     }
 }
 
+/// The whole document as one value; [`render`] streams the same text.
+#[cfg(test)]
 pub(crate) fn document(report: &Report) -> Value {
-    // Rules in the order of their first finding would change with the findings; sort by id.
-    let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &report.findings {
-        rule_index.entry(f.audit).or_insert(0);
-    }
-    for (i, v) in rule_index.values_mut().enumerate() {
-        *v = i;
-    }
-    let rules: Vec<Value> = rule_index
-        .keys()
-        .map(|id| rule(id, &report.findings))
-        .collect();
+    let rule_index = rule_indices(report);
     let base = SrcRoot::of(report);
     let results: Vec<Value> = report
         .findings
         .iter()
         .map(|f| result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base))
         .collect();
+    document_with(report, &rule_index, &base, results)
+}
+
+/// The index of each rule: rules in the order of their first finding would change with the
+/// findings, so they are sorted by id.
+fn rule_indices(report: &Report) -> BTreeMap<&'static str, usize> {
+    let mut rule_index: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for f in &report.findings {
+        rule_index.entry(f.audit).or_insert(0);
+    }
+    for (i, v) in rule_index.values_mut().enumerate() {
+        *v = i;
+    }
+    rule_index
+}
+
+fn document_with(
+    report: &Report,
+    rule_index: &BTreeMap<&'static str, usize>,
+    base: &SrcRoot,
+    results: Vec<Value>,
+) -> Value {
+    let rules: Vec<Value> = rule_index
+        .keys()
+        .map(|id| rule(id, &report.findings))
+        .collect();
     let notifications: Vec<Value> = report
         .diagnostics
         .iter()
-        .map(|d| notification(d, &base))
+        .map(|d| notification(d, base))
         .collect();
     let successful = !report.diagnostics.iter().any(|d| d.level == Level::Error);
     let mut doc = json!({
@@ -405,6 +466,62 @@ fn notification(d: &Diagnostic, base: &SrcRoot) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_text_equals_the_whole_document_pretty_printed() {
+        use crate::audit::AuditContext;
+        use crate::engine::audit_file;
+        use crate::source::FileKind;
+        use crate::yaml::Limits;
+        use std::sync::Arc;
+
+        let mut findings = Vec::new();
+        // Two files, one with a control character and a bidirectional override in a value, so
+        // escaping of streamed pieces is compared with escaping of the whole.
+        for (path, text) in [
+            (
+                "a/.github/workflows/ci.yml",
+                "on: pull_request_target\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n      - uses: c/d@main\n",
+            ),
+            (
+                "a/.github/workflows/b\u{202e}.yml",
+                "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - uses: e/f@v2 # \u{1b}[31m\n      - run: echo ${{ github.event.issue.title }}\n",
+            ),
+        ] {
+            let file = Arc::new(SourceFile::new(path, FileKind::Workflow, text.to_owned()));
+            findings.extend(
+                audit_file(&file, &Limits::default(), crate::audits::all(), &|_| {
+                    AuditContext::empty()
+                })
+                .findings,
+            );
+        }
+        assert!(findings.len() >= 4);
+        let diagnostic = Diagnostic::file(Level::Warning, "a/x\u{7}.yml", "odd \u{202e} name");
+        for report in [
+            Report::default(),
+            Report {
+                diagnostics: vec![diagnostic.clone()],
+                ..Default::default()
+            },
+            Report {
+                findings,
+                diagnostics: vec![diagnostic],
+                notes: vec!["a note".into()],
+                ..Default::default()
+            },
+        ] {
+            let mut streamed = Vec::new();
+            render(&report, &mut streamed).unwrap();
+            let whole = serde_json::to_vec_pretty(&document(&report)).unwrap();
+            let mut whole = super::super::escape::json(&whole).into_owned();
+            whole.push(b'\n');
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn uris_are_relative_and_encoded() {

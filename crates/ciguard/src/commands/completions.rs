@@ -46,7 +46,7 @@ pub fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
                     "error: no subcommand is called `{name}`\n  man pages exist for: {}",
                     names.join(", ")
                 );
-                return Ok(ExitCode::from(super::exit::USAGE_ERROR));
+                return Ok(super::exit::ExitStatus::Usage.into());
             };
             // `ciguard-audit` is the page's title, as git and cargo name theirs.
             let title = format!("ciguard-{}", sub.get_name());

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::io::Write;
 
 use ciguard_core::Report;
-use ciguard_core::config::Config;
-use ciguard_core::plural::count;
 use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoFiles};
 
-use crate::collect;
+use ciguard_pipeline::collect;
+
+use crate::commands::exit::ExitStatus;
+use crate::commands::filter_args::{FilterArgs, config_choice};
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
-use crate::commands::{audit, exit};
 
 const CONFIG_HELP: &str = r#"Configuration (`ciguard.toml` or `.github/ciguard.toml`):
 
@@ -81,18 +81,22 @@ pub struct DepsArgs {
     /// Ignore configuration files.
     #[arg(long)]
     pub no_config: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     let (mut repo, walk_diagnostics) = RepoFiles::discover(&args.path);
     // The `[audits.<id>]` settings `ciguard audit` applies to its dependency checks, found the
     // same way; `--config`/`--no-config` choose the `[deps]` table too.
-    let explicit = match &args.config {
-        Some(path) => Some(Arc::new(Config::load(path)?)),
-        None => None,
-    };
     let root = collect::repository_root(&args.path);
-    let audits_config = audit::config_for(&root, explicit.as_ref(), args.no_config)?;
+    let audits_config = config_choice(args.config.clone(), args.no_config).for_root(&root)?;
+    let filter = ciguard_pipeline::FindingFilter {
+        config: Arc::clone(&audits_config),
+        baseline: ciguard_pipeline::run::load_baseline_opt(args.filter.baseline.as_deref())?,
+        view: args.filter.view(),
+    };
     let loaded = if args.config.is_some() || args.no_config {
         match audits_config.raw.get("deps") {
             None => Ok(DepsConfig::default()),
@@ -111,7 +115,7 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(d) => {
             eprintln!("{}", ciguard_core::redact::redact(&d));
-            return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
+            return Ok(ExitStatus::ToolFailure.into());
         }
     };
     if let Some(days) = args.cooldown_days {
@@ -123,7 +127,7 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     }
     if let Err(message) = repo.exclude(&config.exclude) {
         eprintln!("error: {message}");
-        return Ok(ExitCode::from(super::EXIT_TOOL_FAILURE));
+        return Ok(ExitStatus::ToolFailure.into());
     }
     let mut options = ClientOptions {
         negative_ttl: std::time::Duration::from_secs(
@@ -175,33 +179,27 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
 
     let mut found = lockfiles.findings;
     found.extend(config_findings);
-    let (findings, suppressed) = audit::apply_config(&audits_config, found);
-
-    let mut report = Report {
-        files_audited: repo.files.len(),
-        suppressed,
-        ..Report::default()
-    };
-    report.findings.extend(findings);
-    report.diagnostics.extend(walk_diagnostics);
-    report.diagnostics.extend(lockfiles.diagnostics);
-    report.diagnostics.extend(config_diagnostics);
-    report.notes.extend(lockfiles.notes);
-    report.notes.push(format!(
+    let (findings, suppressed) = filter.apply_all(found);
+    let mut diagnostics = walk_diagnostics;
+    diagnostics.extend(lockfiles.diagnostics);
+    diagnostics.extend(config_diagnostics);
+    let mut notes = lockfiles.notes;
+    notes.push(format!(
         "{}, {}, {} checked, {}",
-        count(lockfiles.lockfiles, "lockfile", "lockfiles"),
-        count(lockfiles.packages, "locked package", "locked packages"),
-        count(lockfiles.checked, "registry version", "registry versions"),
-        count(client.requests(), "registry request", "registry requests")
+        ciguard_core::plural::count(lockfiles.lockfiles, "lockfile", "lockfiles"),
+        ciguard_core::plural::count(lockfiles.packages, "locked package", "locked packages"),
+        ciguard_core::plural::count(lockfiles.checked, "registry version", "registry versions"),
+        ciguard_core::plural::count(client.requests(), "registry request", "registry requests")
     ));
-    report.sort();
-    // Every diagnostic through the token redaction, as in `ciguard audit`.
-    report.diagnostics = std::mem::take(&mut report.diagnostics)
-        .into_iter()
-        .map(ciguard_core::Diagnostic::redacted)
-        .collect();
+    let report = ciguard_pipeline::report::assemble(
+        findings,
+        diagnostics,
+        notes,
+        repo.files.len(),
+        &suppressed,
+    );
     render(&args, &report)?;
-    Ok(ExitCode::from(exit::code_for(&report)))
+    Ok(ExitStatus::for_report(&report, args.filter.no_exit_codes).into())
 }
 
 /// The GitHub client that reads Renovate presets of other repositories (public ones without a

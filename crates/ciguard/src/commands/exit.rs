@@ -1,4 +1,4 @@
-//! Exit codes: a documented, stable table (see the README).
+//! Exit status: one documented, stable table for every subcommand (see the README).
 //!
 //! | code | meaning |
 //! |------|---------|
@@ -15,35 +15,96 @@
 //!
 //! Unwritten fixes (5) take precedence over input errors (3), then online checks that could not
 //! run (4), which take precedence over findings: an incomplete audit or fix must not pass as
-//! clean or look like a known set of findings.
+//! clean or look like a known set of findings. `--no-exit-codes` makes findings exit 0; errors
+//! keep their codes.
+
+use std::process::ExitCode;
 
 use ciguard_core::diagnostic::Level;
 use ciguard_core::{Report, Severity};
 
-pub const INPUT_ERROR: u8 = 3;
-pub const USAGE_ERROR: u8 = 2;
-pub const ONLINE_UNAVAILABLE: u8 = 4;
-pub const FIX_NOT_WRITTEN: u8 = 5;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Clean,
+    ToolFailure,
+    Usage,
+    InputError,
+    OnlineUnavailable,
+    FixNotWritten,
+    /// Findings were reported; the highest severity among them.
+    Findings(Severity),
+}
 
-pub fn code_for(report: &Report) -> u8 {
-    if report.diagnostics.iter().any(|d| d.level == Level::Error) {
-        return INPUT_ERROR;
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::ToolFailure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::InputError => 3,
+            ExitStatus::OnlineUnavailable => 4,
+            ExitStatus::FixNotWritten => 5,
+            ExitStatus::Findings(Severity::Informational) => 11,
+            ExitStatus::Findings(Severity::Low) => 12,
+            ExitStatus::Findings(Severity::Medium) => 13,
+            ExitStatus::Findings(Severity::High) => 14,
+        }
     }
-    match report.findings.iter().map(|f| f.severity).max() {
-        None => 0,
-        Some(Severity::Informational) => 11,
-        Some(Severity::Low) => 12,
-        Some(Severity::Medium) => 13,
-        Some(Severity::High) => 14,
+
+    /// An input error, else the highest severity found (clean with `no_exit_codes`).
+    pub fn for_report(report: &Report, no_exit_codes: bool) -> Self {
+        if report.diagnostics.iter().any(|d| d.level == Level::Error) {
+            return ExitStatus::InputError;
+        }
+        match report.findings.iter().map(|f| f.severity).max() {
+            Some(severity) if !no_exit_codes => ExitStatus::Findings(severity),
+            _ => ExitStatus::Clean,
+        }
+    }
+
+    /// This status unless online checks were asked for and none could run, which outranks
+    /// findings (an audit without them is incomplete) but not input errors.
+    pub fn with_online_failure(self, online_failed: bool) -> Self {
+        if online_failed && self != ExitStatus::InputError {
+            ExitStatus::OnlineUnavailable
+        } else {
+            self
+        }
     }
 }
 
-/// `code` unless online checks were asked for and none could run, which outranks findings (an
-/// audit without them is incomplete) but not input errors.
-pub fn with_online_failure(code: u8, online_failed: bool) -> u8 {
-    if online_failed && code != INPUT_ERROR {
-        ONLINE_UNAVAILABLE
-    } else {
-        code
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(status.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_table() {
+        let table = [
+            (ExitStatus::Clean, 0),
+            (ExitStatus::ToolFailure, 1),
+            (ExitStatus::Usage, 2),
+            (ExitStatus::InputError, 3),
+            (ExitStatus::OnlineUnavailable, 4),
+            (ExitStatus::FixNotWritten, 5),
+            (ExitStatus::Findings(Severity::Informational), 11),
+            (ExitStatus::Findings(Severity::High), 14),
+        ];
+        for (status, code) in table {
+            assert_eq!(status.code(), code, "{status:?}");
+        }
+        assert_eq!(
+            ExitStatus::InputError.with_online_failure(true),
+            ExitStatus::InputError
+        );
+        assert_eq!(
+            ExitStatus::Findings(Severity::Low).with_online_failure(true),
+            ExitStatus::OnlineUnavailable
+        );
     }
 }

@@ -7,7 +7,6 @@ use crate::commands::render::print_stdout;
 use ciguard_core::{audits, docs};
 
 /// Exit code for an unknown audit id: a usage error.
-const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
@@ -19,7 +18,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let wanted = normalize(&args.audit);
     let Some(meta) = audits::meta_by_id(&wanted) else {
         eprintln!("{}", unknown_message(&args.audit));
-        return Ok(ExitCode::from(EXIT_USAGE));
+        return Ok(super::exit::ExitStatus::Usage.into());
     };
     let text = for_terminal(&docs::audit_markdown(meta), meta.id);
     // Markdown as written when piped; rendered for a terminal.

@@ -10,14 +10,13 @@ pub mod completions;
 pub mod deps;
 pub mod exit;
 pub mod explain;
+pub mod filter_args;
 pub mod github;
-pub mod network;
 pub mod next_steps;
 pub mod pin;
 pub mod render;
 pub mod schema;
 pub mod settings;
-pub mod transitive;
 
 /// The declarations of the checks that live outside the core crate.
 pub fn external_audits() -> Vec<&'static ciguard_core::AuditMeta> {
@@ -25,9 +24,6 @@ pub fn external_audits() -> Vec<&'static ciguard_core::AuditMeta> {
     metas.extend(ciguard_settings::checks::all().iter().map(|c| c.meta()));
     metas
 }
-
-/// Exit code when ciguard itself failed (I/O, bad configuration, internal error).
-pub const EXIT_TOOL_FAILURE: u8 = 1;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -3,21 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use ciguard_core::finding::{Applicability, Finding, Persona};
+use ciguard_core::finding::{Applicability, Finding};
 use ciguard_core::plural::count;
 
-/// Why findings were not shown. Their total is the report's `suppressed`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Suppressed {
-    /// By an ignore comment or the configuration (`ignore`, `disable`).
-    pub ignored: usize,
-    pub baselined: usize,
-    /// Below the persona; `shown_by` is the lowest persona that shows them all.
-    pub below_persona: usize,
-    pub shown_by: Option<Persona>,
-    /// Below `--min-severity` or `--min-confidence`.
-    pub below_floor: usize,
-}
+pub use ciguard_pipeline::Suppressed;
 
 /// The lines after the summary, each complete (`help: ...`, `suppressed: ...`).
 pub fn lines(findings: &[Finding], suppressed: &Suppressed, fixing: bool) -> Vec<String> {
@@ -122,6 +111,7 @@ pub fn statistics(findings: &[Finding]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ciguard_core::finding::Persona;
 
     #[test]
     fn suppressed_parts_name_the_flag_that_shows_them() {

@@ -32,13 +32,15 @@ use ciguard_github::registry::{ImageRef, Registry};
 use ciguard_github::resolve::{self, Tag, Version};
 use ciguard_github::{Client, Error};
 
-use crate::collect;
-use crate::commands::exit;
+use ciguard_pipeline::collect;
+
+use crate::commands::exit::ExitStatus;
 use crate::commands::github::GithubArgs;
 
-const EXIT_CHECK_FAILED: u8 = 14;
+/// `--check` found a problem: reported as a high finding.
+const EXIT_CHECK_FAILED: ExitStatus = ExitStatus::Findings(ciguard_core::Severity::High);
 /// `--check` could not verify everything (and found nothing wrong in the rest).
-const EXIT_NOT_VERIFIED: u8 = 4;
+const EXIT_NOT_VERIFIED: ExitStatus = ExitStatus::OnlineUnavailable;
 
 #[derive(Debug, clap::Args)]
 pub struct PinArgs {
@@ -211,8 +213,8 @@ fn comment_tag(comment: &str) -> Option<&str> {
 
 pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let mut stderr = std::io::stderr().lock();
-    let (candidates, diagnostics) =
-        collect::collect(&args.inputs, &[FileKind::Workflow, FileKind::Action]);
+    let collected = collect::collect(&args.inputs, &[FileKind::Workflow, FileKind::Action]);
+    let (candidates, diagnostics) = (collected.candidates, collected.diagnostics);
     let mut input_errors = 0usize;
     for d in &diagnostics {
         let _ = writeln!(stderr, "{}: {}", d.path, d.message);
@@ -335,15 +337,16 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             unverified.comments(),
             count(client.request_count(), "request", "requests")
         );
-        return Ok(ExitCode::from(if input_errors > 0 {
-            exit::INPUT_ERROR
+        return Ok(if input_errors > 0 {
+            ExitStatus::InputError
         } else if !problems.is_empty() {
             EXIT_CHECK_FAILED
         } else if unverified.comments() > 0 {
             EXIT_NOT_VERIFIED
         } else {
-            0
-        }));
+            ExitStatus::Clean
+        }
+        .into());
     }
 
     // Resolve every distinct (repository, ref) once, concurrently.
@@ -505,13 +508,14 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
         count(changed_files, "file", "files"),
         count(client.request_count(), "GitHub request", "GitHub requests")
     );
-    Ok(ExitCode::from(if !errors.is_empty() {
-        1
+    Ok(if !errors.is_empty() {
+        ExitStatus::ToolFailure
     } else if input_errors > 0 {
-        exit::INPUT_ERROR
+        ExitStatus::InputError
     } else {
-        0
-    }))
+        ExitStatus::Clean
+    }
+    .into())
 }
 
 fn report_errors(stderr: &mut impl Write, errors: &[String]) {
@@ -749,13 +753,14 @@ fn write_lockfiles(
         count(by_root.len(), "lockfile", "lockfiles"),
         count(client.request_count(), "GitHub request", "GitHub requests")
     );
-    Ok(ExitCode::from(if !errors.is_empty() {
-        1
+    Ok(if !errors.is_empty() {
+        ExitStatus::ToolFailure
     } else if input_errors > 0 {
-        exit::INPUT_ERROR
+        ExitStatus::InputError
     } else {
-        0
-    }))
+        ExitStatus::Clean
+    }
+    .into())
 }
 
 #[cfg(test)]

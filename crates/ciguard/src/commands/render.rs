@@ -104,3 +104,19 @@ pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
         _ => Ok(ExitCode::SUCCESS),
     }
 }
+
+/// The table of findings per audit (`--statistics`): after a plain report, else on stderr so
+/// machine-readable output stays one document.
+pub fn print_statistics(
+    format: OutputFormat,
+    findings: &[ciguard_core::Finding],
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) {
+    let table = super::next_steps::statistics(findings);
+    let _ = if format == OutputFormat::Plain {
+        write!(stdout, "{table}")
+    } else {
+        write!(stderr, "{table}")
+    };
+}

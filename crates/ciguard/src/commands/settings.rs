@@ -13,7 +13,10 @@ use ciguard_settings::recommend::{self, Reviewer};
 use ciguard_settings::{DirSource, Options, Recorder, Source, Target};
 
 use crate::commands::render::{ColorChoice, OutputFormat, render_report};
-use crate::commands::{exit, network};
+use ciguard_pipeline::network;
+
+use crate::commands::exit::ExitStatus;
+use crate::commands::filter_args::{FilterArgs, config_choice};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -38,6 +41,9 @@ pub struct SettingsArgs {
     /// When to colour plain output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -248,23 +254,24 @@ pub fn run(args: SettingsArgs) -> anyhow::Result<ExitCode> {
             &read,
             &options,
         ),
-        None => audit(
-            &args.targets,
-            &args.read,
-            &args.options,
-            args.format,
-            args.color,
-        ),
+        None => audit(&args),
     }
 }
 
-fn audit(
-    raw: &[String],
-    read: &ReadArgs,
-    opt: &OptionArgs,
-    format: OutputFormat,
-    color: ColorChoice,
-) -> anyhow::Result<ExitCode> {
+fn audit(args: &SettingsArgs) -> anyhow::Result<ExitCode> {
+    let (raw, read, opt, format, color) = (
+        &args.targets,
+        &args.read,
+        &args.options,
+        args.format,
+        args.color,
+    );
+    // The `[audits.<id>]` tables of the configuration whose `[settings]` table is read.
+    let filter = ciguard_pipeline::FindingFilter {
+        config: config_choice(opt.config.clone(), false).for_root(Path::new("."))?,
+        baseline: ciguard_pipeline::run::load_baseline_opt(args.filter.baseline.as_deref())?,
+        view: args.filter.view(),
+    };
     let mut options = opt.options()?;
     if let Some(web) = web_url(read) {
         options.web_url = web;
@@ -296,12 +303,18 @@ fn audit(
     let report = ciguard_settings::audit(src, &options, &targets, &mut progress());
     let counts = report.counts();
     let nothing_ran = report.nothing_ran();
-    let mut report = report.into_report();
-    // Every diagnostic through the token redaction, as in `ciguard audit`.
-    report.diagnostics = std::mem::take(&mut report.diagnostics)
-        .into_iter()
-        .map(ciguard_core::Diagnostic::redacted)
-        .collect();
+    let found = report.into_report();
+    let (findings, suppressed) = filter.apply_all(found.findings);
+    let mut report = ciguard_pipeline::report::assemble(
+        findings,
+        found.diagnostics,
+        found.notes,
+        found.files_audited,
+        &ciguard_pipeline::Suppressed {
+            ignored: suppressed.ignored + found.suppressed,
+            ..suppressed
+        },
+    );
     for d in &report.diagnostics {
         eprintln!("{d}");
     }
@@ -325,12 +338,14 @@ fn audit(
     }
     // Nothing could run for a network cause: 4. Otherwise an incomplete audit must not pass as
     // clean: unknowns without findings are "input could not be read".
-    let code = exit::with_online_failure(exit::code_for(&report), network_failed);
-    Ok(ExitCode::from(if code == 0 && counts.unknown > 0 {
-        exit::INPUT_ERROR
+    let status = ExitStatus::for_report(&report, args.filter.no_exit_codes)
+        .with_online_failure(network_failed);
+    Ok(if status == ExitStatus::Clean && counts.unknown > 0 {
+        ExitStatus::InputError
     } else {
-        code
-    }))
+        status
+    }
+    .into())
 }
 
 /// Plain output when no check could run: the notes (what could not be read and why), then

@@ -19,7 +19,6 @@ use ciguard_github::remote::{self, RemoteError, Snapshot};
 use ciguard_github::{Client, Error};
 
 use crate::collect::{self, Candidate};
-use crate::commands::github::GithubArgs;
 
 /// A repository named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +116,7 @@ pub struct Fetched {
 /// `discover_config`: read the repository's `ciguard.toml` (not with `--config`/`--no-config`).
 pub fn fetch(
     specs: &[RemoteSpec],
-    github: &GithubArgs,
+    config: ciguard_github::ClientConfig,
     kinds: &[FileKind],
     discover_config: bool,
     max_bytes: usize,
@@ -126,7 +125,6 @@ pub fn fetch(
     if specs.is_empty() {
         return fetched;
     }
-    let config = github.client_config();
     if config.token.is_none() && !config.offline {
         fetched.notes.push(
             "remote: no GitHub token, so requests are anonymous (60 per hour for public repositories); set GH_TOKEN or pass --gh-token".into(),
@@ -398,9 +396,9 @@ mod tests {
 
     #[test]
     fn existing_paths_win() {
-        // Tests run in the crate's directory, where `src/commands` exists.
-        let local = PathBuf::from("src/commands");
-        assert!(parse_spec("src/commands").is_some());
+        // Tests run in the crate's directory, where `tests/in_memory.rs` exists.
+        let local = PathBuf::from("tests/in_memory.rs");
+        assert!(parse_spec("tests/in_memory.rs").is_some());
         let (l, r) = split_inputs(&[
             local.clone(),
             PathBuf::from("-"),

@@ -99,10 +99,39 @@ fn as_written(path: &Path) -> PathBuf {
     }
 }
 
+/// What [`collect`] found: the files to audit, the dependency files of each directory input
+/// (from the same walk) and the problems met.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub candidates: Vec<Candidate>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// One per directory input when `kinds` has [`FileKind::Dependencies`].
+    pub repos: Vec<DirectoryWalk>,
+}
+
+/// The dependency files (lockfiles, manifests, cooldown configurations) of one directory input.
+#[derive(Debug, Clone)]
+pub struct DirectoryWalk {
+    /// The repository root whose configuration applies.
+    pub root: PathBuf,
+    pub repo: ciguard_deps::RepoFiles,
+}
+
+static WALKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many directory walks this process has made (tests prove a directory is walked once).
+pub fn walks() -> usize {
+    WALKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Expands the inputs into candidates; problems (missing paths, walk errors) become diagnostics.
-pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<Diagnostic>) {
+/// Each directory is walked once: the same walk finds the files to audit and, when `kinds` has
+/// [`FileKind::Dependencies`], the dependency files.
+pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> Collected {
     let mut out = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut repos = Vec::new();
+    let want_dependencies = kinds.contains(&FileKind::Dependencies);
     for input in inputs {
         if input.as_os_str() == "-" {
             out.push(Candidate {
@@ -168,7 +197,9 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
             .follow_links(false)
             .filter_entry(|e| e.file_name() != ".git")
             .build();
+        WALKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut found = Vec::new();
+        let mut dependency_files = Vec::new();
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
@@ -183,6 +214,13 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
             };
             let path = entry.path();
             let file_type = entry.file_type();
+            if want_dependencies && file_type.is_some_and(|t| t.is_file()) {
+                match dependency_file(input, path) {
+                    Ok(Some(rel)) => dependency_files.push(rel),
+                    Ok(None) => {}
+                    Err(d) => diagnostics.push(d),
+                }
+            }
             let Some(kind) = classify(path) else {
                 if let Some(skipped) = unread_entry(path, file_type, kinds) {
                     diagnostics.push(skipped);
@@ -239,8 +277,44 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> (Vec<Candidate>, Vec<D
         }
         found.sort_by(|a, b| a.display.cmp(&b.display));
         out.extend(found);
+        if want_dependencies {
+            // In `ciguard audit` the notes of the dependency checks are not shown, so what
+            // `.gitignore` hid outside a git checkout is not listed (that would be a second walk).
+            let (repo, _outside_git) = ciguard_deps::RepoFiles::from_walk(input, dependency_files);
+            repos.push(DirectoryWalk { root, repo });
+        }
     }
-    (out, diagnostics)
+    Collected {
+        candidates: out,
+        diagnostics,
+        repos,
+    }
+}
+
+/// `path` (under the walked `input`) relative to it, when the dependency checks read it; an
+/// error when it would be read but its name is not UTF-8.
+fn dependency_file(input: &Path, path: &Path) -> Result<Option<String>, Diagnostic> {
+    let Ok(rel) = path.strip_prefix(input) else {
+        return Ok(None);
+    };
+    if rel.to_str().is_none() {
+        let lossy = rel.to_string_lossy();
+        if ciguard_deps::repo::interesting(&lossy) && !ciguard_deps::repo::skipped_dir(&lossy) {
+            return Err(Diagnostic::file(
+                Level::Warning,
+                escape_path(path),
+                "has a name that is not valid UTF-8; not read",
+            ));
+        }
+        return Ok(None);
+    }
+    let rel = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let wanted = ciguard_deps::repo::interesting(&rel) && !ciguard_deps::repo::skipped_dir(&rel);
+    Ok(wanted.then_some(rel))
 }
 
 /// Why a walked entry that [`classify`] did not accept was still worth naming: a link to a
