@@ -2,10 +2,11 @@ use std::cmp::Ordering;
 
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
-use crate::audits::online::{most_specific, resolved, version_numbers};
+use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Applicability, Finding, Severity};
+use crate::models::version::{Version, most_specific_tag};
 
 declare_audit! {
     /// ## What it does
@@ -79,8 +80,12 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
             .commit()
             .and_then(|c| r.repo.tags_at(&c))
             .unwrap_or_default();
-        let version =
-            most_specific(&tags).or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
+        let versions = tags
+            .iter()
+            .copied()
+            .filter(|t| version_numbers(t).is_some());
+        let version = most_specific_tag(versions, None)
+            .or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
         let Some(version) = version else { continue };
         let Some(numbers) = version_numbers(version) else {
             continue;
@@ -149,6 +154,11 @@ fn in_range(version: &[u64], range: &str) -> bool {
         any = true;
     }
     any
+}
+
+/// The numbers of a version (`v1.2.3-rc1` → `[1, 2, 3]`): advisories compare numbers only.
+fn version_numbers(tag: &str) -> Option<Vec<u64>> {
+    Version::parse(tag.trim()).map(|v| v.parts)
 }
 
 #[cfg(test)]

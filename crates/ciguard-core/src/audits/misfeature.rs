@@ -1,8 +1,9 @@
 use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, step_shell};
+use crate::audits::common::File;
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
 use crate::models::{Action, Step, Uses, Workflow};
+use crate::shell::map::step_shell;
 use crate::yaml::Node;
 
 declare_audit! {
@@ -82,7 +83,6 @@ impl Audit for Misfeature {
     }
 }
 
-/// The program a `shell:` names: its first word, without directory or `.exe`, lowercased.
 /// The program a `shell:` names: its first word without a `/` directory, lowercased. A
 /// Windows path (`C:\cygwin\bin\bash.exe`) names a Cygwin or MSYS shell, not the runner's.
 fn shell_program(shell: &str) -> String {
@@ -119,7 +119,7 @@ fn check(
     if step.run.is_none() {
         return;
     }
-    let Some(shell) = step_shell(step, job, root) else {
+    let Some(shell) = step_shell(step, job, root).node else {
         return;
     };
     let Some(text) = shell.as_str() else { return };

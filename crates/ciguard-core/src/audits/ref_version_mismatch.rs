@@ -1,9 +1,10 @@
 use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
 use crate::audits::common::{File, UsesSite};
-use crate::audits::online::{comment_version, most_specific, resolved};
+use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Applicability, Finding};
+use crate::models::version::{Version, VersionComment, most_specific_tag};
 
 declare_audit! {
     /// ## What it does
@@ -81,9 +82,10 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
         let Some(comment) = file.trailing_comment(r.site.node.span()) else {
             continue;
         };
-        let Some(version) = comment_version(comment) else {
+        let Some(version) = VersionComment::version_tag(comment) else {
             continue;
         };
+        let version = version.as_str();
         // A tag the repository does not have is not a claim we can check.
         let Some(tag_commit) = r.repo.tag_commit(version) else {
             continue;
@@ -92,7 +94,8 @@ fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<F
             continue;
         }
         let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
-        let fix = match most_specific(&on_commit) {
+        let versions = on_commit.iter().copied();
+        let fix = match most_specific_tag(versions.filter(|t| Version::parse(t).is_some()), None) {
             Some(actual) => format!(
                 "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
             ),

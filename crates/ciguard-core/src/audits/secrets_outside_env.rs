@@ -1,7 +1,8 @@
 use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
-use crate::audits::common::{expressions_in, scalars_under, secret_refs};
+use crate::audits::common::{expressions_in, scalars_under};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
+use crate::models::secrets::{GithubToken, SecretRef, Within, secret_refs};
 use crate::models::{JobKind, Workflow};
 use crate::source::Span;
 
@@ -109,7 +110,9 @@ impl Audit for SecretsOutsideEnv {
             }
             for scalar in scalars_under(job.node) {
                 for (span, inner) in expressions_in(wf.file, scalar) {
-                    for (at, raw, name) in secret_refs(inner) {
+                    for SecretRef { at, raw, name } in
+                        secret_refs(inner, Within::Expression, GithubToken::Keep)
+                    {
                         if name.is_some_and(|n| {
                             n.eq_ignore_ascii_case("GITHUB_TOKEN")
                                 || allow.iter().any(|a| a.eq_ignore_ascii_case(n))

@@ -5,9 +5,11 @@ mod action;
 mod dependabot;
 pub mod permissions;
 pub mod release;
+pub mod secrets;
 pub(crate) mod sites;
 mod step;
 pub mod uses;
+pub mod version;
 mod workflow;
 
 pub use action::{Action, ActionRuns};

@@ -306,12 +306,10 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
 }
 
 /// Bytes a web address keeps as they are: unreserved, reserved and `%` (already encoded).
-const URI_KEEP: &[u8] = b"-._~:/?#[]@!$&'()*+,;=%";
-
 /// A web address built from input (a remote file's path) with every byte a URI may not hold
 /// (spaces, control characters, non-ASCII) percent-encoded.
 fn web_uri(address: &str) -> String {
-    crate::percent::encode(address, URI_KEEP)
+    crate::percent::encode(address, crate::percent::URI)
 }
 
 /// A relative path as a URI reference: forward slashes, no `./`, reserved bytes percent-encoded.

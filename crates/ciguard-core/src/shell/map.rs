@@ -140,40 +140,64 @@ fn line_map(file: &SourceFile, node: Node<'_>, text: &str) -> Option<Vec<(usize,
     }
 }
 
-/// The dialect a `run:` step is read in: its `shell:`, else `defaults.run.shell` of its job
-/// then of the workflow, else `pwsh` on Windows runners and `bash` elsewhere.
-pub fn step_dialect(step: &Step<'_>, job: Option<Node<'_>>, workflow: Option<Node<'_>>) -> Dialect {
-    let defaults = |n: Option<Node<'_>>| {
+/// Which shell runs a `run:` step (the one reader of that question).
+#[derive(Debug, Clone, Copy)]
+pub struct StepShell<'a> {
+    /// The `shell:` that names it: the step's, else `defaults.run.shell` of its job, then of the
+    /// workflow.
+    pub node: Option<Node<'a>>,
+    /// The dialect the script is read in: from that value (one with `${{ }}` is read as POSIX),
+    /// else `pwsh` on Windows runners and bash elsewhere.
+    pub dialect: Dialect,
+    /// No `shell:`, and some `runs-on:` label is an expression: the runner, and so the dialect,
+    /// is a guess (good enough for reading the script, not for rewriting it).
+    pub guessed: bool,
+}
+
+/// Which shell runs `step`, given its job and workflow nodes (`None` for composite actions).
+pub fn step_shell<'a>(
+    step: &Step<'a>,
+    job: Option<Node<'a>>,
+    workflow: Option<Node<'a>>,
+) -> StepShell<'a> {
+    let defaults = |n: Option<Node<'a>>| {
         n.and_then(|n| n.get("defaults"))
             .and_then(|d| d.get("run"))
-            .and_then(|r| r.get_str("shell"))
-            .map(str::to_owned)
+            .and_then(|r| r.get("shell"))
     };
-    if let Some(shell) = step
+    let node = step
         .node
-        .get_str("shell")
-        .map(str::to_owned)
+        .get("shell")
         .or_else(|| defaults(job))
-        .or_else(|| defaults(workflow))
-    {
-        if shell.contains("${{") {
-            return Dialect::Posix;
-        }
-        return Dialect::from_shell(&shell);
+        .or_else(|| defaults(workflow));
+    if let Some(shell) = node.and_then(|n| n.as_str()) {
+        let dialect = if shell.contains("${{") {
+            Dialect::Posix
+        } else {
+            Dialect::from_shell(shell)
+        };
+        return StepShell {
+            node,
+            dialect,
+            guessed: false,
+        };
     }
-    let windows = job.and_then(|j| j.get("runs-on")).is_some_and(|r| {
-        let mut labels: Vec<&str> = r.items().filter_map(|i| i.as_str()).collect();
-        if let Some(s) = r.as_str() {
-            labels.push(s);
-        }
-        labels
-            .iter()
-            .any(|l| l.to_ascii_lowercase().starts_with("windows"))
-    });
-    if windows {
-        Dialect::PowerShell
-    } else {
-        Dialect::Posix
+    let mut labels: Vec<&str> = Vec::new();
+    if let Some(r) = job.and_then(|j| j.get("runs-on")) {
+        labels.extend(r.items().filter_map(|i| i.as_str()));
+        labels.extend(r.as_str());
+    }
+    let windows = labels
+        .iter()
+        .any(|l| l.to_ascii_lowercase().starts_with("windows"));
+    StepShell {
+        node,
+        dialect: if windows {
+            Dialect::PowerShell
+        } else {
+            Dialect::Posix
+        },
+        guessed: labels.iter().any(|l| l.contains("${{")),
     }
 }
 
@@ -200,7 +224,7 @@ pub(crate) fn parse_workflow_scripts<'a>(
     let mut out = Vec::new();
     for (j, job) in wf.jobs.iter().enumerate() {
         for (s, step) in job.steps().iter().enumerate() {
-            let dialect = step_dialect(step, Some(job.node), Some(wf.root));
+            let dialect = step_shell(step, Some(job.node), Some(wf.root)).dialect;
             if let Some(rs) = RunScript::of_step(wf.file, step, dialect) {
                 out.push((j, s, rs));
             }
@@ -218,7 +242,7 @@ pub(crate) fn parse_action_scripts<'a>(
         .iter()
         .enumerate()
         .filter_map(|(i, step)| {
-            let dialect = step_dialect(step, None, None);
+            let dialect = step_shell(step, None, None).dialect;
             Some((i, RunScript::of_step(action.file, step, dialect)?))
         })
         .collect()

@@ -174,9 +174,28 @@ pub struct Command {
 }
 
 /// Prefixes that run the rest of the command line as another program.
-const WRAPPERS: &[&str] = &[
+pub const WRAPPERS: &[&str] = &[
     "sudo", "env", "command", "exec", "nohup", "time", "doas", "nice", "stdbuf",
 ];
+
+/// How many words a package runner takes before the tool it runs (`npx twine`: 1;
+/// `python -m twine`, `poetry run`, `uv run`, `pnpm exec`, `yarn dlx`, `bundle exec`: 2); 0 when
+/// `first` is no runner. The one list of runners, beside [`WRAPPERS`]: the release chain asks
+/// which tool publishes, where `npx` or `poetry run` is only the way in.
+pub fn runner_len(first: &str, second: Option<&str>) -> usize {
+    let python = first == "py"
+        || first
+            .strip_prefix("python")
+            .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'));
+    match (first, second) {
+        ("npx" | "bunx" | "uvx", _) => 1,
+        (_, Some("-m")) if python => 2,
+        ("bundle", Some("exec"))
+        | ("poetry" | "uv" | "pipx" | "hatch" | "pdm", Some("run"))
+        | ("pnpm" | "yarn" | "npm" | "bun", Some("exec" | "dlx" | "x")) => 2,
+        _ => 0,
+    }
+}
 
 impl Command {
     /// Index of the word naming the program, after `VAR=value` assignments and wrappers such as

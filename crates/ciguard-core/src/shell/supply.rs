@@ -1,5 +1,9 @@
 //! What a script fetches and runs: moving URLs, unpinned installs, downloads executed or
 //! extracted with no checksum check.
+//!
+//! File names are compared with a shell glob of `*` only, within one file name (`glob_match`):
+//! deliberately not `ciguard-settings`' `fnmatch`, which is GitHub's ruleset matching of whole
+//! refs (`**/`, `[set]`, no leading-dot match) and would answer differently for a file name.
 
 use crate::shell::{Command, Script, basename};
 
@@ -433,6 +437,7 @@ pub fn uses_file(cmd: &Command, file: &str) -> Option<&'static str> {
     }
 }
 
+/// `*` as the shell expands it in one file name (the name has no `/`): any run of characters.
 fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     let mut at = 0;
