@@ -147,7 +147,7 @@ fn report() -> Report {
 
 fn rendered(format: Format, report: &Report) -> String {
     let mut out = Vec::new();
-    render(format, report, &RenderOptions { color: false }, &mut out).expect("render");
+    render(format, report, &RenderOptions::default(), &mut out).expect("render");
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -312,7 +312,7 @@ fn fingerprints(text: &str) -> Vec<(String, String, u64)> {
         .map(|r| {
             (
                 r["ruleId"].as_str().unwrap_or_default().to_owned(),
-                r["partialFingerprints"]["ciguard/v1"]
+                r["partialFingerprints"]["ciguard/v2"]
                     .as_str()
                     .unwrap_or_default()
                     .to_owned(),

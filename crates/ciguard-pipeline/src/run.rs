@@ -12,7 +12,9 @@ use ciguard_core::config::Config;
 use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
-use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic, write_atomic_named};
+use ciguard_core::fix::{
+    apply_fixes, describe_applied, patch_path, unified_diff, write_atomic, write_atomic_named,
+};
 use ciguard_core::plural::count;
 use ciguard_core::redact::redact;
 use ciguard_core::safe_read::{self, ReadError};
@@ -196,8 +198,7 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
             .extend(outcome.fix_messages.iter().map(|m| redact(m)));
         if let Some((path, old, new)) = outcome.fixed.take() {
             if options.fix.is_some_and(|f| f.diff) {
-                out.diffs
-                    .push(unified_diff(&collect::escape_path(&path), &old, &new));
+                out.diffs.push(unified_diff(&patch_path(&path), &old, &new));
             } else if let Err(e) = write_fixed(candidate, &path, &new) {
                 // One file that cannot be written must not cost the others their fixes; it is
                 // reported as it still is.
@@ -257,7 +258,10 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
         out.report.files_audited,
         &out.suppressed,
     );
-    report::note_skipped_online(&mut out.report, resolved.facts.online);
+    // `--offline` asked for exactly this: no need to say so.
+    if !(options.github)().offline {
+        report::note_skipped_online(&mut out.report, resolved.facts.online);
+    }
     Ok(out)
 }
 
@@ -451,11 +455,11 @@ fn process(
         let unfixed = std::mem::replace(&mut outcome.findings, found.findings);
         outcome.unfixed = Some((unfixed, outcome.suppressed));
         outcome.suppressed = found.suppressed;
+        let verb = if fix.diff { "would apply" } else { "applied" };
         outcome.fix_messages.push(format!(
-            "{}: applied {} fix(es): {}",
+            "{}: {verb} {}",
             file.path,
-            fixed.applied.len(),
-            fixed.applied.join("; ")
+            describe_applied(&fixed.applied)
         ));
         outcome.fixed = Some((path.clone(), file.text.clone(), fixed.text));
     }

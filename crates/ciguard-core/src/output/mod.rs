@@ -7,6 +7,8 @@ mod json;
 mod plain;
 mod sarif;
 
+pub use github::step_summary;
+
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -81,6 +83,13 @@ impl FromStr for Format {
 pub struct RenderOptions {
     /// Use ANSI colours (plain format only).
     pub color: bool,
+    /// The terminal's width in columns, when stdout is one: long source lines are elided to
+    /// it. `None` elides at a fixed width, so output to files and pipes is the same everywhere.
+    pub width: Option<usize>,
+    /// Make documentation links OSC 8 hyperlinks (a terminal that supports them; plain only).
+    pub hyperlinks: bool,
+    /// Findings only: no notes and no summary line (plain only; `-q`).
+    pub quiet: bool,
 }
 
 /// Writes `report` to `out` in `format`.
@@ -227,8 +236,18 @@ mod robustness {
                     };
                     for format in Format::ALL {
                         let mut out = Vec::new();
-                        render(*format, &report, &RenderOptions { color: true }, &mut out)
-                            .expect("render");
+                        render(
+                            *format,
+                            &report,
+                            &RenderOptions {
+                                color: true,
+                                width: Some(30),
+                                hyperlinks: true,
+                                quiet: false,
+                            },
+                            &mut out,
+                        )
+                        .expect("render");
                         assert!(String::from_utf8(out).is_ok());
                     }
                 }

@@ -2,7 +2,7 @@
 //!
 //! One run; one rule per audit that has findings, with its documentation and a
 //! `security-severity` GitHub uses to rank alerts; results carry `partialFingerprints`
-//! (`ciguard/v1`, from [`Finding::fingerprint`]) that do not depend on line numbers, so an alert
+//! (`ciguard/v2`, from [`Finding::fingerprint`]) that do not depend on line numbers, so an alert
 //! keeps its identity when unrelated lines move. Input problems become
 //! `invocations[0].toolExecutionNotifications`.
 //!
@@ -378,7 +378,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
         "level": level(f.severity),
         "message": { "text": message },
         "locations": [primary_location(f, base)],
-        "partialFingerprints": { "ciguard/v1": f.fingerprint() },
+        "partialFingerprints": { "ciguard/v2": f.fingerprint() },
         "properties": {
             "severity": f.severity,
             "confidence": f.confidence,

@@ -77,7 +77,7 @@ pub struct AuditArgs {
     pub inputs: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Plain)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Plain)]
     pub format: OutputFormat,
 
     /// When to colour plain output (`auto` honours NO_COLOR and whether stdout is a terminal).
@@ -91,7 +91,7 @@ pub struct AuditArgs {
     pub collect: Vec<FileKind>,
 
     /// Use this configuration file for every input instead of discovering one.
-    #[arg(long, conflicts_with = "no_config")]
+    #[arg(short, long, conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
 
     /// Ignore configuration files.
@@ -165,26 +165,39 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let report = &outcome.report;
     let mut stderr = std::io::stderr().lock();
     let mut stdout = std::io::stdout().lock();
-    for message in &outcome.fix_messages {
+    // `-q`: findings and errors only.
+    let quiet = crate::terminal::quiet();
+    for message in outcome.fix_messages.iter().filter(|_| !quiet) {
         let _ = writeln!(stderr, "{message}");
     }
     for diff in &outcome.diffs {
         let _ = write!(stdout, "{diff}");
     }
-    if let Some(message) = &outcome.baseline_written {
+    if let Some(message) = outcome.baseline_written.as_ref().filter(|_| !quiet) {
         let _ = writeln!(stderr, "{message}");
     }
-    for d in &report.diagnostics {
+    for d in report
+        .diagnostics
+        .iter()
+        .filter(|d| !quiet || d.level == ciguard_core::diagnostic::Level::Error)
+    {
         let _ = writeln!(stderr, "{d}");
     }
     if !args.diff {
         render_report(args.format, args.color, report, &mut stdout)?;
-        if args.format == OutputFormat::Plain {
+        if args.format == OutputFormat::Plain && !quiet {
             for line in next_steps::lines(&report.findings, &outcome.suppressed, args.fix.is_some())
             {
                 let _ = writeln!(stdout, "{line}");
             }
         }
+    }
+    if crate::terminal::verbose() {
+        let _ = writeln!(
+            stderr,
+            "{} audited",
+            ciguard_core::plural::count(report.files_audited, "file", "files")
+        );
     }
     if args.statistics {
         print_statistics(args.format, &report.findings, &mut stdout, &mut stderr);
@@ -202,6 +215,14 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             }
         );
         return Ok(ExitStatus::FixNotWritten.into());
+    }
+    let input_error = report
+        .diagnostics
+        .iter()
+        .any(|d| d.level == ciguard_core::diagnostic::Level::Error);
+    if outcome.baseline_written.is_some() && !input_error {
+        // Recording the findings is what was asked; they are not a failure of this run.
+        return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitStatus::for_report(report, args.filter.no_exit_codes)
         .with_online_failure(outcome.online_failed)

@@ -11,7 +11,7 @@ use ciguard_pipeline::{ConfigChoice, View};
 pub struct FilterArgs {
     /// Who the report is for: `regular` findings only, `pedantic` adds hardening advice,
     /// `auditor` adds low-signal leads.
-    #[arg(long, value_enum, default_value_t = PersonaArg::Regular)]
+    #[arg(short, long, value_enum, default_value_t = PersonaArg::Regular)]
     pub persona: PersonaArg,
 
     /// Hide findings below this severity.

@@ -37,6 +37,8 @@ pub fn catalogue() -> &'static Catalogue {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub verbosity: crate::terminal::Verbosity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +67,7 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::terminal::set_verbosity(cli.verbosity);
     match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Audits(args) => audits::run(args),

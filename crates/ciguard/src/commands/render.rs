@@ -54,10 +54,17 @@ pub fn render_report(
     report: &Report,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let color = color.enabled();
     let opts = RenderOptions {
-        color: color.enabled(),
+        color,
+        width: crate::terminal::stdout_width(),
+        hyperlinks: crate::terminal::hyperlinks(color),
+        quiet: crate::terminal::quiet(),
     };
-    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
+    if format == OutputFormat::Github {
+        append_step_summary(report);
+    }
+    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) && !opts.quiet {
         let mut stderr = std::io::stderr().lock();
         for note in &report.notes {
             let _ = writeln!(stderr, "note: {note}");
@@ -69,6 +76,22 @@ pub fn render_report(
     match render(format.format(), report, &opts, &mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+/// Appends the findings table to the file GitHub Actions names in `GITHUB_STEP_SUMMARY` (the
+/// job's summary page), when it is set; a file that cannot be written is a warning only.
+fn append_step_summary(report: &Report) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(ciguard_core::output::step_summary(report).as_bytes()));
+    if let Err(e) = written {
+        eprintln!("warning: GITHUB_STEP_SUMMARY could not be written: {e}");
     }
 }
 
