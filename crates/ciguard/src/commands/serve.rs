@@ -78,10 +78,6 @@ pub struct ServeArgs {
     /// Days deliveries and finished jobs are kept.
     #[arg(long, env = "CIGUARD_RETENTION_DAYS", default_value_t = 14)]
     pub retention_days: u64,
-
-    /// Log at debug level.
-    #[arg(long, short)]
-    pub verbose: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -155,7 +151,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         write_interval: Duration::from_millis(args.write_interval_ms),
     };
-    ops::init_logging(args.verbose);
+    // The global `-v` logs at debug level.
+    ops::init_logging(crate::terminal::verbose());
     ops::serve(&db, config, &app)?;
     Ok(ExitCode::SUCCESS)
 }
