@@ -432,3 +432,32 @@ fn usage_errors_exit_two() {
         Some(2)
     );
 }
+
+#[test]
+fn audit_help_is_grouped_by_topic_and_lists_accepted_values() {
+    let dir = repo(&[]);
+    let out = ciguard(dir.path(), &["audit", "--help"]);
+    let help = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{help}");
+    let at = |heading: &str| {
+        help.find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("no `{heading}:` group in:\n{help}"))
+    };
+    // Each flag sits under its topic.
+    assert!(at("Output") < help.find("--statistics").unwrap());
+    assert!(at("Filtering") < help.find("--min-severity").unwrap());
+    assert!(at("Fixes and baselines") < help.find("--write-baseline").unwrap());
+    assert!(at("GitHub and network") < help.find("--offline").unwrap());
+    assert!(
+        help.contains("[possible values: informational, low, medium, high]"),
+        "{help}"
+    );
+    // A typo names the accepted values.
+    let out = ciguard(dir.path(), &["audit", "--min-severity", "hgh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("possible values"),
+        "{}",
+        text(&out.stderr)
+    );
+}
