@@ -240,6 +240,24 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
             collect::escape_path(path)
         ));
     }
+    // Baseline entries that match nothing in the files this run read were fixed or changed:
+    // said once, so the baseline can be regenerated instead of silently growing stale.
+    let stale_note = baseline.as_ref().and_then(|b| {
+        let read: std::collections::HashSet<&str> = files
+            .iter()
+            .filter_map(|f| f.as_ref().ok())
+            .map(|f| f.path.as_str())
+            .collect();
+        let stale = b.stale(&all_findings, &|p| read.contains(p));
+        (!stale.is_empty()).then(|| {
+            format!(
+                "{} of the baseline no longer {}: {} (regenerate it with --write-baseline)",
+                count(stale.len(), "entry", "entries"),
+                if stale.len() == 1 { "matches" } else { "match" },
+                stale.join("; ")
+            )
+        })
+    });
     let view_filter = FindingFilter {
         config: Arc::new(Config::default()),
         baseline,
@@ -251,6 +269,7 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
     }
     let mut notes = fetched.notes;
     notes.extend(resolved.notes);
+    notes.extend(stale_note);
     out.report = report::assemble(
         all_findings,
         diagnostics,

@@ -77,38 +77,43 @@ pub struct AuditArgs {
     pub inputs: Vec<PathBuf>,
 
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = OutputFormat::Plain)]
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Plain, help_heading = "Output")]
     pub format: OutputFormat,
 
     /// When to colour plain output (`auto` honours NO_COLOR and whether stdout is a terminal).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
 
     /// Which kinds of files to collect from directories.
     /// `dependencies` runs the offline checks of `ciguard deps` (cooldown settings, mutable
     /// sources in lockfiles) on each directory given.
-    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies", value_parser = parse_kind)]
+    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies", value_parser = parse_kind, help_heading = "Inputs and configuration")]
     pub collect: Vec<FileKind>,
 
     /// Use this configuration file for every input instead of discovering one.
-    #[arg(short, long, conflicts_with = "no_config")]
+    #[arg(
+        short,
+        long,
+        conflicts_with = "no_config",
+        help_heading = "Inputs and configuration"
+    )]
     pub config: Option<PathBuf>,
 
     /// Ignore configuration files.
-    #[arg(long)]
+    #[arg(long, help_heading = "Inputs and configuration")]
     pub no_config: bool,
 
     /// Record the current findings (every persona) in this baseline file, then report as usual.
-    #[arg(long)]
+    #[arg(long, help_heading = "Fixes and baselines")]
     pub write_baseline: Option<PathBuf>,
 
     /// Apply fixes in place: `safe` (the default when no value is given), `unsafe`, or `all`.
-    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "safe")]
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "safe", help_heading = "Fixes and baselines")]
     pub fix: Option<FixMode>,
 
     /// Show the fixes as a unified diff on stdout instead of writing them (the safe ones, or
     /// those `--fix=MODE` chooses: `--diff --fix=unsafe` previews the unsafe fixes).
-    #[arg(long)]
+    #[arg(long, help_heading = "Fixes and baselines")]
     pub diff: bool,
 
     /// Online audits (impostor commits, lying version comments, ref confusion, advisories,
@@ -120,12 +125,12 @@ pub struct AuditArgs {
 
     /// Also audit the actions and reusable workflows used, at their resolved commit, and what
     /// they use, this many `uses` hops deep (online only; 0 disables).
-    #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH)]
+    #[arg(long, value_name = "N", default_value_t = ciguard_core::transitive::DEFAULT_DEPTH, help_heading = "GitHub and network")]
     pub transitive_depth: usize,
 
     /// After the report, print a table of findings per audit (on stderr unless the format is
     /// plain).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub statistics: bool,
 
     #[command(flatten)]

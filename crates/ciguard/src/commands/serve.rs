@@ -59,7 +59,7 @@ pub struct ServeArgs {
     pub github_api_url: String,
 
     /// Findings at or above this severity fail the `ciguard` check run.
-    #[arg(long, env = "CIGUARD_FAIL_ON", default_value = "high", value_parser = parse_severity)]
+    #[arg(long, env = "CIGUARD_FAIL_ON", default_value = "high", value_parser = crate::commands::filter_args::severity_parser())]
     pub fail_on: ciguard_core::Severity,
 
     /// Least time in milliseconds between two writes (POST/PATCH) of one installation, as
@@ -151,14 +151,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         fail_on: args.fail_on,
         write_interval: Duration::from_millis(args.write_interval_ms),
     };
-    // The global `-v` logs at debug level (serve has no flag of its own: one `verbose`
-    // argument per command line, or clap refuses the global `-q` that conflicts with it).
+    // The global `-v` logs at debug level.
     ops::init_logging(crate::terminal::verbose());
     ops::serve(&db, config, &app)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn parse_severity(s: &str) -> Result<ciguard_core::Severity, String> {
-    ciguard_core::Severity::parse(s)
-        .ok_or_else(|| format!("`{s}` is not one of: informational, low, medium, high"))
 }
