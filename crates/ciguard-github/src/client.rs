@@ -598,6 +598,9 @@ impl Client {
             self.wait_for_pace(&current)?;
             let timeout = self.attempt_timeout(&current)?;
             self.requests.add();
+            if let Some(progress) = &self.config.progress {
+                progress.add();
+            }
             let response = match self.send_once(&current, &method, etag, timeout) {
                 Ok(r) => r,
                 Err(failure) => {

@@ -4,8 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use ciguard_core::{Applicability, FileKind};
+use ciguard_github::ClientConfig;
+use ciguard_http::RequestCounter;
 use ciguard_pipeline::{FixRequest, Options};
 
 use crate::commands::exit::ExitStatus;
@@ -144,6 +147,13 @@ fn parse_kind(s: &str) -> Result<FileKind, String> {
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let github = args.github.clone();
+    // Requests sent while the run is online, for the progress line on a terminal.
+    let requests = Arc::new(RequestCounter::default());
+    let counter = Arc::clone(&requests);
+    let online = {
+        let config = args.github.client_config();
+        config.token.is_some() && !config.offline
+    };
     let options = Options {
         kinds: args.collect.clone(),
         config: config_choice(args.config.clone(), args.no_config),
@@ -157,10 +167,24 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 applicabilities: mode.applicabilities(),
                 diff: args.diff,
             }),
-        github: Box::new(move || github.client_config()),
+        github: Box::new(move || ClientConfig {
+            progress: Some(Arc::clone(&counter)),
+            ..github.client_config()
+        }),
         transitive_depth: args.transitive_depth,
     };
-    let outcome = match ciguard_pipeline::audit(&args.inputs, &options) {
+    let run = || ciguard_pipeline::audit(&args.inputs, &options);
+    let result = if online {
+        crate::terminal::with_progress(
+            "auditing (online checks)",
+            ("request", "requests"),
+            &|| requests.get(),
+            run,
+        )
+    } else {
+        run()
+    };
+    let outcome = match result {
         Err(e @ ciguard_pipeline::Error::RemoteFix(_)) => {
             eprintln!("error: {e}");
             return Ok(ExitStatus::Usage.into());
