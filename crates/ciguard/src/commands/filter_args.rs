@@ -17,11 +17,11 @@ pub struct FilterArgs {
     pub persona: PersonaArg,
 
     /// Hide findings below this severity.
-    #[arg(long, value_parser = severity_parser())]
+    #[arg(long, ignore_case = true, value_parser = severity_parser())]
     pub min_severity: Option<Severity>,
 
     /// Hide findings below this confidence.
-    #[arg(long, value_parser = confidence_parser())]
+    #[arg(long, ignore_case = true, value_parser = confidence_parser())]
     pub min_confidence: Option<Confidence>,
 
     /// Report only findings that are not in this baseline.

@@ -59,7 +59,7 @@ pub struct ServeArgs {
     pub github_api_url: String,
 
     /// Findings at or above this severity fail the `ciguard` check run.
-    #[arg(long, env = "CIGUARD_FAIL_ON", default_value = "high", value_parser = crate::commands::filter_args::severity_parser())]
+    #[arg(long, env = "CIGUARD_FAIL_ON", default_value = "high", ignore_case = true, value_parser = crate::commands::filter_args::severity_parser())]
     pub fail_on: ciguard_core::Severity,
 
     /// Least time in milliseconds between two writes (POST/PATCH) of one installation, as
