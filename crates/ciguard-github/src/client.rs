@@ -728,23 +728,11 @@ impl Client {
                 }),
         }?;
         let mut response = result.map_err(failed)?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(failed)?;
+        let ciguard_http::Answer {
+            status,
+            headers,
+            body,
+        } = ciguard_http::read_response(&mut response, MAX_BODY).map_err(failed)?;
         Ok(ApiResponse {
             status,
             headers,
