@@ -93,7 +93,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (3, include_str!("migrations/0003_gate.sql")),
+];
 
 impl Store {
     pub async fn open(url: &DbUrl, options: &StoreOptions) -> Result<Store, StoreError> {
