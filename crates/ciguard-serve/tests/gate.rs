@@ -255,8 +255,12 @@ async fn every_condition_accepted_and_rejected(w: World) {
     let perms: Vec<(String, String)> = token.permissions.into_iter().collect();
     assert_eq!(
         perms,
-        [("actions", "read"), ("contents", "read"), ("deployments", "write")]
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        [
+            ("actions", "read"),
+            ("contents", "read"),
+            ("deployments", "write")
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
     );
 
     // Another workflow file.
@@ -330,8 +334,7 @@ async fn every_condition_accepted_and_rejected(w: World) {
     case.approvals = vec![("staging", "bob", 2, "approved")];
     w.expect_rejected(&case, "gate-approval").await;
     let mut case = w.case();
-    case.approvals
-        .push(("release-gate", "dave", 4, "rejected"));
+    case.approvals.push(("release-gate", "dave", 4, "rejected"));
     w.expect_rejected(&case, "gate-approval").await;
 
     // Another environment than the configured release environment.
@@ -403,7 +406,9 @@ async fn every_condition_accepted_and_rejected(w: World) {
 async fn forged_callback_urls_get_no_token_and_no_request(w: World) {
     let elsewhere = ciguard_test_support::http::Listener::bind()
         .unwrap()
-        .serve(Default::default(), |_| ciguard_test_support::http::Reply::empty(204));
+        .serve(Default::default(), |_| {
+            ciguard_test_support::http::Reply::empty(204)
+        });
     let base = w.fake.url();
     let forged = [
         // Another host.
@@ -488,7 +493,10 @@ async fn duplicate_deliveries_give_one_review(w: World) {
     // A review that failed transiently is retried, and the retry sends one review.
     let case = w.case();
     w.fake.add_fault(fake::Fault::fail(
-        &format!("POST /repos/octo/app/actions/runs/{}/deployment_protection_rule", case.run.id),
+        &format!(
+            "POST /repos/octo/app/actions/runs/{}/deployment_protection_rule",
+            case.run.id
+        ),
         502,
         1,
     ));
@@ -514,7 +522,11 @@ async fn duplicate_deliveries_give_one_review(w: World) {
     let outcome = w.run_job(&rerun.target).await;
     assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
     assert_eq!(
-        w.fake.reviews().iter().filter(|r| r.run_id == case.run.id).count(),
+        w.fake
+            .reviews()
+            .iter()
+            .filter(|r| r.run_id == case.run.id)
+            .count(),
         2
     );
 }
@@ -549,7 +561,11 @@ async fn the_audit_log_chains_every_decision(w: World) {
     assert_eq!(record["approvals"][0]["login"], "bob");
     assert_eq!(record["tag_commit"], w.head.as_str());
     assert_eq!(record["decision"], "approved");
-    assert!(outcome.record.contains("\"still_pending\":false"), "{}", outcome.record);
+    assert!(
+        outcome.record.contains("\"still_pending\":false"),
+        "{}",
+        outcome.record
+    );
     for token in w.fake.tokens() {
         assert!(rows.iter().all(|r| !r.record.contains(&token.token)));
     }
@@ -581,10 +597,12 @@ async fn the_audit_log_chains_every_decision(w: World) {
     };
     let broken = async || w.store.verify_gate_audit_log().await.unwrap().broken;
 
-    exec("UPDATE gate_audit_log SET record = REPLACE(record, 'bob', 'mallory') WHERE seq = 3").await;
+    exec("UPDATE gate_audit_log SET record = REPLACE(record, 'bob', 'mallory') WHERE seq = 3")
+        .await;
     let why = broken().await.unwrap();
     assert!(why.contains("row 3") && why.contains("edited"), "{why}");
-    exec("UPDATE gate_audit_log SET record = REPLACE(record, 'mallory', 'bob') WHERE seq = 3").await;
+    exec("UPDATE gate_audit_log SET record = REPLACE(record, 'mallory', 'bob') WHERE seq = 3")
+        .await;
     assert_eq!(broken().await, None);
 
     // Reordered: rows 3 and 4 swap places.
@@ -592,7 +610,10 @@ async fn the_audit_log_chains_every_decision(w: World) {
     exec("UPDATE gate_audit_log SET seq = 3 WHERE seq = 4").await;
     exec("UPDATE gate_audit_log SET seq = 4 WHERE seq = 1000").await;
     let why = broken().await.unwrap();
-    assert!(why.contains("row 3") && why.contains("does not follow"), "{why}");
+    assert!(
+        why.contains("row 3") && why.contains("does not follow"),
+        "{why}"
+    );
     exec("UPDATE gate_audit_log SET seq = 1000 WHERE seq = 4").await;
     exec("UPDATE gate_audit_log SET seq = 4 WHERE seq = 3").await;
     exec("UPDATE gate_audit_log SET seq = 3 WHERE seq = 1000").await;
@@ -601,5 +622,8 @@ async fn the_audit_log_chains_every_decision(w: World) {
     // Deleted.
     exec("DELETE FROM gate_audit_log WHERE seq = 4").await;
     let why = broken().await.unwrap();
-    assert!(why.contains("row 5") && why.contains("does not follow"), "{why}");
+    assert!(
+        why.contains("row 5") && why.contains("does not follow"),
+        "{why}"
+    );
 }

@@ -58,7 +58,11 @@ fn the_organization_file_turns_the_gate_on_for_the_workflow_it_ships() {
     let text = std::fs::read_to_string(example().join("ciguard-app.toml")).unwrap();
     let org = OrgConfig::parse(&text).unwrap();
     let gate: GateConfig = org.section(SECTION, "hello-world").unwrap().unwrap();
-    assert!(org.section::<GateConfig>(SECTION, "other").unwrap().is_none());
+    assert!(
+        org.section::<GateConfig>(SECTION, "other")
+            .unwrap()
+            .is_none()
+    );
     let workflow = std::fs::read_to_string(example().join(&gate.workflow)).unwrap();
     for environment in [&gate.environment, &gate.gate_environment] {
         assert!(

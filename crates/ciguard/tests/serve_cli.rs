@@ -236,7 +236,9 @@ fn audit_log_verify_exits_1_naming_a_tampered_row() {
             exclusive: false,
             ..StoreOptions::default()
         };
-        let store = Store::open(&DbUrl::new(db.clone()), &options).await.unwrap();
+        let store = Store::open(&DbUrl::new(db.clone()), &options)
+            .await
+            .unwrap();
         for (kind, login) in [("intent", "bob"), ("outcome", "bob"), ("intent", "carol")] {
             let entry = AuditEntry {
                 kind,
@@ -262,9 +264,11 @@ fn audit_log_verify_exits_1_naming_a_tampered_row() {
         let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();
-        conn.execute("UPDATE gate_audit_log SET record = '{\"approver\":\"mallory\"}' WHERE seq = 2")
-            .await
-            .unwrap();
+        conn.execute(
+            "UPDATE gate_audit_log SET record = '{\"approver\":\"mallory\"}' WHERE seq = 2",
+        )
+        .await
+        .unwrap();
     });
     let broken = verify();
     assert_eq!(broken.status.code(), Some(1), "{broken:?}");

@@ -92,7 +92,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         if self.backend() == Backend::Postgres {
             // Replicas append one at a time (the unique prev_hash index refuses a fork anyway).
-            tx.execute("SELECT pg_advisory_xact_lock(7403562023)").await?;
+            tx.execute("SELECT pg_advisory_xact_lock(7403562023)")
+                .await?;
         }
         let prev: Option<String> =
             sqlx::query("SELECT hash FROM gate_audit_log ORDER BY seq DESC LIMIT 1")

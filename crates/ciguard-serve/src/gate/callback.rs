@@ -18,11 +18,17 @@ pub fn run_id_of(url: &str) -> Option<u64> {
 
 /// Scheme, lowercase host, port (the scheme's default when absent) and path.
 fn parts(url: &str) -> Result<(String, String, u16, String), String> {
-    if url.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'\\' || b == b'%') {
+    if url
+        .bytes()
+        .any(|b| b.is_ascii_control() || b == b' ' || b == b'\\' || b == b'%')
+    {
         return Err("it holds control characters, spaces, backslashes or escapes".into());
     }
     let uri: Uri = url.parse().map_err(|_| "it is not a URL".to_owned())?;
-    let scheme = uri.scheme_str().ok_or("it has no scheme")?.to_ascii_lowercase();
+    let scheme = uri
+        .scheme_str()
+        .ok_or("it has no scheme")?
+        .to_ascii_lowercase();
     let authority = uri.authority().ok_or("it has no host")?;
     if authority.as_str().contains('@') {
         return Err("it carries user information".into());
@@ -47,7 +53,9 @@ fn parts(url: &str) -> Result<(String, String, u16, String), String> {
 /// Checks `url` against `api_base`: the review target (a path under the base) when it is the
 /// review endpoint of `repository`'s run `run_id`; else why not, for the dead job's reason.
 pub fn check(api_base: &str, url: &str, repository: &str, run_id: u64) -> Result<String, String> {
-    let shown = || ciguard_core::output::escape::text(&url.chars().take(200).collect::<String>()).into_owned();
+    let shown = || {
+        ciguard_core::output::escape::text(&url.chars().take(200).collect::<String>()).into_owned()
+    };
     let refuse = |why: String| {
         Err(format!(
             "deployment_callback_url {} refused: {why}; no request was sent to it",
@@ -64,7 +72,9 @@ pub fn check(api_base: &str, url: &str, repository: &str, run_id: u64) -> Result
     let Ok((base_scheme, base_host, base_port, base_path)) = parts(api_base) else {
         return refuse("the configured API base is not a URL".into());
     };
-    if (scheme.as_str(), host.as_str(), port) != (base_scheme.as_str(), base_host.as_str(), base_port) {
+    if (scheme.as_str(), host.as_str(), port)
+        != (base_scheme.as_str(), base_host.as_str(), base_port)
+    {
         return refuse(format!(
             "it is not on the API base {base_scheme}://{base_host}:{base_port}"
         ));
@@ -85,7 +95,8 @@ pub fn check(api_base: &str, url: &str, repository: &str, run_id: u64) -> Result
 mod tests {
     use super::*;
 
-    const GOOD: &str = "https://api.github.com/repos/o/r/actions/runs/77/deployment_protection_rule";
+    const GOOD: &str =
+        "https://api.github.com/repos/o/r/actions/runs/77/deployment_protection_rule";
 
     #[test]
     fn only_this_runs_review_endpoint_under_the_base_passes() {

@@ -83,7 +83,11 @@ impl Decision {
     }
 
     pub fn state(&self) -> &'static str {
-        if self.approved { "approved" } else { "rejected" }
+        if self.approved {
+            "approved"
+        } else {
+            "rejected"
+        }
     }
 
     /// The review comment: the failed conditions by name, or what held. Plain text, escaped,
@@ -171,10 +175,7 @@ pub fn decide(config: &GateConfig, target: &GateTarget, evidence: &Evidence) -> 
         condition(
             "workflow",
             run.path == config.workflow,
-            format!(
-                "the run's workflow {} is {}",
-                run.path, config.workflow
-            ),
+            format!("the run's workflow {} is {}", run.path, config.workflow),
         ),
         ref_condition(config, target, evidence),
         condition(
@@ -202,7 +203,11 @@ pub fn decide(config: &GateConfig, target: &GateTarget, evidence: &Evidence) -> 
     if let Some(event) = &target.event {
         conditions.push(condition(
             "delivery",
-            *event == run.event && target.git_ref.as_deref().is_none_or(|r| short_ref(r) == branch),
+            *event == run.event
+                && target
+                    .git_ref
+                    .as_deref()
+                    .is_none_or(|r| short_ref(r) == branch),
             format!(
                 "the delivery's event {event} and ref {} are the run's {} and {branch}",
                 target.git_ref.as_deref().unwrap_or("(none)"),
@@ -227,7 +232,10 @@ fn short_ref(r: &str) -> &str {
 fn ref_condition(config: &GateConfig, target: &GateTarget, evidence: &Evidence) -> Condition {
     let run = &evidence.run;
     let branch = run.head_branch.as_deref().unwrap_or("");
-    let tag_ok = config.tags.as_deref().is_some_and(|p| glob_matches(p, branch))
+    let tag_ok = config
+        .tags
+        .as_deref()
+        .is_some_and(|p| glob_matches(p, branch))
         && evidence.tag_commit.as_deref() == Some(run.head_sha.as_str());
     let default_ok = config.default_branch
         && !target.default_branch.is_empty()
@@ -244,7 +252,11 @@ fn ref_condition(config: &GateConfig, target: &GateTarget, evidence: &Evidence) 
         Some(commit) => format!("{branch} (a tag at {commit})"),
         None => format!("{branch} (not a tag)"),
     };
-    condition("ref", tag_ok || default_ok, format!("the run's ref {found} is {allowed}"))
+    condition(
+        "ref",
+        tag_ok || default_ok,
+        format!("the run's ref {found} is {allowed}"),
+    )
 }
 
 /// The gate environment approved by enough users who are not the run's triggering actor (and
@@ -262,7 +274,12 @@ fn approval_condition(config: &GateConfig, evidence: &Evidence) -> Condition {
         .collect();
     let mut approvers: BTreeMap<u64, &str> = BTreeMap::new();
     let mut by_actor = false;
-    for a in evidence.approvals.iter().filter(for_gate).filter(|a| a.state == "approved") {
+    for a in evidence
+        .approvals
+        .iter()
+        .filter(for_gate)
+        .filter(|a| a.state == "approved")
+    {
         if a.user.id == actor.id {
             by_actor = true;
         } else if config.approvers.is_empty() || config.approvers.contains(&a.user.login) {
@@ -276,7 +293,11 @@ fn approval_condition(config: &GateConfig, evidence: &Evidence) -> Condition {
         approvers.len(),
         config.min_approvals.max(1),
         actor.login,
-        if names.is_empty() { "nobody".to_owned() } else { names.join(", ") }
+        if names.is_empty() {
+            "nobody".to_owned()
+        } else {
+            names.join(", ")
+        }
     );
     if by_actor {
         detail.push_str("; the triggering actor's own approval does not count");

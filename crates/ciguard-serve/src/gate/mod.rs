@@ -184,7 +184,8 @@ mod tests {
 
     #[test]
     fn the_section_refuses_unknown_keys() {
-        let ok: GateConfig = toml::from_str("workflow = \".github/workflows/release.yml\"\ntags = \"v*\"").unwrap();
+        let ok: GateConfig =
+            toml::from_str("workflow = \".github/workflows/release.yml\"\ntags = \"v*\"").unwrap();
         assert_eq!(ok.environment, "release");
         assert_eq!(ok.gate_environment, "release-gate");
         assert_eq!(ok.min_approvals, 1);

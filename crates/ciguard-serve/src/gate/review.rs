@@ -125,14 +125,21 @@ async fn configuration(
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(Decision::reject(
             "configuration",
-            format!("the release gate is off for this repository (no enabled [{SECTION}] for it in .github/ciguard-app.toml)"),
+            format!(
+                "the release gate is off for this repository (no enabled [{SECTION}] for it in .github/ciguard-app.toml)"
+            ),
         )),
         Err(e) => Err(Decision::reject("configuration", e.to_string())),
     })
 }
 
 /// The evidence as the audit log keeps it: ids, SHAs, logins, conditions; no token.
-fn evidence_record(job: &Job, t: &GateTarget, evidence: Option<&Evidence>, decision: &Decision) -> Value {
+fn evidence_record(
+    job: &Job,
+    t: &GateTarget,
+    evidence: Option<&Evidence>,
+    decision: &Decision,
+) -> Value {
     let mut record = json!({
         "delivery": job.delivery_id,
         "installation": job.installation_id,
@@ -183,7 +190,12 @@ pub async fn run(app: &App<Store>, job: &Job, t: &GateTarget) -> Outcome {
         record,
     };
     let checked = if crate::app::runner::is_repo_slug(&t.repository) {
-        callback::check(app.api.http.base(), &t.callback_url, &t.repository, t.run_id)
+        callback::check(
+            app.api.http.base(),
+            &t.callback_url,
+            &t.repository,
+            t.run_id,
+        )
     } else {
         Err("the delivery's repository is not a repository name; no request was sent".into())
     };
@@ -203,7 +215,12 @@ pub async fn run(app: &App<Store>, job: &Job, t: &GateTarget) -> Outcome {
             return Outcome::Dead { reason };
         }
     };
-    let ledger = (t.repository_id, t.run_id, t.environment.as_str(), t.deployment_id);
+    let ledger = (
+        t.repository_id,
+        t.run_id,
+        t.environment.as_str(),
+        t.deployment_id,
+    );
     match store
         .gate_review_state(ledger.0, ledger.1, ledger.2, ledger.3)
         .await
@@ -263,7 +280,12 @@ async fn review(
     let config = configuration(app, installation, t).await?;
     let token = app
         .tokens
-        .token(&app.api, installation, &[t.repository_id], &gate_permissions())
+        .token(
+            &app.api,
+            installation,
+            &[t.repository_id],
+            &gate_permissions(),
+        )
         .await?;
     let reader = Reader {
         app,
@@ -315,7 +337,12 @@ async fn review(
     });
     let response = app
         .api
-        .call_raw(installation, &reader.token, Method::Post(json_body(&body)), review_target)
+        .call_raw(
+            installation,
+            &reader.token,
+            Method::Post(json_body(&body)),
+            review_target,
+        )
         .await;
     let (status, result) = match &response {
         Ok(r) if r.is_success() => (r.status, "reviewed"),
@@ -330,9 +357,14 @@ async fn review(
                 .unwrap_or_else(|| ApiError::Transient("unexpected answer".into())),
             Err(e) => e,
         };
-        let record = json!({"delivery": job.delivery_id, "result": "failed", "error": error.to_string()});
+        let record =
+            json!({"delivery": job.delivery_id, "result": "failed", "error": error.to_string()});
         store
-            .append_gate_audit(&AuditEntry { kind: "outcome", record, ..intent })
+            .append_gate_audit(&AuditEntry {
+                kind: "outcome",
+                record,
+                ..intent
+            })
             .await?;
         return Err(error.into());
     }
@@ -343,8 +375,9 @@ async fn review(
             t.repository, t.run_id
         ))
         .await;
-    let pending_names: Option<Vec<String>> =
-        pending.ok().map(|p| p.into_iter().map(|d| d.environment.name).collect());
+    let pending_names: Option<Vec<String>> = pending
+        .ok()
+        .map(|p| p.into_iter().map(|d| d.environment.name).collect());
     let still_pending = pending_names
         .as_ref()
         .map(|names| names.iter().any(|n| *n == t.environment));
@@ -353,7 +386,11 @@ async fn review(
         "result": result, "still_pending": still_pending, "pending_environments": pending_names,
     });
     store
-        .append_gate_audit(&AuditEntry { kind: "outcome", record, ..intent })
+        .append_gate_audit(&AuditEntry {
+            kind: "outcome",
+            record,
+            ..intent
+        })
         .await?;
     store
         .set_gate_review_state(

@@ -94,9 +94,10 @@ pub(super) fn permission_for(method: &str, rest: &[&str]) -> Option<(&'static st
         ("POST", ["actions", "runs", _, "deployment_protection_rule"]) => {
             Some(("deployments", "write"))
         }
-        (_, ["actions", "runs", _] | ["actions", "runs", _, "approvals" | "pending_deployments"]) => {
-            Some(("actions", "read"))
-        }
+        (
+            _,
+            ["actions", "runs", _] | ["actions", "runs", _, "approvals" | "pending_deployments"],
+        ) => Some(("actions", "read")),
         _ => None,
     }
 }
@@ -138,7 +139,8 @@ pub(super) fn route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: 
 }
 
 fn run_json(run: &FakeRun) -> Reply {
-    let actor = json!({"login": run.triggering_actor.0, "id": run.triggering_actor.1, "type": "User"});
+    let actor =
+        json!({"login": run.triggering_actor.0, "id": run.triggering_actor.1, "type": "User"});
     Reply::json(
         200,
         &json!({
@@ -182,7 +184,10 @@ fn review(state: &Mutex<State>, req: &Request, run_id: u64) -> Reply {
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
     let (Some(environment), Some(review_state)) = (field("environment_name"), field("state"))
     else {
-        return error(422, "Invalid request: environment_name and state are required");
+        return error(
+            422,
+            "Invalid request: environment_name and state are required",
+        );
     };
     if !matches!(review_state.as_str(), "approved" | "rejected") {
         return error(422, "Invalid request: state must be approved or rejected");
@@ -243,7 +248,10 @@ fn tag_ref(repo: &FakeRepo, name: &str) -> Reply {
 
 /// `GET /git/tags/SHA`: an annotated tag and the object it points at.
 fn tag_object(repo: &FakeRepo, sha: &str) -> Reply {
-    let kind = repo.git.git(&["cat-file", "-t", sha]).map(|t| t.trim().to_owned());
+    let kind = repo
+        .git
+        .git(&["cat-file", "-t", sha])
+        .map(|t| t.trim().to_owned());
     if kind.as_deref() != Ok("tag") {
         return not_found();
     }
