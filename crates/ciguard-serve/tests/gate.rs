@@ -345,11 +345,9 @@ async fn every_condition_accepted_and_rejected(w: World) {
 
     // A repository where the gate is off: default reject.
     let mut case = w.case();
-    for t in [&mut case.target] {
-        t.repository = "octo/off".into();
-        t.repository_id = 104;
-        t.callback_url = t.callback_url.replace("/octo/app/", "/octo/off/");
-    }
+    case.target.repository = "octo/off".into();
+    case.target.repository_id = 104;
+    case.target.callback_url = case.target.callback_url.replace("/octo/app/", "/octo/off/");
     case.run.repo = "octo/off".into();
     case.run.repository_id = 104;
     w.expect_rejected(&case, "configuration").await;

@@ -192,7 +192,7 @@ pub fn decide(config: &GateConfig, target: &GateTarget, evidence: &Evidence) -> 
     if !config.events.is_empty() {
         conditions.push(condition(
             "event",
-            config.events.iter().any(|e| *e == run.event),
+            config.events.contains(&run.event),
             format!(
                 "the run's event {} is one of {}",
                 run.event,

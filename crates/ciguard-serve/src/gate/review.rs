@@ -380,7 +380,7 @@ async fn review(
         .map(|p| p.into_iter().map(|d| d.environment.name).collect());
     let still_pending = pending_names
         .as_ref()
-        .map(|names| names.iter().any(|n| *n == t.environment));
+        .map(|names| names.contains(&t.environment));
     let record = json!({
         "delivery": job.delivery_id, "decision": decision.state(), "status": status,
         "result": result, "still_pending": still_pending, "pending_environments": pending_names,
