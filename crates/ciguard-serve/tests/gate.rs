@@ -12,10 +12,11 @@ use ciguard_serve::app::{App, AppKey, AppSettings};
 use ciguard_serve::gate::GateTarget;
 use ciguard_serve::job::{Job, JobPayload, JobRunner, Outcome};
 use ciguard_serve::secret::DbUrl;
+use ciguard_serve::server::Roles;
 use ciguard_serve::store::{Store, StoreOptions};
 use ciguard_serve::wiring::Runner;
 use ciguard_test_support::github_app::{self as fake, FakeGitHubApp, FakeRun, Repo};
-use common::postgres_url;
+use common::{config, deliver, eventually, guid, postgres_url, states};
 
 const RELEASE: &str = ".github/workflows/release.yml";
 
@@ -239,6 +240,7 @@ on_both!(
     forged_callback_urls_get_no_token_and_no_request,
     duplicate_deliveries_give_one_review,
     the_audit_log_chains_every_decision,
+    signed_deliveries_through_the_server_give_one_review,
 );
 
 async fn every_condition_accepted_and_rejected(w: World) {
@@ -531,7 +533,23 @@ async fn duplicate_deliveries_give_one_review(w: World) {
 
 async fn the_audit_log_chains_every_decision(w: World) {
     let case = w.case();
+    w.fake.clear_log();
     w.expect_approved(&case).await;
+    // Requests of one decision, cold: two token mints (the organization file's, the gate's),
+    // the file, the run, its approvals, the tag ref and the annotated tag, the review, the
+    // pending deployments.
+    let cold: Vec<String> = w
+        .fake
+        .log()
+        .iter()
+        .map(|l| format!("{} {}", l.method, l.target))
+        .collect();
+    eprintln!(
+        "requests of one gate decision (cold): {}\n  {}",
+        cold.len(),
+        cold.join("\n  ")
+    );
+    assert_eq!(cold.len(), 9, "{cold:#?}");
     let rows = w.store.gate_audit_rows().await.unwrap();
     assert_eq!(rows.len(), 2);
     let (intent, outcome) = (&rows[0], &rows[1]);
@@ -569,7 +587,10 @@ async fn the_audit_log_chains_every_decision(w: World) {
     }
     for _ in 0..2 {
         let case = w.case();
+        w.fake.clear_log();
         w.expect_approved(&case).await;
+        // Warm: both tokens come from the cache.
+        assert_eq!(w.fake.log().len(), 7, "{:#?}", w.fake.log());
     }
     let intact = w.store.verify_gate_audit_log().await.unwrap();
     assert_eq!((intact.rows, intact.broken), (6, None));
@@ -624,4 +645,52 @@ async fn the_audit_log_chains_every_decision(w: World) {
         why.contains("row 5") && why.contains("does not follow"),
         "{why}"
     );
+}
+
+async fn signed_deliveries_through_the_server_give_one_review(w: World) {
+    let case = w.case();
+    w.install(&case);
+    let Runner::App(app) = &w.runner else {
+        panic!("the App runner")
+    };
+    let running = ciguard_serve::server::start(
+        w.store.clone(),
+        config(Roles::parse("all").unwrap()),
+        Runner::App(Arc::clone(app)),
+        Vec::new(),
+    )
+    .await
+    .unwrap();
+    let t = &case.target;
+    let body = serde_json::json!({
+        "action": "requested", "environment": t.environment, "event": "push",
+        "ref": "v1.2.0", "sha": w.head,
+        "deployment_callback_url": t.callback_url,
+        "deployment": {"id": t.deployment_id, "sha": w.head, "ref": "v1.2.0"},
+        "repository": {"id": 101, "full_name": "octo/app", "default_branch": "main"},
+        "installation": {"id": 1},
+        "sender": {"login": "alice", "id": 1},
+    })
+    .to_string();
+    // The same delivery twice, then a second delivery of the same request.
+    for n in [1, 1, 2] {
+        let reply = deliver(
+            running.addr,
+            "deployment_protection_rule",
+            &guid(n),
+            body.as_bytes(),
+        )
+        .await;
+        assert!(reply.status < 300, "{reply:?}");
+    }
+    eventually(Duration::from_secs(20), "the jobs finish", async || {
+        let s = states(&w.store).await;
+        s.get("queued").is_none() && s.get("running").is_none() && !w.fake.reviews().is_empty()
+    })
+    .await;
+    running.stop().await;
+    let reviews = w.fake.reviews();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0].state, "approved", "{}", reviews[0].comment);
+    assert_eq!(w.review_posts(), 1);
 }
