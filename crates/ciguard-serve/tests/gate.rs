@@ -345,6 +345,15 @@ async fn every_condition_accepted_and_rejected(w: World) {
     case.pending = vec!["staging"];
     w.expect_rejected(&case, "environment").await;
 
+    // The run cannot be read (GitHub refuses it): default reject, naming why.
+    let case = w.case();
+    w.fake.add_fault(fake::Fault::fail(
+        &format!("GET /repos/octo/app/actions/runs/{}", case.run.id),
+        404,
+        1,
+    ));
+    w.expect_rejected(&case, "evidence").await;
+
     // A repository where the gate is off: default reject.
     let mut case = w.case();
     case.target.repository = "octo/off".into();

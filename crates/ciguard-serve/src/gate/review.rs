@@ -305,10 +305,15 @@ async fn review(
             ),
             None,
         ),
-        Ok(config) => {
-            let evidence = reader.evidence(t.run_id).await?;
-            (conditions::decide(&config, t, &evidence), Some(evidence))
-        }
+        Ok(config) => match reader.evidence(t.run_id).await {
+            Ok(evidence) => (conditions::decide(&config, t, &evidence), Some(evidence)),
+            // Refused for good (the run is gone, a permission is missing): default reject.
+            Err(ApiError::Rejected(reason)) => (
+                Decision::reject("evidence", format!("the run could not be read: {reason}")),
+                None,
+            ),
+            Err(e) => return Err(e.into()),
+        },
     };
     let record = evidence_record(job, t, evidence.as_ref(), &decision);
     store
