@@ -8,6 +8,7 @@ pub mod events;
 pub mod ingress;
 pub mod job;
 pub mod ops;
+pub mod org_config;
 pub mod scheduler;
 pub mod secret;
 pub mod server;

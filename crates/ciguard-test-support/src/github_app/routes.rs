@@ -217,8 +217,25 @@ fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
     if installed.is_empty() {
         return not_found();
     }
-    let ids: Vec<u64> = match body.get("repository_ids") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_u64).collect(),
+    // `repositories` names repositories without their owner; GitHub refuses a request that
+    // names one the installation cannot reach with the same 422 as for an id.
+    let named: Option<Vec<Option<u64>>> = match body.get("repositories") {
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|n| {
+                    let n = n.as_str()?;
+                    installed
+                        .iter()
+                        .find(|r| r.slug.rsplit('/').next() == Some(n))
+                        .map(|r| r.id)
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    let ids: Vec<u64> = match (&named, body.get("repository_ids")) {
+        (Some(named), _) => named.iter().map(|id| id.unwrap_or(0)).collect(),
+        (None, Some(Value::Array(a))) => a.iter().filter_map(Value::as_u64).collect(),
         _ => installed.iter().map(|r| r.id).collect(),
     };
     if ids.iter().any(|id| !installed.iter().any(|r| r.id == *id)) {
