@@ -93,7 +93,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_drift.sql")),
+];
 
 impl Store {
     pub async fn open(url: &DbUrl, options: &StoreOptions) -> Result<Store, StoreError> {
