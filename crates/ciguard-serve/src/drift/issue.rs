@@ -57,9 +57,13 @@ pub fn failing(
     if messages.len() > MAX_LISTED {
         body.push_str(&format!("- and {} more\n", messages.len() - MAX_LISTED));
     }
-    if !docs.is_empty() {
-        body.push_str(&format!("\nWhat the check wants and how to fix it: {docs}\n"));
+    if let Some(fix) = fix_section(docs) {
+        body.push_str(&format!("\n**Fix:** {fix}\n"));
     }
+    body.push_str(&format!(
+        "\n`ciguard explain {}` says what the check wants and why.\n",
+        markdown_text(check_id)
+    ));
     body.push_str("\nThis issue is kept by ciguard's settings drift checks: it is updated when the result changes and closed when the setting complies.\n");
     if body.chars().count() > MAX_BODY_CHARS {
         body = body.chars().take(MAX_BODY_CHARS).collect();
@@ -69,6 +73,14 @@ pub fn failing(
         title: format!("ciguard: {check_id} fails on {}", title_text(subject)),
         body,
     }
+}
+
+/// The `## Fix` section of a check's documentation (ciguard's own text), on one line.
+fn fix_section(docs: &str) -> Option<String> {
+    let (_, rest) = docs.split_once("## Fix")?;
+    let section = rest.split("\n ## ").next().unwrap_or(rest);
+    let text = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!text.is_empty()).then_some(text)
 }
 
 /// A subject in a title (plain text: titles are not Markdown, but mentions still notify).
@@ -174,7 +186,7 @@ mod tests {
         let f = failing(
             "settings-bypass",
             "who may bypass",
-            "https://docs.example/x",
+            " ## What it does\n\n Checks.\n\n ## Fix\n\n Remove the\n bypass actors.\n",
             "o/r",
             &["<img src=x> @admins [x](javascript:1)".into()],
         );
@@ -183,6 +195,8 @@ mod tests {
         assert!(!f.body.contains("@admins"), "{}", f.body);
         assert!(!f.body.contains("](javascript"), "{}", f.body);
         assert_eq!(f.title, "ciguard: settings-bypass fails on o/r");
+        assert!(f.body.contains("**Fix:** Remove the bypass actors.\n"), "{}", f.body);
+        assert!(!f.body.contains("What it does"));
         let many: Vec<String> = (0..80).map(|i| format!("m{i}")).collect();
         let f = failing("c", "s", "", "o/r", &many);
         assert!(f.body.contains("and 30 more"));

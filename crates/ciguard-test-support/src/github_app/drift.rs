@@ -17,7 +17,7 @@ use crate::http::Reply;
 use crate::settings_api::Api;
 
 /// An issue as the fake keeps it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IssueRecord {
     pub repo: String,
     pub number: u64,

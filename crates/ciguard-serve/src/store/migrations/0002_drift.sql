@@ -1,7 +1,8 @@
 -- Settings drift: the issue kept for each (subject, check). subject is `repo:<id>` or
--- `org:<login>`; state is open | closed | disabled (the repository has issues turned off: a
+-- `org:<login>`. state is open, closed or disabled (the repository has issues turned off: a
 -- recorded skip, tried again after the ping interval). body_hash is the SHA-256 of the last
--- body written, so the same result writes nothing. Times are Unix ms.
+-- body written, so the same result writes nothing. Times are Unix ms. (No semicolons in these
+-- comments: the migration runner splits statements on them.)
 CREATE TABLE drift_issues (
     subject TEXT NOT NULL,
     check_id TEXT NOT NULL,
