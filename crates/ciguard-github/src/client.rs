@@ -326,12 +326,8 @@ impl Client {
             return Err(Error::Offline { url });
         }
         // Without a disk entry, an answer kept in memory is revalidated (never served unasked).
-        let cached = cached.or_else(|| {
-            self.config
-                .revalidation
-                .as_ref()
-                .and_then(|r| r.load(&url))
-        });
+        let cached =
+            cached.or_else(|| self.config.revalidation.as_ref().and_then(|r| r.load(&url)));
         let etag = cached.as_ref().and_then(|e| e.etag()).map(str::to_owned);
         let mut response = self.send(&url, Method::Get, etag.as_deref())?;
         if response.status == 304

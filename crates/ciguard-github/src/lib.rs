@@ -21,6 +21,6 @@ pub mod revalidate;
 pub mod transitive;
 
 pub use client::{ApiResponse, Client, NetworkFailure};
-pub use revalidate::Revalidation;
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};
 pub use error::{Cause, ContentProblem, Error};
+pub use revalidate::Revalidation;

@@ -19,9 +19,20 @@ pub struct Revalidation {
 
 #[derive(Debug, Default)]
 struct Kept {
-    entries: HashMap<String, (u16, Vec<(String, String)>, Vec<u8>)>,
+    entries: HashMap<String, Entry>,
     order: VecDeque<String>,
     bytes: usize,
+}
+
+/// What an entry costs against the byte bound.
+fn size(entry: &Entry) -> usize {
+    entry.url.len()
+        + entry.body.len()
+        + entry
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>()
 }
 
 impl Revalidation {
@@ -44,40 +55,39 @@ impl Revalidation {
 
     pub(crate) fn load(&self, url: &str) -> Option<Entry> {
         let kept = self.inner.lock().ok()?;
-        let (status, headers, body) = kept.entries.get(url)?;
+        let e = kept.entries.get(url)?;
         Some(Entry::new(
-            url.to_owned(),
-            *status,
-            headers.clone(),
-            body.clone(),
+            e.url.clone(),
+            e.status,
+            e.headers.clone(),
+            e.body.clone(),
         ))
     }
 
     pub(crate) fn store(&self, url: &str, status: u16, headers: &[(String, String)], body: &[u8]) {
-        let size = url.len() + body.len() + headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-        if size > self.max_bytes || self.max_entries == 0 {
+        let entry = Entry::new(url.to_owned(), status, headers.to_vec(), body.to_vec());
+        let cost = size(&entry);
+        if cost > self.max_bytes || self.max_entries == 0 {
             return;
         }
         let Ok(mut kept) = self.inner.lock() else {
             return;
         };
-        if let Some((_, h, b)) = kept.entries.remove(url) {
-            let old = url.len() + b.len() + h.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-            kept.bytes -= old;
+        if let Some(old) = kept.entries.remove(url) {
+            kept.bytes -= size(&old);
             kept.order.retain(|u| u != url);
         }
-        while kept.entries.len() >= self.max_entries || kept.bytes + size > self.max_bytes {
+        while kept.entries.len() >= self.max_entries || kept.bytes + cost > self.max_bytes {
             let Some(oldest) = kept.order.pop_front() else {
                 break;
             };
-            if let Some((_, h, b)) = kept.entries.remove(&oldest) {
-                kept.bytes -= oldest.len() + b.len() + h.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+            if let Some(old) = kept.entries.remove(&oldest) {
+                kept.bytes -= size(&old);
             }
         }
-        kept.bytes += size;
+        kept.bytes += cost;
         kept.order.push_back(url.to_owned());
-        kept.entries
-            .insert(url.to_owned(), (status, headers.to_vec(), body.to_vec()));
+        kept.entries.insert(url.to_owned(), entry);
     }
 }
 
@@ -96,8 +106,8 @@ mod tests {
         assert_eq!(r.len(), 2);
         r.store("big", 200, &[], &[0; 2000]);
         assert!(r.load("big").is_none(), "larger than the whole budget");
-        r.store("b", 200, &[], &[7; 900]);
+        r.store("b", 200, &[], &[7; 998]);
         assert_eq!(r.len(), 1, "c made room for the larger b");
-        assert_eq!(r.load("b").map(|e| e.body.len()), Some(900));
+        assert_eq!(r.load("b").map(|e| e.body.len()), Some(998));
     }
 }

@@ -41,9 +41,8 @@ async fn world_on(db: Option<DbUrl>, org_config: &str) -> World {
     fake.add_repo(REPO, REPO_ID, 1, &repo);
     fake.add_repo(DOT_GITHUB, 500, 1, &dot_github);
     fake.set_settings(&settings_api::defaults());
-    let db = db.unwrap_or_else(|| {
-        DbUrl::new(format!("sqlite:{}", dir.path().join("serve.db").display()))
-    });
+    let db = db
+        .unwrap_or_else(|| DbUrl::new(format!("sqlite:{}", dir.path().join("serve.db").display())));
     let store = Store::open(&db, &StoreOptions::default()).await.unwrap();
     World {
         dir,
@@ -135,7 +134,10 @@ async fn failing_checks_open_one_labelled_marked_issue_each_and_a_rerun_writes_n
         assert_eq!(i.state, "open");
         assert!(i.title.starts_with("ciguard: settings-"), "{}", i.title);
     }
-    assert!(summary.contains(&format!("{} created", issues.len())), "{summary}");
+    assert!(
+        summary.contains(&format!("{} created", issues.len())),
+        "{summary}"
+    );
     // The read token only reads; the issue token only writes issues.
     let tokens = w.fake.tokens();
     assert!(tokens.iter().all(|t| !t.permissions.contains_key("issues")
@@ -150,7 +152,11 @@ async fn failing_checks_open_one_labelled_marked_issue_each_and_a_rerun_writes_n
     let (all, writes, not_modified) = w.counts();
     assert_eq!(writes, 0, "{summary}: {:?}", w.fake.log());
     assert!(summary.ends_with("issues: unchanged"), "{summary}");
-    assert!(not_modified > 0 && not_modified <= all, "{:?}", w.fake.log());
+    assert!(
+        not_modified > 0 && not_modified <= all,
+        "{:?}",
+        w.fake.log()
+    );
     assert_eq!(w.issues(), issues);
 }
 
@@ -172,16 +178,17 @@ async fn changed_text_adds_one_comment_and_updates_the_body_then_compliance_clos
     let summary = run(&app).await;
     let after = w.issues();
     assert_eq!(after.len(), before.len(), "{summary}");
-    let changed: Vec<(&IssueRecord, &IssueRecord)> = before
-        .iter()
-        .zip(&after)
-        .filter(|(b, a)| b != a)
-        .collect();
+    let changed: Vec<(&IssueRecord, &IssueRecord)> =
+        before.iter().zip(&after).filter(|(b, a)| b != a).collect();
     assert_eq!(changed.len(), 1, "{summary}: {changed:?}");
     let (b, a) = changed[0];
     assert_eq!(a.comments.len(), b.comments.len() + 1);
     assert_eq!(a.updates, b.updates + 1);
-    assert!(a.body.contains("NPM\\_TOKEN is a repository secret"), "{}", a.body);
+    assert!(
+        a.body.contains("NPM\\_TOKEN is a repository secret"),
+        "{}",
+        a.body
+    );
     assert!(!b.body.contains("NPM\\_TOKEN is a repository secret"));
     assert!(summary.contains("1 updated"), "{summary}");
 
@@ -189,12 +196,18 @@ async fn changed_text_adds_one_comment_and_updates_the_body_then_compliance_clos
     w.fake.set_settings(&settings_api::hardened());
     let summary = run(&app).await;
     let closed = w.issues();
-    assert!(closed.iter().all(|i| i.state == "closed"), "{summary}: {closed:?}");
+    assert!(
+        closed.iter().all(|i| i.state == "closed"),
+        "{summary}: {closed:?}"
+    );
     for (a, c) in after.iter().zip(&closed) {
         assert_eq!(c.comments.len(), a.comments.len() + 1);
         assert!(c.comments.last().unwrap().contains("complies"));
     }
-    assert!(summary.contains(&format!("{} closed", closed.len())), "{summary}");
+    assert!(
+        summary.contains(&format!("{} closed", closed.len())),
+        "{summary}"
+    );
     // Passing again writes nothing.
     w.fake.clear_log();
     run(&app).await;
@@ -206,10 +219,15 @@ async fn changed_text_adds_one_comment_and_updates_the_body_then_compliance_clos
     let reopened = w.issues();
     assert_eq!(reopened.len(), closed.len(), "no new issue: {summary}");
     assert!(reopened.iter().all(|i| i.state == "open"));
-    assert!(reopened
-        .iter()
-        .all(|i| i.comments.last().unwrap().contains("fails again")));
-    assert!(summary.contains(&format!("{} reopened", closed.len())), "{summary}");
+    assert!(
+        reopened
+            .iter()
+            .all(|i| i.comments.last().unwrap().contains("fails again"))
+    );
+    assert!(
+        summary.contains(&format!("{} reopened", closed.len())),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
@@ -220,12 +238,17 @@ async fn an_issue_without_its_marker_is_not_ours_and_a_new_one_is_opened() {
     let first = w.issues();
     // Someone rewrites every issue's body (and the title stays): they are not found again.
     for i in &first {
-        w.fake.edit_issue(REPO, i.number, |i| i.body = "rewritten".into());
+        w.fake
+            .edit_issue(REPO, i.number, |i| i.body = "rewritten".into());
     }
     w.fake.set_settings(&settings_api::hardened());
     run(&app).await;
-    assert!(w.issues().iter().all(|i| i.state == "open" && i.comments.is_empty()),
-        "an issue without the marker is never closed by drift");
+    assert!(
+        w.issues()
+            .iter()
+            .all(|i| i.state == "open" && i.comments.is_empty()),
+        "an issue without the marker is never closed by drift"
+    );
     let mut api = settings_api::defaults();
     api.ok(
         &format!("{}/actions/secrets", settings_api::BASE),
@@ -237,8 +260,15 @@ async fn an_issue_without_its_marker_is_not_ours_and_a_new_one_is_opened() {
     let second = w.issues();
     assert_eq!(second.len(), first.len() + 1, "{second:?}");
     let new = second.last().unwrap();
-    assert!(new.body.starts_with("<!-- ciguard-drift:settings-secrets -->"));
-    assert!(second[..first.len()].iter().all(|i| i.body == "rewritten" && i.comments.is_empty()));
+    assert!(
+        new.body
+            .starts_with("<!-- ciguard-drift:settings-secrets -->")
+    );
+    assert!(
+        second[..first.len()]
+            .iter()
+            .all(|i| i.body == "rewritten" && i.comments.is_empty())
+    );
 }
 
 #[tokio::test]
@@ -250,7 +280,10 @@ async fn the_ping_interval_and_quiet_days() {
     // Eight days pass (the rows say so): one "still failing" comment per issue.
     for (subject, check, mut stored) in w.store.drift_issues().await.unwrap() {
         stored.written_at -= 8 * 86_400_000;
-        w.store.drift_record(&subject, &check, &stored).await.unwrap();
+        w.store
+            .drift_record(&subject, &check, &stored)
+            .await
+            .unwrap();
     }
     let summary = run(&app).await;
     let pinged = w.issues();
@@ -270,7 +303,10 @@ async fn the_ping_interval_and_quiet_days() {
         .unwrap();
     for (subject, check, mut stored) in w.store.drift_issues().await.unwrap() {
         stored.written_at -= 30 * 86_400_000;
-        w.store.drift_record(&subject, &check, &stored).await.unwrap();
+        w.store
+            .drift_record(&subject, &check, &stored)
+            .await
+            .unwrap();
     }
     run(&app).await;
     assert_eq!(w.issues(), pinged);
@@ -305,10 +341,16 @@ async fn a_malformed_organization_configuration_is_reported_never_defaulted() {
     let issues = w.issues();
     assert_eq!(issues.len(), 1, "{issues:?}");
     assert_eq!(issues[0].repo, DOT_GITHUB);
-    assert!(issues[0].body.contains("ciguard-app-toml"), "{}", issues[0].body);
+    assert!(
+        issues[0].body.contains("ciguard-app-toml"),
+        "{}",
+        issues[0].body
+    );
     assert!(issues[0].body.contains("ping\\_dayz"), "{}", issues[0].body);
     assert!(
-        issues[0].body.contains(".github/ciguard-app.toml:1: \\[drift\\]"),
+        issues[0]
+            .body
+            .contains(".github/ciguard-app.toml:1: \\[drift\\]"),
         "names the file and line: {}",
         issues[0].body
     );
@@ -336,7 +378,11 @@ async fn a_malformed_repository_configuration_is_reported_and_no_check_runs() {
     let issues = w.issues();
     assert_eq!(issues.len(), 1, "{summary}: {issues:?}");
     assert!(issues[0].body.contains("ciguard-toml"));
-    assert!(issues[0].body.contains("max\\_ownerz"), "{}", issues[0].body);
+    assert!(
+        issues[0].body.contains("max\\_ownerz"),
+        "{}",
+        issues[0].body
+    );
     assert!(!w.fake.log().iter().any(|l| l.target.contains("/rulesets")));
 }
 
@@ -364,13 +410,25 @@ async fn a_central_repository_receives_the_issues_and_org_checks_run_once() {
         other => panic!("{other:?}"),
     };
     let issues = w.issues();
-    assert!(issues.iter().all(|i| i.repo == "octo-org/security"), "{issues:?}");
     assert!(
-        issues.iter().any(|i| i.body.contains("on organization octo-org")),
+        issues.iter().all(|i| i.repo == "octo-org/security"),
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.body.contains("on organization octo-org")),
         "{summary}: {issues:?}"
     );
-    assert!(issues.iter().any(|i| i.body.contains("on octo-org/hello-world")));
-    assert!(summary.contains("2 checks"), "the organization checks alone: {summary}");
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.body.contains("on octo-org/hello-world"))
+    );
+    assert!(
+        summary.contains("2 checks"),
+        "the organization checks alone: {summary}"
+    );
 }
 
 /// Two replicas run the same drift job at once on one store: one issue per check, and after
@@ -379,8 +437,10 @@ async fn two_replicas_race(w: &World, other: Store) {
     let a = w.app();
     let b = w.app_with(other);
     // Slow issue creation widens the window in which both would find no stored issue.
-    w.fake
-        .add_fault(Fault::slow("POST /repos/octo-org/hello-world/issues", Duration::from_millis(100)));
+    w.fake.add_fault(Fault::slow(
+        "POST /repos/octo-org/hello-world/issues",
+        Duration::from_millis(100),
+    ));
     let (ra, rb) = tokio::join!(run(&a), run(&b));
     let issues = w.issues();
     let mut markers: Vec<String> = issues.iter().map(marker_of).collect();
@@ -432,7 +492,10 @@ async fn the_sweep_queues_each_repository_once_per_interval_and_counts_requests(
     let jobs = w.store.list_jobs(None, 100).await.unwrap();
     let mut keys: Vec<String> = jobs.iter().map(|j| j.key.clone()).collect();
     keys.sort();
-    assert_eq!(keys, vec!["drift-org:octo-org", "drift:1296269", "drift:500"]);
+    assert_eq!(
+        keys,
+        vec!["drift-org:octo-org", "drift:1296269", "drift:500"]
+    );
 
     // Requests per drift run of one repository: cold, then warm with ETags.
     w.fake.clear_log();

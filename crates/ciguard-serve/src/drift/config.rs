@@ -84,7 +84,9 @@ impl DriftConfig {
             let ok = !name.is_empty()
                 && name != "."
                 && name != ".."
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
             if !ok {
                 return Err(format!(
                     "[drift]: central_repository must be a repository name of the organization, without owner (got {})",
@@ -131,11 +133,22 @@ mod tests {
         let text = "[drift]\nenabled = true\nping_days = 3\nexclude = [\"legacy\"]\n\n[repositories.api.drift]\nquiet_days = [\"sunday\"]\n";
         let org = OrgConfig::parse(text).unwrap();
         let api: DriftConfig = org.section("drift", "api").unwrap().unwrap();
-        assert_eq!((api.ping_days, api.quiet_days.clone()), (3, vec![Weekday::Sunday]));
+        assert_eq!(
+            (api.ping_days, api.quiet_days.clone()),
+            (3, vec![Weekday::Sunday])
+        );
         assert_eq!(api.label, DEFAULT_LABEL);
-        assert!(org.section::<DriftConfig>("drift", "legacy").unwrap().is_none());
+        assert!(
+            org.section::<DriftConfig>("drift", "legacy")
+                .unwrap()
+                .is_none()
+        );
         let off = OrgConfig::parse("[drift]\nping_days = 3\n").unwrap();
-        assert!(off.section::<DriftConfig>("drift", "api").unwrap().is_none());
+        assert!(
+            off.section::<DriftConfig>("drift", "api")
+                .unwrap()
+                .is_none()
+        );
         let typo = OrgConfig::parse("[drift]\nenabled = true\nping_dayz = 3\n").unwrap();
         let err = typo.section::<DriftConfig>("drift", "api").unwrap_err();
         assert!(err.to_string().contains("ping_dayz"), "{err}");

@@ -76,13 +76,23 @@ mod tests {
     fn settings_events_queue_the_repository_or_organization_job() {
         let repo = json!({"id": 9, "full_name": "octo/app"});
         let org = json!({"login": "Octo"});
-        for event in ["repository", "branch_protection_rule", "repository_ruleset", "member"] {
+        for event in [
+            "repository",
+            "branch_protection_rule",
+            "repository_ruleset",
+            "member",
+        ] {
             let body = json!({"action": "edited", "installation": {"id": 1}, "repository": repo, "organization": org});
             assert_eq!(jobs(event, body), vec!["drift:9"], "{event}");
         }
-        let org_ruleset = json!({"action": "created", "installation": {"id": 1}, "organization": org});
-        assert_eq!(jobs("repository_ruleset", org_ruleset), vec!["drift-org:octo"]);
-        let member_added = json!({"action": "member_added", "installation": {"id": 1}, "organization": org});
+        let org_ruleset =
+            json!({"action": "created", "installation": {"id": 1}, "organization": org});
+        assert_eq!(
+            jobs("repository_ruleset", org_ruleset),
+            vec!["drift-org:octo"]
+        );
+        let member_added =
+            json!({"action": "member_added", "installation": {"id": 1}, "organization": org});
         assert_eq!(jobs("organization", member_added), vec!["drift-org:octo"]);
         let deleted = json!({"action": "deleted", "installation": {"id": 1}, "repository": repo});
         assert!(matches!(
@@ -90,6 +100,12 @@ mod tests {
             Ok(Routed::Ignored(_))
         ));
         assert!(route("member", b"{").is_err());
-        assert!(route("member", br#"{"repository": {"id": 1, "full_name": "a/b"}}"#).is_err());
+        assert!(
+            route(
+                "member",
+                br#"{"repository": {"id": 1, "full_name": "a/b"}}"#
+            )
+            .is_err()
+        );
     }
 }

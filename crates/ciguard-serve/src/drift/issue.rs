@@ -190,12 +190,19 @@ mod tests {
             "o/r",
             &["<img src=x> @admins [x](javascript:1)".into()],
         );
-        assert!(f.body.starts_with("<!-- ciguard-drift:settings-bypass -->\n"));
+        assert!(
+            f.body
+                .starts_with("<!-- ciguard-drift:settings-bypass -->\n")
+        );
         assert!(f.body.contains("&lt;img"), "{}", f.body);
         assert!(!f.body.contains("@admins"), "{}", f.body);
         assert!(!f.body.contains("](javascript"), "{}", f.body);
         assert_eq!(f.title, "ciguard: settings-bypass fails on o/r");
-        assert!(f.body.contains("**Fix:** Remove the bypass actors.\n"), "{}", f.body);
+        assert!(
+            f.body.contains("**Fix:** Remove the bypass actors.\n"),
+            "{}",
+            f.body
+        );
         assert!(!f.body.contains("What it does"));
         let many: Vec<String> = (0..80).map(|i| format!("m{i}")).collect();
         let f = failing("c", "s", "", "o/r", &many);
@@ -209,20 +216,56 @@ mod tests {
         let h = f.hash();
         assert_eq!(before_read(None, &fail, false), Plan::Create);
         assert_eq!(before_read(None, &Result::Pass, false), Plan::Nothing);
-        assert_eq!(before_read(Some(&stored("open", &h)), &fail, false), Plan::Nothing);
-        assert_eq!(before_read(Some(&stored("open", &h)), &fail, true), Plan::Read);
-        assert_eq!(before_read(Some(&stored("open", "old")), &fail, false), Plan::Read);
-        assert_eq!(before_read(Some(&stored("closed", &h)), &fail, false), Plan::Read);
-        assert_eq!(before_read(Some(&stored("open", &h)), &Result::Pass, false), Plan::Read);
-        assert_eq!(before_read(Some(&stored("closed", &h)), &Result::Pass, false), Plan::Nothing);
-        assert_eq!(before_read(Some(&stored("open", "x")), &Result::Unknown, true), Plan::Nothing);
+        assert_eq!(
+            before_read(Some(&stored("open", &h)), &fail, false),
+            Plan::Nothing
+        );
+        assert_eq!(
+            before_read(Some(&stored("open", &h)), &fail, true),
+            Plan::Read
+        );
+        assert_eq!(
+            before_read(Some(&stored("open", "old")), &fail, false),
+            Plan::Read
+        );
+        assert_eq!(
+            before_read(Some(&stored("closed", &h)), &fail, false),
+            Plan::Read
+        );
+        assert_eq!(
+            before_read(Some(&stored("open", &h)), &Result::Pass, false),
+            Plan::Read
+        );
+        assert_eq!(
+            before_read(Some(&stored("closed", &h)), &Result::Pass, false),
+            Plan::Nothing
+        );
+        assert_eq!(
+            before_read(Some(&stored("open", "x")), &Result::Unknown, true),
+            Plan::Nothing
+        );
         let open = Found { open: true };
         let closed = Found { open: false };
-        assert_eq!(after_read(&stored("open", "old"), Some(&open), &fail), Plan::Update);
-        assert_eq!(after_read(&stored("open", &h), Some(&open), &fail), Plan::Ping);
-        assert_eq!(after_read(&stored("closed", &h), Some(&closed), &fail), Plan::Reopen);
+        assert_eq!(
+            after_read(&stored("open", "old"), Some(&open), &fail),
+            Plan::Update
+        );
+        assert_eq!(
+            after_read(&stored("open", &h), Some(&open), &fail),
+            Plan::Ping
+        );
+        assert_eq!(
+            after_read(&stored("closed", &h), Some(&closed), &fail),
+            Plan::Reopen
+        );
         assert_eq!(after_read(&stored("open", &h), None, &fail), Plan::Create);
-        assert_eq!(after_read(&stored("open", &h), Some(&open), &Result::Pass), Plan::Close);
-        assert_eq!(after_read(&stored("open", &h), Some(&closed), &Result::Pass), Plan::Nothing);
+        assert_eq!(
+            after_read(&stored("open", &h), Some(&open), &Result::Pass),
+            Plan::Close
+        );
+        assert_eq!(
+            after_read(&stored("open", &h), Some(&closed), &Result::Pass),
+            Plan::Nothing
+        );
     }
 }

@@ -17,10 +17,10 @@ use ciguard_settings::{Options, Outcome as CheckOutcome, State, gather};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::DriftTarget;
 use super::config::DriftConfig;
 use super::issue::{self, Failing, Found, Plan, Result as CheckResult, Stored};
 use super::state::{holder, now};
-use super::DriftTarget;
 use crate::app::App;
 use crate::app::api::{ApiError, classify, decode, json_body};
 use crate::app::checks::plain_text;
@@ -41,11 +41,16 @@ const LOCK_WAIT: Duration = Duration::from_secs(20);
 const KEPT_ENTRIES: usize = 20_000;
 const KEPT_BYTES: usize = 32 * 1024 * 1024;
 
+/// Kept answers per (API base, installation).
+type KeptAnswers = Mutex<HashMap<(String, u64), Arc<Revalidation>>>;
+
 /// The answers kept for revalidation, per (API base, installation), for the process's life.
 fn kept_answers(api_url: &str, installation: u64) -> Arc<Revalidation> {
-    static KEPT: OnceLock<Mutex<HashMap<(String, u64), Arc<Revalidation>>>> = OnceLock::new();
+    static KEPT: OnceLock<KeptAnswers> = OnceLock::new();
     let map = KEPT.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut map = map
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     Arc::clone(
         map.entry((api_url.to_owned(), installation))
             .or_insert_with(|| Arc::new(Revalidation::new(KEPT_ENTRIES, KEPT_BYTES))),
@@ -197,11 +202,16 @@ impl App<Store> {
                 plain_text(owner, 100)
             )));
         }
-        let subject_name = target.repository.clone().unwrap_or_else(|| format!("organization {owner}"));
+        let subject_name = target
+            .repository
+            .clone()
+            .unwrap_or_else(|| format!("organization {owner}"));
         let org = match self.org_config(installation, owner).await {
             Ok(org) => org,
             Err(OrgConfigLoad::Api(e)) => return Err(e),
-            Err(OrgConfigLoad::Invalid(e)) => return self.bad_org_config(installation, owner, &e).await,
+            Err(OrgConfigLoad::Invalid(e)) => {
+                return self.bad_org_config(installation, owner, &e).await;
+            }
         };
         let section = match name {
             Some(n) => org.section::<DriftConfig>("drift", n),
@@ -211,7 +221,9 @@ impl App<Store> {
             Ok(Some(config)) => config,
             Ok(None) => {
                 self.org_config_fine(installation, owner).await?;
-                return Ok(format!("drift {subject_name}: off (not enabled in {ORG_CONFIG_REPO}/{ORG_CONFIG_PATH})"));
+                return Ok(format!(
+                    "drift {subject_name}: off (not enabled in {ORG_CONFIG_REPO}/{ORG_CONFIG_PATH})"
+                ));
             }
             Err(e) => return self.bad_org_config(installation, owner, &e).await,
         };
@@ -222,7 +234,10 @@ impl App<Store> {
         self.org_config_fine(installation, owner).await?;
         let mut tally = Tally::default();
         let results = match (name, target.repository_id) {
-            (Some(n), Some(id)) => self.repo_results(installation, owner, n, id, &mut tally).await?,
+            (Some(n), Some(id)) => {
+                self.repo_results(installation, owner, n, id, &mut tally)
+                    .await?
+            }
             (None, _) => self.org_results(installation, owner, &mut tally).await?,
             (Some(_), None) => {
                 return Err(ApiError::Rejected("a repository job without its id".into()));
@@ -237,8 +252,16 @@ impl App<Store> {
                 CheckResult::Unknown => tally.unknown += 1,
                 CheckResult::Pass => {}
             }
-            self.keep_issue(installation, &place, &subject, check, result, &config, &mut tally)
-                .await?;
+            self.keep_issue(
+                installation,
+                &place,
+                &subject,
+                check,
+                result,
+                &config,
+                &mut tally,
+            )
+            .await?;
         }
         Ok(tally.summary(&subject_name))
     }
@@ -252,7 +275,11 @@ impl App<Store> {
         config: &DriftConfig,
     ) -> Result<Place, ApiError> {
         let permissions = drift_issue_permissions();
-        let (repo, token) = match (&config.central_repository, &target.repository, target.repository_id) {
+        let (repo, token) = match (
+            &config.central_repository,
+            &target.repository,
+            target.repository_id,
+        ) {
             (Some(central), _, _) => (
                 format!("{}/{central}", target.owner),
                 self.tokens
@@ -261,7 +288,9 @@ impl App<Store> {
             ),
             (None, Some(full), Some(id)) => (
                 full.clone(),
-                self.tokens.token(&self.api, installation, &[id], &permissions).await?,
+                self.tokens
+                    .token(&self.api, installation, &[id], &permissions)
+                    .await?,
             ),
             _ => (
                 format!("{}/{ORG_CONFIG_REPO}", target.owner),
@@ -282,7 +311,11 @@ impl App<Store> {
         error: &OrgConfigError,
     ) -> Result<String, ApiError> {
         let place = self
-            .place(installation, &DriftTarget::org(owner), &DriftConfig::default())
+            .place(
+                installation,
+                &DriftTarget::org(owner),
+                &DriftConfig::default(),
+            )
             .await?;
         let failing = issue::failing(
             CONFIG_CHECK,
@@ -322,7 +355,11 @@ impl App<Store> {
             return Ok(());
         }
         let place = self
-            .place(installation, &DriftTarget::org(owner), &DriftConfig::default())
+            .place(
+                installation,
+                &DriftTarget::org(owner),
+                &DriftConfig::default(),
+            )
             .await?;
         let mut tally = Tally::default();
         self.keep_issue(
@@ -358,24 +395,35 @@ impl App<Store> {
             let file: ContentsJson = decode(&response, &target)?;
             let compact: String = file.content.split_whitespace().collect();
             let text = (file.encoding == "base64")
-                .then(|| base64::engine::general_purpose::STANDARD.decode(compact).ok())
+                .then(|| {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(compact)
+                        .ok()
+                })
                 .flatten()
                 .and_then(|bytes| String::from_utf8(bytes).ok());
             let Some(text) = text else {
                 return Ok(Err(format!("{path}: not UTF-8 text GitHub sent as base64")));
             };
-            return Ok(Config::parse(&text, ciguard_pipeline::catalogue::catalogue())
-                .map(Some)
-                .map_err(|e| format!("{path}: {e}")));
+            return Ok(
+                Config::parse(&text, ciguard_pipeline::catalogue::catalogue())
+                    .map(Some)
+                    .map_err(|e| format!("{path}: {e}")),
+            );
         }
         Ok(Ok(None))
     }
 
     /// The settings options and finding filter of a repository's configuration.
-    fn options_of(&self, config: Option<Config>) -> std::result::Result<(Options, FindingFilter), String> {
+    fn options_of(
+        &self,
+        config: Option<Config>,
+    ) -> std::result::Result<(Options, FindingFilter), String> {
         let config = config.unwrap_or_default();
         let mut options = match config.raw.get("settings") {
-            Some(toml::Value::Table(t)) => Options::from_toml(t).map_err(|e| format!("[settings]: {e}"))?,
+            Some(toml::Value::Table(t)) => {
+                Options::from_toml(t).map_err(|e| format!("[settings]: {e}"))?
+            }
             Some(_) => return Err("`settings` must be a table".into()),
             None => Options::default(),
         };
@@ -463,9 +511,11 @@ impl App<Store> {
         .await
         .map_err(|e| ApiError::Transient(format!("the settings read stopped: {e}")))?;
         tally.reads += reads;
-        results.extend(outcomes.into_iter().map(|(meta, outcome)| {
-            (meta.id.to_owned(), result_of(meta, &full, outcome, &filter))
-        }));
+        results.extend(
+            outcomes.into_iter().map(|(meta, outcome)| {
+                (meta.id.to_owned(), result_of(meta, &full, outcome, &filter))
+            }),
+        );
         Ok(results)
     }
 
@@ -478,7 +528,12 @@ impl App<Store> {
     ) -> Result<Vec<(String, CheckResult)>, ApiError> {
         let token = self
             .tokens
-            .token_for_names(&self.api, installation, &[ORG_CONFIG_REPO], &drift_org_permissions())
+            .token_for_names(
+                &self.api,
+                installation,
+                &[ORG_CONFIG_REPO],
+                &drift_org_permissions(),
+            )
             .await?;
         let config_repo = format!("{owner}/{ORG_CONFIG_REPO}");
         let parsed = self
@@ -516,7 +571,10 @@ impl App<Store> {
         tally.reads += reads;
         let subject = format!("organization {owner}");
         results.extend(outcomes.into_iter().map(|(meta, outcome)| {
-            (meta.id.to_owned(), result_of(meta, &subject, outcome, &filter))
+            (
+                meta.id.to_owned(),
+                result_of(meta, &subject, outcome, &filter),
+            )
         }));
         Ok(results)
     }
@@ -539,7 +597,11 @@ impl App<Store> {
         let store = &self.api.rates;
         let me = holder();
         let started = std::time::Instant::now();
-        while !store.drift_lock(subject, check, &me).await.map_err(store_error)? {
+        while !store
+            .drift_lock(subject, check, &me)
+            .await
+            .map_err(store_error)?
+        {
             if started.elapsed() > LOCK_WAIT {
                 return Err(ApiError::Transient(format!(
                     "the drift issue of {check} on {subject} is being written by another replica"
@@ -583,7 +645,9 @@ impl App<Store> {
                 .ping_interval()
                 .unwrap_or(Duration::ZERO)
                 .max(Duration::from_secs(86_400));
-            if now.saturating_sub(s.written_at) < i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX) {
+            if now.saturating_sub(s.written_at)
+                < i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX)
+            {
                 tally.disabled += 1;
                 return Ok(());
             }
@@ -595,63 +659,116 @@ impl App<Store> {
         if plan == Plan::Read
             && let Some(s) = &stored
         {
-            let found = match self.read_issue(installation, place, s.number, check).await? {
-                Some(Wrote::Disabled) => return self.record_disabled(subject, check, place, stored.as_ref(), tally).await,
+            let found = match self
+                .read_issue(installation, place, s.number, check)
+                .await?
+            {
+                Some(Wrote::Disabled) => {
+                    return self
+                        .record_disabled(subject, check, place, stored.as_ref(), tally)
+                        .await;
+                }
                 Some(Wrote::Done(found)) => Some(found),
                 None => None,
             };
-            let found = found.and_then(|v| serde_json::from_value::<IssueJson>(v).ok()).map(|i| Found {
-                open: i.state == "open",
-            });
+            let found = found
+                .and_then(|v| serde_json::from_value::<IssueJson>(v).ok())
+                .map(|i| Found {
+                    open: i.state == "open",
+                });
             plan = issue::after_read(s, found.as_ref(), result);
             if plan == Plan::Ping && !ping_due {
                 plan = Plan::Nothing;
             }
-            if plan == Plan::Nothing && found.as_ref().is_some_and(|f| !f.open) && s.state != "closed" {
+            if plan == Plan::Nothing
+                && found.as_ref().is_some_and(|f| !f.open)
+                && s.state != "closed"
+            {
                 // Closed by a person while passing: remember it, write nothing.
-                let closed = Stored { state: "closed".into(), ..s.clone() };
-                store.drift_record(subject, check, &closed).await.map_err(store_error)?;
+                let closed = Stored {
+                    state: "closed".into(),
+                    ..s.clone()
+                };
+                store
+                    .drift_record(subject, check, &closed)
+                    .await
+                    .map_err(store_error)?;
             }
         }
         let written = match (&plan, result) {
             (Plan::Nothing | Plan::Read, _) => return Ok(()),
-            (Plan::Create, CheckResult::Fail(f)) => self.create_issue(installation, place, f, config).await?,
+            (Plan::Create, CheckResult::Fail(f)) => {
+                self.create_issue(installation, place, f, config).await?
+            }
             (Plan::Reopen, CheckResult::Fail(f)) => {
-                self.write_all(installation, place, stored.as_ref(), &[
-                    Some(json!({"state": "open", "title": f.title, "body": f.body})),
-                    None,
-                ], issue::REOPENED).await?
+                self.write_all(
+                    installation,
+                    place,
+                    stored.as_ref(),
+                    &[
+                        Some(json!({"state": "open", "title": f.title, "body": f.body})),
+                        None,
+                    ],
+                    issue::REOPENED,
+                )
+                .await?
             }
             (Plan::Update, CheckResult::Fail(f)) => {
-                self.write_all(installation, place, stored.as_ref(), &[
-                    None,
-                    Some(json!({"title": f.title, "body": f.body})),
-                ], issue::CHANGED).await?
+                self.write_all(
+                    installation,
+                    place,
+                    stored.as_ref(),
+                    &[None, Some(json!({"title": f.title, "body": f.body}))],
+                    issue::CHANGED,
+                )
+                .await?
             }
-            (Plan::Ping, _) => self.write_all(installation, place, stored.as_ref(), &[None], issue::STILL).await?,
+            (Plan::Ping, _) => {
+                self.write_all(installation, place, stored.as_ref(), &[None], issue::STILL)
+                    .await?
+            }
             (Plan::Close, _) => {
-                self.write_all(installation, place, stored.as_ref(), &[
-                    None,
-                    Some(json!({"state": "closed", "state_reason": "completed"})),
-                ], issue::COMPLIES).await?
+                self.write_all(
+                    installation,
+                    place,
+                    stored.as_ref(),
+                    &[
+                        None,
+                        Some(json!({"state": "closed", "state_reason": "completed"})),
+                    ],
+                    issue::COMPLIES,
+                )
+                .await?
             }
             _ => return Ok(()),
         };
         let Some(number) = written else {
-            return self.record_disabled(subject, check, place, stored.as_ref(), tally).await;
+            return self
+                .record_disabled(subject, check, place, stored.as_ref(), tally)
+                .await;
         };
         let (body_hash, state) = match result {
             CheckResult::Fail(f) => (f.hash(), "open"),
-            _ => (stored.as_ref().map(|s| s.body_hash.clone()).unwrap_or_default(), "closed"),
+            _ => (
+                stored
+                    .as_ref()
+                    .map(|s| s.body_hash.clone())
+                    .unwrap_or_default(),
+                "closed",
+            ),
         };
         store
-            .drift_record(subject, check, &Stored {
-                issue_repo: place.repo.clone(),
-                number,
-                body_hash,
-                state: state.into(),
-                written_at: now,
-            })
+            .drift_record(
+                subject,
+                check,
+                &Stored {
+                    issue_repo: place.repo.clone(),
+                    number,
+                    body_hash,
+                    state: state.into(),
+                    written_at: now,
+                },
+            )
             .await
             .map_err(store_error)?;
         tally.count(&plan);
@@ -714,14 +831,20 @@ impl App<Store> {
     ) -> Result<Option<Wrote>, ApiError> {
         let target = format!("/repos/{}/issues/{number}", place.repo);
         let marker = issue::marker(check);
-        Ok(match self.issue_call(installation, place, Method::Get, &target).await? {
-            Some(Wrote::Done(v)) => {
-                let ours = serde_json::from_value::<IssueJson>(v.clone())
-                    .is_ok_and(|i| i.number == number && i.body.is_some_and(|b| b.contains(&marker)));
-                ours.then_some(Wrote::Done(v))
-            }
-            other => other,
-        })
+        Ok(
+            match self
+                .issue_call(installation, place, Method::Get, &target)
+                .await?
+            {
+                Some(Wrote::Done(v)) => {
+                    let ours = serde_json::from_value::<IssueJson>(v.clone()).is_ok_and(|i| {
+                        i.number == number && i.body.is_some_and(|b| b.contains(&marker))
+                    });
+                    ours.then_some(Wrote::Done(v))
+                }
+                other => other,
+            },
+        )
     }
 
     /// Opens the issue; its number, or `None` when issues are disabled.
@@ -740,7 +863,9 @@ impl App<Store> {
         {
             Some(Wrote::Done(v)) => serde_json::from_value::<IssueJson>(v)
                 .map(|i| Some(i.number))
-                .map_err(|e| ApiError::Transient(format!("an issue created without a number: {e}"))),
+                .map_err(|e| {
+                    ApiError::Transient(format!("an issue created without a number: {e}"))
+                }),
             Some(Wrote::Disabled) => Ok(None),
             None => Err(ApiError::Rejected(format!(
                 "POST {target}: 404 (the repository is gone or the App cannot reach it)"
@@ -770,10 +895,17 @@ impl App<Store> {
                     format!("{issue}/comments"),
                 ),
             };
-            match self.issue_call(installation, place, method, &target).await? {
+            match self
+                .issue_call(installation, place, method, &target)
+                .await?
+            {
                 Some(Wrote::Done(_)) => {}
                 Some(Wrote::Disabled) => return Ok(None),
-                None => return Err(ApiError::Transient(format!("{target}: 404 (deleted meanwhile)"))),
+                None => {
+                    return Err(ApiError::Transient(format!(
+                        "{target}: 404 (deleted meanwhile)"
+                    )));
+                }
             }
         }
         Ok(Some(number))
@@ -804,7 +936,13 @@ fn result_of(
     let (findings, _) = filter.apply_all(outcome.findings);
     if !findings.is_empty() {
         let messages: Vec<String> = findings.iter().map(|f| f.message.clone()).collect();
-        CheckResult::Fail(issue::failing(meta.id, meta.summary, meta.docs, subject, &messages))
+        CheckResult::Fail(issue::failing(
+            meta.id,
+            meta.summary,
+            meta.docs,
+            subject,
+            &messages,
+        ))
     } else if unknown {
         CheckResult::Unknown
     } else {
@@ -823,7 +961,10 @@ mod tests {
     #[test]
     fn web_addresses_follow_the_api() {
         assert_eq!(web_url("https://api.github.com"), "https://github.com");
-        assert_eq!(web_url("https://ghe.example/api/v3/"), "https://ghe.example");
+        assert_eq!(
+            web_url("https://ghe.example/api/v3/"),
+            "https://ghe.example"
+        );
         assert_eq!(web_url("http://127.0.0.1:1"), "https://github.com");
     }
 }

@@ -116,8 +116,7 @@ impl Store {
                     row.try_get("check_id")?,
                     Stored {
                         issue_repo: row.try_get("issue_repo")?,
-                        number: u64::try_from(row.try_get::<i64, _>("issue_number")?)
-                            .unwrap_or(0),
+                        number: u64::try_from(row.try_get::<i64, _>("issue_number")?).unwrap_or(0),
                         body_hash: row.try_get("body_hash")?,
                         state: row.try_get("state")?,
                         written_at: row.try_get("written_at")?,

@@ -23,8 +23,8 @@ const MAX_PAGES: usize = 100;
 
 #[derive(Debug, Clone, Copy)]
 pub struct SweepSettings {
-    /// Each repository is checked once per interval (default daily).
-    pub interval: Duration,
+    /// Each repository is checked once per period (default daily).
+    pub period: Duration,
     /// How often the leader looks for repositories whose slot came.
     pub tick: Duration,
     pub max_attempts: u32,
@@ -33,7 +33,7 @@ pub struct SweepSettings {
 impl Default for SweepSettings {
     fn default() -> Self {
         Self {
-            interval: Duration::from_secs(86_400),
+            period: Duration::from_secs(86_400),
             tick: Duration::from_secs(600),
             max_attempts: 5,
         }
@@ -105,7 +105,7 @@ impl DriftSweep {
 
     /// Queues the jobs whose slot falls in `(since, now]`; how many.
     pub async fn sweep(&self, since: i64, now: i64) -> Result<usize, String> {
-        let interval = i64::try_from(self.settings.interval.as_millis()).unwrap_or(i64::MAX);
+        let interval = i64::try_from(self.settings.period.as_millis()).unwrap_or(i64::MAX);
         let mut queued = 0;
         for installation in self.installations().await.map_err(|e| e.to_string())? {
             let mut jobs: Vec<(String, JobPayload)> = Vec::new();
@@ -114,7 +114,10 @@ impl DriftSweep {
             {
                 let target = DriftTarget::org(&account.login);
                 if let Some(period) = due_period(&target.subject(), interval, since, now) {
-                    jobs.push((format!("drift-sweep:{}:{period}", target.subject()), JobPayload::Drift(target)));
+                    jobs.push((
+                        format!("drift-sweep:{}:{period}", target.subject()),
+                        JobPayload::Drift(target),
+                    ));
                 }
             }
             for repo in self
@@ -126,7 +129,10 @@ impl DriftSweep {
             {
                 let target = DriftTarget::repo(&repo.full_name, repo.id);
                 if let Some(period) = due_period(&target.subject(), interval, since, now) {
-                    jobs.push((format!("drift-sweep:{}:{period}", target.subject()), JobPayload::Drift(target)));
+                    jobs.push((
+                        format!("drift-sweep:{}:{period}", target.subject()),
+                        JobPayload::Drift(target),
+                    ));
                 }
             }
             for (delivery, job) in jobs {
@@ -176,11 +182,8 @@ impl DriftSweep {
         let mut next = Some("/installation/repositories?per_page=100".to_owned());
         for _ in 0..MAX_PAGES {
             let Some(target) = next.take() else { break };
-            let (page, response): (RepoList, _) = self
-                .app
-                .api
-                .get_json(installation, &token, &target)
-                .await?;
+            let (page, response): (RepoList, _) =
+                self.app.api.get_json(installation, &token, &target).await?;
             out.extend(page.repositories);
             next = response.next_link();
         }
@@ -200,12 +203,7 @@ impl PeriodicTask for DriftSweep {
     async fn tick(&self) -> Result<String, String> {
         let now = now_ms();
         let tick = i64::try_from(self.settings.tick.as_millis()).unwrap_or(0);
-        let since = self
-            .last
-            .lock()
-            .ok()
-            .and_then(|l| *l)
-            .unwrap_or(now - tick);
+        let since = self.last.lock().ok().and_then(|l| *l).unwrap_or(now - tick);
         let queued = self.sweep(since, now).await?;
         if let Ok(mut last) = self.last.lock() {
             *last = Some(now);
@@ -237,8 +235,10 @@ mod tests {
             assert_eq!(due, vec![0, 1, 2], "{s}");
         }
         // Spread: the offsets are not bunched in one hour of the day.
-        let hours: std::collections::HashSet<i64> =
-            subjects.iter().map(|s| offset_ms(s, day) / 3_600_000).collect();
+        let hours: std::collections::HashSet<i64> = subjects
+            .iter()
+            .map(|s| offset_ms(s, day) / 3_600_000)
+            .collect();
         assert!(hours.len() > 18, "{hours:?}");
     }
 }

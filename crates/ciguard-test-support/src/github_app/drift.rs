@@ -68,7 +68,10 @@ impl FakeGitHubApp {
 
     /// Turns issues off on `repo`: GitHub then answers 410 Gone.
     pub fn disable_issues(&self, repo: &str) {
-        lock(&self.state).drift.issues_disabled.push(repo.to_owned());
+        lock(&self.state)
+            .drift
+            .issues_disabled
+            .push(repo.to_owned());
     }
 }
 
@@ -232,7 +235,10 @@ fn issues(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str]) -
         ("POST", ["issues", n, "comments"]) => match (find(&mut st, n), text("body")) {
             (Some(i), Some(b)) => {
                 st.drift.issues[i].comments.push(b.clone());
-                Reply::json(201, &json!({"id": st.drift.issues[i].comments.len(), "body": b}))
+                Reply::json(
+                    201,
+                    &json!({"id": st.drift.issues[i].comments.len(), "body": b}),
+                )
             }
             (None, _) => not_found(),
             (_, None) => error(422, "Validation Failed"),
@@ -265,7 +271,10 @@ pub(super) fn org_route(state: &Mutex<State>, req: &Request, org: &str, rest: &[
     };
     let installed = lock(state).repos.iter().any(|r| {
         r.installation == token.installation
-            && r.slug.split('/').next().is_some_and(|o| o.eq_ignore_ascii_case(org))
+            && r.slug
+                .split('/')
+                .next()
+                .is_some_and(|o| o.eq_ignore_ascii_case(org))
     });
     if !installed {
         return not_found();
@@ -296,7 +305,10 @@ pub(super) fn installation_repositories(state: &Mutex<State>, req: &Request) -> 
                    "owner": {"login": owner, "type": "Organization"}, "archived": false})
         })
         .collect();
-    Reply::json(200, &json!({"total_count": repos.len(), "repositories": repos}))
+    Reply::json(
+        200,
+        &json!({"total_count": repos.len(), "repositories": repos}),
+    )
 }
 
 /// `GET /app/installations` (JWT): one per installation the repositories were added to.
