@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use ciguard_serve::app::{App, AppKey, AppSettings};
 use ciguard_serve::drift::{DriftSweep, DriftTarget, SweepSettings};
+use ciguard_serve::job::JobRunner;
 use ciguard_serve::job::{Job, JobPayload, Outcome};
 use ciguard_serve::secret::DbUrl;
 use ciguard_serve::store::{Store, StoreOptions};
+use ciguard_serve::wiring::Runner;
 use ciguard_test_support::github_app::{self as fake, FakeGitHubApp, Fault, IssueRecord, Repo};
 use ciguard_test_support::settings_api;
 
@@ -109,6 +111,13 @@ async fn run(app: &App<Store>) -> String {
         Outcome::Done { summary } => summary,
         other => panic!("drift job did not finish: {other:?}"),
     }
+}
+
+/// Through the runner the workers call (the queue's dispatch of a drift job).
+async fn run_queued(app: Arc<App<Store>>) -> Outcome {
+    Runner::App(app)
+        .run(&job(DriftTarget::repo(REPO, REPO_ID)))
+        .await
 }
 
 fn marker_of(issue: &IssueRecord) -> String {
@@ -310,6 +319,32 @@ async fn the_ping_interval_and_quiet_days() {
     }
     run(&app).await;
     assert_eq!(w.issues(), pinged);
+}
+
+#[tokio::test]
+async fn a_check_that_cannot_be_read_changes_nothing_and_counts_as_no_pass() {
+    let w = world(ENABLED).await;
+    let app = Arc::new(w.app());
+    assert!(matches!(
+        run_queued(Arc::clone(&app)).await,
+        Outcome::Done { .. }
+    ));
+    let before = w.issues();
+    // The App loses `administration`, `actions` and `secrets` reads (the answers say 403):
+    // those checks are unknown, and their issues stay open without a word.
+    w.fake.set_settings(&settings_api::metadata_only());
+    w.fake.clear_log();
+    let Outcome::Done { summary } = run_queued(Arc::clone(&app)).await else {
+        panic!()
+    };
+    assert!(summary.contains("unknown"), "{summary}");
+    assert!(!summary.contains(" 0 unknown"), "{summary}");
+    assert_eq!(w.counts().1, 0, "no issue write: {:?}", w.fake.log());
+    let after = w.issues();
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a.state, "open", "{summary}: {a:?}");
+        assert_eq!(a.comments.len(), b.comments.len());
+    }
 }
 
 #[tokio::test]
