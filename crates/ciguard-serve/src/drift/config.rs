@@ -11,7 +11,8 @@ pub const DEFAULT_LABEL: &str = "ciguard-drift";
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DriftConfig {
-    /// The label every drift issue carries.
+    /// The label every drift issue carries (1 to 50 characters).
+    #[serde(deserialize_with = "label")]
     pub label: String,
     /// Days between two "still failing" comments on an issue whose text did not change
     /// (0: never ping).
@@ -20,6 +21,7 @@ pub struct DriftConfig {
     pub quiet_days: Vec<Weekday>,
     /// A repository of the organization (name without owner) that receives every drift issue
     /// instead of each repository.
+    #[serde(deserialize_with = "repository_name")]
     pub central_repository: Option<String>,
 }
 
@@ -77,28 +79,36 @@ impl DriftConfig {
         now_ms.saturating_sub(written_ms) >= interval
             && !self.quiet_days.contains(&Weekday::of(now_ms))
     }
+}
 
-    /// A plain repository name is all `central_repository` may be (it becomes a URL path).
-    pub fn validate(&self) -> Result<(), String> {
-        if let Some(name) = &self.central_repository {
-            let ok = !name.is_empty()
-                && name != "."
-                && name != ".."
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-            if !ok {
-                return Err(format!(
-                    "[drift]: central_repository must be a repository name of the organization, without owner (got {})",
-                    crate::app::checks::plain_text(name, 100)
-                ));
-            }
-        }
-        if self.label.is_empty() || self.label.chars().count() > 50 {
-            return Err("[drift]: label must be 1 to 50 characters".into());
-        }
-        Ok(())
+/// A plain repository name is all `central_repository` may be (it becomes a URL path); the
+/// error goes through the organization file's loader, which names the line.
+fn repository_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(d)?;
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !ok {
+        return Err(serde::de::Error::custom(
+            "central_repository must be a repository name of the organization, without owner",
+        ));
     }
+    Ok(Some(name))
+}
+
+fn label<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let label = String::deserialize(d)?;
+    let n = label.chars().count();
+    if n == 0 || n > 50 || label.chars().any(char::is_control) {
+        return Err(serde::de::Error::custom(
+            "label must be 1 to 50 characters without control characters",
+        ));
+    }
+    Ok(label)
 }
 
 #[cfg(test)]
@@ -152,10 +162,24 @@ mod tests {
         let typo = OrgConfig::parse("[drift]\nenabled = true\nping_dayz = 3\n").unwrap();
         let err = typo.section::<DriftConfig>("drift", "api").unwrap_err();
         assert!(err.to_string().contains("ping_dayz"), "{err}");
-        let bad = DriftConfig {
-            central_repository: Some("../x".into()),
-            ..DriftConfig::default()
-        };
-        assert!(bad.validate().is_err());
+        let bad = OrgConfig::parse(
+            "[drift]\nenabled = true\n\n[repositories.api.drift]\ncentral_repository = \"../x\"\n",
+        )
+        .unwrap();
+        let err = bad
+            .section::<DriftConfig>("drift", "api")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":4:") && err.contains("central_repository"),
+            "{err}"
+        );
+        let bad = OrgConfig::parse("[drift]\nenabled = true\nlabel = \"\"\n").unwrap();
+        assert!(bad.section::<DriftConfig>("drift", "api").is_err());
+        let fine =
+            OrgConfig::parse("[drift]\nenabled = true\ncentral_repository = \"sec.issues\"\n")
+                .unwrap();
+        let c: DriftConfig = fine.section("drift", "api").unwrap().unwrap();
+        assert_eq!(c.central_repository.as_deref(), Some("sec.issues"));
     }
 }

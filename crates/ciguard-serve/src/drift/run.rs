@@ -227,10 +227,6 @@ impl App<Store> {
             }
             Err(e) => return self.bad_org_config(installation, owner, &e).await,
         };
-        if let Err(message) = config.validate() {
-            let e = OrgConfigError::Malformed { line: 1, message };
-            return self.bad_org_config(installation, owner, &e).await;
-        }
         self.org_config_fine(installation, owner).await?;
         let mut tally = Tally::default();
         let results = match (name, target.repository_id) {
@@ -681,18 +677,20 @@ impl App<Store> {
                 plan = Plan::Nothing;
             }
             if plan == Plan::Nothing
-                && found.as_ref().is_some_and(|f| !f.open)
-                && s.state != "closed"
+                && let Some(f) = &found
             {
-                // Closed by a person while passing: remember it, write nothing.
-                let closed = Stored {
-                    state: "closed".into(),
-                    ..s.clone()
-                };
-                store
-                    .drift_record(subject, check, &closed)
-                    .await
-                    .map_err(store_error)?;
+                // Closed or reopened by a person: remember it, write nothing.
+                let actual = if f.open { "open" } else { "closed" };
+                if s.state != actual {
+                    let seen = Stored {
+                        state: actual.into(),
+                        ..s.clone()
+                    };
+                    store
+                        .drift_record(subject, check, &seen)
+                        .await
+                        .map_err(store_error)?;
+                }
             }
         }
         let written = match (&plan, result) {
