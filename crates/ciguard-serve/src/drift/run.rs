@@ -438,7 +438,7 @@ impl App<Store> {
         let api_url = self.api.http.base().to_owned();
         Client::new(ClientConfig {
             api_url: api_url.clone(),
-            token: Token::new(token.expose()),
+            token: Token::short_lived(token.expose()),
             cache_dir: None,
             max_concurrency: 4,
             max_wait: Duration::from_secs(30),
