@@ -545,3 +545,60 @@ async fn the_sweep_queues_each_repository_once_per_interval_and_counts_requests(
     );
     assert!(warm.2 > 0 && warm.1 == 0 && cold.2 == 0);
 }
+
+#[tokio::test]
+async fn the_fake_refuses_issue_writes_and_settings_reads_outside_the_tokens_permissions() {
+    use ciguard_serve::app::github::Method;
+    use ciguard_serve::app::tokens::{
+        drift_issue_permissions, drift_org_permissions, drift_read_permissions,
+    };
+    let w = world(ENABLED).await;
+    let app = w.app();
+    let read = app
+        .tokens
+        .token(&app.api, 1, &[REPO_ID], &drift_read_permissions())
+        .await
+        .unwrap();
+    let write = app
+        .tokens
+        .token(&app.api, 1, &[REPO_ID], &drift_issue_permissions())
+        .await
+        .unwrap();
+    let issue = br#"{"title": "t", "body": "b"}"#.to_vec();
+    let status = |token, method, target: &'static str| {
+        let app = &app;
+        async move {
+            app.api
+                .call_raw(1, token, method, target)
+                .await
+                .unwrap()
+                .status
+        }
+    };
+    let issues = "/repos/octo-org/hello-world/issues";
+    assert_eq!(
+        status(&read, Method::Post(issue.clone()), issues).await,
+        403
+    );
+    assert_eq!(status(&write, Method::Post(issue), issues).await, 201);
+    let protection = "/repos/octo-org/hello-world/branches/main/protection";
+    assert_eq!(status(&write, Method::Get, protection).await, 403);
+    assert_eq!(
+        status(&read, Method::Get, protection).await,
+        404,
+        "not protected"
+    );
+    let owners = "/orgs/octo-org/members?role=admin";
+    assert_eq!(status(&read, Method::Get, owners).await, 403);
+    let org = app
+        .tokens
+        .token_for_names(&app.api, 1, &[".github"], &drift_org_permissions())
+        .await
+        .unwrap();
+    assert_eq!(status(&org, Method::Get, owners).await, 200);
+    w.fake.disable_issues(REPO);
+    assert_eq!(
+        status(&write, Method::Get, "/repos/octo-org/hello-world/issues/1").await,
+        410
+    );
+}
