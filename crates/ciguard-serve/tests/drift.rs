@@ -518,6 +518,12 @@ async fn the_sweep_queues_each_repository_once_per_interval_and_counts_requests(
     let w = world(ENABLED).await;
     let app = Arc::new(w.app());
     let sweep = DriftSweep::new(Arc::clone(&app), w.store.clone(), SweepSettings::default());
+    // A new leader's first tick starts the window: nothing queued for slots it did not see.
+    let first = ciguard_serve::job::PeriodicTask::tick(&sweep)
+        .await
+        .unwrap();
+    assert_eq!(first, "drift schedule starts now");
+    assert!(w.store.list_jobs(None, 100).await.unwrap().is_empty());
     let day = 86_400_000;
     // A whole day's window queues every repository and the organization once…
     let queued = sweep.sweep(0, day).await.unwrap();

@@ -89,7 +89,7 @@ pub struct DriftSweep {
     app: Arc<App<Store>>,
     store: Store,
     settings: SweepSettings,
-    /// The end of the window the last tick covered (the first tick covers one tick back).
+    /// The end of the window the last tick covered (the first tick only starts the window).
     last: Mutex<Option<i64>>,
 }
 
@@ -202,12 +202,17 @@ impl PeriodicTask for DriftSweep {
 
     async fn tick(&self) -> Result<String, String> {
         let now = now_ms();
-        let tick = i64::try_from(self.settings.tick.as_millis()).unwrap_or(0);
-        let since = self.last.lock().ok().and_then(|l| *l).unwrap_or(now - tick);
-        let queued = self.sweep(since, now).await?;
+        let since = self.last.lock().ok().and_then(|l| *l);
         if let Ok(mut last) = self.last.lock() {
             *last = Some(now);
         }
+        // A new leader starts its window now: a slot that passed while no leader ran is taken
+        // in the next period (events still queue jobs meanwhile), and a restart never queues a
+        // burst of jobs it cannot know were missed.
+        let Some(since) = since else {
+            return Ok("drift schedule starts now".into());
+        };
+        let queued = self.sweep(since, now).await?;
         Ok(format!("queued {queued} drift jobs"))
     }
 }
