@@ -608,3 +608,29 @@ async fn the_fake_refuses_issue_writes_and_settings_reads_outside_the_tokens_per
         410
     );
 }
+
+#[tokio::test]
+async fn a_rate_limited_settings_read_defers_the_job_and_writes_nothing() {
+    let w = world(ENABLED).await;
+    w.fake.add_fault(
+        Fault::primary_limit(
+            "GET /repos/octo-org/hello-world/rulesets",
+            Duration::from_secs(600),
+            1,
+        )
+        .always(),
+    );
+    let app = w.app();
+    let target = DriftTarget::repo(REPO, REPO_ID);
+    let outcome = app.drift(&job(target.clone()), &target).await;
+    let Outcome::Deferred { reason, .. } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("settings read"), "{reason}");
+    assert!(w.issues().is_empty());
+    // The shared budget says so: the next attempt sends nothing before the limit passes.
+    w.fake.clear_log();
+    let again = app.drift(&job(target.clone()), &target).await;
+    assert!(matches!(again, Outcome::Deferred { .. }), "{again:?}");
+    assert!(w.fake.log().is_empty(), "{:?}", w.fake.log());
+}

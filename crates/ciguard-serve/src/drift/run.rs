@@ -441,10 +441,34 @@ impl App<Store> {
             token: Token::short_lived(token.expose()),
             cache_dir: None,
             max_concurrency: 4,
-            max_wait: Duration::from_secs(30),
+            // Room for retry backoff, none for a rate limit: a limited installation defers
+            // the job (the queue's contract: no worker sleeps on a limit).
+            max_wait: Duration::from_secs(2),
             revalidation: Some(kept_answers(&api_url, installation)),
             ..ClientConfig::default()
         })
+    }
+
+    /// A rate limit met by the blocking client, recorded in the shared budget for a while
+    /// (its reset time stays inside that client) so no replica reads for this installation.
+    async fn limited(&self, installation: u64, reason: String) -> ApiError {
+        let until = std::time::SystemTime::now() + Duration::from_secs(60);
+        self.api
+            .rates
+            .record(
+                installation,
+                crate::job::RateState {
+                    remaining: Some(0),
+                    reset: Some(until),
+                    retry_after: None,
+                    secondary: false,
+                },
+            )
+            .await;
+        ApiError::Limited {
+            until,
+            reason: format!("settings read: {}", plain_text(&reason, 300)),
+        }
     }
 
     async fn not_limited(&self, installation: u64) -> Result<(), ApiError> {
@@ -486,7 +510,7 @@ impl App<Store> {
         self.not_limited(installation).await?;
         let client = self.settings_client(installation, &token);
         let (owner_s, name_s) = (owner.to_owned(), name.to_owned());
-        let (outcomes, reads) = tokio::task::spawn_blocking(move || {
+        let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
             let source = LiveSource::new(client);
             let cx = Cx { options: &options };
             let repo = gather::repo(&source, &owner_s, &name_s);
@@ -502,11 +526,18 @@ impl App<Store> {
                     (check.meta(), outcome)
                 })
                 .collect();
-            (outcomes, source.client().request_count())
+            (
+                outcomes,
+                source.client().request_count(),
+                limited(source.client()),
+            )
         })
         .await
         .map_err(|e| ApiError::Transient(format!("the settings read stopped: {e}")))?;
         tally.reads += reads;
+        if let Some(reason) = limited {
+            return Err(self.limited(installation, reason).await);
+        }
         results.extend(
             outcomes.into_iter().map(|(meta, outcome)| {
                 (meta.id.to_owned(), result_of(meta, &full, outcome, &filter))
@@ -544,7 +575,7 @@ impl App<Store> {
         self.not_limited(installation).await?;
         let client = self.settings_client(installation, &token);
         let login = owner.to_owned();
-        let (outcomes, reads) = tokio::task::spawn_blocking(move || {
+        let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
             let source = LiveSource::new(client);
             let cx = Cx { options: &options };
             let org = gather::org(&source, &login);
@@ -560,11 +591,18 @@ impl App<Store> {
                     (check.meta(), outcome)
                 })
                 .collect();
-            (outcomes, source.client().request_count())
+            (
+                outcomes,
+                source.client().request_count(),
+                limited(source.client()),
+            )
         })
         .await
         .map_err(|e| ApiError::Transient(format!("the settings read stopped: {e}")))?;
         tally.reads += reads;
+        if let Some(reason) = limited {
+            return Err(self.limited(installation, reason).await);
+        }
         let subject = format!("organization {owner}");
         results.extend(outcomes.into_iter().map(|(meta, outcome)| {
             (
@@ -946,6 +984,16 @@ fn result_of(
     } else {
         CheckResult::Pass
     }
+}
+
+/// Why the settings read met a rate limit, if it did: the job is deferred rather than
+/// written from a partial read.
+fn limited(client: &Client) -> Option<String> {
+    client
+        .network_failures()
+        .into_iter()
+        .find(|f| f.cause == ciguard_github::Cause::RateLimit)
+        .map(|f| f.first)
 }
 
 fn store_error(e: crate::store::StoreError) -> ApiError {
