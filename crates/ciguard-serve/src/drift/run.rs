@@ -670,7 +670,7 @@ impl App<Store> {
             .await
             .map_err(store_error)?
             // Issues that live elsewhere (the central repository changed) start again here.
-            .filter(|s| s.issue_repo == place.repo);
+            .filter(|s| s.issue_repo.eq_ignore_ascii_case(&place.repo));
         let now = now();
         if let Some(s) = &stored
             && s.state == "disabled"
