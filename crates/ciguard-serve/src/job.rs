@@ -20,6 +20,8 @@ pub enum JobPayload {
     /// Run the settings checks of one repository (or the organization's own, once) and keep
     /// one issue per failing check (see `crate::drift`).
     Drift(crate::drift::DriftTarget),
+    /// Review a custom deployment protection rule (the release gate).
+    GateReview(crate::gate::GateTarget),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +56,7 @@ impl JobPayload {
             JobPayload::PrAudit(t) => format!("pr:{}:{}", t.repository_id, t.number),
             JobPayload::PushAudit(t) => format!("push:{}:{}", t.repository_id, t.git_ref),
             JobPayload::Drift(t) => t.key(),
+            JobPayload::GateReview(t) => t.key(),
         }
     }
 }

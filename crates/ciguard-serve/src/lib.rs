@@ -6,6 +6,7 @@
 pub mod app;
 pub mod drift;
 pub mod events;
+pub mod gate;
 pub mod ingress;
 pub mod job;
 pub mod ops;

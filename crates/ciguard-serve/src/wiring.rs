@@ -82,6 +82,7 @@ impl JobRunner for Runner {
         match self {
             Runner::App(app) => match &job.payload {
                 JobPayload::Drift(target) => app.drift(job, target).await,
+                JobPayload::GateReview(t) => crate::gate::review::run(app, job, t).await,
                 _ => app.run(job).await,
             },
             Runner::Unconfigured => {

@@ -391,7 +391,7 @@ fn is_hex_sha(s: &str) -> bool {
 }
 
 /// `owner/name` as GitHub spells repositories (so it is safe in a URL path).
-fn is_repo_slug(s: &str) -> bool {
+pub(crate) fn is_repo_slug(s: &str) -> bool {
     let ok = |part: &str| {
         !part.is_empty()
             && part != "."
@@ -535,6 +535,10 @@ impl<R: RateLimitStore> JobRunner for App<R> {
             // Drift keeps its issues in the store: run by `wiring::Runner`, which has it.
             JobPayload::Drift(_) => Err(ApiError::Rejected(
                 "drift jobs need the App with its store".into(),
+            )),
+            // Needs the store's audit log: run by `wiring::Runner` (`gate::review::run`).
+            JobPayload::GateReview(_) => Err(ApiError::Rejected(
+                "release-gate jobs are run with the store (wiring::Runner)".into(),
             )),
         };
         match result {

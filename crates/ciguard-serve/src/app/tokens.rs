@@ -56,6 +56,16 @@ pub fn drift_issue_permissions() -> Permissions {
     BTreeMap::from([("issues", "write")])
 }
 
+/// A release-gate review: read the run, its approvals and pending deployments (`actions`), the
+/// run's tag (`contents`), and send the review (`deployments: write`).
+pub fn gate_permissions() -> Permissions {
+    BTreeMap::from([
+        ("actions", "read"),
+        ("contents", "read"),
+        ("deployments", "write"),
+    ])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TokenKey {
     installation: u64,

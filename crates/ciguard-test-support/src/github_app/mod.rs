@@ -11,6 +11,7 @@
 
 mod auth;
 mod drift;
+mod gate;
 pub mod git;
 mod routes;
 
@@ -22,6 +23,7 @@ use serde_json::Value;
 
 pub use auth::MintedToken;
 pub use drift::IssueRecord;
+pub use gate::{FakeRun, ReviewRecord};
 pub use git::Repo;
 
 /// The test-only key material (see `test-keys/README.md`): never a real App's key.
@@ -208,6 +210,7 @@ struct State {
     token_lifetime: u64,
     /// Settings answers and issues (drift).
     drift: drift::DriftState,
+    gate: gate::GateState,
 }
 
 /// The fake GitHub App API, on the shared HTTP loop. Stops when dropped.

@@ -163,6 +163,9 @@ fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
     if let Some(needed) = super::drift::permission(method, rest) {
         return needed;
     }
+    if let Some(needed) = super::gate::permission_for(method, rest) {
+        return needed;
+    }
     match (method, rest) {
         (_, ["pulls", ..]) => ("pull_requests", "read"),
         ("GET", ["commits", _, "check-runs"]) => ("checks", "read"),
@@ -403,6 +406,7 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Ok(id) => update_check_run(state, req, repo, id),
             Err(_) => not_found(),
         },
+        _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
         _ => super::drift::repo_route(state, req, repo, rest).unwrap_or_else(not_found),
     }
 }
