@@ -18,12 +18,12 @@ const DOCS: &str = "https://docs.github.com/rest";
 /// which `prefix` keeps for the links of the answer.
 pub(super) struct Request<'a> {
     pub(super) method: &'a str,
-    path: &'a str,
-    prefix: &'static str,
+    pub(super) path: &'a str,
+    pub(super) prefix: &'static str,
     /// As sent (path and query).
-    target: &'a str,
-    query: &'a std::collections::HashMap<String, String>,
-    headers: &'a std::collections::HashMap<String, String>,
+    pub(super) target: &'a str,
+    pub(super) query: &'a std::collections::HashMap<String, String>,
+    pub(super) headers: &'a std::collections::HashMap<String, String>,
     pub(super) body: &'a [u8],
 }
 
@@ -144,6 +144,8 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
             }
             app_route(state, req, rest)
         }
+        ["orgs", org, rest @ ..] => super::drift::org_route(state, req, org, rest),
+        ["installation", "repositories"] => super::drift::installation_repositories(state, req),
         ["repos", owner, name, rest @ ..] => {
             let slug = format!("{owner}/{name}");
             let repo = match authorize_repo(state, req, &slug, rest) {
@@ -158,6 +160,9 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
 
 /// The permission (and level) a repository route needs.
 fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
+    if let Some(needed) = super::drift::permission(method, rest) {
+        return needed;
+    }
     if let Some(needed) = super::gate::permission_for(method, rest) {
         return needed;
     }
@@ -167,6 +172,15 @@ fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
         (_, ["check-runs", ..]) => ("checks", "write"),
         _ => ("contents", "read"),
     }
+}
+
+/// The unexpired installation token a request carries.
+pub(super) fn token_of(st: &State, req: &Request) -> Option<MintedToken> {
+    let b = bearer(req)?;
+    st.tokens
+        .iter()
+        .find(|t| t.token == b && t.expires_at > now())
+        .cloned()
 }
 
 fn authorize_repo(
@@ -289,6 +303,7 @@ fn app_route(state: &Mutex<State>, req: &Request, rest: &[&str]) -> Reply {
             Err(_) => not_found(),
         },
         ("GET", ["hook", "deliveries"]) => deliveries(state, req),
+        ("GET", ["installations"]) => super::drift::installations(state),
         ("POST", ["hook", "deliveries", id, "attempts"]) => {
             let mut st = lock(state);
             match id.parse::<u64>() {
@@ -392,7 +407,7 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Err(_) => not_found(),
         },
         _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
-        _ => not_found(),
+        _ => super::drift::repo_route(state, req, repo, rest).unwrap_or_else(not_found),
     }
 }
 
