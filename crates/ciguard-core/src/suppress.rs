@@ -190,6 +190,27 @@ struct BaselineEntry {
     message: String,
 }
 
+impl BaselineEntry {
+    fn of(f: &Finding) -> Self {
+        BaselineEntry {
+            audit: f.audit.to_owned(),
+            path: f.primary.path().to_owned(),
+            fingerprint: f.fingerprint(),
+            message: f.message.clone(),
+        }
+    }
+}
+
+fn baseline_text(findings: Vec<BaselineEntry>) -> String {
+    let file = BaselineFile {
+        version: 1,
+        findings,
+    };
+    let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// Why a baseline file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
@@ -208,21 +229,7 @@ pub struct Baseline {
 impl Baseline {
     /// The JSON text of a baseline holding `findings`.
     pub fn write(findings: &[Finding]) -> String {
-        let file = BaselineFile {
-            version: 1,
-            findings: findings
-                .iter()
-                .map(|f| BaselineEntry {
-                    audit: f.audit.to_owned(),
-                    path: f.primary.path().to_owned(),
-                    fingerprint: f.fingerprint(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-        };
-        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
-        text.push('\n');
-        text
+        baseline_text(findings.iter().map(BaselineEntry::of).collect())
     }
 
     pub fn parse(text: &str) -> Result<Baseline, BaselineError> {
@@ -239,9 +246,28 @@ impl Baseline {
 
     /// Removes findings the baseline knows (each entry absorbs one finding); returns how many.
     pub fn filter(&self, findings: &mut Vec<Finding>) -> usize {
-        let mut left = self.counts.clone();
+        self.remaining().filter(findings)
+    }
+
+    /// The entries not yet matched, for a run that filters its findings batch by batch.
+    pub fn remaining(&self) -> Remaining {
+        Remaining {
+            left: self.counts.clone(),
+        }
+    }
+}
+
+/// A baseline's entries not yet matched by a finding of the run.
+#[derive(Debug, Clone)]
+pub struct Remaining {
+    left: HashMap<String, usize>,
+}
+
+impl Remaining {
+    /// Removes the findings that unmatched entries absorb (one each); returns how many.
+    pub fn filter(&mut self, findings: &mut Vec<Finding>) -> usize {
         let before = findings.len();
-        findings.retain(|f| match left.get_mut(&f.fingerprint()) {
+        findings.retain(|f| match self.left.get_mut(&f.fingerprint()) {
             Some(n) if *n > 0 => {
                 *n -= 1;
                 false
@@ -249,6 +275,31 @@ impl Baseline {
             _ => true,
         });
         before - findings.len()
+    }
+}
+
+/// A baseline written as findings go by: only what the file records of each is kept.
+#[derive(Debug, Default)]
+pub struct BaselineWriter {
+    entries: Vec<BaselineEntry>,
+}
+
+impl BaselineWriter {
+    pub fn add(&mut self, findings: &[Finding]) {
+        self.entries.extend(findings.iter().map(BaselineEntry::of));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The JSON text of the baseline, as [`Baseline::write`] writes it.
+    pub fn text(self) -> String {
+        baseline_text(self.entries)
     }
 }
 

@@ -5,31 +5,40 @@ use std::io::{self, Write};
 
 use super::escape::text as esc;
 use super::location_region;
-use crate::diagnostic::Level;
+use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::{Finding, Location, Severity};
 use crate::report::Report;
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for d in &report.diagnostics {
-        let command = match d.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        let mut props = vec![("file", esc(&d.path).into_owned())];
-        if let Some(line) = d.line {
-            props.push(("line", line.to_string()));
-        }
-        if let Some(column) = d.column {
-            props.push(("col", column.to_string()));
-        }
-        props.push(("title", "ciguard".to_owned()));
-        let mut message = esc(&d.message).into_owned();
-        if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {}", esc(help)));
-        }
-        write_command(out, command, &props, &message)?;
+        write_diagnostic(out, d)?;
     }
-    for f in &report.findings {
+    write_findings(out, &report.findings)
+}
+
+/// Annotations are independent commands: each is written as soon as it is known.
+pub(super) fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+    let command = match d.level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+    };
+    let mut props = vec![("file", esc(&d.path).into_owned())];
+    if let Some(line) = d.line {
+        props.push(("line", line.to_string()));
+    }
+    if let Some(column) = d.column {
+        props.push(("col", column.to_string()));
+    }
+    props.push(("title", "ciguard".to_owned()));
+    let mut message = esc(&d.message).into_owned();
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {}", esc(help)));
+    }
+    write_command(out, command, &props, &message)
+}
+
+pub(super) fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    for f in findings {
         write_finding(out, f)?;
     }
     Ok(())

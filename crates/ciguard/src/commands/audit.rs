@@ -5,14 +5,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ciguard_core::{Applicability, FileKind};
+use ciguard_core::output::{RenderOptions, Stream};
+use ciguard_core::{Applicability, Diagnostic, FileKind, Finding, Severity};
 use ciguard_pipeline::{FixRequest, Options};
 
 use crate::commands::exit::ExitStatus;
 use crate::commands::filter_args::{FilterArgs, config_choice};
 use crate::commands::github::GithubArgs;
-use crate::commands::next_steps;
-use crate::commands::render::{ColorChoice, OutputFormat, print_statistics, render_report};
+use crate::commands::next_steps::{self, Shown};
+use crate::commands::render::{ColorChoice, OutputFormat, print_statistics};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FixMode {
@@ -143,7 +144,21 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         github: Box::new(move || github.client_config()),
         transitive_depth: args.transitive_depth,
     };
-    let outcome = match ciguard_pipeline::audit(&args.inputs, &options) {
+    let stdout = std::io::stdout();
+    // Buffered: stdout is line-buffered, and a report of thousands of findings is hundreds of
+    // thousands of lines, each of which would otherwise be its own `write` system call.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let opts = RenderOptions {
+        color: args.color.enabled(),
+    };
+    let mut sink = StreamSink {
+        // With --diff the report is not shown: the findings are only counted.
+        stream: (!args.diff).then(|| Stream::new(args.format.format(), opts, &mut buffered)),
+        shown: Shown::default(),
+        highest: None,
+        error: None,
+    };
+    let outcome = match ciguard_pipeline::audit_streamed(&args.inputs, &options, &mut sink) {
         Err(e @ ciguard_pipeline::Error::RemoteFix(_)) => {
             eprintln!("error: {e}");
             return Ok(ExitStatus::Usage.into());
@@ -152,12 +167,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let report = &outcome.report;
     let mut stderr = std::io::stderr().lock();
-    let mut stdout = std::io::stdout().lock();
     for message in &outcome.fix_messages {
         let _ = writeln!(stderr, "{message}");
-    }
-    for diff in &outcome.diffs {
-        let _ = write!(stdout, "{diff}");
     }
     if let Some(message) = &outcome.baseline_written {
         let _ = writeln!(stderr, "{message}");
@@ -165,19 +176,40 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     for d in &report.diagnostics {
         let _ = writeln!(stderr, "{d}");
     }
-    if !args.diff {
-        render_report(args.format, args.color, report, &mut stdout)?;
-        if args.format == OutputFormat::Plain {
-            for line in next_steps::lines(&report.findings, &outcome.suppressed, args.fix.is_some())
-            {
-                let _ = writeln!(stdout, "{line}");
+    let StreamSink {
+        stream,
+        shown,
+        highest,
+        error,
+    } = sink;
+    if let Some(stream) = stream {
+        if matches!(args.format, OutputFormat::Sarif | OutputFormat::Github) {
+            for note in &report.notes {
+                let _ = writeln!(stderr, "note: {note}");
             }
+        }
+        let finished = match error {
+            Some(e) => Err(e),
+            None => stream.finish(report).map(|_| ()),
+        };
+        match finished {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        }
+        if args.format == OutputFormat::Plain {
+            for line in next_steps::lines(&shown, &outcome.suppressed, args.fix.is_some()) {
+                let _ = writeln!(buffered, "{line}");
+            }
+        }
+    } else {
+        for diff in &outcome.diffs {
+            let _ = write!(buffered, "{diff}");
         }
     }
     if args.statistics {
-        print_statistics(args.format, &report.findings, &mut stdout, &mut stderr);
+        print_statistics(args.format, &shown, &mut buffered, &mut stderr);
     }
-    let _ = stdout.flush();
+    let _ = buffered.flush();
     if outcome.unwritten > 0 {
         let _ = writeln!(
             stderr,
@@ -191,7 +223,35 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitStatus::FixNotWritten.into());
     }
-    Ok(ExitStatus::for_report(report, args.filter.no_exit_codes)
-        .with_online_failure(outcome.online_failed)
-        .into())
+    Ok(
+        ExitStatus::for_run(report, highest, args.filter.no_exit_codes)
+            .with_online_failure(outcome.online_failed)
+            .into(),
+    )
+}
+
+/// Writes each batch of findings as the pipeline passes it on, and counts what the lines after
+/// the report and the exit status need.
+struct StreamSink<'a> {
+    stream: Option<Stream<'a>>,
+    shown: Shown,
+    highest: Option<Severity>,
+    /// The first write error (a closed pipe): nothing more is written.
+    error: Option<std::io::Error>,
+}
+
+impl ciguard_pipeline::Sink for StreamSink<'_> {
+    fn findings(&mut self, findings: &[Finding]) {
+        self.shown.add(findings);
+        self.highest = self.highest.max(findings.iter().map(|f| f.severity).max());
+        if let (Some(stream), None) = (&mut self.stream, &self.error) {
+            self.error = stream.findings(findings).err();
+        }
+    }
+
+    fn diagnostic(&mut self, diagnostic: &Diagnostic) {
+        if let (Some(stream), None) = (&mut self.stream, &self.error) {
+            self.error = stream.diagnostic(diagnostic).err();
+        }
+    }
 }

@@ -86,11 +86,11 @@ pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
 /// machine-readable output stays one document.
 pub fn print_statistics(
     format: OutputFormat,
-    findings: &[ciguard_core::Finding],
+    shown: &super::next_steps::Shown,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) {
-    let table = super::next_steps::statistics(findings);
+    let table = super::next_steps::statistics(shown);
     let _ = if format == OutputFormat::Plain {
         write!(stdout, "{table}")
     } else {
