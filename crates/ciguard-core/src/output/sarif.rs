@@ -111,12 +111,19 @@ impl SrcRoot {
             }
             _ => json!({ "uri": uri(path), "uriBaseId": SRCROOT }),
         };
-        self.seen
-            .borrow_mut()
-            .insert(path.to_owned(), value.clone());
+        let mut seen = self.seen.borrow_mut();
+        // Findings arrive file by file: a few recent paths are all the cache needs, and a long
+        // run must not keep every path it saw.
+        if seen.len() >= SEEN_PATHS {
+            seen.clear();
+        }
+        seen.insert(path.to_owned(), value.clone());
         value
     }
 }
+
+/// How many artifact locations [`SrcRoot`] remembers.
+const SEEN_PATHS: usize = 256;
 
 const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
