@@ -1,74 +1,19 @@
-//! The audit trait, its declaration, and what an audit is given.
+//! The audit trait and what an audit is given. What is known of an audit without running it
+//! (its `AuditMeta`, written by `declare_audit!`) is in `catalog.rs`; re-exported here so
+//! `crate::audit::AuditMeta` keeps working.
 
 use crate::actions_lock::ActionsLock;
+pub use crate::catalog::{AuditMeta, Declared, FixAvailability};
 use crate::facts::Facts;
-use crate::finding::{Confidence, Finding, Persona, Severity};
+use crate::finding::Finding;
 use std::sync::Arc;
 
 use crate::expr::sites::Site;
-use crate::models::sites::UsesSite;
+use crate::models::run_script::RunScript;
 use crate::models::{Action, Dependabot, Job, Step, Workflow};
-use crate::shell::map::RunScript;
-use crate::source::{FileKind, SourceFile};
+use crate::refs::UsesSite;
+use crate::source::SourceFile;
 use crate::yaml::Node;
-
-/// What fix an audit can offer, for the catalogue and the docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FixAvailability {
-    None,
-    Safe,
-    Unsafe,
-    DisplayOnly,
-}
-
-impl FixAvailability {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FixAvailability::None => "none",
-            FixAvailability::Safe => "safe",
-            FixAvailability::Unsafe => "unsafe",
-            FixAvailability::DisplayOnly => "display-only",
-        }
-    }
-}
-
-/// Everything known about an audit without running it.
-#[derive(Debug)]
-pub struct AuditMeta {
-    pub id: &'static str,
-    pub summary: &'static str,
-    /// The user documentation: the audit's doc comment, verbatim.
-    pub docs: &'static str,
-    pub severity: Severity,
-    pub confidence: Confidence,
-    pub persona: Persona,
-    pub inputs: &'static [FileKind],
-    pub needs_network: bool,
-    pub fix: FixAvailability,
-}
-
-impl AuditMeta {
-    /// The doc comment with the one space `///` leaves at the start of each line removed.
-    pub fn documentation(&self) -> String {
-        let mut out = String::new();
-        for line in self.docs.lines() {
-            out.push_str(line.strip_prefix(' ').unwrap_or(line));
-            out.push('\n');
-        }
-        out
-    }
-
-    /// The body of a `## Heading` section of the documentation.
-    pub fn section(&self, heading: &str) -> Option<String> {
-        let docs = self.documentation();
-        let marker = format!("## {heading}\n");
-        let start = docs.find(&marker)? + marker.len();
-        let end = docs[start..]
-            .find("\n## ")
-            .map_or(docs.len(), |i| start + i + 1);
-        Some(docs[start..end].to_owned())
-    }
-}
 
 /// What an audit is given besides the document: its options and the facts resolved online.
 pub struct AuditContext<'a> {
@@ -122,14 +67,6 @@ impl<'s, 'a> AnyDoc<'s, 'a> {
         }
     }
 
-    /// Every `uses:` that can run (not `if: false`), in file order.
-    pub(crate) fn uses_sites(self) -> &'s [UsesSite<'a, 'a>] {
-        match self {
-            Self::Workflow(wf) => wf.uses_sites(),
-            Self::Action(action) => action.uses_sites(),
-        }
-    }
-
     /// Every step (of every job of a workflow, or of a composite action), in file order.
     pub fn steps(self) -> impl Iterator<Item = &'s Step<'a>> {
         let (jobs, steps): (&'s [Job<'a>], &'s [Step<'a>]) = match self {
@@ -169,9 +106,17 @@ impl InvalidOption {
 }
 
 /// An audit is a pure function of a document, its options and the facts: no I/O.
-pub trait Audit: Send + Sync {
-    fn meta(&self) -> &'static AuditMeta;
-
+///
+/// Hooks, from the whole file down: [`Audit::workflow`] or [`Audit::action`], then
+/// [`Audit::document`], then the per-level hooks the engine walks to: [`Audit::job`],
+/// [`Audit::step`], [`Audit::uses`], [`Audit::expr`] and [`Audit::run_script`]. An audit
+/// implements the level it reads and never walks jobs or steps itself.
+///
+/// `if: false`: a job or step whose condition is constant-false (`if: false`, `${{ false }}`,
+/// `false && …`) never runs, so no audit reports inside it. The models leave such jobs and steps
+/// out after checking their shape, and the expression sites skip them, so the policy is applied
+/// once for every hook and every audit (`ok-disabled.yml` in the fixtures checks it).
+pub trait Audit: Declared + Send + Sync {
     /// The JSON schemas of this audit's options, by key (the keys of `[audits.<id>]` other than
     /// disable, severity and ignore), for the schema of `ciguard.toml`. Keep it next to
     /// [`Audit::validate_options`]: the schema test checks that they agree.
@@ -196,11 +141,64 @@ pub trait Audit: Send + Sync {
     /// Audits an action. Called before [`Audit::document`] for the same file.
     fn action(&self, _cx: &AuditContext<'_>, _action: &Action<'_>, _out: &mut Vec<Finding>) {}
 
-    /// Audits a workflow or an action alike, for checks that read only what both have (the
-    /// file, the root, the expressions, the `uses:`). The engine calls it for every workflow
-    /// and action file, right after [`Audit::workflow`] or [`Audit::action`] and with the same
-    /// context, so an audit's findings for a file are those of the specific hook, then these.
+    /// Audits a workflow or an action alike, for checks that need the whole document (state
+    /// across expressions or steps); checks of one job, step, `uses:`, expression or script
+    /// belong in that level's hook. The engine calls it for every workflow and action file,
+    /// right after [`Audit::workflow`] or [`Audit::action`] and before the per-level hooks,
+    /// with the same context.
     fn document(&self, _cx: &AuditContext<'_>, _doc: AnyDoc<'_, '_>, _out: &mut Vec<Finding>) {}
+
+    /// Audits one job of a workflow.
+    fn job<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        _wf: &Workflow<'a>,
+        _job: &Job<'a>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one step of a workflow job (`job` is `Some`) or of a composite action.
+    fn step<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _job: Option<&Job<'a>>,
+        _step: &Step<'a>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one `uses:` of a step or reusable-workflow job, as the refs stage found it.
+    fn uses<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _site: &UsesSite<'a>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one `${{ }}` expression or bare `if:` condition.
+    fn expr<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _site: &Site<'a>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// Audits one `run:` script, read in its step's shell.
+    fn run_script<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        _doc: AnyDoc<'_, 'a>,
+        _step: &Step<'a>,
+        _script: &RunScript<'a>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
 
     fn dependabot(
         &self,
@@ -209,39 +207,4 @@ pub trait Audit: Send + Sync {
         _out: &mut Vec<Finding>,
     ) {
     }
-}
-
-/// Declares an audit: its doc comment becomes its documentation, the fields its [`AuditMeta`].
-#[macro_export]
-macro_rules! declare_audit {
-    (
-        $(#[doc = $doc:literal])*
-        $vis:vis struct $name:ident {
-            id: $id:literal,
-            summary: $summary:literal,
-            severity: $severity:ident,
-            confidence: $confidence:ident,
-            persona: $persona:ident,
-            inputs: [$($input:ident),* $(,)?],
-            needs_network: $network:literal,
-            fix: $fix:ident $(,)?
-        }
-    ) => {
-        $(#[doc = $doc])*
-        $vis struct $name;
-
-        impl $name {
-            pub const META: $crate::audit::AuditMeta = $crate::audit::AuditMeta {
-                id: $id,
-                summary: $summary,
-                docs: concat!($($doc, "\n"),*),
-                severity: $crate::finding::Severity::$severity,
-                confidence: $crate::finding::Confidence::$confidence,
-                persona: $crate::finding::Persona::$persona,
-                inputs: &[$($crate::source::FileKind::$input),*],
-                needs_network: $network,
-                fix: $crate::audit::FixAvailability::$fix,
-            };
-        }
-    };
 }

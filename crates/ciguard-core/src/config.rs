@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 
 use crate::audits;
+use crate::catalog::Catalogue;
 use crate::finding::{Finding, Severity};
 use crate::safe_read::{self, ReadError};
 use crate::suggest::did_you_mean;
@@ -138,35 +139,40 @@ impl Config {
     }
 
     /// The configuration discovered under `root`, if any.
-    pub fn load_discovered(root: &Path) -> Result<Option<Config>, ConfigError> {
+    pub fn load_discovered(
+        root: &Path,
+        catalogue: &Catalogue,
+    ) -> Result<Option<Config>, ConfigError> {
         let Some((path, text)) = Config::read_discovered(root)? else {
             return Ok(None);
         };
-        Config::from_text(&path, &text).map(Some)
+        Config::from_text(&path, &text, catalogue).map(Some)
     }
 
     /// A config file the user named (`--config`): links are followed, but it must be a regular
     /// file of sensible size.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path, catalogue: &Catalogue) -> Result<Config, ConfigError> {
         // `--config /dev/null` is the usual way to ask for an empty configuration; other
         // devices are refused (they may never end or block).
         if path == Path::new(NULL_DEVICE) {
-            return Config::from_text(path, "");
+            return Config::from_text(path, "", catalogue);
         }
         let text = safe_read::read_text(None, path, MAX_CONFIG_BYTES)
             .map_err(|e| ConfigError::unreadable(path, &e))?;
-        Config::from_text(path, &text)
+        Config::from_text(path, &text, catalogue)
     }
 
-    fn from_text(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let mut config = Config::parse(text).map_err(|e| ConfigError::invalid(path, e))?;
+    fn from_text(path: &Path, text: &str, catalogue: &Catalogue) -> Result<Config, ConfigError> {
+        let mut config =
+            Config::parse(text, catalogue).map_err(|e| ConfigError::invalid(path, e))?;
         config.path = Some(path.to_owned());
         Ok(config)
     }
 
     /// Parses and validates the text of a config file. Errors say where, never quote the text
-    /// around it (the file may not be a configuration file at all).
-    pub fn parse(text: &str) -> Result<Config, ParseError> {
+    /// around it (the file may not be a configuration file at all). `[audits.<id>]` tables must
+    /// name an audit of `catalogue`.
+    pub fn parse(text: &str, catalogue: &Catalogue) -> Result<Config, ParseError> {
         let spans = DeTable::parse(text).map_err(|e| ParseError {
             message: format!("invalid TOML: {}", e.message().trim_end()),
             ..at(text, e.span())
@@ -210,8 +216,8 @@ impl Config {
                 path.extend_from_slice(rest);
                 located(&path, message)
             };
-            let settings =
-                parse_audit(id, value).map_err(|(rest, message)| here(&rest, message))?;
+            let settings = parse_audit(id, value, catalogue)
+                .map_err(|(rest, message)| here(&rest, message))?;
             config.audits.insert(id.clone(), settings);
         }
         Ok(config)
@@ -226,7 +232,7 @@ impl Config {
 
     /// Applies the severity override; returns false when the finding is ignored by path.
     pub fn apply(&self, finding: &mut Finding, line: Option<usize>) -> bool {
-        let Some(settings) = self.settings(finding.audit) else {
+        let Some(settings) = self.settings(finding.audit_id()) else {
             return true;
         };
         if let Some(sev) = settings.severity {
@@ -250,10 +256,14 @@ enum Seg<'a> {
 type AuditError<'a> = (Vec<Seg<'a>>, String);
 
 /// Reads one `[audits.<id>]` table.
-fn parse_audit<'a>(id: &'a str, value: &'a toml::Value) -> Result<AuditSettings, AuditError<'a>> {
+fn parse_audit<'a>(
+    id: &'a str,
+    value: &'a toml::Value,
+    catalogue: &Catalogue,
+) -> Result<AuditSettings, AuditError<'a>> {
     let shown = id.escape_debug();
-    let Some(meta) = audits::meta_by_id(id) else {
-        let hint = did_you_mean(id, audits::catalogue().into_iter().map(|m| m.id));
+    let Some(meta) = catalogue.get(id) else {
+        let hint = did_you_mean(id, catalogue.ids());
         return Err((
             Vec::new(),
             format!(
@@ -412,8 +422,7 @@ mod tests {
     #[test]
     fn parses_generic_keys_and_options() {
         let c = Config::parse(
-            "[audits.unpinned-uses]\nseverity = \"low\"\nignore = [\"ci.yml:3\", \"x.yml\"]\npolicies = { \"actions/*\" = \"ref-pin\" }\n",
-        )
+            "[audits.unpinned-uses]\nseverity = \"low\"\nignore = [\"ci.yml:3\", \"x.yml\"]\npolicies = { \"actions/*\" = \"ref-pin\" }\n", &audits::catalogue())
         .unwrap();
         let s = c.settings("unpinned-uses").unwrap();
         assert_eq!(s.severity, Some(Severity::Low));
@@ -426,12 +435,15 @@ mod tests {
 
     #[test]
     fn rejects_unknown_audits_and_bad_options() {
-        let e = Config::parse("[audits.nope]\n").unwrap_err();
+        let e = Config::parse("[audits.nope]\n", &audits::catalogue()).unwrap_err();
         assert!(e.message.contains("unknown audit `nope`"), "{e}");
-        let e = Config::parse("[audits.unpinned-uses]\npolicies = { \"*\" = \"sometimes\" }\n")
-            .unwrap_err();
+        let e = Config::parse(
+            "[audits.unpinned-uses]\npolicies = { \"*\" = \"sometimes\" }\n",
+            &audits::catalogue(),
+        )
+        .unwrap_err();
         assert!(e.message.contains("hash-pin"), "{e}");
-        let e = Config::parse("audits = [").unwrap_err();
+        let e = Config::parse("audits = [", &audits::catalogue()).unwrap_err();
         assert!(e.message.contains("invalid TOML"), "{e}");
         assert_eq!((e.line, e.column), (Some(1), Some(11)));
     }
@@ -450,7 +462,7 @@ mod tests {
             ),
         ];
         for (text, wanted, (line, column)) in cases {
-            let e = Config::parse(text).unwrap_err();
+            let e = Config::parse(text, &audits::catalogue()).unwrap_err();
             if wanted == "unknown audit" {
                 // `foo` sits inside `[audits.artipacked]`: an option artipacked does not take.
                 assert!(e.message.contains("takes no option `foo`"), "{text}: {e}");
@@ -464,15 +476,18 @@ mod tests {
                 "{text}: {e}"
             );
         }
-        let e = Config::parse("[audits.artipacked]\ndisabled = true\n").unwrap_err();
+        let e = Config::parse(
+            "[audits.artipacked]\ndisabled = true\n",
+            &audits::catalogue(),
+        )
+        .unwrap_err();
         assert!(e.message.contains("did you mean `disable`?"), "{e}");
     }
 
     #[test]
     fn ok_configs_with_every_table_and_remote_ignores_parse() {
         let c = Config::parse(
-            "[deps]\ncooldown-days = 3\n[settings]\n[audits.artipacked]\nignore = [\"o/r@main:.github/workflows/ci.yml\", \"x.yml:7\"]\n",
-        )
+            "[deps]\ncooldown-days = 3\n[settings]\n[audits.artipacked]\nignore = [\"o/r@main:.github/workflows/ci.yml\", \"x.yml:7\"]\n", &audits::catalogue())
         .unwrap();
         let s = c.settings("artipacked").unwrap();
         assert_eq!(
@@ -482,15 +497,25 @@ mod tests {
                 ("x.yml".into(), Some(7))
             ]
         );
-        assert!(Config::parse("[audits.artipacked]\nignore = [\"x.yml:0\"]\n").is_err());
+        assert!(
+            Config::parse(
+                "[audits.artipacked]\nignore = [\"x.yml:0\"]\n",
+                &audits::catalogue()
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn errors_never_quote_the_text_of_a_file_that_is_not_toml() {
         let text = "PATH=/usr/bin\0GH_TOKEN=ghp_planted_secret\0HOME=/root\0";
-        let e = Config::parse(text).unwrap_err();
+        let e = Config::parse(text, &audits::catalogue()).unwrap_err();
         assert!(!e.to_string().contains("ghp_planted_secret"), "{e}");
-        let e = Config::parse("first line is fine = 1\nGH_TOKEN ghp_planted_secret\n").unwrap_err();
+        let e = Config::parse(
+            "first line is fine = 1\nGH_TOKEN ghp_planted_secret\n",
+            &audits::catalogue(),
+        )
+        .unwrap_err();
         assert!(!e.to_string().contains("ghp_planted_secret"), "{e}");
     }
 

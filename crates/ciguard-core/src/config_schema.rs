@@ -6,16 +6,18 @@
 use serde_json::{Map, Value, json};
 
 use crate::audits;
+use crate::catalog::Catalogue;
 use crate::finding::Severity;
 
 /// Where the committed schema is published, for `#:schema` comments and `$id`.
 pub const SCHEMA_URL: &str =
     "https://raw.githubusercontent.com/ciguard/ciguard/main/docs/ciguard.schema.json";
 
-/// The whole schema; `tables` are the other top-level tables, by name.
-pub fn schema(tables: Vec<(&str, Value)>) -> Value {
+/// The whole schema: `[audits.<id>]` for every audit of `catalogue`, and `tables`, the other
+/// top-level tables, by name.
+pub fn schema(catalogue: &Catalogue, tables: Vec<(&str, Value)>) -> Value {
     let mut properties = Map::new();
-    properties.insert("audits".to_owned(), audits_schema());
+    properties.insert("audits".to_owned(), audits_schema(catalogue));
     for (name, table) in tables {
         properties.insert(name.to_owned(), table);
     }
@@ -31,9 +33,9 @@ pub fn schema(tables: Vec<(&str, Value)>) -> Value {
 }
 
 /// `[audits.<id>]` for every audit in the catalogue: the generic keys plus the audit's options.
-fn audits_schema() -> Value {
+fn audits_schema(catalogue: &Catalogue) -> Value {
     let mut properties = Map::new();
-    for meta in audits::catalogue() {
+    for meta in catalogue.iter() {
         let mut keys = generic_keys();
         if let Some(audit) = audits::by_id(meta.id) {
             keys.extend(audit.options_schema());
@@ -87,7 +89,7 @@ mod tests {
 
     #[test]
     fn every_audit_has_a_table_with_its_options() {
-        let schema = schema(vec![]);
+        let schema = schema(&audits::catalogue(), vec![]);
         let audits = &schema["properties"]["audits"]["properties"];
         for audit in audits::all() {
             let id = audit.meta().id;

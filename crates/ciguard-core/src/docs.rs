@@ -4,11 +4,11 @@
 
 use std::fmt::Write as _;
 
-use crate::audit::{Audit, AuditMeta};
+use crate::catalog::{AuditMeta, Catalogue};
 
 /// The first line of every generated file.
-pub const GENERATED_NOTICE: &str = "<!-- Generated from the audit's doc comment in crates/ciguard-core/src/audits/. \
-Do not edit: change the code, then run `CIGUARD_BLESS=1 cargo test -p ciguard-core --test docs_pages`. -->";
+pub const GENERATED_NOTICE: &str = "<!-- Generated from the audit's declaration (its doc comment, in the file linked as its source). \
+Do not edit: change the code, then run `CIGUARD_BLESS=1 cargo test -p ciguard --test docs_pages`. -->";
 
 /// The name of the index page inside `docs/audits/`.
 pub const INDEX_FILE: &str = "README.md";
@@ -39,10 +39,7 @@ pub fn audit_markdown(meta: &AuditMeta) -> String {
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    let source = format!(
-        "crates/ciguard-core/src/audits/{}.rs",
-        meta.id.replace('-', "_")
-    );
+    let source = meta.source;
     let _ = writeln!(out, "# `{}`\n", meta.id);
     let _ = writeln!(out, "{}\n", sentence(meta.summary));
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -65,8 +62,8 @@ pub fn audit_page(meta: &AuditMeta) -> String {
 }
 
 /// The file `docs/audits/README.md`: every audit with its severity, persona and summary.
-pub fn index_page(audits: &[&dyn Audit]) -> String {
-    let mut metas: Vec<&AuditMeta> = audits.iter().map(|a| a.meta()).collect();
+pub fn index_page(catalogue: &Catalogue) -> String {
+    let mut metas: Vec<&AuditMeta> = catalogue.iter().collect();
     metas.sort_by_key(|m| m.id);
     let mut out = format!("{GENERATED_NOTICE}\n\n# Audits\n\n");
     let _ = writeln!(
@@ -95,9 +92,9 @@ pub fn index_page(audits: &[&dyn Audit]) -> String {
 }
 
 /// Every generated file of `docs/audits/`: `(file name, contents)`, index first.
-pub fn pages(audits: &[&dyn Audit]) -> Vec<(String, String)> {
-    let mut pages = vec![(INDEX_FILE.to_owned(), index_page(audits))];
-    let mut metas: Vec<&AuditMeta> = audits.iter().map(|a| a.meta()).collect();
+pub fn pages(catalogue: &Catalogue) -> Vec<(String, String)> {
+    let mut pages = vec![(INDEX_FILE.to_owned(), index_page(catalogue))];
+    let mut metas: Vec<&AuditMeta> = catalogue.iter().collect();
     metas.sort_by_key(|m| m.id);
     pages.extend(
         metas
@@ -128,11 +125,12 @@ mod tests {
 
     #[test]
     fn the_index_lists_every_audit() {
-        let index = index_page(audits::all());
-        for a in audits::all() {
-            assert!(index.contains(&format!("[`{id}`]({id}.md)", id = a.meta().id)));
+        let catalogue = audits::catalogue();
+        let index = index_page(&catalogue);
+        for id in catalogue.ids() {
+            assert!(index.contains(&format!("[`{id}`]({id}.md)")));
         }
-        assert_eq!(pages(audits::all()).len(), audits::all().len() + 1);
+        assert_eq!(pages(&catalogue).len(), catalogue.len() + 1);
     }
 
     #[test]

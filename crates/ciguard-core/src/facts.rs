@@ -3,12 +3,6 @@
 
 use std::collections::HashMap;
 
-use crate::audits::common::{action_uses, workflow_uses};
-use crate::engine::parse;
-use crate::models::{Action, Workflow};
-use crate::source::{FileKind, SourceFile};
-use crate::yaml::Limits;
-
 /// What is known about one repository.
 #[derive(Debug, Clone, Default)]
 pub struct RepoFacts {
@@ -111,77 +105,4 @@ pub struct UsesRef {
     pub git_ref: String,
     /// `owner/repo[/path]` as written (lowercase), for advisories on actions in subfolders.
     pub name: String,
-}
-
-/// The repository `uses:` (with a ref) of a workflow or composite action; nothing for other
-/// kinds or files that do not parse.
-pub fn uses_refs(file: &std::sync::Arc<SourceFile>) -> Vec<UsesRef> {
-    let Ok(doc) = parse(file, &Limits::default()) else {
-        return Vec::new();
-    };
-    match file.kind {
-        FileKind::Workflow => match Workflow::build(file, &doc).0 {
-            Some(wf) => collect(workflow_uses(&wf)),
-            None => Vec::new(),
-        },
-        FileKind::Action => match Action::build(file, &doc).0 {
-            Some(action) => collect(action_uses(&action)),
-            None => Vec::new(),
-        },
-        FileKind::Dependabot | FileKind::Dependencies => Vec::new(),
-    }
-}
-
-fn collect(sites: &[crate::audits::common::UsesSite<'_, '_>]) -> Vec<UsesRef> {
-    let mut out: Vec<UsesRef> = sites
-        .iter()
-        .filter_map(|s| {
-            let repo = s.repo()?;
-            let git_ref = repo.git_ref?;
-            if git_ref.is_empty() || git_ref.contains("${{") {
-                return None;
-            }
-            let git_ref = if crate::models::uses::is_full_sha(git_ref) {
-                git_ref.to_ascii_lowercase()
-            } else {
-                git_ref.to_owned()
-            };
-            Some(UsesRef {
-                slug: repo.slug().to_ascii_lowercase(),
-                git_ref,
-                name: repo.name().to_ascii_lowercase(),
-            })
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gathers_repository_uses_with_refs() {
-        let file = std::sync::Arc::new(SourceFile::new(
-            "w.yml",
-            FileKind::Workflow,
-            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: Actions/Checkout@v4\n      - uses: ./local\n      - uses: a/b/sub@AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n      - uses: a/b@${{ x }}\n      - uses: actions/checkout@v4\n  r:\n    uses: o/r/.github/workflows/x.yml@main\n"
-                .into(),
-        ));
-        let refs = uses_refs(&file);
-        let got: Vec<(&str, &str, &str)> = refs
-            .iter()
-            .map(|r| (r.slug.as_str(), r.git_ref.as_str(), r.name.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("a/b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "a/b/sub"),
-                ("actions/checkout", "v4", "actions/checkout"),
-                ("o/r", "main", "o/r/.github/workflows/x.yml"),
-            ]
-        );
-    }
 }

@@ -1,12 +1,12 @@
 //! Findings: what an audit reports, where, how sure it is, and how to fix it.
 
-use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::audit::AuditMeta;
-use crate::output::escape::elide;
+use crate::catalog::AuditMeta;
+pub use crate::catalog::{Applicability, Confidence, Persona, Severity};
+use crate::escape::elide;
 use crate::route::Route;
 use crate::source::{SourceFile, Span};
 
@@ -14,60 +14,6 @@ use crate::source::{SourceFile, Span};
 /// `uses:` value, a command); a hostile value must not make every finding, and the output,
 /// as large as itself. Longer texts end with `…`.
 pub const MAX_TEXT_CHARS: usize = 400;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Informational,
-    Low,
-    Medium,
-    High,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-/// Who a finding is for: `regular` users see only regular findings, `pedantic` adds style and
-/// hardening advice, `auditor` adds everything, including low-signal leads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Persona {
-    Regular,
-    Pedantic,
-    Auditor,
-}
-
-macro_rules! str_enum {
-    ($ty:ident { $($variant:ident = $text:literal),* $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $text),* }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s.to_ascii_lowercase().as_str() { $($text => Some($ty::$variant),)* _ => None }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-str_enum!(Severity { Informational = "informational", Low = "low", Medium = "medium", High = "high" });
-str_enum!(Confidence { Low = "low", Medium = "medium", High = "high" });
-str_enum!(Persona { Regular = "regular", Pedantic = "pedantic", Auditor = "auditor" });
-str_enum!(Applicability { Safe = "safe", Unsafe = "unsafe", DisplayOnly = "display-only" });
 
 /// Where a finding points: a span in a file, or a setting that has no file.
 #[derive(Debug, Clone)]
@@ -158,17 +104,6 @@ fn capped(text: String) -> String {
     elide(&text, MAX_TEXT_CHARS).into_owned()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Applicability {
-    /// Changes nothing the workflow relies on; applied by `--fix`.
-    Safe,
-    /// Correct in most cases but may change behaviour; applied by `--fix=unsafe`.
-    Unsafe,
-    /// A suggestion to read, never applied.
-    DisplayOnly,
-}
-
 /// One byte splice in the finding's primary file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edit {
@@ -204,7 +139,8 @@ pub struct Fix {
 
 #[derive(Debug, Clone)]
 pub struct Finding {
-    pub audit: &'static str,
+    /// The declaration of the audit that reported it.
+    pub meta: &'static AuditMeta,
     pub message: String,
     pub severity: Severity,
     pub confidence: Confidence,
@@ -218,9 +154,9 @@ pub struct Finding {
 
 impl Finding {
     /// A finding with the audit's default severity, confidence and persona.
-    pub fn new(meta: &AuditMeta, message: impl Into<String>, primary: Location) -> Self {
+    pub fn new(meta: &'static AuditMeta, message: impl Into<String>, primary: Location) -> Self {
         Self {
-            audit: meta.id,
+            meta,
             message: capped(message.into()),
             severity: meta.severity,
             confidence: meta.confidence,
@@ -230,6 +166,11 @@ impl Finding {
             fixes: Vec::new(),
             chain: Vec::new(),
         }
+    }
+
+    /// The id of the audit that reported it.
+    pub fn audit_id(&self) -> &'static str {
+        self.meta.id
     }
 
     pub fn severity(mut self, severity: Severity) -> Self {
@@ -272,7 +213,7 @@ impl Finding {
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        h.update(self.audit.as_bytes());
+        h.update(self.audit_id().as_bytes());
         h.update([0]);
         h.update(self.primary.path().as_bytes());
         h.update([0]);

@@ -1,6 +1,7 @@
 //! Applying fixes: byte splices, each verified by re-parsing and re-auditing before it is kept,
 //! written atomically. Applying the result's fixes again changes nothing.
 
+pub mod template_injection;
 mod tree;
 
 use std::collections::HashSet;
@@ -99,7 +100,7 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, FixError> {
 /// Identifies a finding across edits, where its span may have moved.
 fn key(f: &Finding) -> (String, String, String) {
     (
-        f.audit.to_owned(),
+        f.audit_id().to_owned(),
         f.primary.route_string(),
         f.message.clone(),
     )
@@ -147,7 +148,7 @@ pub fn apply_fixes(
         let candidate = pending.iter().find_map(|f| {
             f.fixes.iter().find_map(|fix| {
                 let id = (
-                    f.audit.to_owned(),
+                    f.audit_id().to_owned(),
                     f.primary.route_string(),
                     f.message.clone(),
                     fix.title.clone(),
@@ -159,7 +160,7 @@ pub fn apply_fixes(
         let Some((finding, fix, id)) = candidate else {
             break;
         };
-        let label = format!("{}: {}", finding.audit, fix.title);
+        let label = format!("{}: {}", finding.audit_id(), fix.title);
         let text = match apply_edits(&current.text, &fix.edits) {
             Ok(text) => text,
             Err(reason) => {
@@ -196,7 +197,8 @@ pub fn apply_fixes(
         if let Some(new) = first_new_finding(&pending, &after) {
             outcome.rejected.push(format!(
                 "{label}: the fix would add a finding: {}: {}",
-                new.audit, new.message
+                new.audit_id(),
+                new.message
             ));
             refused.insert(id);
             continue;

@@ -4,12 +4,11 @@
 pub mod actions_lock;
 pub mod audit;
 pub mod audits;
+pub mod catalog;
 pub mod config;
 pub mod config_schema;
-pub mod diagnostic;
 pub mod docs;
 pub mod engine;
-pub mod expr;
 pub mod facts;
 pub mod finding;
 pub mod fix;
@@ -18,18 +17,18 @@ pub mod output;
 pub mod percent;
 pub mod pin;
 pub mod plural;
-pub mod redact;
+pub mod refs;
 pub mod report;
-pub mod route;
 pub mod safe_read;
-pub mod shell;
-pub mod source;
 pub mod suggest;
 pub mod suppress;
 pub mod transitive;
-pub mod yaml;
 
-pub use audit::{Audit, AuditContext, AuditMeta};
+/// The syntax layer, re-exported so `crate::yaml::…` and `ciguard_core::yaml::…` keep working.
+pub use ciguard_syntax::{diagnostic, escape, expr, redact, route, shell, source, yaml};
+
+pub use audit::{Audit, AuditContext};
+pub use catalog::{AuditMeta, Catalogue};
 pub use diagnostic::{Diagnostic, Level};
 pub use finding::{Applicability, Confidence, Edit, Finding, Fix, Location, Persona, Severity};
 pub use report::Report;

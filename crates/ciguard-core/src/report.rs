@@ -28,13 +28,13 @@ pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     (
         a.primary.path(),
         a.primary.span().map(|s| s.start),
-        a.audit,
+        a.audit_id(),
         &a.message,
     )
         .cmp(&(
             b.primary.path(),
             b.primary.span().map(|s| s.start),
-            b.audit,
+            b.audit_id(),
             &b.message,
         ))
 }

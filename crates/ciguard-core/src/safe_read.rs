@@ -135,13 +135,13 @@ pub fn read_text(root: Option<&Path>, path: &Path, max_bytes: u64) -> Result<Str
     })
 }
 
-/// `path` with the characters every output escapes ([`crate::output::escape::text`]: controls,
+/// `path` with the characters every output escapes ([`crate::escape::text`]: controls,
 /// bidirectional overrides) and bytes that are not UTF-8 written visibly (`\x1b`, `\xff`).
 pub fn escape_path(path: &Path) -> String {
     let bytes = path.as_os_str().as_encoded_bytes();
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        out.push_str(&crate::output::escape::text(chunk.valid()));
+        out.push_str(&crate::escape::text(chunk.valid()));
         for b in chunk.invalid() {
             out.push_str(&format!("\\x{b:02x}"));
         }

@@ -103,7 +103,7 @@ pub fn apply_inline_ignores(
             let on_finding = ranges
                 .iter()
                 .any(|(first, last)| (*first..=*last).contains(&ig.line));
-            if on_finding && ig.audits.iter().any(|a| a == f.audit) {
+            if on_finding && ig.audits.iter().any(|a| a == f.audit_id()) {
                 used[i] = true;
                 suppressed = true;
             }
@@ -193,7 +193,7 @@ struct BaselineEntry {
 impl BaselineEntry {
     fn of(f: &Finding) -> Self {
         BaselineEntry {
-            audit: f.audit.to_owned(),
+            audit: f.audit_id().to_owned(),
             path: f.primary.path().to_owned(),
             fingerprint: f.fingerprint(),
             message: f.message.clone(),

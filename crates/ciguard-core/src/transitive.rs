@@ -2,7 +2,8 @@
 //! audited (at the commit their ref resolves to), and what is found inside them is reported at
 //! the `uses:` of the audited file that leads there, with the chain of `uses` in between.
 //!
-//! This module holds the offline half: where the `uses:` of a file are ([`sites`]), which
+//! This module holds the offline half: where the `uses:` of a dependency are
+//! ([`dependency_sites`], from [`crate::refs`]), which
 //! dependency file a `uses:` names ([`target`]), the graph of fetched dependency files
 //! ([`Graph`]), and how a dependency's findings become findings of the audited file ([`lift`]).
 //! Fetching lives in `ciguard-github`.
@@ -10,121 +11,36 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use crate::audits::common::{action_uses, workflow_uses};
-use crate::engine::parse;
-use crate::facts::{Facts, UsesRef};
+use crate::catalog::Transitive;
+use crate::facts::Facts;
 use crate::finding::{Finding, Location, Persona};
+use crate::models::View;
 use crate::models::uses::is_full_sha;
-use crate::models::{Action, Workflow};
-use crate::route::Route;
-use crate::source::{FileKind, SourceFile, Span};
-use crate::yaml::Limits;
+use crate::refs;
+pub use crate::refs::Site;
+use crate::source::{FileKind, SourceFile};
+use crate::yaml::{Document, Limits};
 
 /// The default number of `uses` hops followed (`--transitive-depth`).
 pub const DEFAULT_DEPTH: usize = 3;
-
-/// The audits whose findings inside a dependency concern the consumer (an unpinned nested
-/// action, a moving download, an injection reachable through the action's inputs...): they keep
-/// their persona. Findings of other audits inside a dependency are style or hardening of someone
-/// else's code, shown to the `auditor` persona only.
-pub const CONSUMER_AUDITS: &[&str] = &[
-    "archived-uses",
-    "artipacked",
-    "github-env",
-    "hardcoded-container-credentials",
-    "impostor-commit",
-    "insecure-commands",
-    "known-vulnerable-actions",
-    "mutable-downloads",
-    "obfuscation",
-    "ref-confusion",
-    "secrets-inherit",
-    "template-injection",
-    "typosquat-uses",
-    "unpinned-images",
-    "unpinned-tools",
-    "unpinned-uses",
-    "unredacted-secrets",
-];
-
-/// One repository `uses:` of a file (not local, not Docker), with its ref.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    pub route: Route,
-    /// The span of the `uses:` value.
-    pub span: Span,
-    /// Lowercase `owner/repo`.
-    pub slug: String,
-    /// The path inside the repository as written (no leading or trailing `/`), or empty.
-    pub path: String,
-    /// The ref as written (full SHAs lowercase).
-    pub git_ref: String,
-    /// `owner/repo[/path]@ref` as written, for chains.
-    pub display: String,
-}
-
-impl Site {
-    /// What online resolution looks up for this site.
-    pub fn uses_ref(&self) -> UsesRef {
-        let name = if self.path.is_empty() {
-            self.slug.clone()
-        } else {
-            format!("{}/{}", self.slug, self.path.to_ascii_lowercase())
-        };
-        UsesRef {
-            slug: self.slug.clone(),
-            git_ref: self.git_ref.clone(),
-            name,
-        }
-    }
-
-    fn is_workflow(&self) -> bool {
-        let p = self.path.to_ascii_lowercase();
-        p.starts_with(".github/workflows/") && (p.ends_with(".yml") || p.ends_with(".yaml"))
-    }
-}
-
-/// The repository `uses:` of a workflow or composite action, in file order; nothing for other
-/// kinds, files that do not parse, and refs with expressions.
-pub fn sites(file: &Arc<SourceFile>) -> Vec<Site> {
-    let Ok(doc) = parse(file, &Limits::default()) else {
-        return Vec::new();
-    };
-    match file.kind {
-        FileKind::Workflow => match Workflow::build(file, &doc).0 {
-            Some(wf) => workflow_uses(&wf)
-                .iter()
-                .filter_map(|s| site(s.route.clone(), s.node.span(), s.repo()?))
-                .collect(),
-            None => Vec::new(),
-        },
-        FileKind::Action => match Action::build(file, &doc).0 {
-            Some(action) => action_uses(&action)
-                .iter()
-                .filter_map(|s| site(s.route.clone(), s.node.span(), s.repo()?))
-                .collect(),
-            None => Vec::new(),
-        },
-        FileKind::Dependabot | FileKind::Dependencies => Vec::new(),
-    }
-}
 
 /// The sites of a dependency file `key`: its repository `uses:`, plus, in a reusable workflow,
 /// its local reusable-workflow calls (`uses: ./.github/workflows/x.yml`), which name a file of
 /// the same repository at the same commit. Other local uses (`./action` in a step) name the
 /// caller's workspace and are not followed.
 pub fn dependency_sites(file: &Arc<SourceFile>, key: &DepKey) -> Vec<Site> {
-    let mut out = sites(file);
+    let Ok(doc) = Document::parse(file, &Limits::default()) else {
+        return Vec::new();
+    };
+    let Some(view) = View::build(file, &doc).0 else {
+        return Vec::new();
+    };
+    let uses = refs::view_uses(&view);
+    let mut out = refs::repository_sites_of(&uses);
     if key.kind != DepKind::Workflow || file.kind != FileKind::Workflow {
         return out;
     }
-    let Ok(doc) = parse(file, &Limits::default()) else {
-        return out;
-    };
-    let Some(wf) = Workflow::build(file, &doc).0 else {
-        return out;
-    };
-    for s in workflow_uses(&wf) {
+    for s in &uses {
         let crate::models::Uses::Local(local) = s.uses else {
             continue;
         };
@@ -144,33 +60,6 @@ pub fn dependency_sites(file: &Arc<SourceFile>, key: &DepKey) -> Vec<Site> {
         }
     }
     out
-}
-
-fn site(route: Route, span: Span, repo: &crate::models::RepositoryUses<'_>) -> Option<Site> {
-    let git_ref = repo.git_ref?;
-    if git_ref.is_empty() || git_ref.contains("${{") {
-        return None;
-    }
-    let git_ref = if is_full_sha(git_ref) {
-        git_ref.to_ascii_lowercase()
-    } else {
-        git_ref.to_owned()
-    };
-    let name = repo.name();
-    let slug = repo.slug();
-    let path = name
-        .get(slug.len()..)
-        .unwrap_or_default()
-        .trim_matches('/')
-        .to_owned();
-    Some(Site {
-        route,
-        span,
-        slug: slug.to_ascii_lowercase(),
-        path,
-        display: format!("{name}@{git_ref}"),
-        git_ref,
-    })
 }
 
 /// What a dependency is.
@@ -248,6 +137,17 @@ impl Graph {
     /// did not run: its comment sits on a repository `uses:` line, where it can silence the
     /// findings of that dependency, which only an online run sees.
     pub fn may_hide_unused_ignore(&self, file: &Arc<SourceFile>, unused: &Finding) -> bool {
+        !self.ran && self.may_hide_unused_ignore_at(file, &refs::repository_sites(file), unused)
+    }
+
+    /// [`Graph::may_hide_unused_ignore`] for a file whose sites the caller already has (from
+    /// its refs stage), so the file is not parsed again.
+    pub fn may_hide_unused_ignore_at(
+        &self,
+        file: &SourceFile,
+        sites: &[Site],
+        unused: &Finding,
+    ) -> bool {
         if self.ran {
             return false;
         }
@@ -255,7 +155,7 @@ impl Graph {
             return false;
         };
         let line = file.line_col(span.start).line;
-        sites(file)
+        sites
             .iter()
             .any(|s| file.line_col(s.span.start).line == line)
     }
@@ -269,9 +169,24 @@ impl Graph {
         if self.findings.is_empty() {
             return Vec::new();
         }
+        self.lift_at(root, &refs::repository_sites(root), facts, audits)
+    }
+
+    /// [`Graph::lift`] for a file whose sites the caller already has (from its refs stage), so
+    /// the file is not parsed again.
+    pub fn lift_at(
+        &self,
+        root: &Arc<SourceFile>,
+        sites: &[Site],
+        facts: &Facts,
+        audits: &[&str],
+    ) -> Vec<Finding> {
+        if self.findings.is_empty() {
+            return Vec::new();
+        }
         let mut out = Vec::new();
-        for site in sites(root) {
-            let Some(first) = target(&site, facts) else {
+        for site in sites {
+            let Some(first) = target(site, facts) else {
                 continue;
             };
             let mut seen = HashSet::from([first.clone()]);
@@ -279,8 +194,8 @@ impl Graph {
                 VecDeque::from([(first, vec![root.path.clone(), site.display.clone()])]);
             while let Some((key, chain)) = queue.pop_front() {
                 for f in self.findings.get(&key).into_iter().flatten() {
-                    if audits.contains(&f.audit) {
-                        out.push(lift_one(root, &site, f, &chain));
+                    if audits.contains(&f.audit_id()) {
+                        out.push(lift_one(root, site, f, &chain));
                     }
                 }
                 // `chain` is the audited file, then one entry per hop.
@@ -310,7 +225,8 @@ impl Graph {
 /// becomes a related one, fixes (edits of someone else's file) are dropped.
 fn lift_one(root: &Arc<SourceFile>, site: &Site, f: &Finding, chain: &[String]) -> Finding {
     let within = chain.last().map_or("", String::as_str);
-    let persona = if CONSUMER_AUDITS.contains(&f.audit) {
+    // Whom a dependency's finding concerns is declared with the audit (`transitive:`).
+    let persona = if f.meta.transitive == Transitive::Consumer {
         f.persona
     } else {
         Persona::Auditor
@@ -318,7 +234,7 @@ fn lift_one(root: &Arc<SourceFile>, site: &Site, f: &Finding, chain: &[String]) 
     let mut related = vec![f.primary.clone()];
     related.extend(f.related.iter().cloned());
     Finding {
-        audit: f.audit,
+        meta: f.meta,
         message: format!("in `{within}`: {}", f.message),
         severity: f.severity,
         confidence: f.confidence,
@@ -340,6 +256,9 @@ mod tests {
     use super::*;
     use crate::audits::UnpinnedUses;
     use crate::facts::RefFacts;
+    use crate::refs::repository_sites as sites;
+    use crate::route::Route;
+    use crate::source::Span;
 
     const SHA: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
@@ -485,7 +404,7 @@ mod tests {
         // Someone else's style or hardening is for auditors; what concerns the consumer keeps
         // its persona.
         let mut style = lifted[0].clone();
-        style.audit = "concurrency-limits";
+        style.meta = &crate::audits::ConcurrencyLimits::META;
         let site = &sites(&root)[0];
         assert_eq!(lift_one(&root, site, &style, &[]).persona, Persona::Auditor);
         assert_eq!(

@@ -96,7 +96,7 @@ fn examples_trigger_and_corrections_are_clean() {
                 facts: &facts,
                 actions_lock: None,
             });
-            if !report.findings.iter().any(|f| f.audit == meta.id) {
+            if !report.findings.iter().any(|f| f.audit_id() == meta.id) {
                 failures.push(format!(
                     "{}: `## Example` does not trigger it ({:?})",
                     meta.id, report.diagnostics
@@ -117,7 +117,7 @@ fn examples_trigger_and_corrections_are_clean() {
             let findings: Vec<_> = report
                 .findings
                 .iter()
-                .filter(|f| f.audit == meta.id || f.persona == Persona::Regular)
+                .filter(|f| f.audit_id() == meta.id || f.persona == Persona::Regular)
                 .collect();
             if !report.audited || !findings.is_empty() {
                 failures.push(format!(
@@ -125,7 +125,7 @@ fn examples_trigger_and_corrections_are_clean() {
                     meta.id,
                     findings
                         .iter()
-                        .map(|f| format!("{}: {}", f.audit, f.message))
+                        .map(|f| format!("{}: {}", f.audit_id(), f.message))
                         .collect::<Vec<_>>(),
                     report.diagnostics
                 ));

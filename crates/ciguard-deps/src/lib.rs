@@ -10,7 +10,8 @@ pub mod audits;
 pub mod cache;
 pub mod config;
 pub mod config_schema;
-pub mod configs;
+/// The cooldown-configuration audit, under its older name.
+pub use audits::missing_cooldown_config as configs;
 pub mod error;
 pub mod json5;
 pub mod lockfile;
@@ -22,7 +23,7 @@ pub mod time;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use ciguard_core::{Diagnostic, Finding, Level, Location, Route, SourceFile};
+use ciguard_core::{Diagnostic, Finding, Level, Location, SourceFile};
 
 pub use config::DepsConfig;
 pub use error::{ConfigError, DecodeError, Error};
@@ -30,7 +31,7 @@ pub use lockfile::{Ecosystem, Format, Lockfile, Package, Source};
 pub use registry::{ClientOptions, Lookup, RegistryClient, RegistryUrls, Release, RequestStats};
 pub use repo::RepoFiles;
 
-use audits::{DependencyCooldown, MutableDependencySource, YankedDependency};
+use audits::{cooldown_finding, mutable_source, yanked_finding};
 use registry::Lookup as L;
 
 /// What the lockfile checks need besides the files.
@@ -120,11 +121,11 @@ pub fn one_gap_once(findings: &mut Vec<Finding>) {
     }
     let reported: HashSet<_> = findings
         .iter()
-        .filter(|f| f.audit == "dependabot-cooldown")
+        .filter(|f| f.audit_id() == "dependabot-cooldown")
         .filter_map(entry)
         .collect();
     findings.retain(|f| {
-        f.audit != "missing-cooldown-config" || entry(f).is_none_or(|e| !reported.contains(&e))
+        f.audit_id() != "missing-cooldown-config" || entry(f).is_none_or(|e| !reported.contains(&e))
     });
 }
 
@@ -287,8 +288,7 @@ pub fn check_lockfiles(
             match answers.get(&(eco, pkg.name.clone(), version.clone())) {
                 Some(L::Found(release)) => {
                     if release.yanked {
-                        let what = if eco == Ecosystem::Npm { "unpublished from" } else { "yanked on" };
-                        report.findings.push(Finding::new(&YankedDependency::META, format!("`{} {version}` is {what} {}", pkg.name, eco.registry_name()), location()));
+                        report.findings.push(yanked_finding(&pkg.name, version, eco, location()));
                     }
                     let Some(published) = release.published else {
                         undated += 1;
@@ -297,15 +297,8 @@ pub fn check_lockfiles(
                     report.checked += 1;
                     let age = options.now - published;
                     let cooldown = options.config.cooldown(eco);
-                    if age < cooldown && !options.config.is_exempt(eco, &pkg.name) {
-                        let message = format!(
-                            "`{} {version}` was published {} ago ({}), within the {}-day cooldown for {eco}",
-                            pkg.name,
-                            time::human(age),
-                            time::date(published),
-                            cooldown / time::DAY
-                        );
-                        report.findings.push(Finding::new(&DependencyCooldown::META, message, location()));
+                    if !options.config.is_exempt(eco, &pkg.name) {
+                        report.findings.extend(cooldown_finding(&pkg.name, version, eco, (age, published), cooldown, location()));
                     }
                 }
                 Some(L::UnknownVersion) => report.diagnostics.push(
@@ -460,43 +453,4 @@ fn manifest(shown: &str, text: String, report: &mut LockfileReport) -> Option<Lo
             None
         }
     }
-}
-
-fn mutable_source(
-    repo: &RepoFiles,
-    rel: &str,
-    lock: &Lockfile,
-    pkg: &Package,
-    seen: &mut HashSet<(String, String)>,
-) -> Option<Finding> {
-    let message = match &pkg.source {
-        Source::Git { url, commit: None } => format!(
-            "`{}` comes from git `{url}` without a pinned commit",
-            pkg.name
-        ),
-        Source::Url { url, hashed: false } => {
-            format!("`{}` is downloaded from `{url}` without a hash", pkg.name)
-        }
-        Source::Path { path } if repo::points_outside(&repo.root, rel, path) => {
-            if !seen.insert((rel.to_owned(), path.clone())) {
-                return None;
-            }
-            format!(
-                "`{}` is a path dependency outside the repository (`{path}`)",
-                pkg.name
-            )
-        }
-        _ => return None,
-    };
-    let route: Route = pkg.route.clone();
-    Some(Finding::new(
-        &MutableDependencySource::META,
-        message,
-        Location::file(
-            &lock.file,
-            pkg.span,
-            route,
-            format!("{} is not pinned to fixed content", pkg.name),
-        ),
-    ))
 }

@@ -519,12 +519,12 @@ fn find_version(versions: &Versions, eco: Ecosystem, version: &str) -> Option<Re
     }
     let v = version.trim_start_matches('v');
     match eco {
-        // `1.0.0-Alpha1` in a lockfile is `1.0.0a1` on PyPI: compare PEP 440 canonical forms.
+        // `1.0.0-Alpha1` in a lockfile is `1.0.0a1` on PyPI: compare as PEP 440 does.
         Ecosystem::PyPI => {
-            let want = crate::pep440::canonical(v)?;
+            let want = crate::pep440::parse(v)?;
             versions
                 .iter()
-                .find(|(k, _)| crate::pep440::canonical(k).as_deref() == Some(want.as_str()))
+                .find(|(k, _)| crate::pep440::parse(k).as_ref() == Some(&want))
                 .map(|(_, r)| *r)
         }
         _ => versions.get(v).copied(),

@@ -21,7 +21,7 @@ fn findings(root: &Path) -> (Vec<(String, usize, String)>, Vec<ciguard_core::Dia
     let mut out: Vec<_> = findings
         .iter()
         .map(|f| {
-            assert_eq!(f.audit, "missing-cooldown-config");
+            assert_eq!(f.audit_id(), "missing-cooldown-config");
             let line = f
                 .primary
                 .source()

@@ -91,7 +91,7 @@ fn summary(report: &ciguard_deps::LockfileReport) -> BTreeSet<(String, usize, St
         .map(|f| {
             let file = f.primary.source().expect("file location");
             let line = file.line_col(f.primary.span().expect("span").start).line;
-            (f.primary.path().to_owned(), line, f.audit.to_owned())
+            (f.primary.path().to_owned(), line, f.audit_id().to_owned())
         })
         .collect()
 }
@@ -226,7 +226,7 @@ fn offline_uses_the_cache_and_says_what_it_could_not_check() {
         report
             .findings
             .iter()
-            .all(|f| f.audit == "mutable-dependency-source")
+            .all(|f| f.audit_id() == "mutable-dependency-source")
     );
     let note = report
         .notes
@@ -283,7 +283,7 @@ fn unreachable_registry_is_one_clear_error() {
         report
             .findings
             .iter()
-            .any(|f| f.audit == "mutable-dependency-source")
+            .any(|f| f.audit_id() == "mutable-dependency-source")
     );
 }
 
@@ -314,7 +314,7 @@ fn registry_errors_per_package_are_reported() {
         !report
             .findings
             .iter()
-            .any(|f| f.audit == "dependency-cooldown" && f.message.contains("log"))
+            .any(|f| f.audit_id() == "dependency-cooldown" && f.message.contains("log"))
     );
 }
 

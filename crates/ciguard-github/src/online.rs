@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::resolve::{self, is_full_sha};
+use crate::resolve;
+use ciguard_core::models::uses::is_full_sha;
 
 /// At most this many extra branches and tags are compared against when a SHA is not on the
 /// default branch.

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ciguard_core::models::uses::is_full_sha;
+use ciguard_core::models::version::Version;
 use serde::Deserialize;
 
 use crate::client::Client;
@@ -119,71 +121,11 @@ pub fn resolve_ref(
     Ok(commit(client, slug, reference)?.map(|c| c.sha))
 }
 
-pub fn is_full_sha(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// A version tag: `v1`, `v1.2`, `1.2.3`, `v1.2.3-rc.1`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
-    pub parts: Vec<u64>,
-    /// Text after `-` or `+`; such versions are prereleases.
-    pub pre: Option<String>,
-}
-
-impl Version {
-    pub fn parse(tag: &str) -> Option<Self> {
-        let s = tag
-            .strip_prefix('v')
-            .or_else(|| tag.strip_prefix('V'))
-            .unwrap_or(tag);
-        let (core, pre) = match s.find(['-', '+']) {
-            Some(i) => (&s[..i], Some(s[i + 1..].to_owned())),
-            None => (s, None),
-        };
-        let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
-        let parts = parts.filter(|p| !p.is_empty() && p.len() <= 4)?;
-        Some(Self { parts, pre })
-    }
-
-    pub fn major(&self) -> u64 {
-        self.parts.first().copied().unwrap_or(0)
-    }
-
-    /// Compares by numbers, missing ones as 0; a prerelease sorts before its release.
-    pub fn cmp_numbers(&self, other: &Self) -> std::cmp::Ordering {
-        let n = self.parts.len().max(other.parts.len());
-        let get = |v: &Self, i: usize| v.parts.get(i).copied().unwrap_or(0);
-        (0..n)
-            .map(|i| get(self, i).cmp(&get(other, i)))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| other.pre.is_some().cmp(&self.pre.is_some()))
-    }
-}
-
-/// The most specific tag on `sha`: `v4.2.2` rather than `v4`. With `hint` (the ref the user
-/// wrote), tags extending it (`v4` → `v4.2.2`) win over unrelated ones.
-pub fn most_specific_tag<'t>(tags: &'t [Tag], sha: &str, hint: Option<&str>) -> Option<&'t str> {
+/// The names of the tags on commit `sha`, for [`most_specific_tag`].
+pub fn names_at<'t>(tags: &'t [Tag], sha: &str) -> impl Iterator<Item = &'t str> + Clone {
     let sha = sha.to_ascii_lowercase();
     tags.iter()
-        .filter(|t| t.commit == sha)
-        .max_by_key(|t| {
-            let extends = hint.is_some_and(|h| {
-                t.name == h
-                    || t.name.starts_with(&format!("{h}."))
-                    || t.name.starts_with(&format!("{h}-"))
-            });
-            let version = Version::parse(&t.name);
-            let is_release = version.as_ref().is_some_and(|v| v.pre.is_none());
-            let parts = version.as_ref().map_or(0, |v| v.parts.len());
-            (
-                extends,
-                is_release,
-                parts,
-                t.name.len(),
-                std::cmp::Reverse(t.name.clone()),
-            )
-        })
+        .filter(move |t| t.commit == sha)
         .map(|t| t.name.as_str())
 }
 
@@ -260,49 +202,20 @@ pub fn newest_aged(
 }
 
 /// Seconds since the epoch of an RFC 3339 time (`2024-01-02T03:04:05Z`, fractions and offsets
-/// allowed).
+/// allowed; a time without an offset is UTC), with `jiff`'s parser.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let s = s.trim();
-    let (date, rest) = s.split_once(['T', 't', ' '])?;
-    let mut d = date.split('-');
-    let (y, m, day): (i64, i64, i64) = (
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-    );
-    let (time, offset) = match rest.find(['Z', 'z', '+', '-']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "Z"),
-    };
-    let mut t = time.split(':');
-    let (hh, mm): (i64, i64) = (t.next()?.parse().ok()?, t.next()?.parse().ok()?);
-    let ss: f64 = t.next().unwrap_or("0").parse().ok()?;
-    let offset_secs = match offset.chars().next() {
-        Some(sign @ ('+' | '-')) => {
-            let (oh, om) = offset[1..].split_once(':').unwrap_or((&offset[1..], "0"));
-            let secs = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
-            if sign == '+' { secs } else { -secs }
-        }
-        _ => 0,
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss as i64 - offset_secs;
-    u64::try_from(secs).ok()
+    let t = s.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let civil = s.parse::<jiff::civil::DateTime>().ok()?;
+        jiff::tz::Offset::UTC.to_timestamp(civil).ok()
+    })?;
+    u64::try_from(t.as_second()).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ciguard_core::models::version::most_specific_tag;
 
     fn tag(name: &str, commit: &str) -> Tag {
         Tag {
@@ -312,34 +225,13 @@ mod tests {
     }
 
     #[test]
-    fn picks_the_most_specific_tag() {
-        let tags = [
-            tag("v4", "aa"),
-            tag("v4.2", "aa"),
-            tag("v4.2.2", "aa"),
-            tag("latest", "aa"),
-            tag("v4.2.1", "bb"),
-        ];
-        assert_eq!(most_specific_tag(&tags, "aa", Some("v4")), Some("v4.2.2"));
-        assert_eq!(most_specific_tag(&tags, "aa", None), Some("v4.2.2"));
-        assert_eq!(most_specific_tag(&tags, "bb", Some("main")), Some("v4.2.1"));
-        assert_eq!(most_specific_tag(&tags, "cc", None), None);
-        let odd = [tag("v1.0.0", "aa"), tag("v2.0.0-rc1", "aa")];
+    fn names_the_tags_on_a_commit() {
+        let tags = [tag("v4", "aa"), tag("v4.2.2", "aa"), tag("v4.2.1", "bb")];
         assert_eq!(
-            most_specific_tag(&odd, "aa", Some("v2")),
-            Some("v2.0.0-rc1")
+            most_specific_tag(names_at(&tags, "AA"), Some("v4")),
+            Some("v4.2.2")
         );
-    }
-
-    #[test]
-    fn versions_compare_numerically() {
-        let v = |s| Version::parse(s).unwrap();
-        assert!(v("v10.0.0").cmp_numbers(&v("v9.9.9")).is_gt());
-        assert!(v("v4").cmp_numbers(&v("v4.0.0")).is_eq());
-        assert!(v("v4.0.0-rc1").cmp_numbers(&v("v4.0.0")).is_lt());
-        assert_eq!(v("1.2.3").major(), 1);
-        assert!(Version::parse("main").is_none());
-        assert!(Version::parse("v1..2").is_none());
+        assert_eq!(names_at(&tags, "cc").count(), 0);
     }
 
     #[test]
@@ -352,5 +244,8 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2024-01-01T00:00:00.5Z"), Some(1_704_067_200));
         assert_eq!(parse_rfc3339("garbage"), None);
+        assert_eq!(parse_rfc3339("2024-01-01 00:00:00"), Some(1_704_067_200));
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), None);
+        assert_eq!(parse_rfc3339(&"2".repeat(100_000)), None);
     }
 }

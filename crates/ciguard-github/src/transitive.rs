@@ -8,9 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use ciguard_core::facts::{Facts, UsesRef};
-use ciguard_core::transitive::{
-    DepFile, DepKey, DepKind, Graph, Site, dependency_sites, sites, target,
-};
+use ciguard_core::transitive::{DepFile, DepKey, DepKind, Graph, Site, dependency_sites, target};
 use ciguard_core::yaml::Limits;
 use ciguard_core::{FileKind, SourceFile};
 use serde::Deserialize;
@@ -61,7 +59,10 @@ pub fn fetch(
     let mut asked: HashSet<UsesRef> = already_asked.iter().cloned().collect();
     let mut visited: HashSet<DepKey> = HashSet::new();
     let mut unresolved: BTreeSet<String> = BTreeSet::new();
-    let mut frontier: Vec<Site> = roots.iter().flat_map(sites).collect();
+    let mut frontier: Vec<Site> = roots
+        .iter()
+        .flat_map(ciguard_core::refs::repository_sites)
+        .collect();
     for level in 0..=depth {
         // Resolve the refs this level uses (the roots' are resolved already), so that the
         // files of this level are audited with complete facts and their targets are known.

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use ciguard_core::models::version::{Version, most_specific_tag};
 use ciguard_github::resolve;
 use ciguard_github::{Client, ClientConfig, Error, Token};
 use ciguard_test_support::git::{GitRepo, action_repo};
@@ -330,7 +331,7 @@ fn refs_resolve_through_tags_branches_annotated_tags_and_forks() {
         "annotated tags peel"
     );
     assert_eq!(
-        resolve::most_specific_tag(&tags, &c1, Some("v1")),
+        most_specific_tag(resolve::names_at(&tags, &c1), Some("v1")),
         Some("v1.0.0")
     );
     assert_eq!(
@@ -393,7 +394,7 @@ fn update_picks_the_newest_release_old_enough() {
     let tags = resolve::tags(&client, "actions/checkout").unwrap();
     let now = std::time::UNIX_EPOCH
         + Duration::from_secs(resolve::parse_rfc3339("2024-06-05T00:00:00Z").unwrap());
-    let current = resolve::Version::parse("v4.1.0").unwrap();
+    let current = Version::parse("v4.1.0").unwrap();
     let week = Duration::from_secs(7 * 86_400);
     let u = resolve::newest_aged(
         &client,

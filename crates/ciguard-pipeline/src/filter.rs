@@ -92,7 +92,7 @@ impl FindingFilter {
                 .primary
                 .span()
                 .and_then(|s| f.primary.source().map(|file| file.line_col(s.start).line));
-            if self.config.is_disabled(f.audit) || !self.config.apply(&mut f, line) {
+            if self.config.is_disabled(f.audit_id()) || !self.config.apply(&mut f, line) {
                 suppressed += 1;
             } else {
                 findings.push(f);

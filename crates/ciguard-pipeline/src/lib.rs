@@ -11,6 +11,7 @@
 //! [`memory`] is the entry for the server: the same stages over files given in memory.
 //! The binary only parses flags, calls these, and chooses streams and the exit status.
 
+pub mod catalogue;
 pub mod collect;
 pub mod filter;
 pub mod memory;

@@ -50,7 +50,8 @@ pub struct MemoryFile {
 /// and the others are audited.
 pub fn audit_in_memory(files: &[MemoryFile], options: &MemoryOptions<'_>) -> Result<Report, Error> {
     let config = match options.config {
-        Some(text) => Config::parse(text).map_err(|e| Error::ConfigText(e.to_string()))?,
+        Some(text) => Config::parse(text, crate::catalogue::catalogue())
+            .map_err(|e| Error::ConfigText(e.to_string()))?,
         None => Config::default(),
     };
     let baseline = match options.baseline {

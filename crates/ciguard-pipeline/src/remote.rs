@@ -296,7 +296,10 @@ fn read_snapshot(
                 let path = format!("{prefix}:{}", entry.path);
                 let parsed = String::from_utf8(bytes)
                     .map_err(|_| "invalid UTF-8".to_owned())
-                    .and_then(|text| Config::parse(&text).map_err(|e| e.to_string()));
+                    .and_then(|text| {
+                        Config::parse(&text, crate::catalogue::catalogue())
+                            .map_err(|e| e.to_string())
+                    });
                 match parsed {
                     Ok(mut config) => {
                         config.path = Some(PathBuf::from(&path));

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use ciguard_core::SourceFile;
 use ciguard_core::diagnostic::Diagnostic;
-use ciguard_core::facts::{Facts, UsesRef, uses_refs};
+use ciguard_core::facts::{Facts, UsesRef};
 use ciguard_core::plural::count;
+use ciguard_core::refs::uses_refs;
 use ciguard_core::transitive::Graph;
 use ciguard_github::ClientConfig;
 

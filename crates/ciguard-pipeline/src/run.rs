@@ -42,7 +42,9 @@ impl ConfigChoice {
     /// The configuration named by the user, loaded once; `None` when each root discovers its own.
     fn explicit(&self) -> Result<Option<Arc<Config>>, Error> {
         Ok(match self {
-            ConfigChoice::File(path) => Some(Arc::new(Config::load(path)?)),
+            ConfigChoice::File(path) => {
+                Some(Arc::new(Config::load(path, crate::catalogue::catalogue())?))
+            }
             ConfigChoice::Ignore => Some(Arc::new(Config::default())),
             ConfigChoice::Discover => None,
         })
@@ -52,7 +54,9 @@ impl ConfigChoice {
     pub fn for_root(&self, root: &Path) -> Result<Arc<Config>, Error> {
         match self.explicit()? {
             Some(config) => Ok(config),
-            None => Ok(Arc::new(Config::load_discovered(root)?.unwrap_or_default())),
+            None => Ok(Arc::new(
+                Config::load_discovered(root, crate::catalogue::catalogue())?.unwrap_or_default(),
+            )),
         }
     }
 }
@@ -379,7 +383,7 @@ impl Stream<'_> {
                 self.cooldowns.extend(
                     findings
                         .iter()
-                        .filter(|f| f.audit == "dependabot-cooldown")
+                        .filter(|f| f.audit_id() == "dependabot-cooldown")
                         .cloned(),
                 );
             }
@@ -459,7 +463,9 @@ fn load_configs<'a>(
         }
         let config = match &explicit {
             Some(config) => Arc::clone(config),
-            None => Arc::new(Config::load_discovered(root)?.unwrap_or_default()),
+            None => Arc::new(
+                Config::load_discovered(root, crate::catalogue::catalogue())?.unwrap_or_default(),
+            ),
         };
         configs.insert(root.clone(), config);
     }

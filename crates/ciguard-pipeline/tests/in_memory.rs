@@ -13,7 +13,7 @@ fn file(path: &str, text: &str) -> MemoryFile {
 }
 
 fn ids(report: &ciguard_core::Report) -> Vec<&'static str> {
-    report.findings.iter().map(|f| f.audit).collect()
+    report.findings.iter().map(|f| f.audit_id()).collect()
 }
 
 #[test]

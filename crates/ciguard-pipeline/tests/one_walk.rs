@@ -46,7 +46,7 @@ fn a_directory_is_walked_once_for_audits_and_dependency_checks() {
             .report
             .findings
             .iter()
-            .any(|f| f.audit == "missing-cooldown-config" && f.message.contains("cargo")),
+            .any(|f| f.audit_id() == "missing-cooldown-config" && f.message.contains("cargo")),
         "the dependency checks saw Cargo.lock from the same walk: {:?}",
         outcome
             .report

@@ -12,6 +12,9 @@
 //!   negation with `!` or `^`), never `/`;
 //! - no wildcard matches a `.` at the start of a segment (no `FNM_DOTMATCH`).
 //!
+//! Not shared with `ciguard-core`'s `shell::supply` file-name glob: that one is the shell's `*`
+//! within one file name; this one is GitHub's ruleset semantics over whole refs.
+//!
 //! Iterative, with at most one backtrack point per level, as Ruby's: cost is bounded by the
 //! product of the two lengths, never exponential.
 

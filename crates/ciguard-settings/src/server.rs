@@ -80,12 +80,17 @@ impl Server {
     }
 }
 
-/// `3.17.2` → `(3, 17)`.
+/// `3.17.2` → `(3, 17)`, read by the one version parser (`ciguard_core::models::version`); a
+/// version without a minor number is `None`.
 pub fn parse_version(text: &str) -> Option<(u32, u32)> {
-    let mut parts = text.trim().split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
+    let v = ciguard_core::models::version::Version::parse(text.trim())?;
+    if v.parts.len() < 2 {
+        return None;
+    }
+    Some((
+        u32::try_from(v.major()).ok()?,
+        u32::try_from(v.minor()).ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -106,6 +111,10 @@ mod tests {
     fn ghes_versions_lack_what_their_descriptions_lack() {
         let ghes = |v: &str| server(Some(json!({"installed_version": v})));
         assert_eq!(ghes("3.17.4"), Server::Enterprise((3, 17)));
+        assert_eq!(parse_version(" 3.19 "), Some((3, 19)));
+        assert_eq!(parse_version("3"), None);
+        assert_eq!(parse_version("3.x"), None);
+        assert_eq!(parse_version("99999999999.1"), None);
         assert!(!ghes("3.17.4").has(Feature::ImmutableReleases));
         assert!(!ghes("3.19.0").has(Feature::ImmutableReleases));
         assert!(!ghes("3.18.1").has(Feature::ShaPinningRequired));

@@ -25,7 +25,7 @@ fn target() -> Vec<Target> {
 
 fn findings(r: &SettingsReport) -> Vec<String> {
     r.findings()
-        .map(|f| format!("{} {}: {}", f.audit, f.primary.path(), f.message))
+        .map(|f| format!("{} {}: {}", f.audit_id(), f.primary.path(), f.message))
         .collect()
 }
 

@@ -43,7 +43,7 @@ fn state(report: &SettingsReport, check: &str) -> State {
 fn messages(report: &SettingsReport, check: &str) -> Vec<String> {
     report
         .findings()
-        .filter(|f| f.audit == check)
+        .filter(|f| f.audit_id() == check)
         .map(|f| f.message.clone())
         .collect()
 }
@@ -53,7 +53,7 @@ fn hardened_repository_passes_everything() {
     let report = run(&common::hardened());
     let findings: Vec<_> = report
         .findings()
-        .map(|f| format!("{}: {}", f.audit, f.message))
+        .map(|f| format!("{}: {}", f.audit_id(), f.message))
         .collect();
     assert!(findings.is_empty(), "{findings:#?}");
     let c = report.counts();
@@ -88,7 +88,7 @@ fn repository_at_defaults_fails_every_check() {
     assert_eq!(messages(&report, "settings-actions").len(), 4);
     let f = report
         .findings()
-        .find(|f| f.audit == "settings-actions")
+        .find(|f| f.audit_id() == "settings-actions")
         .unwrap();
     match &f.primary {
         Location::Setting { subject, url, .. } => {

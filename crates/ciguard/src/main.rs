@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    ciguard_core::audits::register_external(commands::external_audits());
     let cli = commands::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

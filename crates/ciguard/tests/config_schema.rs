@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+use ciguard_pipeline::catalogue;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -41,11 +43,8 @@ fn errors(validator: &jsonschema::Validator, toml_text: &str) -> Vec<String> {
 
 /// What ciguard itself says of the text: the audits' tables, `[deps]` and `[settings]`.
 fn parser_error(toml_text: &str) -> Option<String> {
-    // As the binary does at start, so the dependency and settings checks are known ids.
-    let mut externals: Vec<_> = ciguard_deps::audits::all().to_vec();
-    externals.extend(ciguard_settings::checks::all().iter().map(|c| c.meta()));
-    ciguard_core::audits::register_external(externals);
-    if let Err(e) = ciguard_core::config::Config::parse(toml_text) {
+    // The binary's catalogue, so the dependency and settings checks are known ids.
+    if let Err(e) = ciguard_core::config::Config::parse(toml_text, &catalogue::build()) {
         return Some(e.to_string());
     }
     let table: toml::Table = toml_text.parse().ok()?;

@@ -361,3 +361,73 @@ fn check_against_an_unreachable_github_names_the_cause_once() {
     assert!(notes[0].contains("refused the connection"), "{stderr}");
     assert!(!stderr.contains("PINSECRET"));
 }
+
+/// Every version-comment spelling, read by `pin --check` and by `ref-version-mismatch`: both
+/// use `VersionComment::parse`, so both must flag exactly the same lines.
+#[test]
+fn version_comment_spellings_agree_between_pin_check_and_ref_version_mismatch() {
+    let w = world();
+    let (v410, v422) = (&w.checkout[0], &w.checkout[2]);
+    let spellings = [
+        "v4.1.0",
+        "v4.1.0 (2024-01-01)",
+        "tag=v4.1.0",
+        "tag: v4.1.0",
+        "pin@v4.1.0",
+        "ratchet:actions/checkout@v4.1.0",
+        "v 4.1.0",
+        "version: v4.1.0",
+        "main",
+        "bump later",
+    ];
+    let mut text = String::from("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n");
+    let mut lying = Vec::new();
+    for (i, s) in spellings.iter().enumerate() {
+        // Each spelling twice: on the commit it names (true) and on another (a lie when it names
+        // a version).
+        text.push_str(&format!("      - uses: actions/checkout@{v410} # {s}\n"));
+        text.push_str(&format!("      - uses: actions/checkout@{v422} # {s}\n"));
+        if i < 8 {
+            lying.push(7 + 2 * i as u64);
+        }
+    }
+    let repo = repo_with(&[(".github/workflows/ci.yml", &text)]);
+
+    let (code, stdout, stderr) = ciguard(&w, &["--check"], repo.path());
+    assert_eq!(code, 14, "{stderr}");
+    let from_pin: Vec<u64> = stdout
+        .lines()
+        .filter(|l| l.contains("the comment says"))
+        .filter_map(|l| l.split("ci.yml:").nth(1)?.split(':').next()?.parse().ok())
+        .collect();
+    assert_eq!(from_pin, lying, "{stdout}");
+    assert_eq!(stdout.lines().count(), lying.len(), "{stdout}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args([
+            "audit",
+            "--no-config",
+            "--format",
+            "json",
+            "--transitive-depth",
+            "0",
+        ])
+        .args(["--github-api-url", &w.server.url(), "--cache-dir"])
+        .arg(&w.cache)
+        .arg(repo.path())
+        .env("GH_TOKEN", "ghp_PINSECRET")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let mut from_audit: Vec<u64> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["audit"] == "ref-version-mismatch")
+        .filter_map(|f| f["primary"]["start"]["line"].as_u64())
+        .collect();
+    from_audit.sort_unstable();
+    assert_eq!(from_audit, from_pin);
+}

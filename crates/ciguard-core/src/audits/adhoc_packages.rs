@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::Step;
-use crate::shell::map::{RunScript, run_key_span};
+use crate::models::run_script::{RunScript, run_key_span};
 use crate::shell::{Command, Dialect};
 use crate::source::SourceFile;
 
@@ -72,14 +72,15 @@ const NPM_INSTALL: &[&str] = &[
 ];
 
 impl Audit for AdhocPackages {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        for (step, rs) in doc.run_scripts() {
-            check(doc.file(), step, rs, out);
-        }
+    fn run_script(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        step: &Step<'_>,
+        script: &RunScript<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), step, script, out);
     }
 }
 

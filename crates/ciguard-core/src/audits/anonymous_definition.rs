@@ -1,7 +1,7 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Severity};
-use crate::models::{JobKind, Workflow};
+use crate::models::{Job, JobKind, Workflow};
 use crate::route::Route;
 
 declare_audit! {
@@ -58,10 +58,6 @@ declare_audit! {
 }
 
 impl Audit for AnonymousDefinition {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if wf.get("name").is_none() {
             let first_key = wf
@@ -80,22 +76,29 @@ impl Audit for AnonymousDefinition {
                 ),
             ));
         }
-        for job in &wf.jobs {
-            if matches!(job.kind, JobKind::Normal { .. }) && job.get("name").is_none() {
-                out.push(
-                    Finding::new(
-                        &Self::META,
-                        format!("job `{}` has no name", job.id),
-                        Location::file(
-                            wf.file,
-                            job.id_node.span(),
-                            job.route.clone(),
-                            "job without a `name:`",
-                        ),
-                    )
-                    .severity(Severity::Informational),
-                );
-            }
+    }
+
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if matches!(job.kind, JobKind::Normal { .. }) && job.get("name").is_none() {
+            out.push(
+                Finding::new(
+                    &Self::META,
+                    format!("job `{}` has no name", job.id),
+                    Location::file(
+                        wf.file,
+                        job.id_node.span(),
+                        job.route.clone(),
+                        "job without a `name:`",
+                    ),
+                )
+                .severity(Severity::Informational),
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::facts::Facts;
@@ -59,6 +59,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -76,27 +77,27 @@ fn is_listed(slug: &str) -> bool {
 }
 
 impl Audit for ArchivedUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        let Some(repo) = site.repo() else { continue };
-        let slug = repo.slug().to_ascii_lowercase();
-        let known = is_listed(&slug);
-        if known || facts.repo(&slug).is_some_and(|r| r.archived) {
-            out.push(Finding::new(
-                &ArchivedUses::META,
-                format!("`{slug}` is archived and gets no fixes"),
-                site.location(file, "repository is archived"),
-            ));
-        }
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(repo) = site.repo() else { return };
+    let slug = repo.slug().to_ascii_lowercase();
+    let known = is_listed(&slug);
+    if known || facts.repo(&slug).is_some_and(|r| r.archived) {
+        out.push(Finding::new(
+            &ArchivedUses::META,
+            format!("`{slug}` is archived and gets no fixes"),
+            site.location(file, "repository is archived"),
+        ));
     }
 }
 

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{File, column_of, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
@@ -64,14 +64,11 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Safe,
+        transitive: Consumer,
     }
 }
 
 impl Audit for Artipacked {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             let aliases = step_aliases(job.node.get("steps"), &job.route.key("steps"));

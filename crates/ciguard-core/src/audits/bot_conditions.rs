@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::expr::{BinOp, Expr, ExprKind};
@@ -67,12 +67,14 @@ declare_audit! {
 }
 
 impl Audit for BotConditions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.expr_sites(), out);
+    fn expr(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &Site<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
@@ -92,34 +94,35 @@ const SPOOFABLE_IDS: &[&str] = &[
 /// Account ids of dependabot[bot], renovate[bot], github-actions[bot] and dependabot-preview[bot].
 const BOT_IDS: &[&str] = &["49699333", "29139614", "41898282", "27856297"];
 
-fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
-    for site in sites.iter().filter(|s| s.is_condition) {
-        site.expr.walk(&mut |e| {
-            let (ctx, lit) = match &e.kind {
-                // `!=` only excludes the bot: spoofing it makes the check skip, not pass.
-                ExprKind::Binary { op: BinOp::Eq, lhs, rhs } => match (lhs.ungroup(), rhs.ungroup()) {
-                    (c, Expr { kind: ExprKind::String(s), .. }) | (Expr { kind: ExprKind::String(s), .. }, c) => (c, s.clone()),
-                    (c, Expr { kind: ExprKind::Number(n), .. }) | (Expr { kind: ExprKind::Number(n), .. }, c) => (c, n.to_string()),
-                    _ => return,
-                },
-                ExprKind::Call { name, args } if matches!(name.to_ascii_lowercase().as_str(), "contains" | "startswith" | "endswith") => match args.as_slice() {
-                    [c, Expr { kind: ExprKind::String(s), .. }] => (c, s.clone()),
-                    _ => return,
-                },
-                _ => return,
-            };
-            let Some(path) = ctx.context_path() else { return };
-            let shown = path.to_string();
-            let lit = lit.to_ascii_lowercase();
-            let names_bot = SPOOFABLE.contains(&shown.as_str())
-                && (lit.contains("[bot]") || lit.contains("dependabot") || lit.contains("renovate") || lit.ends_with("-bot"));
-            let ids_bot = SPOOFABLE_IDS.contains(&shown.as_str()) && BOT_IDS.contains(&lit.trim());
-            if !(names_bot || ids_bot) {
-                return;
-            }
-            let at = site.file_span(file, ctx.span);
-            let msg = format!("`{shown}` is whoever caused the latest event, not who wrote the change; a bot can be made to act on someone else's pull request");
-            out.push(Finding::new(&BotConditions::META, msg, Location::file(file, at, site.route.clone(), "spoofable actor check")));
-        });
+fn check(file: &std::sync::Arc<SourceFile>, site: &Site<'_>, out: &mut Vec<Finding>) {
+    if !site.is_condition {
+        return;
     }
+    site.expr.walk(&mut |e| {
+        let (ctx, lit) = match &e.kind {
+            // `!=` only excludes the bot: spoofing it makes the check skip, not pass.
+            ExprKind::Binary { op: BinOp::Eq, lhs, rhs } => match (lhs.ungroup(), rhs.ungroup()) {
+                (c, Expr { kind: ExprKind::String(s), .. }) | (Expr { kind: ExprKind::String(s), .. }, c) => (c, s.clone()),
+                (c, Expr { kind: ExprKind::Number(n), .. }) | (Expr { kind: ExprKind::Number(n), .. }, c) => (c, n.to_string()),
+                _ => return,
+            },
+            ExprKind::Call { name, args } if matches!(name.to_ascii_lowercase().as_str(), "contains" | "startswith" | "endswith") => match args.as_slice() {
+                [c, Expr { kind: ExprKind::String(s), .. }] => (c, s.clone()),
+                _ => return,
+            },
+            _ => return,
+        };
+        let Some(path) = ctx.context_path() else { return };
+        let shown = path.to_string();
+        let lit = lit.to_ascii_lowercase();
+        let names_bot = SPOOFABLE.contains(&shown.as_str())
+            && (lit.contains("[bot]") || lit.contains("dependabot") || lit.contains("renovate") || lit.ends_with("-bot"));
+        let ids_bot = SPOOFABLE_IDS.contains(&shown.as_str()) && BOT_IDS.contains(&lit.trim());
+        if !(names_bot || ids_bot) {
+            return;
+        }
+        let at = site.file_span(file, ctx.span);
+        let msg = format!("`{shown}` is whoever caused the latest event, not who wrote the change; a bot can be made to act on someone else's pull request");
+        out.push(Finding::new(&BotConditions::META, msg, Location::file(file, at, site.route.clone(), "spoofable actor check")));
+    });
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::constant::{TagRun, is_false_in_tag_run};
 use crate::finding::{Confidence, Finding, Location};
@@ -93,10 +93,6 @@ enum Cache {
 }
 
 impl Audit for CachePoisoning {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let triggers = release_triggers(wf, false);
         let workflow_off = env_disables(wf.get("env"));

@@ -3,22 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::models::{Action, RepositoryUses, Step, Workflow};
+use crate::models::RepositoryUses;
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
-pub(crate) use crate::models::sites::{UsesSite, in_disabled};
-
-/// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
-/// per job; jobs and steps with `if: false` are left out. Built once per workflow and shared.
-pub(crate) fn workflow_uses<'s, 'a>(wf: &'s Workflow<'a>) -> &'s [UsesSite<'a, 'a>] {
-    wf.uses_sites()
-}
-
-/// Every `uses:` of a composite action's steps, built once per action and shared.
-pub(crate) fn action_uses<'s, 'a>(action: &'s Action<'a>) -> &'s [UsesSite<'a, 'a>] {
-    action.uses_sites()
-}
+pub(crate) use crate::models::disabled::in_disabled;
+pub(crate) use crate::refs::UsesSite;
 
 /// `owner/repo[/path][@ref]` patterns with `*` wildcards for the repository (`owner/*`) or the
 /// whole reference (`*`). Names match case-insensitively, a ref exactly (as git compares refs);
@@ -136,53 +126,6 @@ pub(crate) fn scalars_under<'a>(node: Node<'a>) -> Vec<Node<'a>> {
     out
 }
 
-/// References to the `secrets` context inside an expression's text: each as (offset within
-/// `expr`, the reference as written, the secret's name or `None` for the whole context).
-pub(crate) fn secret_refs(expr: &str) -> Vec<(usize, &str, Option<&str>)> {
-    let bytes = expr.as_bytes();
-    let lower = expr.to_ascii_lowercase();
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find("secrets") {
-        let at = from + i;
-        from = at + 7;
-        let before_ok = at == 0
-            || !(bytes[at - 1].is_ascii_alphanumeric()
-                || matches!(bytes[at - 1], b'_' | b'-' | b'.'));
-        let after = &expr[at + 7..];
-        let after_ok =
-            !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !before_ok || !after_ok || in_string_literal(expr, at) {
-            continue;
-        }
-        let name_of = |rest: &str| -> usize {
-            rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .unwrap_or(rest.len())
-        };
-        if let Some(rest) = after.strip_prefix('.') {
-            let n = name_of(rest);
-            if n > 0 {
-                out.push((at, &expr[at..at + 8 + n], Some(&rest[..n])));
-                continue;
-            }
-        } else if let Some(rest) = after.strip_prefix('[')
-            && let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"')
-            && let Some(close) = rest[1..].find(q)
-        {
-            let name = &rest[1..1 + close];
-            out.push((at, &expr[at..at + 8 + close + 3], Some(name)));
-            continue;
-        }
-        out.push((at, &expr[at..at + 7], None));
-    }
-    out
-}
-
-/// Whether byte `at` of an expression lies inside a `'...'` string literal.
-fn in_string_literal(expr: &str, at: usize) -> bool {
-    expr[..at].bytes().filter(|b| *b == b'\'').count() % 2 == 1
-}
-
 /// Whether a scalar is a whole `${{ }}` expression.
 pub(crate) fn is_expression_str(s: &str) -> bool {
     let s = s.trim();
@@ -239,22 +182,6 @@ pub(crate) fn column_of(file: &SourceFile, offset: usize) -> usize {
     offset.saturating_sub(file.line_span(line).start)
 }
 
-/// The shell a `run:` step uses, from the step, its job's or the workflow's `defaults.run.shell`.
-pub(crate) fn step_shell<'a>(
-    step: &Step<'a>,
-    job: Option<Node<'a>>,
-    workflow: Option<Node<'a>>,
-) -> Option<Node<'a>> {
-    let from_defaults = |n: Node<'a>| {
-        n.get("defaults")
-            .and_then(|d| d.get("run"))
-            .and_then(|r| r.get("shell"))
-    };
-    step.get("shell")
-        .or_else(|| job.and_then(from_defaults))
-        .or_else(|| workflow.and_then(from_defaults))
-}
-
 /// Shorthand for the file of a finding.
 pub(crate) type File = Arc<SourceFile>;
 
@@ -299,21 +226,5 @@ mod tests {
         assert_eq!(RepoPattern::parse("actions/*@v4"), None);
         assert_eq!(RepoPattern::parse("*@v4"), None);
         assert_eq!(RepoPattern::parse("actions/checkout@"), None);
-    }
-
-    #[test]
-    fn finds_secret_references() {
-        let refs = secret_refs(
-            " secrets.A || secrets['B-c'] || toJSON(secrets) || inputs.secrets.x || 'secrets.no' ",
-        );
-        let names: Vec<_> = refs.iter().map(|(_, raw, name)| (*raw, *name)).collect();
-        assert_eq!(
-            names,
-            vec![
-                ("secrets.A", Some("A")),
-                ("secrets['B-c']", Some("B-c")),
-                ("secrets", None)
-            ]
-        );
     }
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
 use crate::models::{JobKind, Workflow};
@@ -62,10 +62,6 @@ declare_audit! {
 }
 
 impl Audit for ConcurrencyLimits {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         // A workflow only ever called by others runs under its caller's concurrency.
         if wf.triggers.iter().all(|t| t.event == "workflow_call") {

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
 use crate::models::{Step, Workflow};
@@ -79,10 +79,6 @@ const UNTRUSTED_REFS: &[&str] = &[
 ];
 
 impl Audit for DangerousTriggers {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if only_labels(wf) {
             return;

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
+use crate::audit::{Audit, AuditContext, InvalidOption};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona, Severity};
 use crate::models::{Dependabot, Update};
@@ -66,10 +66,6 @@ const SEMVER: [&str; 3] = [
 ];
 
 impl Audit for DependabotCooldown {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let days = serde_json::json!({
             "description": "the shortest cooldown that passes, in days (default 7)",

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Applicability, Edit, Finding, Location};
 use crate::models::Dependabot;
@@ -59,10 +59,6 @@ declare_audit! {
 }
 
 impl Audit for DependabotExecution {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn dependabot(&self, _cx: &AuditContext<'_>, config: &Dependabot<'_>, out: &mut Vec<Finding>) {
         let key = "insecure-external-code-execution";
         for update in &config.updates {

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta, InvalidOption};
+use crate::audit::{AnyDoc, Audit, AuditContext, InvalidOption};
 use crate::audits::common::{File, RepoPattern, UsesSite};
 use crate::declare_audit;
 use crate::finding::Finding;
@@ -99,10 +99,6 @@ fn policy(options: &toml::Table) -> Result<Option<Policy>, InvalidOption> {
 }
 
 impl Audit for ForbiddenUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let list = |what: &str| {
             serde_json::json!({
@@ -131,27 +127,31 @@ impl Audit for ForbiddenUses {
         policy(options).map(|_| ())
     }
 
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
         if let Ok(Some(p)) = policy(cx.options) {
-            check(doc.file(), &p, doc.uses_sites(), out);
+            check(doc.file(), &p, site, out);
         }
     }
 }
 
-fn check(file: &File, policy: &Policy, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        let Some(repo) = site.repo() else { continue };
-        let why = match policy {
-            Policy::Allow(allow) if !allow.iter().any(|p| p.matches(repo)) => {
-                "is not on the allow list"
-            }
-            Policy::Deny(deny) if deny.iter().any(|p| p.matches(repo)) => "is on the deny list",
-            _ => continue,
-        };
-        out.push(Finding::new(
-            &ForbiddenUses::META,
-            format!("`{}` {why}", repo.name()),
-            site.location(file, "use of this action is forbidden"),
-        ));
-    }
+fn check(file: &File, policy: &Policy, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(repo) = site.repo() else { return };
+    let why = match policy {
+        Policy::Allow(allow) if !allow.iter().any(|p| p.matches(repo)) => {
+            "is not on the allow list"
+        }
+        Policy::Deny(deny) if deny.iter().any(|p| p.matches(repo)) => "is on the deny list",
+        _ => return,
+    };
+    out.push(Finding::new(
+        &ForbiddenUses::META,
+        format!("`{}` {why}", repo.name()),
+        site.location(file, "use of this action is forbidden"),
+    ));
 }

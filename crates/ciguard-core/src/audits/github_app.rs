@@ -1,8 +1,8 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, is_expression_str, toolkit_bool};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
-use crate::models::{Action, Step, Uses, Workflow};
+use crate::models::{Job, Step, Uses};
 
 declare_audit! {
     /// ## What it does
@@ -71,19 +71,15 @@ declare_audit! {
 }
 
 impl Audit for GithubApp {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        wf.steps().for_each(|(_, s)| check(wf.file, s, out));
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        action
-            .steps()
-            .iter()
-            .for_each(|s| check(action.file, s, out));
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        _job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), step, out);
     }
 }
 

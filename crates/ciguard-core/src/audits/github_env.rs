@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
+use crate::models::run_script::{RunScript, action_scripts, run_key_span, workflow_scripts};
 use crate::models::{Action, Step, Workflow};
-use crate::shell::map::{RunScript, action_scripts, run_key_span, workflow_scripts};
 use crate::shell::{EnvFile, EnvWrite};
 use crate::source::SourceFile;
 
@@ -65,6 +65,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -84,10 +85,6 @@ const ATTACKER_CONTEXTS: &[&str] = &[
 ];
 
 impl Audit for GithubEnv {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let Some(trigger) = ["pull_request_target", "workflow_run"]
             .into_iter()

@@ -1,8 +1,8 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::is_expression_str;
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::Workflow;
+use crate::models::{Job, Workflow};
 use crate::route::Route;
 use crate::yaml::Node;
 
@@ -65,29 +65,30 @@ declare_audit! {
         inputs: [Workflow],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for HardcodedContainerCredentials {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            if let Some(container) = job.get("container") {
-                check(wf, container, job.route.key("container"), "container", out);
-            }
-            for (name, service) in job.get("services").into_iter().flat_map(|s| s.entries()) {
-                let name = name.as_str().unwrap_or("?");
-                check(
-                    wf,
-                    service,
-                    job.route.key("services").key(name),
-                    &format!("service `{name}`"),
-                    out,
-                );
-            }
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Some(container) = job.get("container") {
+            check(wf, container, job.route.key("container"), "container", out);
+        }
+        for (name, service) in job.get("services").into_iter().flat_map(|s| s.entries()) {
+            let name = name.as_str().unwrap_or("?");
+            check(
+                wf,
+                service,
+                job.route.key("services").key(name),
+                &format!("service `{name}`"),
+                out,
+            );
         }
     }
 }

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::File;
 use crate::audits::common::UsesSite;
 use crate::audits::online::resolved;
@@ -61,63 +61,38 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for ImpostorCommit {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
-    }
-}
-
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
-            continue;
-        };
-        if r.repo.reachable.get(&sha) != Some(&false) {
-            continue;
-        }
-        out.push(Finding::new(
-            &ImpostorCommit::META,
-            format!(
-                "`{sha}` is on no branch or tag of `{}`: it may come from a fork (impostor commit)",
-                r.slug
-            ),
-            r.site.location(file, "commit not in the repository"),
-        ));
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::RepoFacts;
-
-    const GOOD: &str = "1111111111111111111111111111111111111111";
-    const BAD: &str = "2222222222222222222222222222222222222222";
-
-    #[test]
-    fn reports_unreachable_commits_only() {
-        let mut repo = RepoFacts {
-            tags: tags(&[("v1.0.0", GOOD)]),
-            ..RepoFacts::default()
-        };
-        repo.reachable.insert(GOOD.into(), true);
-        repo.reachable.insert(BAD.into(), false);
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{GOOD} # v1.0.0\n      - uses: A/B@{}\n      - uses: a/b@v1\n      - uses: c/d@{BAD}\n",
-            BAD.to_uppercase()
-        );
-        let findings = run_with(&ImpostorCommit, &facts, &wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains("impostor"));
-        assert!(run_with(&ImpostorCommit, &Facts::default(), &wf).is_empty());
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+        return;
+    };
+    if r.repo.reachable.get(&sha) != Some(&false) {
+        return;
     }
+    out.push(Finding::new(
+        &ImpostorCommit::META,
+        format!(
+            "`{sha}` is on no branch or tag of `{}`: it may come from a fork (impostor commit)",
+            r.slug
+        ),
+        r.site.location(file, "commit not in the repository"),
+    ));
 }

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Applicability, Confidence, Edit, Finding, Location, Persona};
-use crate::models::{Action, Step, Workflow, is_expression};
+use crate::models::{Job, Step, Workflow, is_expression};
 use crate::route::Route;
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
@@ -62,32 +62,36 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Safe,
+        transitive: Consumer,
     }
 }
 
 const VAR: &str = "ACTIONS_ALLOW_UNSECURE_COMMANDS";
 
 impl Audit for InsecureCommands {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         check(wf.file, wf.root, &Route::root(), out);
-        for job in &wf.jobs {
-            check(wf.file, job.node, &job.route, out);
-            steps(wf.file, job.steps(), out);
-        }
     }
 
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        steps(action.file, action.steps(), out);
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(wf.file, job.node, &job.route, out);
     }
-}
 
-fn steps(file: &Arc<SourceFile>, steps: &[Step<'_>], out: &mut Vec<Finding>) {
-    for step in steps {
-        check(file, step.node, &step.route, out);
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        _job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), step.node, &step.route, out);
     }
 }
 

@@ -1,11 +1,12 @@
 use std::cmp::Ordering;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
-use crate::audits::online::{most_specific, resolved, version_numbers};
+use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Applicability, Finding, Severity};
+use crate::models::version::{Version, most_specific_tag};
 
 declare_audit! {
     /// ## What it does
@@ -57,64 +58,70 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: DisplayOnly,
+        transitive: Consumer,
     }
 }
 
 impl Audit for KnownVulnerableActions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(advisories) = r.repo.advisories.as_ref().filter(|a| !a.is_empty()) else {
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(advisories) = r.repo.advisories.as_ref().filter(|a| !a.is_empty()) else {
+        return;
+    };
+    let tags = r
+        .commit()
+        .and_then(|c| r.repo.tags_at(&c))
+        .unwrap_or_default();
+    let versions = tags
+        .iter()
+        .copied()
+        .filter(|t| version_numbers(t).is_some());
+    let version =
+        most_specific_tag(versions, None).or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
+    let Some(version) = version else { return };
+    let Some(numbers) = version_numbers(version) else {
+        return;
+    };
+    let name = r.uses.name().to_ascii_lowercase();
+    for a in advisories {
+        if (a.package != name && a.package != r.slug) || !in_range(&numbers, &a.vulnerable_range) {
             continue;
-        };
-        let tags = r
-            .commit()
-            .and_then(|c| r.repo.tags_at(&c))
-            .unwrap_or_default();
-        let version =
-            most_specific(&tags).or_else(|| version_numbers(r.git_ref).map(|_| r.git_ref));
-        let Some(version) = version else { continue };
-        let Some(numbers) = version_numbers(version) else {
-            continue;
-        };
-        let name = r.uses.name().to_ascii_lowercase();
-        for a in advisories {
-            if (a.package != name && a.package != r.slug)
-                || !in_range(&numbers, &a.vulnerable_range)
-            {
-                continue;
-            }
-            let severity = match a.severity.as_str() {
-                "low" => Severity::Low,
-                "medium" | "moderate" => Severity::Medium,
-                _ => Severity::High,
-            };
-            let fix = match &a.first_patched {
-                Some(p) => format!("upgrade `{}` to `{p}` or later", a.package),
-                None => format!("no patched version of `{}`: replace the action", a.package),
-            };
-            out.push(
-                Finding::new(
-                    &KnownVulnerableActions::META,
-                    format!(
-                        "`{name}` {version} is vulnerable ({}: {})",
-                        a.id,
-                        a.summary.trim()
-                    ),
-                    r.site.location(file, "vulnerable version"),
-                )
-                .severity(severity)
-                .fix(fix, Applicability::DisplayOnly, Vec::new()),
-            );
         }
+        let severity = match a.severity.as_str() {
+            "low" => Severity::Low,
+            "medium" | "moderate" => Severity::Medium,
+            _ => Severity::High,
+        };
+        let fix = match &a.first_patched {
+            Some(p) => format!("upgrade `{}` to `{p}` or later", a.package),
+            None => format!("no patched version of `{}`: replace the action", a.package),
+        };
+        out.push(
+            Finding::new(
+                &KnownVulnerableActions::META,
+                format!(
+                    "`{name}` {version} is vulnerable ({}: {})",
+                    a.id,
+                    a.summary.trim()
+                ),
+                r.site.location(file, "vulnerable version"),
+            )
+            .severity(severity)
+            .fix(fix, Applicability::DisplayOnly, Vec::new()),
+        );
     }
 }
 
@@ -151,11 +158,14 @@ fn in_range(version: &[u64], range: &str) -> bool {
     any
 }
 
+/// The numbers of a version (`v1.2.3-rc1` → `[1, 2, 3]`): advisories compare numbers only.
+fn version_numbers(tag: &str) -> Option<Vec<u64>> {
+    Version::parse(tag.trim()).map(|v| v.parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::{Advisory, RefFacts, RepoFacts};
 
     #[test]
     fn ranges() {
@@ -165,39 +175,5 @@ mod tests {
         assert!(in_range(&[1, 0, 0], "= 1.0.0"));
         assert!(!in_range(&[1], "garbage"));
         assert!(!in_range(&[1], ""));
-    }
-
-    #[test]
-    fn reports_vulnerable_versions_by_their_commit() {
-        let (old, new) = ("1".repeat(40), "2".repeat(40));
-        let mut repo = RepoFacts {
-            tags: tags(&[("v1.0.0", &old), ("v1.1.0", &new), ("v1", &new)]),
-            advisories: Some(vec![Advisory {
-                id: "GHSA-xxxx".into(),
-                summary: "bad".into(),
-                severity: "critical".into(),
-                package: "a/b".into(),
-                vulnerable_range: "< 1.1.0".into(),
-                first_patched: Some("1.1.0".into()),
-            }]),
-            ..RepoFacts::default()
-        };
-        repo.refs.insert(
-            "v1".into(),
-            RefFacts {
-                commit: Some(new.clone()),
-                is_branch: false,
-                is_tag: true,
-            },
-        );
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n      - uses: a/b@{new}\n      - uses: a/b@{old} # v1.0.0\n      - uses: a/b@v1.0.0\n"
-        );
-        let findings = run_with(&KnownVulnerableActions, &facts, &wf);
-        assert_eq!(findings.len(), 2, "{findings:?}");
-        assert!(findings[0].message.contains("GHSA-xxxx"));
-        assert_eq!(findings[0].severity, Severity::High);
-        assert!(findings[0].fixes[0].title.contains("`1.1.0`"));
     }
 }

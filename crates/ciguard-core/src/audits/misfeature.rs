@@ -1,8 +1,9 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
-use crate::audits::common::{File, step_shell};
+use crate::audit::{AnyDoc, Audit, AuditContext};
+use crate::audits::common::File;
+use crate::models::run_script::step_shell;
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
-use crate::models::{Action, Step, Uses, Workflow};
+use crate::models::{Job, Step, Uses};
 use crate::yaml::Node;
 
 declare_audit! {
@@ -63,26 +64,19 @@ declare_audit! {
 }
 
 impl Audit for Misfeature {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            for step in job.steps() {
-                check(wf.file, step, Some(job.node), Some(wf.root), out);
-            }
-        }
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for step in action.steps() {
-            check(action.file, step, None, None, out);
-        }
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let root = job.map(|_| doc.root());
+        check(doc.file(), step, job.map(|j| j.node), root, out);
     }
 }
 
-/// The program a `shell:` names: its first word, without directory or `.exe`, lowercased.
 /// The program a `shell:` names: its first word without a `/` directory, lowercased. A
 /// Windows path (`C:\cygwin\bin\bash.exe`) names a Cygwin or MSYS shell, not the runner's.
 fn shell_program(shell: &str) -> String {
@@ -119,7 +113,7 @@ fn check(
     if step.run.is_none() {
         return;
     }
-    let Some(shell) = step_shell(step, job, root) else {
+    let Some(shell) = step_shell(step, job, root).node else {
         return;
     };
     let Some(text) = shell.as_str() else { return };

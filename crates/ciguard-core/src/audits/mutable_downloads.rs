@@ -1,12 +1,12 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::unpinned_tools::tool_action;
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
-use crate::models::{Action, Step, Workflow};
+use crate::models::run_script::RunScript;
+use crate::models::{Action, Job, Step};
 use crate::route::Route;
-use crate::shell::map::{RunScript, action_scripts, workflow_scripts};
 use crate::shell::supply::{
     extracts_stdin, moving_url, saved_file, unpinned_install, urls, uses_file, verifies,
 };
@@ -82,30 +82,34 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for MutableDownloads {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
+    fn run_script(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        step: &Step<'_>,
+        script: &RunScript<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check_script(doc.file(), step, script, out);
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for (_, step, rs) in workflow_scripts(wf) {
-            check_script(wf.file, step, rs, out);
-        }
-        for (_, step) in wf.steps() {
-            check_inputs(wf.file, step, out);
-        }
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        _job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check_inputs(doc.file(), step, out);
     }
 
     fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for (step, rs) in action_scripts(action) {
-            check_script(action.file, step, rs, out);
-        }
-        for step in action.steps() {
-            check_inputs(action.file, step, out);
-        }
         let Some(inputs) = action.get("inputs") else {
             return;
         };

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::finding::{Finding, Location};
@@ -60,34 +60,34 @@ declare_audit! {
 }
 
 impl Audit for OverprovisionedSecrets {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.expr_sites(), out);
+    fn expr(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &Site<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        for (path, span) in site.expr.contexts() {
-            if path.root() != Some("secrets") {
-                continue;
-            }
-            let msg = if path.segs.len() == 1 {
-                "the whole `secrets` context is expanded: every secret becomes available here"
-            } else if path.name(1).is_none() {
-                "a secret is picked by a computed name: every secret becomes available to this job"
-            } else {
-                continue;
-            };
-            let at = site.file_span(file, span);
-            out.push(Finding::new(
-                &OverprovisionedSecrets::META,
-                msg,
-                Location::file(file, at, site.route.clone(), "all secrets"),
-            ));
+fn check(file: &std::sync::Arc<SourceFile>, site: &Site<'_>, out: &mut Vec<Finding>) {
+    for (path, span) in site.expr.contexts() {
+        if path.root() != Some("secrets") {
+            continue;
         }
+        let msg = if path.segs.len() == 1 {
+            "the whole `secrets` context is expanded: every secret becomes available here"
+        } else if path.name(1).is_none() {
+            "a secret is picked by a computed name: every secret becomes available to this job"
+        } else {
+            continue;
+        };
+        let at = site.file_span(file, span);
+        out.push(Finding::new(
+            &OverprovisionedSecrets::META,
+            msg,
+            Location::file(file, at, site.route.clone(), "all secrets"),
+        ));
     }
 }

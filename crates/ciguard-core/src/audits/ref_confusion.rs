@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -53,60 +53,32 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: true,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for RefConfusion {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
-    }
-}
-
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
-            continue;
-        }
-        out.push(Finding::new(
-            &RefConfusion::META,
-            format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
-            r.site.location(file, "ambiguous ref"),
-        ));
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with};
-    use crate::facts::{RefFacts, RepoFacts};
-
-    #[test]
-    fn reports_refs_that_are_branch_and_tag() {
-        let mut repo = RepoFacts::default();
-        let both = RefFacts {
-            commit: Some("a".repeat(40)),
-            is_branch: true,
-            is_tag: true,
-        };
-        repo.refs.insert("v1".into(), both);
-        repo.refs.insert(
-            "v2".into(),
-            RefFacts {
-                commit: Some("b".repeat(40)),
-                is_branch: false,
-                is_tag: true,
-            },
-        );
-        let facts = facts_for("a/b", repo);
-        let wf = "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@v2\n      - uses: a/b@v1\n";
-        let findings = run_with(&RefConfusion, &facts, wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains("`v1`"));
-        assert!(run_with(&RefConfusion, &Facts::default(), wf).is_empty());
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    if r.is_sha() || !r.resolved.is_some_and(|f| f.is_branch && f.is_tag) {
+        return;
     }
+    out.push(Finding::new(
+        &RefConfusion::META,
+        format!("`{}` is both a branch and a tag of `{}`", r.git_ref, r.slug),
+        r.site.location(file, "ambiguous ref"),
+    ));
 }

@@ -1,9 +1,10 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
-use crate::audits::online::{comment_version, most_specific, resolved};
+use crate::audits::online::resolved;
 use crate::declare_audit;
 use crate::facts::Facts;
 use crate::finding::{Applicability, Finding};
+use crate::models::version::{Version, VersionComment, most_specific_tag};
 
 declare_audit! {
     /// ## What it does
@@ -64,74 +65,55 @@ declare_audit! {
 }
 
 impl Audit for RefVersionMismatch {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
-            continue;
-        };
-        let Some(comment) = file.trailing_comment(r.site.node.span()) else {
-            continue;
-        };
-        let Some(version) = comment_version(comment) else {
-            continue;
-        };
-        // A tag the repository does not have is not a claim we can check.
-        let Some(tag_commit) = r.repo.tag_commit(version) else {
-            continue;
-        };
-        if tag_commit == sha {
-            continue;
-        }
-        let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
-        let fix = match most_specific(&on_commit) {
-            Some(actual) => format!(
-                "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+        return;
+    };
+    let Some(comment) = file.trailing_comment(r.site.node.span()) else {
+        return;
+    };
+    let Some(version) = VersionComment::version_tag(comment) else {
+        return;
+    };
+    let version = version.as_str();
+    // A tag the repository does not have is not a claim we can check.
+    let Some(tag_commit) = r.repo.tag_commit(version) else {
+        return;
+    };
+    if tag_commit == sha {
+        return;
+    }
+    let on_commit = r.repo.tags_at(&sha).unwrap_or_default();
+    let versions = on_commit.iter().copied();
+    let fix = match most_specific_tag(versions.filter(|t| Version::parse(t).is_some()), None) {
+        Some(actual) => format!(
+            "the pinned commit is `{actual}`: change the comment to `# {actual}`, or pin `{tag_commit}` for `{version}`"
+        ),
+        None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
+    };
+    out.push(
+        Finding::new(
+            &RefVersionMismatch::META,
+            format!(
+                "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
+                r.slug
             ),
-            None => format!("pin `{tag_commit}` for `{version}`, or drop the comment"),
-        };
-        out.push(
-            Finding::new(
-                &RefVersionMismatch::META,
-                format!(
-                    "the comment says `{version}` but `{version}` of `{}` is `{tag_commit}`, not the pinned `{sha}`",
-                    r.slug
-                ),
-                r.site.location(file, "commit does not match the version comment"),
-            )
-            .fix(fix, Applicability::DisplayOnly, Vec::new()),
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::RepoFacts;
-
-    #[test]
-    fn reports_comments_naming_another_commit() {
-        let (old, new) = ("1".repeat(40), "2".repeat(40));
-        let repo = RepoFacts {
-            tags: tags(&[("v1.0.0", &old), ("v1.1.0", &new), ("v1", &new)]),
-            ..RepoFacts::default()
-        };
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{new} # v1.1.0\n      - uses: a/b@{new} # tag=v1\n      - uses: a/b@{old} # v9.9.9\n      - uses: a/b@{old} # bump later\n      - uses: a/b@{old} # v1.1.0\n"
-        );
-        let findings = run_with(&RefVersionMismatch, &facts, &wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains("`v1.1.0`"));
-        assert!(findings[0].fixes[0].title.contains("`# v1.0.0`"));
-    }
+            r.site.location(file, "commit does not match the version comment"),
+        )
+        .fix(fix, Applicability::DisplayOnly, Vec::new()),
+    );
 }

@@ -1,8 +1,9 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
 use crate::models::Workflow;
-use crate::models::release::{Publication, Registry, job_publications, secret_refs};
+use crate::models::release::{Publication, Registry, job_publications};
+use crate::models::secrets::{GithubToken, Within, secret_refs};
 use crate::route::Route;
 use crate::source::Span;
 
@@ -79,10 +80,6 @@ declare_audit! {
 }
 
 impl Audit for ReleaseIsolation {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let file = wf.file;
         let meta = &Self::META;
@@ -163,7 +160,7 @@ impl Audit for ReleaseIsolation {
                 );
             }
             let start = job.node.span().start;
-            for (name, at) in secret_refs(file.slice(job.node.span())) {
+            for (name, at) in long_lived_secrets(file.slice(job.node.span())) {
                 if !publishing_secrets.iter().any(|(n, _)| n == name) {
                     publishing_secrets.push((
                         name.to_owned(),
@@ -190,7 +187,7 @@ impl Audit for ReleaseIsolation {
             }
             let start = job.node.span().start;
             let mut reported: Vec<&str> = Vec::new();
-            for (name, at) in secret_refs(file.slice(job.node.span())) {
+            for (name, at) in long_lived_secrets(file.slice(job.node.span())) {
                 let Some((_, used)) = publishing_secrets.iter().find(|(n, _)| n == name) else {
                     continue;
                 };
@@ -210,7 +207,10 @@ impl Audit for ReleaseIsolation {
         }
         if let Some(env) = wf.get("env") {
             for (k, v) in env.entries() {
-                let Some(name) = secret_refs(v.as_str().unwrap_or("")).first().map(|s| s.0) else {
+                let Some(name) = long_lived_secrets(v.as_str().unwrap_or(""))
+                    .first()
+                    .map(|s| s.0)
+                else {
                     continue;
                 };
                 let key = k.as_str().unwrap_or("?");
@@ -244,4 +244,12 @@ impl Audit for ReleaseIsolation {
             }
         }
     }
+}
+
+/// The named long-lived secrets `text` passes (its `${{ }}`), with their offsets.
+fn long_lived_secrets(text: &str) -> Vec<(&str, usize)> {
+    secret_refs(text, Within::Template, GithubToken::Skip)
+        .into_iter()
+        .filter_map(|r| Some((r.name?, r.at)))
+        .collect()
 }

@@ -1,10 +1,10 @@
 use std::sync::Arc;
 
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location, Severity};
+use crate::models::run_script::{RunScript, action_scripts, workflow_scripts};
 use crate::models::{Action, Step, Workflow};
-use crate::shell::map::{RunScript, action_scripts, workflow_scripts};
 use crate::source::SourceFile;
 
 declare_audit! {
@@ -109,10 +109,6 @@ const CREATORS: &[(&str, &str)] = &[
 ];
 
 impl Audit for ReleaseMutation {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let published = wf.triggers.iter().any(|t| {
             t.event == "release"

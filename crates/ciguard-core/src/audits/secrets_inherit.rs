@@ -1,7 +1,7 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::Workflow;
+use crate::models::{Job, Workflow};
 use crate::source::Span;
 
 declare_audit! {
@@ -52,50 +52,51 @@ declare_audit! {
         inputs: [Workflow],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for SecretsInherit {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            let Some((uses, _)) = job.reusable_uses() else {
-                continue;
-            };
-            let Some((key, value)) = job.node.entry("secrets") else {
-                continue;
-            };
-            if value.as_str() != Some("inherit") {
-                continue;
-            }
-            let called = match uses.as_str() {
-                Some(text) => called_name(text),
-                None => "the called workflow".to_owned(),
-            };
-            out.push(
-                Finding::new(
-                    &Self::META,
-                    format!("`{called}` inherits every secret of the caller"),
-                    Location::file(
-                        wf.file,
-                        // From `uses:` to `secrets: inherit`, so an ignore comment on either
-                        // line applies.
-                        Span::new(uses.span().start, uses.span().end.max(value.span().end)),
-                        job.route.key("uses"),
-                        "this reusable workflow",
-                    ),
-                )
-                .related(Location::file(
-                    wf.file,
-                    key.span().cover(value.span()),
-                    job.route.key("secrets"),
-                    "inherits all the caller's secrets",
-                )),
-            );
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some((uses, _)) = job.reusable_uses() else {
+            return;
+        };
+        let Some((key, value)) = job.node.entry("secrets") else {
+            return;
+        };
+        if value.as_str() != Some("inherit") {
+            return;
         }
+        let called = match uses.as_str() {
+            Some(text) => called_name(text),
+            None => "the called workflow".to_owned(),
+        };
+        out.push(
+            Finding::new(
+                &Self::META,
+                format!("`{called}` inherits every secret of the caller"),
+                Location::file(
+                    wf.file,
+                    // From `uses:` to `secrets: inherit`, so an ignore comment on either
+                    // line applies.
+                    Span::new(uses.span().start, uses.span().end.max(value.span().end)),
+                    job.route.key("uses"),
+                    "this reusable workflow",
+                ),
+            )
+            .related(Location::file(
+                wf.file,
+                key.span().cover(value.span()),
+                job.route.key("secrets"),
+                "inherits all the caller's secrets",
+            )),
+        );
     }
 }
 

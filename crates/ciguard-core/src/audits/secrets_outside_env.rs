@@ -1,8 +1,10 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
-use crate::audits::common::{expressions_in, scalars_under, secret_refs};
+use crate::audit::{Audit, AuditContext, InvalidOption};
+use crate::audits::common::{expressions_in, scalars_under};
+use crate::models::secrets::{GithubToken, SecretRef, Within, secret_refs};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::{JobKind, Workflow};
+use crate::models::disabled::is_disabled;
+use crate::models::{Job, JobKind, Workflow};
 use crate::source::Span;
 
 declare_audit! {
@@ -76,10 +78,6 @@ declare_audit! {
 }
 
 impl Audit for SecretsOutsideEnv {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let allow = serde_json::json!({
             "description": "secret names that may be used outside a deployment environment",
@@ -98,41 +96,59 @@ impl Audit for SecretsOutsideEnv {
         allowed(options).map(|_| ())
     }
 
-    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        if wf.has_trigger("workflow_call") {
+    fn job<'a>(
+        &self,
+        cx: &AuditContext<'_>,
+        wf: &Workflow<'a>,
+        job: &Job<'a>,
+        out: &mut Vec<Finding>,
+    ) {
+        if wf.has_trigger("workflow_call")
+            || matches!(job.kind, JobKind::Reusable { .. })
+            || job.get("environment").is_some()
+        {
             return;
         }
         let allow = allowed(cx.options).unwrap_or_default();
-        for job in &wf.jobs {
-            if matches!(job.kind, JobKind::Reusable { .. }) || job.get("environment").is_some() {
-                continue;
-            }
-            for scalar in scalars_under(job.node) {
-                for (span, inner) in expressions_in(wf.file, scalar) {
-                    for (at, raw, name) in secret_refs(inner) {
-                        if name.is_some_and(|n| {
-                            n.eq_ignore_ascii_case("GITHUB_TOKEN")
-                                || allow.iter().any(|a| a.eq_ignore_ascii_case(n))
-                        }) {
-                            continue;
-                        }
-                        let start = span.start + 3 + at;
-                        let what = name
-                            .map_or_else(|| "every secret".to_owned(), |n| format!("secret `{n}`"));
-                        out.push(Finding::new(
-                            &Self::META,
-                            format!(
-                                "{what} used by job `{}`, which has no deployment environment",
-                                job.id
-                            ),
-                            Location::file(
-                                wf.file,
-                                Span::new(start, start + raw.len()),
-                                job.route.clone(),
-                                "secret used outside of a dedicated environment",
-                            ),
-                        ));
+        // The job is read as YAML: its steps that never run (`if: false`) are skipped here as
+        // the models skip them everywhere else.
+        let off: Vec<Span> = job
+            .get("steps")
+            .into_iter()
+            .flat_map(|steps| steps.items())
+            .filter(|step| is_disabled(*step))
+            .map(|step| step.span())
+            .collect();
+        let live = scalars_under(job.node)
+            .into_iter()
+            .filter(|n| !off.iter().any(|o| o.contains(n.span())));
+        for scalar in live {
+            for (span, inner) in expressions_in(wf.file, scalar) {
+                for SecretRef { at, raw, name } in
+                    secret_refs(inner, Within::Expression, GithubToken::Keep)
+                {
+                    if name.is_some_and(|n| {
+                        n.eq_ignore_ascii_case("GITHUB_TOKEN")
+                            || allow.iter().any(|a| a.eq_ignore_ascii_case(n))
+                    }) {
+                        continue;
                     }
+                    let start = span.start + 3 + at;
+                    let what =
+                        name.map_or_else(|| "every secret".to_owned(), |n| format!("secret `{n}`"));
+                    out.push(Finding::new(
+                        &Self::META,
+                        format!(
+                            "{what} used by job `{}`, which has no deployment environment",
+                            job.id
+                        ),
+                        Location::file(
+                            wf.file,
+                            Span::new(start, start + raw.len()),
+                            job.route.clone(),
+                            "secret used outside of a dedicated environment",
+                        ),
+                    ));
                 }
             }
         }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::{is_expression_str, scalars_under};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
@@ -61,33 +61,33 @@ declare_audit! {
 }
 
 impl Audit for SelfHostedRunner {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            let Some((key, runs_on)) = job.node.entry("runs-on") else {
-                continue;
-            };
-            let Some((message, confidence)) = classify(job, runs_on) else {
-                continue;
-            };
-            let span = key.span().cover(runs_on.span());
-            out.push(
-                Finding::new(
-                    &Self::META,
-                    format!("job `{}` {message}", job.id),
-                    Location::file(
-                        wf.file,
-                        span,
-                        job.route.key("runs-on"),
-                        "runner chosen here",
-                    ),
-                )
-                .confidence(confidence),
-            );
-        }
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some((key, runs_on)) = job.node.entry("runs-on") else {
+            return;
+        };
+        let Some((message, confidence)) = classify(job, runs_on) else {
+            return;
+        };
+        let span = key.span().cover(runs_on.span());
+        out.push(
+            Finding::new(
+                &Self::META,
+                format!("job `{}` {message}", job.id),
+                Location::file(
+                    wf.file,
+                    span,
+                    job.route.key("runs-on"),
+                    "runner chosen here",
+                ),
+            )
+            .confidence(confidence),
+        );
     }
 }
 

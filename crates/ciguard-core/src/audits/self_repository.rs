@@ -1,11 +1,9 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Applicability, Edit, Finding};
-use std::collections::HashSet;
 
 use crate::models::{Step, Uses};
-use crate::route::Route;
 use crate::source::Span;
 
 declare_audit! {
@@ -71,49 +69,40 @@ declare_audit! {
 }
 
 impl Audit for SelfRepository {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        let relocated = after_relocating_checkout(doc);
-        check(doc.file(), doc.uses_sites(), &relocated, out);
+    fn uses(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc, site, out);
     }
 }
 
-fn check(
-    file: &File,
-    sites: &[UsesSite<'_, '_>],
-    relocated: &HashSet<Route>,
-    out: &mut Vec<Finding>,
-) {
-    for site in sites {
-        let Uses::Local(path) = site.uses else {
-            continue;
-        };
-        if !path.starts_with("./") && path != "." {
-            continue;
-        }
-        let mut f = Finding::new(
-            &SelfRepository::META,
-            format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
-            site.location(file, "use `$/...` instead of `./...`"),
-        );
-        if let Some(edit) = fix_edit(file, site, path, relocated) {
-            f = f.fix("rewrite `./` to `$/`", Applicability::Unsafe, vec![edit]);
-        }
-        out.push(f);
+fn check(doc: AnyDoc<'_, '_>, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let file = doc.file();
+
+    let Uses::Local(path) = site.uses else {
+        return;
+    };
+    if !path.starts_with("./") && path != "." {
+        return;
     }
+    let mut f = Finding::new(
+        &SelfRepository::META,
+        format!("`{path}` runs whatever is in the workspace; `$/` pins it to this commit"),
+        site.location(file, "use `$/...` instead of `./...`"),
+    );
+    if let Some(edit) = fix_edit(file, site, path, after_relocating_checkout(doc, site)) {
+        f = f.fix("rewrite `./` to `$/`", Applicability::Unsafe, vec![edit]);
+    }
+    out.push(f);
 }
 
 /// The edit turning the `.` of `./` into `$`, when `$/` names the same files.
-fn fix_edit(
-    file: &File,
-    site: &UsesSite<'_, '_>,
-    path: &str,
-    relocated: &HashSet<Route>,
-) -> Option<Edit> {
-    if path.split('/').any(|seg| seg == "..") || relocated.contains(&site.route) {
+fn fix_edit(file: &File, site: &UsesSite<'_>, path: &str, relocated: bool) -> Option<Edit> {
+    if path.split('/').any(|seg| seg == "..") || relocated {
         return None;
     }
     // The source must spell the path as it is (plain or quoted, no escapes), so the offset of
@@ -132,24 +121,22 @@ fn fix_edit(
     })
 }
 
-/// The `uses:` routes of steps that run after a checkout into a `path:` or of another
-/// `repository:`: there `./` is not this repository's root.
-fn after_relocating_checkout(doc: AnyDoc<'_, '_>) -> HashSet<Route> {
-    let step_lists: Vec<&[Step<'_>]> = match doc {
-        AnyDoc::Workflow(wf) => wf.jobs.iter().map(|job| job.steps()).collect(),
-        AnyDoc::Action(action) => vec![action.steps()],
+/// Whether `site` is the `uses:` of a step that runs after a checkout into a `path:` or of
+/// another `repository:`: there `./` is not this repository's root.
+fn after_relocating_checkout(doc: AnyDoc<'_, '_>, site: &UsesSite<'_>) -> bool {
+    let step_lists: &mut dyn Iterator<Item = &[Step<'_>]> = match doc {
+        AnyDoc::Workflow(wf) => &mut wf.jobs.iter().map(|job| job.steps()),
+        AnyDoc::Action(action) => &mut std::iter::once(action.steps()),
     };
-    let mut out = HashSet::new();
+    // The site's route is its step's route and `uses`.
+    let segments = site.route.segments();
+    let step_route = &segments[..segments.len().saturating_sub(1)];
     for steps in step_lists {
-        let mut relocated = false;
-        for step in steps {
-            if relocated {
-                out.insert(step.route.key("uses"));
-            }
-            relocated |= relocates(step);
+        if let Some(at) = steps.iter().position(|s| s.route.segments() == step_route) {
+            return steps[..at].iter().any(relocates);
         }
     }
-    out
+    false
 }
 
 fn relocates(step: &Step<'_>) -> bool {

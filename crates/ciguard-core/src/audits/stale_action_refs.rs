@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::audits::online::resolved;
 use crate::declare_audit;
@@ -60,58 +60,33 @@ declare_audit! {
 }
 
 impl Audit for StaleActionRefs {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), cx.facts, doc.uses_sites(), out);
-    }
-}
-
-fn check(file: &File, facts: &Facts, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for r in resolved(facts, sites) {
-        let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
-            continue;
-        };
-        // Impostors and missing commits are other findings.
-        let on_branch = r.repo.reachable.get(&sha) == Some(&true);
-        let untagged = r.repo.tags_at(&sha).is_some_and(|t| t.is_empty());
-        if !on_branch || !untagged {
-            continue;
-        }
-        out.push(Finding::new(
-            &StaleActionRefs::META,
-            format!("no tag of `{}` points at `{sha}`", r.slug),
-            r.site.location(file, "untagged commit"),
-        ));
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), cx.facts, site, out);
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audits::online::{facts_for, run_with, tags};
-    use crate::facts::RepoFacts;
-
-    #[test]
-    fn reports_untagged_commits() {
-        let tagged = "1".repeat(40);
-        let untagged = "2".repeat(40);
-        let impostor = "3".repeat(40);
-        let mut repo = RepoFacts {
-            tags: tags(&[("v1.0.0", &tagged)]),
-            ..RepoFacts::default()
-        };
-        repo.reachable.insert(tagged.clone(), true);
-        repo.reachable.insert(untagged.clone(), true);
-        repo.reachable.insert(impostor.clone(), false);
-        let facts = facts_for("a/b", repo);
-        let wf = format!(
-            "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - uses: a/b@{tagged}\n      - uses: a/b@{untagged}\n      - uses: a/b@{impostor}\n      - uses: a/b@main\n"
-        );
-        let findings = run_with(&StaleActionRefs, &facts, &wf);
-        assert_eq!(findings.len(), 1, "{findings:?}");
-        assert!(findings[0].message.contains(&untagged));
+fn check(file: &File, facts: &Facts, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(r) = resolved(facts, site) else {
+        return;
+    };
+    let Some(sha) = r.commit().filter(|_| r.is_sha()) else {
+        return;
+    };
+    // Impostors and missing commits are other findings.
+    let on_branch = r.repo.reachable.get(&sha) == Some(&true);
+    let untagged = r.repo.tags_at(&sha).is_some_and(|t| t.is_empty());
+    if !on_branch || !untagged {
+        return;
     }
+    out.push(Finding::new(
+        &StaleActionRefs::META,
+        format!("no tag of `{}` points at `{sha}`", r.slug),
+        r.site.location(file, "untagged commit"),
+    ));
 }

@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Persona};
@@ -114,31 +114,30 @@ const SUPERFLUOUS: &[(&str, &str, Option<Confidence>)] = &[
 ];
 
 impl Audit for SuperfluousActions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.uses_sites(), out);
+    fn uses(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
-fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        let Some(repo) = site.repo() else { continue };
-        let slug = repo.slug().to_ascii_lowercase();
-        let Some((_, instead, pedantic)) = SUPERFLUOUS.iter().find(|(name, _, _)| *name == slug)
-        else {
-            continue;
-        };
-        let mut f = Finding::new(
-            &SuperfluousActions::META,
-            format!("`{slug}` does what {instead} in a `run:` step does"),
-            site.location(file, format!("use {instead} instead")),
-        );
-        if let Some(confidence) = pedantic {
-            f = f.persona(Persona::Pedantic).confidence(*confidence);
-        }
-        out.push(f);
+fn check(file: &File, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(repo) = site.repo() else { return };
+    let slug = repo.slug().to_ascii_lowercase();
+    let Some((_, instead, pedantic)) = SUPERFLUOUS.iter().find(|(name, _, _)| *name == slug) else {
+        return;
+    };
+    let mut f = Finding::new(
+        &SuperfluousActions::META,
+        format!("`{slug}` does what {instead} in a `run:` step does"),
+        site.location(file, format!("use {instead} instead")),
+    );
+    if let Some(confidence) = pedantic {
+        f = f.persona(Persona::Pedantic).confidence(*confidence);
     }
+    out.push(f);
 }

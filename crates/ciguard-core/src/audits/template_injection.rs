@@ -1,11 +1,13 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::contexts::Trust;
-use crate::expr::env_fix::{ScriptFix, file_starts};
-use crate::expr::scope::Scope;
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
-use crate::models::{Action, Job, Step, Workflow};
+use crate::fix::template_injection::{ScriptFix, file_starts};
+use crate::models::scope::Scope;
+use crate::models::{Job, Step, Workflow};
+use crate::models::run_script::step_shell;
+use crate::shell::Dialect;
 use crate::source::{SourceFile, Span};
 use crate::yaml::Node;
 
@@ -76,6 +78,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: Unsafe,
+        transitive: Consumer,
     }
 }
 
@@ -93,27 +96,28 @@ fn code_inputs(action: &str) -> impl Iterator<Item = &'static str> + '_ {
 }
 
 impl Audit for TemplateInjection {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            for step in job.steps() {
+    fn step<'a>(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, 'a>,
+        job: Option<&Job<'a>>,
+        step: &Step<'a>,
+        out: &mut Vec<Finding>,
+    ) {
+        match (doc, job) {
+            (AnyDoc::Workflow(wf), Some(job)) => {
                 let scope = Scope::workflow(wf, job, Some(step));
                 let bash = is_bash(step, Some((wf, job)));
                 let outer_envs = [job.get("env"), wf.get("env")];
                 let outer_envs = outer_envs.into_iter().flatten().collect();
                 check_step(wf.file, step, &scope, bash.then_some(outer_envs), out);
             }
-        }
-    }
-
-    fn action(&self, _cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        for step in action.steps() {
-            let scope = Scope::action_step(step);
-            let bash = is_bash(step, None).then(Vec::new);
-            check_step(action.file, step, &scope, bash, out);
+            (AnyDoc::Action(action), _) => {
+                let scope = Scope::action_step(step);
+                let bash = is_bash(step, None).then(Vec::new);
+                check_step(action.file, step, &scope, bash, out);
+            }
+            (AnyDoc::Workflow(_), None) => {}
         }
     }
 }
@@ -229,36 +233,12 @@ fn check_code<'a>(
     }
 }
 
-/// Whether the step's script runs in bash or sh, where `${NAME}` reads a variable.
+/// Whether the step's script certainly runs in a POSIX shell, where `${NAME}` reads a variable
+/// (not when the runner is an expression that may name Windows).
 fn is_bash<'a>(step: &Step<'a>, workflow: Option<(&Workflow<'a>, &Job<'a>)>) -> bool {
-    fn default_shell(n: Option<Node<'_>>) -> Option<&str> {
-        n.and_then(|d| d.get("run"))
-            .and_then(|r| r.get_str("shell"))
-    }
-    let shell = step
-        .node
-        .get_str("shell")
-        .or_else(|| workflow.and_then(|(_, job)| default_shell(job.get("defaults"))))
-        .or_else(|| workflow.and_then(|(wf, _)| default_shell(wf.get("defaults"))));
-    if let Some(shell) = shell {
-        let first = shell.split_whitespace().next().unwrap_or_default();
-        return matches!(first, "bash" | "sh");
-    }
-    let Some((_, job)) = workflow else {
-        return false;
-    };
-    let Some(runs_on) = job.get("runs-on") else {
-        return false;
-    };
-    let labels: Vec<&str> = if runs_on.is_sequence() {
-        runs_on.items().filter_map(|n| n.as_str()).collect()
-    } else {
-        runs_on.as_str().into_iter().collect()
-    };
-    !labels.is_empty()
-        && labels
-            .iter()
-            .all(|l| !l.contains("${{") && !l.to_ascii_lowercase().contains("windows"))
+    let (job, root) = workflow.map_or((None, None), |(wf, job)| (Some(job.node), Some(wf.root)));
+    let shell = step_shell(step, job, root);
+    shell.dialect == Dialect::Posix && !shell.guessed
 }
 
 #[cfg(test)]
@@ -307,5 +287,34 @@ mod tests {
         assert_eq!(fixes.len(), 1);
         assert_eq!(fixes[0].edits.len(), 1001);
         assert!(!findings[0].fixes.is_empty());
+    }
+
+    /// The fix writes `${NAME}`, which only a POSIX shell reads: offered when `step_shell` knows
+    /// the shell is one, not when the runner is an expression that may name Windows.
+    #[test]
+    fn the_env_fix_follows_the_one_step_shell_reader() {
+        let fixes = |runs_on: &str, shell: &str| {
+            let text = format!(
+                "on: issues\npermissions: {{}}\njobs:\n  a:\n    runs-on: {runs_on}\n    steps:\n      - run: echo \"${{{{ github.event.issue.title }}}}\"\n{shell}"
+            );
+            let file = Arc::new(SourceFile::new("w.yml", FileKind::Workflow, text));
+            let findings = audit_file(
+                &file,
+                &Limits::default(),
+                &[&super::TemplateInjection],
+                &|_| AuditContext::empty(),
+            )
+            .findings;
+            assert_eq!(findings.len(), 1);
+            findings[0].fixes.len()
+        };
+        assert_eq!(fixes("ubuntu-latest", ""), 1);
+        assert_eq!(fixes("${{ matrix.os }}", ""), 0);
+        assert_eq!(fixes("${{ matrix.os }}", "        shell: bash\n"), 1);
+        assert_eq!(fixes("windows-latest", ""), 0);
+        assert_eq!(
+            fixes("windows-latest", "        shell: /usr/bin/bash -e {0}\n"),
+            1
+        );
     }
 }

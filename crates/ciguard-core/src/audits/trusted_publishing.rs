@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
 use crate::models::Workflow;
@@ -95,10 +95,6 @@ fn is_container(r: Registry) -> bool {
 }
 
 impl Audit for TrustedPublishing {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let mut seen = Vec::new();
         for job in &wf.jobs {

@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::finding::Finding;
@@ -56,6 +56,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -134,28 +135,28 @@ fn imitated(slug: &str, owner: &str) -> Option<&'static str> {
 }
 
 impl Audit for TyposquatUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.uses_sites(), out);
+    fn uses(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
-fn check(file: &File, sites: &[UsesSite<'_, '_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        let Some(repo) = site.repo() else { continue };
-        let slug = repo.slug().to_ascii_lowercase();
-        let Some(popular) = imitated(&slug, &repo.owner.to_ascii_lowercase()) else {
-            continue;
-        };
-        out.push(Finding::new(
-            &TyposquatUses::META,
-            format!("`{slug}` looks like a typo of the popular `{popular}`"),
-            site.location(file, format!("resembles `{popular}`")),
-        ));
-    }
+fn check(file: &File, site: &UsesSite<'_>, out: &mut Vec<Finding>) {
+    let Some(repo) = site.repo() else { return };
+    let slug = repo.slug().to_ascii_lowercase();
+    let Some(popular) = imitated(&slug, &repo.owner.to_ascii_lowercase()) else {
+        return;
+    };
+    out.push(Finding::new(
+        &TyposquatUses::META,
+        format!("`{slug}` looks like a typo of the popular `{popular}`"),
+        site.location(file, format!("resembles `{popular}`")),
+    ));
 }
 
 #[cfg(test)]

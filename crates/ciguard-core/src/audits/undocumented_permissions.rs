@@ -1,8 +1,8 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::audits::common::has_meaningful_comment;
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::Workflow;
+use crate::models::{Job, Workflow};
 use crate::route::Route;
 use crate::yaml::Node;
 
@@ -65,24 +65,22 @@ declare_audit! {
 }
 
 impl Audit for UndocumentedPermissions {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         if let Some(p) = wf.permissions() {
             check(wf, p, Route::root().key("permissions"), "workflow", out);
         }
-        for job in &wf.jobs {
-            if let Some(p) = job.permissions() {
-                check(
-                    wf,
-                    p,
-                    job.route.key("permissions"),
-                    &format!("job `{}`", job.id),
-                    out,
-                );
-            }
+    }
+
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Some(p) = job.permissions() {
+            let owner = format!("job `{}`", job.id);
+            check(wf, p, job.route.key("permissions"), &owner, out);
         }
     }
 }

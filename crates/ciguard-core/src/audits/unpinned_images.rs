@@ -1,8 +1,8 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::{BinOp, Expr, ExprKind, Seg};
 use crate::finding::{Confidence, Finding, Location};
-use crate::models::{Action, ActionRuns, DockerImage, Uses, Workflow};
+use crate::models::{Action, ActionRuns, DockerImage, Job, Step, Uses, Workflow};
 use crate::route::Route;
 use crate::source::SourceFile;
 use crate::yaml::Node;
@@ -59,43 +59,53 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for UnpinnedImages {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
+    fn job(
+        &self,
+        _cx: &AuditContext<'_>,
+        wf: &Workflow<'_>,
+        job: &Job<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Some(container) = job.get("container") {
+            let image = container.get("image").unwrap_or(container);
+            let route = if container.is_mapping() {
+                job.route.key("container").key("image")
+            } else {
+                job.route.key("container")
+            };
+            check(wf.file, image, route, Some(job.node), out);
+        }
+        if let Some(services) = job.get("services") {
+            for (name, service) in services.entries() {
+                let name = name.as_str().unwrap_or_default();
+                let image = service.get("image").unwrap_or(service);
+                check(
+                    wf.file,
+                    image,
+                    job.route.key("services").key(name).key("image"),
+                    Some(job.node),
+                    out,
+                );
+            }
+        }
     }
 
-    fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        for job in &wf.jobs {
-            if let Some(container) = job.get("container") {
-                let image = container.get("image").unwrap_or(container);
-                let route = if container.is_mapping() {
-                    job.route.key("container").key("image")
-                } else {
-                    job.route.key("container")
-                };
-                check(wf.file, image, route, Some(job.node), out);
-            }
-            if let Some(services) = job.get("services") {
-                for (name, service) in services.entries() {
-                    let name = name.as_str().unwrap_or_default();
-                    let image = service.get("image").unwrap_or(service);
-                    check(
-                        wf.file,
-                        image,
-                        job.route.key("services").key(name).key("image"),
-                        Some(job.node),
-                        out,
-                    );
-                }
-            }
-            for step in job.steps() {
-                if let (Some(node), Some(Uses::Docker(_))) = (step.uses, step.uses_ref()) {
-                    check(wf.file, node, step.route.key("uses"), Some(job.node), out);
-                }
-            }
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        if let (Some(node), Some(Uses::Docker(_))) = (step.uses, step.uses_ref()) {
+            let route = step.route.key("uses");
+            check(doc.file(), node, route, job.map(|j| j.node), out);
         }
     }
 
@@ -110,11 +120,6 @@ impl Audit for UnpinnedImages {
                 None,
                 out,
             );
-        }
-        for step in action.steps() {
-            if let (Some(node), Some(Uses::Docker(_))) = (step.uses, step.uses_ref()) {
-                check(action.file, node, step.route.key("uses"), None, out);
-            }
         }
     }
 }

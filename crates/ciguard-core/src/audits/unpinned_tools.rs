@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Confidence, Finding, Location};
-use crate::models::Step;
+use crate::models::{Job, Step};
 use crate::source::SourceFile;
 
 declare_audit! {
@@ -65,6 +65,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -92,14 +93,15 @@ pub(crate) fn tool_action(step: &Step<'_>) -> Option<(&'static str, &'static [&'
 }
 
 impl Audit for UnpinnedTools {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        for step in doc.steps() {
-            check(doc.file(), step, out);
-        }
+    fn step(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        _job: Option<&Job<'_>>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), step, out);
     }
 }
 

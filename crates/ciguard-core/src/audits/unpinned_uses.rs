@@ -1,7 +1,8 @@
-use crate::audit::{Audit, AuditContext, AuditMeta, InvalidOption};
+use crate::audit::{AnyDoc, Audit, AuditContext, InvalidOption};
 use crate::declare_audit;
 use crate::finding::{Finding, Location};
-use crate::models::{Action, RepositoryUses, Step, Uses, Workflow};
+use crate::models::{RepositoryUses, Uses};
+use crate::refs::UsesSite;
 use crate::route::Route;
 use crate::source::SourceFile;
 use crate::yaml::{Node, Style};
@@ -82,6 +83,7 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
@@ -134,10 +136,6 @@ fn policy_for(policies: &[(String, Policy)], uses: &RepositoryUses<'_>) -> Polic
 }
 
 impl Audit for UnpinnedUses {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn options_schema(&self) -> serde_json::Map<String, serde_json::Value> {
         let policy = serde_json::json!({ "enum": ["hash-pin", "ref-pin", "any"] });
         let policies = serde_json::json!({
@@ -169,46 +167,28 @@ impl Audit for UnpinnedUses {
         Ok(())
     }
 
-    fn workflow(&self, cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        let policies = policies(cx.options);
-        // Only refs the lockfile really lists for this workflow are locked; it locks actions,
-        // not reusable-workflow calls.
-        let locked = |uses: &str| {
-            cx.actions_lock
-                .is_some_and(|lock| lock.is_locked(&wf.file.path, uses))
+    fn uses(
+        &self,
+        cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &UsesSite<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Uses::Repository(uses) = &site.uses else {
+            return;
         };
-        for job in &wf.jobs {
-            if let Some((node, Some(Uses::Repository(uses)))) = job.reusable_uses() {
-                check(wf.file, node, job.route.key("uses"), &uses, &policies, out);
-            }
-            check_steps(wf.file, job.steps(), &policies, &locked, out);
-        }
-    }
-
-    fn action(&self, cx: &AuditContext<'_>, action: &Action<'_>, out: &mut Vec<Finding>) {
-        check_steps(
-            action.file,
-            action.steps(),
-            &policies(cx.options),
-            &|_| false,
-            out,
-        );
-    }
-}
-
-fn check_steps(
-    file: &std::sync::Arc<SourceFile>,
-    steps: &[Step<'_>],
-    policies: &[(String, Policy)],
-    locked: &dyn Fn(&str) -> bool,
-    out: &mut Vec<Finding>,
-) {
-    for step in steps {
-        if let (Some(node), Some(Uses::Repository(uses))) = (step.uses, step.uses_ref()) {
-            if step.uses_str().is_some_and(locked) {
-                continue;
-            }
-            check(file, node, step.route.key("uses"), &uses, policies, out);
+        // Only refs the lockfile really lists for this workflow are locked; it locks the
+        // actions of workflow steps, not reusable-workflow calls or composite actions' steps.
+        let file = doc.file();
+        let locked = matches!(doc, AnyDoc::Workflow(_))
+            && site.is_step()
+            && site.node.as_str().is_some_and(|u| {
+                cx.actions_lock
+                    .is_some_and(|lock| lock.is_locked(&file.path, u))
+            });
+        if !locked {
+            let policies = policies(cx.options);
+            check(file, site.node, site.route.clone(), uses, &policies, out);
         }
     }
 }

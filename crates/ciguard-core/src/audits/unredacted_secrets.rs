@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::expr::{Expr, ExprKind};
@@ -58,48 +58,49 @@ declare_audit! {
         inputs: [Workflow, Action],
         needs_network: false,
         fix: None,
+        transitive: Consumer,
     }
 }
 
 impl Audit for UnredactedSecrets {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.expr_sites(), out);
+    fn expr(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &Site<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        // `fromJSON(secrets.X).field` is reported at the field access; a bare
-        // `fromJSON(secrets.X)` (a JSON string secret loses its quotes) at the call.
-        let mut fields = Vec::new();
-        let mut calls = Vec::new();
-        site.expr.walk(&mut |e| match &e.kind {
-            ExprKind::Access { base, .. } if parses_secret(base.ungroup()) => {
-                fields.push((e.span, base.ungroup().span));
-            }
-            // In a condition the parsed value is compared, never printed.
-            _ if !site.is_condition && parses_secret(e) => calls.push(e.span),
-            _ => {}
-        });
-        let bare = calls
-            .into_iter()
-            .filter(|c| !fields.iter().any(|(_, base)| base == c))
-            .map(|c| (c, "a value parsed from a JSON secret is not masked in logs"));
-        let accessed = fields
-            .iter()
-            .map(|(f, _)| (*f, "a field of a JSON secret is not masked in logs"));
-        for (span, msg) in accessed.chain(bare).collect::<Vec<_>>() {
-            let at = site.file_span(file, span);
-            out.push(Finding::new(
-                &UnredactedSecrets::META,
-                msg,
-                Location::file(file, at, site.route.clone(), "unmasked value"),
-            ));
+fn check(file: &std::sync::Arc<SourceFile>, site: &Site<'_>, out: &mut Vec<Finding>) {
+    // `fromJSON(secrets.X).field` is reported at the field access; a bare
+    // `fromJSON(secrets.X)` (a JSON string secret loses its quotes) at the call.
+    let mut fields = Vec::new();
+    let mut calls = Vec::new();
+    site.expr.walk(&mut |e| match &e.kind {
+        ExprKind::Access { base, .. } if parses_secret(base.ungroup()) => {
+            fields.push((e.span, base.ungroup().span));
         }
+        // In a condition the parsed value is compared, never printed.
+        _ if !site.is_condition && parses_secret(e) => calls.push(e.span),
+        _ => {}
+    });
+    let bare = calls
+        .into_iter()
+        .filter(|c| !fields.iter().any(|(_, base)| base == c))
+        .map(|c| (c, "a value parsed from a JSON secret is not masked in logs"));
+    let accessed = fields
+        .iter()
+        .map(|(f, _)| (*f, "a field of a JSON secret is not masked in logs"));
+    for (span, msg) in accessed.chain(bare).collect::<Vec<_>>() {
+        let at = site.file_span(file, span);
+        out.push(Finding::new(
+            &UnredactedSecrets::META,
+            msg,
+            Location::file(file, at, site.route.clone(), "unmasked value"),
+        ));
     }
 }
 

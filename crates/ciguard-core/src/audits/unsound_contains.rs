@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::contexts::{Trust, classify};
 use crate::expr::sites::Site;
@@ -61,37 +61,37 @@ declare_audit! {
 }
 
 impl Audit for UnsoundContains {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.expr_sites(), out);
+    fn expr(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &Site<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
-    for site in sites {
-        site.expr.walk(&mut |e| {
-            let ExprKind::Call { name, args } = &e.kind else { return };
-            if !name.eq_ignore_ascii_case("contains") {
-                return;
-            }
-            let [hay, needle] = args.as_slice() else { return };
-            if !matches!(hay.ungroup().kind, ExprKind::String(_)) || needle.is_literal() {
-                return;
-            }
-            let worst = needle.contexts().iter().map(|(p, _)| chosen_by(p)).min().unwrap_or(Trust::Unknown);
-            let severity = match worst {
-                Trust::Safe => return,
-                Trust::Attacker => Severity::High,
-                _ => Severity::Medium,
-            };
-            let msg = "`contains()` on a string is a substring test: a value that is only part of one of the listed ones passes";
-            let at = site.file_span(file, e.span);
-            out.push(Finding::new(&UnsoundContains::META, msg, Location::file(file, at, site.route.clone(), "substring test")).severity(severity));
-        });
-    }
+fn check(file: &std::sync::Arc<SourceFile>, site: &Site<'_>, out: &mut Vec<Finding>) {
+    site.expr.walk(&mut |e| {
+        let ExprKind::Call { name, args } = &e.kind else { return };
+        if !name.eq_ignore_ascii_case("contains") {
+            return;
+        }
+        let [hay, needle] = args.as_slice() else { return };
+        if !matches!(hay.ungroup().kind, ExprKind::String(_)) || needle.is_literal() {
+            return;
+        }
+        let worst = needle.contexts().iter().map(|(p, _)| chosen_by(p)).min().unwrap_or(Trust::Unknown);
+        let severity = match worst {
+            Trust::Safe => return,
+            Trust::Attacker => Severity::High,
+            _ => Severity::Medium,
+        };
+        let msg = "`contains()` on a string is a substring test: a value that is only part of one of the listed ones passes";
+        let at = site.file_span(file, e.span);
+        out.push(Finding::new(&UnsoundContains::META, msg, Location::file(file, at, site.route.clone(), "substring test")).severity(severity));
+    });
 }
 
 /// Who chooses the value: as for injection, except that account names, which cannot carry

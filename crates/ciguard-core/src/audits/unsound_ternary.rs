@@ -1,4 +1,4 @@
-use crate::audit::{AnyDoc, Audit, AuditContext, AuditMeta};
+use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
 use crate::expr::sites::Site;
 use crate::expr::{BinOp, ExprKind};
@@ -63,12 +63,14 @@ declare_audit! {
 }
 
 impl Audit for UnsoundTernary {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
-    fn document(&self, _cx: &AuditContext<'_>, doc: AnyDoc<'_, '_>, out: &mut Vec<Finding>) {
-        check(doc.file(), doc.expr_sites(), out);
+    fn expr(
+        &self,
+        _cx: &AuditContext<'_>,
+        doc: AnyDoc<'_, '_>,
+        site: &Site<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        check(doc.file(), site, out);
     }
 }
 
@@ -79,36 +81,37 @@ fn always_set(path: &crate::expr::ContextPath) -> bool {
         && !matches!(path.name(1), Some("head_ref" | "base_ref") | None)
 }
 
-fn check(file: &std::sync::Arc<SourceFile>, sites: &[Site<'_>], out: &mut Vec<Finding>) {
-    for site in sites.iter().filter(|s| !s.is_condition) {
-        site.expr.walk(&mut |e| {
-            let ExprKind::Binary { op: BinOp::Or, lhs, rhs: c } = &e.kind else { return };
-            let ExprKind::Binary { op: BinOp::And, lhs: cond, rhs: b } = &lhs.ungroup().kind else { return };
-            let b = b.ungroup();
-            // `x != '' && x || default` tests `b` itself; `cond && b || ''` gives `''` either way.
-            let in_cond = cond.contexts();
-            let b_contexts = b.contexts();
-            let tests_b = !b_contexts.is_empty() && b_contexts.iter().all(|(p, _)| in_cond.iter().any(|(q, _)| q == p) || always_set(p));
-            if tests_b || matches!(&c.ungroup().kind, ExprKind::String(s) if s.is_empty()) {
-                return;
-            }
-            let falsy_literal = match &b.kind {
-                ExprKind::String(s) => s.is_empty(),
-                ExprKind::Number(n) => *n == 0.0 || n.is_nan(),
-                ExprKind::Bool(v) => !v,
-                ExprKind::Null => true,
-                _ => false,
-            };
-            let can_be_empty = b.context_path().is_some() || matches!(&b.kind, ExprKind::Access { .. });
-            let at = site.file_span(file, b.span);
-            let location = Location::file(file, at, site.route.clone(), "can be falsy");
-            if falsy_literal {
-                let msg = "the value after `&&` is falsy, so this always gives the value after `||`";
-                out.push(Finding::new(&UnsoundTernary::META, msg, location));
-            } else if can_be_empty {
-                let msg = "the value after `&&` can be empty, and then this gives the value after `||` even when the condition holds";
-                out.push(Finding::new(&UnsoundTernary::META, msg, location).severity(Severity::Low).confidence(Confidence::Medium).persona(Persona::Pedantic));
-            }
-        });
+fn check(file: &std::sync::Arc<SourceFile>, site: &Site<'_>, out: &mut Vec<Finding>) {
+    if site.is_condition {
+        return;
     }
+    site.expr.walk(&mut |e| {
+        let ExprKind::Binary { op: BinOp::Or, lhs, rhs: c } = &e.kind else { return };
+        let ExprKind::Binary { op: BinOp::And, lhs: cond, rhs: b } = &lhs.ungroup().kind else { return };
+        let b = b.ungroup();
+        // `x != '' && x || default` tests `b` itself; `cond && b || ''` gives `''` either way.
+        let in_cond = cond.contexts();
+        let b_contexts = b.contexts();
+        let tests_b = !b_contexts.is_empty() && b_contexts.iter().all(|(p, _)| in_cond.iter().any(|(q, _)| q == p) || always_set(p));
+        if tests_b || matches!(&c.ungroup().kind, ExprKind::String(s) if s.is_empty()) {
+            return;
+        }
+        let falsy_literal = match &b.kind {
+            ExprKind::String(s) => s.is_empty(),
+            ExprKind::Number(n) => *n == 0.0 || n.is_nan(),
+            ExprKind::Bool(v) => !v,
+            ExprKind::Null => true,
+            _ => false,
+        };
+        let can_be_empty = b.context_path().is_some() || matches!(&b.kind, ExprKind::Access { .. });
+        let at = site.file_span(file, b.span);
+        let location = Location::file(file, at, site.route.clone(), "can be falsy");
+        if falsy_literal {
+            let msg = "the value after `&&` is falsy, so this always gives the value after `||`";
+            out.push(Finding::new(&UnsoundTernary::META, msg, location));
+        } else if can_be_empty {
+            let msg = "the value after `&&` can be empty, and then this gives the value after `||` even when the condition holds";
+            out.push(Finding::new(&UnsoundTernary::META, msg, location).severity(Severity::Low).confidence(Confidence::Medium).persona(Persona::Pedantic));
+        }
+    });
 }

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditMeta};
+use crate::audit::Audit;
 use crate::declare_audit;
 
 declare_audit! {
@@ -52,8 +52,4 @@ declare_audit! {
     }
 }
 
-impl Audit for UnusedIgnore {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-}
+impl Audit for UnusedIgnore {}

@@ -1,4 +1,4 @@
-use crate::audit::{Audit, AuditContext, AuditMeta};
+use crate::audit::{Audit, AuditContext};
 use crate::declare_audit;
 use crate::finding::{Finding, Location, Persona};
 use crate::models::release::{
@@ -90,10 +90,6 @@ declare_audit! {
 }
 
 impl Audit for UseTrustedPublishing {
-    fn meta(&self) -> &'static AuditMeta {
-        &Self::META
-    }
-
     fn workflow(&self, _cx: &AuditContext<'_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         for job in &wf.jobs {
             let id_token = job_has_id_token(wf, job);
@@ -165,7 +161,7 @@ fn check_step(
             Route::clone(&step.route),
             "this step",
         ));
-        let token_passed = crate::models::release::has_long_lived_secret(&c.line)
+        let token_passed = crate::models::secrets::has_long_lived_secret(&c.line)
             && ["--token", "-p", "--password", "-u"].iter().any(|fl| {
                 c.words
                     .iter()

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use crate::diagnostic::{Checker, Diagnostic};
 use crate::expr::sites::{Site, sites};
 use crate::models::Step;
-use crate::models::sites::{UsesSite, action_sites, live_sites};
+use crate::models::disabled::live_sites;
+use crate::models::run_script::{RunScript, parse_action_scripts};
 use crate::models::step::{is_expression, parse_steps};
 use crate::route::Route;
-use crate::shell::map::{RunScript, parse_action_scripts};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Node};
 
@@ -37,8 +37,6 @@ pub struct Action<'a> {
     expr_sites: OnceCell<Vec<Site<'a>>>,
     /// Every `run:` script, parsed once on first use: (step index, script).
     run_scripts: OnceCell<Vec<(usize, RunScript<'a>)>>,
-    /// Every `uses:` of a step that can run, listed once on first use.
-    uses_sites: OnceCell<Vec<UsesSite<'a, 'a>>>,
 }
 
 impl<'a> Action<'a> {
@@ -54,11 +52,6 @@ impl<'a> Action<'a> {
             .get_or_init(|| parse_action_scripts(self))
             .iter()
             .filter_map(|(i, rs)| Some((self.steps().get(*i)?, rs)))
-    }
-
-    /// Every `uses:` of a step that can run (not `if: false`), in file order.
-    pub(crate) fn uses_sites(&self) -> &[UsesSite<'a, 'a>] {
-        self.uses_sites.get_or_init(|| action_sites(self))
     }
 
     pub fn steps(&self) -> &[Step<'a>] {
@@ -156,7 +149,6 @@ impl<'a> Action<'a> {
                 runs_node,
                 expr_sites: OnceCell::new(),
                 run_scripts: OnceCell::new(),
-                uses_sites: OnceCell::new(),
             }),
             ck.diagnostics,
         )

@@ -156,7 +156,7 @@ pub(crate) fn parse_steps<'a>(
         }
         // A step that can never run is checked for shape (GitHub rejects the file otherwise)
         // but left out of the model, so no audit reports it.
-        if crate::models::sites::is_disabled(item) {
+        if crate::models::disabled::is_disabled(item) {
             continue;
         }
         steps.push(Step {

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use crate::diagnostic::Checker;
 use crate::expr::sites::{Site, sites};
+use crate::models::disabled::live_sites;
 use crate::models::permissions::check_permissions;
-use crate::models::sites::{UsesSite, live_sites, workflow_sites};
+use crate::models::run_script::{RunScript, parse_workflow_scripts};
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
 use crate::route::Route;
-use crate::shell::map::{RunScript, parse_workflow_scripts};
 use crate::source::SourceFile;
 use crate::yaml::{Document, Node};
 
@@ -141,8 +141,6 @@ pub struct Workflow<'a> {
     expr_sites: OnceCell<Vec<Site<'a>>>,
     /// Every `run:` script, parsed once on first use: (job index, step index, script).
     run_scripts: OnceCell<Vec<(usize, usize, RunScript<'a>)>>,
-    /// Every `uses:` that can run, listed once on first use.
-    uses_sites: OnceCell<Vec<UsesSite<'a, 'a>>>,
 }
 
 impl<'a> Workflow<'a> {
@@ -169,11 +167,6 @@ impl<'a> Workflow<'a> {
                 let job = self.jobs.get(*j)?;
                 Some((job, job.steps().get(*s)?, rs))
             })
-    }
-
-    /// Every `uses:` of a job or step that can run (not `if: false`), in file order.
-    pub(crate) fn uses_sites(&self) -> &[UsesSite<'a, 'a>] {
-        self.uses_sites.get_or_init(|| workflow_sites(self))
     }
 
     pub fn has_trigger(&self, event: &str) -> bool {
@@ -267,7 +260,6 @@ impl<'a> Workflow<'a> {
             jobs,
             expr_sites: OnceCell::new(),
             run_scripts: OnceCell::new(),
-            uses_sites: OnceCell::new(),
         };
         (Some(wf), ck.diagnostics)
     }
@@ -393,7 +385,7 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
             JobKind::Normal { steps }
         };
         // A job that can never run is checked for shape but left out of the model.
-        if crate::models::sites::is_disabled(node) {
+        if crate::models::disabled::is_disabled(node) {
             continue;
         }
         out.push(Job {

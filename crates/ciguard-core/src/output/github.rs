@@ -77,7 +77,7 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> io::Result<()> {
             }
         }
     }
-    props.push(("title", format!("ciguard ({})", f.audit)));
+    props.push(("title", format!("ciguard ({})", f.audit_id())));
     let label = esc(f.primary.label());
     if !label.is_empty() {
         message.push_str(&format!("\n{label}"));

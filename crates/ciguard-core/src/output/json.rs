@@ -218,7 +218,7 @@ enum LocationJson<'a> {
 impl<'a> FindingJson<'a> {
     fn new(f: &'a Finding) -> Self {
         FindingJson {
-            audit: f.audit,
+            audit: f.audit_id(),
             chain: &f.chain,
             confidence: f.confidence,
             fingerprint: f.fingerprint(),
@@ -292,7 +292,7 @@ impl<'a> LocationJson<'a> {
 #[cfg(test)]
 fn finding(f: &Finding) -> Value {
     json!({
-        "audit": f.audit,
+        "audit": f.audit_id(),
         "message": f.message,
         "severity": f.severity,
         "confidence": f.confidence,

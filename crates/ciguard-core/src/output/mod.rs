@@ -1,7 +1,7 @@
 //! Output formats: how a [`Report`] is shown to people (plain), programs (json), code scanning
 //! (sarif) and GitHub Actions logs (github).
 
-pub mod escape;
+pub use ciguard_syntax::escape;
 mod github;
 mod json;
 mod plain;
@@ -170,9 +170,16 @@ impl<'a> Stream<'a> {
             out,
             tally: Tally::default(),
             json: json::Stream::default(),
-            sarif: sarif::Stream::default(),
+            sarif: sarif::Stream::new(crate::audits::catalogue().iter()),
             diagnostics: Vec::new(),
         }
+    }
+
+    /// SARIF rules for every audit of `catalogue` (the front end's, with the audits of other
+    /// crates), instead of the core's alone.
+    pub fn with_catalogue(mut self, catalogue: &crate::catalog::Catalogue) -> Self {
+        self.sarif = sarif::Stream::new(catalogue.iter());
+        self
     }
 
     /// Writes the next findings (sorted as [`Report::sort`] sorts, after every earlier batch).

@@ -231,7 +231,7 @@ fn windowed_line(text: &str, marks: &[Mark]) -> (usize, String, Vec<usize>) {
 }
 
 fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
-    let header = paint.severity(f.severity, &format!("{}[{}]", f.severity, f.audit));
+    let header = paint.severity(f.severity, &format!("{}[{}]", f.severity, f.audit_id()));
     writeln!(out, "{header}: {}", paint.bold(&esc(&f.message)))?;
     let mut notes: Vec<String> = Vec::new();
     match &f.primary {

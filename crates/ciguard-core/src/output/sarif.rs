@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{INFORMATION_URI, TOOL_NAME, TOOL_VERSION, audit_docs_url, location_region};
-use crate::audits;
+use crate::catalog::AuditMeta;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::{Applicability, Confidence, Finding, Location, Severity};
 use crate::report::Report;
@@ -130,7 +130,7 @@ const SCHEMA_URI: &str =
 
 /// Writes the whole report: the streamed renderer over its findings.
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut stream = Stream::default();
+    let mut stream = Stream::new(rules_of(report));
     stream.findings(&report.findings, &report.diagnostics, out)?;
     stream.finish(report, out)
 }
@@ -139,9 +139,10 @@ pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// (or the end) say which `%SRCROOT%` applies, each result as it comes, then `invocations` and
 /// `tool`. Rules list the whole catalogue, so each result's `ruleIndex` is known when it is
 /// written; nothing of a finding is kept after it is written.
-#[derive(Default)]
 pub(super) struct Stream {
     base: Option<SrcRoot>,
+    /// The rules, sorted by id; a result's `ruleIndex` is its audit's place here.
+    rules: Vec<&'static AuditMeta>,
     rule_index: BTreeMap<&'static str, usize>,
     written: usize,
     /// The shell's text after `"results": []`, written at the end.
@@ -149,6 +150,19 @@ pub(super) struct Stream {
 }
 
 impl Stream {
+    /// A document whose rules are `metas` (each id once, sorted by id).
+    pub(super) fn new(metas: impl IntoIterator<Item = &'static AuditMeta>) -> Self {
+        let by_id: BTreeMap<&'static str, &'static AuditMeta> =
+            metas.into_iter().map(|m| (m.id, m)).collect();
+        Stream {
+            base: None,
+            rule_index: by_id.keys().enumerate().map(|(i, id)| (*id, i)).collect(),
+            rules: by_id.into_values().collect(),
+            written: 0,
+            after_results: Vec::new(),
+        }
+    }
+
     /// Writes `findings`' results; `diagnostics` (those known so far) may name the root when
     /// no finding does.
     pub(super) fn findings(
@@ -173,7 +187,8 @@ impl Stream {
             if self.written > 0 {
                 indented.extend_from_slice(b",\n");
             }
-            let value = result(f, self.rule_index.get(f.audit).copied().unwrap_or(0), base);
+            let index = self.rule_index.get(f.audit_id()).copied().unwrap_or(0);
+            let value = result(f, index, base);
             serde_json::to_writer_pretty(&mut item, &value).map_err(io::Error::other)?;
             // Items of `runs[0].results` sit four levels deep.
             indented.extend_from_slice(RESULT_INDENT);
@@ -197,7 +212,6 @@ impl Stream {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let base = SrcRoot::of(findings, diagnostics);
-        self.rule_index = rule_indices();
         let mut run = json!({ "columnKind": "unicodeCodePoints", "results": [] });
         if let Some(ids) = base.base_ids() {
             run["originalUriBaseIds"] = ids;
@@ -228,7 +242,7 @@ impl Stream {
             out.write_all(RESULTS_CLOSE)?;
         }
         let base = self.base.as_ref().expect("started");
-        let tail = document_tail(report, &self.rule_index, base);
+        let tail = document_tail(report, &self.rules, base);
         let text = serde_json::to_vec_pretty(&tail).map_err(io::Error::other)?;
         let text = super::escape::json(&text);
         // `{\n  "invocations": ...\n}` without its braces, indented as members of the run.
@@ -281,17 +295,20 @@ fn precision(confidence: Confidence) -> &'static str {
 /// The whole document as one value; [`render`] streams the same content.
 #[cfg(test)]
 pub(crate) fn document(report: &Report) -> Value {
-    let rule_index = rule_indices();
+    let stream = Stream::new(rules_of(report));
     let base = SrcRoot::of(&report.findings, &report.diagnostics);
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index.get(f.audit).copied().unwrap_or(0), &base))
+        .map(|f| {
+            let index = stream.rule_index.get(f.audit_id()).copied().unwrap_or(0);
+            result(f, index, &base)
+        })
         .collect();
     let mut doc = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [document_tail(report, &rule_index, &base)],
+        "runs": [document_tail(report, &stream.rules, &base)],
     });
     doc["runs"][0]["columnKind"] = json!("unicodeCodePoints");
     doc["runs"][0]["results"] = json!(results);
@@ -301,24 +318,19 @@ pub(crate) fn document(report: &Report) -> Value {
     doc
 }
 
-/// The index of each rule: every audit of the catalogue, sorted by id, so a result's index is
-/// known before the run's findings are.
-fn rule_indices() -> BTreeMap<&'static str, usize> {
-    let mut rule_index: BTreeMap<&'static str, usize> =
-        audits::catalogue().into_iter().map(|m| (m.id, 0)).collect();
-    for (i, v) in rule_index.values_mut().enumerate() {
-        *v = i;
-    }
-    rule_index
+/// The rules of a finished report: the core's catalogue and the audits of its findings (a
+/// streamed run passes the front end's whole catalogue instead).
+fn rules_of(report: &Report) -> impl Iterator<Item = &'static AuditMeta> + '_ {
+    crate::audits::catalogue()
+        .iter()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(report.findings.iter().map(|f| f.meta))
 }
 
 /// The members of the run written after the results: `invocations` and `tool`.
-fn document_tail(
-    report: &Report,
-    rule_index: &BTreeMap<&'static str, usize>,
-    base: &SrcRoot,
-) -> Value {
-    let rules: Vec<Value> = rule_index.keys().map(|id| rule(id, &[])).collect();
+fn document_tail(report: &Report, rules: &[&'static AuditMeta], base: &SrcRoot) -> Value {
+    let rules: Vec<Value> = rules.iter().map(|meta| rule(meta)).collect();
     let notifications: Vec<Value> = report
         .diagnostics
         .iter()
@@ -342,18 +354,18 @@ fn document_tail(
     })
 }
 
-fn rule(id: &str, findings: &[Finding]) -> Value {
-    let meta = audits::meta_by_id(id);
-    // The default severity ranks the rule; an audit unknown to the registry takes its findings' highest.
-    let severity = meta.map(|m| m.severity).unwrap_or_else(|| {
-        findings
-            .iter()
-            .filter(|f| f.audit == id)
-            .map(|f| f.severity)
-            .max()
-            .unwrap_or(Severity::Medium)
-    });
-    let mut rule = json!({
+fn rule(meta: &AuditMeta) -> Value {
+    let id = meta.id;
+    // The default severity ranks the rule.
+    let severity = meta.severity;
+    let what = meta.section("What it does").unwrap_or_default();
+    let full = if what.trim().is_empty() {
+        meta.summary.to_owned()
+    } else {
+        what.trim().to_owned()
+    };
+    let docs = meta.documentation();
+    json!({
         "id": id,
         "name": id,
         "helpUri": audit_docs_url(id),
@@ -361,34 +373,20 @@ fn rule(id: &str, findings: &[Finding]) -> Value {
         "properties": {
             "security-severity": security_severity(severity),
             "tags": ["security", "supply-chain", "github-actions"],
+            "precision": precision(meta.confidence),
+            "persona": meta.persona,
         },
-    });
-    if let Some(meta) = meta {
-        let docs = meta.documentation();
-        let what = meta.section("What it does").unwrap_or_default();
-        let full = if what.trim().is_empty() {
-            meta.summary.to_owned()
-        } else {
-            what.trim().to_owned()
-        };
-        rule["shortDescription"] = json!({ "text": meta.summary });
-        rule["fullDescription"] = json!({ "text": full });
-        rule["help"] = json!({ "text": docs, "markdown": docs });
-        rule["properties"]["precision"] = json!(precision(meta.confidence));
-        rule["properties"]["persona"] = json!(meta.persona);
-    } else {
-        rule["shortDescription"] = json!({ "text": id });
-    }
-    rule
+        "shortDescription": { "text": meta.summary },
+        "fullDescription": { "text": full },
+        "help": { "text": docs, "markdown": docs },
+    })
 }
 
 /// Bytes a web address keeps as they are: unreserved, reserved and `%` (already encoded).
-const URI_KEEP: &[u8] = b"-._~:/?#[]@!$&'()*+,;=%";
-
 /// A web address built from input (a remote file's path) with every byte a URI may not hold
 /// (spaces, control characters, non-ASCII) percent-encoded.
 fn web_uri(address: &str) -> String {
-    crate::percent::encode(address, URI_KEEP)
+    crate::percent::encode(address, crate::percent::URI)
 }
 
 /// A relative path as a URI reference: forward slashes, no `./`, reserved bytes percent-encoded.
@@ -460,7 +458,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
         message.push_str(&format!(" (reached through {})", f.chain.join(" -> ")));
     }
     let mut value = json!({
-        "ruleId": f.audit,
+        "ruleId": f.audit_id(),
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": message },

@@ -1,18 +1,11 @@
 //! The one adapter between the App and the audit library: files read through the API in, the
-//! findings a check run reports out. Written on today's `ciguard_core` API the way `ciguard
-//! audit` runs one file (`audit_one`); it will call the shared pipeline's in-memory entry once
-//! that exists, and nothing else in the App changes.
+//! findings a check run reports out, through the shared pipeline's in-memory entry (the same
+//! configuration, ignores and filters as `ciguard audit`).
 
-use std::sync::Arc;
-
-use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH};
-use ciguard_core::audit::{Audit, AuditContext};
-use ciguard_core::config::Config;
-use ciguard_core::engine::audit_file;
-use ciguard_core::facts::Facts;
-use ciguard_core::suppress::apply_inline_ignores;
-use ciguard_core::yaml::Limits;
-use ciguard_core::{FileKind, Persona, Severity, SourceFile, audits};
+use ciguard_core::actions_lock::LOCKFILE_PATH;
+use ciguard_core::diagnostic::Level;
+use ciguard_core::{FileKind, Persona, Severity};
+use ciguard_pipeline::{MemoryFile, MemoryOptions, View, audit_in_memory};
 
 /// Files larger than this are not fetched nor audited (a workflow is a few KB).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -78,87 +71,59 @@ pub fn is_support_file(path: &str) -> bool {
 }
 
 /// Audits `files` (repository path, bytes) with the repository's configuration text, as
-/// `ciguard audit` would offline with the regular persona.
+/// `ciguard audit` would offline with the regular persona: through the shared pipeline's
+/// in-memory entry, so the App and the CLI cannot disagree.
 pub fn audit_files(
     files: Vec<(String, Vec<u8>)>,
     config_toml: Option<&str>,
 ) -> Result<Audited, AuditError> {
-    let config = match config_toml {
-        Some(text) => Config::parse(text).map_err(|e| AuditError::Config(e.to_string()))?,
-        None => Config::default(),
-    };
-    let lock = files
-        .iter()
-        .find(|(path, _)| path == LOCKFILE_PATH)
-        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
-        .and_then(|text| ActionsLock::parse(text).ok());
-    let enabled: Vec<&dyn Audit> = audits::all()
-        .iter()
-        .copied()
-        .filter(|a| !config.is_disabled(a.meta().id))
+    let files: Vec<MemoryFile> = files
+        .into_iter()
+        .filter(|(path, _)| audited_kind(path).is_some() || path == LOCKFILE_PATH)
+        .map(|(path, bytes)| MemoryFile { path, bytes })
         .collect();
-    let ids: Vec<&str> = enabled.iter().map(|a| a.meta().id).collect();
-    let facts = Facts::default();
-    let empty = toml::Table::new();
-    let mut out = Audited::default();
-    for (path, bytes) in files {
-        let Some(kind) = audited_kind(&path) else {
-            continue;
-        };
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                out.skipped.push(Skipped {
-                    path,
-                    reason: "not UTF-8 text".into(),
-                });
-                continue;
-            }
-        };
-        let file = Arc::new(SourceFile::new(path.clone(), kind, text));
-        let report = audit_file(&file, &Limits::default(), &enabled, &|audit| AuditContext {
-            options: config
-                .settings(audit.meta().id)
-                .map_or(&empty, |s| &s.options),
-            facts: &facts,
-            actions_lock: lock.as_ref(),
-        });
-        if !report.audited {
-            let reason = report
-                .diagnostics
-                .first()
-                .map_or_else(|| "could not be parsed".to_owned(), |d| d.message.clone());
-            out.skipped.push(Skipped { path, reason });
-            continue;
+    let options = MemoryOptions {
+        config: config_toml,
+        view: View {
+            persona: Persona::Regular,
+            ..View::default()
+        },
+        ..MemoryOptions::default()
+    };
+    let report = audit_in_memory(&files, &options).map_err(|e| match e {
+        ciguard_pipeline::Error::ConfigText(text) => AuditError::Config(text),
+        other => AuditError::Config(other.to_string()),
+    })?;
+    let mut out = Audited {
+        files: report.files_audited,
+        ..Audited::default()
+    };
+    // A file the pipeline could not read or parse has an error diagnostic naming it.
+    for d in &report.diagnostics {
+        if d.level == Level::Error && !out.skipped.iter().any(|s| s.path == d.path) {
+            out.skipped.push(Skipped {
+                path: d.path.clone(),
+                reason: d.message.clone(),
+            });
         }
-        out.files += 1;
-        let mut findings = report.findings;
-        findings.retain_mut(|f| {
-            let line = f.primary.span().map(|s| file.line_col(s.start).line);
-            config.apply(f, line)
-        });
-        let (_, unused) = apply_inline_ignores(&file, &mut findings, &ids);
-        if !config.is_disabled("unused-ignore") {
-            findings.extend(unused);
-        }
-        for f in findings
-            .into_iter()
-            .filter(|f| f.persona <= Persona::Regular)
-        {
-            let (start_line, end_line) = f.primary.span().map_or((1, 1), |s| {
+    }
+    for f in report.findings {
+        let (start_line, end_line) = match (f.primary.source(), f.primary.span()) {
+            (Some(file), Some(s)) => {
                 let start = file.line_col(s.start).line;
                 let end = file.line_col(s.end.saturating_sub(1).max(s.start)).line;
                 (start, end.max(start))
-            });
-            out.findings.push(AppFinding {
-                audit_id: f.audit.to_owned(),
-                severity: f.severity,
-                path: path.clone(),
-                start_line,
-                end_line,
-                message: f.message,
-            });
-        }
+            }
+            _ => (1, 1),
+        };
+        out.findings.push(AppFinding {
+            audit_id: f.audit_id().to_owned(),
+            severity: f.severity,
+            path: f.primary.path().to_owned(),
+            start_line,
+            end_line,
+            message: f.message,
+        });
     }
     Ok(out)
 }

@@ -7,25 +7,25 @@ use crate::fnmatch::fnmatch;
 use crate::gather::{Org, Repo, Ruleset, Unknown};
 use crate::options::Options;
 
-mod actions;
-mod bypass;
-mod default_branch;
-mod forbidden_branches;
-mod immutable_releases;
-mod organization;
-mod release_environment;
-mod release_tags;
-mod secrets;
+mod settings_actions;
+mod settings_bypass;
+mod settings_default_branch;
+mod settings_forbidden_branches;
+mod settings_immutable_releases;
+mod settings_organization;
+mod settings_release_environment;
+mod settings_release_tags;
+mod settings_secrets;
 
-pub use actions::SettingsActions;
-pub use bypass::SettingsBypass;
-pub use default_branch::SettingsDefaultBranch;
-pub use forbidden_branches::SettingsForbiddenBranches;
-pub use immutable_releases::SettingsImmutableReleases;
-pub use organization::SettingsOrganization;
-pub use release_environment::SettingsReleaseEnvironment;
-pub use release_tags::SettingsReleaseTags;
-pub use secrets::SettingsSecrets;
+pub use settings_actions::SettingsActions;
+pub use settings_bypass::SettingsBypass;
+pub use settings_default_branch::SettingsDefaultBranch;
+pub use settings_forbidden_branches::SettingsForbiddenBranches;
+pub use settings_immutable_releases::SettingsImmutableReleases;
+pub use settings_organization::SettingsOrganization;
+pub use settings_release_environment::SettingsReleaseEnvironment;
+pub use settings_release_tags::SettingsReleaseTags;
+pub use settings_secrets::SettingsSecrets;
 
 /// What a check is given.
 pub struct Cx<'a> {
@@ -122,7 +122,7 @@ pub fn all() -> &'static [&'static dyn Check] {
 
 /// A finding on a setting of `subject`.
 pub fn finding(
-    meta: &AuditMeta,
+    meta: &'static AuditMeta,
     msg: impl Into<String>,
     subject: String,
     url: Option<String>,

@@ -35,10 +35,19 @@ impl FixMode {
     }
 }
 
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Online audits (impostor-commit, ref-version-mismatch, stale-action-refs, \
-ref-confusion, known-vulnerable-actions, and archived-uses from repository metadata) run when a \
+/// The long help of `ciguard audit`: which audits go online and which keep their persona inside
+/// a dependency, listed from their declarations (`needs_network`, `transitive`).
+fn after_help() -> String {
+    let catalogue = ciguard_core::audits::catalogue();
+    let ids = |keep: fn(&ciguard_core::AuditMeta) -> bool| {
+        let mut ids: Vec<&str> = catalogue.iter().filter(|m| keep(m)).map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids.join(", ")
+    };
+    let online = ids(|m| m.needs_network);
+    let consumer = ids(|m| m.transitive == ciguard_core::catalog::Transitive::Consumer);
+    format!(
+        "Online audits ({online}, and archived-uses from repository metadata) run when a \
 GitHub token is available (--gh-token, GH_TOKEN or GITHUB_TOKEN) and --offline is not given. \
 Without a token ciguard sends no request and the report notes the skipped audits.
 
@@ -53,11 +62,14 @@ Transitive auditing (online only): the action.yml of every action and the file o
 workflow used are fetched at the commit their ref resolves to and audited too, then what they use, \
 up to --transitive-depth hops (cycles are cut). A finding inside a dependency is reported at the \
 `uses:` that leads to it, with the chain (`reached through ci.yml -> a/b@<sha> -> c/d@v1`); the audits that \
-concern the consumer (unpinned-uses, mutable-downloads, unpinned-images, template-injection, \
-known-vulnerable-actions, impostor-commit...) keep their persona, the others are shown to \
+concern the consumer ({consumer}) keep their persona, the others are shown to \
 --persona auditor only. An ignore comment on the `uses:` line silences the dependency's findings \
 of that audit."
-)]
+    )
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = after_help())]
 pub struct AuditArgs {
     /// Files or directories to audit, `-` for one document on stdin, or `owner/repo[@ref]` for a
     /// GitHub repository read through the API without cloning it (its default branch when no ref
@@ -153,7 +165,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let mut sink = StreamSink {
         // With --diff the report is not shown: the findings are only counted.
-        stream: (!args.diff).then(|| Stream::new(args.format.format(), opts, &mut buffered)),
+        stream: (!args.diff).then(|| {
+            Stream::new(args.format.format(), opts, &mut buffered)
+                .with_catalogue(ciguard_pipeline::catalogue::catalogue())
+        }),
         shown: Shown::default(),
         highest: None,
         error: None,

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::commands::render::print_stdout;
 
-use ciguard_core::{audits, docs};
+use ciguard_core::docs;
 
 /// Exit code for an unknown audit id: a usage error.
 
@@ -16,7 +16,7 @@ pub struct ExplainArgs {
 
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let wanted = normalize(&args.audit);
-    let Some(meta) = audits::meta_by_id(&wanted) else {
+    let Some(meta) = super::catalogue().get(&wanted) else {
         eprintln!("{}", unknown_message(&args.audit));
         return Ok(super::exit::ExitStatus::Usage.into());
     };
@@ -52,7 +52,7 @@ fn unknown_message(id: &str) -> String {
 
 /// Ids within a small edit distance of `wanted`, or containing it, closest first.
 fn close_matches(wanted: &str) -> Vec<&'static str> {
-    ciguard_core::suggest::close_matches(wanted, audits::all().iter().map(|a| a.meta().id))
+    ciguard_core::suggest::close_matches(wanted, super::catalogue().ids())
 }
 
 #[cfg(test)]
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn links_are_absolute() {
-        let meta = audits::meta_by_id("unpinned-uses").unwrap();
+        let meta = super::super::catalogue().get("unpinned-uses").unwrap();
         let text = for_terminal(&docs::audit_markdown(meta), meta.id);
         assert!(!text.contains("](../"), "{text}");
         assert!(

@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use ciguard_core::Catalogue;
+
 use clap::{Parser, Subcommand};
 
 pub mod audit;
@@ -18,11 +20,11 @@ pub mod render;
 pub mod schema;
 pub mod settings;
 
-/// The declarations of the checks that live outside the core crate.
-pub fn external_audits() -> Vec<&'static ciguard_core::AuditMeta> {
-    let mut metas: Vec<_> = ciguard_deps::audits::all().to_vec();
-    metas.extend(ciguard_settings::checks::all().iter().map(|c| c.meta()));
-    metas
+/// Every audit of every crate (core, dependency and settings audits), built on first use from
+/// the crates' static lists and passed to what needs it: configuration, docs, `ciguard audits`,
+/// `explain`.
+pub fn catalogue() -> &'static Catalogue {
+    ciguard_pipeline::catalogue::catalogue()
 }
 
 #[derive(Debug, Parser)]

@@ -29,11 +29,11 @@ impl Shown {
             self.safe += usize::from(safe);
             self.unsafe_only += usize::from(!safe && has(f, Applicability::Unsafe));
             self.unpinned_without_fix +=
-                usize::from(f.audit == "unpinned-uses" && f.fixes.is_empty());
-            let entry = self
-                .per_audit
-                .entry(f.audit)
-                .or_insert((0, 0, f.severity.to_string()));
+                usize::from(f.audit_id() == "unpinned-uses" && f.fixes.is_empty());
+            let entry =
+                self.per_audit
+                    .entry(f.audit_id())
+                    .or_insert((0, 0, f.severity.to_string()));
             entry.0 += 1;
             entry.1 += usize::from(!f.fixes.is_empty());
         }

@@ -23,13 +23,14 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context as _;
 use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH, LockedDependency, workflow_key};
 use ciguard_core::fix::{unified_diff, write_atomic};
+use ciguard_core::models::version::{Version, VersionComment, most_specific_tag};
 use ciguard_core::models::{Uses, uses::is_full_sha};
 use ciguard_core::pin::{Replacement, Site, SiteKind, find_sites, rewrite};
 use ciguard_core::plural::count;
 use ciguard_core::yaml::{Document, Limits};
 use ciguard_core::{FileKind, SourceFile};
 use ciguard_github::registry::{ImageRef, Registry};
-use ciguard_github::resolve::{self, Tag, Version};
+use ciguard_github::resolve::{self, Tag};
 use ciguard_github::{Client, Error};
 
 use ciguard_pipeline::collect;
@@ -191,14 +192,9 @@ fn repo_use(site: &Site) -> Option<RepoUse> {
     }
 }
 
-/// The tag a version comment names (`# v4.2.2`, `# tag=v4.2.2`, `# v4.2.2 (latest)`).
-fn comment_tag(comment: &str) -> Option<&str> {
-    let first = comment.split_whitespace().next()?;
-    let first = first
-        .strip_prefix("tag=")
-        .or_else(|| first.strip_prefix("ratchet:"))
-        .unwrap_or(first);
-    (!first.is_empty()).then_some(first)
+/// The tag a version comment names, verified or not (a hint for choosing among tags).
+fn comment_tag(comment: &str) -> Option<String> {
+    VersionComment::parse(comment).map(|c| c.tag)
 }
 
 pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
@@ -420,11 +416,14 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             let hint = if is_full_sha(&u.git_ref) {
                 site.comment.as_deref().and_then(comment_tag)
             } else {
-                Some(u.git_ref.as_str())
+                Some(u.git_ref.clone())
             };
             let comment = update_tag
                 .clone()
-                .or_else(|| resolve::most_specific_tag(tags, sha, hint).map(str::to_owned))
+                .or_else(|| {
+                    most_specific_tag(resolve::names_at(tags, sha), hint.as_deref())
+                        .map(str::to_owned)
+                })
                 .or_else(|| (!is_full_sha(&u.git_ref)).then(|| u.git_ref.clone()))
                 .or_else(|| site.comment.clone());
             let value = format!("{}@{sha}", u.name);
@@ -505,12 +504,12 @@ fn current_version(u: &RepoUse, tags: &[Tag], inputs: &[Input]) -> Option<Versio
         .find_map(|s| {
             s.comment
                 .as_deref()
-                .and_then(comment_tag)
-                .and_then(Version::parse)
+                .and_then(VersionComment::parse)
+                .and_then(|c| c.version)
         });
     from_comment.or_else(|| {
         is_full_sha(&u.git_ref)
-            .then(|| resolve::most_specific_tag(tags, &u.git_ref.to_ascii_lowercase(), None))
+            .then(|| most_specific_tag(resolve::names_at(tags, &u.git_ref), None))
             .flatten()
             .and_then(Version::parse)
     })
@@ -552,7 +551,12 @@ fn check_file(
             ));
             continue;
         }
-        let Some(tag) = site.comment.as_deref().and_then(comment_tag) else {
+        // Only a comment naming a version is a claim (as for `ref-version-mismatch`).
+        let Some(tag) = site
+            .comment
+            .as_deref()
+            .and_then(VersionComment::version_tag)
+        else {
             continue;
         };
         let slug = r.slug().to_ascii_lowercase();
@@ -569,12 +573,11 @@ fn check_file(
                 "{at}: `{}`: the comment says {tag}, but {tag} is commit {}",
                 site.value, t.commit
             )),
-            None if Version::parse(tag).is_some() => problems.push(format!(
+            None => problems.push(format!(
                 "{at}: `{}`: the comment names {tag}, which is not a tag of {}",
                 site.value,
                 r.slug()
             )),
-            None => {}
         }
     }
 }
@@ -696,8 +699,8 @@ mod tests {
         assert_eq!(parse_age("0"), Ok(Duration::ZERO));
         assert_eq!(parse_age("90m"), Ok(Duration::from_secs(5400)));
         assert!(parse_age("soon").is_err());
-        assert_eq!(comment_tag("v4.2.2"), Some("v4.2.2"));
-        assert_eq!(comment_tag("tag=v1 extra"), Some("v1"));
+        assert_eq!(comment_tag("v4.2.2").as_deref(), Some("v4.2.2"));
+        assert_eq!(comment_tag("tag=v1 extra").as_deref(), Some("v1"));
         assert_eq!(comment_tag(""), None);
     }
 }

@@ -10,10 +10,13 @@ pub struct SchemaArgs {}
 
 /// The schema: the audits' tables and those of `deps` and `settings`.
 pub fn schema() -> serde_json::Value {
-    ciguard_core::config_schema::schema(vec![
-        ("deps", ciguard_deps::config_schema::schema()),
-        ("settings", ciguard_settings::options_schema::schema()),
-    ])
+    ciguard_core::config_schema::schema(
+        super::catalogue(),
+        vec![
+            ("deps", ciguard_deps::config_schema::schema()),
+            ("settings", ciguard_settings::options_schema::schema()),
+        ],
+    )
 }
 
 pub fn run(_args: SchemaArgs) -> anyhow::Result<ExitCode> {

@@ -120,8 +120,8 @@ pub struct OptionArgs {
 impl OptionArgs {
     fn options(&self) -> anyhow::Result<Options> {
         let config = match &self.config {
-            Some(p) => Some(Config::load(p)?),
-            None => Config::load_discovered(Path::new("."))?,
+            Some(p) => Some(Config::load(p, super::catalogue())?),
+            None => Config::load_discovered(Path::new("."), super::catalogue())?,
         };
         let mut options = match config {
             Some(config) => {
