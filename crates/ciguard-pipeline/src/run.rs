@@ -145,7 +145,7 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
 
 /// Files audited at once: enough to keep every core busy, few enough that their documents and
 /// findings are a small, fixed amount of memory.
-const CHUNK: usize = 16;
+const CHUNK: usize = 64;
 
 /// Audits `inputs` (paths, `-`, `owner/repo[@ref]`) under `options`, passing the findings to
 /// `sink` as each group of files is done; the outcome's report has none. Files are audited a
