@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use ciguard_core::{Diagnostic, FileKind, Finding};
 use ciguard_pipeline::{ConfigChoice, Options, Sink, View};
 
-/// Each batch as (findings, paths), to check order and that batches come before the end.
+/// What orders a finding in a report: path, position, audit, message.
+type Key = (String, Option<usize>, &'static str, String);
+
+/// Each batch's finding keys, to check order and that batches come before the end.
 #[derive(Default)]
 struct Batches {
-    batches: Vec<Vec<(String, Option<usize>, &'static str, String)>>,
+    batches: Vec<Vec<Key>>,
     diagnostics: usize,
 }
 
