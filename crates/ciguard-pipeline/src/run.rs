@@ -247,71 +247,92 @@ pub fn audit_streamed(
             _ => i,
         };
     }
+    // While one group is audited, the one before it is written: the writing does not hold up
+    // the audits.
+    let n = candidates.len();
+    let mut audited: Option<(usize, usize, Vec<FileOutcome>)> = None;
     let mut start = 0;
-    while start < candidates.len() {
-        let end = (start + CHUNK).min(candidates.len());
-        let outcomes: Vec<FileOutcome> = (start..end)
-            .into_par_iter()
-            .map(|i| {
-                let c = &candidates[i];
-                let read = i
-                    .checked_sub(first_read)
-                    .and_then(|k| files.get(k)?.clone())
-                    .unwrap_or_else(|| collect::read(c, max_bytes).map(Arc::new));
-                let lock = actions_locks.get(&c.root).map(Arc::as_ref);
-                let filter = filter_for(&c.root);
-                let cx = FileContext {
-                    filter: &filter,
-                    facts: &resolved.facts,
-                    graph: &resolved.graph,
-                    actions_lock: lock,
-                };
-                process(c, &read, &cx, options.fix)
-            })
-            .collect();
-        for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates[start..end]) {
-            out.report.files_audited += usize::from(outcome.audited);
-            diagnostics.append(&mut outcome.diagnostics);
-            out.fix_messages
-                .extend(outcome.fix_messages.iter().map(|m| redact(m)));
-            if let Some((path, old, new)) = outcome.fixed.take() {
-                if options.fix.is_some_and(|f| f.diff) {
-                    out.diffs
-                        .push(unified_diff(&collect::escape_path(&path), &old, &new));
-                } else if let Err(e) = write_fixed(candidate, &path, &new) {
-                    // One file that cannot be written must not cost the others their fixes; it
-                    // is reported as it still is.
-                    out.unwritten += 1;
-                    if let Some((findings, suppressed)) = outcome.unfixed.take() {
-                        outcome.findings = findings;
-                        outcome.suppressed = suppressed;
+    loop {
+        let next = (start < n).then(|| (start, (start + CHUNK).min(n)));
+        if next.is_none() && audited.is_none() {
+            break;
+        }
+        let audit_chunk = |range: std::ops::Range<usize>| -> Vec<FileOutcome> {
+            range
+                .into_par_iter()
+                .map(|i| {
+                    let c = &candidates[i];
+                    let read = i
+                        .checked_sub(first_read)
+                        .and_then(|k| files.get(k)?.clone())
+                        .unwrap_or_else(|| collect::read(c, max_bytes).map(Arc::new));
+                    let lock = actions_locks.get(&c.root).map(Arc::as_ref);
+                    let filter = filter_for(&c.root);
+                    let cx = FileContext {
+                        filter: &filter,
+                        facts: &resolved.facts,
+                        graph: &resolved.graph,
+                        actions_lock: lock,
+                    };
+                    process(c, &read, &cx, options.fix)
+                })
+                .collect()
+        };
+        let audit_chunk = &audit_chunk;
+        let done = audited.take();
+        let handled = done.as_ref().map(|(a, b, _)| (*a, *b));
+        let next_outcomes = std::thread::scope(|scope| {
+            let worker = next.map(|(a, b)| scope.spawn(move || audit_chunk(a..b)));
+            if let Some((a, b, outcomes)) = done {
+                for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates[a..b]) {
+                    out.report.files_audited += usize::from(outcome.audited);
+                    diagnostics.append(&mut outcome.diagnostics);
+                    out.fix_messages
+                        .extend(outcome.fix_messages.iter().map(|m| redact(m)));
+                    if let Some((path, old, new)) = outcome.fixed.take() {
+                        if options.fix.is_some_and(|f| f.diff) {
+                            out.diffs
+                                .push(unified_diff(&collect::escape_path(&path), &old, &new));
+                        } else if let Err(e) = write_fixed(candidate, &path, &new) {
+                            // One file that cannot be written must not cost the others their fixes; it
+                            // is reported as it still is.
+                            out.unwritten += 1;
+                            if let Some((findings, suppressed)) = outcome.unfixed.take() {
+                                outcome.findings = findings;
+                                outcome.suppressed = suppressed;
+                            }
+                            diagnostics.push(
+                                Diagnostic::file(
+                                    Level::Error,
+                                    &candidate.display,
+                                    format!("the fixes could not be written: {e}"),
+                                )
+                                .help("the file is unchanged; check its permissions and run --fix again"),
+                            );
+                        }
                     }
-                    diagnostics.push(
-                        Diagnostic::file(
-                            Level::Error,
-                            &candidate.display,
-                            format!("the fixes could not be written: {e}"),
-                        )
-                        .help("the file is unchanged; check its permissions and run --fix again"),
-                    );
+                    out.suppressed.ignored += outcome.suppressed;
+                    stream.record(&outcome.findings);
+                    stream.pending.extend(outcome.findings);
                 }
+                stream.send_diagnostics(&diagnostics);
+                let bound = smallest.get(b).map(|&j| candidates[j].display.as_str());
+                stream.pass_on(bound, &mut out.suppressed);
             }
-            out.suppressed.ignored += outcome.suppressed;
-            stream.record(&outcome.findings);
-            stream.pending.extend(outcome.findings);
+            worker.map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        if let Some((a, b)) = handled {
+            // What the written files leave behind: their documents went with their findings;
+            // their names go too.
+            for c in &mut candidates[a..b] {
+                c.forget();
+            }
+            for k in a.max(first_read)..b {
+                files[k - first_read] = None;
+            }
         }
-        stream.send_diagnostics(&diagnostics);
-        let bound = smallest.get(end).map(|&j| candidates[j].display.as_str());
-        stream.pass_on(bound, &mut out.suppressed);
-        // What the audited files leave behind: their documents are gone with their findings;
-        // their names go too.
-        for c in &mut candidates[start..end] {
-            c.forget();
-        }
-        for k in start.max(first_read)..end {
-            files[k - first_read] = None;
-        }
-        start = end;
+        audited = next.zip(next_outcomes).map(|((a, b), o)| (a, b, o));
+        start = next.map_or(n, |(_, b)| b);
     }
     stream.pass_on(None, &mut out.suppressed);
     diagnostics.append(&mut dependency_diagnostics);
