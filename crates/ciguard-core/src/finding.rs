@@ -208,9 +208,20 @@ impl Finding {
     }
 
     /// A stable identity for baselines and SARIF fingerprints: audit, file, route, the text of
-    /// the primary span and the chain of a dependency's finding — never line numbers, so
-    /// unrelated edits do not change it.
+    /// the primary span (what a setting names, for settings) and the chain of a dependency's
+    /// finding — never line numbers, so unrelated edits do not change it, and never the
+    /// message, so rewording a message does not either.
     pub fn fingerprint(&self) -> String {
+        self.fingerprint_with(None)
+    }
+
+    /// The fingerprint of ciguard 0.1 (baselines of version 1), which hashed the message too:
+    /// rewording a message changed it. Read for old baselines only.
+    pub fn legacy_fingerprint(&self) -> String {
+        self.fingerprint_with(Some(&self.message))
+    }
+
+    fn fingerprint_with(&self, message: Option<&str>) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(self.audit_id().as_bytes());
@@ -219,13 +230,22 @@ impl Finding {
         h.update([0]);
         h.update(self.primary.route_string().as_bytes());
         h.update([0]);
-        if let Location::File { file, span, .. } = &self.primary {
-            h.update(file.slice(*span).as_bytes());
+        match &self.primary {
+            Location::File { file, span, .. } => h.update(file.slice(*span).as_bytes()),
+            // A setting has no snippet: what it names stands in for it.
+            Location::Setting { label, url, .. } if message.is_none() => {
+                h.update(label.as_bytes());
+                h.update([0]);
+                h.update(url.as_deref().unwrap_or_default().as_bytes());
+            }
+            Location::Setting { .. } => {}
         }
         h.update([0]);
-        h.update(self.message.as_bytes());
+        if let Some(message) = message {
+            h.update(message.as_bytes());
+        }
         // Findings inside a dependency: the same issue reached through another chain is another
-        // finding. Empty for the audited files themselves, so their fingerprints are unchanged.
+        // finding. Empty for the audited files themselves.
         for hop in &self.chain {
             h.update([0]);
             h.update(hop.as_bytes());

@@ -60,6 +60,22 @@ fn check_faithful(
     }
 }
 
+/// `edits` with the line breaks they insert written as `text`'s are: a file written with CRLF
+/// keeps CRLF on the lines a fix adds (audits write their replacements with `\n`).
+fn with_line_endings_of(text: &str, edits: &[Edit]) -> Vec<Edit> {
+    let crlf = text.contains("\r\n");
+    edits
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            if crlf && bare_newlines(&e.replacement) > 0 {
+                e.replacement = e.replacement.replace("\r\n", "\n").replace('\n', "\r\n");
+            }
+            e
+        })
+        .collect()
+}
+
 /// What applying fixes to one file did.
 #[derive(Debug, Default)]
 pub struct FixOutcome {
@@ -161,7 +177,8 @@ pub fn apply_fixes(
             break;
         };
         let label = format!("{}: {}", finding.audit_id(), fix.title);
-        let text = match apply_edits(&current.text, &fix.edits) {
+        let edits = with_line_endings_of(&current.text, &fix.edits);
+        let text = match apply_edits(&current.text, &edits) {
             Ok(text) => text,
             Err(reason) => {
                 outcome.rejected.push(format!("{label}: {reason}"));
@@ -170,7 +187,7 @@ pub fn apply_fixes(
             }
         };
         let next = Arc::new(SourceFile::new(current.path.clone(), current.kind, text));
-        let next_doc = match check_faithful(&current, current_doc.as_ref(), &next, &fix.edits) {
+        let next_doc = match check_faithful(&current, current_doc.as_ref(), &next, &edits) {
             Ok(doc) => doc,
             Err(reason) => {
                 outcome.rejected.push(format!("{label}: {reason}"));
@@ -210,6 +227,49 @@ pub fn apply_fixes(
     }
     outcome.text = current.text.clone();
     outcome
+}
+
+/// The fixes of a file in a message: `3 fixes: unpinned-uses: pin to a commit (3 times);
+/// ...`, each title once, in the order first applied.
+pub fn describe_applied(applied: &[String]) -> String {
+    let mut titles: Vec<(&str, usize)> = Vec::new();
+    for title in applied {
+        match titles.iter_mut().find(|(t, _)| t == title) {
+            Some((_, n)) => *n += 1,
+            None => titles.push((title, 1)),
+        }
+    }
+    let list: Vec<String> = titles
+        .iter()
+        .map(|(t, n)| match n {
+            1 => (*t).to_owned(),
+            n => format!("{t} ({n} times)"),
+        })
+        .collect();
+    format!(
+        "{}: {}",
+        crate::plural::count(applied.len(), "fix", "fixes"),
+        list.join("; ")
+    )
+}
+
+/// The path a patch names for `path`: `./` components dropped, so `git apply` finds
+/// `a/.github/workflows/ci.yml` rather than `a/./.github/...`. `/` separates components.
+pub fn patch_path(path: &Path) -> String {
+    use std::path::Component;
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let joined = if path.has_root() {
+        // The root component is `/`: joining it with `/` would double it.
+        format!("/{}", parts[1..].join("/"))
+    } else {
+        parts.join("/")
+    };
+    // A line break in a file name must not start a line of the patch.
+    crate::output::escape::text(&joined).into_owned()
 }
 
 /// A unified diff of one file, with `a/` and `b/` prefixes.
@@ -364,5 +424,39 @@ mod tests {
         );
         let e = write_atomic(dir.path(), "x").unwrap_err();
         assert!(e.to_string().contains("a directory"), "{e}");
+    }
+
+    #[test]
+    fn repeated_fix_titles_are_grouped() {
+        let applied = [
+            "a: pin".to_owned(),
+            "b: drop".to_owned(),
+            "a: pin".to_owned(),
+        ];
+        assert_eq!(
+            describe_applied(&applied),
+            "3 fixes: a: pin (2 times); b: drop"
+        );
+        assert_eq!(describe_applied(&applied[..1]), "1 fix: a: pin");
+    }
+
+    #[test]
+    fn patch_paths_have_no_dot_components() {
+        assert_eq!(
+            patch_path(Path::new("./.github/workflows/ci.yml")),
+            ".github/workflows/ci.yml"
+        );
+        assert_eq!(patch_path(Path::new("a/./b.yml")), "a/b.yml");
+        assert_eq!(patch_path(Path::new("/r/./x.yml")), "/r/x.yml");
+        assert_eq!(patch_path(Path::new("./a\n+++ b")), "a\\n+++ b");
+    }
+
+    #[test]
+    fn inserted_lines_take_the_file_line_ending() {
+        let edits = [Edit::insert(3, "\n  d: w\r\n  e: v")];
+        let crlf = with_line_endings_of("a:\r\n", &edits);
+        assert_eq!(crlf[0].replacement, "\r\n  d: w\r\n  e: v");
+        let lf = with_line_endings_of("a:\n", &edits);
+        assert_eq!(lf[0].replacement, edits[0].replacement);
     }
 }

@@ -148,7 +148,7 @@ impl Graph {
         sites: &[Site],
         unused: &Finding,
     ) -> bool {
-        if self.ran {
+        if self.ran || crate::suppress::names_unknown_audit(unused) {
             return false;
         }
         let Some(span) = unused.primary.span() else {

@@ -147,7 +147,7 @@ fn report() -> Report {
 
 fn rendered(format: Format, report: &Report) -> String {
     let mut out = Vec::new();
-    render(format, report, &RenderOptions { color: false }, &mut out).expect("render");
+    render(format, report, &RenderOptions::default(), &mut out).expect("render");
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -230,7 +230,7 @@ fn streamed_batches_render_like_the_whole_report() {
     for format in Format::ALL {
         for batch in [1, 3, report.findings.len()] {
             let mut out = Vec::new();
-            let mut stream = Stream::new(*format, RenderOptions { color: false }, &mut out);
+            let mut stream = Stream::new(*format, RenderOptions::default(), &mut out);
             for d in &report.diagnostics {
                 stream.diagnostic(d).expect("diagnostic");
             }
@@ -356,7 +356,7 @@ fn fingerprints(text: &str) -> Vec<(String, String, u64)> {
         .map(|r| {
             (
                 r["ruleId"].as_str().unwrap_or_default().to_owned(),
-                r["partialFingerprints"]["ciguard/v1"]
+                r["partialFingerprints"]["ciguard/v2"]
                     .as_str()
                     .unwrap_or_default()
                     .to_owned(),

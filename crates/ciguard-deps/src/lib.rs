@@ -260,7 +260,7 @@ pub fn check_lockfiles(
         } else {
             String::new()
         };
-        report.notes.push(format!("{other_registries} package(s) come from registries other than crates.io, PyPI and npm{github} and were not checked for cooldowns; to check them, point `--registry-url KEY=URL` at that registry or mirror"));
+        report.notes.push(format!("{} from registries other than crates.io, PyPI and npm{github} and were not checked for cooldowns; to check them, point `--registry-url KEY=URL` at that registry or mirror", ciguard_core::plural::count(other_registries, "package comes", "packages come")));
     }
     let Some(client) = client else { return report };
     let answers = client.lookup(&wanted);
@@ -331,19 +331,23 @@ pub fn check_lockfiles(
             String::new()
         };
         report.notes.push(format!(
-            "offline: {} {eco} version(s) are not in the cache and were not checked: {}{more}; run without --offline to fetch them",
+            "offline: {} {eco} {} not in the cache and were not checked: {}{more}; run without --offline to fetch them",
             names.len(),
+            if names.len() == 1 { "version is" } else { "versions are" },
             shown.join(", ")
         ));
     }
     for (message, count) in failed {
         report.diagnostics.push(
-            Diagnostic::file(Level::Error, "registry", format!("{message}; {count} version(s) were not checked"))
+            Diagnostic::file(Level::Error, "registry", format!("{message}; {} not checked", ciguard_core::plural::count(count, "version was", "versions were")))
                 .help("check the network connection, point `--registry-url KEY=URL` at a reachable mirror, or use `--offline` to rely on the cache"),
         );
     }
     if undated > 0 {
-        report.notes.push(format!("{undated} version(s) have no publish date in their registry and were not checked for the cooldown"));
+        report.notes.push(format!(
+            "{} no publish date in their registry and were not checked for the cooldown",
+            ciguard_core::plural::count(undated, "version has", "versions have")
+        ));
     }
     report
 }

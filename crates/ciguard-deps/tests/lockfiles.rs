@@ -190,13 +190,13 @@ fn every_lockfile_kind_against_recorded_answers() {
         report
             .notes
             .iter()
-            .any(|n| n.contains("1 package(s) come from registries other than"))
+            .any(|n| n.contains("1 package comes from registries other than"))
     );
     assert!(
         report
             .notes
             .iter()
-            .any(|n| n.contains("python/requirements.txt: 1 requirement(s) are not pinned"))
+            .any(|n| n.contains("python/requirements.txt: 1 requirement is not pinned"))
     );
 
     // One request per distinct package: serde, log, ghost, requests, idna, left-pad.
@@ -231,7 +231,7 @@ fn offline_uses_the_cache_and_says_what_it_could_not_check() {
     let note = report
         .notes
         .iter()
-        .find(|n| n.starts_with("offline: 4 cargo version(s)"))
+        .find(|n| n.starts_with("offline: 4 cargo versions are"))
         .expect("offline note");
     assert!(
         note.contains("log 0.4.35") && note.contains("run without --offline"),
@@ -270,7 +270,7 @@ fn unreachable_registry_is_one_clear_error() {
     assert!(errors.iter().any(|d| {
         d.message
             .contains(&format!("cannot reach crates.io at {url}"))
-            && d.message.contains("version(s) were not checked")
+            && d.message.contains("were not checked")
     }));
     assert!(
         errors[0]

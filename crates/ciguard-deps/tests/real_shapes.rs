@@ -350,7 +350,7 @@ fn mirrors_are_checked_when_pointed_at() {
     assert_eq!(report.checked, 0);
     assert!(
         report.notes.iter().any(
-            |n| n.starts_with("2 package(s) come from registries other than")
+            |n| n.starts_with("2 packages come from registries other than")
                 && n.contains("1 of them from GitHub Packages")
         ),
         "{:#?}",
@@ -363,7 +363,7 @@ fn mirrors_are_checked_when_pointed_at() {
         report
             .notes
             .iter()
-            .any(|n| n.starts_with("1 package(s) come from registries other than"))
+            .any(|n| n.starts_with("1 package comes from registries other than"))
     );
 }
 

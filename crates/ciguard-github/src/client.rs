@@ -598,6 +598,9 @@ impl Client {
             self.wait_for_pace(&current)?;
             let timeout = self.attempt_timeout(&current)?;
             self.requests.add();
+            if let Some(progress) = &self.config.progress {
+                progress.add();
+            }
             let response = match self.send_once(&current, &method, etag, timeout) {
                 Ok(r) => r,
                 Err(failure) => {
@@ -725,23 +728,11 @@ impl Client {
                 }),
         }?;
         let mut response = result.map_err(failed)?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(failed)?;
+        let ciguard_http::Answer {
+            status,
+            headers,
+            body,
+        } = ciguard_http::read_response(&mut response, MAX_BODY).map_err(failed)?;
         Ok(ApiResponse {
             status,
             headers,

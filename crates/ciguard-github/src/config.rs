@@ -1,6 +1,7 @@
 //! Client configuration: where the API is, who we are, where the cache lives.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The public GitHub API; `GITHUB_API_URL` (set by Actions) or `--github-api-url` override it,
@@ -32,6 +33,9 @@ pub struct ClientConfig {
     /// at least a minute), doubled at each repeat; requests are then spaced by a sixtieth of it.
     /// Configurable so that tests need not sleep a minute.
     pub secondary_wait: Duration,
+    /// Also counts every request sent here, so a front end can show progress while a run
+    /// goes online (the client's own count stays per client).
+    pub progress: Option<Arc<ciguard_http::RequestCounter>>,
 }
 
 impl Default for ClientConfig {
@@ -46,6 +50,7 @@ impl Default for ClientConfig {
             max_wait: Duration::from_secs(120),
             network_budget: Duration::from_secs(120),
             secondary_wait: Duration::from_secs(60),
+            progress: None,
         }
     }
 }

@@ -93,6 +93,41 @@ impl AgentOptions {
     }
 }
 
+/// An answer read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    /// Lowercase names; values decoded lossily.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads `response` whole; a body beyond `max_body` bytes is an error, so a hostile server
+/// cannot make the client allocate without bound.
+pub fn read_response(response: &mut http::Response<Body>, max_body: u64) -> Result<Answer, Error> {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(max_body)
+        .read_to_vec()?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// Requests sent so far (retries included), shared by a client's threads.
 #[derive(Debug, Default)]
 pub struct RequestCounter(AtomicUsize);

@@ -42,11 +42,13 @@ pub fn note_skipped_online(report: &mut Report, online: bool) {
     if online {
         return;
     }
-    let skipped: Vec<&str> = audits::all()
+    let mut skipped: Vec<&str> = audits::all()
         .iter()
         .filter(|a| a.meta().needs_network)
         .map(|a| a.meta().id)
         .collect();
+    // Transitive auditing needs the same facts; said here, once, rather than in its own note.
+    skipped.push("transitive auditing");
     if !skipped.is_empty() {
         push_note(
             report,

@@ -12,7 +12,9 @@ use ciguard_core::config::Config;
 use ciguard_core::diagnostic::{Diagnostic, Level};
 use ciguard_core::engine::audit_file;
 use ciguard_core::facts::Facts;
-use ciguard_core::fix::{apply_fixes, unified_diff, write_atomic, write_atomic_named};
+use ciguard_core::fix::{
+    apply_fixes, describe_applied, patch_path, unified_diff, write_atomic, write_atomic_named,
+};
 use ciguard_core::plural::count;
 use ciguard_core::redact::redact;
 use ciguard_core::safe_read::{self, ReadError};
@@ -114,6 +116,8 @@ struct FileOutcome {
     /// be written.
     unfixed: Option<(Vec<Finding>, usize)>,
     fix_messages: Vec<String>,
+    /// With a baseline: the path of the file, when it could be read.
+    read_path: Option<String>,
 }
 
 /// Where a run's findings go as they are produced: in report order (file, position, audit,
@@ -274,7 +278,11 @@ pub fn audit_streamed(
                         graph: &resolved.graph,
                         actions_lock: lock,
                     };
-                    process(c, &read, &cx, options.fix)
+                    let mut outcome = process(c, &read, &cx, options.fix);
+                    if baseline.is_some() {
+                        outcome.read_path = read.ok().map(|f| f.path.clone());
+                    }
+                    outcome
                 })
                 .collect()
         };
@@ -291,8 +299,7 @@ pub fn audit_streamed(
                         .extend(outcome.fix_messages.iter().map(|m| redact(m)));
                     if let Some((path, old, new)) = outcome.fixed.take() {
                         if options.fix.is_some_and(|f| f.diff) {
-                            out.diffs
-                                .push(unified_diff(&collect::escape_path(&path), &old, &new));
+                            out.diffs.push(unified_diff(&patch_path(&path), &old, &new));
                         } else if let Err(e) = write_fixed(candidate, &path, &new) {
                             // One file that cannot be written must not cost the others their fixes; it
                             // is reported as it still is.
@@ -312,6 +319,7 @@ pub fn audit_streamed(
                         }
                     }
                     out.suppressed.ignored += outcome.suppressed;
+                    stream.read(outcome.read_path.as_deref());
                     stream.record(&outcome.findings);
                     stream.pending.extend(outcome.findings);
                 }
@@ -349,12 +357,26 @@ pub fn audit_streamed(
             collect::escape_path(path)
         ));
     }
+    // Baseline entries that match nothing in the files this run read were fixed or changed:
+    // said once, so the baseline can be regenerated instead of silently growing stale.
+    let stale_note = stream.baseline.as_ref().and_then(|b| {
+        let stale = b.stale();
+        (!stale.is_empty()).then(|| {
+            format!(
+                "{} of the baseline no longer {}: {} (regenerate it with --write-baseline)",
+                count(stale.len(), "entry", "entries"),
+                if stale.len() == 1 { "matches" } else { "match" },
+                stale.join("; ")
+            )
+        })
+    });
     if out.report.files_audited == 0 && !dependency_files {
         diagnostics.push(nothing_audited(inputs, &options.kinds));
     }
     stream.send_diagnostics(&diagnostics);
     let mut notes = fetched.notes;
     notes.extend(resolved.notes);
+    notes.extend(stale_note);
     out.report = report::assemble(
         Vec::new(),
         diagnostics,
@@ -362,13 +384,16 @@ pub fn audit_streamed(
         out.report.files_audited,
         &out.suppressed,
     );
-    report::note_skipped_online(&mut out.report, resolved.facts.online);
+    // `--offline` asked for exactly this: no need to say so.
+    if !(options.github)().offline {
+        report::note_skipped_online(&mut out.report, resolved.facts.online);
+    }
     Ok(out)
 }
 
 /// The run's findings on their way to the sink: held until no file still to audit can come
 /// before them, then filtered at report level and passed on.
-struct Stream<'s> {
+struct Stream<'s, 'b> {
     sink: &'s mut dyn Sink,
     sent_diagnostics: usize,
     /// Findings of audited files not yet passed on.
@@ -378,7 +403,7 @@ struct Stream<'s> {
     /// Dependency checks ran: a cooldown gap is reported once (see `one_gap_once`).
     one_gap: bool,
     /// The baseline's entries not yet matched.
-    baseline: Option<Remaining>,
+    baseline: Option<Remaining<'b>>,
     /// Persona and floors.
     view: FindingFilter,
     /// With --write-baseline: the entries so far (every persona, before the baseline).
@@ -388,7 +413,14 @@ struct Stream<'s> {
     cooldowns: Vec<Finding>,
 }
 
-impl Stream<'_> {
+impl Stream<'_, '_> {
+    /// The run read the file at `path` (a baseline entry of it can be stale).
+    fn read(&mut self, path: Option<&str>) {
+        if let (Some(baseline), Some(path)) = (&mut self.baseline, path) {
+            baseline.read(path);
+        }
+    }
+
     fn send_diagnostics(&mut self, diagnostics: &[Diagnostic]) {
         for d in &diagnostics[self.sent_diagnostics..] {
             self.sink.diagnostic(&d.clone().redacted());
@@ -646,11 +678,11 @@ fn process(
         let unfixed = std::mem::replace(&mut outcome.findings, found.findings);
         outcome.unfixed = Some((unfixed, outcome.suppressed));
         outcome.suppressed = found.suppressed;
+        let verb = if fix.diff { "would apply" } else { "applied" };
         outcome.fix_messages.push(format!(
-            "{}: applied {} fix(es): {}",
+            "{}: {verb} {}",
             file.path,
-            fixed.applied.len(),
-            fixed.applied.join("; ")
+            describe_applied(&fixed.applied)
         ));
         outcome.fixed = Some((path.clone(), file.text.clone(), fixed.text));
     }

@@ -26,14 +26,9 @@ pub fn audit_dependencies(
     if depth == 0 {
         return (Graph::default(), Vec::new());
     }
+    // Without the network, the one "skipped (need the network)" note of the report says so.
     let Some(client) = client else {
-        return (
-            Graph::default(),
-            vec![
-                "transitive auditing skipped (needs the network: a GitHub token and no --offline)"
-                    .to_owned(),
-            ],
-        );
+        return (Graph::default(), Vec::new());
     };
     let before = client.request_count();
     let roots: Vec<Arc<SourceFile>> = files.iter().flatten().cloned().collect();

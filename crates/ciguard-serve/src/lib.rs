@@ -4,4 +4,14 @@
 //! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
 
 pub mod app;
+pub mod events;
+pub mod ingress;
 pub mod job;
+pub mod ops;
+pub mod scheduler;
+pub mod secret;
+pub mod server;
+pub mod signature;
+pub mod store;
+pub mod wiring;
+pub mod worker;

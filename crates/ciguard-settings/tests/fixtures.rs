@@ -9,21 +9,13 @@
 //!
 //! Every settings check has a folder, and every folder names one.
 
+use ciguard_test_support::fixtures::{blessing, check_expect, sorted_entries};
 use std::path::{Path, PathBuf};
 
 use ciguard_settings::{DirSource, Options, State, audit, checks, snapshot_targets};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .collect();
-    paths.sort();
-    paths
 }
 
 fn state_name(state: State) -> &'static str {
@@ -62,36 +54,14 @@ fn run_case(id: &str, case: &Path) -> Vec<String> {
 
 #[test]
 fn every_settings_check_matches_its_fixtures() {
-    let bless = std::env::var_os("CIGUARD_BLESS").is_some_and(|v| v != "0");
+    let bless = blessing();
     let mut failures = Vec::new();
     for check in checks::all() {
         let id = check.meta().id;
         for case in sorted_entries(&fixtures().join(id)) {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let actual = run_case(id, &case);
-            let expect_path = case.join("expect.txt");
-            if bless {
-                let text: String = actual.iter().map(|l| format!("{l}\n")).collect();
-                std::fs::write(&expect_path, text).expect("write expect.txt");
-            }
-            let expected: Vec<String> = std::fs::read_to_string(&expect_path)
-                .unwrap_or_default()
-                .lines()
-                .map(str::to_owned)
-                .collect();
-            for line in &actual {
-                let message = line.trim_start().splitn(2, ": ").last().unwrap_or_default();
-                if message.starts_with(char::is_uppercase) || message.ends_with('.') {
-                    failures.push(format!(
-                        "{id}/{name}: messages start lowercase and have no trailing period: {line}"
-                    ));
-                }
-            }
-            if actual != expected {
-                failures.push(format!(
-                    "{id}/{name}: expected {expected:#?}\ngot {actual:#?}\n(bless with CIGUARD_BLESS=1)"
-                ));
-            }
+            check_expect(id, &name, &case, &actual, bless, &mut failures);
             let states: Vec<&str> = actual
                 .iter()
                 .filter(|l| !l.starts_with(' '))

@@ -4,6 +4,7 @@
 //! settings API table (`settings_api`), and git repositories built for tests (`git`). Nothing
 //! here is part of a product crate.
 
+pub mod fixtures;
 pub mod git;
 pub mod github;
 pub mod github_app;

@@ -1,6 +1,8 @@
 //! The `ciguard` command line. Each subcommand lives in its own file under `commands/`.
 
 mod commands;
+mod markdown;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -223,3 +223,53 @@ fn an_orphan_commit_pushed_to_a_fork_is_reported_as_an_impostor() {
         "the fake answered as GitHub does"
     );
 }
+
+#[test]
+fn online_audits_show_progress_on_stderr_only_when_forced_or_on_a_terminal() {
+    let w = world();
+    let repo = repo_with(&workflow(&w));
+    let run = |progress: &str, token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ciguard"));
+        cmd.args([
+            "audit",
+            "--no-config",
+            "--format",
+            "json",
+            "--github-api-url",
+        ])
+        .arg(w.server.url())
+        .arg("--cache-dir")
+        .arg(w.dir.path().join("cache-progress"))
+        .args(["--transitive-depth", "0"])
+        .arg(repo.path())
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GITHUB_API_URL")
+        .env("CIGUARD_PROGRESS", progress);
+        if let Some(t) = token {
+            cmd.env("GH_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (stdout, stderr) = run("1", Some("ghp_AUDITSECRET"));
+    assert!(stderr.contains("auditing (online checks): "), "{stderr}");
+    assert!(
+        stderr.contains("\r\x1b[K"),
+        "the line is erased: {stderr:?}"
+    );
+    assert!(
+        !stdout.contains("auditing (online"),
+        "stdout stays data: {stdout}"
+    );
+    assert!(!stderr.contains("AUDITSECRET"));
+    // Offline (no token): nothing goes online, so no progress line.
+    let (_, stderr) = run("1", None);
+    assert!(!stderr.contains("auditing (online"), "{stderr}");
+    // Online but not forced and not a terminal: none either.
+    let (_, stderr) = run("0", Some("ghp_AUDITSECRET"));
+    assert!(!stderr.contains("auditing (online"), "{stderr}");
+}

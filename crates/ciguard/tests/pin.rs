@@ -57,7 +57,17 @@ fn world() -> World {
 }
 
 fn ciguard(w: &World, args: &[&str], dir: &Path) -> (i32, String, String) {
+    ciguard_env(w, args, dir, &[])
+}
+
+fn ciguard_env(
+    w: &World,
+    args: &[&str],
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .envs(env.iter().copied())
         .arg("pin")
         .args(args)
         .args(["--github-api-url", &w.server.url(), "--cache-dir"])
@@ -121,7 +131,7 @@ fn pins_every_uses_byte_exactly_with_few_requests() {
     // One tag listing per repository, one commit lookup for the branch ref.
     let paths: Vec<String> = w.server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths.len(), 3, "{paths:?}");
-    assert!(stderr.contains("3 GitHub request(s)"), "{stderr}");
+    assert!(stderr.contains("3 GitHub requests"), "{stderr}");
 
     // Pinning again changes nothing; the warm cache only revalidates.
     w.server.clear_log();
@@ -180,12 +190,68 @@ fn check_lists_unpinned_refs_and_lying_comments() {
 }
 
 #[test]
+fn check_writes_json_when_asked() {
+    let w = world();
+    let text = format!(
+        "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@{} # v4.1.0\n      - uses: \"actions/checkout@v4\\n::x\"\n",
+        w.checkout[2]
+    );
+    let repo = repo_with(&[(".github/workflows/ci.yml", &text)]);
+    let (code, stdout, stderr) = ciguard(&w, &["--check", "--format", "json"], repo.path());
+    assert_eq!(code, 14, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect(&stdout);
+    let problems = doc["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{doc:#}");
+    assert_eq!(problems[0]["line"], 5);
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the comment says v4.1.0")
+    );
+    assert!(problems[0]["path"].as_str().unwrap().ends_with("ci.yml"));
+    assert_eq!(problems[1]["line"], 6);
+    assert_eq!(doc["requests"], 1);
+    assert_eq!(doc["unverified"], serde_json::json!([]));
+    // `--format` belongs to `--check`.
+    let (code, _, stderr) = ciguard(&w, &["--format", "json"], repo.path());
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn progress_is_shown_on_stderr_when_forced() {
+    let w = world();
+    let text = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4.2.2\n";
+    let repo = repo_with(&[(".github/workflows/ci.yml", text)]);
+    let (_, stdout, stderr) =
+        ciguard_env(&w, &["--diff"], repo.path(), &[("CIGUARD_PROGRESS", "1")]);
+    assert!(stderr.contains("listing tags on GitHub: "), "{stderr}");
+    assert!(
+        stderr.contains("\r\x1b[K"),
+        "the line is erased: {stderr:?}"
+    );
+    assert!(!stdout.contains("listing tags"), "{stdout}");
+    // Not a terminal, not forced: nothing.
+    let (_, _, stderr) = ciguard(&w, &["--diff"], repo.path());
+    assert!(!stderr.contains("listing tags"), "{stderr}");
+    let (_, _, stderr) = ciguard_env(
+        &w,
+        &["--diff", "-q"],
+        repo.path(),
+        &[("CIGUARD_PROGRESS", "0")],
+    );
+    assert!(!stderr.contains("listing tags"), "{stderr}");
+}
+
+#[test]
 fn dry_run_prints_a_diff_and_writes_nothing() {
     let w = world();
     let text = "jobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4.2.2\n";
     let repo = repo_with(&[(".github/workflows/ci.yml", text)]);
-    let (code, stdout, _) = ciguard(&w, &["--dry-run"], repo.path());
+    let (code, stdout, _) = ciguard(&w, &["--diff"], repo.path());
     assert_eq!(code, 0);
+    // `--dry-run` is the same.
+    assert_eq!(ciguard(&w, &["--dry-run"], repo.path()).1, stdout);
     assert!(
         stdout.contains("--- a/")
             && stdout.contains(&format!(

@@ -105,7 +105,7 @@ fn deps_says_each_note_once() {
         ],
     );
     let text = all(&out);
-    let summary = text.matches("lockfile(s),").count();
+    let summary = text.matches(" lockfiles, ").count() + text.matches(" lockfile, ").count();
     assert_eq!(summary, 1, "{text}");
 }
 

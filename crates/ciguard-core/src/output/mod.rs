@@ -7,6 +7,8 @@ mod json;
 mod plain;
 mod sarif;
 
+pub use github::{StepSummary, step_summary};
+
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -81,6 +83,13 @@ impl FromStr for Format {
 pub struct RenderOptions {
     /// Use ANSI colours (plain format only).
     pub color: bool,
+    /// The terminal's width in columns, when stdout is one: long source lines are elided to
+    /// it. `None` elides at a fixed width, so output to files and pipes is the same everywhere.
+    pub width: Option<usize>,
+    /// Make documentation links OSC 8 hyperlinks (a terminal that supports them; plain only).
+    pub hyperlinks: bool,
+    /// Findings only: no notes and no summary line (plain only; `-q`).
+    pub quiet: bool,
 }
 
 /// Writes `report` to `out` in `format`: the [`Stream`] of its findings.
@@ -149,8 +158,9 @@ impl Tally {
 ///
 /// Against rendering a whole [`Report`] before streaming existed: JSON writes `findings` before
 /// the other members, and SARIF lists every audit of the catalogue as a rule and writes
-/// `invocations` and `tool` after `results`; GitHub annotations of diagnostics are written
-/// when they arrive.
+/// `invocations` and `tool` after `results`. GitHub annotations are the same: the findings'
+/// are held (in a temporary file once large) until the limits note that precedes them can count
+/// them.
 pub struct Stream<'a> {
     format: Format,
     opts: RenderOptions,
@@ -158,6 +168,7 @@ pub struct Stream<'a> {
     tally: Tally,
     json: json::Stream,
     sarif: sarif::Stream,
+    github: github::Stream,
     /// Diagnostics so far: SARIF's root may come from them when no finding names one.
     diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
@@ -170,6 +181,7 @@ impl<'a> Stream<'a> {
             out,
             tally: Tally::default(),
             json: json::Stream::default(),
+            github: github::Stream::default(),
             sarif: sarif::Stream::new(crate::audits::catalogue().iter()),
             diagnostics: Vec::new(),
         }
@@ -189,20 +201,17 @@ impl<'a> Stream<'a> {
             Format::Plain => plain::write_findings(&self.opts, findings, self.out),
             Format::Json => self.json.findings(findings, self.out),
             Format::Sarif => self.sarif.findings(findings, &self.diagnostics, self.out),
-            Format::Github => github::write_findings(self.out, findings),
+            Format::Github => self.github.findings(findings),
         }
     }
 
-    /// A diagnostic as it arises (GitHub annotations show it at once; the others at the end).
+    /// A diagnostic as it arises (SARIF may take its root from one; the formats write them
+    /// from the report at the end).
     pub fn diagnostic(&mut self, diagnostic: &crate::diagnostic::Diagnostic) -> io::Result<()> {
-        match self.format {
-            Format::Github => github::write_diagnostic(self.out, diagnostic),
-            Format::Sarif => {
-                self.diagnostics.push(diagnostic.clone());
-                Ok(())
-            }
-            _ => Ok(()),
+        if self.format == Format::Sarif {
+            self.diagnostics.push(diagnostic.clone());
         }
+        Ok(())
     }
 
     /// What has been written so far.
@@ -216,7 +225,7 @@ impl<'a> Stream<'a> {
             Format::Plain => plain::finish(&self.opts, report, &self.tally, self.out)?,
             Format::Json => self.json.finish(report, &self.tally, self.out)?,
             Format::Sarif => self.sarif.finish(report, self.out)?,
-            Format::Github => {}
+            Format::Github => self.github.finish(report, self.out)?,
         }
         Ok(self.tally)
     }
@@ -336,8 +345,18 @@ mod robustness {
                     };
                     for format in Format::ALL {
                         let mut out = Vec::new();
-                        render(*format, &report, &RenderOptions { color: true }, &mut out)
-                            .expect("render");
+                        render(
+                            *format,
+                            &report,
+                            &RenderOptions {
+                                color: true,
+                                width: Some(30),
+                                hyperlinks: true,
+                                quiet: false,
+                            },
+                            &mut out,
+                        )
+                        .expect("render");
                         assert!(String::from_utf8(out).is_ok());
                     }
                 }

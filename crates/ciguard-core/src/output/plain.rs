@@ -7,9 +7,14 @@
 //!  9 |       - uses: actions/checkout@v4
 //!    |               ^^^^^^^^^^^^^^^^^^^ not pinned to a commit SHA
 //!    |
+//!    = help: see `ciguard explain unpinned-uses` or https://github.com/ciguard/ciguard/blob/main/docs/audits/unpinned-uses.md
 //!
 //! 1 finding (1 high, 0 medium, 0 low, 0 informational), 0 suppressed, 1 file audited
 //! ```
+//!
+//! A span over several lines is drawn as rustc draws it, with a bracket in the margin from
+//! its first line to its last. Long lines are elided to the terminal's width (a fixed width
+//! when stdout is not a terminal, so piped output is the same everywhere).
 //!
 //! Diagnostics (files that could not be audited) are not part of this output: the binary writes
 //! them to stderr, so stdout carries only findings. The summary counts the files not audited.
@@ -19,7 +24,7 @@ use std::io::{self, Write};
 use super::escape::text as esc;
 use super::location_region;
 use crate::diagnostic::Level;
-use crate::finding::{Applicability, Finding, Location, Severity};
+use crate::finding::{Applicability, Confidence, Finding, Location, Severity};
 use crate::report::Report;
 use crate::source::SourceFile;
 
@@ -30,6 +35,8 @@ const TAB_WIDTH: usize = 4;
 const MAX_SHOWN_CHARS: usize = 240;
 /// How much of a long line is shown before the first mark.
 const CONTEXT_CHARS: usize = 40;
+/// However narrow the terminal, this much of a line is shown.
+const MIN_SHOWN_CHARS: usize = 20;
 
 struct Paint {
     color: bool,
@@ -80,19 +87,22 @@ pub(super) fn write_findings(
 ) -> io::Result<()> {
     let paint = Paint { color: opts.color };
     for finding in findings {
-        write_finding(&paint, finding, out)?;
+        write_finding(&paint, opts, finding, out)?;
         writeln!(out)?;
     }
     Ok(())
 }
 
-/// The notes and the summary line, after the last finding.
+/// The notes and the summary line, after the last finding (neither when quiet).
 pub(super) fn finish(
     opts: &super::RenderOptions,
     report: &Report,
     tally: &super::Tally,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if opts.quiet {
+        return Ok(());
+    }
     let paint = Paint { color: opts.color };
     for note in &report.notes {
         writeln!(out, "{}: {}", paint.bold("note"), esc(note))?;
@@ -134,38 +144,36 @@ pub(crate) fn summary(report: &Report, tally: &super::Tally) -> String {
     line
 }
 
-/// One underline below a source line.
+/// One underline below a source line, or for a multi-line primary span a bracket in the margin
+/// from its first line to its last (as rustc draws them).
 struct Mark {
     line: usize,
-    /// Character columns, 0-based, `start < end`.
+    /// Character columns on `line`, 0-based, `start < end`.
     start: usize,
     end: usize,
+    /// For a span drawn over several lines: its last line and the character column just after
+    /// its last character there.
+    last: Option<(usize, usize)>,
     primary: bool,
-    /// The span goes on past this line.
-    continues: bool,
     label: String,
 }
 
+impl Mark {
+    fn overlaps(&self, other: &Mark) -> bool {
+        self.line == other.line && self.start < other.end && other.start < self.end
+    }
+}
+
+/// The mark of a location. Only a primary span is drawn across lines; a secondary one that
+/// goes on is underlined on its first line, up to the line's content before any comment.
 fn mark(file: &SourceFile, location: &Location, primary: bool) -> Option<Mark> {
     let (_, region) = location_region(location)?;
     let line_chars = file.line_text(region.start.line).chars().count();
     let start = region.start.column - 1;
-    let continues = region.end.line > region.start.line;
-    let end = if continues {
-        // Up to the end of the line's content, before any trailing comment.
-        let text = file.line_text(region.start.line);
-        let content: Vec<char> = text.chars().collect();
-        let mut end = content.len();
-        for i in start + 1..content.len() {
-            if content[i] == '#' && content[i - 1].is_whitespace() {
-                end = i;
-                break;
-            }
-        }
-        while end > start + 1 && content[end - 1].is_whitespace() {
-            end -= 1;
-        }
-        end
+    let multi_line = region.end.line > region.start.line;
+    let last = (multi_line && primary).then(|| (region.end.line, region.end.column - 1));
+    let end = if multi_line {
+        content_end(file.line_text(region.start.line), start)
     } else {
         region.end.column - 1
     };
@@ -174,10 +182,26 @@ fn mark(file: &SourceFile, location: &Location, primary: bool) -> Option<Mark> {
         line: region.start.line,
         start,
         end,
+        last,
         primary,
-        continues,
         label: esc(location.label()).into_owned(),
     })
+}
+
+/// The character column where a line's content ends, before any trailing comment.
+fn content_end(text: &str, start: usize) -> usize {
+    let content: Vec<char> = text.chars().collect();
+    let mut end = content.len();
+    for i in start + 1..content.len() {
+        if content[i] == '#' && content[i - 1].is_whitespace() {
+            end = i;
+            break;
+        }
+    }
+    while end > start + 1 && content[end - 1].is_whitespace() {
+        end -= 1;
+    }
+    end
 }
 
 /// The line as shown (tabs expanded, control characters made visible) and the display column
@@ -204,18 +228,19 @@ fn display_line(text: &str) -> (String, Vec<usize>) {
     (shown, columns)
 }
 
-/// The part of a line shown for `marks` (all on it): the whole line when it is short, else a
-/// window from a little before the first mark, elided with `…`. Returns the first character
-/// shown, the text and the display column of each shown character (see [`display_line`]).
-fn windowed_line(text: &str, marks: &[Mark]) -> (usize, String, Vec<usize>) {
+/// The part of a line shown when its first mark starts at character `first`: the whole line
+/// when it has at most `max` characters, else a window of `max` from a little before the
+/// mark, elided with `…`. Returns the first character shown, the text and the display column
+/// of each shown character (see [`display_line`]).
+fn windowed_line(text: &str, first: usize, max: usize) -> (usize, String, Vec<usize>) {
     let total = text.chars().count();
-    if total <= MAX_SHOWN_CHARS {
+    if total <= max {
         let (shown, columns) = display_line(text);
         return (0, shown, columns);
     }
-    let first = marks.iter().map(|m| m.start).min().unwrap_or(0);
-    let lo = first.saturating_sub(CONTEXT_CHARS).min(total);
-    let hi = (lo + MAX_SHOWN_CHARS).min(total);
+    let context = CONTEXT_CHARS.min(max / 4);
+    let lo = first.saturating_sub(context).min(total);
+    let hi = (lo + max).min(total);
     let byte = |c: usize| text.char_indices().nth(c).map_or(text.len(), |(b, _)| b);
     let (shown, columns) = display_line(&text[byte(lo)..byte(hi)]);
     let lead = usize::from(lo > 0);
@@ -230,26 +255,46 @@ fn windowed_line(text: &str, marks: &[Mark]) -> (usize, String, Vec<usize>) {
     (lo, out, columns.into_iter().map(|c| c + lead).collect())
 }
 
-fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+fn write_finding(
+    paint: &Paint,
+    opts: &super::RenderOptions,
+    f: &Finding,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let header = paint.severity(f.severity, &format!("{}[{}]", f.severity, f.audit_id()));
     writeln!(out, "{header}: {}", paint.bold(&esc(&f.message)))?;
     let mut notes: Vec<String> = Vec::new();
     match &f.primary {
         Location::File { file, .. } => {
-            let mut marks: Vec<Mark> = mark(file, &f.primary, true).into_iter().collect();
+            let primary = mark(file, &f.primary, true);
+            let mut marks: Vec<Mark> = Vec::new();
             for related in &f.related {
+                let repeats_primary = related.path() == f.primary.path()
+                    && related.span() == f.primary.span()
+                    && related.label() == f.primary.label();
+                if repeats_primary {
+                    continue;
+                }
                 match related {
                     Location::File { file: other, .. } if other.path == file.path => {
-                        marks.extend(mark(file, related, false));
+                        match mark(file, related, false) {
+                            // Drawn over the primary range it would hide it: a note instead.
+                            Some(m) if primary.as_ref().is_some_and(|p| p.overlaps(&m)) => {
+                                notes.push(related_note(related));
+                            }
+                            Some(m) => marks.push(m),
+                            None => {}
+                        }
                     }
                     _ => notes.push(related_note(related)),
                 }
             }
+            marks.extend(primary);
             let (_, region) = location_region(&f.primary)
                 .unwrap_or((file, super::region(file, Default::default())));
             let width = marks
                 .iter()
-                .map(|m| m.line)
+                .map(|m| m.last.map_or(m.line, |(l, _)| l))
                 .max()
                 .unwrap_or(1)
                 .to_string()
@@ -263,8 +308,15 @@ fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<
                 region.start.line,
                 region.start.column
             )?;
-            write_snippet(paint, file, &mut marks, f.severity, &pad, out)?;
-            write_notes(paint, f, notes, &pad, out)
+            let snippet = Snippet {
+                paint,
+                file,
+                severity: f.severity,
+                pad: &pad,
+                max_chars: shown_chars(opts.width, width),
+            };
+            snippet.write(&mut marks, out)?;
+            write_notes(paint, opts, f, notes, &pad, out)
         }
         Location::Setting {
             subject,
@@ -281,8 +333,20 @@ fn write_finding(paint: &Paint, f: &Finding, out: &mut dyn Write) -> io::Result<
             if let Some(url) = url {
                 notes.push(format!("change it at {}", esc(url)));
             }
-            write_notes(paint, f, notes, " ", out)
+            write_notes(paint, opts, f, notes, " ", out)
         }
+    }
+}
+
+/// Characters of a source line shown: [`MAX_SHOWN_CHARS`] when the width is not known (output
+/// that is not a terminal stays the same everywhere), else what fits beside the gutter.
+fn shown_chars(terminal_width: Option<usize>, number_width: usize) -> usize {
+    match terminal_width {
+        // The gutter, a margin for multi-line spans and the two `…`.
+        Some(w) => w
+            .saturating_sub(number_width + 3 + 2 + 2)
+            .max(MIN_SHOWN_CHARS),
+        None => MAX_SHOWN_CHARS,
     }
 }
 
@@ -318,72 +382,123 @@ fn related_note(location: &Location) -> String {
     }
 }
 
-fn write_snippet(
-    paint: &Paint,
-    file: &SourceFile,
-    marks: &mut [Mark],
+/// How one finding's source lines are drawn.
+struct Snippet<'a> {
+    paint: &'a Paint,
+    file: &'a SourceFile,
     severity: Severity,
-    pad: &str,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    marks.sort_by_key(|m| (m.line, !m.primary, m.start));
-    let bar = paint.gutter("|");
-    writeln!(out, "{pad} {bar}")?;
-    let mut previous: Option<usize> = None;
-    let mut i = 0;
-    while i < marks.len() {
-        let line = marks[i].line;
-        let group_end = marks[i..]
+    pad: &'a str,
+    max_chars: usize,
+}
+
+/// Inner lines of a multi-line span shown whole; longer spans show their first and last lines
+/// with `...` between.
+const MAX_INNER_LINES: usize = 3;
+
+impl Snippet<'_> {
+    fn write(&self, marks: &mut [Mark], out: &mut dyn Write) -> io::Result<()> {
+        marks.sort_by_key(|m| (m.line, !m.primary, m.start));
+        let span = marks
             .iter()
-            .position(|m| m.line != line)
-            .map_or(marks.len(), |n| i + n);
-        if let Some(prev) = previous
-            && line > prev + 1
-        {
-            writeln!(out, "{}", paint.gutter("..."))?;
+            .find_map(|m| m.last.map(|(l, c)| (m.line, l, c)));
+        let mut lines: Vec<usize> = marks.iter().map(|m| m.line).collect();
+        if let Some((first, last, _)) = span {
+            lines.push(last);
+            if last - first - 1 <= MAX_INNER_LINES {
+                lines.extend(first + 1..last);
+            }
         }
-        let (lo, shown, columns) = windowed_line(file.line_text(line), &marks[i..group_end]);
-        let number = format!("{line:>width$}", width = pad.len());
-        writeln!(out, "{} {bar} {}", paint.gutter(&number), shown.trim_end())?;
-        let mut continues = false;
-        for m in &marks[i..group_end] {
-            let last = columns.len() - 1;
-            let from = columns[m.start.saturating_sub(lo).min(last)];
-            let to = columns[m.end.saturating_sub(lo).min(last)].max(from + 1);
-            let glyph = if m.primary { "^" } else { "-" };
-            let underline = glyph.repeat(to - from);
-            let label = if m.label.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", m.label)
+        lines.sort_unstable();
+        lines.dedup();
+        let bar = self.paint.gutter("|");
+        writeln!(out, "{} {bar}", self.pad)?;
+        let mut previous: Option<usize> = None;
+        for line in lines {
+            if previous.is_some_and(|p| line > p + 1) {
+                writeln!(out, "{}", self.paint.gutter("..."))?;
+            }
+            previous = Some(line);
+            // The margin holds the bracket of a multi-line span, on the lines it covers.
+            let inside = span.is_some_and(|(first, last, _)| first < line && line <= last);
+            let margin = match span {
+                None => String::new(),
+                Some(_) if inside => format!("{} ", self.paint.severity(self.severity, "|")),
+                Some(_) => "  ".to_owned(),
             };
-            let text = format!("{underline}{label}");
-            let painted = if m.primary {
-                paint.severity(severity, &text)
-            } else {
-                paint.gutter(&text)
-            };
-            writeln!(out, "{pad} {bar} {}{painted}", " ".repeat(from))?;
-            continues |= m.continues;
+            let on_line: Vec<&Mark> = marks.iter().filter(|m| m.line == line).collect();
+            let first = on_line.iter().map(|m| m.start).min().unwrap_or(0);
+            let (lo, shown, columns) =
+                windowed_line(self.file.line_text(line), first, self.max_chars);
+            let number = format!("{line:>width$}", width = self.pad.len());
+            let text = format!("{margin}{shown}");
+            writeln!(
+                out,
+                "{} {bar} {}",
+                self.paint.gutter(&number),
+                text.trim_end()
+            )?;
+            let col = |c: usize| columns[c.saturating_sub(lo).min(columns.len() - 1)];
+            for m in &on_line {
+                let from = col(m.start);
+                if m.last.is_some() {
+                    // rustc's ` ____^` from the margin to where the span starts.
+                    let opening = format!(" {}^", "_".repeat(from + 1));
+                    let opening = self.paint.severity(self.severity, &opening);
+                    writeln!(out, "{} {bar} {opening}", self.pad)?;
+                    continue;
+                }
+                let to = col(m.end).max(from + 1);
+                let glyph = if m.primary { "^" } else { "-" };
+                let label = if m.label.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", m.label)
+                };
+                let text = format!("{}{label}", glyph.repeat(to - from));
+                let painted = if m.primary {
+                    self.paint.severity(self.severity, &text)
+                } else {
+                    self.paint.gutter(&text)
+                };
+                writeln!(
+                    out,
+                    "{} {bar} {margin}{}{painted}",
+                    self.pad,
+                    " ".repeat(from)
+                )?;
+            }
+            if let Some((_, _, end)) = span.filter(|(_, last, _)| *last == line) {
+                let caret = col(end.max(1) - 1);
+                let label = marks
+                    .iter()
+                    .find(|m| m.last.is_some())
+                    .map_or("", |m| m.label.as_str());
+                let sep = if label.is_empty() { "" } else { " " };
+                let closing = format!("|{}^{sep}{label}", "_".repeat(caret + 1));
+                writeln!(
+                    out,
+                    "{} {bar} {}",
+                    self.pad,
+                    self.paint.severity(self.severity, &closing)
+                )?;
+            }
         }
-        let next_line = marks.get(group_end).map(|m| m.line);
-        if continues && next_line != Some(line + 1) {
-            writeln!(out, "{pad} {bar} ...")?;
-        }
-        previous = Some(line);
-        i = group_end;
+        writeln!(out, "{} {bar}", self.pad)
     }
-    writeln!(out, "{pad} {bar}")
 }
 
 fn write_notes(
     paint: &Paint,
+    opts: &super::RenderOptions,
     f: &Finding,
-    notes: Vec<String>,
+    mut notes: Vec<String>,
     pad: &str,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let eq = paint.gutter("=");
+    if f.confidence != Confidence::High {
+        notes.insert(0, format!("{} confidence", f.confidence));
+    }
     for note in notes {
         writeln!(out, "{pad} {eq} note: {note}")?;
     }
@@ -409,7 +524,23 @@ fn write_notes(
             esc(&f.chain.join(" -> "))
         )?;
     }
-    Ok(())
+    let url = super::audit_docs_url(f.audit_id());
+    let url = if opts.hyperlinks {
+        hyperlink(&url, &url)
+    } else {
+        url
+    };
+    writeln!(
+        out,
+        "{pad} {eq} help: see `ciguard explain {}` or {url}",
+        f.audit_id()
+    )
+}
+
+/// An OSC 8 hyperlink, which terminals that support it make clickable (others show `text`).
+/// Only ciguard's own addresses are linked: input text never reaches the escape sequence.
+fn hyperlink(url: &str, text: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\")
 }
 
 #[cfg(test)]
@@ -522,26 +653,163 @@ mod tests {
         assert!(out.contains(" --> w.yml:4:11"), "{out}");
     }
 
+    /// Renders one finding at `primary` with `related` locations (needle, label) in the same
+    /// file.
+    fn render_with(
+        text: &str,
+        primary: (&str, &str),
+        related: &[(&str, &str)],
+        opts: &RenderOptions,
+    ) -> String {
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let at = |(needle, label): (&str, &str)| {
+            let start = text.find(needle).unwrap();
+            Location::file(
+                &file,
+                Span::new(start, start + needle.len()),
+                Route::root(),
+                label,
+            )
+        };
+        let mut finding = Finding::new(meta(), "bad thing", at(primary));
+        for r in related {
+            finding = finding.related(at(*r));
+        }
+        let report = Report {
+            findings: vec![finding],
+            files_audited: 1,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        render(&report, opts, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
-    fn multi_line_spans_show_their_first_line() {
+    fn multi_line_spans_are_drawn_like_rustc() {
         let text = "jobs:\n  a:\n    run: |\n      one\n      two\n      three\n";
         let out = render_one(
             text,
             "|\n      one\n      two\n      three\n",
             "this script",
         );
-        assert!(out.contains("    run: |"), "{out}");
-        assert!(!out.contains("three"), "{out}");
-        assert!(out.contains("^ this script"), "{out}");
-        assert!(out.contains("| ..."), "{out}");
+        let want = "3 |       run: |\n  |  __________^\n4 | |       one\n5 | |       two\n6 | |       three\n  | |___________^ this script\n";
+        assert!(out.contains(want), "{out}");
+        assert!(!out.contains("| ..."), "no dangling `| ...`:\n{out}");
     }
 
     #[test]
-    fn multi_line_underlines_stop_before_a_comment() {
-        let text = "steps:\n  - uses: a/b@v1 # v1.2.3\n    with: {x: 1}\n";
-        let out = render_one(text, "uses: a/b@v1 # v1.2.3\n    with: {x: 1}", "this step");
-        assert!(out.contains("^^^^^^^^^^^^ this step"), "{out}");
-        assert!(!out.contains("^^^^^^^^^^^^^"), "{out}");
+    fn long_multi_line_spans_show_their_ends() {
+        let body: String = (1..=9).map(|i| format!("      line{i}\n")).collect();
+        let text = format!("jobs:\n  a:\n    run: |\n{body}");
+        let out = render_one(&text, &text[text.find('|').unwrap()..], "this script");
+        assert!(out.contains(" 3 |       run: |\n   |  __________^\n...\n12 | |       line9\n   | |___________^ this script\n"), "{out}");
+        assert!(!out.contains("line5"), "{out}");
+    }
+
+    #[test]
+    fn secondary_multi_line_underlines_stop_before_a_comment() {
+        let text = "steps:\n  - uses: a/b@v1 # v1.2.3\n    with: {x: 1}\n  - run: x\n";
+        let out = render_with(
+            text,
+            ("run: x", "here"),
+            &[("uses: a/b@v1 # v1.2.3\n    with: {x: 1}", "this step")],
+            &RenderOptions::default(),
+        );
+        assert!(out.contains("|     ------------ this step\n"), "{out}");
+        assert!(!out.contains("-------------"), "{out}");
+        assert!(!out.contains("| ..."), "{out}");
+    }
+
+    #[test]
+    fn secondary_labels_are_never_drawn_over_the_primary() {
+        let text = "steps:\n  - run: curl x | sh\n";
+        let opts = RenderOptions::default();
+        // The same span and label as the primary: shown once.
+        let out = render_with(
+            text,
+            ("curl x", "downloaded"),
+            &[("curl x", "downloaded")],
+            &opts,
+        );
+        assert_eq!(out.matches("downloaded").count(), 1, "{out}");
+        assert!(!out.contains("---"), "{out}");
+        // Overlapping with another label: a note, not an underline over the carets.
+        let out = render_with(
+            text,
+            ("curl x | sh", "runs"),
+            &[("curl x", "downloaded")],
+            &opts,
+        );
+        assert!(!out.contains("---"), "{out}");
+        assert!(out.contains("= note: w.yml:2:10: downloaded\n"), "{out}");
+        // Beside it on the same line: drawn.
+        let out = render_with(text, ("curl x", "downloaded"), &[("sh", "runs")], &opts);
+        assert!(out.contains("                -- runs\n"), "{out}");
+    }
+
+    #[test]
+    fn long_lines_fit_the_terminal() {
+        let pad = "a ".repeat(200);
+        let text = format!("run: {pad}curl x | sh {pad}\n");
+        let narrow = RenderOptions {
+            width: Some(60),
+            ..Default::default()
+        };
+        let out = render_with(&text, ("curl x | sh", "here"), &[], &narrow);
+        let source = out.lines().find(|l| l.contains("curl x | sh")).unwrap();
+        assert!(source.chars().count() <= 60, "{source}");
+        assert_aligned(&out, "curl x | sh");
+        // Without a terminal the window is the fixed one, whatever the width.
+        let out = render_with(
+            &text,
+            ("curl x | sh", "here"),
+            &[],
+            &RenderOptions::default(),
+        );
+        let source = out.lines().find(|l| l.contains("curl x | sh")).unwrap();
+        assert_eq!(source.chars().count(), MAX_SHOWN_CHARS + 2 + 4, "{source}");
+    }
+
+    #[test]
+    fn findings_point_at_their_docs_and_say_when_confidence_is_not_high() {
+        let out = render_one("a: b\n", "b", "x");
+        let id = meta().id;
+        let url = crate::output::audit_docs_url(id);
+        assert!(
+            out.contains(&format!("= help: see `ciguard explain {id}` or {url}\n")),
+            "{out}"
+        );
+        assert_eq!(
+            out.contains("confidence"),
+            meta().confidence != Confidence::High,
+            "{out}"
+        );
+        assert!(!out.contains("\x1b]8;"), "{out}");
+        let linked = RenderOptions {
+            hyperlinks: true,
+            ..Default::default()
+        };
+        let out = render_with("a: b\n", ("b", "x"), &[], &linked);
+        assert!(
+            out.contains(&format!("\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\")),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn quiet_prints_findings_only() {
+        let quiet = RenderOptions {
+            quiet: true,
+            ..Default::default()
+        };
+        let out = render_with("a: b\n", ("b", "x"), &[], &quiet);
+        assert!(out.contains("bad thing"), "{out}");
+        assert!(!out.contains("file audited"), "{out}");
     }
 
     #[test]
@@ -559,7 +827,15 @@ mod tests {
             ..Default::default()
         };
         let mut colored = Vec::new();
-        render(&report, &RenderOptions { color: true }, &mut colored).unwrap();
+        render(
+            &report,
+            &RenderOptions {
+                color: true,
+                ..Default::default()
+            },
+            &mut colored,
+        )
+        .unwrap();
         assert!(String::from_utf8(colored).unwrap().contains("\x1b["));
     }
 

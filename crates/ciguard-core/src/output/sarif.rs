@@ -3,7 +3,7 @@
 //! One run; one rule per audit of the catalogue (sorted by id, so a result's `ruleIndex` is known
 //! before the run ends), with its documentation and a
 //! `security-severity` GitHub uses to rank alerts; results carry `partialFingerprints`
-//! (`ciguard/v1`, from [`Finding::fingerprint`]) that do not depend on line numbers, so an alert
+//! (`ciguard/v2`, from [`Finding::fingerprint`]) that do not depend on line numbers, so an alert
 //! keeps its identity when unrelated lines move. Input problems become
 //! `invocations[0].toolExecutionNotifications`. Results are written as findings arrive, before
 //! `invocations` and `tool`, so no finding is kept after it is written.
@@ -463,7 +463,7 @@ fn result(f: &Finding, rule_index: usize, base: &SrcRoot) -> Value {
         "level": level(f.severity),
         "message": { "text": message },
         "locations": [primary_location(f, base)],
-        "partialFingerprints": { "ciguard/v1": f.fingerprint() },
+        "partialFingerprints": { "ciguard/v2": f.fingerprint() },
         "properties": {
             "severity": f.severity,
             "confidence": f.confidence,

@@ -444,8 +444,9 @@ pub(super) fn parse_requirements(
     }
     if unpinned > 0 {
         notes.push(format!(
-            "{}: {unpinned} requirement(s) are not pinned with `==` and were not checked against the cooldown",
-            file.path
+            "{}: {} not pinned with `==` and were not checked against the cooldown",
+            file.path,
+            ciguard_core::plural::count(unpinned, "requirement is", "requirements are")
         ));
     }
     Ok(out)

@@ -270,23 +270,11 @@ fn send_blocking(
     .map_err(|e| e.to_string())?;
     // ureq's error text names the URL at most, never headers: no token in it.
     let mut response = agent.run(request).map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_BODY)
-        .read_to_vec()
-        .map_err(|e| e.to_string())?;
+    let ciguard_http::Answer {
+        status,
+        headers,
+        body,
+    } = ciguard_http::read_response(&mut response, MAX_BODY).map_err(|e| e.to_string())?;
     Ok(Response {
         status,
         headers,

@@ -161,7 +161,12 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
         ..DepsOptions::default()
     };
 
-    let lockfiles = ciguard_deps::check_lockfiles(&repo, Some(&client), &deps_options);
+    let lockfiles = crate::terminal::with_progress(
+        "checking lockfiles against registries",
+        ("request", "requests"),
+        &|| client.requests(),
+        || ciguard_deps::check_lockfiles(&repo, Some(&client), &deps_options),
+    );
     // One lockfile given: the repository's configuration was not looked at, so no config checks.
     let (config_findings, config_diagnostics) = if args.path.is_file() {
         (Vec::new(), Vec::new())
@@ -180,11 +185,11 @@ pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
     diagnostics.extend(config_diagnostics);
     let mut notes = lockfiles.notes;
     notes.push(format!(
-        "{} lockfile(s), {} locked package(s), {} registry version(s) checked, {} registry request(s)",
-        lockfiles.lockfiles,
-        lockfiles.packages,
-        lockfiles.checked,
-        client.requests()
+        "{}, {}, {} checked, {}",
+        ciguard_core::plural::count(lockfiles.lockfiles, "lockfile", "lockfiles"),
+        ciguard_core::plural::count(lockfiles.packages, "locked package", "locked packages"),
+        ciguard_core::plural::count(lockfiles.checked, "registry version", "registry versions"),
+        ciguard_core::plural::count(client.requests(), "registry request", "registry requests")
     ));
     let report = ciguard_pipeline::report::assemble(
         findings,

@@ -2,8 +2,8 @@
 //!
 //! | code | meaning |
 //! |------|---------|
-//! | 0  | no findings, every input read |
-//! | 1  | ciguard failed (I/O, configuration, internal error) |
+//! | 0  | no findings, every input read; `--write-baseline` once written |
+//! | 1  | ciguard failed (I/O, configuration, internal error); `pin`: a ref could not be resolved |
 //! | 2  | usage error (unknown flag or value) |
 //! | 3  | some input could not be read or is not a valid workflow, action or config, or nothing was audited |
 //! | 4  | the network stopped the checks: a token was given but no online check could run, or `pin --check` could not verify some version comments (see pin.rs) |
@@ -11,7 +11,7 @@
 //! | 11 | findings, the highest informational |
 //! | 12 | findings, the highest low |
 //! | 13 | findings, the highest medium |
-//! | 14 | findings, the highest high |
+//! | 14 | findings, the highest high; `pin --check`: problems found (see pin.rs) |
 //!
 //! Unwritten fixes (5) take precedence over input errors (3), then online checks that could not
 //! run (4), which take precedence over findings: an incomplete audit or fix must not pass as

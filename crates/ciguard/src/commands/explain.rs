@@ -21,6 +21,14 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         return Ok(super::exit::ExitStatus::Usage.into());
     };
     let text = for_terminal(&docs::audit_markdown(meta), meta.id);
+    // Markdown as written when piped; rendered for a terminal.
+    let text = match crate::terminal::stdout_width() {
+        Some(width) => {
+            let color = crate::commands::render::ColorChoice::Auto.enabled();
+            crate::markdown::for_terminal(&text, width, color)
+        }
+        None => text,
+    };
     print_stdout(text.as_bytes())
 }
 

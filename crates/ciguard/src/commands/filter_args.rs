@@ -5,21 +5,23 @@ use std::path::PathBuf;
 
 use ciguard_core::{Confidence, Persona, Severity};
 use ciguard_pipeline::{ConfigChoice, View};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 /// Suppress and filter flags shared by `audit`, `deps` and `settings`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Filtering")]
 pub struct FilterArgs {
     /// Who the report is for: `regular` findings only, `pedantic` adds hardening advice,
     /// `auditor` adds low-signal leads.
-    #[arg(long, value_enum, default_value_t = PersonaArg::Regular)]
+    #[arg(short, long, value_enum, default_value_t = PersonaArg::Regular)]
     pub persona: PersonaArg,
 
     /// Hide findings below this severity.
-    #[arg(long, value_parser = parse_severity)]
+    #[arg(long, ignore_case = true, value_parser = severity_parser())]
     pub min_severity: Option<Severity>,
 
     /// Hide findings below this confidence.
-    #[arg(long, value_parser = parse_confidence)]
+    #[arg(long, ignore_case = true, value_parser = confidence_parser())]
     pub min_confidence: Option<Confidence>,
 
     /// Report only findings that are not in this baseline.
@@ -58,15 +60,6 @@ impl PersonaArg {
     }
 }
 
-fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s)
-        .ok_or_else(|| format!("`{s}` is not one of: informational, low, medium, high"))
-}
-
-fn parse_confidence(s: &str) -> Result<Confidence, String> {
-    Confidence::parse(s).ok_or_else(|| format!("`{s}` is not one of: low, medium, high"))
-}
-
 /// `--config FILE`, `--no-config`, or discovery at each repository root.
 pub fn config_choice(config: Option<PathBuf>, no_config: bool) -> ConfigChoice {
     match (config, no_config) {
@@ -74,4 +67,16 @@ pub fn config_choice(config: Option<PathBuf>, no_config: bool) -> ConfigChoice {
         (Some(path), false) => ConfigChoice::File(path),
         (None, false) => ConfigChoice::Discover,
     }
+}
+
+/// `--min-severity`: the accepted values are listed in `--help` and in the error for a typo.
+pub(crate) fn severity_parser() -> impl TypedValueParser<Value = Severity> {
+    PossibleValuesParser::new(["informational", "low", "medium", "high"])
+        .map(|s| Severity::parse(&s).expect("every listed value parses"))
+}
+
+/// `--min-confidence`, listed like `--min-severity`.
+fn confidence_parser() -> impl TypedValueParser<Value = Confidence> {
+    PossibleValuesParser::new(["low", "medium", "high"])
+        .map(|s| Confidence::parse(&s).expect("every listed value parses"))
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use ciguard_github::{ClientConfig, Token};
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "GitHub and network")]
 pub struct GithubArgs {
     /// GitHub API base URL [default: $GITHUB_API_URL, else https://api.github.com].
     #[arg(long, value_name = "URL")]

@@ -18,6 +18,7 @@ pub mod next_steps;
 pub mod pin;
 pub mod render;
 pub mod schema;
+pub mod serve;
 pub mod settings;
 
 /// Every audit of every crate (core, dependency and settings audits), built on first use from
@@ -36,6 +37,8 @@ pub fn catalogue() -> &'static Catalogue {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub verbosity: crate::terminal::Verbosity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,9 +62,12 @@ pub enum Command {
     Man(completions::ManArgs),
     /// Print the JSON schema of `ciguard.toml` (for editors) to stdout.
     Schema(schema::SchemaArgs),
+    /// Run the GitHub App: webhook ingress, job queue (SQLite or PostgreSQL), workers.
+    Serve(Box<serve::ServeArgs>),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::terminal::set_verbosity(cli.verbosity);
     match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Audits(args) => audits::run(args),
@@ -72,5 +78,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::Schema(args) => schema::run(args),
+        Command::Serve(args) => serve::run(*args),
     }
 }

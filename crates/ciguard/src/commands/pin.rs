@@ -16,13 +16,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use ciguard_core::actions_lock::{ActionsLock, LOCKFILE_PATH, LockedDependency, workflow_key};
-use ciguard_core::fix::{unified_diff, write_atomic};
+use ciguard_core::fix::{patch_path, unified_diff, write_atomic};
 use ciguard_core::models::version::{Version, VersionComment, most_specific_tag};
 use ciguard_core::models::{Uses, uses::is_full_sha};
 use ciguard_core::pin::{Replacement, Site, SiteKind, find_sites, rewrite};
@@ -67,9 +67,13 @@ pub struct PinArgs {
     #[arg(long, requires = "update")]
     pub major: bool,
 
-    /// Print a unified diff instead of writing files.
-    #[arg(long)]
+    /// Print a unified diff instead of writing files (`--dry-run` is another name for it).
+    #[arg(long = "diff", visible_alias = "dry-run")]
     pub dry_run: bool,
+
+    /// Output of `--check`: `plain` lines `path:line: problem`, or a `json` document.
+    #[arg(long, value_enum, default_value_t = PinFormat::Plain, requires = "check")]
+    pub format: PinFormat,
 
     /// Also pin container images (`docker://`, `container:`, `services:`) to their digest.
     #[arg(long)]
@@ -85,6 +89,12 @@ pub struct PinArgs {
 
     #[command(flatten)]
     pub github: GithubArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PinFormat {
+    Plain,
+    Json,
 }
 
 fn parse_age(s: &str) -> Result<Duration, String> {
@@ -254,9 +264,16 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     let tag_lists: TagLists = slugs
         .iter()
         .cloned()
-        .zip(client.map_concurrent(&slugs, |s| {
-            resolve::tags(&client, s).map_err(|e| TagError::new(&e))
-        }))
+        .zip(crate::terminal::with_progress(
+            "listing tags on GitHub",
+            ("request", "requests"),
+            &|| client.request_count(),
+            || {
+                client.map_concurrent(&slugs, |s| {
+                    resolve::tags(&client, s).map_err(|e| TagError::new(&e))
+                })
+            },
+        ))
         .collect();
     let tags_of = |slug: &str| tags_in(&tag_lists, slug);
 
@@ -268,7 +285,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
                 .map(|e| format!("{slug}: cannot list tags: {}", e.full))
         })
         .collect();
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
 
     if args.check {
         let mut unverified = Unverified::default();
@@ -279,16 +296,25 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             for input in &inputs {
                 for site in input.sites.iter().filter(|s| s.kind == SiteKind::Image) {
                     if ImageRef::parse(&site.value).is_some_and(|i| i.digest.is_none()) {
-                        problems.push(format!(
-                            "{}: {}: image `{}` is not pinned to a digest",
-                            input.file.path, site.route, site.value
+                        problems.push(Problem::at(
+                            input,
+                            site,
+                            format!("image `{}` is not pinned to a digest", site.value),
                         ));
                     }
                 }
             }
         }
-        for p in &problems {
-            let _ = writeln!(std::io::stdout(), "{p}");
+        if args.format == PinFormat::Json {
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                check_json(&problems, &unverified, client.request_count())
+            );
+        } else {
+            for p in &problems {
+                let _ = writeln!(std::io::stdout(), "{p}");
+            }
         }
         // Tags that could not be listed are not problems of the pins: their comments are "not
         // verified", with each cause given once.
@@ -457,7 +483,11 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
             let _ = write!(
                 std::io::stdout(),
                 "{}",
-                unified_diff(&input.file.path, &input.file.text, &new_text)
+                unified_diff(
+                    &patch_path(Path::new(&input.file.path)),
+                    &input.file.text,
+                    &new_text
+                )
             );
         } else {
             write_atomic(&input.path, &new_text)
@@ -472,8 +502,10 @@ pub fn run(args: PinArgs) -> anyhow::Result<ExitCode> {
     };
     let _ = writeln!(
         stderr,
-        "{verb} {changed_refs} ref(s) in {changed_files} file(s); {} GitHub request(s)",
-        client.request_count()
+        "{verb} {} in {}; {}",
+        count(changed_refs, "ref", "refs"),
+        count(changed_files, "file", "files"),
+        count(client.request_count(), "GitHub request", "GitHub requests")
     );
     Ok(if !errors.is_empty() {
         ExitStatus::ToolFailure
@@ -528,7 +560,7 @@ impl Unverified {
 fn check_file(
     input: &Input,
     tag_lists: &TagLists,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
     unverified: &mut Unverified,
 ) {
     for site in &input.sites {
@@ -538,17 +570,16 @@ fn check_file(
         let Some(Uses::Repository(r)) = Uses::parse(&site.value) else {
             continue;
         };
-        let line = input.file.line_col(site.span.start).line;
-        let at = format!("{}:{line}", input.file.path);
+        let problem = |message: String| Problem::at(input, site, message);
         let Some(git_ref) = r.git_ref else {
-            problems.push(format!("{at}: `{}` has no ref", site.value));
+            problems.push(problem(format!("`{}` has no ref", site.value)));
             continue;
         };
         if !is_full_sha(git_ref) {
-            problems.push(format!(
-                "{at}: `{}` is not pinned to a commit SHA",
+            problems.push(problem(format!(
+                "`{}` is not pinned to a commit SHA",
                 site.value
-            ));
+            )));
             continue;
         }
         // Only a comment naming a version is a claim (as for `ref-version-mismatch`).
@@ -569,17 +600,63 @@ fn check_file(
         let tags = tags_in(tag_lists, &slug);
         match tags.iter().find(|t| t.name == tag) {
             Some(t) if t.commit.eq_ignore_ascii_case(git_ref) => {}
-            Some(t) => problems.push(format!(
-                "{at}: `{}`: the comment says {tag}, but {tag} is commit {}",
+            Some(t) => problems.push(problem(format!(
+                "`{}`: the comment says {tag}, but {tag} is commit {}",
                 site.value, t.commit
-            )),
-            None => problems.push(format!(
-                "{at}: `{}`: the comment names {tag}, which is not a tag of {}",
+            ))),
+            None => problems.push(problem(format!(
+                "`{}`: the comment names {tag}, which is not a tag of {}",
                 site.value,
                 r.slug()
-            )),
+            ))),
         }
     }
+}
+
+/// What `pin --check` found wrong with one pin.
+struct Problem {
+    path: String,
+    line: usize,
+    message: String,
+}
+
+impl Problem {
+    fn at(input: &Input, site: &Site, message: String) -> Problem {
+        Problem {
+            path: input.file.path.clone(),
+            line: input.file.line_col(site.span.start).line,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// `pin --check --format json`: the problems, the version comments not verified (by cause) and
+/// the requests sent. Strings are JSON-escaped by serde.
+fn check_json(problems: &[Problem], unverified: &Unverified, requests: usize) -> String {
+    let problems: Vec<_> = problems
+        .iter()
+        .map(|p| serde_json::json!({"path": p.path, "line": p.line, "message": p.message}))
+        .collect();
+    let unverified: Vec<_> = unverified
+        .0
+        .iter()
+        .map(|(cause, (comments, repos))| {
+            serde_json::json!({"cause": cause, "comments": comments, "repositories": repos})
+        })
+        .collect();
+    serde_json::json!({
+        "version": 1,
+        "problems": problems,
+        "unverified": unverified,
+        "requests": requests,
+    })
+    .to_string()
 }
 
 fn write_lockfiles(
@@ -675,9 +752,9 @@ fn write_lockfiles(
     report_errors(&mut stderr, &errors);
     let _ = writeln!(
         stderr,
-        "wrote {} lockfile(s); {} GitHub request(s)",
-        by_root.len(),
-        client.request_count()
+        "wrote {}; {}",
+        count(by_root.len(), "lockfile", "lockfiles"),
+        count(client.request_count(), "GitHub request", "GitHub requests")
     );
     Ok(if !errors.is_empty() {
         ExitStatus::ToolFailure

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use ciguard_core::Report;
+pub use ciguard_core::output::StepSummary;
 use ciguard_core::output::{Format, RenderOptions, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,10 +55,11 @@ pub fn render_report(
     report: &Report,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let opts = RenderOptions {
-        color: color.enabled(),
-    };
-    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) {
+    let opts = render_options(color);
+    if let Some(path) = step_summary_path().filter(|_| format == OutputFormat::Github) {
+        append_step_summary(&path, &ciguard_core::output::step_summary(report));
+    }
+    if matches!(format, OutputFormat::Sarif | OutputFormat::Github) && !opts.quiet {
         let mut stderr = std::io::stderr().lock();
         for note in &report.notes {
             let _ = writeln!(stderr, "note: {note}");
@@ -69,6 +71,35 @@ pub fn render_report(
     match render(format.format(), report, &opts, &mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+/// How to render to stdout: colour as chosen, the terminal's width and hyperlinks, `-q`.
+pub fn render_options(color: ColorChoice) -> RenderOptions {
+    let color = color.enabled();
+    RenderOptions {
+        color,
+        width: crate::terminal::stdout_width(),
+        hyperlinks: crate::terminal::hyperlinks(color),
+        quiet: crate::terminal::quiet(),
+    }
+}
+
+/// The file GitHub Actions names in `GITHUB_STEP_SUMMARY` (the job's summary page), when set.
+pub fn step_summary_path() -> Option<std::ffi::OsString> {
+    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+}
+
+/// Appends the findings table to the step summary file; a file that cannot be written is a
+/// warning only.
+pub fn append_step_summary(path: &std::ffi::OsStr, markdown: &str) {
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(markdown.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("warning: GITHUB_STEP_SUMMARY could not be written: {e}");
     }
 }
 

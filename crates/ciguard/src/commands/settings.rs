@@ -192,9 +192,9 @@ fn live_source(read: &ReadArgs) -> anyhow::Result<Box<dyn Source>> {
     Ok(Box::new(LiveSource::new(client(read))))
 }
 
-/// Progress on stderr, only when it is a terminal.
+/// Progress on stderr, only when it is a terminal and `-q` was not given.
 fn progress() -> impl FnMut(usize, usize, &str) {
-    let tty = std::io::stderr().is_terminal();
+    let tty = std::io::stderr().is_terminal() && !crate::terminal::quiet();
     move |done, total, repo| {
         if !tty {
             return;

@@ -1,0 +1,299 @@
+//! `ciguard serve` end to end: the real binary (SQLite store, App credentials, the fake GitHub
+//! App as its API) receives signed `pull_request` webhooks, reports one `ciguard` check run per
+//! head with annotations on the exact lines, answers a redelivered delivery 200 without a
+//! second check run, and exits 0 on SIGTERM without a secret in its logs.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ciguard_test_support::github_app::{self as fake, CheckRunRecord, FakeGitHubApp, Repo};
+
+const SECRET: &str = "e2e test webhook secret";
+const SLUG: &str = "octo/app";
+const REPO_ID: u64 = 101;
+const INSTALLATION: u64 = 1;
+
+const BASE: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n";
+/// One finding: the unpinned `uses:` on line 7.
+const UNPINNED: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n";
+const PINNED: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n";
+
+/// The running binary, its address and everything it wrote on stderr so far.
+struct Serve {
+    child: Child,
+    addr: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        // Only if the test failed before SIGTERM: never leave the process behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, api_url: &str) -> Serve {
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    // A copy of the test key with mode 0600, as an operator would keep it.
+    let key = dir.join("app-key.pem");
+    std::fs::copy(fake::app_private_key_pkcs1(), &key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let db = serve_db(dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
+        .args(["--app-id", &fake::APP_ID.to_string()])
+        .arg("--private-key-file")
+        .arg(&key)
+        .arg("--webhook-secret-file")
+        .arg(&secret_file)
+        .args([
+            "--github-api-url",
+            api_url,
+            "--write-interval-ms",
+            "0",
+            "--verbose",
+        ])
+        .env_remove("CIGUARD_DB")
+        .env_remove("CIGUARD_WEBHOOK_SECRET_FILE")
+        .env_remove("CIGUARD_GITHUB_API_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        stderr.lock().unwrap().push_str(&line);
+        if let Some(addr) = line
+            .trim()
+            .strip_prefix("ciguard serve: listening on http://")
+        {
+            let addr = addr.to_string();
+            let sink = Arc::clone(&stderr);
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                    sink.lock().unwrap().push_str(&line);
+                    line.clear();
+                }
+            });
+            return Serve {
+                child,
+                addr,
+                stderr,
+            };
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("ciguard serve did not start:\n{}", stderr.lock().unwrap());
+}
+
+/// Posts a signed `pull_request` delivery; the status code.
+fn post(addr: &str, delivery: &str, body: &str) -> u16 {
+    let signature = ciguard_serve::signature::header_value(
+        &ciguard_serve::secret::Secret::new(SECRET),
+        body.as_bytes(),
+    );
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /webhook HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-github-event: pull_request\r\nx-github-delivery: {delivery}\r\nx-hub-signature-256: {signature}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP reply: {reply:?}"))
+}
+
+fn opened(number: u64, head: &str) -> String {
+    serde_json::json!({
+        "action": "opened",
+        "installation": {"id": INSTALLATION},
+        "repository": {"id": REPO_ID, "full_name": SLUG, "default_branch": "main"},
+        "pull_request": {"number": number, "head": {"sha": head, "repo": {"id": REPO_ID}}},
+    })
+    .to_string()
+}
+
+/// A branch off `base_sha` with `workflow`, opened on the fake as pull request `number`.
+fn pull(fake: &FakeGitHubApp, git: &Repo, base_sha: &str, number: u64, workflow: &str) -> String {
+    let branch = format!("pr-{number}");
+    git.git(&["checkout", "-q", "-b", &branch, base_sha])
+        .unwrap();
+    git.commit(&[(".github/workflows/ci.yml", workflow)], &branch)
+        .unwrap();
+    git.git(&["checkout", "-q", "main"]).unwrap();
+    fake.add_pull(SLUG, number, git, &branch, base_sha).unwrap()
+}
+
+/// Waits (30 s at most) until the check runs on `head` are completed; they are returned.
+fn completed_runs(fake: &FakeGitHubApp, head: &str, serve: &Serve) -> Vec<CheckRunRecord> {
+    let started = Instant::now();
+    loop {
+        let runs: Vec<_> = fake
+            .check_runs()
+            .into_iter()
+            .filter(|r| r.head_sha == head)
+            .collect();
+        if !runs.is_empty() && runs.iter().all(|r| r.status == "completed") {
+            return runs;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no completed check run on {head} within 30 s: {runs:?}\nstderr:\n{}",
+            serve.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_signed_pull_request_webhook_yields_one_check_run_and_serve_drains_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGitHubApp::start().unwrap();
+    let git = Repo::init(&dir.path().join("repo")).unwrap();
+    let base_sha = git
+        .commit(&[(".github/workflows/ci.yml", BASE)], "base")
+        .unwrap();
+    fake.add_repo(SLUG, REPO_ID, INSTALLATION, &git);
+    let unpinned = pull(&fake, &git, &base_sha, 1, UNPINNED);
+    let pinned = pull(&fake, &git, &base_sha, 2, PINNED);
+
+    let mut serve = serve(dir.path(), &fake.url());
+    let delivery = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+    assert_eq!(post(&serve.addr, delivery, &opened(1, &unpinned)), 202);
+    assert_eq!(
+        post(
+            &serve.addr,
+            "a1b2c3d4-cc78-11e3-81ab-4c9367dc0958",
+            &opened(2, &pinned)
+        ),
+        202
+    );
+
+    let runs = completed_runs(&fake, &unpinned, &serve);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    assert_eq!((run.name.as_str(), run.repo.as_str()), ("ciguard", SLUG));
+    assert_eq!(run.app_id, fake::APP_ID);
+    assert_eq!(run.conclusion.as_deref(), Some("failure"), "{run:?}");
+    let lines: Vec<_> = run
+        .annotations
+        .iter()
+        .map(|a| (a["path"].as_str(), a["start_line"].as_u64()))
+        .collect();
+    assert_eq!(
+        lines,
+        [(Some(".github/workflows/ci.yml"), Some(7))],
+        "{run:?}"
+    );
+
+    let runs = completed_runs(&fake, &pinned, &serve);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].name, "ciguard");
+    assert_eq!(runs[0].conclusion.as_deref(), Some("success"), "{runs:?}");
+    assert!(runs[0].annotations.is_empty(), "{runs:?}");
+
+    // GitHub's redelivery carries the same delivery ID: acknowledged, never audited twice.
+    assert_eq!(post(&serve.addr, delivery, &opened(1, &unpinned)), 200);
+    let on_head: Vec<_> = fake
+        .check_runs()
+        .into_iter()
+        .filter(|r| r.head_sha == unpinned && r.name == "ciguard")
+        .collect();
+    assert_eq!(on_head.len(), 1, "{on_head:?}");
+    assert_eq!(
+        (on_head[0].creates, on_head[0].updates),
+        (run.creates, run.updates)
+    );
+
+    let started = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &serve.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no exit within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Let the reader thread take the last lines.
+    std::thread::sleep(Duration::from_millis(200));
+    let stderr = serve.stderr.lock().unwrap().clone();
+    assert!(status.success(), "{status:?}\n{stderr}");
+    // The scanned log is the real one: the worker reported both audits in it.
+    assert!(stderr.contains("octo/app#1 at "), "{stderr}");
+    assert!(
+        stderr.contains("ciguard serve stopped drained=true"),
+        "{stderr}"
+    );
+    let minted = fake.tokens();
+    assert!(!minted.is_empty(), "the App minted no installation token");
+    for t in &minted {
+        assert!(
+            !stderr.contains(&t.token),
+            "an installation token was logged"
+        );
+    }
+    assert!(!stderr.contains("ghs_"), "a token was logged:\n{stderr}");
+    assert!(!stderr.contains("eyJ"), "a JWT was logged:\n{stderr}");
+    assert!(!stderr.contains("-----BEGIN"), "a PEM block was logged");
+    assert!(!stderr.contains("PRIVATE KEY"), "a key was logged");
+    assert!(!stderr.contains(SECRET), "the webhook secret was logged");
+
+    // The redelivery queued nothing: two deliveries, two jobs, both done.
+    let list = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+        .args(["serve", "jobs", "list", "--db", &serve_db(dir.path())])
+        .env_remove("CIGUARD_DB")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    let jobs: Vec<(&str, &str)> = listed
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut cols = l.split('\t').skip(1);
+            Some((cols.next()?, cols.nth(1)?))
+        })
+        .collect();
+    let mut jobs = jobs;
+    jobs.sort();
+    assert_eq!(
+        jobs,
+        [("done", "pr:101:1"), ("done", "pr:101:2")],
+        "{listed}"
+    );
+}
+
+fn serve_db(dir: &Path) -> String {
+    format!("sqlite:{}", dir.join("serve.db").display())
+}
