@@ -51,11 +51,11 @@ impl Held {
     fn writer(&mut self) -> &mut dyn Write {
         if self.file.is_none() && self.memory.len() > HELD_IN_MEMORY {
             // No temporary file (a read-only system): memory it is.
-            if let Ok(mut file) = tempfile::tempfile() {
-                if file.write_all(&self.memory).is_ok() {
-                    self.memory = Vec::new();
-                    self.file = Some(io::BufWriter::with_capacity(1 << 16, file));
-                }
+            if let Ok(mut file) = tempfile::tempfile()
+                && file.write_all(&self.memory).is_ok()
+            {
+                self.memory = Vec::new();
+                self.file = Some(io::BufWriter::with_capacity(1 << 16, file));
             }
         }
         match &mut self.file {
