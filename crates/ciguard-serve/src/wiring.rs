@@ -12,7 +12,7 @@ use ciguard_core::Severity;
 use crate::app::checks::ReportPolicy;
 use crate::app::key::KeyError;
 use crate::app::{App, AppKey, ReconcileSettings, Reconciler};
-use crate::job::{Job, JobRunner, Outcome};
+use crate::job::{Job, JobPayload, JobRunner, Outcome};
 use crate::scheduler::DynTask;
 use crate::store::Store;
 
@@ -61,11 +61,18 @@ pub fn app_runner(settings: &AppSettings, store: &Store) -> Result<Runner, KeyEr
 /// The App's periodic tasks (the scheduler adds its own janitor).
 pub fn periodic_tasks(runner: &Runner, store: &Store) -> Vec<Box<dyn DynTask>> {
     match runner {
-        Runner::App(app) => vec![Box::new(Reconciler::new(
-            Arc::clone(app),
-            store.clone(),
-            ReconcileSettings::default(),
-        ))],
+        Runner::App(app) => vec![
+            Box::new(Reconciler::new(
+                Arc::clone(app),
+                store.clone(),
+                ReconcileSettings::default(),
+            )),
+            Box::new(crate::drift::DriftSweep::new(
+                Arc::clone(app),
+                store.clone(),
+                crate::drift::SweepSettings::default(),
+            )),
+        ],
         Runner::Unconfigured => Vec::new(),
     }
 }
@@ -73,7 +80,11 @@ pub fn periodic_tasks(runner: &Runner, store: &Store) -> Vec<Box<dyn DynTask>> {
 impl JobRunner for Runner {
     async fn run(&self, job: &Job) -> Outcome {
         match self {
-            Runner::App(app) => app.run(job).await,
+            Runner::App(app) => match &job.payload {
+                JobPayload::Drift(target) => app.drift(job, target).await,
+                JobPayload::GateReview(t) => crate::gate::review::run(app, job, t).await,
+                _ => app.run(job).await,
+            },
             Runner::Unconfigured => {
                 tracing::warn!(job = job.id, "no App credentials in this process");
                 Outcome::Dead {

@@ -16,25 +16,25 @@ const DOCS: &str = "https://docs.github.com/rest";
 
 /// A request as the routes see it: the path without GitHub Enterprise Server's `/api/v3`,
 /// which `prefix` keeps for the links of the answer.
-struct Request<'a> {
-    method: &'a str,
-    path: &'a str,
-    prefix: &'static str,
+pub(super) struct Request<'a> {
+    pub(super) method: &'a str,
+    pub(super) path: &'a str,
+    pub(super) prefix: &'static str,
     /// As sent (path and query).
-    target: &'a str,
-    query: &'a std::collections::HashMap<String, String>,
-    headers: &'a std::collections::HashMap<String, String>,
-    body: &'a [u8],
+    pub(super) target: &'a str,
+    pub(super) query: &'a std::collections::HashMap<String, String>,
+    pub(super) headers: &'a std::collections::HashMap<String, String>,
+    pub(super) body: &'a [u8],
 }
 
-fn error(status: u16, message: &str) -> Reply {
+pub(super) fn error(status: u16, message: &str) -> Reply {
     Reply::json(
         status,
         &json!({"message": message, "documentation_url": DOCS, "status": status.to_string()}),
     )
 }
 
-fn not_found() -> Reply {
+pub(super) fn not_found() -> Reply {
     error(404, "Not Found")
 }
 
@@ -144,6 +144,8 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
             }
             app_route(state, req, rest)
         }
+        ["orgs", org, rest @ ..] => super::drift::org_route(state, req, org, rest),
+        ["installation", "repositories"] => super::drift::installation_repositories(state, req),
         ["repos", owner, name, rest @ ..] => {
             let slug = format!("{owner}/{name}");
             let repo = match authorize_repo(state, req, &slug, rest) {
@@ -158,12 +160,27 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
 
 /// The permission (and level) a repository route needs.
 fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
+    if let Some(needed) = super::drift::permission(method, rest) {
+        return needed;
+    }
+    if let Some(needed) = super::gate::permission_for(method, rest) {
+        return needed;
+    }
     match (method, rest) {
         (_, ["pulls", ..]) => ("pull_requests", "read"),
         ("GET", ["commits", _, "check-runs"]) => ("checks", "read"),
         (_, ["check-runs", ..]) => ("checks", "write"),
         _ => ("contents", "read"),
     }
+}
+
+/// The unexpired installation token a request carries.
+pub(super) fn token_of(st: &State, req: &Request) -> Option<MintedToken> {
+    let b = bearer(req)?;
+    st.tokens
+        .iter()
+        .find(|t| t.token == b && t.expires_at > now())
+        .cloned()
 }
 
 fn authorize_repo(
@@ -203,8 +220,25 @@ fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
     if installed.is_empty() {
         return not_found();
     }
-    let ids: Vec<u64> = match body.get("repository_ids") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_u64).collect(),
+    // `repositories` names repositories without their owner; GitHub refuses a request that
+    // names one the installation cannot reach with the same 422 as for an id.
+    let named: Option<Vec<Option<u64>>> = match body.get("repositories") {
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|n| {
+                    let n = n.as_str()?;
+                    installed
+                        .iter()
+                        .find(|r| r.slug.rsplit('/').next() == Some(n))
+                        .map(|r| r.id)
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    let ids: Vec<u64> = match (&named, body.get("repository_ids")) {
+        (Some(named), _) => named.iter().map(|id| id.unwrap_or(0)).collect(),
+        (None, Some(Value::Array(a))) => a.iter().filter_map(Value::as_u64).collect(),
         _ => installed.iter().map(|r| r.id).collect(),
     };
     if ids.iter().any(|id| !installed.iter().any(|r| r.id == *id)) {
@@ -269,6 +303,7 @@ fn app_route(state: &Mutex<State>, req: &Request, rest: &[&str]) -> Reply {
             Err(_) => not_found(),
         },
         ("GET", ["hook", "deliveries"]) => deliveries(state, req),
+        ("GET", ["installations"]) => super::drift::installations(state),
         ("POST", ["hook", "deliveries", id, "attempts"]) => {
             let mut st = lock(state);
             match id.parse::<u64>() {
@@ -371,7 +406,8 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Ok(id) => update_check_run(state, req, repo, id),
             Err(_) => not_found(),
         },
-        _ => not_found(),
+        _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
+        _ => super::drift::repo_route(state, req, repo, rest).unwrap_or_else(not_found),
     }
 }
 
