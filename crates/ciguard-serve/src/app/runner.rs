@@ -386,12 +386,12 @@ impl<R: RateLimitStore> Session<'_, R> {
     }
 }
 
-fn is_hex_sha(s: &str) -> bool {
+pub(crate) fn is_hex_sha(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `owner/name` as GitHub spells repositories (so it is safe in a URL path).
-fn is_repo_slug(s: &str) -> bool {
+pub(crate) fn is_repo_slug(s: &str) -> bool {
     let ok = |part: &str| {
         !part.is_empty()
             && part != "."
@@ -414,6 +414,10 @@ impl<R: RateLimitStore> App<R> {
             policy: settings.policy,
             max_files: settings.max_files,
         }
+    }
+
+    pub fn app_id(&self) -> u64 {
+        self.app_id
     }
 
     async fn session<'a>(
@@ -532,6 +536,7 @@ impl<R: RateLimitStore> JobRunner for App<R> {
         let result = match &job.payload {
             JobPayload::PrAudit(t) => self.pr_audit(job, t).await,
             JobPayload::PushAudit(t) => self.push_audit(job, t).await,
+            JobPayload::Relay(t) => self.relay(job, t).await,
         };
         match result {
             Ok(summary) => {

@@ -29,6 +29,12 @@ pub fn audit_permissions() -> Permissions {
     ])
 }
 
+/// The comment relay: read the run's artifacts, read the pull request, write its one comment
+/// and labels (GitHub accepts `issues` or `pull_requests` write for both on a pull request).
+pub fn relay_permissions() -> Permissions {
+    BTreeMap::from([("actions", "read"), ("pull_requests", "write")])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TokenKey {
     installation: u64,
