@@ -135,7 +135,9 @@ fn rerequested(doc: &Value, event: &str) -> Result<Vec<JobPayload>, RouteError> 
 /// `workflow_run` `completed` of a run triggered by `pull_request`: a comment relay job (the
 /// runner checks the configuration; only `pull_request` runs can be relay sources).
 fn workflow_run(doc: &Value, action: &str) -> Result<Result<JobPayload, String>, RouteError> {
-    let run = doc.get("workflow_run").ok_or_else(|| missing("workflow_run"))?;
+    let run = doc
+        .get("workflow_run")
+        .ok_or_else(|| missing("workflow_run"))?;
     let trigger = run.get("event").and_then(Value::as_str).unwrap_or("");
     if action != "completed" || trigger != "pull_request" {
         return Ok(Err(format!(
@@ -322,8 +324,15 @@ mod tests {
         let JobPayload::Relay(t) = &jobs[0] else {
             panic!()
         };
-        assert_eq!((t.run_id, t.workflow_path.as_str()), (99, ".github/workflows/relay.yml"));
-        for (action, trigger) in [("requested", "pull_request"), ("completed", "pull_request_target"), ("completed", "push")] {
+        assert_eq!(
+            (t.run_id, t.workflow_path.as_str()),
+            (99, ".github/workflows/relay.yml")
+        );
+        for (action, trigger) in [
+            ("requested", "pull_request"),
+            ("completed", "pull_request_target"),
+            ("completed", "push"),
+        ] {
             assert!(matches!(
                 route("workflow_run", run(action, trigger).as_bytes()),
                 Ok(Routed::Ignored(_))

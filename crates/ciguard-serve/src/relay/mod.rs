@@ -13,12 +13,12 @@ pub mod zip;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::app::App;
 use crate::app::api::{ApiError, classify, decode, json_body};
 use crate::app::checks::plain_text;
 use crate::app::github::Method;
 use crate::app::secret::Secret;
 use crate::app::tokens::relay_permissions;
-use crate::app::App;
 use crate::job::{Job, RateLimitStore};
 use crate::org_config::OrgConfigLoad;
 use message::{ARTIFACT_NAME, MESSAGE_FILE, RelayConfig};
@@ -332,7 +332,6 @@ impl<R: RateLimitStore> Run<'_, R> {
             &render::Context {
                 workflow_id: self.t.workflow_id,
                 workflow_name: &self.t.workflow_name,
-                run_id: self.t.run_id,
                 head_sha: &self.t.head_sha,
                 refused_labels: &refused_labels,
                 cap: config.comment_cap(),
@@ -361,12 +360,17 @@ impl<R: RateLimitStore> Run<'_, R> {
             self.t.repository, self.t.run_id
         );
         let (list, _): (Artifacts, _) = self.get(&target).await?;
-        let mut named = list.artifacts.into_iter().filter(|a| a.name == ARTIFACT_NAME);
+        let mut named = list
+            .artifacts
+            .into_iter()
+            .filter(|a| a.name == ARTIFACT_NAME);
         let Some(artifact) = named.next() else {
             return Ok(None);
         };
         if named.next().is_some() {
-            return refuse(format!("the run has more than one {ARTIFACT_NAME} artifact"));
+            return refuse(format!(
+                "the run has more than one {ARTIFACT_NAME} artifact"
+            ));
         }
         if artifact.size_in_bytes > MAX_ARCHIVE_BYTES as u64 {
             return refuse(format!(

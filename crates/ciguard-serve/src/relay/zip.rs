@@ -106,7 +106,10 @@ fn is_safe_name(name: &str) -> bool {
 
 fn end_record(archive: &[u8]) -> Result<usize, ZipError> {
     let lowest = archive.len().saturating_sub(EOCD_LEN + MAX_COMMENT);
-    let last = archive.len().checked_sub(EOCD_LEN).ok_or(ZipError::NotZip)?;
+    let last = archive
+        .len()
+        .checked_sub(EOCD_LEN)
+        .ok_or(ZipError::NotZip)?;
     (lowest..=last)
         .rev()
         .find(|&at| u32_at(archive, at) == Some(EOCD_SIG))
@@ -133,7 +136,9 @@ fn central_directory(archive: &[u8], limits: &Limits) -> Result<Vec<Entry>, ZipE
     let end = start
         .checked_add(cd_size as usize)
         .filter(|&e| e <= eocd)
-        .ok_or(ZipError::Malformed("the central directory lies outside the archive"))?;
+        .ok_or(ZipError::Malformed(
+            "the central directory lies outside the archive",
+        ))?;
     let cd = &archive[start..end];
     let mut entries: Vec<Entry> = Vec::with_capacity(total);
     let mut at = 0;
@@ -211,7 +216,9 @@ fn entry_data<'a>(archive: &'a [u8], entry: &Entry) -> Result<&'a [u8], ZipError
     start
         .checked_add(len)
         .and_then(|end| archive.get(start..end))
-        .ok_or(ZipError::Malformed("an entry's data lies outside the archive"))
+        .ok_or(ZipError::Malformed(
+            "an entry's data lies outside the archive",
+        ))
 }
 
 /// The uncompressed content of the root entry `name`, after every entry of `archive` passed
@@ -290,7 +297,10 @@ mod tests {
             max_total: 1 << 16,
         };
         assert_eq!(read_entry(b"", "x", &limits), Err(ZipError::NotZip));
-        assert_eq!(read_entry(b"PK\x05\x06", "x", &limits), Err(ZipError::NotZip));
+        assert_eq!(
+            read_entry(b"PK\x05\x06", "x", &limits),
+            Err(ZipError::NotZip)
+        );
         // An end record claiming a directory beyond the archive.
         let mut eocd = vec![0u8; 22];
         eocd[..4].copy_from_slice(&EOCD_SIG.to_le_bytes());

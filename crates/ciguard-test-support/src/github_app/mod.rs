@@ -11,6 +11,7 @@
 
 mod auth;
 pub mod git;
+pub mod relay;
 mod routes;
 
 use std::path::{Path, PathBuf};
@@ -204,6 +205,7 @@ struct State {
     default_per_page: usize,
     /// Seconds an installation token lives (GitHub: one hour).
     token_lifetime: u64,
+    relay: relay::RelayState,
 }
 
 /// The fake GitHub App API, on the shared HTTP loop. Stops when dropped.

@@ -16,25 +16,25 @@ const DOCS: &str = "https://docs.github.com/rest";
 
 /// A request as the routes see it: the path without GitHub Enterprise Server's `/api/v3`,
 /// which `prefix` keeps for the links of the answer.
-struct Request<'a> {
-    method: &'a str,
-    path: &'a str,
+pub(super) struct Request<'a> {
+    pub(super) method: &'a str,
+    pub(super) path: &'a str,
     prefix: &'static str,
     /// As sent (path and query).
     target: &'a str,
-    query: &'a std::collections::HashMap<String, String>,
+    pub(super) query: &'a std::collections::HashMap<String, String>,
     headers: &'a std::collections::HashMap<String, String>,
-    body: &'a [u8],
+    pub(super) body: &'a [u8],
 }
 
-fn error(status: u16, message: &str) -> Reply {
+pub(super) fn error(status: u16, message: &str) -> Reply {
     Reply::json(
         status,
         &json!({"message": message, "documentation_url": DOCS, "status": status.to_string()}),
     )
 }
 
-fn not_found() -> Reply {
+pub(super) fn not_found() -> Reply {
     error(404, "Not Found")
 }
 
@@ -158,6 +158,9 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
 
 /// The permission (and level) a repository route needs.
 fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
+    if let Some(needed) = super::relay::permission_for(method, rest) {
+        return needed;
+    }
     match (method, rest) {
         (_, ["pulls", ..]) => ("pull_requests", "read"),
         ("GET", ["commits", _, "check-runs"]) => ("checks", "read"),
@@ -367,7 +370,10 @@ fn is_sha(s: &str) -> bool {
 fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str]) -> Reply {
     match (req.method, rest) {
         ("GET", ["pulls", n]) => match find_pull(state, repo, n) {
-            Some(pr) => pull_json(repo, &pr),
+            Some(pr) => {
+                let closed = lock(state).relay.is_closed(&repo.slug, pr.number);
+                pull_json(repo, &pr, closed)
+            }
             None => not_found(),
         },
         ("GET", ["pulls", n, "files"]) => match find_pull(state, repo, n) {
@@ -388,7 +394,7 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Ok(id) => update_check_run(state, req, repo, id),
             Err(_) => not_found(),
         },
-        _ => not_found(),
+        _ => super::relay::route(state, req, repo, rest).unwrap_or_else(not_found),
     }
 }
 
@@ -430,12 +436,12 @@ fn changed(repo: &FakeRepo, pr: &FakePull) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn pull_json(repo: &FakeRepo, pr: &FakePull) -> Reply {
+fn pull_json(repo: &FakeRepo, pr: &FakePull, closed: bool) -> Reply {
     let changed_files = pr.changed_files.unwrap_or(changed(repo, pr).len() as u64);
     Reply::json(
         200,
         &json!({
-            "number": pr.number, "state": "open", "changed_files": changed_files,
+            "number": pr.number, "state": if closed { "closed" } else { "open" }, "changed_files": changed_files,
             "head": {"sha": pr.head_sha, "ref": format!("refs/pull/{}/head", pr.number)},
             "base": {"sha": pr.base_sha, "repo": {"id": repo.id, "full_name": repo.slug}},
         }),
