@@ -100,7 +100,7 @@ fn is_safe_name(name: &str) -> bool {
         && !name.starts_with('/')
         && !name.contains('\\')
         && !name.chars().any(char::is_control)
-        && !name.as_bytes().get(1).is_some_and(|b| *b == b':')
+        && name.as_bytes().get(1) != Some(&b':')
         && name.split('/').all(|part| part != ".." && part != ".")
 }
 
