@@ -350,3 +350,15 @@ async fn the_relay_is_off_without_the_org_file_and_a_broken_file_is_reported() {
     );
     w.assert_nothing_posted();
 }
+
+#[test]
+fn the_examples_org_file_relays_its_two_workflows() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/examples/comment-relay/ciguard-app.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let org = ciguard_serve::org_config::OrgConfig::parse(&text).unwrap();
+    let relay: RelayConfig = org.section("relay", "app").unwrap().unwrap();
+    assert!(relay.relays(".github/workflows/coverage.yml"));
+    assert!(relay.relays(".github/workflows/size-label.yml"));
+    assert_eq!(relay.labels, vec!["size/s", "size/l"]);
+}

@@ -54,8 +54,8 @@ declare_audit! {
     ///
     /// ## Fix
     ///
-    /// None automatic. Use `pull_request` for anything that builds or tests the contribution; keep
-    /// `pull_request_target` for labelling or commenting jobs that never touch its code.
+    /// None automatic. Use `pull_request` for anything that builds or tests the contribution; a
+    /// `pull_request_target` job must never touch its code.
     ///
     /// When the workflow only comments on or labels the pull request (its steps are known
     /// comment or label actions, `gh pr comment`, `gh issue edit --add-label` and the like,
