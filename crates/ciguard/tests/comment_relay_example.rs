@@ -41,11 +41,20 @@ fn the_example_workflows_are_unprivileged_relay_sources() {
         let text = std::fs::read_to_string(&path).unwrap();
         let name = path.display();
         assert!(text.contains("\non: pull_request\n"), "{name}");
-        assert!(!text.contains("pull_request_target") && !text.contains("workflow_run"), "{name}");
-        assert!(!text.contains("secrets.") && !text.contains(": write"), "{name}");
+        assert!(
+            !text.contains("pull_request_target") && !text.contains("workflow_run"),
+            "{name}"
+        );
+        assert!(
+            !text.contains("secrets.") && !text.contains(": write"),
+            "{name}"
+        );
         assert!(text.contains("name: ciguard-relay\n"), "{name}");
         assert!(text.contains("path: ciguard-relay.json\n"), "{name}");
-        assert!(text.contains("{version: 1, pr: $pr, head_sha: $sha, body: "), "{name}");
+        assert!(
+            text.contains("{version: 1, pr: $pr, head_sha: $sha, body: "),
+            "{name}"
+        );
         seen += 1;
     }
     assert_eq!(seen, 2, "the example is a pair of workflows");
