@@ -170,10 +170,21 @@ async fn a_message_becomes_one_escaped_comment_updated_not_duplicated() {
     w.fake
         .add_comment(REPO, 5, &format!("{}\nforged", marker(WORKFLOW_ID)), false);
 
+    w.fake.clear_log();
     let outcome = w.app.run(&job(w.target(100, &w.head5))).await;
     let Outcome::Done { summary } = &outcome else {
         panic!("{outcome:?}")
     };
+    // Requests of a first relay: two tokens (the org file's, the relay's), the org file, the
+    // artifact list, the download (302), the pull request, the comments, the comment, the labels.
+    let routes = |log: Vec<fake::Logged>| -> Vec<String> {
+        log.iter()
+            .map(|l| format!("{} {}", l.method, l.target.split('?').next().unwrap_or("")))
+            .collect()
+    };
+    let first = routes(w.fake.log());
+    assert_eq!(first.len(), 9, "{first:#?}");
+    assert!(first.contains(&"GET /repos/octo/app/actions/artifacts/5000/zip".to_owned()));
     assert!(summary.contains("#5: comment Created"), "{summary}");
     let ours: Vec<_> = w.fake.comments().into_iter().filter(|c| c.by_app).collect();
     assert_eq!(ours.len(), 1);
@@ -212,13 +223,19 @@ async fn a_message_becomes_one_escaped_comment_updated_not_duplicated() {
 
     // A re-run with new text updates the same comment; the same text again changes nothing.
     w.artifact(101, &[message(5, &w.head5, "Coverage 94%", &[])]);
+    w.fake.clear_log();
     let second = w.relay(101, &w.head5).await;
+    // With the token cached: list, download, pull request, comments, update.
+    assert_eq!(routes(w.fake.log()).len(), 5, "{:#?}", routes(w.fake.log()));
     assert!(
         matches!(&second, Relayed::Posted { comment: CommentAction::Updated(id), .. } if *id == ours[0].id),
         "{second:?}"
     );
     w.artifact(102, &[message(5, &w.head5, "Coverage 94%", &[])]);
+    w.fake.clear_log();
     let third = w.relay(102, &w.head5).await;
+    // The same text: no write.
+    assert_eq!(routes(w.fake.log()).len(), 4, "{:#?}", routes(w.fake.log()));
     assert!(
         matches!(
             &third,
