@@ -397,7 +397,7 @@ impl<R: RateLimitStore> Run<'_, R> {
                 let location = response.header("location").unwrap_or_default().to_owned();
                 if !storage_url_ok(&location, api.http.base()) {
                     return refuse(format!(
-                        "artifact {} redirects to a URL that is not https",
+                        "artifact {} redirects to something other than an absolute https URL",
                         artifact.id
                     ));
                 }
