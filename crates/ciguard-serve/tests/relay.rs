@@ -202,6 +202,11 @@ async fn a_message_becomes_one_escaped_comment_updated_not_duplicated() {
         vec![(REPO.to_owned(), 5, "coverage-ok".to_owned())]
     );
     // The storage host got the download, without any credentials.
+    assert!(
+        w.storage.url().starts_with("http://127.0.0.2:"),
+        "{}",
+        w.storage.url()
+    );
     let downloads = w.storage.requests();
     assert_eq!(downloads.len(), 1);
     assert!(downloads.iter().all(|r| !r.authorized), "{downloads:?}");

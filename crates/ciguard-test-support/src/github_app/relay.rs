@@ -1,7 +1,7 @@
 //! The fake's routes for the comment relay: a workflow run's artifacts
 //! (`GET /repos/{o}/{r}/actions/runs/{id}/artifacts`, `actions: read`), the artifact download
 //! (`GET …/actions/artifacts/{id}/zip`, answered 302 to a separate storage server on another
-//! port, as GitHub redirects to its blob storage; the storage server logs whether a request
+//! loopback host, 127.0.0.2, as GitHub redirects to its blob storage; the storage server logs whether a request
 //! carried `authorization`), issue comments on pull requests (list, create, update) and labels,
 //! which need `pull_requests` (GitHub also accepts `issues`). Also a ZIP writer for tests,
 //! able to write the hostile archives the relay must refuse.
@@ -76,7 +76,10 @@ impl ArtifactStorage {
 impl FakeGitHubApp {
     /// Starts the storage host the artifact downloads redirect to (needed before a download).
     pub fn start_artifact_storage(&self) -> Result<ArtifactStorage, String> {
-        let listener = Listener::bind().map_err(|e| e.to_string())?;
+        // Another loopback host than the API's 127.0.0.1 where the system allows it.
+        let listener = Listener::bind_at("127.0.0.2")
+            .or_else(|_| Listener::bind())
+            .map_err(|e| e.to_string())?;
         lock(&self.state).relay.storage = Some(listener.url());
         let state: Arc<Mutex<State>> = Arc::clone(&self.state);
         let server = listener.serve(Options::default(), move |req| {
