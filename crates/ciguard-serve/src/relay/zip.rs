@@ -289,6 +289,34 @@ mod tests {
     }
 
     #[test]
+    fn every_corruption_of_a_valid_archive_is_an_error_or_the_same_content_never_a_panic() {
+        use ciguard_test_support::github_app::relay::{ZipEntry, zip};
+        let limits = Limits {
+            max_archive: 1 << 20,
+            max_entries: 8,
+            max_entry: 1 << 16,
+            max_total: 1 << 16,
+        };
+        let content = br#"{"version":1,"pr":1,"head_sha":"a","body":"hello hello hello"}"#;
+        let mut stored = ZipEntry::new("b.txt", b"stored");
+        stored.deflate = false;
+        let archive = zip(&[ZipEntry::new("m.json", content), stored]);
+        assert_eq!(read_entry(&archive, "m.json", &limits).unwrap(), content);
+        assert_eq!(read_entry(&archive, "b.txt", &limits).unwrap(), b"stored");
+        for at in 0..archive.len() {
+            for flip in [0x01, 0x80, 0xFF] {
+                let mut bad = archive.clone();
+                bad[at] ^= flip;
+                if let Ok(read) = read_entry(&bad, "m.json", &limits) {
+                    // Only bytes that do not matter (timestamps, versions) may change.
+                    assert_eq!(read, content, "byte {at} ^ {flip:#x}");
+                }
+            }
+            let _ = read_entry(&archive[..at], "m.json", &limits);
+        }
+    }
+
+    #[test]
     fn garbage_is_not_a_zip_and_never_panics() {
         let limits = Limits {
             max_archive: 1 << 20,
