@@ -186,7 +186,17 @@ impl<R: RateLimitStore> App<R> {
     /// configured; a malformed file kills the job with the file and line, never defaults), then
     /// relays. A refusal is a done job whose summary says why.
     pub async fn relay(&self, job: &Job, t: &RelayTarget) -> Result<String, ApiError> {
-        let (owner, name) = t.repository.split_once('/').unwrap_or(("", ""));
+        // The owner goes into the org file's URL: checked before any request.
+        let Some((owner, name)) = t
+            .repository
+            .split_once('/')
+            .filter(|_| crate::app::runner::is_repo_slug(&t.repository))
+        else {
+            return Err(ApiError::Rejected(format!(
+                "not a repository name: {}",
+                plain_text(&t.repository, 100)
+            )));
+        };
         let config = self
             .org_config(job.installation_id, owner)
             .await
