@@ -371,6 +371,13 @@ async fn the_relay_is_off_without_the_org_file_and_a_broken_file_is_reported() {
         "{outcome:?}"
     );
     w.assert_nothing_posted();
+    // A repository name that could steer a URL: dead before any request.
+    let mut bad = w.target(501, &w.head5);
+    bad.repository = "octo/../admin".into();
+    w.fake.clear_log();
+    let outcome = w.app.run(&job(bad)).await;
+    assert!(matches!(&outcome, Outcome::Dead { .. }), "{outcome:?}");
+    assert!(w.fake.log().is_empty(), "{:?}", w.fake.log());
 }
 
 #[test]
