@@ -159,7 +159,9 @@ impl Audit for DangerousTriggers {
                 trigger_route(trigger.event),
                 "triggered here",
             );
-            let relay_hint = if relay_candidate {
+            // An `issue_comment` workflow answers a comment: not something a pull request's
+            // own run could hand over.
+            let relay_hint = if relay_candidate && trigger.event != "issue_comment" {
                 "; it only comments or labels, which a `pull_request` workflow can hand to the ciguard App's comment relay"
             } else {
                 ""
