@@ -19,6 +19,8 @@ pub enum JobPayload {
     PushAudit(PushTarget),
     /// Relay the comment a `pull_request` workflow run left as an artifact (`relay/`).
     Relay(crate::relay::RelayTarget),
+    /// Review a custom deployment protection rule (the release gate).
+    GateReview(crate::gate::GateTarget),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +55,7 @@ impl JobPayload {
             JobPayload::PrAudit(t) => format!("pr:{}:{}", t.repository_id, t.number),
             JobPayload::PushAudit(t) => format!("push:{}:{}", t.repository_id, t.git_ref),
             JobPayload::Relay(t) => t.key(),
+            JobPayload::GateReview(t) => t.key(),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod events;
+pub mod gate;
 pub mod ingress;
 pub mod job;
 pub mod ops;

@@ -537,6 +537,10 @@ impl<R: RateLimitStore> JobRunner for App<R> {
             JobPayload::PrAudit(t) => self.pr_audit(job, t).await,
             JobPayload::PushAudit(t) => self.push_audit(job, t).await,
             JobPayload::Relay(t) => self.relay(job, t).await,
+            // Needs the store's audit log: run by `wiring::Runner` (`gate::review::run`).
+            JobPayload::GateReview(_) => Err(ApiError::Rejected(
+                "release-gate jobs are run with the store (wiring::Runner)".into(),
+            )),
         };
         match result {
             Ok(summary) => {

@@ -35,6 +35,16 @@ pub fn relay_permissions() -> Permissions {
     BTreeMap::from([("actions", "read"), ("pull_requests", "write")])
 }
 
+/// A release-gate review: read the run, its approvals and pending deployments (`actions`), the
+/// run's tag (`contents`), and send the review (`deployments: write`).
+pub fn gate_permissions() -> Permissions {
+    BTreeMap::from([
+        ("actions", "read"),
+        ("contents", "read"),
+        ("deployments", "write"),
+    ])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TokenKey {
     installation: u64,

@@ -243,6 +243,7 @@ impl JobRunner for TestRunner {
             JobPayload::PrAudit(t) => t.head_sha.clone(),
             JobPayload::PushAudit(t) => t.after.clone(),
             JobPayload::Relay(t) => t.head_sha.clone(),
+            JobPayload::GateReview(t) => t.sha.clone().unwrap_or_default(),
         };
         {
             let mut running = self.ledger.running.lock().unwrap();

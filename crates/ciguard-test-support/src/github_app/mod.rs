@@ -10,6 +10,7 @@
 //! secondary rate limits with the real headers). Every request is logged.
 
 mod auth;
+mod gate;
 pub mod git;
 pub mod relay;
 mod routes;
@@ -21,6 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 pub use auth::MintedToken;
+pub use gate::{FakeRun, ReviewRecord};
 pub use git::Repo;
 
 /// The test-only key material (see `test-keys/README.md`): never a real App's key.
@@ -206,6 +208,7 @@ struct State {
     /// Seconds an installation token lives (GitHub: one hour).
     token_lifetime: u64,
     relay: relay::RelayState,
+    gate: gate::GateState,
 }
 
 /// The fake GitHub App API, on the shared HTTP loop. Stops when dropped.

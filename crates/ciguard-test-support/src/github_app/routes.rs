@@ -158,6 +158,9 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
 
 /// The permission (and level) a repository route needs.
 fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
+    if let Some(needed) = super::gate::permission_for(method, rest) {
+        return needed;
+    }
     if let Some(needed) = super::relay::permission_for(method, rest) {
         return needed;
     }
@@ -394,6 +397,7 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Ok(id) => update_check_run(state, req, repo, id),
             Err(_) => not_found(),
         },
+        _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
         _ => super::relay::route(state, req, repo, rest).unwrap_or_else(not_found),
     }
 }
