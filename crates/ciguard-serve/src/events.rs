@@ -25,6 +25,9 @@ pub fn route(event: &str, body: &[u8]) -> Result<Routed, RouteError> {
     if event == "ping" {
         return Ok(Routed::Ping);
     }
+    if crate::drift::events::is_drift_event(event) {
+        return crate::drift::events::route(event, body);
+    }
     if event == "deployment_protection_rule" {
         return crate::gate::route(body);
     }

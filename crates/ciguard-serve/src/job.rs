@@ -19,6 +19,9 @@ pub enum JobPayload {
     PushAudit(PushTarget),
     /// Relay the comment a `pull_request` workflow run left as an artifact (`relay/`).
     Relay(crate::relay::RelayTarget),
+    /// Run the settings checks of one repository (or the organization's own, once) and keep
+    /// one issue per failing check (see `crate::drift`).
+    Drift(crate::drift::DriftTarget),
     /// Review a custom deployment protection rule (the release gate).
     GateReview(crate::gate::GateTarget),
 }
@@ -55,6 +58,7 @@ impl JobPayload {
             JobPayload::PrAudit(t) => format!("pr:{}:{}", t.repository_id, t.number),
             JobPayload::PushAudit(t) => format!("push:{}:{}", t.repository_id, t.git_ref),
             JobPayload::Relay(t) => t.key(),
+            JobPayload::Drift(t) => t.key(),
             JobPayload::GateReview(t) => t.key(),
         }
     }

@@ -4,6 +4,7 @@
 //! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
 
 pub mod app;
+pub mod drift;
 pub mod events;
 pub mod gate;
 pub mod ingress;

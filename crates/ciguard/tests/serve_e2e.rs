@@ -385,3 +385,82 @@ fn a_workflow_run_delivery_relays_the_runs_comment() {
         "the storage host got a credential"
     );
 }
+
+#[test]
+fn a_ruleset_event_runs_the_settings_checks_and_opens_drift_issues_once() {
+    use ciguard_test_support::settings_api;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGitHubApp::start().unwrap();
+    let repo = Repo::init(&dir.path().join("repo")).unwrap();
+    repo.commit(&[("README.md", "hi\n")], "init").unwrap();
+    let dot_github = Repo::init(&dir.path().join("dot-github")).unwrap();
+    dot_github
+        .commit(
+            &[("ciguard-app.toml", "[drift]\nenabled = true\n")],
+            "config",
+        )
+        .unwrap();
+    fake.add_repo("octo-org/hello-world", 1_296_269, INSTALLATION, &repo);
+    fake.add_repo("octo-org/.github", 500, INSTALLATION, &dot_github);
+    fake.set_settings(&settings_api::defaults());
+    let serve = serve(dir.path(), &fake.url());
+    let event = serde_json::json!({
+        "action": "edited",
+        "installation": {"id": INSTALLATION},
+        "repository": {"id": 1_296_269, "full_name": "octo-org/hello-world"},
+        "organization": {"login": "octo-org"},
+    })
+    .to_string();
+    let deliveries = [
+        "d1a2b3c4-0000-11e3-81ab-4c9367dc0958",
+        "d1a2b3c4-0001-11e3-81ab-4c9367dc0958",
+    ];
+    assert_eq!(
+        post_event(&serve.addr, "repository_ruleset", deliveries[0], &event),
+        202
+    );
+    let started = Instant::now();
+    let done = |n: usize| {
+        let list = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+            .args(["serve", "jobs", "list", "--db", &serve_db(dir.path())])
+            .env_remove("CIGUARD_DB")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&list.stdout)
+            .matches("\tdone\t")
+            .count()
+            >= n
+    };
+    while !done(1) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no drift job done:\n{}",
+            serve.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let issues = fake.issues();
+    assert!(issues.len() >= 3, "{issues:?}");
+    assert!(
+        issues
+            .iter()
+            .all(|i| i.repo == "octo-org/hello-world" && i.state == "open")
+    );
+    // The same settings again (a second event): no new issue, no comment.
+    assert_eq!(
+        post_event(&serve.addr, "branch_protection_rule", deliveries[1], &event),
+        202
+    );
+    while !done(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the second drift job did not finish:\n{}",
+            serve.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(fake.issues(), issues);
+    let stderr = serve.stderr.lock().unwrap().clone();
+    assert!(stderr.contains("drift octo-org/hello-world"), "{stderr}");
+    assert!(!stderr.contains("ghs_"), "a token was logged:\n{stderr}");
+}

@@ -537,6 +537,10 @@ impl<R: RateLimitStore> JobRunner for App<R> {
             JobPayload::PrAudit(t) => self.pr_audit(job, t).await,
             JobPayload::PushAudit(t) => self.push_audit(job, t).await,
             JobPayload::Relay(t) => self.relay(job, t).await,
+            // Drift keeps its issues in the store: run by `wiring::Runner`, which has it.
+            JobPayload::Drift(_) => Err(ApiError::Rejected(
+                "drift jobs need the App with its store".into(),
+            )),
             // Needs the store's audit log: run by `wiring::Runner` (`gate::review::run`).
             JobPayload::GateReview(_) => Err(ApiError::Rejected(
                 "release-gate jobs are run with the store (wiring::Runner)".into(),

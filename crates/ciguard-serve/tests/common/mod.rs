@@ -243,6 +243,7 @@ impl JobRunner for TestRunner {
             JobPayload::PrAudit(t) => t.head_sha.clone(),
             JobPayload::PushAudit(t) => t.after.clone(),
             JobPayload::Relay(t) => t.head_sha.clone(),
+            JobPayload::Drift(t) => t.key(),
             JobPayload::GateReview(t) => t.sha.clone().unwrap_or_default(),
         };
         {

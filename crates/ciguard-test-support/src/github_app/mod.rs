@@ -10,6 +10,7 @@
 //! secondary rate limits with the real headers). Every request is logged.
 
 mod auth;
+mod drift;
 mod gate;
 pub mod git;
 pub mod relay;
@@ -22,6 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 pub use auth::MintedToken;
+pub use drift::IssueRecord;
 pub use gate::{FakeRun, ReviewRecord};
 pub use git::Repo;
 
@@ -208,6 +210,8 @@ struct State {
     /// Seconds an installation token lives (GitHub: one hour).
     token_lifetime: u64,
     relay: relay::RelayState,
+    /// Settings answers and issues (drift).
+    drift: drift::DriftState,
     gate: gate::GateState,
 }
 

@@ -170,14 +170,44 @@ fn comment_json(c: &FakeComment) -> Value {
     json!({"id": c.id, "body": c.body, "user": user, "performed_via_github_app": via})
 }
 
-/// The permission a relay route needs, when it is one.
+/// The permission a relay route needs, when it is one. The issue routes need `issues` (drift's
+/// table); on a pull request GitHub also accepts `pull_requests`, see [`grants_on_pull`].
 pub(super) fn permission_for(method: &str, rest: &[&str]) -> Option<(&'static str, &'static str)> {
     match (method, rest) {
         ("GET", ["actions", ..]) => Some(("actions", "read")),
-        ("GET", ["issues", ..]) => Some(("pull_requests", "read")),
-        (_, ["issues", ..]) => Some(("pull_requests", "write")),
         _ => None,
     }
+}
+
+/// Whether `rest` is an issue route of a pull request (its comments, its labels, one of its
+/// comments), which the relay answers.
+fn is_pull_issue_route(st: &State, repo: &FakeRepo, rest: &[&str]) -> bool {
+    match rest {
+        ["issues", "comments", id] => id.parse::<u64>().is_ok_and(|id| {
+            st.relay
+                .comments
+                .iter()
+                .any(|c| c.id == id && c.slug == repo.slug)
+        }),
+        ["issues", n, "comments" | "labels"] => n.parse::<u64>().is_ok_and(|n| {
+            st.pulls
+                .iter()
+                .any(|p| p.slug == repo.slug && p.number == n)
+        }),
+        _ => false,
+    }
+}
+
+/// GitHub accepts `issues` or `pull_requests` for the comments and labels of a pull request.
+pub(super) fn grants_on_pull(
+    st: &State,
+    token: &super::MintedToken,
+    repo: &FakeRepo,
+    method: &str,
+    rest: &[&str],
+) -> bool {
+    let level = if method == "GET" { "read" } else { "write" };
+    is_pull_issue_route(st, repo, rest) && token.grants("pull_requests", level)
 }
 
 /// The relay routes of a repository; `None` when the request is not one of them.
@@ -189,6 +219,9 @@ pub(super) fn route(
 ) -> Option<Reply> {
     let body: Value = serde_json::from_slice(req.body).unwrap_or(Value::Null);
     let mut st = lock(state);
+    if rest.first() == Some(&"issues") && !is_pull_issue_route(&st, repo, rest) {
+        return None;
+    }
     let reply = match (req.method, rest) {
         ("GET", ["actions", "runs", run, "artifacts"]) => {
             let run: u64 = run.parse().ok()?;
