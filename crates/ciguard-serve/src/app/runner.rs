@@ -339,10 +339,16 @@ impl<R: RateLimitStore> Session<'_, R> {
             notes.push("the repository tree is too large for GitHub to list whole; files it left out were not audited".into());
         }
         let wanted: Option<HashSet<&str>> = wanted.map(|w| w.iter().map(String::as_str).collect());
+        // A changed dependency file is judged against the repository's whole cooldown
+        // configuration, wherever it is; findings stay on the changed files (below).
+        let dependency_context = wanted
+            .as_ref()
+            .is_none_or(|w| w.iter().any(|p| audit::is_dependency_file(p)));
         let chosen = |e: &&TreeEntry| {
             audit::is_support_file(&e.path)
-                || (audit::audited_kind(&e.path).is_some()
+                || ((audit::audited_kind(&e.path).is_some() || audit::is_dependency_file(&e.path))
                     && wanted.as_ref().is_none_or(|w| w.contains(e.path.as_str())))
+                || (dependency_context && audit::is_dependency_context(&e.path))
         };
         let mut files = Vec::new();
         let mut not_read = Vec::new();
@@ -377,6 +383,11 @@ impl<R: RateLimitStore> Session<'_, R> {
             Ok(audited) => audited,
             Err(e) => return Ok(Err(e.to_string())),
         };
+        if let Some(wanted) = &wanted {
+            audited
+                .findings
+                .retain(|f| wanted.contains(f.path.as_str()));
+        }
         audited.skipped.extend(
             not_read
                 .into_iter()
