@@ -11,6 +11,7 @@ pub mod ingress;
 pub mod job;
 pub mod ops;
 pub mod org_config;
+pub mod relay;
 pub mod scheduler;
 pub mod secret;
 pub mod server;

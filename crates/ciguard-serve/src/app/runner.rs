@@ -397,7 +397,7 @@ impl<R: RateLimitStore> Session<'_, R> {
     }
 }
 
-fn is_hex_sha(s: &str) -> bool {
+pub(crate) fn is_hex_sha(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -425,6 +425,10 @@ impl<R: RateLimitStore> App<R> {
             policy: settings.policy,
             max_files: settings.max_files,
         }
+    }
+
+    pub fn app_id(&self) -> u64 {
+        self.app_id
     }
 
     async fn session<'a>(
@@ -543,6 +547,7 @@ impl<R: RateLimitStore> JobRunner for App<R> {
         let result = match &job.payload {
             JobPayload::PrAudit(t) => self.pr_audit(job, t).await,
             JobPayload::PushAudit(t) => self.push_audit(job, t).await,
+            JobPayload::Relay(t) => self.relay(job, t).await,
             // Drift keeps its issues in the store: run by `wiring::Runner`, which has it.
             JobPayload::Drift(_) => Err(ApiError::Rejected(
                 "drift jobs need the App with its store".into(),

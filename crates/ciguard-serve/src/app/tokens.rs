@@ -29,6 +29,12 @@ pub fn audit_permissions() -> Permissions {
     ])
 }
 
+/// The comment relay: read the run's artifacts, read the pull request, write its one comment
+/// and labels (GitHub accepts `issues` or `pull_requests` write for both on a pull request).
+pub fn relay_permissions() -> Permissions {
+    BTreeMap::from([("actions", "read"), ("pull_requests", "write")])
+}
+
 /// Settings drift, reading one repository's settings as `ciguard settings` does (rulesets
 /// and the repository itself need only metadata) and its `ciguard.toml`.
 pub fn drift_read_permissions() -> Permissions {

@@ -13,6 +13,7 @@ mod auth;
 mod drift;
 mod gate;
 pub mod git;
+pub mod relay;
 mod routes;
 
 use std::path::{Path, PathBuf};
@@ -208,6 +209,7 @@ struct State {
     default_per_page: usize,
     /// Seconds an installation token lives (GitHub: one hour).
     token_lifetime: u64,
+    relay: relay::RelayState,
     /// Settings answers and issues (drift).
     drift: drift::DriftState,
     gate: gate::GateState,

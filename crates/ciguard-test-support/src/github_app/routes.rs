@@ -166,6 +166,9 @@ fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
     if let Some(needed) = super::gate::permission_for(method, rest) {
         return needed;
     }
+    if let Some(needed) = super::relay::permission_for(method, rest) {
+        return needed;
+    }
     match (method, rest) {
         (_, ["pulls", ..]) => ("pull_requests", "read"),
         ("GET", ["commits", _, "check-runs"]) => ("checks", "read"),
@@ -202,7 +205,9 @@ fn authorize_repo(
         .cloned()
         .ok_or_else(not_found)?;
     let (permission, level) = permission_for(req.method, rest);
-    if !token.repository_ids.contains(&repo.id) || !token.grants(permission, level) {
+    let granted = token.grants(permission, level)
+        || super::relay::grants_on_pull(&st, &token, &repo, req.method, rest);
+    if !token.repository_ids.contains(&repo.id) || !granted {
         return Err(error(403, "Resource not accessible by integration"));
     }
     Ok(repo)
@@ -385,7 +390,10 @@ fn is_sha(s: &str) -> bool {
 fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str]) -> Reply {
     match (req.method, rest) {
         ("GET", ["pulls", n]) => match find_pull(state, repo, n) {
-            Some(pr) => pull_json(repo, &pr),
+            Some(pr) => {
+                let closed = lock(state).relay.is_closed(&repo.slug, pr.number);
+                pull_json(repo, &pr, closed)
+            }
             None => not_found(),
         },
         ("GET", ["pulls", n, "files"]) => match find_pull(state, repo, n) {
@@ -407,7 +415,10 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Err(_) => not_found(),
         },
         _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
-        _ => super::drift::repo_route(state, req, repo, rest).unwrap_or_else(not_found),
+        // The relay answers the issue routes of pull requests, drift those of issues.
+        _ => super::relay::route(state, req, repo, rest)
+            .or_else(|| super::drift::repo_route(state, req, repo, rest))
+            .unwrap_or_else(not_found),
     }
 }
 
@@ -449,12 +460,12 @@ fn changed(repo: &FakeRepo, pr: &FakePull) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn pull_json(repo: &FakeRepo, pr: &FakePull) -> Reply {
+fn pull_json(repo: &FakeRepo, pr: &FakePull, closed: bool) -> Reply {
     let changed_files = pr.changed_files.unwrap_or(changed(repo, pr).len() as u64);
     Reply::json(
         200,
         &json!({
-            "number": pr.number, "state": "open", "changed_files": changed_files,
+            "number": pr.number, "state": if closed { "closed" } else { "open" }, "changed_files": changed_files,
             "head": {"sha": pr.head_sha, "ref": format!("refs/pull/{}/head", pr.number)},
             "base": {"sha": pr.base_sha, "repo": {"id": repo.id, "full_name": repo.slug}},
         }),
