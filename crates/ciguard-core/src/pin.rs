@@ -16,8 +16,9 @@
 
 use std::collections::HashMap;
 
+use crate::refs::{RefKind, document_refs};
 use crate::route::Route;
-use crate::source::{FileKind, SourceFile, Span};
+use crate::source::{SourceFile, Span};
 use crate::yaml::{Document, Limits, Node, Style};
 
 /// What a site names.
@@ -61,109 +62,29 @@ pub struct Replacement {
     pub comment: Option<String>,
 }
 
-/// Every site of a workflow or action, in document order.
+/// Every site of a workflow or action, in document order: the refs stage's
+/// [`document_refs`], disabled jobs and images included, that are plain or quoted scalars.
 pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
-    type Raw<'d> = (Node<'d>, Route, SiteKind, String, Option<Node<'d>>);
-    let mut sites: Vec<Raw<'d>> = Vec::new();
     let Some(root) = doc.root() else {
         return Vec::new();
     };
-    let mut push = |node: Node<'d>, route: Route, kind: SiteKind, flow: Option<Node<'d>>| {
-        if node.is_alias() {
-            return;
+    let mut sites: Vec<(Node<'d>, Route, SiteKind, String, Option<Node<'d>>)> = Vec::new();
+    for r in document_refs(file.kind, root) {
+        if r.node.is_alias() {
+            continue;
         }
-        let (Some(value), Some(style)) = (node.as_str(), node.style()) else {
-            return;
+        let (Some(value), Some(style)) = (r.node.as_str(), r.node.style()) else {
+            continue;
         };
         if matches!(style, Style::Literal | Style::Folded) {
-            return;
+            continue;
         }
-        sites.push((node, route, kind, value.to_owned(), flow));
-    };
-    match file.kind {
-        FileKind::Workflow => {
-            let Some(jobs) = root.get("jobs") else {
-                return Vec::new();
-            };
-            for (key, job) in jobs.entries() {
-                let Some(id) = key.as_str() else { continue };
-                let route = Route::root().key("jobs").key(id);
-                let outer = [root, jobs, job];
-                if let Some(uses) = job.get("uses") {
-                    push(
-                        uses,
-                        route.key("uses"),
-                        SiteKind::ReusableWorkflow,
-                        flow_of(&outer),
-                    );
-                }
-                if let Some(container) = job.get("container") {
-                    match container.get("image") {
-                        Some(image) => push(
-                            image,
-                            route.key("container").key("image"),
-                            SiteKind::Image,
-                            flow_of(&[root, jobs, job, container]),
-                        ),
-                        None => push(
-                            container,
-                            route.key("container"),
-                            SiteKind::Image,
-                            flow_of(&outer),
-                        ),
-                    }
-                }
-                if let Some(services) = job.get("services") {
-                    for (name, service) in services.entries() {
-                        let Some(name) = name.as_str() else { continue };
-                        let r = route.key("services").key(name);
-                        match service.get("image") {
-                            Some(image) => push(
-                                image,
-                                r.key("image"),
-                                SiteKind::Image,
-                                flow_of(&[root, jobs, job, services, service]),
-                            ),
-                            None => push(
-                                service,
-                                r,
-                                SiteKind::Image,
-                                flow_of(&[root, jobs, job, services]),
-                            ),
-                        }
-                    }
-                }
-                if let Some(steps) = job.get("steps") {
-                    for (step, uses, route, kind) in step_uses(steps, route.key("steps")) {
-                        push(uses, route, kind, flow_of(&[root, jobs, job, steps, step]));
-                    }
-                }
-            }
-        }
-        FileKind::Action => {
-            let Some(runs) = root.get("runs") else {
-                return Vec::new();
-            };
-            if let Some(image) = runs.get("image")
-                && image
-                    .as_str()
-                    .is_some_and(|i| i.trim_start().starts_with("docker://"))
-            {
-                push(
-                    image,
-                    Route::root().key("runs").key("image"),
-                    SiteKind::Image,
-                    flow_of(&[root, runs]),
-                );
-            }
-            if let Some(steps) = runs.get("steps") {
-                let steps_route = Route::root().key("runs").key("steps");
-                for (step, uses, route, kind) in step_uses(steps, steps_route) {
-                    push(uses, route, kind, flow_of(&[root, runs, steps, step]));
-                }
-            }
-        }
-        FileKind::Dependabot | FileKind::Dependencies => {}
+        let kind = match r.kind {
+            RefKind::Action => SiteKind::Action,
+            RefKind::ReusableWorkflow => SiteKind::ReusableWorkflow,
+            RefKind::DockerStep | RefKind::Image => SiteKind::Image,
+        };
+        sites.push((r.node, r.route, kind, value.to_owned(), r.flow));
     }
     // A site reached again through an alias (`- *checkout_step`) is the same text: keep the
     // first, which is where the anchor is written.
@@ -199,31 +120,6 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
             }
         })
         .collect()
-}
-
-/// The outermost flow collection among `chain` (outermost first).
-/// Each step's `uses:` under `steps` (routed from `steps_route`): the step, the value, its route,
-/// and whether it names an action or a `docker://` image.
-fn step_uses<'d>(
-    steps: Node<'d>,
-    steps_route: Route,
-) -> impl Iterator<Item = (Node<'d>, Node<'d>, Route, SiteKind)> {
-    steps.items().enumerate().filter_map(move |(i, step)| {
-        let uses = step.get("uses")?;
-        let image = uses
-            .as_str()
-            .is_some_and(|u| u.trim_start().starts_with("docker://"));
-        let kind = if image {
-            SiteKind::Image
-        } else {
-            SiteKind::Action
-        };
-        Some((step, uses, steps_route.index(i).key("uses"), kind))
-    })
-}
-
-fn flow_of<'d>(chain: &[Node<'d>]) -> Option<Node<'d>> {
-    chain.iter().copied().find(|n| n.is_flow())
 }
 
 /// Just after the closing bracket of a flow collection (its span may run on over blanks and a
@@ -412,6 +308,7 @@ fn shape(doc: &Document) -> Vec<(String, Option<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::FileKind;
 
     fn pin_all(
         kind: FileKind,

@@ -1,18 +1,22 @@
 //! The refs stage: one walk over a parsed workflow or composite action finds its `uses:`. The
 //! engine hands each to the audits ([`Audit::uses`](crate::audit::Audit::uses)), online
 //! resolution looks up their [`UsesRef`]s, and transitive auditing follows their repository
-//! [`Site`]s. Jobs and steps with `if: false` are not in the models, so not here either.
-//! Pinning ([`crate::pin`]) reads the raw document instead: it rewrites every `uses:` and
-//! image, those of disabled jobs included.
+//! [`Site`]s. All of them come from one walk, [`document_refs`]: the audits get its live
+//! `uses:` (jobs and steps with `if: false` never run), pinning ([`crate::pin`]) all of it, as it
+//! rewrites every `uses:` and image, those of disabled jobs included.
+
+mod document;
+
+pub use document::{DocRef, RefKind, document_refs};
 
 use std::sync::Arc;
 
 use crate::facts::UsesRef;
 use crate::finding::Location;
 use crate::models::uses::is_full_sha;
-use crate::models::{Action, RepositoryUses, Step, Uses, View, Workflow};
+use crate::models::{Action, RepositoryUses, Uses, View, Workflow};
 use crate::route::{Route, Segment};
-use crate::source::{SourceFile, Span};
+use crate::source::{FileKind, SourceFile, Span};
 use crate::yaml::{Document, Limits, Node};
 
 /// One `uses:` of a step or a reusable-workflow job.
@@ -130,40 +134,33 @@ impl Site {
     }
 }
 
-fn step_uses<'a>(steps: &[Step<'a>], out: &mut Vec<UsesSite<'a>>) {
-    for step in steps {
-        if let (Some(node), Some(uses)) = (step.uses, step.uses_ref()) {
-            out.push(UsesSite {
-                node,
-                route: step.route.key("uses"),
-                uses,
-            });
-        }
-    }
+/// The live `uses:` of a document: not switched off by `if: false`, and parsed.
+fn live_uses<'a>(kind: FileKind, root: Node<'a>) -> Vec<UsesSite<'a>> {
+    document_refs(kind, root)
+        .into_iter()
+        .filter(|r| r.kind.is_uses() && !r.disabled)
+        .filter_map(|r| {
+            Some(UsesSite {
+                uses: Uses::parse(r.node.as_str()?)?,
+                node: r.node,
+                route: r.route,
+            })
+        })
+        .collect()
 }
 
 /// Every `uses:` of a workflow that can run: reusable-workflow jobs and steps, in file order
 /// per job.
 pub fn workflow_uses<'a>(wf: &Workflow<'a>) -> Vec<UsesSite<'a>> {
-    let mut out = Vec::new();
-    for job in &wf.jobs {
-        if let Some((node, Some(uses))) = job.reusable_uses() {
-            out.push(UsesSite {
-                node,
-                route: job.route.key("uses"),
-                uses,
-            });
-        }
-        step_uses(job.steps(), &mut out);
-    }
-    out
+    live_uses(FileKind::Workflow, wf.root)
 }
 
-/// Every `uses:` of a composite action's steps that can run.
+/// Every `uses:` of a composite action's steps that can run (other actions run no steps).
 pub fn action_uses<'a>(action: &Action<'a>) -> Vec<UsesSite<'a>> {
-    let mut out = Vec::new();
-    step_uses(action.steps(), &mut out);
-    out
+    if action.steps().is_empty() {
+        return Vec::new();
+    }
+    live_uses(FileKind::Action, action.root)
 }
 
 /// Every `uses:` of a view; none for Dependabot configurations.
@@ -250,5 +247,47 @@ mod tests {
         let slugs: Vec<String> = uses_refs(&file).into_iter().map(|r| r.slug).collect();
         assert_eq!(slugs, ["c/on"]);
         assert_eq!(repository_sites(&file).len(), 1);
+    }
+
+    #[test]
+    fn one_walk_serves_pinning_and_the_audits() {
+        let text = "on: push\njobs:\n  a:\n    if: false\n    runs-on: x\n    steps:\n      - uses: a/off@v1\n  b:\n    runs-on: x\n    container: node:20\n    services:\n      db: {image: postgres:16}\n    steps:\n      - uses: docker://alpine:3\n      - parallel:\n          - uses: p/q@v1\n      - if: false\n        uses: b/off@v1\n      - uses: c/on@v1\n  r:\n    uses: o/r/.github/workflows/x.yml@main\n";
+        let file = Arc::new(SourceFile::new("w.yml", FileKind::Workflow, text.into()));
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let all: Vec<(String, RefKind, bool)> =
+            document_refs(FileKind::Workflow, doc.root().unwrap())
+                .into_iter()
+                .map(|r| (r.route.to_string(), r.kind, r.disabled))
+                .collect();
+        let expected = [
+            ("jobs.a.steps[0].uses", RefKind::Action, true),
+            ("jobs.b.container", RefKind::Image, false),
+            ("jobs.b.services.db.image", RefKind::Image, false),
+            ("jobs.b.steps[0].uses", RefKind::DockerStep, false),
+            ("jobs.b.steps[1].parallel[0].uses", RefKind::Action, false),
+            ("jobs.b.steps[2].uses", RefKind::Action, true),
+            ("jobs.b.steps[3].uses", RefKind::Action, false),
+            ("jobs.r.uses", RefKind::ReusableWorkflow, false),
+        ];
+        let expected: Vec<(String, RefKind, bool)> = expected
+            .iter()
+            .map(|(r, k, d)| (r.to_string(), *k, *d))
+            .collect();
+        assert_eq!(all, expected);
+        // The audits see the live `uses:` of the same walk.
+        let (view, _) = View::build(&file, &doc);
+        let live: Vec<String> = view_uses(&view.unwrap())
+            .iter()
+            .map(|s| s.route.to_string())
+            .collect();
+        assert_eq!(
+            live,
+            [
+                "jobs.b.steps[0].uses",
+                "jobs.b.steps[1].parallel[0].uses",
+                "jobs.b.steps[3].uses",
+                "jobs.r.uses"
+            ]
+        );
     }
 }

@@ -125,11 +125,18 @@ impl RepoFiles {
         let files = walk(root, true, &mut diagnostics);
         let (mut repo, outside_git) = RepoFiles::from_walk(root, files);
         if outside_git {
-            let all = walk(root, false, &mut Vec::new());
-            let known: std::collections::HashSet<&String> = repo.files.iter().collect();
-            repo.ignored = all.into_iter().filter(|f| !known.contains(f)).collect();
+            repo.list_ignored();
         }
         (repo, diagnostics)
+    }
+
+    /// Fills `ignored` with the interesting files `.gitignore` hid: for a directory outside a
+    /// git checkout, where they are not known to be untracked (a second walk, that ignores
+    /// `.gitignore`).
+    pub fn list_ignored(&mut self) {
+        let all = walk(&self.root, false, &mut Vec::new());
+        let known: std::collections::HashSet<&String> = self.files.iter().collect();
+        self.ignored = all.into_iter().filter(|f| !known.contains(f)).collect();
     }
 
     /// The dependency files of the directory `root` from a walk that honoured `.gitignore`
@@ -220,6 +227,12 @@ pub fn regular_file(root: &Path, rel: &str) -> bool {
         }
     }
     std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+}
+
+/// Whether `name` is a dependency or build directory (`node_modules`, `target`...) no walk
+/// enters for dependency files.
+pub fn is_skipped_dir_name(name: &str) -> bool {
+    SKIP_DIRS.contains(&name)
 }
 
 /// Whether `rel` lies in a dependency or build directory (`node_modules`, `target`...).

@@ -124,6 +124,9 @@ pub struct DirectoryWalk {
     /// The repository root whose configuration applies.
     pub root: PathBuf,
     pub repo: ciguard_deps::RepoFiles,
+    /// The directory is not in a git checkout: what `.gitignore` hid is not known to be
+    /// untracked ([`ciguard_deps::RepoFiles::list_ignored`] names it).
+    pub outside_git: bool,
 }
 
 static WALKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -141,6 +144,9 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> Collected {
     let mut diagnostics = Vec::new();
     let mut repos = Vec::new();
     let want_dependencies = kinds.contains(&FileKind::Dependencies);
+    // Dependency files are never read under `node_modules`, `target`...: a walk for them alone
+    // (`ciguard deps`) does not enter those, nor warns about links inside them.
+    let only_dependencies = kinds == [FileKind::Dependencies];
     for input in inputs {
         if input.as_os_str() == "-" {
             out.push(Candidate {
@@ -204,7 +210,14 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> Collected {
             .parents(true)
             .require_git(false)
             .follow_links(false)
-            .filter_entry(|e| e.file_name() != ".git")
+            .filter_entry(move |e| {
+                e.file_name() != ".git"
+                    && !(only_dependencies
+                        && e.file_type().is_some_and(|t| t.is_dir())
+                        && ciguard_deps::repo::is_skipped_dir_name(
+                            &e.file_name().to_string_lossy(),
+                        ))
+            })
             .build();
         WALKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut found = Vec::new();
@@ -289,8 +302,12 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> Collected {
         if want_dependencies {
             // In `ciguard audit` the notes of the dependency checks are not shown, so what
             // `.gitignore` hid outside a git checkout is not listed (that would be a second walk).
-            let (repo, _outside_git) = ciguard_deps::RepoFiles::from_walk(input, dependency_files);
-            repos.push(DirectoryWalk { root, repo });
+            let (repo, outside_git) = ciguard_deps::RepoFiles::from_walk(input, dependency_files);
+            repos.push(DirectoryWalk {
+                root,
+                repo,
+                outside_git,
+            });
         }
     }
     Collected {
@@ -298,6 +315,29 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> Collected {
         diagnostics,
         repos,
     }
+}
+
+/// The dependency files `ciguard deps` reads at `path`. A directory is walked by [`collect`], so
+/// `ciguard audit` and `ciguard deps` find the same files within the same limits (no links
+/// followed, `.gitignore` honoured, git-tracked files kept); outside a git checkout what
+/// `.gitignore` hid is also listed, for the notes. A file is read as named.
+pub fn dependency_files(path: &Path) -> (ciguard_deps::RepoFiles, Vec<Diagnostic>) {
+    if !path.is_dir() {
+        return ciguard_deps::RepoFiles::discover(path);
+    }
+    let mut collected = collect(&[path.to_path_buf()], &[FileKind::Dependencies]);
+    let repo = match collected.repos.pop() {
+        Some(walk) => {
+            let mut repo = walk.repo;
+            if walk.outside_git {
+                repo.list_ignored();
+            }
+            repo
+        }
+        // Refused before walking (a link out of the repository): nothing to read.
+        None => ciguard_deps::RepoFiles::from_walk(path, Vec::new()).0,
+    };
+    (repo, collected.diagnostics)
 }
 
 /// `path` (under the walked `input`) relative to it, when the dependency checks read it; an
@@ -489,5 +529,42 @@ mod tests {
         );
         assert_eq!(sniff("version: 2\nupdates: []\n"), FileKind::Dependabot);
         assert_eq!(sniff("on: push\njobs: {}\n"), FileKind::Workflow);
+    }
+
+    #[test]
+    fn deps_and_audit_find_the_same_dependency_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        };
+        write("Cargo.lock");
+        write("web/package-lock.json");
+        write("node_modules/left-pad/package-lock.json");
+        write("target/Cargo.lock");
+        write("hidden/Cargo.lock");
+        write("README.md");
+        std::fs::write(root.join(".gitignore"), "hidden/\n").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("web"), root.join("node_modules/web")).unwrap();
+            std::os::unix::fs::symlink(root.join("Cargo.lock"), root.join("linked.lock")).unwrap();
+        }
+        let (deps, diagnostics) = dependency_files(root);
+        let kinds = [
+            FileKind::Workflow,
+            FileKind::Action,
+            FileKind::Dependabot,
+            FileKind::Dependencies,
+        ];
+        let audit = collect(&[root.to_path_buf()], &kinds);
+        assert_eq!(deps.files, ["Cargo.lock", "web/package-lock.json"]);
+        assert_eq!(deps.files, audit.repos[0].repo.files);
+        // Outside a git checkout, what `.gitignore` hid is named; nothing is said about the
+        // links under `node_modules`, which a walk for dependency files does not enter.
+        assert_eq!(deps.ignored, ["hidden/Cargo.lock"]);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
     }
 }

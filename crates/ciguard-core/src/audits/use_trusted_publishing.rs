@@ -161,7 +161,7 @@ fn check_step(
             Route::clone(&step.route),
             "this step",
         ));
-        let token_passed = crate::models::secrets::has_long_lived_secret(&c.line)
+        let token_passed = crate::models::secrets::has_long_lived_secret(c.line)
             && ["--token", "-p", "--password", "-u"].iter().any(|fl| {
                 c.words
                     .iter()

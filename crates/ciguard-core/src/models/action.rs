@@ -7,7 +7,7 @@ use crate::diagnostic::{Checker, Diagnostic};
 use crate::expr::sites::{Site, sites};
 use crate::models::Step;
 use crate::models::disabled::live_sites;
-use crate::models::run_script::{RunScript, parse_action_scripts};
+use crate::models::run_script::RunScript;
 use crate::models::step::{is_expression, parse_steps};
 use crate::route::Route;
 use crate::source::SourceFile;
@@ -35,8 +35,6 @@ pub struct Action<'a> {
     pub runs_node: Node<'a>,
     /// Every expression, parsed once on first use and shared by the audits that read them.
     expr_sites: OnceCell<Vec<Site<'a>>>,
-    /// Every `run:` script, parsed once on first use: (step index, script).
-    run_scripts: OnceCell<Vec<(usize, RunScript<'a>)>>,
 }
 
 impl<'a> Action<'a> {
@@ -48,10 +46,9 @@ impl<'a> Action<'a> {
 
     /// Every `run:` script of a composite action with its step, read in the step's `shell:`.
     pub fn run_scripts(&self) -> impl Iterator<Item = (&Step<'a>, &RunScript<'a>)> {
-        self.run_scripts
-            .get_or_init(|| parse_action_scripts(self))
+        self.steps()
             .iter()
-            .filter_map(|(i, rs)| Some((self.steps().get(*i)?, rs)))
+            .filter_map(|step| Some((step, step.run_script(self.file)?)))
     }
 
     pub fn steps(&self) -> &[Step<'a>] {
@@ -100,7 +97,9 @@ impl<'a> Action<'a> {
         let runs = match using {
             "composite" => {
                 let steps = match runs_node.get("steps") {
-                    Some(s) if !is_expression(s) => parse_steps(&mut ck, s, &route.key("steps")),
+                    Some(s) if !is_expression(s) => {
+                        parse_steps(&mut ck, s, &route.key("steps"), None, None)
+                    }
                     Some(_) => Vec::new(),
                     None => {
                         ck.error(
@@ -148,7 +147,6 @@ impl<'a> Action<'a> {
                 runs,
                 runs_node,
                 expr_sites: OnceCell::new(),
-                run_scripts: OnceCell::new(),
             }),
             ck.diagnostics,
         )

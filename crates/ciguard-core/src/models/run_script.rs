@@ -6,6 +6,7 @@ use crate::source::{SourceFile, Span};
 use crate::yaml::{Node, Style};
 
 /// A `run:` script with what is needed to point into the file.
+#[derive(Debug, Clone)]
 pub struct RunScript<'a> {
     pub text: &'a str,
     pub script: Script,
@@ -155,8 +156,8 @@ pub struct StepShell<'a> {
 }
 
 /// Which shell runs `step`, given its job and workflow nodes (`None` for composite actions).
-pub fn step_shell<'a>(
-    step: &Step<'a>,
+pub fn step_shell<'a, 's: 'a>(
+    step: &Step<'s>,
     job: Option<Node<'a>>,
     workflow: Option<Node<'a>>,
 ) -> StepShell<'a> {
@@ -215,37 +216,6 @@ pub fn action_scripts<'w, 'a>(
     action: &'w crate::models::Action<'a>,
 ) -> Vec<(&'w Step<'a>, &'w RunScript<'a>)> {
     action.run_scripts().collect()
-}
-
-/// Parses every `run:` script of a workflow: `(job index, step index in the job, script)`.
-pub(crate) fn parse_workflow_scripts<'a>(
-    wf: &crate::models::Workflow<'a>,
-) -> Vec<(usize, usize, RunScript<'a>)> {
-    let mut out = Vec::new();
-    for (j, job) in wf.jobs.iter().enumerate() {
-        for (s, step) in job.steps().iter().enumerate() {
-            let dialect = step_shell(step, Some(job.node), Some(wf.root)).dialect;
-            if let Some(rs) = RunScript::of_step(wf.file, step, dialect) {
-                out.push((j, s, rs));
-            }
-        }
-    }
-    out
-}
-
-/// Parses every `run:` script of a composite action: `(step index, script)`.
-pub(crate) fn parse_action_scripts<'a>(
-    action: &crate::models::Action<'a>,
-) -> Vec<(usize, RunScript<'a>)> {
-    action
-        .steps()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, step)| {
-            let dialect = step_shell(step, None, None).dialect;
-            Some((i, RunScript::of_step(action.file, step, dialect)?))
-        })
-        .collect()
 }
 
 /// The span of a step's `run` key, for "in this step" related locations.

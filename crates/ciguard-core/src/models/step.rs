@@ -4,8 +4,11 @@ use std::cell::OnceCell;
 
 use crate::diagnostic::Checker;
 use crate::models::release::{Command, Publication};
+use crate::models::run_script::{RunScript, step_shell};
 use crate::models::uses::Uses;
 use crate::route::Route;
+use crate::shell::Dialect;
+use crate::source::SourceFile;
 use crate::yaml::Node;
 
 /// One entry of `steps:`.
@@ -18,8 +21,12 @@ pub struct Step<'a> {
     pub run: Option<Node<'a>>,
     pub with: Option<Node<'a>>,
     pub env: Option<Node<'a>>,
-    /// The `run:` commands as the release-chain audits split them, built once on first use.
-    pub(crate) commands: OnceCell<Vec<Command>>,
+    /// The dialect the `run:` script is read in (see [`step_shell`]).
+    pub dialect: Dialect,
+    /// The parsed `run:` script, read once on first use and shared by every audit.
+    script: OnceCell<Option<RunScript<'a>>>,
+    /// The `run:` commands as the release chain names them, built once on first use.
+    pub(crate) commands: OnceCell<Vec<Command<'a>>>,
     /// What the step publishes, worked out once on first use.
     pub(crate) publications: OnceCell<Vec<Publication>>,
     /// [`Step::action_name`], worked out once on first use.
@@ -38,6 +45,14 @@ impl<'a> Step<'a> {
 
     pub fn run_str(&self) -> Option<&'a str> {
         self.run.and_then(|r| r.as_str())
+    }
+
+    /// The `run:` script read in the step's dialect; `None` for `uses:` steps. `file` must be
+    /// the step's file.
+    pub fn run_script(&self, file: &SourceFile) -> Option<&RunScript<'a>> {
+        self.script
+            .get_or_init(|| RunScript::of_step(file, self, self.dialect))
+            .as_ref()
     }
 
     /// A `with:` input as text.
@@ -68,10 +83,14 @@ impl<'a> Step<'a> {
     }
 }
 
+/// `job` and `workflow` are the nodes whose `defaults.run.shell` and `runs-on:` decide the
+/// dialect of `run:` scripts (`None` for composite actions).
 pub(crate) fn parse_steps<'a>(
     checker: &mut Checker<'_>,
     node: Node<'a>,
     route: &Route,
+    job: Option<Node<'a>>,
+    workflow: Option<Node<'a>>,
 ) -> Vec<Step<'a>> {
     if !node.is_sequence() {
         checker.error(
@@ -87,7 +106,7 @@ pub(crate) fn parse_steps<'a>(
         // `- parallel: [steps]` runs a group of steps side by side; each is a step like any.
         if let Some(group) = item.get("parallel") {
             if item.is_mapping() && group.is_sequence() && nested_in(&route, "parallel") == 0 {
-                for step in parse_steps(checker, group, &route.key("parallel")) {
+                for step in parse_steps(checker, group, &route.key("parallel"), job, workflow) {
                     steps.push(Step { index, ..step });
                 }
             } else {
@@ -159,7 +178,7 @@ pub(crate) fn parse_steps<'a>(
         if crate::models::disabled::is_disabled(item) {
             continue;
         }
-        steps.push(Step {
+        let mut step = Step {
             index,
             node: item,
             route,
@@ -167,10 +186,14 @@ pub(crate) fn parse_steps<'a>(
             run,
             with: item.get("with").filter(|w| w.is_mapping()),
             env: item.get("env").filter(|e| e.is_mapping()),
+            dialect: Dialect::Posix,
+            script: OnceCell::new(),
             commands: OnceCell::new(),
             publications: OnceCell::new(),
             action_name: OnceCell::new(),
-        });
+        };
+        step.dialect = step_shell(&step, job, workflow).dialect;
+        steps.push(step);
     }
     steps
 }

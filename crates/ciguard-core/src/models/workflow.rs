@@ -7,7 +7,7 @@ use crate::diagnostic::Checker;
 use crate::expr::sites::{Site, sites};
 use crate::models::disabled::live_sites;
 use crate::models::permissions::check_permissions;
-use crate::models::run_script::{RunScript, parse_workflow_scripts};
+use crate::models::run_script::RunScript;
 use crate::models::step::{is_expression, parse_steps};
 use crate::models::{Step, Uses};
 use crate::route::Route;
@@ -139,8 +139,6 @@ pub struct Workflow<'a> {
     pub jobs: Vec<Job<'a>>,
     /// Every expression, parsed once on first use and shared by the audits that read them.
     expr_sites: OnceCell<Vec<Site<'a>>>,
-    /// Every `run:` script, parsed once on first use: (job index, step index, script).
-    run_scripts: OnceCell<Vec<(usize, usize, RunScript<'a>)>>,
 }
 
 impl<'a> Workflow<'a> {
@@ -160,13 +158,8 @@ impl<'a> Workflow<'a> {
 
     /// Every `run:` script with its job and step, read in the step's dialect, in file order.
     pub fn run_scripts(&self) -> impl Iterator<Item = (&Job<'a>, &Step<'a>, &RunScript<'a>)> {
-        self.run_scripts
-            .get_or_init(|| parse_workflow_scripts(self))
-            .iter()
-            .filter_map(|(j, s, rs)| {
-                let job = self.jobs.get(*j)?;
-                Some((job, job.steps().get(*s)?, rs))
-            })
+        self.steps()
+            .filter_map(|(job, step)| Some((job, step, step.run_script(self.file)?)))
     }
 
     pub fn has_trigger(&self, event: &str) -> bool {
@@ -230,7 +223,7 @@ impl<'a> Workflow<'a> {
             check_permissions(&mut ck, p, &Route::root().key("permissions"));
         }
         let jobs = match root.get("jobs") {
-            Some(jobs) if jobs.is_mapping() => parse_jobs(&mut ck, jobs),
+            Some(jobs) if jobs.is_mapping() => parse_jobs(&mut ck, jobs, root),
             Some(jobs) => {
                 ck.error(
                     jobs.span(),
@@ -259,7 +252,6 @@ impl<'a> Workflow<'a> {
             triggers,
             jobs,
             expr_sites: OnceCell::new(),
-            run_scripts: OnceCell::new(),
         };
         (Some(wf), ck.diagnostics)
     }
@@ -348,7 +340,7 @@ fn check_inputs(ck: &mut Checker<'_>, event: &str, config: Node<'_>) {
     }
 }
 
-fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
+fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>, root: Node<'a>) -> Vec<Job<'a>> {
     let mut out = Vec::new();
     for (id_node, node) in jobs.entries() {
         let Some(id) = id_node.as_str() else { continue };
@@ -379,7 +371,7 @@ fn parse_jobs<'a>(ck: &mut Checker<'_>, jobs: Node<'a>) -> Vec<Job<'a>> {
             }
             let steps = match node.get("steps") {
                 Some(s) if is_expression(s) => Vec::new(),
-                Some(s) => parse_steps(ck, s, &route.key("steps")),
+                Some(s) => parse_steps(ck, s, &route.key("steps"), Some(node), Some(root)),
                 None => Vec::new(),
             };
             JobKind::Normal { steps }

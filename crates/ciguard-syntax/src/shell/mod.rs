@@ -227,6 +227,23 @@ impl Command {
         None
     }
 
+    /// Index of the word naming the tool that does the work: the program, or for a package
+    /// runner ([`runner_len`]: `npx twine`, `python -m twine`, `poetry run twine`) the tool it
+    /// runs. The release chain asks which tool publishes; [`Command::program_index`] stays the
+    /// process that starts (`python` for `python -m pip`), which other audits ask.
+    pub fn tool_index(&self) -> Option<usize> {
+        let mut i = self.program_index()?;
+        loop {
+            let first = basename(&self.words[i].value);
+            let second = self.words.get(i + 1).map(|w| w.value.as_str());
+            match runner_len(first, second) {
+                0 => return Some(i),
+                n if i + n < self.words.len() => i += n,
+                _ => return None,
+            }
+        }
+    }
+
     /// The program's name without its directory (`/usr/bin/curl` is `curl`).
     pub fn program(&self) -> Option<&str> {
         self.program_index().map(|i| basename(&self.words[i].value))

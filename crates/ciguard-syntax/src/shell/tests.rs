@@ -262,3 +262,38 @@ fn every_prefix_of_a_dense_script_parses() {
         }
     }
 }
+
+#[test]
+fn tool_index_looks_through_package_runners() {
+    let tool = |text: &str| {
+        let s = sh(text);
+        let c = &s.commands[0];
+        c.tool_index().map(|i| c.words[i].value.clone())
+    };
+    assert_eq!(tool("npx twine upload").as_deref(), Some("twine"));
+    assert_eq!(
+        tool("sudo -E python3 -m twine upload").as_deref(),
+        Some("twine")
+    );
+    assert_eq!(tool("/usr/bin/python -m twine").as_deref(), Some("twine"));
+    assert_eq!(
+        tool("A=1 poetry run twine upload").as_deref(),
+        Some("twine")
+    );
+    assert_eq!(
+        tool("uvx twine==6.1.0 upload").as_deref(),
+        Some("twine==6.1.0")
+    );
+    assert_eq!(
+        tool("pnpm exec npx lerna publish").as_deref(),
+        Some("lerna")
+    );
+    // The program itself when it runs no other tool; nothing when the runner names none.
+    assert_eq!(tool("cargo publish").as_deref(), Some("cargo"));
+    assert_eq!(tool("poetry publish").as_deref(), Some("poetry"));
+    assert_eq!(tool("npx").as_deref(), None);
+    assert_eq!(tool("python -m").as_deref(), None);
+    // `program_index` still names the process that starts.
+    let s = sh("python -m pip install x");
+    assert_eq!(s.commands[0].program(), Some("python"));
+}

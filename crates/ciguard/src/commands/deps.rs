@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::io::Write;
 
 use ciguard_core::Report;
-use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient, RepoFiles};
+use ciguard_deps::{ClientOptions, DepsConfig, DepsOptions, RegistryClient};
 
 use ciguard_pipeline::collect;
 
@@ -87,7 +87,7 @@ pub struct DepsArgs {
 }
 
 pub fn run(args: DepsArgs) -> anyhow::Result<ExitCode> {
-    let (mut repo, walk_diagnostics) = RepoFiles::discover(&args.path);
+    let (mut repo, walk_diagnostics) = collect::dependency_files(&args.path);
     // The `[audits.<id>]` settings `ciguard audit` applies to its dependency checks, found the
     // same way; `--config`/`--no-config` choose the `[deps]` table too.
     let root = collect::repository_root(&args.path);

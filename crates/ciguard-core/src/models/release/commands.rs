@@ -1,122 +1,183 @@
-//! The release chain's own split of a `run:` script into commands (words, wrappers removed).
-//! Still a second reader beside `shell::Script` (moving the release audits onto `shell::Command`
-//! changes the spans of their findings and the text searched for secrets, and is its own
-//! change); the wrappers and package runners it strips are `shell`'s one list.
+//! The release chain's view of a `run:` script: each command of the one shell reader
+//! (`shell::Script`), named by the tool that does the work (wrappers and package runners such
+//! as `sudo`, `npx` or `python -m` looked through), with the logical line it is written on.
 
 use crate::models::Step;
+use crate::models::run_script::RunScript;
 use crate::source::{SourceFile, Span};
 
-/// One command of a `run:` script: its words and where its line is in the file.
+/// One command of a `run:` script, as the release chain reads it.
 #[derive(Debug, Clone)]
-pub struct Command {
+pub struct Command<'a> {
+    /// The tool and its arguments (quotes removed, redirects left out): `["twine", "upload",
+    /// "dist/*"]` for `python -m twine upload dist/*`.
     pub words: Vec<String>,
-    /// The logical line the command is on, shared by its segments: a line of thousands of
-    /// `|`-separated segments must not be copied once per segment.
-    pub line: std::sync::Arc<str>,
+    /// The logical line(s) the command is written on (`\` continuations joined, pipelines and
+    /// `&&` chains whole), searched for the secret a credential flag or `... | docker login
+    /// --password-stdin` passes. Borrowed from the script: no copy per command.
+    pub line: &'a str,
+    /// Where the command is written in the file; the whole `run:` value when the script does
+    /// not map exactly onto the file (folded scalars, escapes).
     pub span: Span,
 }
 
-/// The commands of a `run:` step, split on `&&`, `||`, `;`, `|` and parentheses, with leading
-/// `VAR=value` assignments and wrappers (`sudo`, `npx`, `python -m`, `poetry run`, ...) removed.
-/// Split once per step and shared (`file` must be the step's file).
-pub fn run_commands<'s>(file: &SourceFile, step: &'s Step<'_>) -> &'s [Command] {
-    step.commands.get_or_init(|| split_commands(file, step))
-}
-
-pub(super) fn split_commands(file: &SourceFile, step: &Step<'_>) -> Vec<Command> {
-    let (Some(run), Some(script)) = (step.run, step.run_str()) else {
-        return Vec::new();
-    };
-    let node_span = run.span();
-    let raw = file.slice(node_span);
-    let mut cursor = 0;
-    let mut out = Vec::new();
-    let mut logical = String::new();
-    let mut first_line: Option<&str> = None;
-    for line in script.lines() {
-        let trimmed = line.trim();
-        if first_line.is_none() {
-            first_line = Some(trimmed);
-        }
-        // `\` continues a POSIX line, a trailing `` ` `` a PowerShell one.
-        if let Some(cont) = trimmed
-            .strip_suffix('\\')
-            .or_else(|| trimmed.strip_suffix(" `"))
-        {
-            logical.push_str(cont);
-            logical.push(' ');
-            continue;
-        }
-        logical.push_str(trimmed);
-        let anchor = first_line.take().unwrap_or(trimmed);
-        let span = match (!anchor.is_empty())
-            .then(|| raw[cursor..].find(anchor))
-            .flatten()
-        {
-            Some(i) => {
-                let start = node_span.start + cursor + i;
-                cursor += i + anchor.len();
-                Span::new(start, start + anchor.len())
-            }
-            None => node_span,
-        };
-        let text = std::mem::take(&mut logical);
-        if text.trim_start().starts_with('#') {
-            continue;
-        }
-        let line: std::sync::Arc<str> = text.as_str().into();
-        for segment in split_segments(&text) {
-            let words = strip_wrappers(shell_words(segment));
-            if !words.is_empty() {
-                out.push(Command {
-                    words,
-                    line: line.clone(),
-                    span,
-                });
-            }
-        }
-    }
-    out
-}
-
-pub(super) fn split_segments(line: &str) -> Vec<&str> {
-    line.split(['|', ';', '&', '(', ')', '`'])
-        .filter(|s| !s.trim().is_empty())
-        .collect()
-}
-
-pub(super) fn shell_words(segment: &str) -> Vec<String> {
-    segment
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_owned())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-pub(super) fn strip_wrappers(mut words: Vec<String>) -> Vec<String> {
-    loop {
-        let Some(first) = words.first().map(String::as_str) else {
-            return words;
-        };
-        let skip = if is_assignment(first) || crate::shell::WRAPPERS.contains(&first) {
-            1
-        } else if first == "cd" {
-            return Vec::new();
-        } else {
-            match crate::shell::runner_len(first, words.get(1).map(String::as_str)) {
-                0 => return words,
-                n => n,
-            }
-        };
-        words.drain(..skip.min(words.len()));
-    }
-}
-
-/// A leading `NAME=value` environment assignment (not `twine==6.1.0`, not a `--flag=value`).
-pub(super) fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, value)| {
-        !name.is_empty()
-            && !value.starts_with('=')
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// The commands of a `run:` step that run a tool (not `cd`), read once per step and shared
+/// (`file` must be the step's file).
+pub fn run_commands<'s, 'a>(file: &SourceFile, step: &'s Step<'a>) -> &'s [Command<'a>] {
+    step.commands.get_or_init(|| match step.run_script(file) {
+        Some(rs) => commands_of(file, rs),
+        None => Vec::new(),
     })
+}
+
+fn commands_of<'a>(file: &SourceFile, rs: &RunScript<'a>) -> Vec<Command<'a>> {
+    let lines = logical_lines(rs.text);
+    rs.script
+        .commands
+        .iter()
+        .filter_map(|c| {
+            Some(Command {
+                words: tool_words(c)?,
+                line: line_of(rs.text, &lines, c.span),
+                span: rs.span(file, c.span),
+            })
+        })
+        .collect()
+}
+
+/// The words from the tool on; `None` for a command that runs no tool, or only `cd`.
+pub(super) fn tool_words(c: &crate::shell::Command) -> Option<Vec<String>> {
+    let words: Vec<String> = c.words[c.tool_index()?..]
+        .iter()
+        .map(|w| w.value.clone())
+        .collect();
+    (words[0] != "cd").then_some(words)
+}
+
+/// Start offsets of the script's logical lines: a physical line ending in `\` (POSIX) or
+/// `` ` `` (PowerShell) continues on the next.
+fn logical_lines(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        at += line.len();
+        let trimmed = line.trim();
+        let continues = trimmed.ends_with('\\') || trimmed.ends_with(" `");
+        if !continues && at < text.len() {
+            starts.push(at);
+        }
+    }
+    starts
+}
+
+/// The text of the logical lines `range` touches.
+fn line_of<'a>(text: &'a str, starts: &[usize], range: Span) -> &'a str {
+    let index = |at: usize| starts.partition_point(|s| *s <= at).saturating_sub(1);
+    let start = starts[index(range.start)];
+    let end = starts
+        .get(index(range.end.saturating_sub(1).max(range.start)) + 1)
+        .copied()
+        .unwrap_or(text.len());
+    text.get(start..end).unwrap_or(text).trim_end()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::models::Workflow;
+    use crate::shell::{Dialect, Script};
+    use crate::source::FileKind;
+    use crate::yaml::{Document, Limits};
+
+    /// `(words, line, text at span)` of each command of the workflow's first step.
+    fn step_commands(text: &str) -> Vec<(Vec<String>, String, String)> {
+        let file = Arc::new(SourceFile::new(
+            "w.yml",
+            FileKind::Workflow,
+            text.to_owned(),
+        ));
+        let doc = Document::parse(&file, &Limits::default()).unwrap();
+        let wf = Workflow::build(&file, &doc).0.unwrap();
+        let step = &wf.jobs[0].steps()[0];
+        run_commands(&file, step)
+            .iter()
+            .map(|c| {
+                (
+                    c.words.clone(),
+                    c.line.to_owned(),
+                    file.slice(c.span).to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    const HEAD: &str = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n";
+
+    #[test]
+    fn commands_come_from_the_shell_reader() {
+        // Bodies of `if`/`for` are commands; `cd` is no tool; wrappers and runners are
+        // looked through.
+        let cmds = step_commands(&format!(
+            "{HEAD}      - run: for p in a b; do if [ -n \"$p\" ]; then sudo -E npx lerna publish \"$p\"; fi; done; cd x\n"
+        ));
+        let words: Vec<_> = cmds.iter().map(|c| c.0.join(" ")).collect();
+        assert_eq!(words, ["[ -n $p ]", "lerna publish $p"]);
+        assert_eq!(cmds[1].2, "sudo -E npx lerna publish \"$p\"");
+        // Quoted words and `${{ }}` are one word each.
+        let cmds = step_commands(&format!(
+            "{HEAD}      - run: gh release create ${{{{ github.ref_name }}}} --title \"Release $T\"\n"
+        ));
+        assert_eq!(
+            cmds[0].0,
+            [
+                "gh",
+                "release",
+                "create",
+                "${{ github.ref_name }}",
+                "--title",
+                "Release $T"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_command_over_continued_lines_spans_them_all() {
+        let cmds = step_commands(&format!(
+            "{HEAD}      - run: |\n          gh release create \"$T\" \\\n            dist/a.tgz\n          echo ${{{{ secrets.T }}}} | docker login -u u --password-stdin\n"
+        ));
+        assert_eq!(
+            cmds[0].2,
+            "gh release create \"$T\" \\\n            dist/a.tgz"
+        );
+        assert_eq!(cmds[0].0.last().map(String::as_str), Some("dist/a.tgz"));
+        // A secret piped into the command is on its line.
+        assert_eq!(cmds[2].0[..2], ["docker", "login"]);
+        assert!(cmds[2].1.contains("secrets.T"));
+        assert_eq!(cmds[2].2, "docker login -u u --password-stdin");
+    }
+
+    fn lines(text: &str) -> Vec<&str> {
+        let starts = logical_lines(text);
+        Script::parse(text, Dialect::Posix)
+            .commands
+            .iter()
+            .map(|c| line_of(text, &starts, c.span))
+            .collect()
+    }
+
+    #[test]
+    fn a_command_carries_its_whole_logical_line() {
+        let text = "echo ${{ secrets.T }} | docker login -u u --password-stdin\ncargo \\\n  publish --token \"$T\"\n\nnpm publish";
+        assert_eq!(
+            lines(text),
+            [
+                "echo ${{ secrets.T }} | docker login -u u --password-stdin",
+                "echo ${{ secrets.T }} | docker login -u u --password-stdin",
+                "cargo \\\n  publish --token \"$T\"",
+                "npm publish",
+            ]
+        );
+    }
 }

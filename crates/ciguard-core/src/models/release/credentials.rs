@@ -124,7 +124,7 @@ pub fn step_credentials(
         }
     }
     for c in run_commands(file, step) {
-        if !has_long_lived_secret(&c.line) {
+        if !has_long_lived_secret(c.line) {
             continue;
         }
         let registry = if let Some((r, _)) = command_registry(&c.words) {

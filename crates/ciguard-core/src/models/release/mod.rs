@@ -5,7 +5,7 @@
 //! `release-isolation` and `missing-attestations`.
 //!
 //! By topic: `registry` (where), `triggers` (when), `publications` (what publishes),
-//! `credentials` (with which long-lived secret); `commands` splits `run:` scripts for them.
+//! `credentials` (with which long-lived secret); `commands` names the tools `run:` scripts run.
 
 mod commands;
 mod credentials;

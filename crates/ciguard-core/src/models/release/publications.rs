@@ -21,8 +21,6 @@ pub struct Publication {
     pub artifacts: bool,
     /// Whether the publication signs its own provenance (PEP 740, `npm publish --provenance`).
     pub self_attesting: bool,
-    /// For `run:` publications: the command line, for credential flags.
-    pub command: Option<std::sync::Arc<str>>,
 }
 
 /// Every publication of a job.
@@ -80,7 +78,6 @@ pub(super) fn find_step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<
                 via: format!("`{name}`"),
                 artifacts,
                 self_attesting,
-                command: None,
             }]
         };
         let input = |k: &str| step.input(k);
@@ -177,7 +174,6 @@ pub(super) fn find_step_publications(file: &SourceFile, step: &Step<'_>) -> Vec<
                 ),
                 artifacts: !is_bare_release_create(&c.words),
                 self_attesting: self_attesting || (registry == Registry::Npm && provenance_env),
-                command: Some(c.line.clone()),
             })
         })
         .collect()

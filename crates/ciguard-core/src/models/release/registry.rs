@@ -248,10 +248,17 @@ pub(super) fn is_local(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::release::commands::{shell_words, strip_wrappers};
+    use crate::models::release::commands::tool_words;
+    use crate::shell::{Dialect, Script};
 
+    /// The words the release chain reads from a one-command script.
     fn words(s: &str) -> Vec<String> {
-        strip_wrappers(shell_words(s))
+        let script = Script::parse(s, Dialect::Posix);
+        script
+            .commands
+            .first()
+            .and_then(tool_words)
+            .unwrap_or_default()
     }
 
     #[test]
