@@ -163,7 +163,7 @@ pub fn find_sites<'d>(file: &SourceFile, doc: &'d Document) -> Vec<Site> {
                 }
             }
         }
-        FileKind::Dependabot | FileKind::Dependencies => {}
+        FileKind::Dependabot | FileKind::Dependencies | FileKind::PreCommit => {}
     }
     // A site reached again through an alias (`- *checkout_step`) is the same text: keep the
     // first, which is where the anchor is written.
