@@ -28,7 +28,9 @@ declare_audit! {
     /// defined with such values) is informational hardening advice, low confidence, for the
     /// pedantic persona: not an injection, but `env:` keeps the script independent of the
     /// value. Numbers, booleans and commit SHAs (`github.sha`, ids, counts, typed inputs), and
-    /// operands used only as conditions (`a && 'x' || 'y'`), are never reported.
+    /// operands used only as conditions (`a && 'x' || 'y'`), are never reported. The two
+    /// pedantic tiers stay out of the default output because every reported finding sets a
+    /// non-zero exit status; `docs/zizmor-suite-differences.md` has the figures.
     ///
     /// ## Why is this bad?
     ///
