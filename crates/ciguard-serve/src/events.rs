@@ -25,6 +25,9 @@ pub fn route(event: &str, body: &[u8]) -> Result<Routed, RouteError> {
     if event == "ping" {
         return Ok(Routed::Ping);
     }
+    if event == "deployment_protection_rule" {
+        return crate::gate::route(body);
+    }
     if !matches!(event, "pull_request" | "check_run" | "check_suite" | "push") {
         return Ok(Routed::Ignored(format!("event {event} is not audited")));
     }

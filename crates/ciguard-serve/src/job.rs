@@ -17,6 +17,8 @@ pub enum JobPayload {
     PrAudit(PrTarget),
     /// Audit the default branch's tree at `after` and report one check run on it.
     PushAudit(PushTarget),
+    /// Review a custom deployment protection rule (the release gate).
+    GateReview(crate::gate::GateTarget),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,7 @@ impl JobPayload {
         match self {
             JobPayload::PrAudit(t) => format!("pr:{}:{}", t.repository_id, t.number),
             JobPayload::PushAudit(t) => format!("push:{}:{}", t.repository_id, t.git_ref),
+            JobPayload::GateReview(t) => t.key(),
         }
     }
 }

@@ -5,9 +5,11 @@
 
 pub mod app;
 pub mod events;
+pub mod gate;
 pub mod ingress;
 pub mod job;
 pub mod ops;
+pub mod org_config;
 pub mod scheduler;
 pub mod secret;
 pub mod server;

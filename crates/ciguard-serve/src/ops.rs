@@ -129,6 +129,35 @@ pub async fn jobs_on(store: &Store, action: &JobsAction) -> Result<String, Serve
     }
 }
 
+/// `ciguard serve audit-log verify`: walks the release gate's hash chain. What to print, and
+/// whether the chain is intact.
+pub fn audit_log_verify(db: &DbUrl) -> Result<(String, bool), ServeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    runtime.block_on(async {
+        let options = StoreOptions {
+            exclusive: false,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(db, &options).await?;
+        let verified = store.verify_gate_audit_log().await;
+        store.close().await;
+        let verified = verified?;
+        Ok(match verified.broken {
+            None => (
+                format!("audit log: {} rows, chain intact\n", verified.rows),
+                true,
+            ),
+            Some(why) => (
+                format!("audit log: {} rows, chain BROKEN: {why}\n", verified.rows),
+                false,
+            ),
+        })
+    })
+}
+
 /// Notes and keys come from payloads and runner messages: no control characters on a terminal.
 fn escape(text: &str) -> String {
     text.chars()

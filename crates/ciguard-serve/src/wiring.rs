@@ -12,7 +12,7 @@ use ciguard_core::Severity;
 use crate::app::checks::ReportPolicy;
 use crate::app::key::KeyError;
 use crate::app::{App, AppKey, ReconcileSettings, Reconciler};
-use crate::job::{Job, JobRunner, Outcome};
+use crate::job::{Job, JobPayload, JobRunner, Outcome};
 use crate::scheduler::DynTask;
 use crate::store::Store;
 
@@ -73,7 +73,10 @@ pub fn periodic_tasks(runner: &Runner, store: &Store) -> Vec<Box<dyn DynTask>> {
 impl JobRunner for Runner {
     async fn run(&self, job: &Job) -> Outcome {
         match self {
-            Runner::App(app) => app.run(job).await,
+            Runner::App(app) => match &job.payload {
+                JobPayload::GateReview(t) => crate::gate::review::run(app, job, t).await,
+                _ => app.run(job).await,
+            },
             Runner::Unconfigured => {
                 tracing::warn!(job = job.id, "no App credentials in this process");
                 Outcome::Dead {

@@ -1020,3 +1020,54 @@ async fn the_fake_serves_contents_at_a_sha_and_answers_slow_routes() {
         404
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_org_config_is_read_from_the_dot_github_repository_with_a_token_for_it_alone() {
+    use ciguard_serve::org_config::{OrgConfigError, OrgConfigLoad};
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    struct Drift {
+        ping_days: u32,
+    }
+    let w = world();
+    let app = w.app(MemRates::default());
+    // No `.github` repository installed: every automation is off, no error.
+    let none = app.org_config(1, "octo").await.unwrap();
+    assert!(none.section::<Drift>("drift", "app").unwrap().is_none());
+
+    let org = Repo::init(&w._dir.path().join("org-github")).unwrap();
+    org.commit(&[("README.md", "org files")], "init").unwrap();
+    w.fake.add_repo("octo/.github", 102, 1, &org);
+    // The repository without the file: off as well.
+    let none = app.org_config(1, "octo").await.unwrap();
+    assert!(none.section::<Drift>("drift", "app").unwrap().is_none());
+
+    org.commit(
+        &[(
+            "ciguard-app.toml",
+            "[drift]\nenabled = true\nping-days = 14\n",
+        )],
+        "config",
+    )
+    .unwrap();
+    let config = app.org_config(1, "octo").await.unwrap();
+    let drift: Drift = config.section("drift", "app").unwrap().unwrap();
+    assert_eq!(drift.ping_days, 14);
+    // Read with contents:read on the `.github` repository only.
+    let token = w.fake.tokens().into_iter().last().unwrap();
+    assert_eq!(token.repository_ids, vec![102]);
+    assert_eq!(
+        token.permissions.into_iter().collect::<Vec<_>>(),
+        vec![("contents".to_owned(), "read".to_owned())]
+    );
+
+    org.commit(
+        &[("ciguard-app.toml", "[drift\nenabled = true\n")],
+        "broken",
+    )
+    .unwrap();
+    match app.org_config(1, "octo").await {
+        Err(OrgConfigLoad::Invalid(OrgConfigError::Malformed { line, .. })) => assert_eq!(line, 1),
+        other => panic!("a malformed file must be an error, got {other:?}"),
+    }
+}

@@ -209,3 +209,72 @@ fn serve_requires_a_webhook_secret_for_ingress_and_app_credentials_for_workers()
         "{out:?}"
     );
 }
+
+#[test]
+fn audit_log_verify_exits_1_naming_a_tampered_row() {
+    use ciguard_serve::gate::audit_log::AuditEntry;
+    use ciguard_serve::secret::DbUrl;
+    use ciguard_serve::store::{Store, StoreOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.db");
+    let db = format!("sqlite:{}", path.display());
+    let verify = || ciguard(&["serve", "audit-log", "verify", "--db", &db], &[]);
+
+    let empty = verify();
+    assert_eq!(empty.status.code(), Some(0), "{empty:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&empty.stdout),
+        "audit log: 0 rows, chain intact\n"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let options = StoreOptions {
+            exclusive: false,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&DbUrl::new(db.clone()), &options)
+            .await
+            .unwrap();
+        for (kind, login) in [("intent", "bob"), ("outcome", "bob"), ("intent", "carol")] {
+            let entry = AuditEntry {
+                kind,
+                repository: "octo/app",
+                run_id: 7,
+                environment: "release",
+                record: serde_json::json!({ "approver": login }),
+            };
+            store.append_gate_audit(&entry).await.unwrap();
+        }
+        store.close().await;
+    });
+    let intact = verify();
+    assert_eq!(intact.status.code(), Some(0), "{intact:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&intact.stdout),
+        "audit log: 3 rows, chain intact\n"
+    );
+
+    runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        conn.execute(
+            "UPDATE gate_audit_log SET record = '{\"approver\":\"mallory\"}' WHERE seq = 2",
+        )
+        .await
+        .unwrap();
+    });
+    let broken = verify();
+    assert_eq!(broken.status.code(), Some(1), "{broken:?}");
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        out.contains("chain BROKEN: row 2 does not match its hash"),
+        "{out}"
+    );
+}

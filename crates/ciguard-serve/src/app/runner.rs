@@ -391,7 +391,7 @@ fn is_hex_sha(s: &str) -> bool {
 }
 
 /// `owner/name` as GitHub spells repositories (so it is safe in a URL path).
-fn is_repo_slug(s: &str) -> bool {
+pub(crate) fn is_repo_slug(s: &str) -> bool {
     let ok = |part: &str| {
         !part.is_empty()
             && part != "."
@@ -532,6 +532,10 @@ impl<R: RateLimitStore> JobRunner for App<R> {
         let result = match &job.payload {
             JobPayload::PrAudit(t) => self.pr_audit(job, t).await,
             JobPayload::PushAudit(t) => self.push_audit(job, t).await,
+            // Needs the store's audit log: run by `wiring::Runner` (`gate::review::run`).
+            JobPayload::GateReview(_) => Err(ApiError::Rejected(
+                "release-gate jobs are run with the store (wiring::Runner)".into(),
+            )),
         };
         match result {
             Ok(summary) => {

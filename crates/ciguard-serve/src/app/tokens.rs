@@ -29,10 +29,23 @@ pub fn audit_permissions() -> Permissions {
     ])
 }
 
+/// A release-gate review: read the run, its approvals and pending deployments (`actions`), the
+/// run's tag (`contents`), and send the review (`deployments: write`).
+pub fn gate_permissions() -> Permissions {
+    BTreeMap::from([
+        ("actions", "read"),
+        ("contents", "read"),
+        ("deployments", "write"),
+    ])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TokenKey {
     installation: u64,
     repository_ids: Vec<u64>,
+    /// Repositories named instead of numbered (the organization's `.github` repository, whose
+    /// id no event carries).
+    repository_names: Vec<String>,
     permissions: Vec<(&'static str, &'static str)>,
 }
 
@@ -83,9 +96,38 @@ impl Tokens {
         let mut ids = repository_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
+        self.scoped(api, installation, ids, Vec::new(), permissions)
+            .await
+    }
+
+    /// A token of `installation` for the repositories named `names` (without owner) with
+    /// `permissions`; GitHub answers 422 when one is not installed or does not exist.
+    pub async fn token_for_names<R: RateLimitStore>(
+        &self,
+        api: &Api<R>,
+        installation: u64,
+        names: &[&str],
+        permissions: &Permissions,
+    ) -> Result<Secret, ApiError> {
+        let mut names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        names.sort_unstable();
+        names.dedup();
+        self.scoped(api, installation, Vec::new(), names, permissions)
+            .await
+    }
+
+    async fn scoped<R: RateLimitStore>(
+        &self,
+        api: &Api<R>,
+        installation: u64,
+        ids: Vec<u64>,
+        names: Vec<String>,
+        permissions: &Permissions,
+    ) -> Result<Secret, ApiError> {
         let key = TokenKey {
             installation,
             repository_ids: ids.clone(),
+            repository_names: names.clone(),
             permissions: permissions.iter().map(|(k, v)| (*k, *v)).collect(),
         };
         let now = SystemTime::now();
@@ -95,7 +137,11 @@ impl Tokens {
         {
             return Ok(token.clone());
         }
-        let body = serde_json::json!({ "repository_ids": ids, "permissions": permissions });
+        let body = if names.is_empty() {
+            serde_json::json!({ "repository_ids": ids, "permissions": permissions })
+        } else {
+            serde_json::json!({ "repositories": names, "permissions": permissions })
+        };
         let target = format!("/app/installations/{installation}/access_tokens");
         let response = api
             .call(

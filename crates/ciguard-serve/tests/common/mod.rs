@@ -242,6 +242,7 @@ impl JobRunner for TestRunner {
         let head = match &job.payload {
             JobPayload::PrAudit(t) => t.head_sha.clone(),
             JobPayload::PushAudit(t) => t.after.clone(),
+            JobPayload::GateReview(t) => t.sha.clone().unwrap_or_default(),
         };
         {
             let mut running = self.ledger.running.lock().unwrap();

@@ -10,6 +10,7 @@
 //! secondary rate limits with the real headers). Every request is logged.
 
 mod auth;
+mod gate;
 pub mod git;
 mod routes;
 
@@ -20,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 pub use auth::MintedToken;
+pub use gate::{FakeRun, ReviewRecord};
 pub use git::Repo;
 
 /// The test-only key material (see `test-keys/README.md`): never a real App's key.
@@ -204,6 +206,7 @@ struct State {
     default_per_page: usize,
     /// Seconds an installation token lives (GitHub: one hour).
     token_lifetime: u64,
+    gate: gate::GateState,
 }
 
 /// The fake GitHub App API, on the shared HTTP loop. Stops when dropped.

@@ -16,25 +16,25 @@ const DOCS: &str = "https://docs.github.com/rest";
 
 /// A request as the routes see it: the path without GitHub Enterprise Server's `/api/v3`,
 /// which `prefix` keeps for the links of the answer.
-struct Request<'a> {
-    method: &'a str,
+pub(super) struct Request<'a> {
+    pub(super) method: &'a str,
     path: &'a str,
     prefix: &'static str,
     /// As sent (path and query).
     target: &'a str,
     query: &'a std::collections::HashMap<String, String>,
     headers: &'a std::collections::HashMap<String, String>,
-    body: &'a [u8],
+    pub(super) body: &'a [u8],
 }
 
-fn error(status: u16, message: &str) -> Reply {
+pub(super) fn error(status: u16, message: &str) -> Reply {
     Reply::json(
         status,
         &json!({"message": message, "documentation_url": DOCS, "status": status.to_string()}),
     )
 }
 
-fn not_found() -> Reply {
+pub(super) fn not_found() -> Reply {
     error(404, "Not Found")
 }
 
@@ -158,6 +158,9 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
 
 /// The permission (and level) a repository route needs.
 fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
+    if let Some(needed) = super::gate::permission_for(method, rest) {
+        return needed;
+    }
     match (method, rest) {
         (_, ["pulls", ..]) => ("pull_requests", "read"),
         ("GET", ["commits", _, "check-runs"]) => ("checks", "read"),
@@ -203,8 +206,25 @@ fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
     if installed.is_empty() {
         return not_found();
     }
-    let ids: Vec<u64> = match body.get("repository_ids") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_u64).collect(),
+    // `repositories` names repositories without their owner; GitHub refuses a request that
+    // names one the installation cannot reach with the same 422 as for an id.
+    let named: Option<Vec<Option<u64>>> = match body.get("repositories") {
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|n| {
+                    let n = n.as_str()?;
+                    installed
+                        .iter()
+                        .find(|r| r.slug.rsplit('/').next() == Some(n))
+                        .map(|r| r.id)
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+    let ids: Vec<u64> = match (&named, body.get("repository_ids")) {
+        (Some(named), _) => named.iter().map(|id| id.unwrap_or(0)).collect(),
+        (None, Some(Value::Array(a))) => a.iter().filter_map(Value::as_u64).collect(),
         _ => installed.iter().map(|r| r.id).collect(),
     };
     if ids.iter().any(|id| !installed.iter().any(|r| r.id == *id)) {
@@ -371,6 +391,7 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Ok(id) => update_check_run(state, req, repo, id),
             Err(_) => not_found(),
         },
+        _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
         _ => not_found(),
     }
 }

@@ -1,5 +1,5 @@
 //! `ciguard serve`: run the GitHub App (webhook ingress, job queue, workers, scheduler), and
-//! `ciguard serve jobs list|retry|cancel` for operators. The work is in `ciguard-serve`.
+//! `ciguard serve jobs list|retry|cancel` and `ciguard serve audit-log verify` for operators. The work is in `ciguard-serve`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +85,15 @@ pub enum ServeCommand {
     /// Inspect and manage the job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// The release gate's audit log.
+    #[command(subcommand)]
+    AuditLog(AuditLogCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditLogCommand {
+    /// Check the hash chain: exits 1 naming the first edited, deleted or reordered row.
+    Verify,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -116,6 +125,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         let out = ops::jobs(&db, &action)?;
         return print_stdout(out.as_bytes());
+    }
+    if let Some(ServeCommand::AuditLog(AuditLogCommand::Verify)) = &args.jobs {
+        let (out, intact) = ops::audit_log_verify(&db)?;
+        print_stdout(out.as_bytes())?;
+        return Ok(if intact {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let roles = Roles::parse(&args.role).context("unknown --role")?;
     let secrets = args
