@@ -19,19 +19,22 @@ pub struct Report {
 impl Report {
     /// Orders findings by file, position, audit and message, so output is stable.
     pub fn sort(&mut self) {
-        self.findings.sort_by(|a, b| {
-            (
-                a.primary.path(),
-                a.primary.span().map(|s| s.start),
-                a.audit_id(),
-                &a.message,
-            )
-                .cmp(&(
-                    b.primary.path(),
-                    b.primary.span().map(|s| s.start),
-                    b.audit_id(),
-                    &b.message,
-                ))
-        });
+        self.findings.sort_by(order);
     }
+}
+
+/// The order of a report's findings: file, position, audit, message.
+pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (
+        a.primary.path(),
+        a.primary.span().map(|s| s.start),
+        a.audit_id(),
+        &a.message,
+    )
+        .cmp(&(
+            b.primary.path(),
+            b.primary.span().map(|s| s.start),
+            b.audit_id(),
+            &b.message,
+        ))
 }

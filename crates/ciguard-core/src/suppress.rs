@@ -208,11 +208,32 @@ struct BaselineEntry {
     message: String,
 }
 
+impl BaselineEntry {
+    fn of(f: &Finding) -> Self {
+        BaselineEntry {
+            audit: f.audit_id().to_owned(),
+            path: f.primary.path().to_owned(),
+            fingerprint: f.fingerprint(),
+            message: f.message.clone(),
+        }
+    }
+}
+
 /// The version [`Baseline::write`] writes: 2 has fingerprints that do not depend on message
 /// wording. Version 1 files (fingerprints with the message, [`Finding::legacy_fingerprint`])
 /// are still read, so upgrading ciguard does not bring back every baselined finding; rewrite
 /// them with `--write-baseline` to move on.
 const BASELINE_VERSION: u32 = 2;
+
+fn baseline_text(findings: Vec<BaselineEntry>) -> String {
+    let file = BaselineFile {
+        version: BASELINE_VERSION,
+        findings,
+    };
+    let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// Why a baseline file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -234,21 +255,7 @@ pub struct Baseline {
 impl Baseline {
     /// The JSON text of a baseline holding `findings`.
     pub fn write(findings: &[Finding]) -> String {
-        let file = BaselineFile {
-            version: BASELINE_VERSION,
-            findings: findings
-                .iter()
-                .map(|f| BaselineEntry {
-                    audit: f.audit_id().to_owned(),
-                    path: f.primary.path().to_owned(),
-                    fingerprint: f.fingerprint(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-        };
-        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
-        text.push('\n');
-        text
+        baseline_text(findings.iter().map(BaselineEntry::of).collect())
     }
 
     pub fn parse(text: &str) -> Result<Baseline, BaselineError> {
@@ -270,49 +277,118 @@ impl Baseline {
         }
     }
 
-    /// Which finding each entry absorbs (each entry absorbs one finding with its fingerprint):
-    /// for each finding, whether it is known.
-    fn matches(&self, findings: &[Finding]) -> (Vec<bool>, Vec<bool>) {
-        let mut left: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, e) in self.entries.iter().enumerate().rev() {
-            left.entry(e.fingerprint.as_str()).or_default().push(i);
-        }
-        let mut entry_used = vec![false; self.entries.len()];
-        let known = findings
-            .iter()
-            .map(
-                |f| match left.get_mut(self.key(f).as_str()).and_then(Vec::pop) {
-                    Some(i) => {
-                        entry_used[i] = true;
-                        true
-                    }
-                    None => false,
-                },
-            )
-            .collect();
-        (known, entry_used)
+    /// Removes findings the baseline knows (each entry absorbs one finding with its
+    /// fingerprint); returns how many.
+    pub fn filter(&self, findings: &mut Vec<Finding>) -> usize {
+        self.remaining().filter(findings)
     }
 
-    /// Removes findings the baseline knows; returns how many.
-    pub fn filter(&self, findings: &mut Vec<Finding>) -> usize {
-        let (known, _) = self.matches(findings);
-        let before = findings.len();
-        let mut known = known.into_iter();
-        findings.retain(|_| !known.next().unwrap_or(false));
-        before - findings.len()
+    /// The entries not yet matched, for a run that filters its findings batch by batch.
+    pub fn remaining(&self) -> Remaining<'_> {
+        let mut left: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate().rev() {
+            left.entry(e.fingerprint.as_str()).or_default().push(i);
+            by_path.entry(e.path.as_str()).or_default().push(i);
+        }
+        Remaining {
+            baseline: self,
+            left,
+            by_path,
+            used: vec![false; self.entries.len()],
+            audited: vec![false; self.entries.len()],
+        }
     }
 
     /// The entries no finding of `findings` matches, among those of the files in `audited`
     /// (an entry of a file this run did not read is not known to be stale): `audit` at `path`:
     /// `message`, for a note naming what was fixed or changed.
     pub fn stale(&self, findings: &[Finding], audited: &dyn Fn(&str) -> bool) -> Vec<String> {
-        let (_, used) = self.matches(findings);
-        self.entries
+        let mut remaining = self.remaining();
+        remaining.filter(&mut findings.to_vec());
+        for (i, e) in self.entries.iter().enumerate() {
+            remaining.audited[i] = audited(&e.path);
+        }
+        remaining.stale()
+    }
+}
+
+/// A baseline's entries not yet matched by a finding of the run, and which were: the run
+/// filters its findings batch by batch and learns at the end which entries are stale.
+#[derive(Debug, Clone)]
+pub struct Remaining<'b> {
+    baseline: &'b Baseline,
+    /// Per fingerprint, the entries left to absorb a finding, the first last.
+    left: HashMap<&'b str, Vec<usize>>,
+    /// The entries of each path.
+    by_path: HashMap<&'b str, Vec<usize>>,
+    used: Vec<bool>,
+    /// Entries of a file the run read.
+    audited: Vec<bool>,
+}
+
+impl Remaining<'_> {
+    /// Removes the findings that unmatched entries absorb (one each); returns how many.
+    pub fn filter(&mut self, findings: &mut Vec<Finding>) -> usize {
+        let before = findings.len();
+        findings.retain(|f| {
+            match self
+                .left
+                .get_mut(self.baseline.key(f).as_str())
+                .and_then(Vec::pop)
+            {
+                Some(i) => {
+                    self.used[i] = true;
+                    false
+                }
+                None => true,
+            }
+        });
+        before - findings.len()
+    }
+
+    /// The run read the file at `path`: its entries no finding matches are stale.
+    pub fn read(&mut self, path: &str) {
+        for &i in self.by_path.get(path).into_iter().flatten() {
+            self.audited[i] = true;
+        }
+    }
+
+    /// The entries of files the run read that no finding matched: `audit` at `path`:
+    /// `message`, for a note naming what was fixed or changed.
+    pub fn stale(&self) -> Vec<String> {
+        self.baseline
+            .entries
             .iter()
-            .zip(used)
-            .filter(|(e, used)| !used && audited(&e.path))
-            .map(|(e, _)| format!("{} at {}: {}", e.audit, e.path, e.message))
+            .enumerate()
+            .filter(|(i, _)| !self.used[*i] && self.audited[*i])
+            .map(|(_, e)| format!("{} at {}: {}", e.audit, e.path, e.message))
             .collect()
+    }
+}
+
+/// A baseline written as findings go by: only what the file records of each is kept.
+#[derive(Debug, Default)]
+pub struct BaselineWriter {
+    entries: Vec<BaselineEntry>,
+}
+
+impl BaselineWriter {
+    pub fn add(&mut self, findings: &[Finding]) {
+        self.entries.extend(findings.iter().map(BaselineEntry::of));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The JSON text of the baseline, as [`Baseline::write`] writes it.
+    pub fn text(self) -> String {
+        baseline_text(self.entries)
     }
 }
 
@@ -509,5 +585,61 @@ mod tests {
         );
         // A file the run did not audit says nothing about its entries.
         assert!(baseline.stale(&[], &|p| p != file.path).is_empty());
+    }
+
+    #[test]
+    fn remaining_entries_filter_batch_by_batch_like_the_whole_baseline() {
+        let file = workflow("steps:\n  - uses: a/b@v1\n  - uses: c/d@v2\n  - uses: e/f@v3\n");
+        let a = unpinned_at(&file, "a/b@v1", "a is unpinned");
+        let c = unpinned_at(&file, "c/d@v2", "c is unpinned");
+        let e = unpinned_at(&file, "e/f@v3", "e is unpinned");
+        // Two entries for a (each absorbs one finding), one for c, none for e.
+        let baseline =
+            Baseline::parse(&Baseline::write(&[a.clone(), a.clone(), c.clone()])).unwrap();
+        let run = [a.clone(), e.clone(), a.clone(), a.clone()];
+        let mut whole = run.to_vec();
+        assert_eq!(baseline.filter(&mut whole), 2);
+        let mut remaining = baseline.remaining();
+        let mut shown = Vec::new();
+        let mut hidden = 0;
+        for batch in run.chunks(1) {
+            let mut batch = batch.to_vec();
+            hidden += remaining.filter(&mut batch);
+            shown.extend(batch);
+        }
+        assert_eq!(hidden, 2);
+        assert_eq!(shown.len(), whole.len());
+        // c's entry matched nothing, but only a file the run read makes it stale.
+        assert!(remaining.stale().is_empty());
+        remaining.read("other.yml");
+        assert!(remaining.stale().is_empty());
+        remaining.read(&file.path);
+        assert_eq!(
+            remaining.stale(),
+            ["unpinned-uses at .github/workflows/w.yml: c is unpinned"]
+        );
+        assert_eq!(remaining.stale(), baseline.stale(&run, &|_| true));
+    }
+
+    #[test]
+    fn a_version_1_baseline_filters_batch_by_batch_with_its_legacy_fingerprints() {
+        let file = workflow("steps:\n  - uses: a/b@v1\n");
+        let a = unpinned_at(&file, "a/b@v1", "a is unpinned");
+        let v1 = format!(
+            "{{\"version\": 1, \"findings\": [{{\"audit\": \"unpinned-uses\", \"path\": \"{}\", \
+             \"fingerprint\": \"{}\", \"message\": \"a is unpinned\"}}]}}",
+            file.path,
+            a.legacy_fingerprint()
+        );
+        let baseline = Baseline::parse(&v1).unwrap();
+        let mut remaining = baseline.remaining();
+        let mut batch = vec![a.clone()];
+        assert_eq!(remaining.filter(&mut batch), 1);
+        assert!(batch.is_empty());
+        // The entry is used: a second identical finding is shown.
+        let mut again = vec![a];
+        assert_eq!(remaining.filter(&mut again), 0);
+        remaining.read(&file.path);
+        assert!(remaining.stale().is_empty());
     }
 }

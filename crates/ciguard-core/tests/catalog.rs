@@ -104,7 +104,12 @@ fn sarif_describes_any_audit_from_its_findings() {
     let mut out = Vec::new();
     render(Format::Sarif, &report, &RenderOptions::default(), &mut out).expect("render");
     let sarif: Value = serde_json::from_slice(&out).expect("JSON");
-    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    // The rules are the core's catalogue and the findings' audits, sorted by id; the result
+    // points at its own.
+    let index = sarif["runs"][0]["results"][0]["ruleIndex"]
+        .as_u64()
+        .expect("ruleIndex") as usize;
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][index];
     assert_eq!(rule["id"], "outside-audit");
     assert_eq!(
         rule["shortDescription"]["text"],

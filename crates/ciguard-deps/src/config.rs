@@ -170,33 +170,37 @@ impl DepsConfig {
                 "make it a regular file inside the repository, or pass --config or --no-config",
             )
         })?;
-        if let Some((path, text)) = found {
-            let display = path.display().to_string();
-            let table: toml::Table = toml::from_str(&text).map_err(|e| {
-                let line = e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-                let mut d = Diagnostic::file(
-                    Level::Error,
-                    &display,
-                    format!("invalid TOML: {}", e.message().trim()),
-                );
-                d.line = line;
-                d.help("fix the syntax of the configuration file")
-            })?;
-            return match table.get("deps") {
-                None => Ok(DepsConfig::default()),
-                Some(toml::Value::Table(deps)) => DepsConfig::from_table(deps).map_err(|m| {
-                    Diagnostic::file(Level::Error, &display, m.message)
-                        .help("see the `[deps]` keys in the documentation of `ciguard deps`")
-                }),
-                Some(_) => Err(
-                    Diagnostic::file(Level::Error, &display, "`deps` must be a table")
-                        .help("write it as `[deps]`"),
-                ),
-            };
+        match found {
+            Some((path, text)) => Self::parse(&path.display().to_string(), &text),
+            None => Ok(DepsConfig::default()),
         }
-        Ok(DepsConfig::default())
+    }
+
+    /// `[deps]` of a `ciguard.toml` text; `display` names the file in diagnostics.
+    pub fn parse(display: &str, text: &str) -> Result<Self, Diagnostic> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let mut d = Diagnostic::file(
+                Level::Error,
+                display,
+                format!("invalid TOML: {}", e.message().trim()),
+            );
+            d.line = line;
+            d.help("fix the syntax of the configuration file")
+        })?;
+        match table.get("deps") {
+            None => Ok(DepsConfig::default()),
+            Some(toml::Value::Table(deps)) => DepsConfig::from_table(deps).map_err(|m| {
+                Diagnostic::file(Level::Error, display, m.message)
+                    .help("see the `[deps]` keys in the documentation of `ciguard deps`")
+            }),
+            Some(_) => Err(
+                Diagnostic::file(Level::Error, display, "`deps` must be a table")
+                    .help("write it as `[deps]`"),
+            ),
+        }
     }
 
     /// The cooldown of an ecosystem, in seconds.

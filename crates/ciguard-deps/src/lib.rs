@@ -15,6 +15,7 @@ pub use audits::missing_cooldown_config as configs;
 pub mod error;
 pub mod json5;
 pub mod lockfile;
+pub mod memory;
 pub mod pep440;
 pub mod registry;
 pub mod repo;
@@ -28,6 +29,7 @@ use ciguard_core::{Diagnostic, Finding, Level, Location, SourceFile};
 pub use config::DepsConfig;
 pub use error::{ConfigError, DecodeError, Error};
 pub use lockfile::{Ecosystem, Format, Lockfile, Package, Source};
+pub use memory::audit_offline_memory;
 pub use registry::{ClientOptions, Lookup, RegistryClient, RegistryUrls, Release, RequestStats};
 pub use repo::RepoFiles;
 
@@ -147,6 +149,16 @@ pub fn check_lockfiles(
     client: Option<&RegistryClient>,
     options: &DepsOptions,
 ) -> LockfileReport {
+    check_lockfiles_from(repo, memory::Files::Disk, client, options)
+}
+
+/// [`check_lockfiles`] with the files read from `files`.
+pub(crate) fn check_lockfiles_from(
+    repo: &RepoFiles,
+    files: memory::Files<'_>,
+    client: Option<&RegistryClient>,
+    options: &DepsOptions,
+) -> LockfileReport {
     let mut report = LockfileReport::default();
     let mut lockfiles = Vec::new();
     if !repo.ignored.is_empty() {
@@ -171,7 +183,7 @@ pub fn check_lockfiles(
         let name = rel.rsplit('/').next().unwrap_or(&rel);
         let shown = repo.display(&rel);
         if name == "Cargo.toml" {
-            if let Some(text) = read(repo, &rel, &mut report)
+            if let Some(text) = read(repo, files, &rel, &mut report)
                 && let Some(lock) = manifest(&shown, text, &mut report)
             {
                 lockfiles.push((rel.clone(), lock));
@@ -192,14 +204,14 @@ pub fn check_lockfiles(
             None => continue,
         };
         report.lockfiles += 1;
-        let Some(text) = read(repo, &rel, &mut report) else {
+        let Some(text) = read(repo, files, &rel, &mut report) else {
             continue;
         };
         match lockfile::parse(&shown, format, text) {
             Ok(lock) => {
                 report.notes.extend(lock.notes.iter().cloned());
                 for (target, span) in &lock.includes {
-                    match include_path(repo, &rel, target) {
+                    match include_path(repo, files, &rel, target) {
                         Some(included) => {
                             if queue.len() < MAX_FILES && queued.insert(included.clone()) {
                                 queue.push((included, Some(Format::Requirements)));
@@ -377,7 +389,12 @@ fn in_test_folder(rel: &str) -> bool {
 
 /// The repository-relative path of a file that `rel` includes, when it is a regular file inside
 /// the repository (no link is followed).
-fn include_path(repo: &RepoFiles, rel: &str, target: &str) -> Option<String> {
+fn include_path(
+    repo: &RepoFiles,
+    files: memory::Files<'_>,
+    rel: &str,
+    target: &str,
+) -> Option<String> {
     if target.contains("://") || repo::points_outside(&repo.root, rel, target) {
         return None;
     }
@@ -393,7 +410,7 @@ fn include_path(repo: &RepoFiles, rel: &str, target: &str) -> Option<String> {
         }
     }
     let joined = parts.join("/");
-    repo::regular_file(&repo.root, &joined).then_some(joined)
+    files.is_file(repo, &joined).then_some(joined)
 }
 
 /// The registry a package was looked up on, for messages.
@@ -418,8 +435,13 @@ fn checked_registry(source: &Source, eco: Ecosystem, urls: Option<&RegistryUrls>
     }
 }
 
-fn read(repo: &RepoFiles, rel: &str, report: &mut LockfileReport) -> Option<String> {
-    match std::fs::read_to_string(repo.root.join(rel)) {
+fn read(
+    repo: &RepoFiles,
+    files: memory::Files<'_>,
+    rel: &str,
+    report: &mut LockfileReport,
+) -> Option<String> {
+    match files.read_text(repo, rel) {
         Ok(text) => Some(text),
         Err(e) => {
             report.diagnostics.push(

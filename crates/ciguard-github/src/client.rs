@@ -325,6 +325,9 @@ impl Client {
         if self.config.offline {
             return Err(Error::Offline { url });
         }
+        // Without a disk entry, an answer kept in memory is revalidated (never served unasked).
+        let cached =
+            cached.or_else(|| self.config.revalidation.as_ref().and_then(|r| r.load(&url)));
         let etag = cached.as_ref().and_then(|e| e.etag()).map(str::to_owned);
         let mut response = self.send(&url, Method::Get, etag.as_deref())?;
         if response.status == 304
@@ -359,6 +362,11 @@ impl Client {
         }
         if response.is_success() {
             self.remember(&url, &response);
+            if let Some(r) = &self.config.revalidation
+                && response.header("etag").is_some()
+            {
+                r.store(&url, response.status, &response.headers, &response.body);
+            }
         }
         if response.status == 401 && self.config.token.is_some() {
             // Every later request would be refused too: say it once, send no more.

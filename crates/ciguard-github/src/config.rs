@@ -36,6 +36,8 @@ pub struct ClientConfig {
     /// Also counts every request sent here, so a front end can show progress while a run
     /// goes online (the client's own count stays per client).
     pub progress: Option<Arc<ciguard_http::RequestCounter>>,
+    /// Answers kept in memory by URL and revalidated with `If-None-Match` (no disk involved).
+    pub revalidation: Option<Arc<crate::Revalidation>>,
 }
 
 impl Default for ClientConfig {
@@ -51,6 +53,7 @@ impl Default for ClientConfig {
             network_budget: Duration::from_secs(120),
             secondary_wait: Duration::from_secs(60),
             progress: None,
+            revalidation: None,
         }
     }
 }

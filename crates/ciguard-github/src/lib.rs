@@ -17,8 +17,10 @@ pub mod online;
 pub mod registry;
 pub mod remote;
 pub mod resolve;
+pub mod revalidate;
 pub mod transitive;
 
 pub use client::{ApiResponse, Client, NetworkFailure};
 pub use config::{ClientConfig, DEFAULT_API_URL, Token, default_cache_dir};
 pub use error::{Cause, ContentProblem, Error};
+pub use revalidate::Revalidation;

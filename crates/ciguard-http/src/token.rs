@@ -17,6 +17,15 @@ impl Token {
         (!s.is_empty()).then_some(Token(s))
     }
 
+    /// A token minted per job by a long-running process (an App's installation token): not
+    /// added to the process-wide list that [`Token::new`] feeds, which would grow with every
+    /// token minted. The client still masks it in its own errors, and the App's logs mask
+    /// installation tokens by their shape.
+    pub fn short_lived(secret: impl Into<String>) -> Option<Self> {
+        let s = secret.into().trim().to_owned();
+        (!s.is_empty()).then_some(Token(s))
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -58,5 +67,14 @@ mod tests {
         assert!(!t.identity().contains("secret"));
         assert_eq!(t.redact("bearer ghp_secret123!"), "bearer ***!");
         assert!(Token::new("  ").is_none());
+    }
+
+    #[test]
+    fn a_short_lived_token_is_masked_by_its_client_but_not_registered_for_the_process() {
+        let t = Token::short_lived("ghs_minted_for_one_job_1234").unwrap();
+        assert_eq!(t.redact("x ghs_minted_for_one_job_1234"), "x ***");
+        let text = "x ghs_minted_for_one_job_1234";
+        assert_eq!(ciguard_core::redact::redact(text), text);
+        assert!(Token::short_lived(" ").is_none());
     }
 }

@@ -22,6 +22,15 @@ pub struct Candidate {
     pub named: bool,
 }
 
+impl Candidate {
+    /// Frees the names of a candidate already audited: a long run keeps counts, not names.
+    pub(crate) fn forget(&mut self) {
+        self.path = None;
+        self.display = String::new();
+        self.root = PathBuf::new();
+    }
+}
+
 /// The kind of a file from its path alone, as GitHub decides it.
 pub fn classify(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;

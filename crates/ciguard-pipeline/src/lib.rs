@@ -24,7 +24,7 @@ pub mod transitive;
 
 pub use filter::{FindingFilter, Suppressed, View};
 pub use memory::{MemoryFile, MemoryOptions, audit_in_memory};
-pub use run::{ConfigChoice, FixRequest, Options, Outcome, audit};
+pub use run::{ConfigChoice, FixRequest, Options, Outcome, Sink, audit, audit_streamed};
 
 /// Why a run could not be made at all (a problem with one input is a diagnostic instead).
 #[derive(Debug, thiserror::Error)]

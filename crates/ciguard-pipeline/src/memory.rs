@@ -4,9 +4,10 @@
 //!
 //! Paths are classified as GitHub does (`.github/workflows/*.yml`, `action.yml`,
 //! `.github/dependabot.yml`); other paths are ignored. `.github/workflows/actions.lock` in the set is
-//! the repository's actions lockfile. The dependency checks (lockfiles, cooldown configurations)
-//! read files beside each other and are not run here; online audits are skipped (the report
-//! says so) unless the caller passes resolved facts.
+//! the repository's actions lockfile. Lockfiles, manifests and update-bot configurations in the
+//! set get the offline dependency checks of `ciguard audit` (cooldown configuration, mutable
+//! sources; no registry is asked); online audits are skipped (the report says so) unless the
+//! caller passes resolved facts.
 
 use std::sync::Arc;
 
@@ -110,10 +111,38 @@ pub fn audit_in_memory(files: &[MemoryFile], options: &MemoryOptions<'_>) -> Res
             Err(d) => diagnostics.push(d),
         }
     }
+    let (found, diags) = dependency_checks(files, options.config);
+    let (kept, dropped) = filter.suppress_by_config(found);
+    findings.extend(kept);
+    diagnostics.extend(diags);
+    why.ignored += dropped;
+    ciguard_deps::one_gap_once(&mut findings);
     filter.report_level(&mut findings, &mut why);
     let mut report = report::assemble(findings, diagnostics, Vec::new(), audited, &why);
     report::note_skipped_online(&mut report, facts.online);
     Ok(report)
+}
+
+/// The offline dependency checks of the files they read, as `ciguard audit` runs them on a
+/// directory (its `[deps]` configuration included), when the set has a dependency file besides
+/// workflows: a set of changed workflows alone says nothing about how the repository updates
+/// its dependencies (its update-bot configuration is not in it).
+fn dependency_checks(
+    files: &[MemoryFile],
+    config: Option<&str>,
+) -> (Vec<ciguard_core::Finding>, Vec<Diagnostic>) {
+    let is_dependency_file = |path: &str| {
+        ciguard_deps::repo::interesting(path) && !path.starts_with(".github/workflows/")
+    };
+    if !files.iter().any(|f| is_dependency_file(&f.path)) {
+        return (Vec::new(), Vec::new());
+    }
+    let wanted: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .filter(|f| ciguard_deps::repo::interesting(&f.path))
+        .map(|f| (f.path.clone(), f.bytes.clone()))
+        .collect();
+    ciguard_deps::audit_offline_memory(&wanted, config)
 }
 
 /// The actions lockfile in the set, if any; one that does not parse is an error diagnostic.

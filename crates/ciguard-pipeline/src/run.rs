@@ -18,7 +18,7 @@ use ciguard_core::fix::{
 use ciguard_core::plural::count;
 use ciguard_core::redact::redact;
 use ciguard_core::safe_read::{self, ReadError};
-use ciguard_core::suppress::Baseline;
+use ciguard_core::suppress::{Baseline, BaselineWriter, Remaining};
 use ciguard_core::transitive::Graph;
 use ciguard_core::yaml::Limits;
 use ciguard_core::{Applicability, FileKind, Finding, Report, SourceFile, audits};
@@ -116,10 +116,51 @@ struct FileOutcome {
     /// be written.
     unfixed: Option<(Vec<Finding>, usize)>,
     fix_messages: Vec<String>,
+    /// With a baseline: the path of the file, when it could be read.
+    read_path: Option<String>,
 }
 
-/// Audits `inputs` (paths, `-`, `owner/repo[@ref]`) under `options`.
+/// Where a run's findings go as they are produced: in report order (file, position, audit,
+/// message), after every filter, each batch once. Diagnostics are passed as they arise (they
+/// are also in the outcome's report, in the same order).
+pub trait Sink {
+    fn findings(&mut self, findings: &[Finding]);
+    fn diagnostic(&mut self, _diagnostic: &Diagnostic) {}
+}
+
+/// Keeps every finding: what [`audit`] returns in its report.
+#[derive(Default)]
+struct Collect(Vec<Finding>);
+
+impl Sink for Collect {
+    fn findings(&mut self, findings: &[Finding]) {
+        self.0.extend_from_slice(findings);
+    }
+}
+
+/// Audits `inputs` (paths, `-`, `owner/repo[@ref]`) under `options`; the report holds every
+/// finding. [`audit_streamed`] passes them on instead, for memory that does not grow with them.
 pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
+    let mut all = Collect::default();
+    let mut out = audit_streamed(inputs, options, &mut all)?;
+    out.report.findings = all.0;
+    Ok(out)
+}
+
+/// Files audited at once: enough to keep every core busy, few enough that their documents and
+/// findings are a small, fixed amount of memory.
+const CHUNK: usize = 64;
+
+/// Audits `inputs` (paths, `-`, `owner/repo[@ref]`) under `options`, passing the findings to
+/// `sink` as each group of files is done; the outcome's report has none. Files are audited a
+/// chunk at a time (in parallel within the chunk) and each document is dropped after its
+/// findings are passed on; what is kept is counts, diagnostics, the dependency checks'
+/// findings until their place in the order, and baseline entries when one is written.
+pub fn audit_streamed(
+    inputs: &[PathBuf],
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Outcome, Error> {
     let (local, remotes) = remote::split_inputs(inputs);
     if let Some(r) = remotes.first().filter(|_| options.fix.is_some()) {
         return Err(Error::RemoteFix(r.input.clone()));
@@ -129,13 +170,9 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
     let mut diagnostics = collected.diagnostics;
     let max_bytes = Limits::default().max_bytes;
     let discover = matches!(options.config, ConfigChoice::Discover);
-    let fetched = remote::fetch(
-        &remotes,
-        (options.github)(),
-        &options.kinds,
-        discover,
-        max_bytes,
-    );
+    let github = (options.github)();
+    let online = !github.offline && github.token.is_some();
+    let fetched = remote::fetch(&remotes, github, &options.kinds, discover, max_bytes);
     diagnostics.extend(fetched.diagnostics);
     let local_count = candidates.len();
     candidates.extend(fetched.candidates);
@@ -148,24 +185,91 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
     let (actions_locks, lock_diagnostics) = load_actions_locks(&candidates[..local_count]);
     diagnostics.extend(lock_diagnostics);
     let baseline = load_baseline_opt(options.baseline.as_deref())?;
-    let mut files: Vec<Result<Arc<SourceFile>, Diagnostic>> = candidates[..local_count]
+    // Online resolution reads every file's `uses:` first, so then the files are read up front;
+    // offline, each is read when its chunk is audited.
+    // `files[i - first_read]` is candidate i's file, read already.
+    let first_read = if online { 0 } else { local_count };
+    let mut files: Vec<Option<Result<Arc<SourceFile>, Diagnostic>>> = candidates
+        [first_read..local_count]
         .par_iter()
-        .map(|c| collect::read(c, max_bytes).map(Arc::new))
+        .map(|c| Some(collect::read(c, max_bytes).map(Arc::new)))
         .collect();
-    files.extend(fetched.files);
-    let resolved = resolve::resolve((options.github)(), &files, options.transitive_depth);
+    files.extend(fetched.files.into_iter().map(Some));
+    let read: Vec<Result<Arc<SourceFile>, Diagnostic>> = files.iter().flatten().cloned().collect();
+    let resolved = resolve::resolve((options.github)(), &read, options.transitive_depth);
+    drop(read);
     let filter_for = |root: &PathBuf| FindingFilter {
         config: Arc::clone(&configs[root]),
         baseline: baseline.clone(),
         view: options.view,
     };
-    // The dependency checks read other files than the audits: both run at once.
-    let (outcomes, dependencies): (Vec<FileOutcome>, _) = rayon::join(
-        || {
-            candidates
-                .par_iter()
-                .zip(files.par_iter())
-                .map(|(c, f)| {
+    let dependencies = options
+        .kinds
+        .contains(&FileKind::Dependencies)
+        .then(|| dependency_checks(collected.repos, &configs));
+    let mut out = Outcome {
+        online_failed: resolved.online_failed,
+        ..Outcome::default()
+    };
+    let mut stream = Stream {
+        sink,
+        sent_diagnostics: 0,
+        pending: Vec::new(),
+        dependencies: Vec::new(),
+        one_gap: dependencies.is_some(),
+        baseline: baseline.as_ref().map(|b| b.remaining()),
+        view: FindingFilter {
+            config: Arc::new(Config::default()),
+            baseline: None,
+            view: options.view,
+        },
+        recorded: options
+            .write_baseline
+            .as_ref()
+            .map(|_| BaselineWriter::default()),
+        cooldowns: Vec::new(),
+    };
+    let (mut dependency_diagnostics, dependency_files) = match dependencies {
+        Some(mut deps) => {
+            stream.dependencies = std::mem::take(&mut deps.findings);
+            out.suppressed.ignored += deps.suppressed;
+            (deps.diagnostics, deps.files > 0)
+        }
+        None => (Vec::new(), false),
+    };
+    // The dependency findings in report order, passed on when the files reach their paths.
+    let mut dependency_order = stream.dependencies.clone();
+    dependency_order.sort_by(ciguard_core::report::order);
+    let recorded_dependencies = std::mem::replace(&mut stream.dependencies, dependency_order);
+    stream.send_diagnostics(&diagnostics);
+    // Which of the files not yet audited has the smallest path: findings before that path are
+    // in their final order.
+    let mut smallest: Vec<usize> = vec![0; candidates.len()];
+    for i in (0..candidates.len()).rev() {
+        smallest[i] = match smallest.get(i + 1) {
+            Some(&j) if candidates[j].display < candidates[i].display => j,
+            _ => i,
+        };
+    }
+    // While one group is audited, the one before it is written: the writing does not hold up
+    // the audits.
+    let n = candidates.len();
+    let mut audited: Option<(usize, usize, Vec<FileOutcome>)> = None;
+    let mut start = 0;
+    loop {
+        let next = (start < n).then(|| (start, (start + CHUNK).min(n)));
+        if next.is_none() && audited.is_none() {
+            break;
+        }
+        let audit_chunk = |range: std::ops::Range<usize>| -> Vec<FileOutcome> {
+            range
+                .into_par_iter()
+                .map(|i| {
+                    let c = &candidates[i];
+                    let read = i
+                        .checked_sub(first_read)
+                        .and_then(|k| files.get(k)?.clone())
+                        .unwrap_or_else(|| collect::read(c, max_bytes).map(Arc::new));
                     let lock = actions_locks.get(&c.root).map(Arc::as_ref);
                     let filter = filter_for(&c.root);
                     let cx = FileContext {
@@ -174,81 +278,89 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
                         graph: &resolved.graph,
                         actions_lock: lock,
                     };
-                    process(c, f, &cx, options.fix)
+                    let mut outcome = process(c, &read, &cx, options.fix);
+                    if baseline.is_some() {
+                        outcome.read_path = read.ok().map(|f| f.path.clone());
+                    }
+                    outcome
                 })
                 .collect()
-        },
-        || {
-            options
-                .kinds
-                .contains(&FileKind::Dependencies)
-                .then(|| dependency_checks(&collected.repos, &configs))
-        },
-    );
-
-    let mut out = Outcome {
-        online_failed: resolved.online_failed,
-        ..Outcome::default()
-    };
-    let mut all_findings = Vec::new();
-    for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates) {
-        out.report.files_audited += usize::from(outcome.audited);
-        diagnostics.append(&mut outcome.diagnostics);
-        out.fix_messages
-            .extend(outcome.fix_messages.iter().map(|m| redact(m)));
-        if let Some((path, old, new)) = outcome.fixed.take() {
-            if options.fix.is_some_and(|f| f.diff) {
-                out.diffs.push(unified_diff(&patch_path(&path), &old, &new));
-            } else if let Err(e) = write_fixed(candidate, &path, &new) {
-                // One file that cannot be written must not cost the others their fixes; it is
-                // reported as it still is.
-                out.unwritten += 1;
-                if let Some((findings, suppressed)) = outcome.unfixed.take() {
-                    outcome.findings = findings;
-                    outcome.suppressed = suppressed;
+        };
+        let audit_chunk = &audit_chunk;
+        let done = audited.take();
+        let handled = done.as_ref().map(|(a, b, _)| (*a, *b));
+        let next_outcomes = std::thread::scope(|scope| {
+            let worker = next.map(|(a, b)| scope.spawn(move || audit_chunk(a..b)));
+            if let Some((a, b, outcomes)) = done {
+                for (mut outcome, candidate) in outcomes.into_iter().zip(&candidates[a..b]) {
+                    out.report.files_audited += usize::from(outcome.audited);
+                    diagnostics.append(&mut outcome.diagnostics);
+                    out.fix_messages
+                        .extend(outcome.fix_messages.iter().map(|m| redact(m)));
+                    if let Some((path, old, new)) = outcome.fixed.take() {
+                        if options.fix.is_some_and(|f| f.diff) {
+                            out.diffs.push(unified_diff(&patch_path(&path), &old, &new));
+                        } else if let Err(e) = write_fixed(candidate, &path, &new) {
+                            // One file that cannot be written must not cost the others their fixes; it
+                            // is reported as it still is.
+                            out.unwritten += 1;
+                            if let Some((findings, suppressed)) = outcome.unfixed.take() {
+                                outcome.findings = findings;
+                                outcome.suppressed = suppressed;
+                            }
+                            diagnostics.push(
+                                Diagnostic::file(
+                                    Level::Error,
+                                    &candidate.display,
+                                    format!("the fixes could not be written: {e}"),
+                                )
+                                .help("the file is unchanged; check its permissions and run --fix again"),
+                            );
+                        }
+                    }
+                    out.suppressed.ignored += outcome.suppressed;
+                    stream.read(outcome.read_path.as_deref());
+                    stream.record(&outcome.findings);
+                    stream.pending.extend(outcome.findings);
                 }
-                diagnostics.push(
-                    Diagnostic::file(
-                        Level::Error,
-                        &candidate.display,
-                        format!("the fixes could not be written: {e}"),
-                    )
-                    .help("the file is unchanged; check its permissions and run --fix again"),
-                );
+                stream.send_diagnostics(&diagnostics);
+                let bound = smallest.get(b).map(|&j| candidates[j].display.as_str());
+                stream.pass_on(bound, &mut out.suppressed);
+            }
+            worker.map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        if let Some((a, b)) = handled {
+            // What the written files leave behind: their documents went with their findings;
+            // their names go too.
+            for c in &mut candidates[a..b] {
+                c.forget();
+            }
+            for k in a.max(first_read)..b {
+                files[k - first_read] = None;
             }
         }
-        out.suppressed.ignored += outcome.suppressed;
-        all_findings.extend(outcome.findings);
+        audited = next.zip(next_outcomes).map(|((a, b), o)| (a, b, o));
+        start = next.map_or(n, |(_, b)| b);
     }
-    let dependency_files = dependencies.as_ref().is_some_and(|d| d.files > 0);
-    if let Some(deps) = dependencies {
-        all_findings.extend(deps.findings);
-        diagnostics.extend(deps.diagnostics);
-        out.suppressed.ignored += deps.suppressed;
-        ciguard_deps::one_gap_once(&mut all_findings);
-    }
+    stream.pass_on(None, &mut out.suppressed);
+    diagnostics.append(&mut dependency_diagnostics);
     if let Some(path) = &options.write_baseline {
-        write_atomic_named(path, &Baseline::write(&all_findings)).map_err(|source| {
-            Error::WriteBaseline {
-                path: collect::escape_path(path),
-                source,
-            }
+        let recorded = stream.recorded_with_dependencies(recorded_dependencies);
+        let written = recorded.len();
+        write_atomic_named(path, &recorded.text()).map_err(|source| Error::WriteBaseline {
+            path: collect::escape_path(path),
+            source,
         })?;
         out.baseline_written = Some(format!(
             "wrote {} to baseline {}",
-            count(all_findings.len(), "finding", "findings"),
+            count(written, "finding", "findings"),
             collect::escape_path(path)
         ));
     }
     // Baseline entries that match nothing in the files this run read were fixed or changed:
     // said once, so the baseline can be regenerated instead of silently growing stale.
-    let stale_note = baseline.as_ref().and_then(|b| {
-        let read: std::collections::HashSet<&str> = files
-            .iter()
-            .filter_map(|f| f.as_ref().ok())
-            .map(|f| f.path.as_str())
-            .collect();
-        let stale = b.stale(&all_findings, &|p| read.contains(p));
+    let stale_note = stream.baseline.as_ref().and_then(|b| {
+        let stale = b.stale();
         (!stale.is_empty()).then(|| {
             format!(
                 "{} of the baseline no longer {}: {} (regenerate it with --write-baseline)",
@@ -258,20 +370,15 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
             )
         })
     });
-    let view_filter = FindingFilter {
-        config: Arc::new(Config::default()),
-        baseline,
-        view: options.view,
-    };
-    view_filter.report_level(&mut all_findings, &mut out.suppressed);
     if out.report.files_audited == 0 && !dependency_files {
         diagnostics.push(nothing_audited(inputs, &options.kinds));
     }
+    stream.send_diagnostics(&diagnostics);
     let mut notes = fetched.notes;
     notes.extend(resolved.notes);
     notes.extend(stale_note);
     out.report = report::assemble(
-        all_findings,
+        Vec::new(),
         diagnostics,
         notes,
         out.report.files_audited,
@@ -282,6 +389,103 @@ pub fn audit(inputs: &[PathBuf], options: &Options) -> Result<Outcome, Error> {
         report::note_skipped_online(&mut out.report, resolved.facts.online);
     }
     Ok(out)
+}
+
+/// The run's findings on their way to the sink: held until no file still to audit can come
+/// before them, then filtered at report level and passed on.
+struct Stream<'s, 'b> {
+    sink: &'s mut dyn Sink,
+    sent_diagnostics: usize,
+    /// Findings of audited files not yet passed on.
+    pending: Vec<Finding>,
+    /// The dependency checks' findings not yet passed on, in report order.
+    dependencies: Vec<Finding>,
+    /// Dependency checks ran: a cooldown gap is reported once (see `one_gap_once`).
+    one_gap: bool,
+    /// The baseline's entries not yet matched.
+    baseline: Option<Remaining<'b>>,
+    /// Persona and floors.
+    view: FindingFilter,
+    /// With --write-baseline: the entries so far (every persona, before the baseline).
+    recorded: Option<BaselineWriter>,
+    /// With --write-baseline and dependency checks: the cooldown findings that hide a
+    /// dependency check's.
+    cooldowns: Vec<Finding>,
+}
+
+impl Stream<'_, '_> {
+    /// The run read the file at `path` (a baseline entry of it can be stale).
+    fn read(&mut self, path: Option<&str>) {
+        if let (Some(baseline), Some(path)) = (&mut self.baseline, path) {
+            baseline.read(path);
+        }
+    }
+
+    fn send_diagnostics(&mut self, diagnostics: &[Diagnostic]) {
+        for d in &diagnostics[self.sent_diagnostics..] {
+            self.sink.diagnostic(&d.clone().redacted());
+        }
+        self.sent_diagnostics = diagnostics.len();
+    }
+
+    /// Records an audited file's findings in the baseline being written.
+    fn record(&mut self, findings: &[Finding]) {
+        if let Some(recorded) = &mut self.recorded {
+            recorded.add(findings);
+            if self.one_gap {
+                self.cooldowns.extend(
+                    findings
+                        .iter()
+                        .filter(|f| f.audit_id() == "dependabot-cooldown")
+                        .cloned(),
+                );
+            }
+        }
+    }
+
+    /// The baseline to write: the files' findings, then the dependency checks' that are not
+    /// the same gap as a cooldown finding.
+    fn recorded_with_dependencies(&mut self, dependencies: Vec<Finding>) -> BaselineWriter {
+        let mut recorded = self.recorded.take().unwrap_or_default();
+        let cooldowns = std::mem::take(&mut self.cooldowns);
+        let n = cooldowns.len();
+        let mut all = cooldowns;
+        all.extend(dependencies);
+        ciguard_deps::one_gap_once(&mut all);
+        recorded.add(&all[n..]);
+        recorded
+    }
+
+    /// Passes on every held finding whose path comes before `bound` (all with `None`).
+    fn pass_on(&mut self, bound: Option<&str>, why: &mut Suppressed) {
+        let before = |f: &Finding| bound.is_none_or(|b| f.primary.path() < b);
+        let mut ready: Vec<Finding>;
+        if bound.is_none() {
+            ready = std::mem::take(&mut self.pending);
+        } else {
+            let (now, later): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(before);
+            ready = now;
+            self.pending = later;
+        }
+        let due = self.dependencies.partition_point(before);
+        ready.extend(self.dependencies.drain(..due));
+        if ready.is_empty() {
+            return;
+        }
+        ready.sort_by(ciguard_core::report::order);
+        if self.one_gap {
+            ciguard_deps::one_gap_once(&mut ready);
+        }
+        if let Some(baseline) = &mut self.baseline {
+            why.baselined += baseline.filter(&mut ready);
+        }
+        self.view.report_level(&mut ready, why);
+        if !ready.is_empty() {
+            self.sink.findings(&ready);
+        }
+    }
 }
 
 /// The baseline at `path`, when one is given.
@@ -526,21 +730,22 @@ struct DependencyFindings {
 /// The offline part of `ciguard deps` for each directory input, from the files its one walk
 /// found, under that input's configuration.
 fn dependency_checks(
-    repos: &[collect::DirectoryWalk],
+    repos: Vec<collect::DirectoryWalk>,
     configs: &HashMap<PathBuf, Arc<Config>>,
 ) -> DependencyFindings {
     let per_dir: Vec<_> = repos
-        .par_iter()
+        .into_par_iter()
         .map(|walk| {
             let config = Arc::clone(&configs[&walk.root]);
-            let (found, diags) = ciguard_deps::audit_offline_files(walk.repo.clone());
+            let files = walk.repo.files.len();
+            let (found, diags) = ciguard_deps::audit_offline_files(walk.repo);
             let filter = FindingFilter {
                 config,
                 baseline: None,
                 view: View::default(),
             };
             let (kept, dropped) = filter.suppress_by_config(found);
-            (kept, diags, dropped, walk.repo.files.len())
+            (kept, diags, dropped, files)
         })
         .collect();
     let mut out = DependencyFindings {

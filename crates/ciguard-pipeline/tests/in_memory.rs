@@ -120,3 +120,66 @@ fn bad_configuration_is_an_error_and_bad_files_are_diagnostics() {
         report.diagnostics
     );
 }
+
+/// An npm lockfile whose package comes from a git branch (a mutable source).
+const MUTABLE_LOCK: &str = r#"{
+  "name": "web",
+  "lockfileVersion": 3,
+  "packages": {
+    "": {"name": "web", "dependencies": {"left-pad": "github:someone/left-pad"}},
+    "node_modules/left-pad": {"version": "1.3.0", "resolved": "git+ssh://git@github.com/someone/left-pad.git#main"}
+  }
+}
+"#;
+
+/// A Dependabot configuration with a cooldown for npm.
+const DEPENDABOT: &str = "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule:\n      interval: weekly\n    cooldown:\n      default-days: 7\n";
+
+#[test]
+fn lockfiles_get_the_offline_dependency_checks_under_the_same_configuration() {
+    let files = [
+        file("package-lock.json", MUTABLE_LOCK),
+        file(".github/dependabot.yml", DEPENDABOT),
+    ];
+    let report = audit_in_memory(&files, &MemoryOptions::default()).unwrap();
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.audit_id(), f.primary.path()))
+        .collect();
+    assert_eq!(
+        found,
+        [("mutable-dependency-source", "package-lock.json")],
+        "{found:?}"
+    );
+    // The configuration disables dependency audits as it does for `ciguard audit`.
+    let config = "[audits.mutable-dependency-source]\ndisable = true\n";
+    let options = MemoryOptions {
+        config: Some(config),
+        ..MemoryOptions::default()
+    };
+    let quiet = audit_in_memory(&files, &options).unwrap();
+    assert_eq!(ids(&quiet), Vec::<&str>::new());
+    // Without any cooldown configured, the lockfile is evidence of npm dependencies without one.
+    let alone = audit_in_memory(&files[..1], &MemoryOptions::default()).unwrap();
+    let mut alone = ids(&alone);
+    alone.sort_unstable();
+    assert_eq!(
+        alone,
+        ["missing-cooldown-config", "mutable-dependency-source"]
+    );
+}
+
+#[test]
+fn changed_workflows_alone_get_no_dependency_checks() {
+    let report = audit_in_memory(
+        &[file(".github/workflows/ci.yml", UNPINNED)],
+        &MemoryOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        !ids(&report).contains(&"missing-cooldown-config"),
+        "{:?}",
+        ids(&report)
+    );
+}

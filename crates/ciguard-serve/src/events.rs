@@ -25,10 +25,16 @@ pub fn route(event: &str, body: &[u8]) -> Result<Routed, RouteError> {
     if event == "ping" {
         return Ok(Routed::Ping);
     }
+    if crate::drift::events::is_drift_event(event) {
+        return crate::drift::events::route(event, body);
+    }
     if event == "deployment_protection_rule" {
         return crate::gate::route(body);
     }
-    if !matches!(event, "pull_request" | "check_run" | "check_suite" | "push") {
+    if !matches!(
+        event,
+        "pull_request" | "check_run" | "check_suite" | "push" | "workflow_run"
+    ) {
         return Ok(Routed::Ignored(format!("event {event} is not audited")));
     }
     let doc: Value = serde_json::from_slice(body)
@@ -49,6 +55,10 @@ pub fn route(event: &str, body: &[u8]) -> Result<Routed, RouteError> {
                 "{event} action {action:.40} is not audited"
             )));
         }
+        "workflow_run" => match workflow_run(&doc, action)? {
+            Ok(job) => vec![job],
+            Err(why) => return Ok(Routed::Ignored(why)),
+        },
         _ => match push(&doc)? {
             Some(job) => vec![job],
             None => return Ok(Routed::Ignored("push not to the default branch".into())),
@@ -126,6 +136,36 @@ fn rerequested(doc: &Value, event: &str) -> Result<Vec<JobPayload>, RouteError> 
         }));
     }
     Ok(jobs)
+}
+
+/// `workflow_run` `completed` of a run triggered by `pull_request`: a comment relay job (the
+/// runner checks the configuration; only `pull_request` runs can be relay sources).
+fn workflow_run(doc: &Value, action: &str) -> Result<Result<JobPayload, String>, RouteError> {
+    let run = doc
+        .get("workflow_run")
+        .ok_or_else(|| missing("workflow_run"))?;
+    let trigger = run.get("event").and_then(Value::as_str).unwrap_or("");
+    if action != "completed" || trigger != "pull_request" {
+        return Ok(Err(format!(
+            "workflow_run {action:.40} of a {trigger:.40} run is not relayed"
+        )));
+    }
+    let (repository, repository_id) = repository(doc)?;
+    Ok(Ok(JobPayload::Relay(crate::relay::RelayTarget {
+        repository,
+        repository_id,
+        run_id: u64_at(run, "/id")?,
+        workflow_id: u64_at(run, "/workflow_id")?,
+        workflow_path: str_at(run, "/path")?,
+        workflow_name: run
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .take(200)
+            .collect(),
+        head_sha: sha_at(run, "/head_sha")?,
+    })))
 }
 
 fn push(doc: &Value) -> Result<Option<JobPayload>, RouteError> {
@@ -270,6 +310,42 @@ mod tests {
             panic!()
         };
         assert_eq!(jobs[0].key(), "push:1:refs/heads/main");
+    }
+
+    #[test]
+    fn completed_pull_request_runs_map_to_one_relay_job() {
+        let run = |action: &str, trigger: &str| {
+            json!({"action": action, "installation": {"id": 7},
+                "repository": {"id": 1, "full_name": "o/r", "default_branch": "main"},
+                "workflow_run": {"id": 99, "workflow_id": 3, "name": "Relay", "event": trigger,
+                    "path": ".github/workflows/relay.yml", "head_sha": SHA, "pull_requests": []}})
+            .to_string()
+        };
+        let Routed::Jobs { jobs, .. } =
+            route("workflow_run", run("completed", "pull_request").as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(jobs[0].key(), format!("relay:1:3:{SHA}"));
+        let JobPayload::Relay(t) = &jobs[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (t.run_id, t.workflow_path.as_str()),
+            (99, ".github/workflows/relay.yml")
+        );
+        for (action, trigger) in [
+            ("requested", "pull_request"),
+            ("completed", "pull_request_target"),
+            ("completed", "push"),
+        ] {
+            assert!(matches!(
+                route("workflow_run", run(action, trigger).as_bytes()),
+                Ok(Routed::Ignored(_))
+            ));
+        }
+        let bad = run("completed", "pull_request").replace(SHA, "nope");
+        assert!(route("workflow_run", bad.as_bytes()).is_err());
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub enum JobPayload {
     PrAudit(PrTarget),
     /// Audit the default branch's tree at `after` and report one check run on it.
     PushAudit(PushTarget),
+    /// Relay the comment a `pull_request` workflow run left as an artifact (`relay/`).
+    Relay(crate::relay::RelayTarget),
+    /// Run the settings checks of one repository (or the organization's own, once) and keep
+    /// one issue per failing check (see `crate::drift`).
+    Drift(crate::drift::DriftTarget),
     /// Review a custom deployment protection rule (the release gate).
     GateReview(crate::gate::GateTarget),
 }
@@ -52,6 +57,8 @@ impl JobPayload {
         match self {
             JobPayload::PrAudit(t) => format!("pr:{}:{}", t.repository_id, t.number),
             JobPayload::PushAudit(t) => format!("push:{}:{}", t.repository_id, t.git_ref),
+            JobPayload::Relay(t) => t.key(),
+            JobPayload::Drift(t) => t.key(),
             JobPayload::GateReview(t) => t.key(),
         }
     }

@@ -4,12 +4,14 @@
 //! runs) implements the runner. Nothing here runs a contribution's code or spawns a process.
 
 pub mod app;
+pub mod drift;
 pub mod events;
 pub mod gate;
 pub mod ingress;
 pub mod job;
 pub mod ops;
 pub mod org_config;
+pub mod relay;
 pub mod scheduler;
 pub mod secret;
 pub mod server;

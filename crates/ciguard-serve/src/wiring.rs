@@ -61,11 +61,18 @@ pub fn app_runner(settings: &AppSettings, store: &Store) -> Result<Runner, KeyEr
 /// The App's periodic tasks (the scheduler adds its own janitor).
 pub fn periodic_tasks(runner: &Runner, store: &Store) -> Vec<Box<dyn DynTask>> {
     match runner {
-        Runner::App(app) => vec![Box::new(Reconciler::new(
-            Arc::clone(app),
-            store.clone(),
-            ReconcileSettings::default(),
-        ))],
+        Runner::App(app) => vec![
+            Box::new(Reconciler::new(
+                Arc::clone(app),
+                store.clone(),
+                ReconcileSettings::default(),
+            )),
+            Box::new(crate::drift::DriftSweep::new(
+                Arc::clone(app),
+                store.clone(),
+                crate::drift::SweepSettings::default(),
+            )),
+        ],
         Runner::Unconfigured => Vec::new(),
     }
 }
@@ -74,6 +81,7 @@ impl JobRunner for Runner {
     async fn run(&self, job: &Job) -> Outcome {
         match self {
             Runner::App(app) => match &job.payload {
+                JobPayload::Drift(target) => app.drift(job, target).await,
                 JobPayload::GateReview(t) => crate::gate::review::run(app, job, t).await,
                 _ => app.run(job).await,
             },

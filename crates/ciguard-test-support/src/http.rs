@@ -166,7 +166,12 @@ pub struct Listener {
 
 impl Listener {
     pub fn bind() -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        Self::bind_at("127.0.0.1")
+    }
+
+    /// Binds another loopback address (`127.0.0.2`: another host as far as a client can tell).
+    pub fn bind_at(ip: &str) -> io::Result<Self> {
+        let listener = TcpListener::bind((ip, 0))?;
         let addr = listener.local_addr()?;
         Ok(Self { listener, addr })
     }

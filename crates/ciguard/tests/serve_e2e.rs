@@ -103,6 +103,11 @@ fn serve(dir: &Path, api_url: &str) -> Serve {
 
 /// Posts a signed `pull_request` delivery; the status code.
 fn post(addr: &str, delivery: &str, body: &str) -> u16 {
+    post_event(addr, "pull_request", delivery, body)
+}
+
+/// Posts a signed delivery of `event`; the status code.
+fn post_event(addr: &str, event: &str, delivery: &str, body: &str) -> u16 {
     let signature = ciguard_serve::signature::header_value(
         &ciguard_serve::secret::Secret::new(SECRET),
         body.as_bytes(),
@@ -113,7 +118,7 @@ fn post(addr: &str, delivery: &str, body: &str) -> u16 {
         .unwrap();
     write!(
         stream,
-        "POST /webhook HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-github-event: pull_request\r\nx-github-delivery: {delivery}\r\nx-hub-signature-256: {signature}\r\n\r\n{body}",
+        "POST /webhook HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-github-event: {event}\r\nx-github-delivery: {delivery}\r\nx-hub-signature-256: {signature}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -296,4 +301,166 @@ fn a_signed_pull_request_webhook_yields_one_check_run_and_serve_drains_on_sigter
 
 fn serve_db(dir: &Path) -> String {
     format!("sqlite:{}", dir.join("serve.db").display())
+}
+
+/// The comment relay through the real binary: a signed `workflow_run` `completed` delivery of a
+/// `pull_request` run becomes one relay job; the App reads the organization's `[relay]`, downloads
+/// the run's artifact (the storage host never sees a credential) and posts one escaped comment.
+#[test]
+fn a_workflow_run_delivery_relays_the_runs_comment() {
+    use ciguard_test_support::github_app::relay::{ZipEntry, zip};
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGitHubApp::start().unwrap();
+    let storage = fake.start_artifact_storage().unwrap();
+    let git = Repo::init(&dir.path().join("repo")).unwrap();
+    let base_sha = git
+        .commit(&[(".github/workflows/ci.yml", BASE)], "base")
+        .unwrap();
+    fake.add_repo(SLUG, REPO_ID, INSTALLATION, &git);
+    let head = pull(&fake, &git, &base_sha, 3, PINNED);
+    let org = Repo::init(&dir.path().join("org")).unwrap();
+    org.commit(
+        &[(
+            "ciguard-app.toml",
+            "[relay]\nenabled = true\nworkflows = [\".github/workflows/coverage.yml\"]\n",
+        )],
+        "config",
+    )
+    .unwrap();
+    fake.add_repo("octo/.github", 102, INSTALLATION, &org);
+    let message = serde_json::json!({"version": 1, "pr": 3, "head_sha": head,
+        "body": "coverage 91% <script>x</script> @everyone", "labels": []});
+    fake.add_artifact(
+        SLUG,
+        777,
+        "ciguard-relay",
+        zip(&[ZipEntry::new(
+            "ciguard-relay.json",
+            message.to_string().as_bytes(),
+        )]),
+    );
+
+    let serve = serve(dir.path(), &fake.url());
+    let body = serde_json::json!({
+        "action": "completed",
+        "installation": {"id": INSTALLATION},
+        "repository": {"id": REPO_ID, "full_name": SLUG, "default_branch": "main"},
+        "workflow_run": {"id": 777, "workflow_id": 55, "name": "Coverage", "event": "pull_request",
+            "path": ".github/workflows/coverage.yml", "head_sha": head, "pull_requests": []},
+    })
+    .to_string();
+    let delivery = "5e1a7c00-cc78-11e3-81ab-4c9367dc0958";
+    assert_eq!(
+        post_event(&serve.addr, "workflow_run", delivery, &body),
+        202
+    );
+    let started = Instant::now();
+    let comment = loop {
+        if let Some(c) = fake.comments().into_iter().next() {
+            break c;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no comment within 30 s\nstderr:\n{}",
+            serve.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(comment.number, 3);
+    assert!(
+        comment
+            .body
+            .starts_with("<!-- ciguard-relay workflow=55 -->")
+    );
+    assert!(
+        comment.body.contains("coverage 91% &lt;script&gt;"),
+        "{}",
+        comment.body
+    );
+    assert!(!comment.body.contains("@everyone"), "{}", comment.body);
+    let downloads = storage.requests();
+    assert_eq!(downloads.len(), 1);
+    assert!(
+        !downloads[0].authorized,
+        "the storage host got a credential"
+    );
+}
+
+#[test]
+fn a_ruleset_event_runs_the_settings_checks_and_opens_drift_issues_once() {
+    use ciguard_test_support::settings_api;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeGitHubApp::start().unwrap();
+    let repo = Repo::init(&dir.path().join("repo")).unwrap();
+    repo.commit(&[("README.md", "hi\n")], "init").unwrap();
+    let dot_github = Repo::init(&dir.path().join("dot-github")).unwrap();
+    dot_github
+        .commit(
+            &[("ciguard-app.toml", "[drift]\nenabled = true\n")],
+            "config",
+        )
+        .unwrap();
+    fake.add_repo("octo-org/hello-world", 1_296_269, INSTALLATION, &repo);
+    fake.add_repo("octo-org/.github", 500, INSTALLATION, &dot_github);
+    fake.set_settings(&settings_api::defaults());
+    let serve = serve(dir.path(), &fake.url());
+    let event = serde_json::json!({
+        "action": "edited",
+        "installation": {"id": INSTALLATION},
+        "repository": {"id": 1_296_269, "full_name": "octo-org/hello-world"},
+        "organization": {"login": "octo-org"},
+    })
+    .to_string();
+    let deliveries = [
+        "d1a2b3c4-0000-11e3-81ab-4c9367dc0958",
+        "d1a2b3c4-0001-11e3-81ab-4c9367dc0958",
+    ];
+    assert_eq!(
+        post_event(&serve.addr, "repository_ruleset", deliveries[0], &event),
+        202
+    );
+    let started = Instant::now();
+    let done = |n: usize| {
+        let list = Command::new(env!("CARGO_BIN_EXE_ciguard"))
+            .args(["serve", "jobs", "list", "--db", &serve_db(dir.path())])
+            .env_remove("CIGUARD_DB")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&list.stdout)
+            .matches("\tdone\t")
+            .count()
+            >= n
+    };
+    while !done(1) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no drift job done:\n{}",
+            serve.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let issues = fake.issues();
+    assert!(issues.len() >= 3, "{issues:?}");
+    assert!(
+        issues
+            .iter()
+            .all(|i| i.repo == "octo-org/hello-world" && i.state == "open")
+    );
+    // The same settings again (a second event): no new issue, no comment.
+    assert_eq!(
+        post_event(&serve.addr, "branch_protection_rule", deliveries[1], &event),
+        202
+    );
+    while !done(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the second drift job did not finish:\n{}",
+            serve.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(fake.issues(), issues);
+    let stderr = serve.stderr.lock().unwrap().clone();
+    assert!(stderr.contains("drift octo-org/hello-world"), "{stderr}");
+    assert!(!stderr.contains("ghs_"), "a token was logged:\n{stderr}");
 }

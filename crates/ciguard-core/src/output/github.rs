@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use super::escape::text as esc;
 use super::location_region;
-use crate::diagnostic::Level;
+use crate::diagnostic::{Diagnostic, Level};
 use crate::finding::{Finding, Location, Severity};
 use crate::plural::count;
 use crate::report::Report;
@@ -21,29 +21,118 @@ pub const PER_STEP_AND_KIND: usize = 10;
 pub const PER_JOB: usize = 50;
 
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    if let Some(note) = limits_note(report) {
-        write_command(out, "notice", &[("title", "ciguard".to_owned())], &note)?;
+    let mut stream = Stream::default();
+    stream.findings(&report.findings)?;
+    stream.finish(report, out)
+}
+
+/// The annotations of a streamed report. The limits note comes first and counts every
+/// annotation, and the diagnostics come before the findings, so the findings' annotations are
+/// held until the end: in memory while they are few, then in an unnamed temporary file, so
+/// the output is the same as a whole report's and memory does not grow with the findings.
+#[derive(Default)]
+pub(super) struct Stream {
+    /// `[errors, warnings, notices]` of the findings so far.
+    counts: [usize; 3],
+    held: Held,
+}
+
+/// Bytes of annotations kept in memory before they go to a temporary file.
+const HELD_IN_MEMORY: usize = 1 << 20;
+
+#[derive(Default)]
+struct Held {
+    memory: Vec<u8>,
+    /// Once `memory` outgrew [`HELD_IN_MEMORY`] (when a temporary file can be made).
+    file: Option<io::BufWriter<std::fs::File>>,
+}
+
+impl Held {
+    fn writer(&mut self) -> &mut dyn Write {
+        if self.file.is_none() && self.memory.len() > HELD_IN_MEMORY {
+            // No temporary file (a read-only system): memory it is.
+            if let Ok(mut file) = tempfile::tempfile()
+                && file.write_all(&self.memory).is_ok()
+            {
+                self.memory = Vec::new();
+                self.file = Some(io::BufWriter::with_capacity(1 << 16, file));
+            }
+        }
+        match &mut self.file {
+            Some(file) => file,
+            None => &mut self.memory,
+        }
     }
-    for d in &report.diagnostics {
-        let command = match d.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        };
-        let mut props = vec![("file", esc(&d.path).into_owned())];
-        if let Some(line) = d.line {
-            props.push(("line", line.to_string()));
+
+    /// Everything held, in order.
+    fn copy_to(self, out: &mut dyn Write) -> io::Result<()> {
+        if let Some(file) = self.file {
+            let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+            io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
+            io::copy(&mut file, out)?;
         }
-        if let Some(column) = d.column {
-            props.push(("col", column.to_string()));
-        }
-        props.push(("title", "ciguard".to_owned()));
-        let mut message = esc(&d.message).into_owned();
-        if let Some(help) = &d.help {
-            message.push_str(&format!("\nhelp: {}", esc(help)));
-        }
-        write_command(out, command, &props, &message)?;
+        out.write_all(&self.memory)
     }
-    for f in &report.findings {
+}
+
+impl Stream {
+    pub(super) fn findings(&mut self, findings: &[Finding]) -> io::Result<()> {
+        for f in findings {
+            self.counts[kind_index(command(f.severity))] += 1;
+        }
+        write_findings(self.held.writer(), findings)
+    }
+
+    /// The limits note, the report's diagnostics, then the findings' annotations.
+    pub(super) fn finish(self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let mut counts = self.counts;
+        for d in &report.diagnostics {
+            counts[kind_index(diagnostic_command(d.level))] += 1;
+        }
+        if let Some(note) = limits_note(counts) {
+            write_command(out, "notice", &[("title", "ciguard".to_owned())], &note)?;
+        }
+        for d in &report.diagnostics {
+            write_diagnostic(out, d)?;
+        }
+        self.held.copy_to(out)
+    }
+}
+
+fn diagnostic_command(level: Level) -> &'static str {
+    match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+    }
+}
+
+fn kind_index(command: &str) -> usize {
+    match command {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    }
+}
+
+fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+    let command = diagnostic_command(d.level);
+    let mut props = vec![("file", esc(&d.path).into_owned())];
+    if let Some(line) = d.line {
+        props.push(("line", line.to_string()));
+    }
+    if let Some(column) = d.column {
+        props.push(("col", column.to_string()));
+    }
+    props.push(("title", "ciguard".to_owned()));
+    let mut message = esc(&d.message).into_owned();
+    if let Some(help) = &d.help {
+        message.push_str(&format!("\nhelp: {}", esc(help)));
+    }
+    write_command(out, command, &props, &message)
+}
+
+fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    for f in findings {
         write_finding(out, f)?;
     }
     Ok(())
@@ -57,31 +146,8 @@ fn command(severity: Severity) -> &'static str {
     }
 }
 
-/// How many annotations of each kind the output makes: `[errors, warnings, notices]`.
-fn annotation_counts(report: &Report) -> [usize; 3] {
-    let mut counts = [0; 3];
-    let kinds = report
-        .diagnostics
-        .iter()
-        .map(|d| match d.level {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        })
-        .chain(report.findings.iter().map(|f| command(f.severity)));
-    for kind in kinds {
-        let i = match kind {
-            "error" => 0,
-            "warning" => 1,
-            _ => 2,
-        };
-        counts[i] += 1;
-    }
-    counts
-}
-
 /// What GitHub will not show, when the report exceeds its per-step or per-job limits.
-fn limits_note(report: &Report) -> Option<String> {
-    let [errors, warnings, notices] = annotation_counts(report);
+fn limits_note([errors, warnings, notices]: [usize; 3]) -> Option<String> {
     // This note is a notice itself.
     let notices = notices + 1;
     let shown_per_kind: usize = [errors, warnings, notices]
@@ -110,34 +176,58 @@ const MAX_SUMMARY_ROWS: usize = 1000;
 /// A Markdown table of the findings for `$GITHUB_STEP_SUMMARY`, every input text escaped so a
 /// file name or message cannot add markup, links, mentions or HTML.
 pub fn step_summary(report: &Report) -> String {
-    let mut md = String::from("## ciguard\n\n");
-    md.push_str(&md_text(&super::plain::summary(report)));
-    md.push_str("\n\n");
-    if report.findings.is_empty() {
-        return md;
+    let mut summary = StepSummary::default();
+    summary.add(&report.findings);
+    summary.markdown(report, &super::Tally::of(&report.findings))
+}
+
+/// The step summary of a streamed report: its first rows, and how many findings there were.
+#[derive(Debug, Default)]
+pub struct StepSummary {
+    rows: String,
+    findings: usize,
+}
+
+impl StepSummary {
+    pub fn add(&mut self, findings: &[Finding]) {
+        for f in findings {
+            self.findings += 1;
+            if self.findings > MAX_SUMMARY_ROWS {
+                continue;
+            }
+            let location = match location_region(&f.primary) {
+                Some((file, region)) => format!("{}:{}", file.path, region.start.line),
+                None => f.primary.path().to_owned(),
+            };
+            self.rows.push_str(&format!(
+                "| {} | [{}]({}) | {} | {} |\n",
+                f.severity,
+                f.audit_id(),
+                super::audit_docs_url(f.audit_id()),
+                md_text(&location),
+                md_text(&f.message)
+            ));
+        }
     }
-    md.push_str("| Severity | Audit | Location | Finding |\n|---|---|---|---|\n");
-    for f in report.findings.iter().take(MAX_SUMMARY_ROWS) {
-        let location = match location_region(&f.primary) {
-            Some((file, region)) => format!("{}:{}", file.path, region.start.line),
-            None => f.primary.path().to_owned(),
-        };
-        md.push_str(&format!(
-            "| {} | [{}]({}) | {} | {} |\n",
-            f.severity,
-            f.audit_id(),
-            super::audit_docs_url(f.audit_id()),
-            md_text(&location),
-            md_text(&f.message)
-        ));
+
+    /// The Markdown: the summary line of `report` (whose findings were `tally`), then the table.
+    pub fn markdown(&self, report: &Report, tally: &super::Tally) -> String {
+        let mut md = String::from("## ciguard\n\n");
+        md.push_str(&md_text(&super::plain::summary(report, tally)));
+        md.push_str("\n\n");
+        if self.findings == 0 {
+            return md;
+        }
+        md.push_str("| Severity | Audit | Location | Finding |\n|---|---|---|---|\n");
+        md.push_str(&self.rows);
+        if self.findings > MAX_SUMMARY_ROWS {
+            md.push_str(&format!(
+                "\n{} more not listed\n",
+                self.findings - MAX_SUMMARY_ROWS
+            ));
+        }
+        md
     }
-    if report.findings.len() > MAX_SUMMARY_ROWS {
-        md.push_str(&format!(
-            "\n{} more not listed\n",
-            report.findings.len() - MAX_SUMMARY_ROWS
-        ));
-    }
-    md
 }
 
 /// Text for a Markdown table cell: control characters escaped, every ASCII punctuation
@@ -328,6 +418,53 @@ mod tests {
         // Past 50 per job, even spread across kinds.
         let text = rendered(&report_of(&[Severity::Low; 60], "m"));
         assert!(text.contains("so 51 will not appear"), "{text}");
+    }
+
+    /// Enough findings that the held annotations go to a temporary file, given in small
+    /// batches: the output is the whole report's, limits note and diagnostics first.
+    #[test]
+    fn streamed_annotations_past_the_memory_bound_are_the_whole_reports() {
+        let long = "m".repeat(500);
+        let mut report = report_of(&vec![Severity::Low; 3000], &long);
+        report.diagnostics.push(crate::diagnostic::Diagnostic::file(
+            Level::Error,
+            "bad.yml",
+            "not YAML".to_owned(),
+        ));
+        let mut stream = Stream::default();
+        for batch in report.findings.chunks(7) {
+            stream.findings(batch).unwrap();
+        }
+        assert!(stream.held.file.is_some(), "spilled to a temporary file");
+        let mut streamed = Vec::new();
+        stream.finish(&report, &mut streamed).unwrap();
+        let whole = rendered(&report);
+        assert!(whole.len() > HELD_IN_MEMORY);
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        let mut lines = whole.lines();
+        assert!(lines.next().unwrap().contains("3002 annotations"));
+        assert!(lines.next().unwrap().starts_with("::error file=bad.yml"));
+    }
+
+    #[test]
+    fn a_streamed_step_summary_keeps_its_first_rows_and_counts_the_rest() {
+        let report = report_of(&vec![Severity::High; MAX_SUMMARY_ROWS + 5], "m");
+        let mut summary = StepSummary::default();
+        for batch in report.findings.chunks(64) {
+            summary.add(batch);
+        }
+        let tally = super::super::Tally::of(&report.findings);
+        let md = summary.markdown(&report, &tally);
+        assert_eq!(md, step_summary(&report));
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with("| high")).count(),
+            MAX_SUMMARY_ROWS
+        );
+        assert!(md.ends_with("\n5 more not listed\n"), "{md}");
+        assert!(
+            summary.rows.len() < MAX_SUMMARY_ROWS * 200,
+            "rows are bounded"
+        );
     }
 
     #[test]

@@ -5,34 +5,61 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{TOOL_NAME, TOOL_VERSION, escape, location_region, severity_counts};
+use super::{TOOL_NAME, TOOL_VERSION, escape, location_region};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::report::Report;
 
 /// Bumped on any incompatible change to the document's shape.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Streams the document: findings are serialized one at a time, so memory stays flat however
-/// many there are. The text is the same as pretty-printing [`document`] whole.
+/// Writes the whole report: the streamed renderer over its findings.
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let shell = document_with(report, Vec::new());
-    let text = serde_json::to_vec_pretty(&shell).map_err(io::Error::other)?;
-    let text = escape::json(&text);
-    let marker: &[u8] = b"\"findings\": []";
-    let Some(at) = text
-        .windows(marker.len())
-        .position(|w| w == marker)
-        .filter(|_| !report.findings.is_empty())
-    else {
-        out.write_all(&text)?;
-        return writeln!(out);
-    };
-    out.write_all(&text[..at])?;
-    out.write_all(b"\"findings\": [\n")?;
-    render_findings(&report.findings, out)?;
-    out.write_all(b"  ]")?;
-    out.write_all(&text[at + marker.len()..])?;
-    writeln!(out)
+    let mut stream = Stream::default();
+    stream.findings(&report.findings, out)?;
+    stream.finish(report, &super::Tally::of(&report.findings), out)
+}
+
+/// The document written as findings arrive: `findings` first (each finding serialized as it
+/// comes, nothing of it kept), then the members that need the whole run: `diagnostics`, `notes`,
+/// `summary`, `tool`, `version`.
+#[derive(Default)]
+pub(super) struct Stream {
+    written: usize,
+}
+
+impl Stream {
+    pub(super) fn findings(&mut self, findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        out.write_all(if self.written == 0 {
+            b"{\n  \"findings\": [\n"
+        } else {
+            b",\n"
+        })?;
+        render_findings(findings, out)?;
+        self.written += findings.len();
+        Ok(())
+    }
+
+    pub(super) fn finish(
+        self,
+        report: &Report,
+        tally: &super::Tally,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        out.write_all(if self.written == 0 {
+            b"{\n  \"findings\": [],\n"
+        } else {
+            b"\n  ],\n"
+        })?;
+        let rest = document_rest(report, tally);
+        let text = serde_json::to_vec_pretty(&rest).map_err(io::Error::other)?;
+        let text = escape::json(&text);
+        // Past the opening `{\n`: the other members, already indented as members.
+        out.write_all(&text[2..])?;
+        writeln!(out)
+    }
 }
 
 /// Findings are serialized a batch at a time, each batch split across the available cores and
@@ -42,6 +69,7 @@ const BATCH: usize = 1024;
 fn render_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for (b, batch) in findings.chunks(BATCH).enumerate() {
+        // The last item of the call has no `,\n`: the stream writes what follows it.
         let ends_document = (b + 1) * BATCH >= findings.len();
         let per = batch.len().div_ceil(threads).max(64);
         let chunks: Vec<&[Finding]> = batch.chunks(per).collect();
@@ -73,7 +101,7 @@ fn render_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> 
 }
 
 /// The findings as items of the document's `findings` array: indented by two levels, each
-/// followed by `,` except the document's last one.
+/// followed by `,\n` except the call's last one.
 fn render_items(findings: &[Finding], ends_document: bool) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(findings.len() * 1024);
     let mut item = Vec::new();
@@ -87,31 +115,31 @@ fn render_items(findings: &[Finding], ends_document: bool) -> io::Result<Vec<u8>
                 out.extend_from_slice(b"    ");
             }
         }
-        out.extend_from_slice(if ends_document && i + 1 == findings.len() {
-            b"\n"
-        } else {
-            b",\n"
-        });
+        if !(ends_document && i + 1 == findings.len()) {
+            out.extend_from_slice(b",\n");
+        }
     }
     Ok(out)
 }
 
-/// The whole document as one value; [`render`] streams the same text.
+/// The whole document as one value; [`render`] streams the same content.
 #[cfg(test)]
 pub(crate) fn document(report: &Report) -> Value {
-    document_with(report, report.findings.iter().map(finding).collect())
+    let mut doc = document_rest(report, &super::Tally::of(&report.findings));
+    doc["findings"] = Value::Array(report.findings.iter().map(finding).collect());
+    doc
 }
 
-fn document_with(report: &Report, findings: Vec<Value>) -> Value {
-    let [high, medium, low, informational] = severity_counts(&report.findings);
+/// Every member of the document but `findings`.
+fn document_rest(report: &Report, tally: &super::Tally) -> Value {
+    let [high, medium, low, informational] = tally.by_severity;
     json!({
         "version": SCHEMA_VERSION,
         "tool": { "name": TOOL_NAME, "version": TOOL_VERSION },
-        "findings": findings,
         "diagnostics": report.diagnostics,
         "notes": report.notes,
         "summary": {
-            "findings": report.findings.len(),
+            "findings": tally.findings,
             "high": high,
             "medium": medium,
             "low": low,
@@ -353,8 +381,16 @@ mod streaming_tests {
         ] {
             let mut streamed = Vec::new();
             render(&report, &mut streamed).unwrap();
-            let whole = serde_json::to_string_pretty(&document(&report)).unwrap() + "\n";
-            assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+            let text = String::from_utf8(streamed).unwrap();
+            // The same document, pretty-printed, with `findings` moved to the front.
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(parsed, document(&report));
+            let mut rest = document(&report);
+            let findings = rest.as_object_mut().unwrap().remove("findings").unwrap();
+            let whole = serde_json::to_string_pretty(&rest).unwrap();
+            let items = serde_json::to_string_pretty(&json!({ "findings": findings })).unwrap();
+            let expected = format!("{},\n{}\n", &items[..items.len() - 2], &whole[2..]);
+            assert_eq!(text, expected);
         }
     }
 

@@ -7,7 +7,7 @@ mod json;
 mod plain;
 mod sarif;
 
-pub use github::step_summary;
+pub use github::{StepSummary, step_summary};
 
 use std::fmt;
 use std::io::{self, Write};
@@ -92,7 +92,7 @@ pub struct RenderOptions {
     pub quiet: bool,
 }
 
-/// Writes `report` to `out` in `format`.
+/// Writes `report` to `out` in `format`: the [`Stream`] of its findings.
 pub fn render(
     format: Format,
     report: &Report,
@@ -107,19 +107,128 @@ pub fn render(
     }
 }
 
-/// Number of findings of each severity, highest first: `[high, medium, low, informational]`.
-pub(crate) fn severity_counts(findings: &[Finding]) -> [usize; 4] {
-    let mut counts = [0; 4];
-    for f in findings {
-        let i = match f.severity {
+/// How many findings a streamed report showed, by severity: what its summary says once the
+/// findings themselves are gone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub findings: usize,
+    /// `[high, medium, low, informational]`.
+    pub by_severity: [usize; 4],
+}
+
+impl Tally {
+    pub fn of(findings: &[Finding]) -> Self {
+        let mut tally = Tally::default();
+        tally.add(findings);
+        tally
+    }
+
+    pub fn add(&mut self, findings: &[Finding]) {
+        self.findings += findings.len();
+        for f in findings {
+            self.by_severity[Self::index(f.severity)] += 1;
+        }
+    }
+
+    fn index(severity: Severity) -> usize {
+        match severity {
             Severity::High => 0,
             Severity::Medium => 1,
             Severity::Low => 2,
             Severity::Informational => 3,
-        };
-        counts[i] += 1;
+        }
     }
-    counts
+
+    /// The highest severity shown, if any finding was.
+    pub fn max_severity(&self) -> Option<Severity> {
+        [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Informational,
+        ]
+        .into_iter()
+        .find(|s| self.by_severity[Self::index(*s)] > 0)
+    }
+}
+
+/// A report written as it is produced: findings in report order, batch by batch, each batch
+/// written and forgotten; then [`Stream::finish`] with the rest of the report (its `findings`
+/// are not read). Memory does not grow with the number of findings.
+///
+/// Against rendering a whole [`Report`] before streaming existed: JSON writes `findings` before
+/// the other members, and SARIF lists every audit of the catalogue as a rule and writes
+/// `invocations` and `tool` after `results`. GitHub annotations are the same: the findings'
+/// are held (in a temporary file once large) until the limits note that precedes them can count
+/// them.
+pub struct Stream<'a> {
+    format: Format,
+    opts: RenderOptions,
+    out: &'a mut dyn Write,
+    tally: Tally,
+    json: json::Stream,
+    sarif: sarif::Stream,
+    github: github::Stream,
+    /// Diagnostics so far: SARIF's root may come from them when no finding names one.
+    diagnostics: Vec<crate::diagnostic::Diagnostic>,
+}
+
+impl<'a> Stream<'a> {
+    pub fn new(format: Format, opts: RenderOptions, out: &'a mut dyn Write) -> Self {
+        Stream {
+            format,
+            opts,
+            out,
+            tally: Tally::default(),
+            json: json::Stream::default(),
+            github: github::Stream::default(),
+            sarif: sarif::Stream::new(crate::audits::catalogue().iter()),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// SARIF rules for every audit of `catalogue` (the front end's, with the audits of other
+    /// crates), instead of the core's alone.
+    pub fn with_catalogue(mut self, catalogue: &crate::catalog::Catalogue) -> Self {
+        self.sarif = sarif::Stream::new(catalogue.iter());
+        self
+    }
+
+    /// Writes the next findings (sorted as [`Report::sort`] sorts, after every earlier batch).
+    pub fn findings(&mut self, findings: &[Finding]) -> io::Result<()> {
+        self.tally.add(findings);
+        match self.format {
+            Format::Plain => plain::write_findings(&self.opts, findings, self.out),
+            Format::Json => self.json.findings(findings, self.out),
+            Format::Sarif => self.sarif.findings(findings, &self.diagnostics, self.out),
+            Format::Github => self.github.findings(findings),
+        }
+    }
+
+    /// A diagnostic as it arises (SARIF may take its root from one; the formats write them
+    /// from the report at the end).
+    pub fn diagnostic(&mut self, diagnostic: &crate::diagnostic::Diagnostic) -> io::Result<()> {
+        if self.format == Format::Sarif {
+            self.diagnostics.push(diagnostic.clone());
+        }
+        Ok(())
+    }
+
+    /// What has been written so far.
+    pub fn tally(&self) -> Tally {
+        self.tally
+    }
+
+    /// Ends the document with what `report` says besides findings: diagnostics, notes, counts.
+    pub fn finish(self, report: &Report) -> io::Result<Tally> {
+        match self.format {
+            Format::Plain => plain::finish(&self.opts, report, &self.tally, self.out)?,
+            Format::Json => self.json.finish(report, &self.tally, self.out)?,
+            Format::Sarif => self.sarif.finish(report, self.out)?,
+            Format::Github => self.github.finish(report, self.out)?,
+        }
+        Ok(self.tally)
+    }
 }
 
 /// Where a span starts and ends as lines and columns (1-based, columns in characters). `end` is

@@ -22,7 +22,7 @@
 use std::io::{self, Write};
 
 use super::escape::text as esc;
-use super::{location_region, severity_counts};
+use super::location_region;
 use crate::diagnostic::Level;
 use crate::finding::{Applicability, Confidence, Finding, Location, Severity};
 use crate::report::Report;
@@ -75,18 +75,39 @@ pub(super) fn render(
     opts: &super::RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_findings(opts, &report.findings, out)?;
+    finish(opts, report, &super::Tally::of(&report.findings), out)
+}
+
+/// Each finding with its snippet, as findings arrive.
+pub(super) fn write_findings(
+    opts: &super::RenderOptions,
+    findings: &[Finding],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let paint = Paint { color: opts.color };
-    for finding in &report.findings {
+    for finding in findings {
         write_finding(&paint, opts, finding, out)?;
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// The notes and the summary line, after the last finding (neither when quiet).
+pub(super) fn finish(
+    opts: &super::RenderOptions,
+    report: &Report,
+    tally: &super::Tally,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     if opts.quiet {
         return Ok(());
     }
+    let paint = Paint { color: opts.color };
     for note in &report.notes {
         writeln!(out, "{}: {}", paint.bold("note"), esc(note))?;
     }
-    writeln!(out, "{}", summary(report))
+    writeln!(out, "{}", summary(report, tally))
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -94,14 +115,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// `N findings (x high, y medium, z low, w informational), S suppressed, F files audited`.
-pub(crate) fn summary(report: &Report) -> String {
-    let [high, medium, low, info] = severity_counts(&report.findings);
-    let head = if report.findings.is_empty() {
+pub(crate) fn summary(report: &Report, tally: &super::Tally) -> String {
+    let [high, medium, low, info] = tally.by_severity;
+    let head = if tally.findings == 0 {
         "no findings".to_owned()
     } else {
         format!(
             "{} ({high} high, {medium} medium, {low} low, {info} informational)",
-            plural(report.findings.len(), "finding", "findings")
+            plural(tally.findings, "finding", "findings")
         )
     };
     let mut line = format!(
@@ -825,7 +846,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            summary(&report),
+            summary(&report, &crate::output::Tally::of(&report.findings)),
             "no findings, 0 suppressed, 1 file audited"
         );
     }

@@ -1,10 +1,12 @@
 //! SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 //!
-//! One run; one rule per audit that has findings, with its documentation and a
+//! One run; one rule per audit of the catalogue (sorted by id, so a result's `ruleIndex` is known
+//! before the run ends), with its documentation and a
 //! `security-severity` GitHub uses to rank alerts; results carry `partialFingerprints`
 //! (`ciguard/v2`, from [`Finding::fingerprint`]) that do not depend on line numbers, so an alert
 //! keeps its identity when unrelated lines move. Input problems become
-//! `invocations[0].toolExecutionNotifications`.
+//! `invocations[0].toolExecutionNotifications`. Results are written as findings arrive, before
+//! `invocations` and `tool`, so no finding is kept after it is written.
 //!
 //! Artifact URIs are relative to `%SRCROOT%`, the repository root of the files audited (the
 //! nearest folder with `.git` above the first file that exists on disk), declared in
@@ -61,14 +63,13 @@ struct SrcRoot {
 }
 
 impl SrcRoot {
-    fn of(report: &Report) -> Self {
-        let root = report
-            .findings
+    fn of(findings: &[Finding], diagnostics: &[Diagnostic]) -> Self {
+        let root = findings
             .iter()
             .flat_map(|f| std::iter::once(&f.primary).chain(&f.related))
             .filter_map(|l| l.source().filter(|file| file.uri.is_none()))
             .map(|file| file.path.as_str())
-            .chain(report.diagnostics.iter().map(|d| d.path.as_str()))
+            .chain(diagnostics.iter().map(|d| d.path.as_str()))
             .find_map(|p| repository_relative(p).map(|(root, _)| root));
         SrcRoot {
             root,
@@ -110,63 +111,158 @@ impl SrcRoot {
             }
             _ => json!({ "uri": uri(path), "uriBaseId": SRCROOT }),
         };
-        self.seen
-            .borrow_mut()
-            .insert(path.to_owned(), value.clone());
+        let mut seen = self.seen.borrow_mut();
+        // Findings arrive file by file: a few recent paths are all the cache needs, and a long
+        // run must not keep every path it saw.
+        if seen.len() >= SEEN_PATHS {
+            seen.clear();
+        }
+        seen.insert(path.to_owned(), value.clone());
         value
     }
 }
 
+/// How many artifact locations [`SrcRoot`] remembers.
+const SEEN_PATHS: usize = 256;
+
 const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// Streams the document: the results are serialized one at a time into the `results` array of
-/// the document's shell, so no tree of the whole document is built. The text is the same as
-/// pretty-printing [`document`] whole.
+/// Writes the whole report: the streamed renderer over its findings.
 pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let rule_index = rule_indices(report);
-    let base = SrcRoot::of(report);
-    let shell = document_with(report, &rule_index, &base, Vec::new());
-    let text = serde_json::to_vec_pretty(&shell).map_err(io::Error::other)?;
-    let text = super::escape::json(&text);
-    let marker: &[u8] = b"\"results\": []";
-    let Some(at) = text
-        .windows(marker.len())
-        .position(|w| w == marker)
-        .filter(|_| !report.findings.is_empty())
-    else {
-        out.write_all(&text)?;
-        return writeln!(out);
-    };
-    out.write_all(&text[..at])?;
-    out.write_all(b"\"results\": [\n")?;
-    let mut item = Vec::new();
-    let mut indented = Vec::new();
-    for (i, f) in report.findings.iter().enumerate() {
-        item.clear();
-        indented.clear();
-        let value = result(f, rule_index.get(f.audit_id()).copied().unwrap_or(0), &base);
-        serde_json::to_writer_pretty(&mut item, &value).map_err(io::Error::other)?;
-        // Items of `runs[0].results` sit four levels deep.
-        indented.extend_from_slice(RESULT_INDENT);
-        for &b in super::escape::json(&item).iter() {
-            indented.push(b);
-            if b == b'\n' {
-                indented.extend_from_slice(RESULT_INDENT);
-            }
-        }
-        indented.extend_from_slice(if i + 1 == report.findings.len() {
-            b"\n"
-        } else {
-            b",\n"
-        });
-        out.write_all(&indented)?;
-    }
-    out.write_all(RESULTS_CLOSE)?;
-    out.write_all(&text[at + marker.len()..])?;
-    writeln!(out)
+    let mut stream = Stream::new(rules_of(report));
+    stream.findings(&report.findings, &report.diagnostics, out)?;
+    stream.finish(report, out)
 }
 
+/// The document written as findings arrive: the head (up to `results`) once the first findings
+/// (or the end) say which `%SRCROOT%` applies, each result as it comes, then `invocations` and
+/// `tool`. Rules list the whole catalogue, so each result's `ruleIndex` is known when it is
+/// written; nothing of a finding is kept after it is written.
+pub(super) struct Stream {
+    base: Option<SrcRoot>,
+    /// The rules, sorted by id; a result's `ruleIndex` is its audit's place here.
+    rules: Vec<&'static AuditMeta>,
+    rule_index: BTreeMap<&'static str, usize>,
+    written: usize,
+    /// The shell's text after `"results": []`, written at the end.
+    after_results: Vec<u8>,
+}
+
+impl Stream {
+    /// A document whose rules are `metas` (each id once, sorted by id).
+    pub(super) fn new(metas: impl IntoIterator<Item = &'static AuditMeta>) -> Self {
+        let by_id: BTreeMap<&'static str, &'static AuditMeta> =
+            metas.into_iter().map(|m| (m.id, m)).collect();
+        Stream {
+            base: None,
+            rule_index: by_id.keys().enumerate().map(|(i, id)| (*id, i)).collect(),
+            rules: by_id.into_values().collect(),
+            written: 0,
+            after_results: Vec::new(),
+        }
+    }
+
+    /// Writes `findings`' results; `diagnostics` (those known so far) may name the root when
+    /// no finding does.
+    pub(super) fn findings(
+        &mut self,
+        findings: &[Finding],
+        diagnostics: &[Diagnostic],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if findings.is_empty() {
+            return Ok(());
+        }
+        if self.base.is_none() {
+            self.start(findings, diagnostics, out)?;
+            out.write_all(b"[\n")?;
+        }
+        let base = self.base.as_ref().expect("started");
+        let mut item = Vec::new();
+        let mut indented = Vec::new();
+        for f in findings {
+            item.clear();
+            indented.clear();
+            if self.written > 0 {
+                indented.extend_from_slice(b",\n");
+            }
+            let index = self.rule_index.get(f.audit_id()).copied().unwrap_or(0);
+            let value = result(f, index, base);
+            serde_json::to_writer_pretty(&mut item, &value).map_err(io::Error::other)?;
+            // Items of `runs[0].results` sit four levels deep.
+            indented.extend_from_slice(RESULT_INDENT);
+            for &b in super::escape::json(&item).iter() {
+                indented.push(b);
+                if b == b'\n' {
+                    indented.extend_from_slice(RESULT_INDENT);
+                }
+            }
+            out.write_all(&indented)?;
+            self.written += 1;
+        }
+        Ok(())
+    }
+
+    /// The head of the document up to the `results` array's opening bracket.
+    fn start(
+        &mut self,
+        findings: &[Finding],
+        diagnostics: &[Diagnostic],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let base = SrcRoot::of(findings, diagnostics);
+        let mut run = json!({ "columnKind": "unicodeCodePoints", "results": [] });
+        if let Some(ids) = base.base_ids() {
+            run["originalUriBaseIds"] = ids;
+        }
+        let shell = json!({ "$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run] });
+        let text = serde_json::to_vec_pretty(&shell).map_err(io::Error::other)?;
+        let text = super::escape::json(&text);
+        let marker: &[u8] = b"\"results\": ";
+        let at = text
+            .windows(marker.len())
+            .position(|w| w == marker)
+            .map(|at| at + marker.len())
+            .ok_or_else(|| io::Error::other("SARIF shell without results"))?;
+        out.write_all(&text[..at])?;
+        // Past `[]`: the rest of the run and the document.
+        self.after_results = text[at + 2..].to_vec();
+        self.base = Some(base);
+        Ok(())
+    }
+
+    /// Closes `results`, then writes `invocations` (the diagnostics) and `tool` (the rules).
+    pub(super) fn finish(mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        if self.base.is_none() {
+            self.start(&[], &report.diagnostics, out)?;
+            out.write_all(b"[]")?;
+        } else {
+            out.write_all(b"\n")?;
+            out.write_all(RESULTS_CLOSE)?;
+        }
+        let base = self.base.as_ref().expect("started");
+        let tail = document_tail(report, &self.rules, base);
+        let text = serde_json::to_vec_pretty(&tail).map_err(io::Error::other)?;
+        let text = super::escape::json(&text);
+        // `{\n  "invocations": ...\n}` without its braces, indented as members of the run.
+        let inner = &text[2..text.len() - 2];
+        out.write_all(b",\n")?;
+        let mut indented = Vec::with_capacity(inner.len() * 2);
+        indented.extend_from_slice(TAIL_INDENT);
+        for &b in inner {
+            indented.push(b);
+            if b == b'\n' {
+                indented.extend_from_slice(TAIL_INDENT);
+            }
+        }
+        out.write_all(&indented)?;
+        out.write_all(&self.after_results)?;
+        writeln!(out)
+    }
+}
+
+const TAIL_INDENT: &[u8] = b"    ";
 const RESULT_INDENT: &[u8] = b"        ";
 const RESULTS_CLOSE: &[u8] = b"      ]";
 
@@ -196,77 +292,66 @@ fn precision(confidence: Confidence) -> &'static str {
     }
 }
 
-/// The whole document as one value; [`render`] streams the same text.
+/// The whole document as one value; [`render`] streams the same content.
 #[cfg(test)]
 pub(crate) fn document(report: &Report) -> Value {
-    let rule_index = rule_indices(report);
-    let base = SrcRoot::of(report);
+    let stream = Stream::new(rules_of(report));
+    let base = SrcRoot::of(&report.findings, &report.diagnostics);
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index.get(f.audit_id()).copied().unwrap_or(0), &base))
+        .map(|f| {
+            let index = stream.rule_index.get(f.audit_id()).copied().unwrap_or(0);
+            result(f, index, &base)
+        })
         .collect();
-    document_with(report, &rule_index, &base, results)
+    let mut doc = json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [document_tail(report, &stream.rules, &base)],
+    });
+    doc["runs"][0]["columnKind"] = json!("unicodeCodePoints");
+    doc["runs"][0]["results"] = json!(results);
+    if let Some(ids) = base.base_ids() {
+        doc["runs"][0]["originalUriBaseIds"] = ids;
+    }
+    doc
 }
 
-/// The index of each rule: rules in the order of their first finding would change with the
-/// findings, so they are sorted by id.
-fn rule_indices(report: &Report) -> BTreeMap<&'static str, usize> {
-    let mut rule_index: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for f in &report.findings {
-        rule_index.entry(f.audit_id()).or_insert(0);
-    }
-    for (i, v) in rule_index.values_mut().enumerate() {
-        *v = i;
-    }
-    rule_index
+/// The rules of a finished report: the core's catalogue and the audits of its findings (a
+/// streamed run passes the front end's whole catalogue instead).
+fn rules_of(report: &Report) -> impl Iterator<Item = &'static AuditMeta> + '_ {
+    crate::audits::catalogue()
+        .iter()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(report.findings.iter().map(|f| f.meta))
 }
 
-fn document_with(
-    report: &Report,
-    rule_index: &BTreeMap<&'static str, usize>,
-    base: &SrcRoot,
-    results: Vec<Value>,
-) -> Value {
-    let mut metas: BTreeMap<&str, &AuditMeta> = BTreeMap::new();
-    for f in &report.findings {
-        metas.entry(f.audit_id()).or_insert(f.meta);
-    }
-    let rules: Vec<Value> = rule_index
-        .keys()
-        .filter_map(|id| metas.get(id).map(|meta| rule(meta)))
-        .collect();
+/// The members of the run written after the results: `invocations` and `tool`.
+fn document_tail(report: &Report, rules: &[&'static AuditMeta], base: &SrcRoot) -> Value {
+    let rules: Vec<Value> = rules.iter().map(|meta| rule(meta)).collect();
     let notifications: Vec<Value> = report
         .diagnostics
         .iter()
         .map(|d| notification(d, base))
         .collect();
     let successful = !report.diagnostics.iter().any(|d| d.level == Level::Error);
-    let mut doc = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": TOOL_NAME,
-                    "version": TOOL_VERSION,
-                    "semanticVersion": TOOL_VERSION,
-                    "informationUri": INFORMATION_URI,
-                    "rules": rules,
-                }
-            },
-            "invocations": [{
-                "executionSuccessful": successful,
-                "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
-    });
-    if let Some(ids) = base.base_ids() {
-        doc["runs"][0]["originalUriBaseIds"] = ids;
-    }
-    doc
+    json!({
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": TOOL_VERSION,
+                "semanticVersion": TOOL_VERSION,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }
+        },
+        "invocations": [{
+            "executionSuccessful": successful,
+            "toolExecutionNotifications": notifications,
+        }],
+    })
 }
 
 fn rule(meta: &AuditMeta) -> Value {
@@ -503,13 +588,15 @@ mod tests {
         ] {
             let mut streamed = Vec::new();
             render(&report, &mut streamed).unwrap();
-            let whole = serde_json::to_vec_pretty(&document(&report)).unwrap();
-            let mut whole = super::super::escape::json(&whole).into_owned();
-            whole.push(b'\n');
-            assert_eq!(
-                String::from_utf8(streamed).unwrap(),
-                String::from_utf8(whole).unwrap()
-            );
+            let text = String::from_utf8(streamed).unwrap();
+            // The same document (members in streaming order: results before invocations and
+            // tool), with control and bidirectional characters escaped.
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(parsed, document(&report));
+            assert!(!text.contains('\u{202e}') && !text.contains('\u{1b}'));
+            let results = text.find("\"results\"").unwrap();
+            assert!(results < text.find("\"invocations\"").unwrap());
+            assert!(results < text.find("\"tool\"").unwrap());
         }
     }
 
@@ -544,7 +631,7 @@ mod tests {
             )],
             ..Report::default()
         };
-        let base = SrcRoot::of(&report);
+        let base = SrcRoot::of(&report.findings, &report.diagnostics);
         let root = std::fs::canonicalize(&repo).unwrap();
         assert_eq!(base.root.as_deref(), Some(root.as_path()));
         assert_eq!(

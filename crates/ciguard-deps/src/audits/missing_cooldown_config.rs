@@ -192,6 +192,8 @@ fn too_short_at(
 struct State<'f> {
     /// Reads presets from GitHub, when online.
     fetch: Option<PresetFetcher<'f>>,
+    /// Where the repository's files are read from.
+    files: Option<crate::memory::Files<'f>>,
     /// Presets already read (Renovate presets may extend each other in a cycle).
     presets_seen: std::collections::HashSet<String>,
     /// Per area, the directories (relative, `""` = everywhere) a cooldown governs.
@@ -263,7 +265,8 @@ fn first_line_span(file: &SourceFile) -> Span {
 }
 
 fn read(repo: &RepoFiles, rel: &str, state: &mut State) -> Option<Arc<SourceFile>> {
-    match std::fs::read_to_string(repo.root.join(rel)) {
+    let files = state.files.unwrap_or(crate::memory::Files::Disk);
+    match files.read_text(repo, rel) {
         Ok(text) => Some(Arc::new(SourceFile::new(
             repo.display(rel),
             FileKind::Dependencies,
@@ -503,7 +506,10 @@ fn renovate(
         // GitHub when online; otherwise its cooldown is unknown.
         let local = paths
             .iter()
-            .find(|p| crate::repo::regular_file(&repo.root, p))
+            .find(|p| {
+                let files = state.files.unwrap_or(crate::memory::Files::Disk);
+                files.is_file(repo, p)
+            })
             .and_then(|rel| read(repo, rel, state));
         let fetched = || {
             let (slug, fetch) = (slug.as_deref()?, fetch?);
@@ -807,9 +813,28 @@ pub fn check_online(
     config: &crate::DepsConfig,
     fetch: Option<PresetFetcher<'_>>,
 ) -> (Vec<Finding>, Vec<Diagnostic>) {
+    check_inner(repo, None, config, fetch)
+}
+
+/// As [`check_with`], reading the repository's files from `files`.
+pub(crate) fn check_files(
+    repo: &RepoFiles,
+    files: crate::memory::Files<'_>,
+    config: &crate::DepsConfig,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
+    check_inner(repo, Some(files), config, None)
+}
+
+fn check_inner<'f>(
+    repo: &RepoFiles,
+    files: Option<crate::memory::Files<'f>>,
+    config: &crate::DepsConfig,
+    fetch: Option<PresetFetcher<'f>>,
+) -> (Vec<Finding>, Vec<Diagnostic>) {
     use crate::lockfile::Ecosystem;
     let mut state = State {
         fetch,
+        files,
         ..State::default()
     };
     for (area, eco) in [

@@ -47,9 +47,8 @@ pub struct Audited {
 }
 
 /// The kind of a repository path the App audits, as GitHub decides it from the path alone
-/// (mirrors `ciguard::collect::classify`; the pipeline crate will own it). Lockfiles are not
-/// audited here yet: the file-system-bound `ciguard-deps` entry needs the pipeline's in-memory
-/// one, so they are not fetched either.
+/// (mirrors `ciguard::collect::classify`; the pipeline crate will own it). Dependency files are
+/// [`is_dependency_file`].
 pub fn audited_kind(path: &str) -> Option<FileKind> {
     let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
     if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
@@ -65,6 +64,22 @@ pub fn audited_kind(path: &str) -> Option<FileKind> {
     (parent == ".github/workflows").then_some(FileKind::Workflow)
 }
 
+/// A lockfile, manifest or update-bot / package-manager configuration that the offline
+/// dependency checks read (cooldown configuration, mutable sources; the App asks no registry).
+/// Workflows are audited as workflows.
+pub fn is_dependency_file(path: &str) -> bool {
+    ciguard_deps::repo::interesting(path)
+        && !ciguard_deps::repo::skipped_dir(path)
+        && !path.starts_with(".github/workflows/")
+}
+
+/// A dependency file that is not a lockfile: where cooldowns are configured (and manifests).
+/// When a pull request changes a dependency file, these are read from the whole tree too, so a
+/// cooldown configured in a file the pull request does not touch still counts.
+pub fn is_dependency_context(path: &str) -> bool {
+    is_dependency_file(path) && ciguard_deps::Format::detect_path(path).is_none()
+}
+
 /// Whether the App reads `path` besides the audited files (configuration, actions lock).
 pub fn is_support_file(path: &str) -> bool {
     ciguard_core::config::FILE_NAMES.contains(&path) || path == LOCKFILE_PATH
@@ -72,14 +87,17 @@ pub fn is_support_file(path: &str) -> bool {
 
 /// Audits `files` (repository path, bytes) with the repository's configuration text, as
 /// `ciguard audit` would offline with the regular persona: through the shared pipeline's
-/// in-memory entry, so the App and the CLI cannot disagree.
+/// in-memory entry, so the App and the CLI cannot disagree. Lockfiles and update-bot
+/// configurations get the offline dependency checks (no registry is asked).
 pub fn audit_files(
     files: Vec<(String, Vec<u8>)>,
     config_toml: Option<&str>,
 ) -> Result<Audited, AuditError> {
     let files: Vec<MemoryFile> = files
         .into_iter()
-        .filter(|(path, _)| audited_kind(path).is_some() || path == LOCKFILE_PATH)
+        .filter(|(path, _)| {
+            audited_kind(path).is_some() || is_dependency_file(path) || path == LOCKFILE_PATH
+        })
         .map(|(path, bytes)| MemoryFile { path, bytes })
         .collect();
     let options = MemoryOptions {
@@ -171,6 +189,18 @@ mod tests {
         assert!(quiet.findings.iter().all(|f| f.audit_id != "unpinned-uses"));
         let err = audit_files(files, Some("[audits")).unwrap_err();
         assert!(err.to_string().starts_with("ciguard.toml:"), "{err}");
+    }
+
+    #[test]
+    fn dependency_files_are_known_by_path() {
+        assert!(is_dependency_file("web/package-lock.json"));
+        assert!(is_dependency_file(".github/dependabot.yml"));
+        assert!(is_dependency_file("renovate.json"));
+        assert!(!is_dependency_file(".github/workflows/ci.yml"));
+        assert!(!is_dependency_file("node_modules/x/package-lock.json"));
+        assert!(!is_dependency_file("README.md"));
+        assert!(is_dependency_context("renovate.json"));
+        assert!(!is_dependency_context("Cargo.lock"));
     }
 
     #[test]

@@ -58,8 +58,13 @@ impl Default for ReportPolicy {
 /// bidirectional characters written visibly, HTML metacharacters as entities, Markdown
 /// punctuation backslash-escaped, mentions, issue references and autolinks broken.
 pub fn markdown_text(input: &str) -> String {
+    markdown_line(input, MAX_QUOTED)
+}
+
+/// [`markdown_text`] cut at `max` characters (before escaping) instead of the quoting length.
+pub fn markdown_line(input: &str, max: usize) -> String {
     let visible = escape::text(input);
-    let short = escape::elide(&visible, MAX_QUOTED);
+    let short = escape::elide(&visible, max);
     let mut out = String::with_capacity(short.len() + 8);
     let chars: Vec<char> = short.chars().collect();
     for (i, &c) in chars.iter().enumerate() {

@@ -230,13 +230,42 @@ impl Http {
         let auth = auth.clone();
         let name = method.name();
         let path = path_of(&url, &self.base);
-        let joined =
-            tokio::task::spawn_blocking(move || send_blocking(&agent, &method, &url, &auth)).await;
+        let joined = tokio::task::spawn_blocking(move || {
+            send_blocking(&agent, &method, &url, Some(&auth), MAX_BODY)
+        })
+        .await;
         let result = joined.unwrap_or_else(|e| Err(format!("the request task failed: {e}")));
         result.map_err(|message| HttpError::Transport {
             method: name,
             path,
             message,
+        })
+    }
+
+    /// GETs the absolute `url` with no credentials at all, reading at most `max_body` bytes.
+    /// For the storage URL GitHub redirects an artifact download to: another host, which must
+    /// never see the token, so this takes none.
+    pub async fn get_without_credentials(
+        &self,
+        url: &str,
+        max_body: u64,
+    ) -> Result<Response, HttpError> {
+        let agent = self.agent.clone();
+        let owned = url.to_owned();
+        let joined = tokio::task::spawn_blocking(move || {
+            send_blocking(&agent, &Method::Get, &owned, None, max_body)
+        })
+        .await;
+        let result = joined.unwrap_or_else(|e| Err(format!("the request task failed: {e}")));
+        // The storage URL carries a signature in its query: only its origin is ever shown.
+        let origin = ciguard_http::origin(url).map_or_else(
+            || "the storage host".to_owned(),
+            |o| ciguard_core::output::escape::text(o).into_owned(),
+        );
+        result.map_err(|message| HttpError::Transport {
+            method: "GET",
+            message: message.replace(url, &origin),
+            path: origin,
         })
     }
 }
@@ -253,14 +282,17 @@ fn send_blocking(
     agent: &ureq::Agent,
     method: &Method,
     url: &str,
-    auth: &Secret,
+    auth: Option<&Secret>,
+    max_body: u64,
 ) -> Result<Response, String> {
-    let builder = ureq::http::Request::builder()
+    let mut builder = ureq::http::Request::builder()
         .method(method.name())
         .uri(url)
         .header("accept", "application/vnd.github+json")
-        .header("x-github-api-version", "2022-11-28")
-        .header("authorization", format!("Bearer {}", auth.expose()));
+        .header("x-github-api-version", "2022-11-28");
+    if let Some(auth) = auth {
+        builder = builder.header("authorization", format!("Bearer {}", auth.expose()));
+    }
     let request = match method {
         Method::Get => builder.body(Vec::new()),
         Method::Post(body) | Method::Patch(body) => builder
@@ -274,7 +306,7 @@ fn send_blocking(
         status,
         headers,
         body,
-    } = ciguard_http::read_response(&mut response, MAX_BODY).map_err(|e| e.to_string())?;
+    } = ciguard_http::read_response(&mut response, max_body).map_err(|e| e.to_string())?;
     Ok(Response {
         status,
         headers,

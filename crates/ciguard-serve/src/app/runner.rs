@@ -339,10 +339,16 @@ impl<R: RateLimitStore> Session<'_, R> {
             notes.push("the repository tree is too large for GitHub to list whole; files it left out were not audited".into());
         }
         let wanted: Option<HashSet<&str>> = wanted.map(|w| w.iter().map(String::as_str).collect());
+        // A changed dependency file is judged against the repository's whole cooldown
+        // configuration, wherever it is; findings stay on the changed files (below).
+        let dependency_context = wanted
+            .as_ref()
+            .is_none_or(|w| w.iter().any(|p| audit::is_dependency_file(p)));
         let chosen = |e: &&TreeEntry| {
             audit::is_support_file(&e.path)
-                || (audit::audited_kind(&e.path).is_some()
+                || ((audit::audited_kind(&e.path).is_some() || audit::is_dependency_file(&e.path))
                     && wanted.as_ref().is_none_or(|w| w.contains(e.path.as_str())))
+                || (dependency_context && audit::is_dependency_context(&e.path))
         };
         let mut files = Vec::new();
         let mut not_read = Vec::new();
@@ -377,6 +383,11 @@ impl<R: RateLimitStore> Session<'_, R> {
             Ok(audited) => audited,
             Err(e) => return Ok(Err(e.to_string())),
         };
+        if let Some(wanted) = &wanted {
+            audited
+                .findings
+                .retain(|f| wanted.contains(f.path.as_str()));
+        }
         audited.skipped.extend(
             not_read
                 .into_iter()
@@ -386,7 +397,7 @@ impl<R: RateLimitStore> Session<'_, R> {
     }
 }
 
-fn is_hex_sha(s: &str) -> bool {
+pub(crate) fn is_hex_sha(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -414,6 +425,10 @@ impl<R: RateLimitStore> App<R> {
             policy: settings.policy,
             max_files: settings.max_files,
         }
+    }
+
+    pub fn app_id(&self) -> u64 {
+        self.app_id
     }
 
     async fn session<'a>(
@@ -532,6 +547,11 @@ impl<R: RateLimitStore> JobRunner for App<R> {
         let result = match &job.payload {
             JobPayload::PrAudit(t) => self.pr_audit(job, t).await,
             JobPayload::PushAudit(t) => self.push_audit(job, t).await,
+            JobPayload::Relay(t) => self.relay(job, t).await,
+            // Drift keeps its issues in the store: run by `wiring::Runner`, which has it.
+            JobPayload::Drift(_) => Err(ApiError::Rejected(
+                "drift jobs need the App with its store".into(),
+            )),
             // Needs the store's audit log: run by `wiring::Runner` (`gate::review::run`).
             JobPayload::GateReview(_) => Err(ApiError::Rejected(
                 "release-gate jobs are run with the store (wiring::Runner)".into(),

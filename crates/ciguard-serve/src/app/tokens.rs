@@ -29,6 +29,39 @@ pub fn audit_permissions() -> Permissions {
     ])
 }
 
+/// The comment relay: read the run's artifacts, read the pull request, write its one comment
+/// and labels (GitHub accepts `issues` or `pull_requests` write for both on a pull request).
+pub fn relay_permissions() -> Permissions {
+    BTreeMap::from([("actions", "read"), ("pull_requests", "write")])
+}
+
+/// Settings drift, reading one repository's settings as `ciguard settings` does (rulesets
+/// and the repository itself need only metadata) and its `ciguard.toml`.
+pub fn drift_read_permissions() -> Permissions {
+    BTreeMap::from([
+        ("actions", "read"),
+        ("administration", "read"),
+        ("contents", "read"),
+        ("secrets", "read"),
+    ])
+}
+
+/// Settings drift, reading the organization's own settings (its owners need `members`) and
+/// the `.github` repository's `ciguard.toml`.
+pub fn drift_org_permissions() -> Permissions {
+    BTreeMap::from([("contents", "read"), ("members", "read")])
+}
+
+/// The drift sweep, listing the repositories of an installation.
+pub fn drift_list_permissions() -> Permissions {
+    BTreeMap::from([("metadata", "read")])
+}
+
+/// Settings drift, keeping its issues in the one repository that receives them.
+pub fn drift_issue_permissions() -> Permissions {
+    BTreeMap::from([("issues", "write")])
+}
+
 /// A release-gate review: read the run, its approvals and pending deployments (`actions`), the
 /// run's tag (`contents`), and send the review (`deployments: write`).
 pub fn gate_permissions() -> Permissions {
@@ -137,7 +170,10 @@ impl Tokens {
         {
             return Ok(token.clone());
         }
-        let body = if names.is_empty() {
+        let body = if names.is_empty() && ids.is_empty() {
+            // Every repository of the installation (the drift sweep lists them).
+            serde_json::json!({ "permissions": permissions })
+        } else if names.is_empty() {
             serde_json::json!({ "repository_ids": ids, "permissions": permissions })
         } else {
             serde_json::json!({ "repositories": names, "permissions": permissions })

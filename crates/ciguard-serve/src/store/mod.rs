@@ -95,6 +95,7 @@ impl std::fmt::Debug for Store {
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_drift.sql")),
     (3, include_str!("migrations/0003_gate.sql")),
 ];
 

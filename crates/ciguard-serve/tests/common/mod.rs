@@ -242,6 +242,8 @@ impl JobRunner for TestRunner {
         let head = match &job.payload {
             JobPayload::PrAudit(t) => t.head_sha.clone(),
             JobPayload::PushAudit(t) => t.after.clone(),
+            JobPayload::Relay(t) => t.head_sha.clone(),
+            JobPayload::Drift(t) => t.key(),
             JobPayload::GateReview(t) => t.sha.clone().unwrap_or_default(),
         };
         {

@@ -23,6 +23,10 @@ pub struct MintedToken {
 impl MintedToken {
     /// Whether the token grants `level` (`read` or `write`) of `permission`.
     pub fn grants(&self, permission: &str, level: &str) -> bool {
+        // Every installation token can read metadata.
+        if permission == "metadata" && level == "read" {
+            return true;
+        }
         match self.permissions.get(permission).map(String::as_str) {
             Some("write") => true,
             Some("read") => level == "read",

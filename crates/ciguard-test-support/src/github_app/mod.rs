@@ -10,8 +10,10 @@
 //! secondary rate limits with the real headers). Every request is logged.
 
 mod auth;
+mod drift;
 mod gate;
 pub mod git;
+pub mod relay;
 mod routes;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 pub use auth::MintedToken;
+pub use drift::IssueRecord;
 pub use gate::{FakeRun, ReviewRecord};
 pub use git::Repo;
 
@@ -206,6 +209,9 @@ struct State {
     default_per_page: usize,
     /// Seconds an installation token lives (GitHub: one hour).
     token_lifetime: u64,
+    relay: relay::RelayState,
+    /// Settings answers and issues (drift).
+    drift: drift::DriftState,
     gate: gate::GateState,
 }
 

@@ -18,12 +18,12 @@ const DOCS: &str = "https://docs.github.com/rest";
 /// which `prefix` keeps for the links of the answer.
 pub(super) struct Request<'a> {
     pub(super) method: &'a str,
-    path: &'a str,
-    prefix: &'static str,
+    pub(super) path: &'a str,
+    pub(super) prefix: &'static str,
     /// As sent (path and query).
-    target: &'a str,
-    query: &'a std::collections::HashMap<String, String>,
-    headers: &'a std::collections::HashMap<String, String>,
+    pub(super) target: &'a str,
+    pub(super) query: &'a std::collections::HashMap<String, String>,
+    pub(super) headers: &'a std::collections::HashMap<String, String>,
     pub(super) body: &'a [u8],
 }
 
@@ -144,6 +144,8 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
             }
             app_route(state, req, rest)
         }
+        ["orgs", org, rest @ ..] => super::drift::org_route(state, req, org, rest),
+        ["installation", "repositories"] => super::drift::installation_repositories(state, req),
         ["repos", owner, name, rest @ ..] => {
             let slug = format!("{owner}/{name}");
             let repo = match authorize_repo(state, req, &slug, rest) {
@@ -158,7 +160,13 @@ fn dispatch(state: &Mutex<State>, req: &Request) -> Reply {
 
 /// The permission (and level) a repository route needs.
 fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
+    if let Some(needed) = super::drift::permission(method, rest) {
+        return needed;
+    }
     if let Some(needed) = super::gate::permission_for(method, rest) {
+        return needed;
+    }
+    if let Some(needed) = super::relay::permission_for(method, rest) {
         return needed;
     }
     match (method, rest) {
@@ -167,6 +175,15 @@ fn permission_for(method: &str, rest: &[&str]) -> (&'static str, &'static str) {
         (_, ["check-runs", ..]) => ("checks", "write"),
         _ => ("contents", "read"),
     }
+}
+
+/// The unexpired installation token a request carries.
+pub(super) fn token_of(st: &State, req: &Request) -> Option<MintedToken> {
+    let b = bearer(req)?;
+    st.tokens
+        .iter()
+        .find(|t| t.token == b && t.expires_at > now())
+        .cloned()
 }
 
 fn authorize_repo(
@@ -188,7 +205,9 @@ fn authorize_repo(
         .cloned()
         .ok_or_else(not_found)?;
     let (permission, level) = permission_for(req.method, rest);
-    if !token.repository_ids.contains(&repo.id) || !token.grants(permission, level) {
+    let granted = token.grants(permission, level)
+        || super::relay::grants_on_pull(&st, &token, &repo, req.method, rest);
+    if !token.repository_ids.contains(&repo.id) || !granted {
         return Err(error(403, "Resource not accessible by integration"));
     }
     Ok(repo)
@@ -289,6 +308,7 @@ fn app_route(state: &Mutex<State>, req: &Request, rest: &[&str]) -> Reply {
             Err(_) => not_found(),
         },
         ("GET", ["hook", "deliveries"]) => deliveries(state, req),
+        ("GET", ["installations"]) => super::drift::installations(state),
         ("POST", ["hook", "deliveries", id, "attempts"]) => {
             let mut st = lock(state);
             match id.parse::<u64>() {
@@ -370,7 +390,10 @@ fn is_sha(s: &str) -> bool {
 fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str]) -> Reply {
     match (req.method, rest) {
         ("GET", ["pulls", n]) => match find_pull(state, repo, n) {
-            Some(pr) => pull_json(repo, &pr),
+            Some(pr) => {
+                let closed = lock(state).relay.is_closed(&repo.slug, pr.number);
+                pull_json(repo, &pr, closed)
+            }
             None => not_found(),
         },
         ("GET", ["pulls", n, "files"]) => match find_pull(state, repo, n) {
@@ -392,7 +415,10 @@ fn repo_route(state: &Mutex<State>, req: &Request, repo: &FakeRepo, rest: &[&str
             Err(_) => not_found(),
         },
         _ if super::gate::handles(req.method, rest) => super::gate::route(state, req, repo, rest),
-        _ => not_found(),
+        // The relay answers the issue routes of pull requests, drift those of issues.
+        _ => super::relay::route(state, req, repo, rest)
+            .or_else(|| super::drift::repo_route(state, req, repo, rest))
+            .unwrap_or_else(not_found),
     }
 }
 
@@ -434,12 +460,12 @@ fn changed(repo: &FakeRepo, pr: &FakePull) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn pull_json(repo: &FakeRepo, pr: &FakePull) -> Reply {
+fn pull_json(repo: &FakeRepo, pr: &FakePull, closed: bool) -> Reply {
     let changed_files = pr.changed_files.unwrap_or(changed(repo, pr).len() as u64);
     Reply::json(
         200,
         &json!({
-            "number": pr.number, "state": "open", "changed_files": changed_files,
+            "number": pr.number, "state": if closed { "closed" } else { "open" }, "changed_files": changed_files,
             "head": {"sha": pr.head_sha, "ref": format!("refs/pull/{}/head", pr.number)},
             "base": {"sha": pr.base_sha, "repo": {"id": repo.id, "full_name": repo.slug}},
         }),

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use ciguard_core::{Applicability, FileKind};
+use ciguard_core::output::Stream;
+use ciguard_core::{Applicability, Diagnostic, FileKind, Finding, Severity};
 use ciguard_github::ClientConfig;
 use ciguard_http::RequestCounter;
 use ciguard_pipeline::{FixRequest, Options};
@@ -14,8 +15,11 @@ use ciguard_pipeline::{FixRequest, Options};
 use crate::commands::exit::ExitStatus;
 use crate::commands::filter_args::{FilterArgs, config_choice};
 use crate::commands::github::GithubArgs;
-use crate::commands::next_steps;
-use crate::commands::render::{ColorChoice, OutputFormat, print_statistics, render_report};
+use crate::commands::next_steps::{self, Shown};
+use crate::commands::render::{
+    ColorChoice, OutputFormat, StepSummary, append_step_summary, print_statistics, render_options,
+    step_summary_path,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FixMode {
@@ -174,7 +178,27 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         }),
         transitive_depth: args.transitive_depth,
     };
-    let run = || ciguard_pipeline::audit(&args.inputs, &options);
+    let stdout = std::io::stdout();
+    // Buffered: stdout is line-buffered, and a report of thousands of findings is hundreds of
+    // thousands of lines, each of which would otherwise be its own `write` system call.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let opts = render_options(args.color);
+    // `-q`: findings and errors only.
+    let quiet = opts.quiet;
+    let mut sink = StreamSink {
+        // With --diff the report is not shown: the findings are only counted.
+        stream: (!args.diff).then(|| {
+            Stream::new(args.format.format(), opts, &mut buffered)
+                .with_catalogue(ciguard_pipeline::catalogue::catalogue())
+        }),
+        summary: (args.format == OutputFormat::Github && !args.diff)
+            .then(|| step_summary_path().map(|path| (path, StepSummary::default())))
+            .flatten(),
+        shown: Shown::default(),
+        highest: None,
+        error: None,
+    };
+    let mut run = || ciguard_pipeline::audit_streamed(&args.inputs, &options, &mut sink);
     let result = if online {
         crate::terminal::with_progress(
             "auditing (online checks)",
@@ -194,14 +218,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let report = &outcome.report;
     let mut stderr = std::io::stderr().lock();
-    let mut stdout = std::io::stdout().lock();
-    // `-q`: findings and errors only.
-    let quiet = crate::terminal::quiet();
     for message in outcome.fix_messages.iter().filter(|_| !quiet) {
         let _ = writeln!(stderr, "{message}");
-    }
-    for diff in &outcome.diffs {
-        let _ = write!(stdout, "{diff}");
     }
     if let Some(message) = outcome.baseline_written.as_ref().filter(|_| !quiet) {
         let _ = writeln!(stderr, "{message}");
@@ -213,13 +231,40 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     {
         let _ = writeln!(stderr, "{d}");
     }
-    if !args.diff {
-        render_report(args.format, args.color, report, &mut stdout)?;
-        if args.format == OutputFormat::Plain && !quiet {
-            for line in next_steps::lines(&report.findings, &outcome.suppressed, args.fix.is_some())
-            {
-                let _ = writeln!(stdout, "{line}");
+    let StreamSink {
+        stream,
+        summary,
+        shown,
+        highest,
+        error,
+    } = sink;
+    if let Some(stream) = stream {
+        if matches!(args.format, OutputFormat::Sarif | OutputFormat::Github) && !quiet {
+            for note in &report.notes {
+                let _ = writeln!(stderr, "note: {note}");
             }
+        }
+        let finished = match error {
+            Some(e) => Err(e),
+            None => stream.finish(report),
+        };
+        match finished {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(e.into()),
+            Ok(tally) => {
+                if let Some((path, summary)) = summary {
+                    append_step_summary(&path, &summary.markdown(report, &tally));
+                }
+            }
+        }
+        if args.format == OutputFormat::Plain && !quiet {
+            for line in next_steps::lines(&shown, &outcome.suppressed, args.fix.is_some()) {
+                let _ = writeln!(buffered, "{line}");
+            }
+        }
+    } else {
+        for diff in &outcome.diffs {
+            let _ = write!(buffered, "{diff}");
         }
     }
     if crate::terminal::verbose() {
@@ -230,9 +275,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if args.statistics {
-        print_statistics(args.format, &report.findings, &mut stdout, &mut stderr);
+        print_statistics(args.format, &shown, &mut buffered, &mut stderr);
     }
-    let _ = stdout.flush();
+    let _ = buffered.flush();
     if outcome.unwritten > 0 {
         let _ = writeln!(
             stderr,
@@ -254,7 +299,40 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         // Recording the findings is what was asked; they are not a failure of this run.
         return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitStatus::for_report(report, args.filter.no_exit_codes)
-        .with_online_failure(outcome.online_failed)
-        .into())
+    Ok(
+        ExitStatus::for_run(report, highest, args.filter.no_exit_codes)
+            .with_online_failure(outcome.online_failed)
+            .into(),
+    )
+}
+
+/// Writes each batch of findings as the pipeline passes it on, and counts what the lines after
+/// the report and the exit status need.
+struct StreamSink<'a> {
+    stream: Option<Stream<'a>>,
+    /// With `--format github` under GitHub Actions: the step summary's file and rows so far.
+    summary: Option<(std::ffi::OsString, StepSummary)>,
+    shown: Shown,
+    highest: Option<Severity>,
+    /// The first write error (a closed pipe): nothing more is written.
+    error: Option<std::io::Error>,
+}
+
+impl ciguard_pipeline::Sink for StreamSink<'_> {
+    fn findings(&mut self, findings: &[Finding]) {
+        self.shown.add(findings);
+        self.highest = self.highest.max(findings.iter().map(|f| f.severity).max());
+        if let Some((_, summary)) = &mut self.summary {
+            summary.add(findings);
+        }
+        if let (Some(stream), None) = (&mut self.stream, &self.error) {
+            self.error = stream.findings(findings).err();
+        }
+    }
+
+    fn diagnostic(&mut self, diagnostic: &Diagnostic) {
+        if let (Some(stream), None) = (&mut self.stream, &self.error) {
+            self.error = stream.diagnostic(diagnostic).err();
+        }
+    }
 }

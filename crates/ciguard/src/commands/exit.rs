@@ -53,10 +53,20 @@ impl ExitStatus {
 
     /// An input error, else the highest severity found (clean with `no_exit_codes`).
     pub fn for_report(report: &Report, no_exit_codes: bool) -> Self {
+        Self::for_run(
+            report,
+            report.findings.iter().map(|f| f.severity).max(),
+            no_exit_codes,
+        )
+    }
+
+    /// [`ExitStatus::for_report`] for a streamed report, whose findings are gone: the highest
+    /// severity shown is given.
+    pub fn for_run(report: &Report, highest: Option<Severity>, no_exit_codes: bool) -> Self {
         if report.diagnostics.iter().any(|d| d.level == Level::Error) {
             return ExitStatus::InputError;
         }
-        match report.findings.iter().map(|f| f.severity).max() {
+        match highest {
             Some(severity) if !no_exit_codes => ExitStatus::Findings(severity),
             _ => ExitStatus::Clean,
         }

@@ -8,18 +8,42 @@ use ciguard_core::plural::count;
 
 pub use ciguard_pipeline::Suppressed;
 
+/// What the lines after the summary and `--statistics` need of the findings shown, counted as
+/// they stream by.
+#[derive(Debug, Default)]
+pub struct Shown {
+    findings: usize,
+    safe: usize,
+    unsafe_only: usize,
+    unpinned_without_fix: usize,
+    /// Per audit: findings, with a fix, severity.
+    per_audit: BTreeMap<&'static str, (usize, usize, String)>,
+}
+
+impl Shown {
+    pub fn add(&mut self, findings: &[Finding]) {
+        let has = |f: &Finding, a: Applicability| f.fixes.iter().any(|x| x.applicability == a);
+        for f in findings {
+            self.findings += 1;
+            let safe = has(f, Applicability::Safe);
+            self.safe += usize::from(safe);
+            self.unsafe_only += usize::from(!safe && has(f, Applicability::Unsafe));
+            self.unpinned_without_fix +=
+                usize::from(f.audit_id() == "unpinned-uses" && f.fixes.is_empty());
+            let entry =
+                self.per_audit
+                    .entry(f.audit_id())
+                    .or_insert((0, 0, f.severity.to_string()));
+            entry.0 += 1;
+            entry.1 += usize::from(!f.fixes.is_empty());
+        }
+    }
+}
+
 /// The lines after the summary, each complete (`help: ...`, `suppressed: ...`).
-pub fn lines(findings: &[Finding], suppressed: &Suppressed, fixing: bool) -> Vec<String> {
+pub fn lines(shown: &Shown, suppressed: &Suppressed, fixing: bool) -> Vec<String> {
     let mut out = Vec::new();
-    let has = |f: &Finding, a: Applicability| f.fixes.iter().any(|x| x.applicability == a);
-    let safe = findings
-        .iter()
-        .filter(|f| has(f, Applicability::Safe))
-        .count();
-    let unsafe_only = findings
-        .iter()
-        .filter(|f| !has(f, Applicability::Safe) && has(f, Applicability::Unsafe))
-        .count();
+    let (safe, unsafe_only) = (shown.safe, shown.unsafe_only);
     if !fixing && safe + unsafe_only > 0 {
         let mut parts = Vec::new();
         if safe > 0 {
@@ -34,10 +58,7 @@ pub fn lines(findings: &[Finding], suppressed: &Suppressed, fixing: bool) -> Vec
             parts.join(", ")
         ));
     }
-    let unpinned = findings
-        .iter()
-        .filter(|f| f.audit_id() == "unpinned-uses" && f.fixes.is_empty())
-        .count();
+    let unpinned = shown.unpinned_without_fix;
     if unpinned > 0 {
         out.push(format!(
             "help: {unpinned} unpinned-uses: run `ciguard pin` (it pins to commit SHAs)"
@@ -75,15 +96,8 @@ pub fn lines(findings: &[Finding], suppressed: &Suppressed, fixing: bool) -> Vec
 }
 
 /// `--statistics`: findings per audit, most first, with how many have a fix.
-pub fn statistics(findings: &[Finding]) -> String {
-    let mut per_audit: BTreeMap<&str, (usize, usize, String)> = BTreeMap::new();
-    for f in findings {
-        let entry = per_audit
-            .entry(f.audit_id())
-            .or_insert((0, 0, f.severity.to_string()));
-        entry.0 += 1;
-        entry.1 += usize::from(!f.fixes.is_empty());
-    }
+pub fn statistics(shown: &Shown) -> String {
+    let per_audit = shown.per_audit.clone();
     let mut rows: Vec<_> = per_audit.into_iter().collect();
     rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
     let width = rows
@@ -103,7 +117,7 @@ pub fn statistics(findings: &[Finding]) -> String {
     }
     out.push_str(&format!(
         "{}\n",
-        count(findings.len(), "finding", "findings")
+        count(shown.findings, "finding", "findings")
     ));
     out
 }
@@ -123,12 +137,12 @@ mod tests {
             below_floor: 2,
         };
         assert_eq!(
-            lines(&[], &s, false),
+            lines(&Shown::default(), &s, false),
             vec![
                 "suppressed: 1 by ignore comments or configuration, 4 hidden by the persona \
                  (--persona auditor shows them), 2 below --min-severity/--min-confidence"
             ]
         );
-        assert!(lines(&[], &Suppressed::default(), false).is_empty());
+        assert!(lines(&Shown::default(), &Suppressed::default(), false).is_empty());
     }
 }

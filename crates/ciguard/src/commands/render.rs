@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use ciguard_core::Report;
+pub use ciguard_core::output::StepSummary;
 use ciguard_core::output::{Format, RenderOptions, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,15 +55,9 @@ pub fn render_report(
     report: &Report,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let color = color.enabled();
-    let opts = RenderOptions {
-        color,
-        width: crate::terminal::stdout_width(),
-        hyperlinks: crate::terminal::hyperlinks(color),
-        quiet: crate::terminal::quiet(),
-    };
-    if format == OutputFormat::Github {
-        append_step_summary(report);
+    let opts = render_options(color);
+    if let Some(path) = step_summary_path().filter(|_| format == OutputFormat::Github) {
+        append_step_summary(&path, &ciguard_core::output::step_summary(report));
     }
     if matches!(format, OutputFormat::Sarif | OutputFormat::Github) && !opts.quiet {
         let mut stderr = std::io::stderr().lock();
@@ -79,17 +74,30 @@ pub fn render_report(
     }
 }
 
-/// Appends the findings table to the file GitHub Actions names in `GITHUB_STEP_SUMMARY` (the
-/// job's summary page), when it is set; a file that cannot be written is a warning only.
-fn append_step_summary(report: &Report) {
-    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
-        return;
-    };
+/// How to render to stdout: colour as chosen, the terminal's width and hyperlinks, `-q`.
+pub fn render_options(color: ColorChoice) -> RenderOptions {
+    let color = color.enabled();
+    RenderOptions {
+        color,
+        width: crate::terminal::stdout_width(),
+        hyperlinks: crate::terminal::hyperlinks(color),
+        quiet: crate::terminal::quiet(),
+    }
+}
+
+/// The file GitHub Actions names in `GITHUB_STEP_SUMMARY` (the job's summary page), when set.
+pub fn step_summary_path() -> Option<std::ffi::OsString> {
+    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+}
+
+/// Appends the findings table to the step summary file; a file that cannot be written is a
+/// warning only.
+pub fn append_step_summary(path: &std::ffi::OsStr, markdown: &str) {
     let written = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(ciguard_core::output::step_summary(report).as_bytes()));
+        .open(path)
+        .and_then(|mut f| f.write_all(markdown.as_bytes()));
     if let Err(e) = written {
         eprintln!("warning: GITHUB_STEP_SUMMARY could not be written: {e}");
     }
@@ -109,11 +117,11 @@ pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
 /// machine-readable output stays one document.
 pub fn print_statistics(
     format: OutputFormat,
-    findings: &[ciguard_core::Finding],
+    shown: &super::next_steps::Shown,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) {
-    let table = super::next_steps::statistics(findings);
+    let table = super::next_steps::statistics(shown);
     let _ = if format == OutputFormat::Plain {
         write!(stdout, "{table}")
     } else {

@@ -78,6 +78,11 @@ pub struct ServeArgs {
     /// Days deliveries and finished jobs are kept.
     #[arg(long, env = "CIGUARD_RETENTION_DAYS", default_value_t = 14)]
     pub retention_days: u64,
+
+    /// Seconds a claimed job's lease lasts (renewed every third of it while the job runs): after
+    /// a crashed replica, its jobs run again elsewhere within about 1.5 times this.
+    #[arg(long, env = "CIGUARD_JOB_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub job_lease_secs: u64,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -161,6 +166,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.roles = roles;
     config.worker.concurrency = args.workers.max(1);
     config.worker.retry.max_attempts = args.max_attempts.max(1);
+    config.worker.lease = Duration::from_secs(args.job_lease_secs);
     config.retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 3600));
     let app = AppSettings {
         app_id: args.app_id,
