@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::expr::sites::Site;
 use crate::models::run_script::RunScript;
-use crate::models::{Action, Dependabot, Job, Step, Workflow};
+use crate::models::{Action, Dependabot, Job, PreCommit, Step, Workflow};
 use crate::refs::UsesSite;
 use crate::source::SourceFile;
 use crate::yaml::Node;
@@ -206,5 +206,9 @@ pub trait Audit: Declared + Send + Sync {
         _config: &Dependabot<'_>,
         _out: &mut Vec<Finding>,
     ) {
+    }
+
+    /// Audits a pre-commit configuration's hook repositories.
+    fn pre_commit(&self, _cx: &AuditContext<'_>, _config: &PreCommit<'_>, _out: &mut Vec<Finding>) {
     }
 }

@@ -61,7 +61,7 @@ impl<'a> ParsedFile<'a> {
                 let scripts = action.run_scripts().map(|(_, rs)| rs);
                 diagnostics.extend(script_limits(file, scripts));
             }
-            Some(View::Dependabot(_)) | None => {}
+            Some(View::Dependabot(_) | View::PreCommit(_)) | None => {}
         }
         let uses = view.as_ref().map(refs::view_uses).unwrap_or_default();
         Self {
@@ -129,6 +129,12 @@ pub fn audit_parsed<'c>(
         View::Dependabot(config) => {
             for audit in audits.iter().filter(|a| a.meta().inputs.contains(&kind)) {
                 audit.dependabot(&context(*audit), config, &mut out);
+            }
+            return out;
+        }
+        View::PreCommit(config) => {
+            for audit in audits.iter().filter(|a| a.meta().inputs.contains(&kind)) {
+                audit.pre_commit(&context(*audit), config, &mut out);
             }
             return out;
         }

@@ -163,12 +163,12 @@ pub fn action_uses<'a>(action: &Action<'a>) -> Vec<UsesSite<'a>> {
     live_uses(FileKind::Action, action.root)
 }
 
-/// Every `uses:` of a view; none for Dependabot configurations.
+/// Every `uses:` of a view; none for Dependabot and pre-commit configurations.
 pub fn view_uses<'a>(view: &View<'a>) -> Vec<UsesSite<'a>> {
     match view {
         View::Workflow(wf) => workflow_uses(wf),
         View::Action(action) => action_uses(action),
-        View::Dependabot(_) => Vec::new(),
+        View::Dependabot(_) | View::PreCommit(_) => Vec::new(),
     }
 }
 

@@ -102,7 +102,14 @@ fn sarif_describes_any_audit_from_its_findings() {
         notes: Vec::new(),
     };
     let mut out = Vec::new();
-    render(Format::Sarif, &report, &RenderOptions::default(), &mut out).expect("render");
+    render(
+        Format::Sarif,
+        &report,
+        &RenderOptions::default(),
+        &ciguard_core::audits::catalogue(),
+        &mut out,
+    )
+    .expect("render");
     let sarif: Value = serde_json::from_slice(&out).expect("JSON");
     // The rules are the core's catalogue and the findings' audits, sorted by id; the result
     // points at its own.

@@ -49,6 +49,8 @@ fn kind_for(yaml: &str, inputs: &[FileKind]) -> FileKind {
         FileKind::Action
     } else if yaml.contains("updates:") && inputs.contains(&FileKind::Dependabot) {
         FileKind::Dependabot
+    } else if yaml.contains("repos:") && inputs.contains(&FileKind::PreCommit) {
+        FileKind::PreCommit
     } else {
         FileKind::Workflow
     }

@@ -4,7 +4,7 @@
 //! - `ok-*.yml` must be clean, `bad-*.yml` must have findings, `mixed-*.yml` has both (a
 //!   compliant entry before a non-compliant one).
 //! - `*.action.yml` files are action definitions, `*.dependabot.yml` Dependabot configurations,
-//!   everything else a workflow.
+//!   `*.pre-commit.yml` pre-commit configurations, everything else a workflow.
 //! - `NAME.fixed.yml` beside `NAME.yml` is what applying the audit's fixes must produce; applying
 //!   them again must change nothing.
 //! - `NAME.toml` beside `NAME.yml` holds the audit's options for that fixture.
@@ -36,6 +36,8 @@ fn kind_of(name: &str) -> FileKind {
         FileKind::Action
     } else if name.ends_with(".dependabot.yml") {
         FileKind::Dependabot
+    } else if name.ends_with(".pre-commit.yml") {
+        FileKind::PreCommit
     } else {
         FileKind::Workflow
     }
@@ -193,7 +195,14 @@ fn rendered(findings: &[ciguard_core::Finding]) -> String {
     };
     report.sort();
     let mut out = Vec::new();
-    render(Format::Plain, &report, &RenderOptions::default(), &mut out).expect("render");
+    render(
+        Format::Plain,
+        &report,
+        &RenderOptions::default(),
+        &ciguard_core::audits::catalogue(),
+        &mut out,
+    )
+    .expect("render");
     String::from_utf8(out).expect("UTF-8")
 }
 

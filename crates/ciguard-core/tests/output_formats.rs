@@ -147,7 +147,14 @@ fn report() -> Report {
 
 fn rendered(format: Format, report: &Report) -> String {
     let mut out = Vec::new();
-    render(format, report, &RenderOptions::default(), &mut out).expect("render");
+    render(
+        format,
+        report,
+        &RenderOptions::default(),
+        &ciguard_core::audits::catalogue(),
+        &mut out,
+    )
+    .expect("render");
     String::from_utf8(out).expect("utf-8")
 }
 
@@ -230,7 +237,12 @@ fn streamed_batches_render_like_the_whole_report() {
     for format in Format::ALL {
         for batch in [1, 3, report.findings.len()] {
             let mut out = Vec::new();
-            let mut stream = Stream::new(*format, RenderOptions::default(), &mut out);
+            let mut stream = Stream::new(
+                *format,
+                RenderOptions::default(),
+                &mut out,
+                &ciguard_core::audits::catalogue(),
+            );
             for d in &report.diagnostics {
                 stream.diagnostic(d).expect("diagnostic");
             }

@@ -56,6 +56,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Workflow);
     }
+    // pre-commit reads its configuration at the repository root; the walk keeps only those.
+    if name == ".pre-commit-config.yaml" || name == ".pre-commit-config.yml" {
+        return Some(FileKind::PreCommit);
+    }
     None
 }
 
@@ -66,6 +70,8 @@ pub fn sniff(text: &str) -> FileKind {
         FileKind::Action
     } else if top("updates:") && !top("jobs:") {
         FileKind::Dependabot
+    } else if top("repos:") && !top("jobs:") {
+        FileKind::PreCommit
     } else {
         FileKind::Workflow
     }
@@ -252,6 +258,9 @@ pub fn collect(inputs: &[PathBuf], kinds: &[FileKind]) -> Collected {
             if !kinds.contains(&kind) {
                 continue;
             }
+            if kind == FileKind::PreCommit && !at_root(path, input, &root) {
+                continue;
+            }
             if file_type.is_some_and(|t| t.is_symlink()) {
                 diagnostics.push(
                     Diagnostic::file(
@@ -338,6 +347,15 @@ pub fn dependency_files(path: &Path) -> (ciguard_deps::RepoFiles, Vec<Diagnostic
         None => ciguard_deps::RepoFiles::from_walk(path, Vec::new()).0,
     };
     (repo, collected.diagnostics)
+}
+
+/// Whether `path` is directly in the walked `input` or in its repository root, where pre-commit
+/// looks for its configuration (a copy deeper down is test data or a template, never run).
+fn at_root(path: &Path, input: &Path, root: &Path) -> bool {
+    let Some(parent) = path.parent() else {
+        return false;
+    };
+    parent == input || std::fs::canonicalize(parent).is_ok_and(|p| p == root)
 }
 
 /// `path` (under the walked `input`) relative to it, when the dependency checks read it; an
@@ -499,6 +517,15 @@ mod tests {
             Some(FileKind::Dependabot)
         );
         assert_eq!(classify(Path::new("r/dependabot.yml")), None);
+        assert_eq!(
+            classify(Path::new("r/.pre-commit-config.yaml")),
+            Some(FileKind::PreCommit)
+        );
+        // In `.github/workflows` it is read as a workflow, then skipped as not one.
+        assert_eq!(
+            classify(Path::new("r/.github/workflows/.pre-commit-config.yml")),
+            Some(FileKind::Workflow)
+        );
         assert_eq!(classify(Path::new("r/.github/workflows/notes.md")), None);
     }
 
@@ -528,6 +555,7 @@ mod tests {
             FileKind::Action
         );
         assert_eq!(sniff("version: 2\nupdates: []\n"), FileKind::Dependabot);
+        assert_eq!(sniff("repos:\n- repo: local\n"), FileKind::PreCommit);
         assert_eq!(sniff("on: push\njobs: {}\n"), FileKind::Workflow);
     }
 

@@ -41,6 +41,9 @@ pub enum FileKind {
     Dependabot,
     /// Lockfiles, package manifests and package-manager configurations (audited by `ciguard-deps`).
     Dependencies,
+    /// A pre-commit configuration (`.pre-commit-config.yaml` at the repository root): the hook
+    /// repositories it clones and runs.
+    PreCommit,
 }
 
 impl FileKind {
@@ -50,6 +53,7 @@ impl FileKind {
             FileKind::Action => "action",
             FileKind::Dependabot => "dependabot",
             FileKind::Dependencies => "dependencies",
+            FileKind::PreCommit => "pre-commit",
         }
     }
 
@@ -59,6 +63,7 @@ impl FileKind {
             "action" | "actions" => Some(FileKind::Action),
             "dependabot" => Some(FileKind::Dependabot),
             "dependencies" | "deps" => Some(FileKind::Dependencies),
+            "pre-commit" => Some(FileKind::PreCommit),
             _ => None,
         }
     }

@@ -197,6 +197,23 @@ impl<'a> Node<'a> {
         matches!(self.data().kind, NodeKind::Alias(_))
     }
 
+    /// Whether an alias (`*name`) is written anywhere in this node, itself included. Aliases
+    /// are not followed, so the cost is the size of the written text.
+    pub fn contains_alias(self) -> bool {
+        let mut stack = vec![self.id];
+        while let Some(id) = stack.pop() {
+            match &self.doc.nodes[id.0 as usize].kind {
+                NodeKind::Alias(_) => return true,
+                NodeKind::Mapping(entries) => {
+                    stack.extend(entries.iter().flat_map(|(k, v)| [*k, *v]));
+                }
+                NodeKind::Sequence(items) => stack.extend(items.iter().copied()),
+                NodeKind::Scalar { .. } => {}
+            }
+        }
+        false
+    }
+
     pub fn style(self) -> Option<Style> {
         match self.kind() {
             NodeKind::Scalar { style, .. } => Some(*style),

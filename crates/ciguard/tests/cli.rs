@@ -461,3 +461,36 @@ fn audit_help_is_grouped_by_topic_and_lists_accepted_values() {
         text(&out.stderr)
     );
 }
+
+/// pre-commit reads `.pre-commit-config.yaml` at the repository root only: that one is audited,
+/// a copy deeper down (test data, templates) is not, and one in `.github/workflows` is named as
+/// skipped (not a workflow), not as a failure.
+#[test]
+fn pre_commit_configs_are_read_at_the_repository_root_only() {
+    let insecure = "repos:\n  - repo: git://github.com/pre-commit/pre-commit-hooks\n    rev: v2.3.0\n    hooks:\n      - id: check-yaml\n";
+    let dir = repo(&[
+        (".github/workflows/ci.yml", CLEAN),
+        (".pre-commit-config.yaml", insecure),
+        ("tests/data/.pre-commit-config.yaml", insecure),
+        (".github/workflows/.pre-commit-config.yml", insecure),
+    ]);
+    let out = ciguard(dir.path(), &["audit", "."]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(14), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("insecure-url-scheme") && stdout.contains(".pre-commit-config.yaml:2:11"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("tests/data"), "{stdout}");
+    assert!(
+        !stdout.contains("workflows/.pre-commit-config.yml"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(".pre-commit-config.yml") && stderr.contains("not a workflow"),
+        "{stderr}"
+    );
+    // `--collect` without `pre-commit` leaves it out.
+    let out = ciguard(dir.path(), &["audit", "--collect", "workflows", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -16,7 +16,7 @@ use ciguard_core::docs;
 use ciguard_pipeline::catalogue;
 
 /// ciguard had this many audits when the catalogue became one value; there are never fewer.
-const AUDITS_AT_LEAST: usize = 59;
+const AUDITS_AT_LEAST: usize = 60;
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

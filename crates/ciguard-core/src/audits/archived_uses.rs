@@ -4,15 +4,16 @@ use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::audits::common::{File, UsesSite};
 use crate::declare_audit;
 use crate::facts::Facts;
-use crate::finding::Finding;
+use crate::finding::{Finding, Location};
+use crate::models::PreCommit;
 
 declare_audit! {
     /// ## What it does
     ///
-    /// Reports actions and reusable workflows whose repository is archived: from a built-in
-    /// list of archived action repositories (`actions/create-release`,
-    /// `actions/upload-release-asset`, `actions-rs/*`, ...), and, when ciguard runs online,
-    /// from what GitHub says about each repository used.
+    /// Reports actions, reusable workflows and pre-commit hook repositories whose repository
+    /// is archived: from a built-in list of archived repositories (`actions/create-release`,
+    /// `actions/upload-release-asset`, `actions-rs/*`, `pre-commit/mirrors-prettier`, ...),
+    /// and, when ciguard runs online, from what GitHub says about each action repository used.
     ///
     /// ## Why is this bad?
     ///
@@ -56,7 +57,7 @@ declare_audit! {
         severity: Medium,
         confidence: High,
         persona: Regular,
-        inputs: [Workflow, Action],
+        inputs: [Workflow, Action, PreCommit],
         needs_network: false,
         fix: None,
         transitive: Consumer,
@@ -85,6 +86,26 @@ impl Audit for ArchivedUses {
         out: &mut Vec<Finding>,
     ) {
         check(doc.file(), cx.facts, site, out);
+    }
+
+    /// Hook repositories on github.com, from the built-in list (online facts are gathered for
+    /// `uses:` only).
+    fn pre_commit(&self, _cx: &AuditContext<'_>, config: &PreCommit<'_>, out: &mut Vec<Finding>) {
+        for hook in &config.repos {
+            let Some(slug) = hook.github_slug().filter(|s| is_listed(s)) else {
+                continue;
+            };
+            out.push(Finding::new(
+                &ArchivedUses::META,
+                format!("`{slug}` is archived and gets no fixes"),
+                Location::file(
+                    config.file,
+                    hook.repo.span(),
+                    hook.route.key("repo"),
+                    "repository is archived",
+                ),
+            ));
+        }
     }
 }
 

@@ -171,6 +171,9 @@ impl Audit for DangerousTriggers {
                 format!("`{}` {why}{relay_hint}", trigger.event),
                 location,
             );
+            if let Some(shared) = shared_configuration(wf) {
+                finding = finding.related(shared);
+            }
             let runs_untrusted: Vec<_> = wf
                 .steps()
                 .filter(|(_, step)| checks_out_untrusted(step))
@@ -193,6 +196,21 @@ impl Audit for DangerousTriggers {
             out.push(finding);
         }
     }
+}
+
+/// The `on:` key, when the trigger block uses an alias: the trigger's filters may be written
+/// (and changed) under another event, which the reader must look at too.
+fn shared_configuration(wf: &Workflow<'_>) -> Option<Location> {
+    if !wf.on.contains_alias() {
+        return None;
+    }
+    let (key, _) = wf.root.entry("on")?;
+    Some(Location::file(
+        wf.file,
+        key.span(),
+        crate::route::Route::root().key("on"),
+        "the triggers share configuration through YAML aliases",
+    ))
 }
 
 /// `pull_request_target` is what `actions/labeler` is documented to need (it labels pull

@@ -70,6 +70,7 @@ audits! {
     stale_action_refs::StaleActionRefs,
     ref_confusion::RefConfusion,
     known_vulnerable_actions::KnownVulnerableActions,
+    insecure_url_scheme::InsecureUrlScheme,
 }
 
 /// The audit with this id.

@@ -12,10 +12,13 @@ declare_audit! {
     /// ## What it does
     ///
     /// Reports what hides what a workflow does: expressions that are constants (`${{ 'foo' }}`,
-    /// `${{ format('{0}', 'a') }}`, `${{ fromJSON('"x"') }}`), values picked by a computed index
+    /// `${{ format('{0}', 'a') }}`, `${{ fromJSON('"x"') }}`), constant parts of larger
+    /// expressions (`format('{0} {1}', github.actor, format('{0}', 'a'))`, `true || false`;
+    /// not `fromJSON('[...]')`, the way to write a list), values picked by a computed index
     /// (`${{ env[matrix.name] }}`), and `uses:` paths with `.`, `..` or empty components
-    /// (`owner/repo/a/../b@v1`, `./x/../y`); a leading `./`, leading `..`s and a trailing `/` are
-    /// plain.
+    /// (`owner/repo/a/../b@v1`, `./x/../y`) or a trailing `/` before the `@ref`
+    /// (`actions/checkout/@v4`); a leading `./`, leading `..`s and a trailing `/` of a local
+    /// path are plain.
     ///
     /// ## Why is this bad?
     ///
@@ -97,6 +100,20 @@ fn constant(e: &Expr) -> bool {
     }
 }
 
+/// A computed part of a larger expression whose value is fixed when written (`format('{0}',
+/// 'abc')`, `true || false`). `fromJSON('[...]')` is not: it is how a list is written.
+fn reducible(e: &Expr) -> bool {
+    let computed = match &e.kind {
+        ExprKind::Call { name, args } => {
+            !(name.eq_ignore_ascii_case("fromjson")
+                && matches!(args.as_slice(), [a] if matches!(a.kind, ExprKind::String(_))))
+        }
+        ExprKind::Binary { .. } | ExprKind::Not(_) => true,
+        _ => false,
+    };
+    computed && constant(e)
+}
+
 /// A path with `.` or empty components, or a `..` that undoes the component before it. The
 /// leading `./` of local paths, leading `..`s and a trailing `/` are plain.
 fn needless_path(path: &str) -> bool {
@@ -140,12 +157,22 @@ fn check(
             );
             continue;
         }
+        let mut reduced: Vec<crate::source::Span> = Vec::new();
         site.expr.walk(&mut |e| {
+            if reducible(e) && !reduced.iter().any(|r| r.start <= e.span.start && e.span.end <= r.end) {
+                reduced.push(e.span);
+                report(
+                    e.span,
+                    "this part of the expression is a constant: write its value instead",
+                    out,
+                );
+            }
             if let ExprKind::Access {
                 member: Member::Index(i),
                 ..
             } = &e.kind
                 && !i.is_literal()
+                && !constant(i)
             {
                 report(
                     e.span,
@@ -163,8 +190,11 @@ fn check(
         if uses.starts_with("docker://") || in_disabled(root, route) {
             return;
         }
-        if needless_path(uses.split('@').next().unwrap_or_default()) {
-            let msg = "this `uses:` path has `.`, `..` or empty components: write the plain path";
+        let path = uses.split('@').next().unwrap_or_default();
+        // `owner/repo/@ref` resolves like `owner/repo@ref`; the slash only disguises it.
+        let trailing = uses.contains('@') && !path.starts_with("./") && path.ends_with('/');
+        if trailing || needless_path(path) {
+            let msg = "this `uses:` path has `.`, `..`, empty components or a trailing `/`: write the plain path";
             out.push(Finding::new(
                 &Obfuscation::META,
                 msg,

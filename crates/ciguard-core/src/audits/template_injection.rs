@@ -1,6 +1,6 @@
 use crate::audit::{AnyDoc, Audit, AuditContext};
 use crate::declare_audit;
-use crate::expr::contexts::Trust;
+use crate::expr::contexts::{self, Trust};
 use crate::expr::{expansions, value_span_to_file};
 use crate::finding::{Applicability, Confidence, Finding, Location, Persona, Severity};
 use crate::fix::template_injection::{ScriptFix, file_starts};
@@ -22,9 +22,15 @@ declare_audit! {
     /// branch names, commit messages, author names and emails) are high severity and high
     /// confidence; workflow inputs are medium; values computed at run time (step and job outputs,
     /// environment variables set by earlier steps, matrices built from expressions) are low, for
-    /// the pedantic persona. Values that cannot carry injected text (`github.sha`, numeric ids,
-    /// usernames, `secrets.*`, `vars.*`, static matrices, typed inputs, `env` variables defined
-    /// with such values) are never reported.
+    /// the pedantic persona. Text that no outsider chooses but that is still pasted into code
+    /// (account and repository names, fixed words such as `github.event_name` or
+    /// `needs.<job>.result`, `secrets.*`, `vars.*`, static matrix values, `env` variables
+    /// defined with such values) is informational hardening advice, low confidence, for the
+    /// pedantic persona: not an injection, but `env:` keeps the script independent of the
+    /// value. Numbers, booleans and commit SHAs (`github.sha`, ids, counts, typed inputs), and
+    /// operands used only as conditions (`a && 'x' || 'y'`), are never reported. The two
+    /// pedantic tiers stay out of the default output because every reported finding sets a
+    /// non-zero exit status; `docs/zizmor-suite-differences.md` has the figures.
     ///
     /// ## Why is this bad?
     ///
@@ -177,7 +183,13 @@ fn check_code<'a>(
         for (path, span) in expr.value_contexts() {
             let trust = scope.trust(&path);
             let (severity, confidence, persona, why) = match trust {
-                Trust::Safe => continue,
+                Trust::Safe if contexts::inert(&path) => continue,
+                Trust::Safe => (
+                    Severity::Informational,
+                    Confidence::Low,
+                    Persona::Pedantic,
+                    "",
+                ),
                 Trust::Attacker => (
                     Severity::High,
                     Confidence::High,
@@ -206,7 +218,13 @@ fn check_code<'a>(
                 None => value_span_to_file(file, code, outer),
             };
             let shown = exp.body.get(span.start..span.end).unwrap_or_default();
-            let message = format!("`{shown}` may expand {why} into code");
+            let message = if trust == Trust::Safe {
+                format!(
+                    "`{shown}` is expanded into code; no outsider chooses it, but passing it through `env:` is safer (hardening, not an injection)"
+                )
+            } else {
+                format!("`{shown}` may expand {why} into code")
+            };
             let mut finding = Finding::new(
                 &TemplateInjection::META,
                 message,

@@ -1,10 +1,11 @@
-//! Typed views of workflows, actions and Dependabot configurations over a YAML [`Document`],
+//! Typed views of workflows, actions, Dependabot and pre-commit configurations over a YAML [`Document`],
 //! built with shape checks so that audits can trust what they read.
 
 mod action;
 mod dependabot;
 pub(crate) mod disabled;
 pub mod permissions;
+mod pre_commit;
 pub mod release;
 pub mod run_script;
 pub mod scope;
@@ -16,6 +17,7 @@ mod workflow;
 
 pub use action::{Action, ActionRuns};
 pub use dependabot::{Dependabot, Update};
+pub use pre_commit::{HookRepo, PreCommit};
 pub use release::Registry;
 pub use step::Step;
 pub use uses::{DockerImage, RepositoryUses, Uses};
@@ -28,6 +30,7 @@ pub enum View<'a> {
     Workflow(Workflow<'a>),
     Action(Action<'a>),
     Dependabot(Dependabot<'a>),
+    PreCommit(PreCommit<'a>),
 }
 
 impl<'a> View<'a> {
@@ -50,6 +53,10 @@ impl<'a> View<'a> {
             FileKind::Dependabot => {
                 let (config, diags) = Dependabot::build(file, doc);
                 (config.map(View::Dependabot), diags)
+            }
+            FileKind::PreCommit => {
+                let (config, diags) = PreCommit::build(file, doc);
+                (config.map(View::PreCommit), diags)
             }
             FileKind::Dependencies => (None, Vec::new()),
         }

@@ -92,17 +92,19 @@ pub struct RenderOptions {
     pub quiet: bool,
 }
 
-/// Writes `report` to `out` in `format`: the [`Stream`] of its findings.
+/// Writes `report` to `out` in `format`: the [`Stream`] of its findings. SARIF lists every audit
+/// of `catalogue` (the front end's) as a rule, and any audit of a finding besides.
 pub fn render(
     format: Format,
     report: &Report,
     opts: &RenderOptions,
+    catalogue: &crate::catalog::Catalogue,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
         Format::Plain => plain::render(report, opts, out),
         Format::Json => json::render(report, out),
-        Format::Sarif => sarif::render(report, out),
+        Format::Sarif => sarif::render(report, catalogue, out),
         Format::Github => github::render(report, out),
     }
 }
@@ -174,7 +176,14 @@ pub struct Stream<'a> {
 }
 
 impl<'a> Stream<'a> {
-    pub fn new(format: Format, opts: RenderOptions, out: &'a mut dyn Write) -> Self {
+    /// A stream whose SARIF rules are every audit of `catalogue` (the front end's, with the
+    /// audits of every crate), so each result's `ruleIndex` is known before it is written.
+    pub fn new(
+        format: Format,
+        opts: RenderOptions,
+        out: &'a mut dyn Write,
+        catalogue: &crate::catalog::Catalogue,
+    ) -> Self {
         Stream {
             format,
             opts,
@@ -182,16 +191,9 @@ impl<'a> Stream<'a> {
             tally: Tally::default(),
             json: json::Stream::default(),
             github: github::Stream::default(),
-            sarif: sarif::Stream::new(crate::audits::catalogue().iter()),
+            sarif: sarif::Stream::new(catalogue.iter()),
             diagnostics: Vec::new(),
         }
-    }
-
-    /// SARIF rules for every audit of `catalogue` (the front end's, with the audits of other
-    /// crates), instead of the core's alone.
-    pub fn with_catalogue(mut self, catalogue: &crate::catalog::Catalogue) -> Self {
-        self.sarif = sarif::Stream::new(catalogue.iter());
-        self
     }
 
     /// Writes the next findings (sorted as [`Report::sort`] sorts, after every earlier batch).

@@ -129,8 +129,12 @@ const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// Writes the whole report: the streamed renderer over its findings.
-pub(super) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut stream = Stream::new(rules_of(report));
+pub(super) fn render(
+    report: &Report,
+    catalogue: &crate::catalog::Catalogue,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut stream = Stream::new(rules_of(report, catalogue));
     stream.findings(&report.findings, &report.diagnostics, out)?;
     stream.finish(report, out)
 }
@@ -295,7 +299,7 @@ fn precision(confidence: Confidence) -> &'static str {
 /// The whole document as one value; [`render`] streams the same content.
 #[cfg(test)]
 pub(crate) fn document(report: &Report) -> Value {
-    let stream = Stream::new(rules_of(report));
+    let stream = Stream::new(rules_of(report, &crate::audits::catalogue()));
     let base = SrcRoot::of(&report.findings, &report.diagnostics);
     let results: Vec<Value> = report
         .findings
@@ -318,10 +322,12 @@ pub(crate) fn document(report: &Report) -> Value {
     doc
 }
 
-/// The rules of a finished report: the core's catalogue and the audits of its findings (a
-/// streamed run passes the front end's whole catalogue instead).
-fn rules_of(report: &Report) -> impl Iterator<Item = &'static AuditMeta> + '_ {
-    crate::audits::catalogue()
+/// The rules of a finished report: the front end's catalogue and the audits of its findings.
+fn rules_of<'r>(
+    report: &'r Report,
+    catalogue: &crate::catalog::Catalogue,
+) -> impl Iterator<Item = &'static AuditMeta> + 'r {
+    catalogue
         .iter()
         .collect::<Vec<_>>()
         .into_iter()

@@ -48,7 +48,7 @@ pub fn document_refs<'d>(kind: FileKind, root: Node<'d>) -> Vec<DocRef<'d>> {
     match kind {
         FileKind::Workflow => w.workflow(root),
         FileKind::Action => w.action(root),
-        FileKind::Dependabot | FileKind::Dependencies => {}
+        FileKind::Dependabot | FileKind::Dependencies | FileKind::PreCommit => {}
     }
     w.out
 }

@@ -185,6 +185,56 @@ const SAFE_LEAVES: &[&str] = &[
     "mergeable",
 ];
 
+/// Last segments whose values are numbers, booleans or commit SHAs.
+const INERT_LEAVES: &[&str] = &[
+    "number",
+    "id",
+    "sha",
+    "run_id",
+    "run_number",
+    "run_attempt",
+    "retention_days",
+    "additions",
+    "deletions",
+    "changed_files",
+    "commits",
+    "comments",
+    "size",
+    "draft",
+    "merged",
+    "locked",
+    "site_admin",
+    "private",
+    "fork",
+    "mergeable",
+    "job-index",
+    "job-total",
+    "max-parallel",
+    "fail-fast",
+];
+
+/// Whether a [`Trust::Safe`] context's value is a number, a boolean or a commit SHA: nothing
+/// a shell, JavaScript or Python reads as code, so expanding it inline is not even hardening
+/// advice. The other safe values (names, fixed words such as `needs.x.result`, secrets,
+/// static matrix values) are text that merely cannot be chosen by an outsider. Typed inputs
+/// (boolean, number, choice) count as inert: most are booleans and numbers.
+pub fn inert(path: &ContextPath) -> bool {
+    let typed_input = path.root() == Some("inputs")
+        || (path.root() == Some("github")
+            && path.name(1) == Some("event")
+            && path.name(2) == Some("inputs"));
+    if typed_input {
+        return true;
+    }
+    leaf(path).is_some_and(|leaf| {
+        INERT_LEAVES.contains(&leaf)
+            || leaf.ends_with("_id")
+            || leaf.ends_with("_sha")
+            || leaf.ends_with("_count")
+            || leaf.ends_with("_number")
+    })
+}
+
 /// Last segments that name free text a user writes.
 const ATTACKER_LEAVES: &[&str] = &[
     "body",
@@ -362,6 +412,33 @@ mod tests {
             "github.event.repository.name",
         ] {
             assert_eq!(trust(p), Trust::Safe, "{p}");
+        }
+    }
+
+    #[test]
+    fn numbers_booleans_and_shas_are_inert_names_and_words_are_not() {
+        let inert = |src: &str| super::inert(&parse(src).unwrap().context_path().unwrap());
+        for p in [
+            "github.sha",
+            "github.run_id",
+            "github.event.pull_request.number",
+            "github.event.pull_request.head.sha",
+            "github.event.issue.id",
+            "strategy.job-index",
+            "inputs.dry-run",
+            "github.event.pull_request.draft",
+        ] {
+            assert!(inert(p), "{p}");
+        }
+        for p in [
+            "github.repository",
+            "github.event_name",
+            "github.triggering_actor",
+            "needs.test.result",
+            "secrets.TOKEN",
+            "matrix.os",
+        ] {
+            assert!(!inert(p), "{p}");
         }
     }
 

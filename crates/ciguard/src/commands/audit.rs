@@ -94,7 +94,7 @@ pub struct AuditArgs {
     /// Which kinds of files to collect from directories.
     /// `dependencies` runs the offline checks of `ciguard deps` (cooldown settings, mutable
     /// sources in lockfiles) on each directory given.
-    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies", value_parser = parse_kind, help_heading = "Inputs and configuration")]
+    #[arg(long, value_delimiter = ',', default_value = "workflows,actions,dependabot,dependencies,pre-commit", value_parser = parse_kind, help_heading = "Inputs and configuration")]
     pub collect: Vec<FileKind>,
 
     /// Use this configuration file for every input instead of discovering one.
@@ -145,8 +145,9 @@ pub struct AuditArgs {
 }
 
 fn parse_kind(s: &str) -> Result<FileKind, String> {
-    FileKind::parse(s)
-        .ok_or_else(|| format!("`{s}` is not one of: workflows, actions, dependabot, dependencies"))
+    FileKind::parse(s).ok_or_else(|| {
+        format!("`{s}` is not one of: workflows, actions, dependabot, dependencies, pre-commit")
+    })
 }
 
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -187,8 +188,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut sink = StreamSink {
         // With --diff the report is not shown: the findings are only counted.
         stream: (!args.diff).then(|| {
-            Stream::new(args.format.format(), opts, &mut buffered)
-                .with_catalogue(ciguard_pipeline::catalogue::catalogue())
+            Stream::new(
+                args.format.format(),
+                opts,
+                &mut buffered,
+                ciguard_pipeline::catalogue::catalogue(),
+            )
         }),
         summary: (args.format == OutputFormat::Github && !args.diff)
             .then(|| step_summary_path().map(|path| (path, StepSummary::default())))

@@ -68,7 +68,15 @@ pub fn render_report(
     // Buffered: stdout is line-buffered, and a report of thousands of findings is hundreds of
     // thousands of lines, each of which would otherwise be its own `write` system call.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    match render(format.format(), report, &opts, &mut out).and_then(|()| out.flush()) {
+    match render(
+        format.format(),
+        report,
+        &opts,
+        ciguard_pipeline::catalogue::catalogue(),
+        &mut out,
+    )
+    .and_then(|()| out.flush())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
