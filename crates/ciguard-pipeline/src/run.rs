@@ -126,6 +126,9 @@ struct FileOutcome {
 pub trait Sink {
     fn findings(&mut self, findings: &[Finding]);
     fn diagnostic(&mut self, _diagnostic: &Diagnostic) {}
+    /// A group of files was written and dropped: the moment to hand freed memory back (the
+    /// binary asks the allocator to; a library must not).
+    fn group_done(&mut self) {}
 }
 
 /// Keeps every finding: what [`audit`] returns in its report.
@@ -338,6 +341,7 @@ pub fn audit_streamed(
             for k in a.max(first_read)..b {
                 files[k - first_read] = None;
             }
+            stream.sink.group_done();
         }
         audited = next.zip(next_outcomes).map(|((a, b), o)| (a, b, o));
         start = next.map_or(n, |(_, b)| b);

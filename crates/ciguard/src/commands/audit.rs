@@ -339,4 +339,8 @@ impl ciguard_pipeline::Sink for StreamSink<'_> {
             self.error = stream.diagnostic(diagnostic).err();
         }
     }
+
+    fn group_done(&mut self) {
+        crate::release_free_memory();
+    }
 }
