@@ -356,6 +356,7 @@ mod robustness {
                                 hyperlinks: true,
                                 quiet: false,
                             },
+                            &crate::audits::catalogue(),
                             &mut out,
                         )
                         .expect("render");

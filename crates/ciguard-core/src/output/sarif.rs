@@ -593,7 +593,7 @@ mod tests {
             },
         ] {
             let mut streamed = Vec::new();
-            render(&report, &mut streamed).unwrap();
+            render(&report, &crate::audits::catalogue(), &mut streamed).unwrap();
             let text = String::from_utf8(streamed).unwrap();
             // The same document (members in streaming order: results before invocations and
             // tool), with control and bidirectional characters escaped.

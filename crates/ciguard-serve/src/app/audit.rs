@@ -60,6 +60,10 @@ pub fn audited_kind(path: &str) -> Option<FileKind> {
     if parent == ".github" && (name == "dependabot.yml" || name == "dependabot.yaml") {
         return Some(FileKind::Dependabot);
     }
+    // pre-commit reads its configuration at the repository root only.
+    if path == ".pre-commit-config.yaml" || path == ".pre-commit-config.yml" {
+        return Some(FileKind::PreCommit);
+    }
     // GitHub only runs files directly inside .github/workflows.
     (parent == ".github/workflows").then_some(FileKind::Workflow)
 }
@@ -167,6 +171,35 @@ mod tests {
         );
         assert_eq!(audited_kind("dependabot.yml"), None);
         assert_eq!(audited_kind("README.md"), None);
+        assert_eq!(
+            audited_kind(".pre-commit-config.yaml"),
+            Some(FileKind::PreCommit)
+        );
+        assert_eq!(audited_kind("docs/.pre-commit-config.yaml"), None);
+    }
+
+    #[test]
+    fn a_root_pre_commit_config_is_audited_like_the_cli_does() {
+        let config = "repos:\n  - repo: http://github.com/pre-commit/pre-commit-hooks\n    rev: v4.0.0\n    hooks:\n      - id: trailing-whitespace\n";
+        let files = vec![
+            (
+                ".pre-commit-config.yaml".to_owned(),
+                config.as_bytes().to_vec(),
+            ),
+            (
+                "sub/.pre-commit-config.yaml".to_owned(),
+                config.as_bytes().to_vec(),
+            ),
+        ];
+        let found = audit_files(files, None).unwrap();
+        let insecure: Vec<_> = found
+            .findings
+            .iter()
+            .filter(|f| f.audit_id == "insecure-url-scheme")
+            .collect();
+        assert_eq!(insecure.len(), 1, "{:?}", found.findings);
+        assert_eq!(insecure[0].path, ".pre-commit-config.yaml");
+        assert_eq!(insecure[0].start_line, 2);
     }
 
     #[test]
