@@ -3,11 +3,8 @@
 //! head with annotations on the exact lines, answers a redelivered delivery 200 without a
 //! second check run, and exits 0 on SIGTERM without a secret in its logs.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ciguard_test_support::github_app::{self as fake, CheckRunRecord, FakeGitHubApp, Repo};
@@ -22,83 +19,12 @@ const BASE: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-
 const UNPINNED: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n";
 const PINNED: &str = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n";
 
-/// The running binary, its address and everything it wrote on stderr so far.
-struct Serve {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
-}
+mod serve_process;
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        // Only if the test failed before SIGTERM: never leave the process behind.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use serve_process::{Serve, post_signed};
 
 fn serve(dir: &Path, api_url: &str) -> Serve {
-    let secret_file = dir.join("secret");
-    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    // A copy of the test key with mode 0600, as an operator would keep it.
-    let key = dir.join("app-key.pem");
-    std::fs::copy(fake::app_private_key_pkcs1(), &key).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let db = serve_db(dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ciguard"))
-        .args(["serve", "--db", &db, "--listen", "127.0.0.1:0"])
-        .args(["--app-id", &fake::APP_ID.to_string()])
-        .arg("--private-key-file")
-        .arg(&key)
-        .arg("--webhook-secret-file")
-        .arg(&secret_file)
-        .args([
-            "--github-api-url",
-            api_url,
-            "--write-interval-ms",
-            "0",
-            "--verbose",
-        ])
-        .env_remove("CIGUARD_DB")
-        .env_remove("CIGUARD_WEBHOOK_SECRET_FILE")
-        .env_remove("CIGUARD_GITHUB_API_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let mut line = String::new();
-    while reader.read_line(&mut line).unwrap() > 0 {
-        stderr.lock().unwrap().push_str(&line);
-        if let Some(addr) = line
-            .trim()
-            .strip_prefix("ciguard serve: listening on http://")
-        {
-            let addr = addr.to_string();
-            let sink = Arc::clone(&stderr);
-            std::thread::spawn(move || {
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                    sink.lock().unwrap().push_str(&line);
-                    line.clear();
-                }
-            });
-            return Serve {
-                child,
-                addr,
-                stderr,
-            };
-        }
-        line.clear();
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("ciguard serve did not start:\n{}", stderr.lock().unwrap());
+    Serve::start(dir, &serve_db(dir), api_url, SECRET, &["--verbose"])
 }
 
 /// Posts a signed `pull_request` delivery; the status code.
@@ -108,27 +34,7 @@ fn post(addr: &str, delivery: &str, body: &str) -> u16 {
 
 /// Posts a signed delivery of `event`; the status code.
 fn post_event(addr: &str, event: &str, delivery: &str, body: &str) -> u16 {
-    let signature = ciguard_serve::signature::header_value(
-        &ciguard_serve::secret::Secret::new(SECRET),
-        body.as_bytes(),
-    );
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /webhook HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-github-event: {event}\r\nx-github-delivery: {delivery}\r\nx-hub-signature-256: {signature}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).unwrap();
-    reply
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|r| r.get(..3))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP reply: {reply:?}"))
+    post_signed(addr, SECRET, event, delivery, body).unwrap()
 }
 
 fn opened(number: u64, head: &str) -> String {

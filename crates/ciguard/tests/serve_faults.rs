@@ -10,17 +10,15 @@
 //! The tests take one lock each: they would otherwise compete for the 2 cores CI has.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ciguard_serve::secret::{DbUrl, Secret};
+use ciguard_serve::secret::DbUrl;
 use ciguard_serve::store::{Store, StoreOptions};
-use ciguard_test_support::github_app::{self as fake, FakeGitHubApp, Repo};
+use ciguard_test_support::github_app::{FakeGitHubApp, Repo};
 
 const SECRET: &str = "fault test webhook secret";
 const SLUG: &str = "octo/app";
@@ -41,77 +39,21 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// A running `ciguard serve` process and what it wrote on stderr.
-struct Serve {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
+mod serve_process;
+
+use serve_process::{Serve, post_signed};
+
+/// One replica: the fault tests' lease is short so a killed replica's jobs come back soon.
+fn start(dir: &Path, db: &str, api_url: &str) -> Serve {
+    Serve::start(dir, db, api_url, SECRET, &["--job-lease-secs", LEASE_SECS])
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+trait Faults {
+    fn kill9(&mut self);
+    fn alive(&mut self) -> bool;
 }
 
-impl Serve {
-    fn start(dir: &Path, db: &str, api_url: &str) -> Serve {
-        let secret_file = dir.join("secret");
-        std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-        let key = dir.join("app-key.pem");
-        std::fs::copy(fake::app_private_key_pkcs1(), &key).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ciguard"))
-            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-            .args(["--app-id", &fake::APP_ID.to_string()])
-            .arg("--private-key-file")
-            .arg(&key)
-            .arg("--webhook-secret-file")
-            .arg(&secret_file)
-            .args(["--github-api-url", api_url, "--write-interval-ms", "0"])
-            .args(["--job-lease-secs", LEASE_SECS])
-            .env_remove("CIGUARD_DB")
-            .env_remove("CIGUARD_WEBHOOK_SECRET_FILE")
-            .env_remove("CIGUARD_GITHUB_API_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut reader = BufReader::new(child.stderr.take().unwrap());
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            stderr.lock().unwrap().push_str(&line);
-            if let Some(addr) = line
-                .trim()
-                .strip_prefix("ciguard serve: listening on http://")
-            {
-                let addr = addr.to_string();
-                let sink = Arc::clone(&stderr);
-                std::thread::spawn(move || {
-                    let mut line = String::new();
-                    while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                        sink.lock().unwrap().push_str(&line);
-                        line.clear();
-                    }
-                });
-                return Serve {
-                    child,
-                    addr,
-                    stderr,
-                };
-            }
-            line.clear();
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("ciguard serve did not start:\n{}", stderr.lock().unwrap());
-    }
-
+impl Faults for Serve {
     /// SIGKILL: no graceful stop, no lease released.
     fn kill9(&mut self) {
         self.child.kill().unwrap();
@@ -120,10 +62,6 @@ impl Serve {
 
     fn alive(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
-    }
-
-    fn log(&self) -> String {
-        self.stderr.lock().unwrap().clone()
     }
 }
 
@@ -182,24 +120,9 @@ fn synchronize(number: u64, head: &str) -> String {
 /// Posts a signed `pull_request` delivery; the status code, or the transport error (a killed or
 /// restarting server).
 fn post(addr: &str, delivery: &str, body: &str) -> std::io::Result<u16> {
-    let signature = ciguard_serve::signature::header_value(&Secret::new(SECRET), body.as_bytes());
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "POST /webhook HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-github-event: pull_request\r\nx-github-delivery: {delivery}\r\nx-hub-signature-256: {signature}\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    reply
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|r| r.get(..3))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP reply: {reply:?}")))
+    post_signed(addr, SECRET, "pull_request", delivery, body)
 }
 
-/// Delivery `n` goes to pull request `n % heads + 1` at its head.
 fn delivery_body(heads: &[String], n: usize) -> String {
     let pr = n % heads.len();
     synchronize(pr as u64 + 1, &heads[pr])
@@ -384,7 +307,7 @@ fn kill_9_of_one_of_three_replicas_at_half_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (fake, heads) = fake_with_pulls(dir.path(), 40);
     let mut replicas: Vec<Serve> = (0..3)
-        .map(|_| Serve::start(dir.path(), &db, &fake.url()))
+        .map(|_| start(dir.path(), &db, &fake.url()))
         .collect();
     let load = Load::start(
         replicas.iter().map(|r| r.addr.clone()).collect(),
@@ -510,7 +433,7 @@ fn postgres_restarted_under_load_is_503_then_recovers_without_restarting_ciguard
     let cluster = Cluster::start();
     let dir = tempfile::tempdir().unwrap();
     let (fake, heads) = fake_with_pulls(dir.path(), 10);
-    let mut serve = Serve::start(dir.path(), &cluster.url, &fake.url());
+    let mut serve = start(dir.path(), &cluster.url, &fake.url());
 
     let phase = Arc::new(AtomicUsize::new(UP));
     let stop = Arc::new(AtomicBool::new(false));
@@ -629,7 +552,7 @@ fn sqlite_instance_killed_mid_load_loses_no_accepted_delivery() {
     let db = format!("sqlite:{}", dir.path().join("serve.db").display());
     let (fake, heads) = fake_with_pulls(dir.path(), 20);
     let total = 2_000;
-    let mut serve = Serve::start(dir.path(), &db, &fake.url());
+    let mut serve = start(dir.path(), &db, &fake.url());
     let killed = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicUsize::new(0));
     let lanes: Vec<_> = (0..4)
@@ -665,7 +588,7 @@ fn sqlite_instance_killed_mid_load_loses_no_accepted_delivery() {
     drop(serve);
 
     // The OS released the single-instance lock with the process: the same file starts again.
-    let serve = Serve::start(dir.path(), &db, &fake.url());
+    let serve = start(dir.path(), &db, &fake.url());
     let store = open_store(&rt, &db);
     let ids: Vec<String> = accepted.iter().map(|(id, _)| id.clone()).collect();
     let known = rt.block_on(store.known_deliveries(&ids)).unwrap();

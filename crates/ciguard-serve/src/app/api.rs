@@ -173,6 +173,30 @@ impl<R: RateLimitStore> Api<R> {
         Ok((value, response))
     }
 
+    /// A GET decoded as JSON, with the `Link` header's next page.
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        installation: u64,
+        auth: &Secret,
+        target: &str,
+    ) -> Result<(T, Option<String>), ApiError> {
+        let (value, response) = self.get_json(installation, auth, target).await?;
+        Ok((value, response.next_link()))
+    }
+
+    /// A write (POST, PATCH, …) whose answer is JSON.
+    pub async fn write_json(
+        &self,
+        installation: u64,
+        auth: &Secret,
+        method: Method,
+        target: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let name = method.name();
+        let response = self.call_raw(installation, auth, method, target).await?;
+        decode(&classify(name, target, response)?, target)
+    }
+
     pub fn sent(&self) -> usize {
         self.sent.load(Ordering::Relaxed)
     }

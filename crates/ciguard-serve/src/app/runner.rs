@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{Api, ApiError, classify, decode, json_body};
+use super::api::{Api, ApiError, json_body};
 use super::audit::{self, Audited, MAX_FILE_BYTES, audit_files};
 use super::checks::{self, CHECK_NAME, CheckReport, ReportPolicy};
 use super::github::{Http, Method};
@@ -148,23 +148,17 @@ impl<R: RateLimitStore> Session<'_, R> {
         &self,
         target: &str,
     ) -> Result<(T, Option<String>), ApiError> {
-        let (value, response) = self
-            .app
+        self.app
             .api
-            .get_json(self.installation, &self.token, target)
-            .await?;
-        Ok((value, response.next_link()))
+            .get_page(self.installation, &self.token, target)
+            .await
     }
 
     async fn write(&self, method: Method, target: &str) -> Result<Value, ApiError> {
-        let name = method.name();
-        let response = self
-            .app
+        self.app
             .api
-            .call_raw(self.installation, &self.token, method, target)
-            .await?;
-        let response = classify(name, target, response)?;
-        decode(&response, target)
+            .write_json(self.installation, &self.token, method, target)
+            .await
     }
 
     /// The `ciguard` check run of this App on `sha`, if there is one.
@@ -557,6 +551,14 @@ impl<R: RateLimitStore> JobRunner for App<R> {
                 "release-gate jobs are run with the store (wiring::Runner)".into(),
             )),
         };
+        self.outcome(job, result)
+    }
+}
+
+impl<R> App<R> {
+    /// What the queue records for a job that ended with `result`, logged; a 401 drops the
+    /// installation's cached tokens so the next attempt mints new ones.
+    pub(crate) fn outcome(&self, job: &Job, result: Result<String, ApiError>) -> Outcome {
         match result {
             Ok(summary) => {
                 tracing::info!(job = job.id, delivery = %job.delivery_id, "{summary}");

@@ -163,19 +163,8 @@ fn web_url(api_url: &str) -> String {
 impl App<Store> {
     /// Runs one drift job; the outcome the queue records.
     pub async fn drift(&self, job: &Job, target: &DriftTarget) -> Outcome {
-        match self.drift_job(job.installation_id, target).await {
-            Ok(summary) => {
-                tracing::info!(job = job.id, delivery = %job.delivery_id, "{summary}");
-                Outcome::Done { summary }
-            }
-            Err(e) => {
-                if matches!(e, ApiError::Unauthorized(_)) {
-                    self.tokens.forget(job.installation_id);
-                }
-                tracing::warn!(job = job.id, delivery = %job.delivery_id, "{e}");
-                e.into_outcome()
-            }
-        }
+        let result = self.drift_job(job.installation_id, target).await;
+        self.outcome(job, result)
     }
 
     /// The job; its summary, or why GitHub did not let it finish.

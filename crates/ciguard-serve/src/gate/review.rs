@@ -237,17 +237,8 @@ pub async fn run(app: &App<Store>, job: &Job, t: &GateTarget) -> Outcome {
         Err(e) => return retry_on_store(&e),
     }
     match review(app, job, t, &review_target).await {
-        Ok(summary) => {
-            tracing::info!(job = job.id, delivery = %job.delivery_id, "{summary}");
-            Outcome::Done { summary }
-        }
-        Err(Failure::Api(e)) => {
-            if matches!(e, ApiError::Unauthorized(_)) {
-                app.tokens.forget(job.installation_id);
-            }
-            tracing::warn!(job = job.id, delivery = %job.delivery_id, "{e}");
-            e.into_outcome()
-        }
+        Ok(summary) => app.outcome(job, Ok(summary)),
+        Err(Failure::Api(e)) => app.outcome(job, Err(e)),
         Err(Failure::Store(e)) => retry_on_store(&e),
     }
 }

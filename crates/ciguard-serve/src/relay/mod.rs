@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::app::api::{ApiError, classify, decode, json_body};
+use crate::app::api::{ApiError, classify, json_body};
 use crate::app::checks::plain_text;
 use crate::app::github::Method;
 use crate::app::secret::Secret;
@@ -273,22 +273,17 @@ impl<R: RateLimitStore> Run<'_, R> {
         &self,
         target: &str,
     ) -> Result<(T, Option<String>), ApiError> {
-        let (value, response) = self
-            .app
+        self.app
             .api
-            .get_json(self.installation, &self.token, target)
-            .await?;
-        Ok((value, response.next_link()))
+            .get_page(self.installation, &self.token, target)
+            .await
     }
 
     async fn write(&self, method: Method, target: &str) -> Result<Value, ApiError> {
-        let name = method.name();
-        let response = self
-            .app
+        self.app
             .api
-            .call_raw(self.installation, &self.token, method, target)
-            .await?;
-        decode(&classify(name, target, response)?, target)
+            .write_json(self.installation, &self.token, method, target)
+            .await
     }
 
     async fn relay(&self, config: &RelayConfig) -> Result<Relayed, Stop> {
