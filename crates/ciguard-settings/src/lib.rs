@@ -20,7 +20,7 @@ pub mod snapshot;
 use std::collections::BTreeSet;
 
 use ciguard_core::diagnostic::{Diagnostic, Level};
-use ciguard_core::{Finding, Report};
+use ciguard_core::{AuditMeta, Finding, Report};
 
 pub use checks::{Check, Outcome, State};
 pub use error::Error;
@@ -146,34 +146,17 @@ impl SettingsReport {
 
     /// Audits one repository, and its organization once if it belongs to one.
     pub fn audit_repo(&mut self, src: &dyn Source, options: &Options, owner: &str, name: &str) {
-        let cx = checks::Cx { options };
         let full = format!("{owner}/{name}");
-        match gather::repo(src, owner, name) {
-            Ok(repo) => {
-                for check in checks::all().iter().filter(|c| !c.is_org_check()) {
-                    let mut outcome = Outcome::default();
-                    check.repo(&cx, &repo, &mut outcome);
-                    self.results.push(CheckResult {
-                        check: check.meta().id,
-                        subject: full.clone(),
-                        outcome,
-                    });
-                }
-                if repo.owner_is_org {
-                    self.audit_org_settings(src, options, owner);
-                }
-            }
-            Err(u) => {
-                for check in checks::all().iter().filter(|c| !c.is_org_check()) {
-                    let mut outcome = Outcome::default();
-                    outcome.unknown(&u);
-                    self.results.push(CheckResult {
-                        check: check.meta().id,
-                        subject: full.clone(),
-                        outcome,
-                    });
-                }
-            }
+        let (outcomes, owner_is_org) = repo_outcomes(src, options, owner, name);
+        for (meta, outcome) in outcomes {
+            self.results.push(CheckResult {
+                check: meta.id,
+                subject: full.clone(),
+                outcome,
+            });
+        }
+        if owner_is_org {
+            self.audit_org_settings(src, options, owner);
         }
     }
 
@@ -182,16 +165,9 @@ impl SettingsReport {
         if !self.orgs_done.insert(login.to_ascii_lowercase()) {
             return;
         }
-        let cx = checks::Cx { options };
-        let org = gather::org(src, login);
-        for check in checks::all().iter().filter(|c| c.is_org_check()) {
-            let mut outcome = Outcome::default();
-            match &org {
-                Ok(org) => check.org(&cx, org, &mut outcome),
-                Err(u) => outcome.unknown(u),
-            }
+        for (meta, outcome) in org_outcomes(src, options, login) {
             self.results.push(CheckResult {
-                check: check.meta().id,
+                check: meta.id,
                 subject: format!("org {login}"),
                 outcome,
             });
@@ -228,6 +204,54 @@ impl SettingsReport {
             }
         }
     }
+}
+
+/// The outcome of every repository check on `owner/name` (each unknown when the repository
+/// cannot be read), and whether its owner is an organization. `ciguard settings` and the App's
+/// drift job both run the checks through this.
+pub fn repo_outcomes(
+    src: &dyn Source,
+    options: &Options,
+    owner: &str,
+    name: &str,
+) -> (Vec<(&'static AuditMeta, Outcome)>, bool) {
+    let cx = checks::Cx { options };
+    let repo = gather::repo(src, owner, name);
+    let outcomes = checks::all()
+        .iter()
+        .filter(|c| !c.is_org_check())
+        .map(|check| {
+            let mut outcome = Outcome::default();
+            match &repo {
+                Ok(repo) => check.repo(&cx, repo, &mut outcome),
+                Err(u) => outcome.unknown(u),
+            }
+            (check.meta(), outcome)
+        })
+        .collect();
+    (outcomes, repo.is_ok_and(|r| r.owner_is_org))
+}
+
+/// The outcome of every organization check on `login` (each unknown when it cannot be read).
+pub fn org_outcomes(
+    src: &dyn Source,
+    options: &Options,
+    login: &str,
+) -> Vec<(&'static AuditMeta, Outcome)> {
+    let cx = checks::Cx { options };
+    let org = gather::org(src, login);
+    checks::all()
+        .iter()
+        .filter(|c| c.is_org_check())
+        .map(|check| {
+            let mut outcome = Outcome::default();
+            match &org {
+                Ok(org) => check.org(&cx, org, &mut outcome),
+                Err(u) => outcome.unknown(u),
+            }
+            (check.meta(), outcome)
+        })
+        .collect()
 }
 
 /// What `ciguard settings` was asked to audit.

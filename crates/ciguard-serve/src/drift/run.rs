@@ -11,9 +11,8 @@ use base64::Engine as _;
 use ciguard_core::config::Config;
 use ciguard_github::{Client, ClientConfig, Revalidation, Token};
 use ciguard_pipeline::{FindingFilter, View};
-use ciguard_settings::checks::{self, Cx};
 use ciguard_settings::live::LiveSource;
-use ciguard_settings::{Options, Outcome as CheckOutcome, State, gather};
+use ciguard_settings::{Options, Outcome as CheckOutcome, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -501,20 +500,8 @@ impl App<Store> {
         let (owner_s, name_s) = (owner.to_owned(), name.to_owned());
         let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
             let source = LiveSource::new(client);
-            let cx = Cx { options: &options };
-            let repo = gather::repo(&source, &owner_s, &name_s);
-            let outcomes: Vec<(&'static ciguard_core::AuditMeta, CheckOutcome)> = checks::all()
-                .iter()
-                .filter(|c| !c.is_org_check())
-                .map(|check| {
-                    let mut outcome = CheckOutcome::default();
-                    match &repo {
-                        Ok(repo) => check.repo(&cx, repo, &mut outcome),
-                        Err(u) => outcome.unknown(u),
-                    }
-                    (check.meta(), outcome)
-                })
-                .collect();
+            let (outcomes, _) =
+                ciguard_settings::repo_outcomes(&source, &options, &owner_s, &name_s);
             (
                 outcomes,
                 source.client().request_count(),
@@ -566,20 +553,7 @@ impl App<Store> {
         let login = owner.to_owned();
         let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
             let source = LiveSource::new(client);
-            let cx = Cx { options: &options };
-            let org = gather::org(&source, &login);
-            let outcomes: Vec<(&'static ciguard_core::AuditMeta, CheckOutcome)> = checks::all()
-                .iter()
-                .filter(|c| c.is_org_check())
-                .map(|check| {
-                    let mut outcome = CheckOutcome::default();
-                    match &org {
-                        Ok(org) => check.org(&cx, org, &mut outcome),
-                        Err(u) => outcome.unknown(u),
-                    }
-                    (check.meta(), outcome)
-                })
-                .collect();
+            let outcomes = ciguard_settings::org_outcomes(&source, &options, &login);
             (
                 outcomes,
                 source.client().request_count(),
