@@ -106,15 +106,7 @@ impl<R: RateLimitStore> Api<R> {
         method: Method,
         target: &str,
     ) -> Result<Response, ApiError> {
-        if let Some(until) = self.rates.blocked_until(installation).await
-            && until > SystemTime::now()
-        {
-            tracing::debug!(installation, "rate limited: no request sent");
-            return Err(ApiError::Limited {
-                until,
-                reason: format!("installation {installation} is rate limited"),
-            });
-        }
+        self.within_budget(installation).await?;
         if method.is_write() {
             self.pacer.wait(installation).await;
         }
@@ -146,6 +138,21 @@ impl<R: RateLimitStore> Api<R> {
             });
         }
         Ok(response)
+    }
+
+    /// `Limited` while the shared budget says `installation` may not make requests; checked
+    /// before every call, and before work that calls GitHub through another client.
+    pub async fn within_budget(&self, installation: u64) -> Result<(), ApiError> {
+        if let Some(until) = self.rates.blocked_until(installation).await
+            && until > SystemTime::now()
+        {
+            tracing::debug!(installation, "rate limited: no request sent");
+            return Err(ApiError::Limited {
+                until,
+                reason: format!("installation {installation} is rate limited"),
+            });
+        }
+        Ok(())
     }
 
     /// [`Api::call_raw`], with any status but 2xx turned into the error the queue acts on.

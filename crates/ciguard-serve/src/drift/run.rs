@@ -459,16 +459,49 @@ impl App<Store> {
         }
     }
 
-    async fn not_limited(&self, installation: u64) -> Result<(), ApiError> {
-        if let Some(until) = self.api.rates.blocked_until(installation).await
-            && until > std::time::SystemTime::now()
-        {
-            return Err(ApiError::Limited {
-                until,
-                reason: format!("installation {installation} is rate limited"),
-            });
+    /// Runs the settings checks `checks` with the blocking settings client on `token` (the
+    /// budget checked first, the client's reads counted), each as an issue result on
+    /// `subject`, after the passing configuration check.
+    async fn run_checks<F>(
+        &self,
+        installation: u64,
+        token: &Secret,
+        subject: &str,
+        filter: &FindingFilter,
+        tally: &mut Tally,
+        checks: F,
+    ) -> Result<Vec<(String, CheckResult)>, ApiError>
+    where
+        F: FnOnce(&LiveSource) -> Vec<(&'static ciguard_core::AuditMeta, CheckOutcome)>
+            + Send
+            + 'static,
+    {
+        self.api.within_budget(installation).await?;
+        let client = self.settings_client(installation, token);
+        let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
+            let source = LiveSource::new(client);
+            let outcomes = checks(&source);
+            (
+                outcomes,
+                source.client().request_count(),
+                limited(source.client()),
+            )
+        })
+        .await
+        .map_err(|e| ApiError::Transient(format!("the settings read stopped: {e}")))?;
+        tally.reads += reads;
+        if let Some(reason) = limited {
+            return Err(self.limited(installation, reason).await);
         }
-        Ok(())
+        // Resolved now the config is known to parse: a parse failure closes nothing.
+        let mut results = vec![(REPO_CONFIG_CHECK.to_owned(), CheckResult::Pass)];
+        results.extend(outcomes.into_iter().map(|(meta, outcome)| {
+            (
+                meta.id.to_owned(),
+                result_of(meta, subject, outcome, filter),
+            )
+        }));
+        Ok(results)
     }
 
     /// The repository checks of `owner/name`, each as an issue result.
@@ -493,33 +526,11 @@ impl App<Store> {
             Ok(parsed) => parsed,
             Err(message) => return Ok(vec![config_failure(&full, &message)]),
         };
-        // Resolved now the config is known to parse: a parse failure above closes nothing.
-        let mut results = vec![(REPO_CONFIG_CHECK.to_owned(), CheckResult::Pass)];
-        self.not_limited(installation).await?;
-        let client = self.settings_client(installation, &token);
-        let (owner_s, name_s) = (owner.to_owned(), name.to_owned());
-        let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
-            let source = LiveSource::new(client);
-            let (outcomes, _) =
-                ciguard_settings::repo_outcomes(&source, &options, &owner_s, &name_s);
-            (
-                outcomes,
-                source.client().request_count(),
-                limited(source.client()),
-            )
+        let (owner, name) = (owner.to_owned(), name.to_owned());
+        self.run_checks(installation, &token, &full, &filter, tally, move |source| {
+            ciguard_settings::repo_outcomes(source, &options, &owner, &name).0
         })
         .await
-        .map_err(|e| ApiError::Transient(format!("the settings read stopped: {e}")))?;
-        tally.reads += reads;
-        if let Some(reason) = limited {
-            return Err(self.limited(installation, reason).await);
-        }
-        results.extend(
-            outcomes.into_iter().map(|(meta, outcome)| {
-                (meta.id.to_owned(), result_of(meta, &full, outcome, &filter))
-            }),
-        );
-        Ok(results)
     }
 
     /// The organization's own checks (once per organization).
@@ -547,33 +558,17 @@ impl App<Store> {
             Ok(parsed) => parsed,
             Err(message) => return Ok(vec![config_failure(&config_repo, &message)]),
         };
-        let mut results = vec![(REPO_CONFIG_CHECK.to_owned(), CheckResult::Pass)];
-        self.not_limited(installation).await?;
-        let client = self.settings_client(installation, &token);
-        let login = owner.to_owned();
-        let (outcomes, reads, limited) = tokio::task::spawn_blocking(move || {
-            let source = LiveSource::new(client);
-            let outcomes = ciguard_settings::org_outcomes(&source, &options, &login);
-            (
-                outcomes,
-                source.client().request_count(),
-                limited(source.client()),
-            )
-        })
-        .await
-        .map_err(|e| ApiError::Transient(format!("the settings read stopped: {e}")))?;
-        tally.reads += reads;
-        if let Some(reason) = limited {
-            return Err(self.limited(installation, reason).await);
-        }
         let subject = format!("organization {owner}");
-        results.extend(outcomes.into_iter().map(|(meta, outcome)| {
-            (
-                meta.id.to_owned(),
-                result_of(meta, &subject, outcome, &filter),
-            )
-        }));
-        Ok(results)
+        let login = owner.to_owned();
+        self.run_checks(
+            installation,
+            &token,
+            &subject,
+            &filter,
+            tally,
+            move |source| ciguard_settings::org_outcomes(source, &options, &login),
+        )
+        .await
     }
 
     /// Brings the issue of (subject, check) in line with `result`, under the store's lock.
