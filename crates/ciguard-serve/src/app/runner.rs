@@ -136,15 +136,16 @@ struct Created {
 }
 
 /// One job's view: an installation token scoped to the one repository it works on.
-struct Session<'a, R> {
-    app: &'a App<R>,
-    installation: u64,
-    token: Secret,
-    repo: &'a str,
+pub(crate) struct Session<'a, R> {
+    pub(crate) app: &'a App<R>,
+    pub(crate) installation: u64,
+    pub(crate) token: Secret,
+    pub(crate) repo: &'a str,
 }
 
 impl<R: RateLimitStore> Session<'_, R> {
-    async fn get<T: for<'de> Deserialize<'de>>(
+    /// A GET of this job's, decoded, with the next page's address.
+    pub(crate) async fn get<T: for<'de> Deserialize<'de>>(
         &self,
         target: &str,
     ) -> Result<(T, Option<String>), ApiError> {
@@ -154,7 +155,8 @@ impl<R: RateLimitStore> Session<'_, R> {
             .await
     }
 
-    async fn write(&self, method: Method, target: &str) -> Result<Value, ApiError> {
+    /// A write of this job's whose answer is JSON.
+    pub(crate) async fn write(&self, method: Method, target: &str) -> Result<Value, ApiError> {
         self.app
             .api
             .write_json(self.installation, &self.token, method, target)

@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::app::api::{ApiError, classify, json_body};
 use crate::app::checks::plain_text;
 use crate::app::github::Method;
-use crate::app::secret::Secret;
+use crate::app::runner::Session;
 use crate::app::tokens::relay_permissions;
 use crate::job::{Job, RateLimitStore};
 use crate::org_config::OrgConfigLoad;
@@ -247,9 +247,12 @@ impl<R: RateLimitStore> App<R> {
             )
             .await?;
         let run = Run {
-            app: self,
-            installation,
-            token,
+            s: Session {
+                app: self,
+                installation,
+                token,
+                repo: &t.repository,
+            },
             t,
         };
         match run.relay(config).await {
@@ -260,32 +263,13 @@ impl<R: RateLimitStore> App<R> {
     }
 }
 
-/// One relay job's calls, with its token.
+/// One relay job's calls, through the job's session (its token for the one repository).
 struct Run<'a, R> {
-    app: &'a App<R>,
-    installation: u64,
-    token: Secret,
+    s: Session<'a, R>,
     t: &'a RelayTarget,
 }
 
 impl<R: RateLimitStore> Run<'_, R> {
-    async fn get<T: for<'de> Deserialize<'de>>(
-        &self,
-        target: &str,
-    ) -> Result<(T, Option<String>), ApiError> {
-        self.app
-            .api
-            .get_page(self.installation, &self.token, target)
-            .await
-    }
-
-    async fn write(&self, method: Method, target: &str) -> Result<Value, ApiError> {
-        self.app
-            .api
-            .write_json(self.installation, &self.token, method, target)
-            .await
-    }
-
     async fn relay(&self, config: &RelayConfig) -> Result<Relayed, Stop> {
         let repo = &self.t.repository;
         let Some(artifact) = self.artifact().await? else {
@@ -313,6 +297,7 @@ impl<R: RateLimitStore> Run<'_, R> {
         // The run's head must be the head of an open pull request of this repository: a fork's
         // run has no `pull_requests` in the event, so the message's number is checked instead.
         let (pull, _): (Pull, _) = match self
+            .s
             .get(&format!("/repos/{repo}/pulls/{}", message.pr))
             .await
         {
@@ -344,11 +329,12 @@ impl<R: RateLimitStore> Run<'_, R> {
         );
         let comment = self.upsert_comment(message.pr, &body).await?;
         if !labels.is_empty() {
-            self.write(
-                Method::Post(json_body(&json!({ "labels": labels }))),
-                &format!("/repos/{repo}/issues/{}/labels", message.pr),
-            )
-            .await?;
+            self.s
+                .write(
+                    Method::Post(json_body(&json!({ "labels": labels }))),
+                    &format!("/repos/{repo}/issues/{}/labels", message.pr),
+                )
+                .await?;
         }
         Ok(Relayed::Posted {
             pr: message.pr,
@@ -364,7 +350,7 @@ impl<R: RateLimitStore> Run<'_, R> {
             "/repos/{}/actions/runs/{}/artifacts?name={ARTIFACT_NAME}&per_page=100",
             self.t.repository, self.t.run_id
         );
-        let (list, _): (Artifacts, _) = self.get(&target).await?;
+        let (list, _): (Artifacts, _) = self.s.get(&target).await?;
         let mut named = list
             .artifacts
             .into_iter()
@@ -392,9 +378,9 @@ impl<R: RateLimitStore> Run<'_, R> {
             "/repos/{}/actions/artifacts/{}/zip",
             self.t.repository, artifact.id
         );
-        let api = &self.app.api;
+        let api = &self.s.app.api;
         let response = api
-            .call_raw(self.installation, &self.token, Method::Get, &target)
+            .call_raw(self.s.installation, &self.s.token, Method::Get, &target)
             .await?;
         let body = match response.status {
             410 => return Ok(None),
@@ -449,11 +435,11 @@ impl<R: RateLimitStore> Run<'_, R> {
         let mut found = None;
         for _ in 0..MAX_COMMENT_PAGES {
             let Some(target) = next.take() else { break };
-            let (page, link): (Vec<Comment>, _) = self.get(&target).await?;
+            let (page, link): (Vec<Comment>, _) = self.s.get(&target).await?;
             found = page.into_iter().find(|c| {
                 c.performed_via_github_app
                     .as_ref()
-                    .is_some_and(|a| a.id == self.app.app_id())
+                    .is_some_and(|a| a.id == self.s.app.app_id())
                     && c.body.as_deref().is_some_and(|b| b.starts_with(&marker))
             });
             if found.is_some() {
@@ -465,15 +451,17 @@ impl<R: RateLimitStore> Run<'_, R> {
         match found {
             Some(c) if c.body.as_deref() == Some(body) => Ok(CommentAction::Unchanged(c.id)),
             Some(c) => {
-                self.write(
-                    Method::Patch(payload),
-                    &format!("/repos/{repo}/issues/comments/{}", c.id),
-                )
-                .await?;
+                self.s
+                    .write(
+                        Method::Patch(payload),
+                        &format!("/repos/{repo}/issues/comments/{}", c.id),
+                    )
+                    .await?;
                 Ok(CommentAction::Updated(c.id))
             }
             None => {
                 let created = self
+                    .s
                     .write(
                         Method::Post(payload),
                         &format!("/repos/{repo}/issues/{pr}/comments"),
