@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load on `ciguard serve`'s ingress over loopback: deliveries accepted per second, ack latency
-# p50/p99 (wrk, each request a fresh delivery ID over one signed body) and peak RSS per replica
+# p50/p99 (wrk, each request a fresh delivery ID over signed pull-request bodies (see MODE below)) and peak RSS per replica
 # (idle, after the load, after a 25 MiB body), for SQLite, PostgreSQL x1 and PostgreSQL x3.
 # Bounded: DURATION (default 10s) per case, CONNECTIONS (default 32) per replica.
 # Needs wrk, curl, openssl (apt-get install wrk curl openssl) and, for PostgreSQL, what
@@ -12,8 +12,12 @@ connections=${CONNECTIONS:-32}
 for tool in wrk curl openssl; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install $tool" >&2; exit 1; }
 done
-cargo build --locked --release -p ciguard >&2
-bin=$PWD/target/release/ciguard
+# CIGUARD_BIN: another build to measure (say, an older commit's) instead of this checkout's.
+bin=${CIGUARD_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --locked --release -p ciguard --features serve >&2
+  bin=$PWD/target/release/ciguard
+fi
 work=$(mktemp -d /tmp/ciguard-serve-bench.XXXXXX)
 pids=()
 pg_dir=
@@ -26,29 +30,56 @@ cleanup() {
 trap cleanup EXIT
 
 printf 'bench secret' >"$work/secret"
-printf '{"action":"synchronize","installation":{"id":1},"repository":{"id":1,"full_name":"octo/repo","default_branch":"main"},"pull_request":{"number":1,"head":{"sha":"%s","repo":{"id":1}}}}' \
-  "$(printf '%040d' 1)" >"$work/body.json"
 sign() { openssl dgst -sha256 -hmac "bench secret" -hex <"$1" | awk '{print "sha256=" $NF}'; }
-signature=$(sign "$work/body.json")
+# The signed bodies a case sends, by MODE: `same` (one pull request at one head: every delivery
+# coalesces into its queued job), `alternating` (one pull request, two heads in turn: every delivery
+# replaces the queued job's payload) and `unique` (a new pull request each delivery: every delivery
+# queues a job; 12,000 per wrk thread, then they repeat).
+python3 - "$work/bodies.lua" <<'PY'
+import hashlib, hmac, sys
+def body(pull, head):
+    text = ('{"action":"synchronize","installation":{"id":1},"repository":{"id":1,'
+            '"full_name":"octo/repo","default_branch":"main"},"pull_request":{"number":%d,'
+            '"head":{"sha":"%040d","repo":{"id":1}}}}' % (pull, head))
+    signature = "sha256=" + hmac.new(b"bench secret", text.encode(), hashlib.sha256).hexdigest()
+    return '{body=[[%s]],signature="%s"}' % (text, signature)
+with open(sys.argv[1], "w") as out:
+    out.write("modes = {}\n")
+    out.write("modes.same = {%s}\n" % body(1, 1))
+    out.write("modes.alternating = {%s,%s}\n" % (body(1, 1), body(1, 2)))
+    # In chunks: a Lua function holds at most 65,536 constants.
+    out.write("modes.unique = {}\n")
+    pulls = range(1, 6 * 12000 + 1)
+    for start in range(0, len(pulls), 5000):
+        chunk = ",\n".join(body(pull, pull) for pull in pulls[start:start + 5000])
+        out.write("for _, b in ipairs((function() return {\n%s} end)()) do table.insert(modes.unique, b) end\n" % chunk)
+PY
 cat >"$work/fresh-delivery.lua" <<LUA
--- Every request: the same signed body, a fresh X-GitHub-Delivery.
+-- Every request: the next signed body of MODE, a fresh X-GitHub-Delivery.
+dofile("$work/bodies.lua")
 local counter = 0
 local threads = {}
 function setup(thread)
-  thread:set("prefix", #threads + 1 + 16 * tonumber(os.getenv("REPLICA") or "0") + 256 * tonumber(os.getenv("RUN") or "0"))
+  local replica = tonumber(os.getenv("REPLICA") or "0")
+  thread:set("prefix", #threads + 1 + 16 * replica + 256 * tonumber(os.getenv("RUN") or "0"))
+  thread:set("slot", 2 * replica + #threads)
   table.insert(threads, thread)
 end
 function init(args)
-  wrk.method = "POST"
-  wrk.body = io.open("$work/body.json"):read("*a")
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["X-GitHub-Event"] = "pull_request"
-  wrk.headers["X-Hub-Signature-256"] = "$signature"
+  bodies = modes[os.getenv("MODE") or "same"]
+  -- In \`unique\`, each thread (2 per wrk, one wrk per replica) has its own 12,000 bodies.
+  first, span = 0, #bodies
+  if #bodies > 2 then first, span = slot * 12000, 12000 end
 end
 function request()
   counter = counter + 1
-  wrk.headers["X-GitHub-Delivery"] = string.format("%08x-0000-4000-8000-%012x", prefix, counter)
-  return wrk.format(nil, "/webhook")
+  local b = bodies[first + (counter % span) + 1]
+  return wrk.format("POST", "/webhook", {
+    ["Content-Type"] = "application/json",
+    ["X-GitHub-Event"] = "pull_request",
+    ["X-Hub-Signature-256"] = b.signature,
+    ["X-GitHub-Delivery"] = string.format("%08x-0000-4000-8000-%012x", prefix, counter),
+  }, b.body)
 end
 LUA
 
@@ -72,14 +103,14 @@ start_replicas() { # db count -> sets ports[] and pids
   done
 }
 
-run_case() { # name db replicas
-  local name=$1 db=$2 count=$3 run=$4
+run_case() { # name db replicas run mode
+  local name=$1 db=$2 count=$3 run=$4 mode=$5
   start_replicas "$db" "$count"
   local first=$((${#pids[@]} - count))
   local idle=$(rss "${pids[$first]}" VmRSS)
   local outs=()
   for i in $(seq 0 $((count - 1))); do
-    REPLICA=$i RUN=$run wrk -t2 -c"$connections" -d"$duration" --latency -s "$work/fresh-delivery.lua" \
+    MODE=$mode REPLICA=$i RUN=$run wrk -t2 -c"$connections" -d"$duration" --latency -s "$work/fresh-delivery.lua" \
       "http://127.0.0.1:${ports[$i]}" >"$work/wrk-$name-$i.txt" 2>&1 &
     outs+=($!)
   done
@@ -99,13 +130,19 @@ run_case() { # name db replicas
     p50="$p50$(awk '$1 == "50%" {print $2}' "$f") "
     p99="$p99$(awk '$1 == "99%" {print $2}' "$f") "
   done
-  printf '%-14s %10s %-24s %-24s %6s %10s %10s %10s %s\n' "$name" "$rps" "$p50" "$p99" "$non2xx" "$idle" "$load" "$big" "$(cat "$work/big-$name.code")"
+  printf '%-18s %10s %-24s %-24s %6s %10s %10s %10s %s\n' "$name" "$rps" "$p50" "$p99" "$non2xx" "$idle" "$load" "$big" "$(cat "$work/big-$name.code")"
   for pid in "${pids[@]:$first}"; do kill -TERM "$pid"; wait "$pid" || true; done
   pids=("${pids[@]:0:$first}")
 }
 
-printf '%-14s %10s %-24s %-24s %6s %10s %10s %10s %s\n' case "deliv/s" "p50 (per replica)" "p99 (per replica)" non2xx "RSS idle" "RSS load" "RSS 25MiB" "25MiB"
-run_case sqlite "sqlite:$work/bench.db" 1 1
+printf '%-18s %10s %-24s %-24s %6s %10s %10s %10s %s\n' case "deliv/s" "p50 (per replica)" "p99 (per replica)" non2xx "RSS idle" "RSS load" "RSS 25MiB" "25MiB"
+run=0
+for mode in same alternating unique; do
+  run=$((run + 1)); run_case "sqlite-$mode" "sqlite:$work/bench-$mode.db" 1 "$run" "$mode"
+done
 read -r pg_url pg_dir < <(CIGUARD_PG_FSYNC=on CIGUARD_TEST_POSTGRES_PORT=55439 .ci/postgres)
-run_case postgres-x1 "$pg_url" 1 2
-run_case postgres-x3 "$pg_url" 3 3
+for replicas in 1 3; do
+  for mode in same alternating unique; do
+    run=$((run + 1)); run_case "pg-x$replicas-$mode" "$pg_url" "$replicas" "$run" "$mode"
+  done
+done

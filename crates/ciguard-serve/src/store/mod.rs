@@ -44,12 +44,18 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("a newer job for the same key is queued (job {0}): retry that one instead")]
     KeyQueued(i64),
+    /// A write that kept racing other writers (transient: answered 503 like an outage).
+    #[error("database contention: {0}")]
+    Contended(String),
 }
 
 impl StoreError {
     /// True when the database is unreachable or failing (503), as opposed to a usage error.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Query(_) | StoreError::Connect { .. })
+        matches!(
+            self,
+            StoreError::Query(_) | StoreError::Connect { .. } | StoreError::Contended(_)
+        )
     }
 }
 

@@ -87,11 +87,21 @@ pub struct JobRow {
     pub note: Option<String>,
 }
 
-const UPSERT_JOB: &str = "INSERT INTO jobs (job_key, installation_id, payload, delivery_id, state, attempts, max_attempts, run_at, created_at, updated_at) \
+const INSERT_JOB: &str = "INSERT INTO jobs (job_key, installation_id, payload, delivery_id, state, attempts, max_attempts, run_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) \
+     ON CONFLICT (job_key) WHERE state = 'queued' DO NOTHING";
+
+/// SQLite: one statement; the `WHERE` makes a queued job with the same payload a no-op (SQLite
+/// writers take turns anyway, so there is no row lock to avoid).
+const UPSERT_JOB_SQLITE: &str = "INSERT INTO jobs (job_key, installation_id, payload, delivery_id, state, attempts, max_attempts, run_at, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6) \
      ON CONFLICT (job_key) WHERE state = 'queued' DO UPDATE SET \
      installation_id = excluded.installation_id, payload = excluded.payload, \
-     delivery_id = excluded.delivery_id, updated_at = excluded.updated_at";
+     delivery_id = excluded.delivery_id, updated_at = excluded.updated_at \
+     WHERE jobs.payload <> excluded.payload OR jobs.installation_id <> excluded.installation_id";
+
+const REPLACE_QUEUED: &str = "UPDATE jobs SET installation_id = $2, payload = $3, delivery_id = $4, updated_at = $5 \
+     WHERE job_key = $1 AND state = 'queued'";
 
 impl Store {
     /// Records a delivery and its jobs in one transaction. A repeated delivery ID writes nothing.
@@ -123,15 +133,15 @@ impl Store {
         }
         for job in jobs {
             let payload = serde_json::to_string(job).unwrap_or_default();
-            sqlx::query(UPSERT_JOB)
-                .bind(job.key())
-                .bind(to_i64(installation_id))
-                .bind(payload)
-                .bind(delivery_id)
-                .bind(i64::from(max_attempts))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            let job = QueuedJob {
+                key: &job.key(),
+                installation_id: to_i64(installation_id),
+                payload: &payload,
+                delivery_id,
+                max_attempts: i64::from(max_attempts),
+                now,
+            };
+            queue_job(&mut tx, self.backend(), &job).await?;
         }
         tx.commit().await?;
         Ok(Recorded::New { jobs: jobs.len() })
@@ -509,6 +519,93 @@ enum Holder<'a> {
     Owner(&'a str),
     /// The reaper: any lease that expired before this time.
     Expired(i64),
+}
+
+/// One job row as a delivery queues it.
+#[derive(Clone, Copy)]
+struct QueuedJob<'a> {
+    key: &'a str,
+    installation_id: i64,
+    payload: &'a str,
+    delivery_id: &'a str,
+    max_attempts: i64,
+    now: i64,
+}
+
+/// Queues one job, or coalesces it into the key's queued job. A queued job that already carries
+/// the same payload is left alone: no write and, on PostgreSQL, no row lock (an `ON CONFLICT DO
+/// UPDATE` locks the row even when its `WHERE` is false), so the many deliveries of one pull
+/// request (and redeliveries) do not queue behind each other on that row. A different payload
+/// replaces the queued one (the newest head wins); when the queued job was claimed meanwhile, the
+/// insert is tried again and queues a follow-up run.
+async fn queue_job(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    job: &QueuedJob<'_>,
+) -> Result<(), StoreError> {
+    let QueuedJob {
+        key,
+        installation_id,
+        payload,
+        delivery_id,
+        max_attempts,
+        now,
+    } = *job;
+    if backend == Backend::Sqlite {
+        sqlx::query(UPSERT_JOB_SQLITE)
+            .bind(key)
+            .bind(installation_id)
+            .bind(payload)
+            .bind(delivery_id)
+            .bind(max_attempts)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(());
+    }
+    // Each round either writes or sees the queued job leave the queue; three are plenty.
+    for _ in 0..3 {
+        let inserted = sqlx::query(INSERT_JOB)
+            .bind(key)
+            .bind(installation_id)
+            .bind(payload)
+            .bind(delivery_id)
+            .bind(max_attempts)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if inserted == 1 {
+            return Ok(());
+        }
+        let queued = sqlx::query(
+            "SELECT installation_id, payload FROM jobs WHERE job_key = $1 AND state = 'queued'",
+        )
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(queued) = queued else { continue };
+        let same = queued.try_get::<i64, _>("installation_id")? == installation_id
+            && queued.try_get::<String, _>("payload")? == payload;
+        if same {
+            return Ok(());
+        }
+        let replaced = sqlx::query(REPLACE_QUEUED)
+            .bind(key)
+            .bind(installation_id)
+            .bind(payload)
+            .bind(delivery_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if replaced == 1 {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Contended(format!(
+        "job {key} kept leaving the queue while being queued"
+    )))
 }
 
 fn job_row(row: &AnyRow) -> Result<JobRow, sqlx::Error> {

@@ -43,6 +43,12 @@ pub async fn coalescing(db: DbUrl) {
             202
         );
     }
+    let queued = server.store.list_jobs(Some("queued"), 100).await.unwrap();
+    assert_eq!(
+        queued.iter().map(|j| &j.delivery_id).collect::<Vec<_>>(),
+        [&guid(100)],
+        "the same payload again leaves the queued job as the first delivery wrote it"
+    );
     assert_eq!(
         deliver(
             server.addr,
