@@ -18,6 +18,11 @@ pub mod next_steps;
 pub mod pin;
 pub mod render;
 pub mod schema;
+#[cfg(feature = "serve")]
+pub mod serve;
+// A build without the server keeps the subcommand, to say how to get it.
+#[cfg(not(feature = "serve"))]
+#[path = "serve_not_built.rs"]
 pub mod serve;
 pub mod settings;
 
@@ -62,7 +67,8 @@ pub enum Command {
     Man(completions::ManArgs),
     /// Print the JSON schema of `ciguard.toml` (for editors) to stdout.
     Schema(schema::SchemaArgs),
-    /// Run the GitHub App: webhook ingress, job queue (SQLite or PostgreSQL), workers.
+    /// Run the GitHub App: webhook ingress, job queue (SQLite or PostgreSQL), workers (builds
+    /// with the `serve` feature).
     Serve(Box<serve::ServeArgs>),
 }
 
