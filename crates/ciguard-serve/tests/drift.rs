@@ -545,11 +545,20 @@ async fn the_sweep_queues_each_repository_once_per_interval_and_counts_requests(
     w.fake.clear_log();
     run(&app).await;
     let warm = w.counts();
+    // The next day the cached token has expired: GitHub's ETags are per token, so a new token's
+    // reads all answer 200 (the fake models that), and the result still writes nothing.
+    w.fake.set_token_lifetime(Duration::from_secs(60));
+    app.tokens.forget(1);
+    w.fake.clear_log();
+    run(&app).await;
+    let next_day = w.counts();
     eprintln!(
-        "drift requests per repository: cold {} ({} issue writes), warm {} ({} answered 304 Not Modified, {} writes)",
-        cold.0, cold.1, warm.0, warm.2, warm.1
+        "drift requests per repository: cold {} ({} issue writes), warm within the token's hour {} \
+         ({} answered 304 Not Modified, {} writes), next day with a new token {} ({} answered 304, {} writes)",
+        cold.0, cold.1, warm.0, warm.2, warm.1, next_day.0, next_day.2, next_day.1
     );
     assert!(warm.2 > 0 && warm.1 == 0 && cold.2 == 0);
+    assert_eq!((next_day.1, next_day.2), (0, 0), "{:?}", w.fake.log());
 }
 
 #[tokio::test]

@@ -169,10 +169,10 @@ fn a_signed_pull_request_webhook_yields_one_check_run_and_serve_drains_on_sigter
     );
     let minted = fake.tokens();
     assert!(!minted.is_empty(), "the App minted no installation token");
-    for t in &minted {
+    for part in minted.iter().flat_map(|t| t.token.split('.')) {
         assert!(
-            !stderr.contains(&t.token),
-            "an installation token was logged"
+            !stderr.contains(part),
+            "(part of) an installation token was logged"
         );
     }
     assert!(!stderr.contains("ghs_"), "a token was logged:\n{stderr}");

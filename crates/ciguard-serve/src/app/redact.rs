@@ -16,8 +16,11 @@ fn patterns() -> &'static Regex {
     RE.get_or_init(|| {
         Regex::new(concat!(
             r"(?s)-----BEGIN [A-Z0-9 ]{1,40}-----.*?(?:-----END [A-Z0-9 ]{1,40}-----|\z)",
-            r"|\bgh[pousr]_[A-Za-z0-9_]{8,}",
-            r"|\bgithub_pat_[A-Za-z0-9_]{8,}",
+            // Dots too: GitHub's new installation tokens are `ghs_` + a JWT (header.payload.
+            // signature, about 520 characters); stopping at the first dot would leave the payload
+            // and signature in the log, and the header is guessable.
+            r"|\bgh[pousr]_[A-Za-z0-9_.\-]{8,}",
+            r"|\bgithub_pat_[A-Za-z0-9_.\-]{8,}",
             r"|\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
         ))
         .unwrap_or_else(|_| Regex::new("$^").unwrap_or_else(|_| unreachable!()))
@@ -111,6 +114,24 @@ mod tests {
         assert!(out.contains("token *** and ***"), "{out}");
         assert!(out.contains("key *** end"), "{out}");
         // Ordinary words are left alone.
+        assert_eq!(mask("ghost_town eyJ gh_x"), "ghost_town eyJ gh_x");
+    }
+
+    #[test]
+    fn masks_the_stateless_jwt_shaped_installation_tokens_whole() {
+        // The format GitHub rolls out from 2026: `ghs_` + header.payload.signature.
+        let token = format!(
+            "ghs_eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+            "eyJpbnN0IjoxfQ_x".repeat(8),
+            "c2lnbmF0dXJl".repeat(28)
+        );
+        assert!(token.len() > 500);
+        let line = format!("minted {token}, expires soon");
+        let out = mask(&line);
+        assert_eq!(out, "minted ***, expires soon");
+        for part in token.split('.') {
+            assert!(!out.contains(&part[..8]), "{part} in {out}");
+        }
         assert_eq!(mask("ghost_town eyJ gh_x"), "ghost_town eyJ gh_x");
     }
 

@@ -1,5 +1,5 @@
 //! The fake's routes for the App's settings drift issues: the settings endpoints `ciguard
-//! settings` reads (answered from a [`settings_api::Api`] table, with weak ETags and `304` on
+//! settings` reads (answered from a [`settings_api::Api`] table, with weak ETags per token and `304` on
 //! `If-None-Match`), issues with comments and labels (`410` when a repository has issues
 //! disabled), `/installation/repositories` and `/app/installations`. Each repository route
 //! names the permission GitHub's documentation gives it, so a token without it gets `403`.
@@ -91,8 +91,15 @@ pub(super) fn permission(method: &str, rest: &[&str]) -> Option<(&'static str, &
     })
 }
 
-fn etag(body: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(body);
+/// GitHub's ETags are specific to the token that asked (GitHub support, quoted in
+/// eclipse-csi/otterdog#201; github/docs#34689): an ETag kept from an earlier installation token
+/// gets a `200`, not a `304`, when a new token asks. So the tag covers the Authorization header.
+fn etag(body: &[u8], authorization: &str) -> String {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(authorization.as_bytes());
+    hasher.update([0]);
+    hasher.update(body);
+    let digest = hasher.finalize();
     let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
     format!("W/\"{hex}\"")
 }
@@ -103,7 +110,8 @@ fn conditional(req: &Request, status: u16, body: &Value) -> Reply {
     if status != 200 {
         return reply;
     }
-    let tag = etag(&reply.body);
+    let authorization = req.headers.get("authorization").map_or("", String::as_str);
+    let tag = etag(&reply.body, authorization);
     if req.headers.get("if-none-match") == Some(&tag) {
         return Reply::empty(304).with_header("etag", tag);
     }

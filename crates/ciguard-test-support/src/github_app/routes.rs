@@ -215,7 +215,19 @@ fn authorize_repo(
 
 static TOKEN_SERIAL: AtomicU64 = AtomicU64::new(1);
 
-fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
+/// Which installation-token format to mint: GitHub is rolling out stateless, JWT-shaped tokens
+/// (`ghs_` + header.payload.signature, about 520 characters, announced April 2026) beside the
+/// short opaque ones, and `X-GitHub-Stateless-S2S-Token: enabled|disabled` on the mint request
+/// forces one (any other value is ignored). The fake's rollout default is the new format, so every
+/// test meets the longer token with dots in it.
+fn stateless_token(req: &Request) -> bool {
+    req.headers
+        .get("x-github-stateless-s2s-token")
+        .map(String::as_str)
+        != Some("disabled")
+}
+
+fn mint(state: &Mutex<State>, installation: u64, body: &Value, stateless: bool) -> Reply {
     let mut st = lock(state);
     let installed: Vec<&FakeRepo> = st
         .repos
@@ -270,12 +282,24 @@ fn mint(state: &Mutex<State>, installation: u64, body: &Value) -> Reply {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    let token = format!(
-        "ghs_{:016x}{:08x}{:012x}",
+    let unique = format!(
+        "{:016x}{:08x}{:012x}",
         serial.wrapping_mul(0x9E37_79B9_7F4A_7C15),
         nanos,
         installation
     );
+    let token = if stateless {
+        // JWT-shaped, in the alphabet GitHub documents for both formats (`ghs_[A-Za-z0-9._]{36,}`).
+        let payload: String = format!("{{\"inst\":{installation},\"id\":\"{unique}\"}}")
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let signature: String =
+            (0..43).map(|_| unique.as_str()).collect::<String>()[..342].to_owned();
+        format!("ghs_eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{payload}.{signature}")
+    } else {
+        format!("ghs_{unique}")
+    };
     let expires_at = now() + st.token_lifetime;
     let repositories: Vec<Value> = installed
         .iter()
@@ -304,7 +328,7 @@ fn app_route(state: &Mutex<State>, req: &Request, rest: &[&str]) -> Reply {
     let body: Value = serde_json::from_slice(req.body).unwrap_or(Value::Null);
     match (req.method, rest) {
         ("POST", ["installations", id, "access_tokens"]) => match id.parse() {
-            Ok(id) => mint(state, id, &body),
+            Ok(id) => mint(state, id, &body, stateless_token(req)),
             Err(_) => not_found(),
         },
         ("GET", ["hook", "deliveries"]) => deliveries(state, req),
