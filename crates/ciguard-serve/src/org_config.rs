@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::app::App;
 use crate::app::api::ApiError;
 use crate::app::github::Method;
-use crate::app::tokens::Permissions;
+use crate::app::tokens::org_config_permissions;
 use crate::job::RateLimitStore;
 
 /// The repository that holds organization-wide files.
@@ -256,7 +256,7 @@ impl<R: RateLimitStore> App<R> {
         installation: u64,
         owner: &str,
     ) -> Result<OrgConfig, OrgConfigLoad> {
-        let permissions = Permissions::from([("contents", "read")]);
+        let permissions = org_config_permissions();
         let token = match self
             .tokens
             .token_for_names(&self.api, installation, &[ORG_CONFIG_REPO], &permissions)

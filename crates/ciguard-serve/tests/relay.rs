@@ -210,7 +210,7 @@ async fn a_message_becomes_one_escaped_comment_updated_not_duplicated() {
     let downloads = w.storage.requests();
     assert_eq!(downloads.len(), 1);
     assert!(downloads.iter().all(|r| !r.authorized), "{downloads:?}");
-    // The token: this repository only, actions:read and pull_requests:write.
+    // The token: this repository only, actions:read, issues:write, pull_requests:read.
     let relay_token = w
         .fake
         .tokens()
@@ -222,7 +222,8 @@ async fn a_message_becomes_one_escaped_comment_updated_not_duplicated() {
         relay_token.permissions.into_iter().collect::<Vec<_>>(),
         vec![
             ("actions".to_owned(), "read".to_owned()),
-            ("pull_requests".to_owned(), "write".to_owned())
+            ("issues".to_owned(), "write".to_owned()),
+            ("pull_requests".to_owned(), "read".to_owned())
         ]
     );
 

@@ -30,9 +30,15 @@ pub fn audit_permissions() -> Permissions {
 }
 
 /// The comment relay: read the run's artifacts, read the pull request, write its one comment
-/// and labels (GitHub accepts `issues` or `pull_requests` write for both on a pull request).
+/// and labels. GitHub accepts `issues` or `pull_requests` write for both on a pull request;
+/// `issues: write` is the one the App holds anyway (drift issues), while `pull_requests: write`
+/// would add editing pull requests themselves (title, body, base branch, reviews).
 pub fn relay_permissions() -> Permissions {
-    BTreeMap::from([("actions", "read"), ("pull_requests", "write")])
+    BTreeMap::from([
+        ("actions", "read"),
+        ("issues", "write"),
+        ("pull_requests", "read"),
+    ])
 }
 
 /// Settings drift, reading one repository's settings as `ciguard settings` does (rulesets
@@ -60,6 +66,11 @@ pub fn drift_list_permissions() -> Permissions {
 /// Settings drift, keeping its issues in the one repository that receives them.
 pub fn drift_issue_permissions() -> Permissions {
     BTreeMap::from([("issues", "write")])
+}
+
+/// The organization's `ciguard-app.toml`, read from its `.github` repository.
+pub fn org_config_permissions() -> Permissions {
+    BTreeMap::from([("contents", "read")])
 }
 
 /// A release-gate review: read the run, its approvals and pending deployments (`actions`), the
@@ -236,6 +247,44 @@ pub fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every token the App mints asks for permissions the App was created with: a mint asking
+    /// for more is refused by GitHub (422), so the manifest in the docs must cover them all.
+    #[test]
+    fn the_documented_manifest_grants_every_permission_a_token_asks_for() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/serve-app-manifest.json"
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let granted = &manifest["default_permissions"];
+        let rank = |level: &str| match level {
+            "read" => 1,
+            "write" => 2,
+            _ => 0,
+        };
+        for (job, asked) in [
+            ("audit", audit_permissions()),
+            ("relay", relay_permissions()),
+            ("drift read", drift_read_permissions()),
+            ("drift org", drift_org_permissions()),
+            ("drift list", drift_list_permissions()),
+            ("drift issue", drift_issue_permissions()),
+            ("gate", gate_permissions()),
+            ("org config", org_config_permissions()),
+        ] {
+            for (name, level) in asked {
+                let has = granted[name].as_str().unwrap_or("none");
+                assert!(
+                    rank(has) >= rank(level),
+                    "{job} asks for {name}: {level}, the manifest grants {has}"
+                );
+            }
+        }
+        // And nothing asks for more than it needs: no job writes pull requests.
+        assert_eq!(granted["pull_requests"], "read");
+    }
 
     #[test]
     fn parses_githubs_timestamps() {
