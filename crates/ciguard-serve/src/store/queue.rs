@@ -551,21 +551,13 @@ async fn queue_job(
         max_attempts,
         now,
     } = *job;
-    if backend == Backend::Sqlite {
-        sqlx::query(UPSERT_JOB_SQLITE)
-            .bind(key)
-            .bind(installation_id)
-            .bind(payload)
-            .bind(delivery_id)
-            .bind(max_attempts)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        return Ok(());
-    }
+    let insert = match backend {
+        Backend::Sqlite => UPSERT_JOB_SQLITE,
+        Backend::Postgres => INSERT_JOB,
+    };
     // Each round either writes or sees the queued job leave the queue; three are plenty.
     for _ in 0..3 {
-        let inserted = sqlx::query(INSERT_JOB)
+        let inserted = sqlx::query(insert)
             .bind(key)
             .bind(installation_id)
             .bind(payload)
@@ -575,7 +567,8 @@ async fn queue_job(
             .execute(&mut **tx)
             .await?
             .rows_affected();
-        if inserted == 1 {
+        // SQLite's upsert did all there is to do: inserted, replaced, or left the same alone.
+        if inserted == 1 || backend == Backend::Sqlite {
             return Ok(());
         }
         let queued = sqlx::query(
