@@ -104,13 +104,17 @@ pub fn read_inside(root: &Path, path: &Path, max_bytes: u64) -> Result<Vec<u8>, 
 /// regular file of at most `max_bytes`.
 pub fn read_regular(path: &Path, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     let file = open_without_blocking(path)?;
-    let file_type = file.metadata()?.file_type();
+    let metadata = file.metadata()?;
+    let file_type = metadata.file_type();
     if !file_type.is_file() {
         return Err(ReadError::NotRegular {
             what: describe(&file_type),
         });
     }
-    let mut bytes = Vec::new();
+    // Sized from the metadata (capped: a sparse or growing file may claim anything), so a file
+    // is read in one or two calls instead of `Take`'s growing buffer of many reads and copies.
+    let expected = metadata.len().min(max_bytes).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     file.take(max_bytes + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max_bytes {
         return Err(ReadError::TooLarge { limit: max_bytes });

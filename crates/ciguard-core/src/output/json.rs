@@ -108,12 +108,10 @@ fn render_items(findings: &[Finding], ends_document: bool) -> io::Result<Vec<u8>
     for (i, f) in findings.iter().enumerate() {
         item.clear();
         serde_json::to_writer_pretty(&mut item, &FindingJson::new(f)).map_err(io::Error::other)?;
-        out.extend_from_slice(b"    ");
-        for &b in escape::json(&item).iter() {
-            out.push(b);
-            if b == b'\n' {
-                out.extend_from_slice(b"    ");
-            }
+        // Indented one level: four spaces before every line of the pretty-printed finding.
+        for (n, line) in escape::json(&item).split(|&b| b == b'\n').enumerate() {
+            out.extend_from_slice(if n == 0 { b"    " } else { b"\n    " });
+            out.extend_from_slice(line);
         }
         if !(ends_document && i + 1 == findings.len()) {
             out.extend_from_slice(b",\n");
