@@ -251,6 +251,6 @@ impl Finding {
             h.update(hop.as_bytes());
         }
         let digest = h.finalize();
-        digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&digest[..16])
     }
 }

@@ -25,7 +25,7 @@ pub mod suppress;
 pub mod transitive;
 
 /// The syntax layer, re-exported so `crate::yaml::…` and `ciguard_core::yaml::…` keep working.
-pub use ciguard_syntax::{diagnostic, escape, expr, redact, route, shell, source, yaml};
+pub use ciguard_syntax::{diagnostic, escape, expr, hex, redact, route, shell, source, yaml};
 
 pub use audit::{Audit, AuditContext};
 pub use catalog::{AuditMeta, Catalogue};

@@ -111,10 +111,7 @@ impl Cache {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ciguard_core::hex::encode(&sha2::Sha256::digest(bytes))
 }
 
 /// The content of `path` when it is a regular file of at most `limit` bytes, else `None`. Opened

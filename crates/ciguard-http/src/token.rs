@@ -34,7 +34,7 @@ impl Token {
     pub fn identity(&self) -> String {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(format!("ciguard-token-identity\0{}", self.0).as_bytes());
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        ciguard_core::hex::encode(&digest[..8])
     }
 
     /// `text` with every occurrence of the token replaced by `***`.

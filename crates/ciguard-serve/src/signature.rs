@@ -118,9 +118,7 @@ mod tests {
         let mut digest = parse_header(EXPECTED.as_bytes()).unwrap();
         for bit in 0..256 {
             digest[bit / 8] ^= 1 << (bit % 8);
-            let header: String = std::iter::once("sha256=".to_string())
-                .chain(digest.iter().map(|b| format!("{b:02x}")))
-                .collect();
+            let header = format!("sha256={}", ciguard_core::hex::encode(&digest));
             assert_eq!(
                 verify(&secrets(), Some(header.as_bytes()), PAYLOAD),
                 Err(SignatureError::Mismatch),

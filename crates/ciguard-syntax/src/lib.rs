@@ -8,6 +8,8 @@ pub mod diagnostic;
 pub mod escape;
 /// The GitHub Actions expression language (`${{ … }}`).
 pub mod expr;
+
+pub mod hex;
 /// Masking of the tokens this run holds in every printed message.
 pub mod redact;
 /// Symbolic paths into a document (`jobs.build.steps[2].uses`).

@@ -2,9 +2,11 @@
 
 use std::fmt;
 
+use smol_str::SmolStr;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Segment {
-    Key(String),
+    Key(SmolStr),
     Index(usize),
 }
 
@@ -19,7 +21,7 @@ impl Route {
 
     pub fn key(&self, key: &str) -> Self {
         let mut next = self.clone();
-        next.0.push(Segment::Key(key.to_owned()));
+        next.0.push(Segment::Key(SmolStr::new(key)));
         next
     }
 
@@ -31,7 +33,7 @@ impl Route {
 
     /// Appends a key in place (for walks that extend and shorten one route).
     pub(crate) fn push_key(&mut self, key: &str) {
-        self.0.push(Segment::Key(key.to_owned()));
+        self.0.push(Segment::Key(SmolStr::new(key)));
     }
 
     /// Appends an index in place.

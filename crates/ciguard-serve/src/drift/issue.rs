@@ -27,12 +27,8 @@ pub struct Failing {
 impl Failing {
     /// The hash stored to tell "same result" from "changed text".
     pub fn hash(&self) -> String {
-        hex(&Sha256::digest(self.body.as_bytes()))
+        ciguard_core::hex::encode(&Sha256::digest(self.body.as_bytes()))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The issue of `check_id` failing on `subject` (`owner/repo` or `organization owner`), with

@@ -56,11 +56,7 @@ impl AuditRow {
             hasher.update(b":");
             hasher.update(field);
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        ciguard_core::hex::encode(&hasher.finalize())
     }
 }
 
