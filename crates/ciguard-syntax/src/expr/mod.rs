@@ -582,11 +582,12 @@ impl<'s> Parser<'s> {
     }
 
     fn bump(&mut self) -> Option<(Tok, Span)> {
-        let t = self.toks.get(self.pos).cloned();
-        if t.is_some() {
-            self.pos += 1;
-        }
-        t
+        // Tokens are taken once, front to back (of earlier ones only the spans are read again),
+        // so the token moves out rather than being copied with its string.
+        let (tok, span) = self.toks.get_mut(self.pos)?;
+        let taken = (std::mem::replace(tok, Tok::Comma), *span);
+        self.pos += 1;
+        Some(taken)
     }
 
     fn expect(&mut self, want: &Tok, what: &str) -> Result<Span, ExprError> {
