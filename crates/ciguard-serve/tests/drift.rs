@@ -547,7 +547,6 @@ async fn the_sweep_queues_each_repository_once_per_interval_and_counts_requests(
     let warm = w.counts();
     // The next day the cached token has expired: GitHub's ETags are per token, so a new token's
     // reads all answer 200 (the fake models that), and the result still writes nothing.
-    w.fake.set_token_lifetime(Duration::from_secs(60));
     app.tokens.forget(1);
     w.fake.clear_log();
     run(&app).await;

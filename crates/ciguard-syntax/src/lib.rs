@@ -8,7 +8,7 @@ pub mod diagnostic;
 pub mod escape;
 /// The GitHub Actions expression language (`${{ … }}`).
 pub mod expr;
-
+/// Lowercase hex of digests shown as text.
 pub mod hex;
 /// Masking of the tokens this run holds in every printed message.
 pub mod redact;

@@ -1,6 +1,6 @@
 //! The fake's routes for the App's settings drift issues: the settings endpoints `ciguard
-//! settings` reads (answered from a [`settings_api::Api`] table, with weak ETags per token and `304` on
-//! `If-None-Match`), issues with comments and labels (`410` when a repository has issues
+//! settings` reads (answered from a [`settings_api::Api`] table, with weak ETags per token and
+//! `304` on `If-None-Match`), issues with comments and labels (`410` when a repository has issues
 //! disabled), `/installation/repositories` and `/app/installations`. Each repository route
 //! names the permission GitHub's documentation gives it, so a token without it gets `403`.
 
