@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use ciguard_core::escape;
+
 use crate::secret::DbUrl;
 use crate::server::{self, ServeConfig};
 use crate::store::{Store, StoreError, StoreOptions, from_ms};
@@ -77,18 +79,26 @@ pub enum JobsAction {
 
 /// Runs an operator command against the store; returns what to print on stdout.
 pub fn jobs(db: &DbUrl, action: &JobsAction) -> Result<String, ServeError> {
+    on_store(db, async |store| jobs_on(store, action).await)
+}
+
+/// Runs one operator command's `work` on the store, on a runtime of its own. The store is not
+/// opened exclusively: operators run these beside a server on the same SQLite file.
+fn on_store<T>(
+    db: &DbUrl,
+    work: impl AsyncFnOnce(&Store) -> Result<T, ServeError>,
+) -> Result<T, ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)?;
     runtime.block_on(async {
-        // Not exclusive: this runs beside a server on the same SQLite file.
         let options = StoreOptions {
             exclusive: false,
             ..StoreOptions::default()
         };
         let store = Store::open(db, &options).await?;
-        let out = jobs_on(&store, action).await;
+        let out = work(&store).await;
         store.close().await;
         out
     })
@@ -103,7 +113,9 @@ pub async fn jobs_on(store: &Store, action: &JobsAction) -> Result<String, Serve
                     .duration_since(std::time::UNIX_EPOCH)
                     .unwrap_or_default()
                     .as_secs();
-                let note = job.note.as_deref().map(escape).unwrap_or_default();
+                // Notes and keys come from payloads and runner messages: no control or bidi
+                // characters reach a terminal.
+                let note = job.note.as_deref().map(escape::text).unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "{}\t{}\t{}/{}\t{}\t{}\t{}",
@@ -111,7 +123,7 @@ pub async fn jobs_on(store: &Store, action: &JobsAction) -> Result<String, Serve
                     job.state,
                     job.attempts,
                     job.max_attempts,
-                    escape(&job.key),
+                    escape::text(&job.key),
                     run_at,
                     note
                 );
@@ -132,19 +144,8 @@ pub async fn jobs_on(store: &Store, action: &JobsAction) -> Result<String, Serve
 /// `ciguard serve audit-log verify`: walks the release gate's hash chain. What to print, and
 /// whether the chain is intact.
 pub fn audit_log_verify(db: &DbUrl) -> Result<(String, bool), ServeError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(ServeError::Runtime)?;
-    runtime.block_on(async {
-        let options = StoreOptions {
-            exclusive: false,
-            ..StoreOptions::default()
-        };
-        let store = Store::open(db, &options).await?;
-        let verified = store.verify_gate_audit_log().await;
-        store.close().await;
-        let verified = verified?;
+    on_store(db, async |store| {
+        let verified = store.verify_gate_audit_log().await?;
         Ok(match verified.broken {
             None => (
                 format!("audit log: {} rows, chain intact\n", verified.rows),
@@ -156,19 +157,6 @@ pub fn audit_log_verify(db: &DbUrl) -> Result<(String, bool), ServeError> {
             ),
         })
     })
-}
-
-/// Notes and keys come from payloads and runner messages: no control characters on a terminal.
-fn escape(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// Logs to stderr at `info` (or `debug` with `verbose`).

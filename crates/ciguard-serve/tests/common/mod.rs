@@ -277,8 +277,9 @@ impl JobRunner for TestRunner {
             Behaviour::Done => Outcome::Done {
                 summary: "ok".into(),
             },
+            // With an escape sequence and a bidi override, as a hostile answer could carry.
             Behaviour::Fail => Outcome::Retry {
-                reason: "HTTP 500 from the fake".into(),
+                reason: "HTTP 500 from the fake \u{1b}[31m\u{202e}".into(),
             },
             Behaviour::DeferOnce(wait) if job.attempt == 1 && self.ledger.runs_of(&key) == 1 => {
                 Outcome::Deferred {

@@ -170,6 +170,9 @@ pub async fn persistent_failure_dies_and_retry_revives(db: DbUrl) {
         listed.contains(&format!("{}\tdead\t3/3\tpr:1:5", job.id)),
         "{listed}"
     );
+    // The note is shown with its control and bidi characters escaped, never raw.
+    assert!(listed.contains("fake \\x1b[31m\\u{202e}"), "{listed}");
+    assert!(!listed.contains(['\u{1b}', '\u{202e}']), "{listed}");
     let revived = jobs_on(&store, &JobsAction::Retry { id: job.id })
         .await
         .unwrap();
