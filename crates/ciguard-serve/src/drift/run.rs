@@ -118,6 +118,15 @@ struct Place {
     token: Secret,
 }
 
+/// Which issue: one per (subject, check), kept in `place` with the installation's token.
+#[derive(Clone, Copy)]
+struct IssueKey<'a> {
+    installation: u64,
+    place: &'a Place,
+    subject: &'a str,
+    check: &'a str,
+}
+
 /// How a write to an issue ended.
 enum Wrote {
     Done(Value),
@@ -236,16 +245,13 @@ impl App<Store> {
                 CheckResult::Unknown => tally.unknown += 1,
                 CheckResult::Pass => {}
             }
-            self.keep_issue(
+            let key = IssueKey {
                 installation,
-                &place,
-                &subject,
+                place: &place,
+                subject: &subject,
                 check,
-                result,
-                &config,
-                &mut tally,
-            )
-            .await?;
+            };
+            self.keep_issue(key, result, &config, &mut tally).await?;
         }
         Ok(tally.summary(&subject_name))
     }
@@ -309,16 +315,15 @@ impl App<Store> {
             &[error.to_string()],
         );
         let mut tally = Tally::default();
-        self.keep_issue(
+        let key = IssueKey {
             installation,
-            &place,
-            &DriftTarget::org(owner).subject(),
-            CONFIG_CHECK,
-            &CheckResult::Fail(failing),
-            &DriftConfig::default(),
-            &mut tally,
-        )
-        .await?;
+            place: &place,
+            subject: &DriftTarget::org(owner).subject(),
+            check: CONFIG_CHECK,
+        };
+        let failing = CheckResult::Fail(failing);
+        self.keep_issue(key, &failing, &DriftConfig::default(), &mut tally)
+            .await?;
         Ok(format!(
             "drift {owner}: {ORG_CONFIG_REPO}/{ORG_CONFIG_PATH} is malformed ({}); reported, no check ran",
             plain_text(&error.to_string(), 200)
@@ -346,16 +351,14 @@ impl App<Store> {
             )
             .await?;
         let mut tally = Tally::default();
-        self.keep_issue(
+        let key = IssueKey {
             installation,
-            &place,
-            &subject,
-            CONFIG_CHECK,
-            &CheckResult::Pass,
-            &DriftConfig::default(),
-            &mut tally,
-        )
-        .await
+            place: &place,
+            subject: &subject,
+            check: CONFIG_CHECK,
+        };
+        self.keep_issue(key, &CheckResult::Pass, &DriftConfig::default(), &mut tally)
+            .await
     }
 
     /// `ciguard.toml` (or `.github/ciguard.toml`) of `repo` at its default branch: `Ok(None)`
@@ -572,13 +575,9 @@ impl App<Store> {
     }
 
     /// Brings the issue of (subject, check) in line with `result`, under the store's lock.
-    #[allow(clippy::too_many_arguments)]
     async fn keep_issue(
         &self,
-        installation: u64,
-        place: &Place,
-        subject: &str,
-        check: &str,
+        key: IssueKey<'_>,
         result: &CheckResult,
         config: &DriftConfig,
         tally: &mut Tally,
@@ -586,6 +585,7 @@ impl App<Store> {
         if *result == CheckResult::Unknown {
             return Ok(());
         }
+        let IssueKey { subject, check, .. } = key;
         let store = &self.api.rates;
         let me = holder();
         let started = std::time::Instant::now();
@@ -601,26 +601,26 @@ impl App<Store> {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let done = self
-            .keep_issue_locked(installation, place, subject, check, result, config, tally)
-            .await;
+        let done = self.keep_issue_locked(key, result, config, tally).await;
         if let Err(e) = store.drift_unlock(subject, check, &me).await {
             tracing::warn!(error = %e, "cannot release a drift lock; it expires by itself");
         }
         done
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn keep_issue_locked(
         &self,
-        installation: u64,
-        place: &Place,
-        subject: &str,
-        check: &str,
+        key: IssueKey<'_>,
         result: &CheckResult,
         config: &DriftConfig,
         tally: &mut Tally,
     ) -> Result<(), ApiError> {
+        let IssueKey {
+            installation,
+            place,
+            subject,
+            check,
+        } = key;
         let store = &self.api.rates;
         // Read under the lock: another replica may have written it a moment ago.
         let stored = store
