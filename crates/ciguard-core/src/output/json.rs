@@ -109,10 +109,7 @@ fn render_items(findings: &[Finding], ends_document: bool) -> io::Result<Vec<u8>
         item.clear();
         serde_json::to_writer_pretty(&mut item, &FindingJson::new(f)).map_err(io::Error::other)?;
         // Indented one level: four spaces before every line of the pretty-printed finding.
-        for (n, line) in escape::json(&item).split(|&b| b == b'\n').enumerate() {
-            out.extend_from_slice(if n == 0 { b"    " } else { b"\n    " });
-            out.extend_from_slice(line);
-        }
+        super::push_indented(&mut out, &escape::json(&item), b"    ");
         if !(ends_document && i + 1 == findings.len()) {
             out.extend_from_slice(b",\n");
         }

@@ -233,6 +233,18 @@ impl<'a> Stream<'a> {
     }
 }
 
+/// `text` (pretty-printed JSON) nested in a document: `indent` before each of its lines, copied a
+/// line at a time.
+pub(crate) fn push_indented(out: &mut Vec<u8>, text: &[u8], indent: &[u8]) {
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        if n > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(indent);
+        out.extend_from_slice(line);
+    }
+}
+
 /// Where a span starts and ends as lines and columns (1-based, columns in characters). `end` is
 /// the position just after the last character; trailing whitespace and line breaks of the span
 /// are not counted, so a block that ends with a newline ends on its last line.
@@ -273,6 +285,16 @@ pub(crate) fn location_region(location: &Location) -> Option<(&SourceFile, Regio
 mod tests {
     use super::*;
     use crate::FileKind;
+
+    #[test]
+    fn push_indented_indents_every_line_and_only_lines() {
+        let mut out = b"[".to_vec();
+        push_indented(&mut out, b"{\n  \"a\": 1\n}", b"  ");
+        assert_eq!(out, b"[  {\n    \"a\": 1\n  }");
+        let mut out = Vec::new();
+        push_indented(&mut out, b"x\n", b"--");
+        assert_eq!(out, b"--x\n--");
+    }
 
     #[test]
     fn formats_parse_and_display() {

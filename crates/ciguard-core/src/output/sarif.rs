@@ -195,13 +195,7 @@ impl Stream {
             let value = result(f, index, base);
             serde_json::to_writer_pretty(&mut item, &value).map_err(io::Error::other)?;
             // Items of `runs[0].results` sit four levels deep.
-            indented.extend_from_slice(RESULT_INDENT);
-            for &b in super::escape::json(&item).iter() {
-                indented.push(b);
-                if b == b'\n' {
-                    indented.extend_from_slice(RESULT_INDENT);
-                }
-            }
+            super::push_indented(&mut indented, &super::escape::json(&item), RESULT_INDENT);
             out.write_all(&indented)?;
             self.written += 1;
         }
@@ -253,13 +247,7 @@ impl Stream {
         let inner = &text[2..text.len() - 2];
         out.write_all(b",\n")?;
         let mut indented = Vec::with_capacity(inner.len() * 2);
-        indented.extend_from_slice(TAIL_INDENT);
-        for &b in inner {
-            indented.push(b);
-            if b == b'\n' {
-                indented.extend_from_slice(TAIL_INDENT);
-            }
-        }
+        super::push_indented(&mut indented, inner, TAIL_INDENT);
         out.write_all(&indented)?;
         out.write_all(&self.after_results)?;
         writeln!(out)
