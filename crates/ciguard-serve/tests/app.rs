@@ -131,12 +131,7 @@ async fn pr_audit_sends_120_annotations_as_one_create_and_3_updates_and_counts_r
         1,
         "the second job reuses the cached token"
     );
-    let clean = w
-        .fake
-        .check_runs()
-        .into_iter()
-        .find(|r| r.head_sha == head2)
-        .unwrap();
+    let clean = w.check_run_on(&head2);
     assert_eq!(clean.conclusion.as_deref(), Some("success"));
     assert_eq!(clean.title, "no findings");
     eprintln!(
@@ -150,12 +145,7 @@ async fn pr_audit_sends_120_annotations_as_one_create_and_3_updates_and_counts_r
     // The same job again: the existing check run is found and updated, never a second one.
     let again = app.run(&pr_job(1, "octo/app", 101, 2, &head2, false)).await;
     assert!(is_done(&again));
-    let on_head2: Vec<_> = w
-        .fake
-        .check_runs()
-        .into_iter()
-        .filter(|r| r.head_sha == head2)
-        .collect();
+    let on_head2 = w.check_runs_on(&head2);
     assert_eq!(on_head2.len(), 1);
     assert_eq!(on_head2[0].creates, 1);
 
@@ -163,12 +153,7 @@ async fn pr_audit_sends_120_annotations_as_one_create_and_3_updates_and_counts_r
     // one update sends the summary and conclusion only.
     let rerun = app.run(&pr_job(1, "octo/app", 101, 1, &head, false)).await;
     assert!(is_done(&rerun), "{rerun:?}");
-    let run = w
-        .fake
-        .check_runs()
-        .into_iter()
-        .find(|r| r.head_sha == head)
-        .unwrap();
+    let run = w.check_run_on(&head);
     assert_eq!(
         (run.creates, run.updates, run.annotations.len()),
         (1, 4, 121)
@@ -494,12 +479,7 @@ async fn push_audit_reads_the_whole_tree_at_after_and_honours_ciguard_toml() {
         t.after = broken.clone();
     }
     assert!(is_done(&app.run(&job).await));
-    let run = w
-        .fake
-        .check_runs()
-        .into_iter()
-        .find(|r| r.head_sha == broken)
-        .unwrap();
+    let run = w.check_run_on(&broken);
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(run.title, "ciguard.toml does not parse");
 }

@@ -24,12 +24,7 @@ const NPM_COOLDOWN: &str = "version: 2\nupdates:\n  - package-ecosystem: npm\n  
 
 /// The audit ids (from the annotation titles) and paths of a check run's annotations, sorted.
 fn annotated(w: &World, head: &str) -> Vec<(String, String)> {
-    let runs: Vec<_> = w
-        .fake
-        .check_runs()
-        .into_iter()
-        .filter(|r| r.head_sha == head)
-        .collect();
+    let runs = w.check_runs_on(head);
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0].status, "completed");
     let mut out: Vec<(String, String)> = runs[0]
@@ -45,17 +40,6 @@ fn annotated(w: &World, head: &str) -> Vec<(String, String)> {
     out
 }
 
-/// A branch off `from` with `files`, opened as pull request `number`; its head.
-fn pull_from(w: &World, from: &str, number: u64, files: &[(&str, &str)]) -> String {
-    let name = format!("deps-{number}");
-    w.base.git(&["checkout", "-q", "-b", &name, from]).unwrap();
-    w.base.commit(files, &name).unwrap();
-    w.base.git(&["checkout", "-q", "main"]).unwrap();
-    w.fake
-        .add_pull("octo/app", number, &w.base, &name, from)
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_changed_lockfile_is_audited_offline_against_the_whole_cooldown_configuration() {
     let w = world();
@@ -63,7 +47,12 @@ async fn a_changed_lockfile_is_audited_offline_against_the_whole_cooldown_config
 
     // No cooldown anywhere: the lockfile is reported for its mutable source and as npm
     // dependencies without a cooldown.
-    let bare = pull_from(&w, &w.base_sha, 30, &[("package-lock.json", MUTABLE_LOCK)]);
+    let bare = w.pull_from(
+        &w.base_sha,
+        30,
+        "deps-30",
+        &[("package-lock.json", MUTABLE_LOCK)],
+    );
     let outcome = app.run(&pr_job(1, "octo/app", 101, 30, &bare, false)).await;
     assert!(is_done(&outcome), "{outcome:?}");
     assert_eq!(
@@ -76,12 +65,7 @@ async fn a_changed_lockfile_is_audited_offline_against_the_whole_cooldown_config
             ),
         ]
     );
-    let run = w
-        .fake
-        .check_runs()
-        .into_iter()
-        .find(|r| r.head_sha == bare)
-        .unwrap();
+    let run = w.check_run_on(&bare);
     let entry_line = MUTABLE_LOCK
         .lines()
         .position(|l| l.contains("\"node_modules/left-pad\""))
@@ -104,7 +88,12 @@ async fn a_changed_lockfile_is_audited_offline_against_the_whole_cooldown_config
         .base
         .commit(&[(".github/dependabot.yml", NPM_COOLDOWN)], "dependabot")
         .unwrap();
-    let covered = pull_from(&w, &configured, 31, &[("package-lock.json", MUTABLE_LOCK)]);
+    let covered = w.pull_from(
+        &configured,
+        31,
+        "deps-31",
+        &[("package-lock.json", MUTABLE_LOCK)],
+    );
     let outcome = app
         .run(&pr_job(1, "octo/app", 101, 31, &covered, false))
         .await;
@@ -118,10 +107,10 @@ async fn a_changed_lockfile_is_audited_offline_against_the_whole_cooldown_config
     );
 
     // The repository's ciguard.toml applies as it does for `ciguard audit`.
-    let quiet = pull_from(
-        &w,
+    let quiet = w.pull_from(
         &configured,
         32,
+        "deps-32",
         &[
             ("package-lock.json", MUTABLE_LOCK),
             (
@@ -153,10 +142,10 @@ async fn a_workflow_only_pull_request_reads_no_dependency_file() {
         .base
         .commit(&[(".github/dependabot.yml", NPM_COOLDOWN)], "dependabot")
         .unwrap();
-    let head = pull_from(
-        &w,
+    let head = w.pull_from(
         &configured,
         33,
+        "deps-33",
         &[(".github/workflows/x.yml", &workflow_with(1))],
     );
     let app = w.app(MemRates::default());

@@ -4,32 +4,18 @@
 //! comment per (pull request, workflow) created then updated, labels from the allow-list only,
 //! the token's scope, and the organization file that turns the relay on.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use ciguard_serve::app::github::blocked_until;
 use ciguard_serve::app::{App, AppKey, AppSettings};
-use ciguard_serve::job::{Job, JobPayload, JobRunner, Outcome, RateLimitStore, RateState};
+use ciguard_serve::job::{Job, JobPayload, JobRunner, Outcome};
 use ciguard_serve::relay::message::RelayConfig;
 use ciguard_serve::relay::render::marker;
 use ciguard_serve::relay::{CommentAction, RelayTarget, Relayed};
 use ciguard_test_support::github_app::relay::{ArtifactStorage, ZipEntry, zip};
 use ciguard_test_support::github_app::{self as fake, FakeGitHubApp, Repo};
 
-#[derive(Clone, Debug, Default)]
-struct MemRates(Arc<Mutex<HashMap<u64, SystemTime>>>);
-
-impl RateLimitStore for MemRates {
-    async fn record(&self, installation_id: u64, state: RateState) {
-        let until = blocked_until(&state, SystemTime::now());
-        self.0.lock().unwrap().insert(installation_id, until);
-    }
-
-    async fn blocked_until(&self, installation_id: u64) -> Option<SystemTime> {
-        self.0.lock().unwrap().get(&installation_id).copied()
-    }
-}
+mod app_world;
+use app_world::MemRates;
 
 const REPO: &str = "octo/app";
 const WORKFLOW: &str = ".github/workflows/comment.yml";

@@ -12,7 +12,7 @@ use ciguard_serve::app::{App, AppKey, AppSettings};
 use ciguard_serve::job::{
     DeliveryIndex, Job, JobPayload, Outcome, PrTarget, RateLimitStore, RateState,
 };
-use ciguard_test_support::github_app::{self as fake, FakeGitHubApp, Repo};
+use ciguard_test_support::github_app::{self as fake, CheckRunRecord, FakeGitHubApp, Repo};
 
 /// The shared budget, in memory (the store's stands in production).
 #[derive(Clone, Debug, Default)]
@@ -123,14 +123,37 @@ pub fn world() -> World {
 impl World {
     /// A branch `name` off the base with `files`, opened as pull request `number`; its head.
     pub fn pull(&self, number: u64, name: &str, files: &[(&str, &str)]) -> String {
+        self.pull_from(&self.base_sha, number, name, files)
+    }
+
+    /// A branch `name` off commit `from` with `files`, opened as pull request `number` against
+    /// `from`; its head.
+    pub fn pull_from(&self, from: &str, number: u64, name: &str, files: &[(&str, &str)]) -> String {
         self.base
-            .git(&["checkout", "-q", "-b", name, &self.base_sha])
+            .git(&["checkout", "-q", "-b", name, from])
             .unwrap();
         self.base.commit(files, name).unwrap();
         self.base.git(&["checkout", "-q", "main"]).unwrap();
         self.fake
-            .add_pull("octo/app", number, &self.base, name, &self.base_sha)
+            .add_pull("octo/app", number, &self.base, name, from)
             .unwrap()
+    }
+
+    /// Every check run the fake holds for `head`.
+    pub fn check_runs_on(&self, head: &str) -> Vec<CheckRunRecord> {
+        self.fake
+            .check_runs()
+            .into_iter()
+            .filter(|r| r.head_sha == head)
+            .collect()
+    }
+
+    /// The (first) check run for `head`; panics when there is none.
+    pub fn check_run_on(&self, head: &str) -> CheckRunRecord {
+        self.check_runs_on(head)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no check run on {head}"))
     }
 
     pub fn app(&self, rates: MemRates) -> App<MemRates> {
