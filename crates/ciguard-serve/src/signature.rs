@@ -58,11 +58,7 @@ pub fn sign(secret: &Secret, body: &[u8]) -> [u8; 32] {
 
 /// The header value GitHub would send for `body`: `sha256=<hex>`.
 pub fn header_value(secret: &Secret, body: &[u8]) -> String {
-    let mut out = String::from("sha256=");
-    for byte in sign(secret, body) {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("sha256={}", ciguard_core::hex::encode(&sign(secret, body)))
 }
 
 fn parse_header(header: &[u8]) -> Result<[u8; 32], SignatureError> {

@@ -327,8 +327,7 @@ fn respond(state: &State, req: &Request) -> Reply {
     let mut reply = github(state, req);
     if reply.status == 200 {
         let digest = sha2::Sha256::digest(&reply.body);
-        let etag: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let etag = format!("W/\"{etag}\"");
+        let etag = format!("W/\"{}\"", ciguard_core::hex::encode(&digest[..16]));
         if req.headers.get("if-none-match") == Some(&etag) {
             return Reply {
                 status: 304,

@@ -100,8 +100,7 @@ fn etag(body: &[u8], authorization: &str) -> String {
     hasher.update([0]);
     hasher.update(body);
     let digest = hasher.finalize();
-    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-    format!("W/\"{hex}\"")
+    format!("W/\"{}\"", ciguard_core::hex::encode(&digest[..10]))
 }
 
 /// A GET answer with its ETag, or `304` when the client already has it.
