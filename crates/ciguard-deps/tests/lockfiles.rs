@@ -252,11 +252,7 @@ fn offline_uses_the_cache_and_says_what_it_could_not_check() {
 fn unreachable_registry_is_one_clear_error() {
     let repo = fixture_repo();
     // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = ciguard_test_support::http::refused_port();
     let url = format!("http://127.0.0.1:{port}");
     let client = client(&url, None, false);
     let (files, _) = RepoFiles::discover(repo.path());

@@ -329,12 +329,8 @@ fn cache_entries_that_are_links_fifos_or_devices_are_misses_and_do_not_hang() {
 
 #[test]
 fn one_cause_per_kind_of_network_failure_and_no_request_after_it() {
-    // Nothing listens on a port just released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens on this port.
+    let port = ciguard_test_support::http::refused_port();
     let refused = ClientConfig {
         api_url: format!("http://127.0.0.1:{port}"),
         token: Token::new("ghp_TESTSECRET0123456789"),

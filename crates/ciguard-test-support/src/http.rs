@@ -292,6 +292,22 @@ impl Drop for Server {
     }
 }
 
+/// A port on 127.0.0.1 that refuses connections, for tests of an unreachable server. It is
+/// below 1024, where binding port 0 never lands: a port bound and released instead can be handed
+/// to another test's fake server in the same process, which then answers (seen in CI).
+pub fn refused_port() -> u16 {
+    (1..1024)
+        .rev()
+        .find(|&port| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            matches!(
+                TcpStream::connect_timeout(&addr, Duration::from_secs(1)),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused
+            )
+        })
+        .expect("no port below 1024 on 127.0.0.1 refuses connections")
+}
+
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -116,11 +116,7 @@ fn no_wrong_causes(notes: &[String]) {
 fn a_refused_connection_is_one_diagnosis_and_exit_code_4() {
     let w = world();
     let repo = repo_with(&USES);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = ciguard_test_support::http::refused_port();
     // Transitive auditing on (the default depth): it must not blame the refs either.
     let r = audit(&w, &format!("http://127.0.0.1:{port}"), &[], repo.path());
     assert_eq!(r.code, 4, "{:#?}", r.notes);
@@ -252,11 +248,7 @@ fn a_secondary_rate_limit_is_rate_limiting_said_once_not_a_permission() {
 
 #[test]
 fn settings_that_could_read_nothing_say_why_once_and_exit_4() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = ciguard_test_support::http::refused_port();
     let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
         .args(["settings", "octo-org/hello-world", "--github-api-url"])
         .arg(format!("http://127.0.0.1:{port}"))

@@ -398,12 +398,8 @@ fn check_against_an_unreachable_github_names_the_cause_once() {
         w.checkout[2], w.checkout[2]
     );
     let repo = repo_with(&[(".github/workflows/ci.yml", &good)]);
-    // A port nothing listens on (bound, then released).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nothing listens on.
+    let port = ciguard_test_support::http::refused_port();
     let out = Command::new(env!("CARGO_BIN_EXE_ciguard"))
         .args(["pin", "--check", "--no-cache", "--github-api-url"])
         .arg(format!("http://127.0.0.1:{port}"))
