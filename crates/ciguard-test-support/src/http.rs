@@ -308,6 +308,18 @@ pub fn refused_port() -> u16 {
         .expect("no port below 1024 on 127.0.0.1 refuses connections")
 }
 
+/// A free port on 127.0.0.1 for a server another process starts, and may stop and start again
+/// on the same port. It lies in 20000–29999, below Linux's ephemeral range (32768–60999 unless
+/// changed), where binding port 0 on this machine never lands, so no fake server or client
+/// connection takes it in between.
+pub fn port_for_a_child() -> u16 {
+    let first = 20_000 + (std::process::id() % 10_000) as u16;
+    (first..30_000)
+        .chain(20_000..first)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("no free port in 20000-29999 on 127.0.0.1")
+}
+
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -355,11 +355,8 @@ fn ci_postgres() -> PathBuf {
 
 impl Cluster {
     fn start() -> Cluster {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Outside the ephemeral range: the restart frees the port for a while.
+        let port = ciguard_test_support::http::port_for_a_child();
         let out = Command::new(ci_postgres())
             .env("CIGUARD_TEST_POSTGRES_PORT", port.to_string())
             .output()
