@@ -764,12 +764,7 @@ async fn files_beyond_the_per_job_cap_are_named_not_read() {
     assert!(is_done(
         &app.run(&pr_job(1, "octo/app", 101, 14, &head, false)).await
     ));
-    let blobs = w
-        .fake
-        .log()
-        .iter()
-        .filter(|l| l.target.contains("/git/blobs/"))
-        .count();
+    let blobs = w.blob_reads();
     assert_eq!(blobs, 3, "two workflows and the configuration");
     let run = &w.fake.check_runs()[0];
     assert!(run.summary.contains("audited 2 files"), "{}", run.summary);

@@ -156,11 +156,6 @@ async fn a_workflow_only_pull_request_reads_no_dependency_file() {
         [("unpinned-uses".into(), ".github/workflows/x.yml".into())]
     );
     // Only the changed workflow's blob was read: not the unchanged Dependabot configuration.
-    let blobs = w
-        .fake
-        .log()
-        .iter()
-        .filter(|l| l.target.contains("/git/blobs/"))
-        .count();
+    let blobs = w.blob_reads();
     assert_eq!(blobs, 1, "{:?}", w.fake.log());
 }

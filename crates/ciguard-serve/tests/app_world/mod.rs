@@ -156,6 +156,15 @@ impl World {
             .unwrap_or_else(|| panic!("no check run on {head}"))
     }
 
+    /// How many file contents (git blobs) the App has read from the fake so far.
+    pub fn blob_reads(&self) -> usize {
+        self.fake
+            .log()
+            .iter()
+            .filter(|l| l.target.contains("/git/blobs/"))
+            .count()
+    }
+
     pub fn app(&self, rates: MemRates) -> App<MemRates> {
         self.app_at(rates, &self.fake.url())
     }
